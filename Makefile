@@ -1,0 +1,63 @@
+# OpenGov-Food. `make run` and `make test` work on a fresh clone with python3 and make.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+BUF := npx --yes @bufbuild/buf@1.75.0
+GENERATED := clients/python/src/opengovfood_client/v1
+PYTEST_ARGS ?=
+
+.PHONY: help install install-dev run test protos check-protos lint fmt clean
+
+help:
+	@echo "make run        install, migrate the SQLite database, serve on 127.0.0.1:50051"
+	@echo "make test       install dev tools and run the test suite"
+	@echo "make protos     regenerate $(GENERATED) from protos/"
+	@echo "make lint       ruff, mypy, buf lint, stale generated code check"
+	@echo "make fmt        format the code"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Stamps make repeated runs quick: reinstall only when a project file changes.
+$(VENV)/.installed-run: pyproject.toml clients/python/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ./clients/python -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml clients/python/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ./clients/python -e '.[dev]'
+	@touch $@ $(VENV)/.installed-run
+
+install: $(VENV)/.installed-run
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/opengov-food db upgrade
+	$(BIN)/opengov-food serve
+
+test: install-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+protos: install-dev
+	$(BIN)/python clients/python/tools/generate.py
+
+# Regenerate and fail if the committed generated code differs.
+check-protos: protos
+	@git diff --exit-code --stat -- $(GENERATED) || \
+		(echo "generated code is stale: run 'make protos' and commit" >&2; exit 1)
+	@test -z "$$(git status --porcelain -- $(GENERATED))" || \
+		(echo "generated code has untracked changes: run 'make protos' and commit" >&2; exit 1)
+
+lint: install-dev check-protos
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BUF) lint
+
+fmt: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

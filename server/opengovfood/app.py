@@ -1,0 +1,137 @@
+"""The composition root: builds every part once and wires the grpc.aio server."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from opengovfood.config import Settings
+from opengovfood.db.engine import create_engine, create_session_factory
+from opengovfood.interceptors.access_log import AccessLogInterceptor
+from opengovfood.interceptors.auth import AuthInterceptor
+from opengovfood.interceptors.errors import ErrorInterceptor
+from opengovfood.interceptors.request_id import RequestIdInterceptor
+from opengovfood.rpc.agent import AgentServicer
+from opengovfood.rpc.health import (
+    AGENT_SERVICE,
+    ITEM_SERVICE,
+    USER_SERVICE,
+    HealthMonitor,
+    new_health_servicer,
+)
+from opengovfood.rpc.items import ItemServicer
+from opengovfood.rpc.users import UserServicer
+from opengovfood.services.authn import Authenticator
+from opengovfood.services.passwords import PasswordHasher
+from opengovfood.services.tokens import TokenService
+from opengovfood_client.v1 import agent_pb2_grpc, items_pb2_grpc, users_pb2_grpc
+
+logger = logging.getLogger("opengovfood.app")
+
+Hook = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Container:
+    """The long-lived parts every layer shares; built once per process."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    passwords: PasswordHasher
+    tokens: TokenService
+    authenticator: Authenticator
+
+
+def build_container(settings: Settings) -> Container:
+    engine = create_engine(settings)
+    sessions = create_session_factory(engine)
+    tokens = TokenService(settings)
+    return Container(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        passwords=PasswordHasher(rounds=settings.bcrypt_rounds),
+        tokens=tokens,
+        authenticator=Authenticator(tokens, sessions, settings.principal_cache_ttl),
+    )
+
+
+@dataclass
+class App:
+    """A built server and what it needs at start and stop."""
+
+    settings: Settings
+    container: Container
+    server: grpc.aio.Server
+    health: HealthMonitor
+    on_startup: list[Hook] = field(default_factory=list)
+    # Run after health goes NOT_SERVING and before server.stop(grace): end streams.
+    on_shutdown: list[Hook] = field(default_factory=list)
+    # Run after the server stopped: release resources.
+    on_cleanup: list[Hook] = field(default_factory=list)
+
+
+def server_options(settings: Settings, reuse_port: bool = False) -> list[tuple[str, int]]:
+    return [
+        # One process owns its port: a second `serve` on the same port must fail, not share.
+        ("grpc.so_reuseport", 1 if reuse_port else 0),
+        ("grpc.max_receive_message_length", settings.max_message_bytes),
+        ("grpc.max_send_message_length", settings.max_message_bytes),
+        ("grpc.keepalive_time_ms", int(settings.keepalive_time * 1000)),
+        ("grpc.keepalive_timeout_ms", int(settings.keepalive_timeout * 1000)),
+        ("grpc.keepalive_permit_without_calls", 1),
+        # Let clients ping idle connections every 10 s or more without being cut off.
+        ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+        ("grpc.http2.max_pings_without_data", 0),
+    ]
+
+
+def build_server(settings: Settings, reuse_port: bool = False) -> App:
+    """Wire servicers, interceptors, health and reflection. Does not bind or start."""
+    container = build_container(settings)
+    interceptors: list[grpc.aio.ServerInterceptor[Any, Any]] = [RequestIdInterceptor()]
+    if settings.access_log:
+        interceptors.append(AccessLogInterceptor())
+    interceptors += [ErrorInterceptor(), AuthInterceptor(container.authenticator.authenticate)]
+    server = grpc.aio.server(
+        interceptors=interceptors,
+        options=server_options(settings, reuse_port),
+        maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
+    )
+
+    users_pb2_grpc.add_UserServiceServicer_to_server(UserServicer(), server)
+    items_pb2_grpc.add_ItemServiceServicer_to_server(ItemServicer(), server)
+    agent_pb2_grpc.add_AgentServiceServicer_to_server(AgentServicer(), server)
+
+    health_servicer = new_health_servicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    monitor = HealthMonitor(health_servicer, container.engine, settings.health_check_interval)
+
+    reflection.enable_server_reflection(
+        (
+            USER_SERVICE,
+            ITEM_SERVICE,
+            AGENT_SERVICE,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
+        server,
+    )
+
+    app = App(settings=settings, container=container, server=server, health=monitor)
+    app.on_startup.append(monitor.start)
+
+    async def close_container() -> None:
+        container.passwords.close()
+        await container.engine.dispose()
+
+    app.on_cleanup.append(close_container)
+    return app

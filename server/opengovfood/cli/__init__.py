@@ -1,0 +1,47 @@
+"""`opengov-food`: the server's operator commands and the client commands for people."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from opengovfood import __version__
+from opengovfood.cli import server_commands
+
+
+def config_error_line(error: ValidationError) -> str:
+    """One clear line naming the first bad setting."""
+    first = error.errors()[0]
+    name = "OPENGOVFOOD_" + "_".join(str(p) for p in first["loc"]).upper() if first["loc"] else ""
+    message = first["msg"].removeprefix("Value error, ")
+    return f"configuration error: {name + ': ' if name else ''}{message}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="opengov-food", description="OpenGov-Food gRPC service for food-safety inspections."
+    )
+    parser.add_argument("--version", action="version", version=f"opengov-food {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    server_commands.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.handler(args)
+    except ValidationError as error:
+        print(config_error_line(error), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

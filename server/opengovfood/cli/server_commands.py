@@ -1,0 +1,93 @@
+"""Operator commands: serve, db, health."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from opengovfood.config import Settings, get_settings
+from opengovfood.logs import configure_logging
+
+Subparsers = Any  # argparse's _SubParsersAction is private
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    overrides: dict[str, Any] = {}
+    if args.address:
+        overrides["address"] = args.address
+    settings = _settings().model_copy(update=overrides) if overrides else _settings()
+    configure_logging(settings.log_format, settings.log_level)
+    from opengovfood.serve import BindError, serve
+
+    try:
+        asyncio.run(serve(settings))
+    except BindError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from opengovfood.db import migrate
+
+    settings = _settings()
+    configure_logging(settings.log_format, "WARNING")
+    migrate.upgrade(settings.database_url, args.revision)
+    print(f"database upgraded to {args.revision}")
+    return 0
+
+
+def cmd_db_downgrade(args: argparse.Namespace) -> int:
+    from opengovfood.db import migrate
+
+    settings = _settings()
+    configure_logging(settings.log_format, "WARNING")
+    migrate.downgrade(settings.database_url, args.revision)
+    print(f"database downgraded to {args.revision}")
+    return 0
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    address = args.address or _settings().address
+    try:
+        with grpc.insecure_channel(address) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            reply = stub.Check(
+                health_pb2.HealthCheckRequest(service=args.service), timeout=args.timeout
+            )
+    except grpc.RpcError as error:
+        print(f"{address}: {error.code().name}: {error.details()}", file=sys.stderr)
+        return 1
+    status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    print(f"{address} {args.service or '(server)'}: {status}")
+    return 0 if reply.status == health_pb2.HealthCheckResponse.SERVING else 1
+
+
+def register(commands: Subparsers) -> None:
+    serve = commands.add_parser("serve", help="run the gRPC server")
+    serve.add_argument("--address", help="host:port to bind (default: OPENGOVFOOD_ADDRESS)")
+    serve.set_defaults(handler=cmd_serve)
+
+    db = commands.add_parser("db", help="database schema and data")
+    db_commands = db.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="apply migrations (default: to head)")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    upgrade.set_defaults(handler=cmd_db_upgrade)
+    downgrade = db_commands.add_parser("downgrade", help="revert migrations (default: to base)")
+    downgrade.add_argument("revision", nargs="?", default="base")
+    downgrade.set_defaults(handler=cmd_db_downgrade)
+
+    health = commands.add_parser("health", help="exit 0 only if the server reports SERVING")
+    health.add_argument("--address", help="server host:port (default: OPENGOVFOOD_ADDRESS)")
+    health.add_argument("--service", default="", help="service name; default: the server")
+    health.add_argument("--timeout", type=float, default=3.0, help="seconds (default 3)")
+    health.set_defaults(handler=cmd_health)

@@ -1,0 +1,213 @@
+"""One typed settings object, read from OPENGOVFOOD_* environment variables.
+
+Every setting has a default that works for local development; production
+deployments set OPENGOVFOOD_ENV=production, which makes missing secrets fatal.
+The configuration reference in README.md is generated from this class.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_KEY_BYTES = 32
+
+
+class Settings(BaseSettings):
+    """OpenGov-Food configuration. Field descriptions feed the README table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="OPENGOVFOOD_", env_file=None, extra="ignore", frozen=True
+    )
+
+    # --- server -----------------------------------------------------------------
+    env: Literal["development", "production"] = Field(
+        "development",
+        description="`production` refuses to start without a strong secret key.",
+    )
+    address: str = Field(
+        "127.0.0.1:50051", description="host:port the gRPC server binds (IPv6 as `[::]:50051`)."
+    )
+    workers: int = Field(
+        1, ge=1, le=64, description="Server processes sharing the port (SO_REUSEPORT)."
+    )
+    grace_period: float = Field(
+        10.0, ge=0, description="Seconds in-flight RPCs get to finish on SIGTERM/SIGINT."
+    )
+    max_message_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024, description="Largest request or response message, in bytes."
+    )
+    keepalive_time: float = Field(
+        60.0, gt=0, description="Seconds between server keepalive pings on idle connections."
+    )
+    keepalive_timeout: float = Field(
+        20.0, gt=0, description="Seconds to wait for a keepalive ack before closing."
+    )
+    max_concurrent_rpcs: int | None = Field(
+        None,
+        ge=1,
+        description="Load-shedding limit: RPCs beyond it answer RESOURCE_EXHAUSTED. Unset: none.",
+    )
+    log_format: Literal["json", "console"] = Field(
+        "json", description="Log line format: `json` or `console`."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Lowest log level written."
+    )
+    access_log: bool = Field(True, description="Write one log line per RPC.")
+
+    # --- database ---------------------------------------------------------------
+    database_url: str = Field(
+        "sqlite+aiosqlite:///./opengovfood.db",
+        description="SQLAlchemy URL: `sqlite+aiosqlite:///path` or `postgresql+asyncpg://...`.",
+    )
+    db_pool_size: int = Field(10, ge=1, description="PostgreSQL connection pool size.")
+    db_max_overflow: int = Field(
+        10, ge=0, description="PostgreSQL connections allowed above the pool size."
+    )
+    db_pool_timeout: float = Field(
+        5.0, gt=0, description="Seconds to wait for a free connection before UNAVAILABLE."
+    )
+    db_connect_timeout: float = Field(
+        5.0, gt=0, description="Seconds to wait when opening a database connection."
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        5000, ge=0, description="SQLite busy timeout: how long a writer waits for the lock."
+    )
+    health_check_interval: float = Field(
+        2.0, gt=0, description="Seconds between database health checks."
+    )
+
+    # --- auth -------------------------------------------------------------------
+    secret_key: SecretStr | None = Field(
+        None,
+        description="HS256 signing key (>= 32 bytes). Development: generated and kept "
+        "in `secret_key_file` when unset.",
+    )
+    secret_key_file: Path = Field(
+        Path(".opengovfood-secret"),
+        description="Where development keeps its generated signing key (mode 0600).",
+    )
+    jwt_algorithm: Literal["HS256", "RS256", "ES256"] = Field(
+        "HS256", description="Access-token signature algorithm."
+    )
+    jwt_private_key_file: Path | None = Field(
+        None, description="PEM private key for RS256/ES256 signing."
+    )
+    jwt_public_key_file: Path | None = Field(
+        None, description="PEM public key for RS256/ES256 verification."
+    )
+    jwt_issuer: str = Field("opengovfood", description="`iss` claim of issued tokens.")
+    jwt_audience: str = Field("opengovfood", description="`aud` claim of issued tokens.")
+    access_token_ttl: timedelta = Field(
+        timedelta(minutes=30),
+        description="Access-token lifetime (seconds or ISO 8601, e.g. `PT30M`).",
+    )
+    refresh_token_ttl: timedelta = Field(
+        timedelta(days=14), description="Refresh-token lifetime (seconds or ISO 8601)."
+    )
+    bcrypt_rounds: int = Field(12, ge=4, le=16, description="bcrypt cost factor.")
+    open_registration: bool = Field(True, description="Allow anyone to Register.")
+    first_superuser_email: str | None = Field(
+        None, description="Created as superuser at startup when no user exists."
+    )
+    first_superuser_password: SecretStr | None = Field(
+        None, description="Password of the first superuser."
+    )
+    principal_cache_ttl: float = Field(
+        5.0,
+        gt=0,
+        le=5.0,
+        description="Seconds a user's active/superuser state is cached per process "
+        "(bounds how long a deactivated user's token works on other workers).",
+    )
+
+    # --- rate limits ------------------------------------------------------------
+    redis_url: str | None = Field(
+        None, description="Share rate limits across workers/instances through Redis."
+    )
+    login_rate_per_minute: float = Field(
+        10.0, gt=0, description="Login/Register attempts per minute per email and per address."
+    )
+    login_burst: int = Field(10, ge=1, description="Login/Register burst size.")
+    rpc_rate_per_second: float | None = Field(
+        None, gt=0, description="Optional per-principal limit for all RPCs. Unset: none."
+    )
+    rpc_burst: int = Field(100, ge=1, description="Burst for the per-principal RPC limit.")
+
+    # --- agent / LLM ------------------------------------------------------------
+    llm_provider: Literal["local", "ollama", "openai"] = Field(
+        "local", description="Default LLM provider: `local`, `ollama` or `openai`."
+    )
+    llm_model: str | None = Field(
+        None, description="Default model name; unset: the provider's own default."
+    )
+    local_model_path: Path | None = Field(
+        None, description="GGUF file for the local provider; unset: bundled SmolLM2-135M."
+    )
+    ollama_url: str | None = Field(
+        None, description="Ollama base URL, e.g. `http://127.0.0.1:11434`."
+    )
+    openai_base_url: str | None = Field(
+        None, description="OpenAI-compatible base URL, e.g. `http://127.0.0.1:8000/v1`."
+    )
+    openai_api_key: SecretStr | None = Field(
+        None, description="API key for the OpenAI-compatible server."
+    )
+    llm_timeout: float = Field(120.0, gt=0, description="Seconds an LLM request may take.")
+
+    # --- operations -------------------------------------------------------------
+    metrics_address: str | None = Field(
+        None, description="host:port for the Prometheus /metrics endpoint. Unset: off."
+    )
+
+    @field_validator("address", "metrics_address")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError("must be host:port")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> Settings:
+        if self.jwt_algorithm == "HS256":
+            key = self.secret_key.get_secret_value() if self.secret_key else None
+            if key is not None and len(key.encode()) < MIN_SECRET_KEY_BYTES:
+                raise ValueError(
+                    f"OPENGOVFOOD_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes"
+                )
+            if key is None and self.env == "production":
+                raise ValueError(
+                    "OPENGOVFOOD_SECRET_KEY is required when OPENGOVFOOD_ENV=production"
+                )
+        elif self.jwt_private_key_file is None and self.jwt_public_key_file is None:
+            raise ValueError(
+                "OPENGOVFOOD_JWT_PRIVATE_KEY_FILE or _PUBLIC_KEY_FILE is required for "
+                f"{self.jwt_algorithm}"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

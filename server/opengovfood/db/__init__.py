@@ -1,0 +1,1 @@
+"""Database layer: engine and session factory, ORM models, Alembic migrations."""

@@ -1,0 +1,61 @@
+"""Async engine and session factory for SQLite (aiosqlite) and PostgreSQL (asyncpg)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+from opengovfood.config import Settings
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """Build the engine for `settings.database_url` with the backend's sane options."""
+    if settings.is_sqlite:
+        engine = create_async_engine(
+            settings.database_url,
+            # One aiosqlite connection = one thread; a small pool lets readers run in
+            # parallel under WAL while writers queue on SQLite's lock (busy timeout).
+            poolclass=AsyncAdaptedQueuePool,
+            pool_size=5,
+            max_overflow=0,
+            pool_timeout=settings.db_pool_timeout,
+            connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
+        )
+        _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
+        return engine
+    connect_args: dict[str, Any] = {
+        "timeout": settings.db_connect_timeout,
+        "command_timeout": 30,
+        "server_settings": {"application_name": "opengovfood"},
+    }
+    return create_async_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

@@ -1,0 +1,199 @@
+"""ORM models. Alembic migrations in db/migrations are the only way the schema is made;
+a test checks these models and the migrations agree (no autogenerate diff)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identity.
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend.
+
+    SQLite has no time zones: values are stored as naive UTC text (which sorts
+    correctly for keyset pagination) and come back tagged as UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        if dialect.name == "sqlite":
+            return value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    # Stored lower-cased: emails are unique case-insensitively.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    hashed_password: Mapped[str] = mapped_column(String(100))
+    full_name: Mapped[str] = mapped_column(String(255), default="")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_superuser: Mapped[bool] = mapped_column(Boolean, default=False)
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    update_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RefreshToken(Base):
+    """A refresh token, stored only as a SHA-256 hash. Rotation marks the old one used;
+    tokens descending from one login share a family, revoked together on reuse."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    family_id: Mapped[str] = mapped_column(String(36), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expire_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Item(Base):
+    __tablename__ = "items"
+    __table_args__ = (
+        # Default order (create_time desc, id) per owner, and owner + status filters.
+        Index("ix_items_owner_id_create_time_id", "owner_id", "create_time", "id"),
+        Index("ix_items_owner_id_status", "owner_id", "status"),
+        # Superusers/services list across owners in the default order.
+        Index("ix_items_create_time_id", "create_time", "id"),
+        Index("ix_items_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    title: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # pending | in_progress | completed | cancelled
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    owner_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    update_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Incremented on every write; the strong etag is derived from (id, version).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ItemRequest(Base):
+    """Idempotency record for CreateItem (AIP-155): one per (owner, request_id)."""
+
+    __tablename__ = "item_requests"
+    __table_args__ = (UniqueConstraint("owner_id", "request_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    request_id: Mapped[str] = mapped_column(String(36))
+    # SHA-256 of the normalised request body: a reused id with another body is refused.
+    body_hash: Mapped[str] = mapped_column(String(64))
+    item_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("items.id", ondelete="SET NULL")
+    )
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class InspectionAnalysis(Base):
+    __tablename__ = "inspection_analyses"
+    __table_args__ = (
+        Index("ix_inspection_analyses_owner_id_create_time_id", "owner_id", "create_time", "id"),
+        Index("ix_inspection_analyses_owner_id_item_id", "owner_id", "item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    item_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("items.id", ondelete="SET NULL")
+    )
+    notes: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
+    # [{"code": str, "description": str, "severity": "critical|major|minor"}]
+    violations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    corrective_actions: Mapped[list[str]] = mapped_column(JSON)
+    compliance_score: Mapped[float] = mapped_column(Float)
+    public_health_narrative: Mapped[str] = mapped_column(Text)
+    provider: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(200))
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_owner_id_id", "owner_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(200))
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    update_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ConversationMessage(Base):
+    __tablename__ = "conversation_messages"
+    __table_args__ = (
+        Index("ix_conversation_messages_conversation_id_id", "conversation_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    # system | user | assistant | tool
+    role: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text, default="")
+    # Assistant tool calls: [{"id", "name", "arguments"}]; tool results name their call.
+    tool_calls: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    tool_call_id: Mapped[str | None] = mapped_column(String(100))
+    tool_name: Mapped[str | None] = mapped_column(String(100))
+    # True when generation stopped early (provider error, cancellation).
+    incomplete: Mapped[bool] = mapped_column(Boolean, default=False)
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

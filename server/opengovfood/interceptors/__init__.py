@@ -1,0 +1,1 @@
+"""Server interceptors, outermost first: request id, access log, error mapping, auth."""

@@ -1,0 +1,114 @@
+"""Exception -> gRPC status, in one place.
+
+ServiceError subclasses carry their code and a message meant for the caller;
+INVALID_ARGUMENT gets a google.rpc.BadRequest detail and RESOURCE_EXHAUSTED a
+google.rpc.RetryInfo. Database outages become UNAVAILABLE. Anything else is a
+bug: logged with its traceback, answered INTERNAL with a generic message and
+the request id, never with internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any, NoReturn
+
+import grpc
+from google.protobuf import any_pb2, duration_pb2
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
+from sqlalchemy import exc as sa_exc
+
+from opengovfood.context import request_id_var
+from opengovfood.errors import InvalidArgument, ResourceExhausted, ServiceError
+from opengovfood.interceptors.base import StreamBehavior, UnaryBehavior, WrappingInterceptor
+from opengovfood.interceptors.request_id import REQUEST_ID_KEY
+
+logger = logging.getLogger("opengovfood.errors")
+
+DATABASE_UNAVAILABLE = "the database is unavailable; retry later"
+
+
+def status_for(error: ServiceError) -> grpc.Status:
+    """The rich status (with details) for a domain error."""
+    status = status_pb2.Status(code=error.code.value[0], message=error.message)
+    if isinstance(error, InvalidArgument) and error.violations:
+        detail = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(
+                    field=v.field, description=v.description
+                )
+                for v in error.violations
+            ]
+        )
+        packed = any_pb2.Any()
+        packed.Pack(detail)
+        status.details.append(packed)
+    if isinstance(error, ResourceExhausted) and error.retry_after is not None:
+        delay = duration_pb2.Duration()
+        delay.FromNanoseconds(int(error.retry_after * 1e9))
+        packed = any_pb2.Any()
+        packed.Pack(error_details_pb2.RetryInfo(retry_delay=delay))
+        status.details.append(packed)
+    return rpc_status.to_status(status)
+
+
+def _is_database_outage(error: BaseException) -> bool:
+    if isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
+        return True
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, (ConnectionError, TimeoutError, OSError))
+
+
+async def abort_for(error: Exception, context: grpc.aio.ServicerContext[Any, Any]) -> NoReturn:
+    """Abort the RPC with the status `error` stands for."""
+    trailers: tuple[tuple[str, str | bytes], ...] = ((REQUEST_ID_KEY, request_id_var.get()),)
+    if isinstance(error, ServiceError):
+        status = status_for(error)
+        await context.abort(status.code, status.details, tuple(status.trailing_metadata) + trailers)
+    if isinstance(error, NotImplementedError):
+        # The generated servicer base answers methods a later release implements.
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "method not implemented", trailers)
+    if _is_database_outage(error):
+        logger.warning("database unavailable: %s", type(error).__name__)
+        await context.abort(grpc.StatusCode.UNAVAILABLE, DATABASE_UNAVAILABLE, trailers)
+    if isinstance(error, sa_exc.IntegrityError):
+        logger.warning("integrity conflict: %s", error.orig.__class__.__name__)
+        await context.abort(
+            grpc.StatusCode.ABORTED, "the change conflicted with another one; retry", trailers
+        )
+    logger.error("unhandled error in RPC", exc_info=error)
+    await context.abort(
+        grpc.StatusCode.INTERNAL,
+        f"internal error (request id {request_id_var.get()})",
+        trailers,
+    )
+    raise AssertionError("unreachable")  # context.abort always raises
+
+
+class ErrorInterceptor(WrappingInterceptor):
+    def wrap_unary(self, method: str, behavior: UnaryBehavior) -> UnaryBehavior:
+        async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            try:
+                return await behavior(request, context)
+            except grpc.aio.AbortError:
+                raise
+            except Exception as error:  # noqa: BLE001 - this is the one place that maps them
+                await abort_for(error, context)
+
+        return unary
+
+    def wrap_stream(self, method: str, behavior: StreamBehavior) -> StreamBehavior:
+        async def stream(
+            request: Any, context: grpc.aio.ServicerContext[Any, Any]
+        ) -> AsyncIterator[Any]:
+            try:
+                async for response in behavior(request, context):
+                    yield response
+            except grpc.aio.AbortError:
+                raise
+            except Exception as error:  # noqa: BLE001
+                await abort_for(error, context)
+
+        return stream

@@ -1,0 +1,1 @@
+"""Data access: SQLAlchemy statements, no business rules and no protobuf."""

@@ -1,0 +1,1 @@
+"""Thin servicers: protobuf in, plain arguments to services, protobuf out."""

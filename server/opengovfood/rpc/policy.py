@@ -1,0 +1,68 @@
+"""Who may call which method. Every method of every opengovfood.v1 service has an
+explicit rule here; the auth interceptor refuses a method without one (fail closed)
+and a test checks the table covers every method in the descriptors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Scope that lets a service principal read every item (GetItem, ListItems, WatchItems).
+SCOPE_ITEMS_READ = "items:read"
+KNOWN_SCOPES = frozenset({SCOPE_ITEMS_READ})
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    public: bool = False  # no token needed
+    users: bool = True  # signed-in users may call it
+    superuser_only: bool = False
+    service_scope: str | None = None  # service principals need this scope; None: refused
+
+
+PUBLIC = Rule(public=True)
+USER = Rule()
+SUPERUSER = Rule(superuser_only=True)
+USER_OR_ITEMS_READER = Rule(service_scope=SCOPE_ITEMS_READ)
+
+_USERS = "/opengovfood.v1.UserService/"
+_ITEMS = "/opengovfood.v1.ItemService/"
+_AGENT = "/opengovfood.v1.AgentService/"
+
+RULES: dict[str, Rule] = {
+    _USERS + "Register": PUBLIC,
+    _USERS + "Login": PUBLIC,
+    _USERS + "RefreshToken": PUBLIC,
+    _USERS + "Logout": USER,
+    _USERS + "GetMe": USER,
+    _USERS + "UpdateMe": USER,
+    _USERS + "ChangePassword": USER,
+    _USERS + "CreateUser": SUPERUSER,
+    _USERS + "GetUser": USER,  # self, or anyone for a superuser (checked by the service)
+    _USERS + "ListUsers": SUPERUSER,
+    _USERS + "UpdateUser": SUPERUSER,
+    _ITEMS + "CreateItem": USER,
+    _ITEMS + "GetItem": USER_OR_ITEMS_READER,
+    _ITEMS + "ListItems": USER_OR_ITEMS_READER,
+    _ITEMS + "UpdateItem": USER,
+    _ITEMS + "DeleteItem": USER,
+    _ITEMS + "WatchItems": USER_OR_ITEMS_READER,
+    _AGENT + "AnalyzeInspection": USER,
+    _AGENT + "GetAnalysis": USER,
+    _AGENT + "ListAnalyses": USER,
+    _AGENT + "Chat": USER,
+    _AGENT + "ListModels": USER,
+    _AGENT + "PullModel": SUPERUSER,
+}
+
+# Standard services anyone may call (health probes, grpcurl discovery).
+PUBLIC_PREFIXES = (
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.v1.ServerReflection/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
+)
+
+
+def rule_for(method: str) -> Rule | None:
+    if method.startswith(PUBLIC_PREFIXES):
+        return PUBLIC
+    return RULES.get(method)

@@ -1,0 +1,57 @@
+"""Run one server process: bind, start, serve until SIGTERM/SIGINT, stop gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from opengovfood.app import App, build_server
+from opengovfood.config import Settings
+
+logger = logging.getLogger("opengovfood.serve")
+
+
+class BindError(RuntimeError):
+    """The configured address cannot be bound (in use, or not a local address)."""
+
+
+def bind(app: App) -> int:
+    address = app.settings.address
+    try:
+        port = app.server.add_insecure_port(address)
+    except RuntimeError as exc:
+        raise BindError(f"cannot bind {address}: address in use or not available") from exc
+    if port == 0:
+        raise BindError(f"cannot bind {address}: address in use or not available")
+    return port
+
+
+async def serve(settings: Settings, reuse_port: bool = False) -> None:
+    """Serve until a stop signal; health goes NOT_SERVING first, then in-flight RPCs
+    get `grace_period` seconds to finish."""
+    app = build_server(settings, reuse_port=reuse_port)
+    port = bind(app)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        for hook in app.on_startup:
+            await hook()
+        await app.server.start()
+        host = settings.address.rpartition(":")[0]
+        logger.info("serving", extra={"address": f"{host}:{port}"})
+        await stop.wait()
+        logger.info("shutting down", extra={"grace_seconds": settings.grace_period})
+        await app.health.shutdown()
+        for hook in app.on_shutdown:
+            await hook()
+        await app.server.stop(settings.grace_period)
+    finally:
+        for hook in app.on_cleanup:
+            try:
+                await hook()
+            except Exception:
+                logger.exception("cleanup failed")
+    logger.info("stopped")

@@ -1,0 +1,1 @@
+"""Business rules. Services take plain values, raise opengovfood.errors, know no protobuf."""

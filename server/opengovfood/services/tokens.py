@@ -1,0 +1,202 @@
+"""Access tokens (JWT, pyjwt) and opaque refresh-token material.
+
+Access tokens carry sub, exp, iat, nbf, iss, aud, jti, `token_type: access` and
+`scope`. Only the configured algorithm is accepted (no `none`, no confusion
+between HMAC and public keys). Decoded tokens are cached until they expire so
+verification costs a dict lookup on the hot path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+from opengovfood.config import MIN_SECRET_KEY_BYTES, Settings
+from opengovfood.errors import FailedPrecondition, Unauthenticated
+
+ACCESS_TOKEN_TYPE = "access"
+SERVICE_SUBJECT_PREFIX = "service:"
+_LEEWAY_SECONDS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    """What the server trusts from a verified access token."""
+
+    subject: str
+    scopes: frozenset[str]
+    expires_at: float
+    token_id: str
+
+    @property
+    def user_id(self) -> int | None:
+        if self.subject.startswith(SERVICE_SUBJECT_PREFIX):
+            return None
+        return int(self.subject)
+
+    @property
+    def service_name(self) -> str | None:
+        if self.subject.startswith(SERVICE_SUBJECT_PREFIX):
+            return self.subject[len(SERVICE_SUBJECT_PREFIX) :]
+        return None
+
+
+def _read_dev_secret(path: Path) -> str:
+    key = ""
+    for _ in range(50):
+        key = path.read_text().strip()
+        if key:
+            break
+        time.sleep(0.02)  # another process is writing it right now
+    if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+        raise FailedPrecondition(f"secret key file {path} holds a key that is too short")
+    return key
+
+
+def load_or_create_dev_secret(path: Path) -> str:
+    """Development signing key kept in a 0600 file so restarts and workers agree.
+
+    Created with O_EXCL: when several workers start at once, one writes and the
+    others read the same key.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_dev_secret(path)
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+class TokenService:
+    def __init__(self, settings: Settings, cache_size: int = 10_000) -> None:
+        self._algorithm = settings.jwt_algorithm
+        self._issuer = settings.jwt_issuer
+        self._audience = settings.jwt_audience
+        self._access_ttl = int(settings.access_token_ttl.total_seconds())
+        self._signing_key: Any
+        self._verify_key: Any
+        if self._algorithm == "HS256":
+            secret = (
+                settings.secret_key.get_secret_value()
+                if settings.secret_key is not None
+                else load_or_create_dev_secret(settings.secret_key_file)
+            )
+            self._signing_key = self._verify_key = secret.encode()
+        else:
+            private = settings.jwt_private_key_file
+            public = settings.jwt_public_key_file
+            self._signing_key = private.read_bytes() if private else None
+            if public is not None:
+                self._verify_key = public.read_bytes()
+            else:
+                from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+                assert private is not None
+                key = load_pem_private_key(self._signing_key, password=None)
+                self._verify_key = key.public_key()
+        self._cache: OrderedDict[str, AccessClaims] = OrderedDict()
+        self._cache_size = cache_size
+
+    @property
+    def access_ttl_seconds(self) -> int:
+        return self._access_ttl
+
+    def issue_access_token(
+        self, subject: str, scopes: frozenset[str] = frozenset(), ttl_seconds: int | None = None
+    ) -> tuple[str, int]:
+        """Sign an access token; returns (token, seconds until expiry)."""
+        if self._signing_key is None:
+            raise FailedPrecondition("this server has no private key to sign tokens with")
+        ttl = self._access_ttl if ttl_seconds is None else ttl_seconds
+        now = int(time.time())
+        claims = {
+            "sub": subject,
+            "iat": now,
+            "nbf": now,
+            "exp": now + ttl,
+            "iss": self._issuer,
+            "aud": self._audience,
+            "jti": uuid.uuid4().hex,
+            "token_type": ACCESS_TOKEN_TYPE,
+            "scope": " ".join(sorted(scopes)),
+        }
+        return jwt.encode(claims, self._signing_key, algorithm=self._algorithm), ttl
+
+    def verify_access_token(self, token: str) -> AccessClaims:
+        """Verify signature and claims; raise Unauthenticated with a clear reason."""
+        cached = self._cache.get(token)
+        if cached is not None:
+            if cached.expires_at + _LEEWAY_SECONDS > time.time():
+                return cached
+            self._cache.pop(token, None)
+            raise Unauthenticated("access token has expired")
+        claims = self._decode(token)
+        if len(self._cache) >= self._cache_size:
+            self._cache.popitem(last=False)
+        self._cache[token] = claims
+        return claims
+
+    def _decode(self, token: str) -> AccessClaims:
+        try:
+            payload = jwt.decode(
+                token,
+                self._verify_key,
+                algorithms=[self._algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=_LEEWAY_SECONDS,
+                options={"require": ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("access token has expired") from None
+        except jwt.ImmatureSignatureError:
+            raise Unauthenticated("access token is not valid yet") from None
+        except jwt.InvalidAudienceError:
+            raise Unauthenticated("access token has the wrong audience") from None
+        except jwt.InvalidIssuerError:
+            raise Unauthenticated("access token has the wrong issuer") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise Unauthenticated(f"access token lacks the '{exc.claim}' claim") from None
+        except jwt.InvalidAlgorithmError:
+            raise Unauthenticated("access token uses a disallowed algorithm") from None
+        except jwt.InvalidSignatureError:
+            raise Unauthenticated("access token signature is invalid") from None
+        except jwt.PyJWTError:
+            raise Unauthenticated("access token is malformed") from None
+        if payload.get("token_type") != ACCESS_TOKEN_TYPE:
+            raise Unauthenticated("token is not an access token")
+        subject = payload["sub"]
+        if not isinstance(subject, str) or not (
+            subject.startswith(SERVICE_SUBJECT_PREFIX) or subject.isdigit()
+        ):
+            raise Unauthenticated("access token has an invalid subject")
+        scope = payload.get("scope", "")
+        if not isinstance(scope, str):
+            raise Unauthenticated("access token has an invalid scope claim")
+        return AccessClaims(
+            subject=subject,
+            scopes=frozenset(scope.split()),
+            expires_at=float(payload["exp"]),
+            token_id=str(payload["jti"]),
+        )
+
+
+def new_refresh_token() -> tuple[str, str]:
+    """An opaque refresh token and the SHA-256 hash that is all the database keeps."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_refresh_token(token)
+
+
+def hash_refresh_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

@@ -1,0 +1,1 @@
+"""Test support code (importable from tests: pytest puts tests/ on sys.path)."""
