@@ -9,7 +9,7 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection_pb2_grpc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from opengovfood.config import Settings
@@ -27,6 +27,8 @@ from opengovfood.rpc.health import (
     new_health_servicer,
 )
 from opengovfood.rpc.items import ItemServicer
+from opengovfood.rpc.reflection import SERVICE_NAME as REFLECTION_SERVICE
+from opengovfood.rpc.reflection import ReflectionServicer
 from opengovfood.rpc.users import UserServicer
 from opengovfood.services.authn import Authenticator
 from opengovfood.services.passwords import PasswordHasher
@@ -115,13 +117,15 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     monitor = HealthMonitor(health_servicer, container.engine, settings.health_check_interval)
 
-    reflection.enable_server_reflection(
-        (
-            USER_SERVICE,
-            ITEM_SERVICE,
-            AGENT_SERVICE,
-            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-            reflection.SERVICE_NAME,
+    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
+        ReflectionServicer(
+            (
+                USER_SERVICE,
+                ITEM_SERVICE,
+                AGENT_SERVICE,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                REFLECTION_SERVICE,
+            )
         ),
         server,
     )

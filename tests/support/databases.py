@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,12 @@ from sqlalchemy.engine import make_url
 class TestDatabase:
     url: str
     backend: str  # "sqlite" | "postgresql"
+
+
+def _admin_sync(server_url: str, statement: str) -> None:
+    """Run an admin statement from sync code or from inside a running event loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _admin(server_url, statement)).result()
 
 
 async def _admin(server_url: str, statement: str) -> None:
@@ -44,9 +51,9 @@ def create_test_database(base: str, tmp: Path) -> Iterator[TestDatabase]:
     if not url.drivername.startswith("postgresql"):
         raise ValueError(f"unsupported OPENGOVFOOD_TEST_DATABASE_URL: {base}")
     name = f"ogf_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(base, f'CREATE DATABASE "{name}"'))
+    _admin_sync(base, f'CREATE DATABASE "{name}"')
     try:
         db_url = url.set(drivername="postgresql+asyncpg", database=name)
         yield TestDatabase(db_url.render_as_string(hide_password=False), "postgresql")
     finally:
-        asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _admin_sync(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

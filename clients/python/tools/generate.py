@@ -52,6 +52,11 @@ def main() -> int:
             f"--plugin=protoc-gen-mypy_grpc={scripts / 'protoc-gen-mypy_grpc'}",
             f"--mypy_out={tmp}",
             f"--mypy_grpc_out={tmp}",
+            # With comments (source info): the server's reflection serves these, so
+            # `grpcurl describe` shows the documentation.
+            "--include_source_info",
+            "--include_imports",
+            f"--descriptor_set_out={tmp}/descriptor_set.binpb",
             *protos,
         ]
         if protoc.main(args) != 0:
@@ -68,6 +73,7 @@ def main() -> int:
             '"""Generated from protos/opengovfood/v1 by `make protos`. Do not edit."""\n'
         )
         (OUT_DIR / "py.typed").write_text("")
+        shutil.copyfile(Path(tmp) / "descriptor_set.binpb", OUT_DIR / "descriptor_set.binpb")
     return 0
 
 

@@ -30,3 +30,7 @@ def downgrade(database_url: str, revision: str = "base") -> None:
 async def upgrade_async(database_url: str, revision: str = "head") -> None:
     """Run from inside an event loop (env.py starts its own loop, so use a thread)."""
     await asyncio.to_thread(upgrade, database_url, revision)
+
+
+async def downgrade_async(database_url: str, revision: str = "base") -> None:
+    await asyncio.to_thread(downgrade, database_url, revision)
