@@ -13,6 +13,7 @@ messages and stubs live in `opengovfood_client.v1`.
 
 __version__ = "0.1.0"
 
+from opengovfood_client._requests import item_status, status_name
 from opengovfood_client.auth import TokenPair
 from opengovfood_client.client import ChatStream, Client, Stream
 from opengovfood_client.config import (
@@ -76,4 +77,6 @@ __all__ = [
     "UnauthenticatedError",
     "UnavailableError",
     "UnimplementedError",
+    "item_status",
+    "status_name",
 ]
