@@ -7,7 +7,7 @@ BUF := npx --yes @bufbuild/buf@1.75.0
 GENERATED := clients/python/src/opengovfood_client/v1
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev run test protos check-protos lint fmt clean
+.PHONY: help install install-dev run test protos check-protos lint fmt clean ts-protos ts-smoke
 
 help:
 	@echo "make run        install, migrate the SQLite database, serve on 127.0.0.1:50051"
@@ -15,6 +15,7 @@ help:
 	@echo "make protos     regenerate $(GENERATED) from protos/"
 	@echo "make lint       ruff, mypy, buf lint, stale generated code check"
 	@echo "make fmt        format the code"
+	@echo "make ts-smoke   TypeScript client smoke test against a throwaway server"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +59,14 @@ lint: install-dev check-protos
 fmt: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# TypeScript client (clients/typescript): regenerate its code, or smoke-test it
+# against a throwaway server (free port, temporary SQLite database).
+ts-protos:
+	cd clients/typescript && npm ci --no-audit --no-fund && npm run generate
+
+ts-smoke: install
+	$(BIN)/python clients/typescript/scripts/smoke.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
