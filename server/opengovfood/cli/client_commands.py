@@ -28,6 +28,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 from opengovfood.cli import render
 from opengovfood.cli.credentials import CredentialStore
 from opengovfood_client import (
+    ChannelSettings,
     Client,
     DeadlineExceededError,
     NotFoundError,
@@ -89,14 +90,16 @@ def tls_config(args: argparse.Namespace) -> TLSConfig | None:
         raise CliError(str(error), EXIT_USAGE) from None
 
 
-def connect(args: argparse.Namespace, *, signed_in: bool = True) -> Client:
-    """A client for the chosen server; with `signed_in`, carrying the saved session."""
+def connect(args: argparse.Namespace, *, signed_in: bool = True, retry: bool = True) -> Client:
+    """A client for the chosen server; with `signed_in`, carrying the saved session.
+    `retry=False` reports an unreachable server at once instead of riding out a restart."""
     address = target(args)
     tls = tls_config(args)
     store = CredentialStore()
     try:
         if not signed_in:
-            return Client(address, tls=tls, insecure=args.insecure)
+            settings = None if retry else ChannelSettings(retry=None)
+            return Client(address, tls=tls, insecure=args.insecure, settings=settings)
         if token := os.environ.get(ENV_TOKEN):
             return Client(address, token=token, tls=tls, insecure=args.insecure)
         session = store.get(address)
@@ -525,7 +528,8 @@ def cmd_llm_pull(args: argparse.Namespace) -> int:
 @client_command
 def cmd_status(args: argparse.Namespace) -> int:
     address = target(args)
-    with connect(args, signed_in=False) as client:
+    # A diagnosis of now: no retries, so a server that is down says so at once.
+    with connect(args, signed_in=False, retry=False) as client:
         statuses = client.health.check_all(timeout=args.timeout)
     report: dict[str, Any] = {"address": address, "services": statuses}
     # Signed in: who, and which models the providers offer right now.
