@@ -27,12 +27,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings().model_copy(update=overrides) if overrides else _settings()
     configure_logging(settings.log_format, settings.log_level)
     from opengovfood.serve import BindError, serve
+    from opengovfood.tls import TlsConfigError
 
     try:
         asyncio.run(serve(settings))
     except BindError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except TlsConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
