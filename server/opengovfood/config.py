@@ -165,7 +165,7 @@ class Settings(BaseSettings):
     metrics_address: str | None = Field(
         None,
         description="host:port for the Prometheus /metrics endpoint. Unset: off. With "
-        "several workers set `PROMETHEUS_MULTIPROC_DIR` too (see Metrics).",
+        "several workers also set `PROMETHEUS_MULTIPROC_DIR` to an empty writable directory.",
     )
     tls_cert: Path | None = Field(
         None,

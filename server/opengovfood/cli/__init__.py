@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from opengovfood import __version__
-from opengovfood.cli import server_commands
+from opengovfood.cli import config_commands, server_commands
 
 
 def config_error_line(error: ValidationError) -> str:
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"opengov-food {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     server_commands.register(commands)
+    config_commands.register(commands)
     return parser
 
 
