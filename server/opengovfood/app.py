@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from opengovfood import metrics
+from opengovfood import metrics, tracing
 from opengovfood.config import Settings
 from opengovfood.db.engine import create_engine, create_session_factory
 from opengovfood.interceptors.access_log import AccessLogInterceptor
@@ -106,6 +107,9 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     interceptors: list[grpc.aio.ServerInterceptor[Any, Any]] = []
     if settings.metrics_address:
         interceptors.append(MetricsInterceptor())  # outermost: sees every outcome
+    traces = tracing.setup(settings)  # None unless OPENGOVFOOD_OTEL_ENDPOINT is set
+    if traces is not None:
+        interceptors.append(traces.interceptor())
     interceptors.append(RequestIdInterceptor())
     if settings.access_log:
         interceptors.append(AccessLogInterceptor())
@@ -148,7 +152,19 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     app.on_cleanup.append(close_container)
     if settings.metrics_address:
         _install_metrics(app, settings.metrics_address, reuse_port)
+    if traces is not None:
+        _install_tracing(app, traces)
     return app
+
+
+def _install_tracing(app: App, traces: tracing.Tracing) -> None:
+    untrack = traces.instrument(app.container.engine)
+
+    async def stop() -> None:
+        untrack()
+        await asyncio.to_thread(traces.shutdown)  # flushes queued spans: blocking I/O
+
+    app.on_cleanup.append(stop)
 
 
 def _install_metrics(app: App, address: str, reuse_port: bool) -> None:

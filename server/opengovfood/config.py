@@ -202,6 +202,24 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
+    otel_endpoint: str | None = Field(
+        None,
+        description="OTLP/gRPC collector for OpenTelemetry traces, e.g. "
+        "`http://127.0.0.1:4317`. Unset: tracing off. Needs `pip install "
+        "'opengov-food[otel]'`.",
+    )
+    otel_service_name: str = Field("opengovfood", description="`service.name` of the spans.")
+    otel_sample_ratio: float = Field(
+        1.0, ge=0, le=1, description="Share of new traces recorded (callers' choice is kept)."
+    )
+
+    @field_validator("otel_endpoint")
+    @classmethod
+    def _otel_endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// (plaintext) or https://")
+        return value
+
     @field_validator("tls_cert", "tls_key", "tls_client_ca")
     @classmethod
     def _readable_file(cls, value: Path | None) -> Path | None:

@@ -29,13 +29,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_format, settings.log_level)
     from opengovfood.serve import BindError, serve
     from opengovfood.tls import TlsConfigError
+    from opengovfood.tracing import TracingUnavailable
 
     try:
         asyncio.run(serve(settings))
     except BindError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except TlsConfigError as error:
+    except (TlsConfigError, TracingUnavailable) as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     return 0
