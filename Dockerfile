@@ -42,6 +42,8 @@ RUN python -c 'import tomllib; deps = tomllib.load(open("pyproject.toml", "rb"))
 # WITH_OTEL=true adds the optional OpenTelemetry exporter (OPENGOVFOOD_OTEL_ENDPOINT).
 ARG WITH_OTEL=false
 COPY server/ server/
+# The otel extra's versions are pinned in pyproject.toml.
+# hadolint ignore=DL3013
 RUN pip install --no-deps ./clients/python . \
     && if [ "$WITH_OTEL" = "true" ]; then pip install ".[otel]"; fi
 
