@@ -233,9 +233,12 @@ def _replace_files(pki: Pki, issued: Issued, keep_mtime: bool = False) -> None:
     paths = (pki.server_cert, pki.server_key)
     before = [os.stat(p) for p in paths]
     _write_server_pair(pki.directory, issued)
+    for path, stat in zip(paths, before, strict=True):
+        # Coarse file-system clocks could hide a quick rewrite: make the change visible
+        # (or, with keep_mtime, invisible) on purpose.
+        mtime = stat.st_mtime_ns if keep_mtime else stat.st_mtime_ns + 1_000_000_000
+        os.utime(path, ns=(stat.st_atime_ns, mtime))
     if keep_mtime:
-        for path, stat in zip(paths, before, strict=True):
-            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
         after = [os.stat(p) for p in paths]
         assert [(s.st_mtime_ns, s.st_size, s.st_ino) for s in after] == [
             (s.st_mtime_ns, s.st_size, s.st_ino) for s in before
