@@ -15,11 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RunningServer, UserFactory
+from conftest import RunningServer, UserFactory, make_settings, start_server, stop_server
 from opengovfood.cli import main
 from opengovfood.cli.credentials import CredentialStore
+from opengovfood.config import Settings
 from opengovfood_client import TokenPair
 from opengovfood_client.aio import AsyncClient
+from support.certs import CertAuthority
 from support.clients import PASSWORD, unique_email
 
 CLI = Path(sys.executable).parent / "opengov-food"
@@ -297,3 +299,37 @@ async def test_login_prompts_when_run_by_a_person(server: RunningServer, tmp_pat
     assert b"Email: " in out
     assert f"as Prompted <{email}>".encode() in err
     assert CredentialStore(tmp_path / "opengovfood").get(server.address) is not None
+
+
+async def test_status_over_mutual_tls(
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ca = CertAuthority()
+    server_cert, server_key = ca.issue_server().write(tmp_path, "server")
+    client_cert, client_key = ca.issue("inspector-laptop").write(tmp_path, "client")
+    ca_file = ca.write(tmp_path)
+    running = await start_server(
+        make_settings(
+            settings.database_url,
+            tmp_path,
+            tls_cert=server_cert,
+            tls_key=server_key,
+            tls_client_ca=ca_file,
+        )
+    )
+    try:
+        cli = Cli(running, capsys)
+        tls = ["--tls-ca", str(ca_file), "--tls-server-name", "localhost"]
+        mtls = [*tls, "--tls-cert", str(client_cert), "--tls-key", str(client_key)]
+        code, out, _ = await cli("status", "--json", *mtls)
+        assert code == 0
+        assert json.loads(out)["services"][""] == "SERVING"
+        code, _, err = await cli("status", *tls, "--timeout", "2")  # no client certificate
+        assert code == 5
+        assert err.startswith(f"error: cannot connect to {running.address}: ")
+        assert err.endswith("(check the --tls options)\n")
+        code, _, err = await cli("status", "--tls-ca", str(tmp_path / "missing.pem"))
+        assert code == 2
+        assert "cannot read" in err
+    finally:
+        await stop_server(running)

@@ -4,23 +4,15 @@ and how the bearer token travels (call credentials; the opt-in plaintext interce
 from __future__ import annotations
 
 import asyncio
-import datetime
 import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import grpc
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 import opengovfood_client.auth
-from conftest import RunningServer, make_settings, start_server, stop_server
-from opengovfood.app import build_server
-from opengovfood.config import Settings
+from conftest import RunningServer, UserFactory, make_settings, start_server, stop_server
 from opengovfood_client import (
     ChannelSettings,
     Client,
@@ -32,6 +24,7 @@ from opengovfood_client import (
 from opengovfood_client.aio import AsyncClient
 from opengovfood_client.config import RETRYABLE_METHODS, service_config
 from support import databases
+from support.certs import CertAuthority
 
 
 def test_service_config_retries_only_idempotent_methods() -> None:
@@ -131,9 +124,9 @@ def test_plaintext_to_a_remote_host_needs_an_explicit_opt_in() -> None:
 
 
 async def test_insecure_opt_in_sends_the_token_through_an_interceptor(
-    server: RunningServer, make_user: object, monkeypatch: pytest.MonkeyPatch
+    server: RunningServer, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    user = await make_user()  # type: ignore[operator]
+    user = await make_user()
     # Pretend the loopback server is remote, so the interceptor path is taken.
     monkeypatch.setattr(opengovfood_client.auth, "is_local_address", lambda address: False)
     client = AsyncClient(server.address, token=user.token, insecure=True)
@@ -144,146 +137,72 @@ async def test_insecure_opt_in_sends_the_token_through_an_interceptor(
     sync_client.close()
 
 
-# --- TLS ---------------------------------------------------------------------------
+# --- TLS (the server's own TLS: OPENGOVFOOD_TLS_CERT / _KEY / _CLIENT_CA) ----------------
 
 
 @dataclass
 class Pki:
-    ca: bytes
-    server_cert: bytes
-    server_key: bytes
-    client_cert: bytes
-    client_key: bytes
-    other_ca: bytes
+    directory: Path
+    ca: CertAuthority
+    ca_file: Path
+    server_cert: Path
+    server_key: Path
 
 
-def _key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
-def _cert(
-    name: str,
-    key: ec.EllipticCurvePrivateKey,
-    issuer: tuple[x509.Name, ec.EllipticCurvePrivateKey] | None,
-    *,
-    ca: bool = False,
-    sans: list[x509.GeneralName] | None = None,
-) -> x509.Certificate:
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    issuer_name, issuer_key = issuer if issuer else (subject, key)
-    now = datetime.datetime.now(datetime.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if sans:
-        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
-def _pem(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    ca_key, other_key, server_key, client_key = _key(), _key(), _key(), _key()
-    ca = _cert("test CA", ca_key, None, ca=True)
-    other = _cert("other CA", other_key, None, ca=True)
-    server = _cert(
-        "localhost",
-        server_key,
-        (ca.subject, ca_key),
-        sans=[x509.DNSName("localhost")],
-    )
-    client = _cert("inspector-app", client_key, (ca.subject, ca_key))
-    return Pki(
-        ca=_pem(ca),
-        server_cert=_pem(server),
-        server_key=_pem_key(server_key),
-        client_cert=_pem(client),
-        client_key=_pem_key(client_key),
-        other_ca=_pem(other),
-    )
-
-
-async def _start_tls_server(
-    settings: Settings, credentials: grpc.ServerCredentials
-) -> RunningServer:
-    app = build_server(settings)
-    port = app.server.add_secure_port("127.0.0.1:0", credentials)
-    for hook in app.on_startup:
-        await hook()
-    await app.server.start()
-    return RunningServer(app=app, address=f"localhost:{port}")
+@pytest.fixture
+def pki(tmp_path: Path) -> Pki:
+    ca = CertAuthority()
+    cert, key = ca.issue_server().write(tmp_path, "server")
+    return Pki(tmp_path, ca, ca.write(tmp_path), cert, key)
 
 
 async def test_tls_with_a_private_ca(
-    pki: Pki, test_database: databases.TestDatabase, tmp_path: Path, make_user: object
+    pki: Pki, test_database: databases.TestDatabase, make_user: UserFactory
 ) -> None:
-    settings = make_settings(test_database.url, tmp_path)
-    running = await _start_tls_server(
-        settings, grpc.ssl_server_credentials([(pki.server_key, pki.server_cert)])
+    settings = make_settings(
+        test_database.url, pki.directory, tls_cert=pki.server_cert, tls_key=pki.server_key
     )
+    running = await start_server(settings)
+    user = await make_user()
     try:
-        ca_file = tmp_path / "ca.pem"
-        ca_file.write_bytes(pki.ca)
-        client = AsyncClient(running.address, tls=TLSConfig.from_files(ca_file))
-        assert await client.health.check() == "SERVING"
-        # The bearer rides on TLS too (composite credentials): a wrong token is rejected
-        # as wrong, not as missing.
-        client.use_token("not-a-jwt")
-        with pytest.raises(UnauthenticatedError) as caught:
-            await client.users.me()
-        assert "missing" not in caught.value.message
-        await client.close()
+        # The certificate names "localhost"; we dial 127.0.0.1 and say which name to expect.
+        tls = TLSConfig.from_files(pki.ca_file, server_name="localhost")
+        async with AsyncClient(running.address, tls=tls, token=user.token) as client:
+            assert await client.health.check() == "SERVING"
+            # The bearer rides on TLS (composite channel + call credentials).
+            assert (await client.users.me()).id == user.id
 
-        untrusted = AsyncClient(running.address, tls=TLSConfig(root_certificates=pki.other_ca))
-        # A failed handshake is UNAVAILABLE, retried until the deadline.
-        with pytest.raises((UnavailableError, DeadlineExceededError)):
-            await untrusted.health.check(timeout=2)
-        await untrusted.close()
+        untrusted = TLSConfig(
+            root_certificates=CertAuthority("other").cert_pem, server_name="localhost"
+        )
+        async with AsyncClient(running.address, tls=untrusted) as client:
+            # A failed handshake is UNAVAILABLE, retried until the deadline.
+            with pytest.raises((UnavailableError, DeadlineExceededError)):
+                await client.health.check(timeout=2)
     finally:
         await stop_server(running)
 
 
-async def test_mutual_tls(pki: Pki, test_database: databases.TestDatabase, tmp_path: Path) -> None:
-    settings = make_settings(test_database.url, tmp_path)
-    running = await _start_tls_server(
-        settings,
-        grpc.ssl_server_credentials(
-            [(pki.server_key, pki.server_cert)],
-            root_certificates=pki.ca,
-            require_client_auth=True,
-        ),
+async def test_mutual_tls(pki: Pki, test_database: databases.TestDatabase) -> None:
+    settings = make_settings(
+        test_database.url,
+        pki.directory,
+        tls_cert=pki.server_cert,
+        tls_key=pki.server_key,
+        tls_client_ca=pki.ca_file,
     )
+    running = await start_server(settings)
     try:
+        cert, key = pki.ca.issue("inspector-app").write(pki.directory, "client")
         with_cert = Client(
-            running.address,
-            tls=TLSConfig(
-                root_certificates=pki.ca,
-                certificate_chain=pki.client_cert,
-                private_key=pki.client_key,
-            ),
+            running.address, tls=TLSConfig.from_files(pki.ca_file, cert, key, "localhost")
         )
         assert await asyncio.to_thread(with_cert.health.check) == "SERVING"
         with_cert.close()
 
-        without_cert = AsyncClient(running.address, tls=TLSConfig(root_certificates=pki.ca))
+        without_cert = AsyncClient(
+            running.address, tls=TLSConfig.from_files(pki.ca_file, server_name="localhost")
+        )
         with pytest.raises((UnavailableError, DeadlineExceededError)):
             await without_cert.health.check(timeout=2)
         await without_cert.close()

@@ -78,11 +78,11 @@ def target(args: argparse.Namespace) -> str:
 
 
 def tls_config(args: argparse.Namespace) -> TLSConfig | None:
-    if not (args.tls or args.ca_file or args.cert_file or args.key_file):
+    if not (args.tls or args.tls_ca or args.tls_cert or args.tls_key):
         return None
     try:
         return TLSConfig.from_files(
-            args.ca_file, args.cert_file, args.key_file, server_name=args.server_name
+            args.tls_ca, args.tls_cert, args.tls_key, server_name=args.tls_server_name
         )
     except OSError as error:
         raise CliError(f"cannot read {error.filename}: {error.strerror}", EXIT_USAGE) from None
@@ -155,7 +155,12 @@ def _exit_code(error: OpenGovFoodError) -> int:
 
 def _error_line(error: OpenGovFoodError, args: argparse.Namespace) -> str:
     if isinstance(error, UnavailableError) and "failed to connect" in error.message:
-        return f"cannot reach the server at {target(args)} (is it running?)"
+        if "Connection refused" in error.message:
+            return f"cannot reach the server at {target(args)} (is it running?)"
+        # gRPC's own words, e.g. a TLS handshake that failed.
+        reason = error.message.rpartition("last error: ")[2] or error.message
+        hint = " (check the --tls options)" if tls_config(args) is not None else ""
+        return f"cannot connect to {target(args)}: {reason}{hint}"
     if isinstance(error, DeadlineExceededError):
         return f"no answer from {target(args)} in time (DEADLINE_EXCEEDED)"
     line = f"{error.message} ({error.code.name})"
@@ -577,21 +582,21 @@ def _connection_options() -> argparse.ArgumentParser:
     )
     group.add_argument("--tls", action="store_true", help="use TLS with the system's CAs")
     group.add_argument(
-        "--ca-file",
-        default=os.environ.get("OPENGOVFOOD_CA_FILE"),
-        help="CA bundle (PEM); implies TLS",
+        "--tls-ca",
+        default=os.environ.get("OPENGOVFOOD_CLIENT_TLS_CA"),
+        help="PEM CA that signed the server certificate; implies TLS",
     )
     group.add_argument(
-        "--cert-file",
-        default=os.environ.get("OPENGOVFOOD_CERT_FILE"),
-        help="client certificate (PEM) for mutual TLS",
+        "--tls-cert",
+        default=os.environ.get("OPENGOVFOOD_CLIENT_TLS_CERT"),
+        help="PEM client certificate (mutual TLS)",
     )
     group.add_argument(
-        "--key-file",
-        default=os.environ.get("OPENGOVFOOD_KEY_FILE"),
-        help="client private key (PEM) for mutual TLS",
+        "--tls-key",
+        default=os.environ.get("OPENGOVFOOD_CLIENT_TLS_KEY"),
+        help="PEM client key (mutual TLS)",
     )
-    group.add_argument("--server-name", help="name to verify the server certificate against")
+    group.add_argument("--tls-server-name", help="name to verify the server certificate for")
     group.add_argument(
         "--insecure",
         action="store_true",
