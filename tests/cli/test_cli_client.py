@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RunningServer, UserFactory, make_settings, start_server, stop_server
 from opengovfood.cli import main
 from opengovfood.cli.credentials import CredentialStore
 from opengovfood.config import Settings
@@ -23,6 +22,7 @@ from opengovfood_client import TokenPair
 from opengovfood_client.aio import AsyncClient
 from support.certs import CertAuthority
 from support.clients import PASSWORD, unique_email
+from support.server import RunningServer, UserFactory, make_settings, start_server, stop_server
 
 CLI = Path(sys.executable).parent / "opengov-food"
 

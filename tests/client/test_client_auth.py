@@ -11,11 +11,11 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import RunningServer, UserFactory, make_settings, start_server, stop_server
 from opengovfood_client import Client, TokenPair, UnauthenticatedError
 from opengovfood_client.aio import AsyncClient
 from support import databases
 from support.clients import PASSWORD, unique_email
+from support.server import RunningServer, UserFactory, make_settings, start_server, stop_server
 
 ACCESS_TTL = 1  # seconds; the server accepts tokens up to 5 s past expiry (clock leeway)
 SERVER_LEEWAY = 5

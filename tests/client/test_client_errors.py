@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RunningServer, make_settings, start_server, stop_server
 from opengovfood_client import (
     AlreadyExistsError,
     ConflictError,
@@ -21,6 +20,7 @@ from opengovfood_client import (
 from opengovfood_client.aio import AsyncClient
 from support import databases
 from support.clients import PASSWORD, signed_in, unique_email
+from support.server import RunningServer, make_settings, start_server, stop_server
 
 
 @pytest.fixture

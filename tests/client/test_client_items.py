@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from conftest import RunningServer, UserFactory
 from opengovfood_client import Client, NotFoundError
 from opengovfood_client.aio import AsyncClient
 from opengovfood_client.v1 import items_pb2
 from support.clients import signed_in, signed_in_sync
+from support.server import RunningServer, UserFactory
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 import opengovfood_client.auth
-from conftest import RunningServer, UserFactory, make_settings, start_server, stop_server
 from opengovfood_client import (
     ChannelSettings,
     Client,
@@ -25,6 +24,7 @@ from opengovfood_client.aio import AsyncClient
 from opengovfood_client.config import RETRYABLE_METHODS, service_config
 from support import databases
 from support.certs import CertAuthority
+from support.server import RunningServer, UserFactory, make_settings, start_server, stop_server
 
 
 def test_service_config_retries_only_idempotent_methods() -> None:
