@@ -19,7 +19,9 @@ Language (what a `filter` field accepts):
 - Which fields exist, which operators each accepts and how values parse is defined by
   a `FilterSpec` built from `Field`s (integer, timestamp, enum, text, boolean), so
   every list (items, users, analyses) reuses this parser with its own field table.
-- `:` is the has-operator: a case-insensitive substring match on text fields.
+- `:` is the has-operator: a case-insensitive substring match on text fields (no
+  wildcards; `%` and `_` are literal). Case folding is Unicode-aware on both backends
+  (SQLite via the `ogf_icontains` function that db/engine.py registers).
 - Timestamps are RFC 3339 with a time zone (`2025-01-31T08:00:00Z`).
 - Errors are INVALID_ARGUMENT on the `filter` field, naming the problem and the column
   (1-based) where it was found.
@@ -28,7 +30,7 @@ Usage::
 
     spec = FilterSpec([integer_field("owner_id", Item.owner_id), ...])
     parsed = spec.parse(request.filter)     # raises InvalidArgument
-    stmt = select(Item).where(parsed.where())
+    stmt = select(Item).where(parsed.where(session.get_bind().dialect.name))
     parsed.matches(record)                  # same semantics in Python
 
 Evaluation in Python follows SQL's three-valued logic for missing (None) values, so a
@@ -45,7 +47,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import and_, false, not_, or_, true
+from sqlalchemy import and_, false, func, not_, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from opengovfood.errors import InvalidArgument
@@ -186,7 +188,14 @@ class Comparison:
     text: str  # the value as written, for the canonical form
 
     def canonical(self) -> str:
-        escaped = self.text.replace("\\", "\\\\").replace('"', '\\"')
+        value = self.value
+        if isinstance(value, datetime):
+            text = value.isoformat()
+        elif isinstance(value, bool):
+            text = "true" if value else "false"
+        else:
+            text = str(value)
+        escaped = text.replace("\\", "\\\\").replace('"', '\\"')
         return f'{self.field.name} {self.op} "{escaped}"'
 
 
@@ -222,9 +231,12 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _comparison_sql(node: Comparison) -> ColumnElement[bool]:
+def _comparison_sql(node: Comparison, dialect: str) -> ColumnElement[bool]:
     column, op, value = node.field.column, node.op, node.value
     if op == ":":
+        if dialect == "sqlite":
+            # SQLite's LIKE/lower() fold ASCII only; this folds like Python (and ILIKE).
+            return cast("ColumnElement[bool]", func.ogf_icontains(column, value) == 1)
         return cast("ColumnElement[bool]", column.ilike(_like_pattern(value), escape="\\"))
     if node.field.kind is Kind.ENUM and op not in EQUALITY:
         # Ordering on an enum means its declared order: turn it into a set, which
@@ -251,14 +263,14 @@ _SQL_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-def to_sql(node: Node) -> ColumnElement[bool]:
+def to_sql(node: Node, dialect: str) -> ColumnElement[bool]:
     if isinstance(node, Comparison):
-        return _comparison_sql(node)
+        return _comparison_sql(node, dialect)
     if isinstance(node, And):
-        return and_(*(to_sql(p) for p in node.parts))
+        return and_(*(to_sql(p, dialect) for p in node.parts))
     if isinstance(node, Or):
-        return or_(*(to_sql(p) for p in node.parts))
-    return not_(to_sql(node.part))
+        return or_(*(to_sql(p, dialect) for p in node.parts))
+    return not_(to_sql(node.part, dialect))
 
 
 def _compare(node: Comparison, actual: Any) -> bool | None:
@@ -303,8 +315,9 @@ class ParsedFilter:
         """Normalised text: equal for filters that differ only in spacing/quoting."""
         return "" if self.node is None else self.node.canonical()
 
-    def where(self) -> ColumnElement[bool]:
-        return true() if self.node is None else to_sql(self.node)
+    def where(self, dialect: str) -> ColumnElement[bool]:
+        """The SQL condition; `dialect` is the engine's (`session.get_bind().dialect.name`)."""
+        return true() if self.node is None else to_sql(self.node, dialect)
 
     def matches(self, obj: object) -> bool:
         return self.node is None or evaluate(self.node, obj) is True
@@ -509,6 +522,8 @@ class _Parser:
                 chars.append(char)
             text = "".join(chars)
         else:
+            if quote in "=!<>:":
+                raise self.error(f"expected a value, found {self.describe_here()}")
             start = self.pos
             while self.pos < len(self.text):
                 char = self.text[self.pos]

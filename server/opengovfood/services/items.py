@@ -401,11 +401,11 @@ class ItemService:
         ordering = ITEM_ORDER.parse(order_by)
         query = fingerprint("items", principal.key, parsed.canonical, ordering.canonical)
         after = decode_token(page_token, ordering, query)
-        where = list(scope)
-        if parsed.node is not None:
-            where.append(parsed.where())
-        page_where = [*where, ordering.after(after)] if after is not None else where
         async with self._sessions() as session:
+            where = list(scope)
+            if parsed.node is not None:
+                where.append(parsed.where(session.get_bind().dialect.name))
+            page_where = [*where, ordering.after(after)] if after is not None else where
             rows = await repo.list_items(session, page_where, ordering.clauses(), size + 1)
             total = await repo.count_items(session, where)
         records = [ItemRecord.from_row(row) for row in rows[:size]]
