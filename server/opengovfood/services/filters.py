@@ -236,7 +236,7 @@ def _comparison_sql(node: Comparison, dialect: str) -> ColumnElement[bool]:
     if op == ":":
         if dialect == "sqlite":
             # SQLite's LIKE/lower() fold ASCII only; this folds like Python (and ILIKE).
-            return cast("ColumnElement[bool]", func.ogf_icontains(column, value) == 1)
+            return func.ogf_icontains(column, value) == 1
         return cast("ColumnElement[bool]", column.ilike(_like_pattern(value), escape="\\"))
     if node.field.kind is Kind.ENUM and op not in EQUALITY:
         # Ordering on an enum means its declared order: turn it into a set, which

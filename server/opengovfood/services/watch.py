@@ -136,6 +136,7 @@ class ItemEventHub:
         # PostgreSQL: only while the listener is connected (else events would be missed).
         self._available = not use_notify
         self._last: OrderedDict[int, tuple[int, int]] = OrderedDict()
+        self.listener: PostgresListener | None = None  # set by the listener feeding it
 
     @property
     def subscriber_count(self) -> int:
@@ -273,10 +274,16 @@ class PostgresListener:
         self._connection: Any = None
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        hub.listener = self
 
     @property
     def connected(self) -> bool:
         return self._connection is not None and not self._connection.is_closed()
+
+    @property
+    def backend_pid(self) -> int | None:
+        """The PostgreSQL backend serving the LISTEN (for operators and tests)."""
+        return self._connection.get_server_pid() if self.connected else None
 
     async def start(self) -> None:
         """Connect now if the database answers; keep trying in the background if not."""
