@@ -220,6 +220,13 @@ async def test_missing_ids(
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await _update(items_stub, user.metadata, items_pb2.Item(title="x"), ["title"])
     assert set(field_violations(info.value)) == {"item.id"}
+    for call in (
+        items_stub.GetItem(items_pb2.GetItemRequest(), metadata=user.metadata),
+        items_stub.DeleteItem(items_pb2.DeleteItemRequest(id=-5), metadata=user.metadata),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await call
+        assert set(field_violations(info.value)) == {"id"}
 
 
 async def test_delete_then_gone(
@@ -271,16 +278,18 @@ EXPECTED: dict[str, dict[str, grpc.StatusCode]] = {
 }
 
 
-async def _metadata_for(name: str, owner: TestUser, make_user: UserFactory) -> Metadata:
+async def _caller(name: str, owner: TestUser, make_user: UserFactory) -> tuple[Metadata, int]:
+    """(metadata, user id or 0) for a principal of the matrix."""
     if name == "owner":
-        return owner.metadata
+        return owner.metadata, owner.id
     if name in ("other", "superuser"):
-        return (await make_user(superuser=name == "superuser")).metadata
+        user = await make_user(superuser=name == "superuser")
+        return user.metadata, user.id
     if name == "reader_service":
-        return make_user.service_token("inspector-dashboard", frozenset({"items:read"}))
+        return make_user.service_token("inspector-dashboard", frozenset({"items:read"})), 0
     if name == "plain_service":
-        return make_user.service_token("mailer", frozenset())
-    return ()
+        return make_user.service_token("mailer", frozenset()), 0
+    return (), 0
 
 
 async def _watch_sees_owner_item(
@@ -312,7 +321,7 @@ async def test_ownership_matrix(
 ) -> None:
     owner = await make_user()
     item = await create(items_stub, owner.metadata, title="Owner's item")
-    metadata = await _metadata_for(principal, owner, make_user)
+    metadata, caller_id = await _caller(principal, owner, make_user)
     stub = items_stub
     calls: dict[str, Callable[[], Awaitable[Any]]] = {
         "CreateItem": lambda: create(stub, metadata, title="Mine"),
@@ -346,7 +355,7 @@ async def test_ownership_matrix(
         else None
     )
     if method == "CreateItem" and code == OK:
-        assert result.owner_id != owner.id or principal == "owner"
+        assert result.owner_id == caller_id  # always the caller's own
     if method == "GetItem" and code == OK:
         assert result == current
     if method == "ListItems" and code == OK:
