@@ -230,7 +230,9 @@ async def test_rolled_back_write_is_never_announced(
 async def test_slow_watcher_is_cut_off_and_writers_are_not_held_up(
     settings: Settings, tmp_path: Path, make_user: UserFactory
 ) -> None:
-    running = await start_server(make_settings(settings.database_url, tmp_path, watch_queue_size=8))
+    running = await start_server(
+        make_settings(settings.database_url, tmp_path, watch_queue_size=16)
+    )
     hub = running.app.container.item_events
     try:
         user = await make_user()
@@ -246,7 +248,7 @@ async def test_slow_watcher_is_cut_off_and_writers_are_not_held_up(
             assert hub.subscriber_count == 2
             worst = 0.0
             created = []
-            for n in range(120):
+            for n in range(150):
                 started = time.perf_counter()
                 created.append(
                     await create(writer, user.metadata, title=f"n{n}", description="x" * 1000)
