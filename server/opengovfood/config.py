@@ -60,6 +60,13 @@ class Settings(BaseSettings):
         "INFO", description="Lowest log level written."
     )
     access_log: bool = Field(True, description="Write one log line per RPC.")
+    watch_queue_size: int = Field(
+        256,
+        ge=1,
+        le=100_000,
+        description="Events buffered per WatchItems stream; a watcher further behind is "
+        "ended with RESOURCE_EXHAUSTED.",
+    )
 
     # --- database ---------------------------------------------------------------
     database_url: str = Field(
@@ -78,13 +85,6 @@ class Settings(BaseSettings):
     )
     sqlite_busy_timeout_ms: int = Field(
         5000, ge=0, description="SQLite busy timeout: how long a writer waits for the lock."
-    )
-    watch_queue_size: int = Field(
-        256,
-        ge=1,
-        le=100_000,
-        description="Events buffered per WatchItems stream; a watcher further behind is "
-        "ended with RESOURCE_EXHAUSTED.",
     )
     health_check_interval: float = Field(
         2.0, gt=0, description="Seconds between database health checks."
