@@ -23,7 +23,7 @@ import {
   type Interceptor,
   type Transport,
 } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import type * as http2 from "node:http2";
 
 import { BadRequestSchema, RetryInfoSchema } from "./gen/google/rpc/error_details_pb.js";
@@ -92,6 +92,7 @@ export class OpenGovFoodClient {
   readonly items: Client<typeof ItemService>;
   readonly agent: Client<typeof AgentService>;
   readonly transport: Transport;
+  readonly #session: Http2SessionManager;
 
   #static: string | undefined;
   #pair: TokenPair | undefined;
@@ -108,17 +109,26 @@ export class OpenGovFoodClient {
     const baseUrl = /^[a-z]+:\/\//.test(options.address)
       ? options.address
       : `http://${options.address}`;
+    // Our own session manager, so close() can end the HTTP/2 connection.
+    this.#session = new Http2SessionManager(
+      baseUrl,
+      // HTTP/2 keepalive: idle watch streams survive NATs, dead peers are noticed.
+      { pingIntervalMs: 30_000, pingTimeoutMs: 10_000 },
+      options.tls,
+    );
     this.transport = createGrpcTransport({
       baseUrl,
-      nodeOptions: options.tls,
+      sessionManager: this.#session,
       interceptors: [this.#auth()],
-      // HTTP/2 keepalive: idle watch streams survive NATs, dead peers are noticed.
-      pingIntervalMs: 30_000,
-      pingTimeoutMs: 10_000,
     });
     this.users = createClient(UserService, this.transport);
     this.items = createClient(ItemService, this.transport);
     this.agent = createClient(AgentService, this.transport);
+  }
+
+  /** Closes the connection (and any open streams). */
+  close(): void {
+    this.#session.abort();
   }
 
   get tokens(): TokenPair | undefined {

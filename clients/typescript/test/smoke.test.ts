@@ -30,15 +30,15 @@ test("register, login, create, list, watch", async () => {
   const me = await og.users.getMe({});
   assert.equal(me.id, user.id);
 
-  const requestId = randomUUID();
-  const created = await og.items.createItem({
+  const request = {
     item: { title: "Walk-in cooler at 9 C", status: ItemStatus.IN_PROGRESS },
-    requestId,
-  });
+    requestId: randomUUID(),
+  };
+  const created = await og.items.createItem(request);
   assert.equal(created.ownerId, user.id);
   assert.equal(created.status, ItemStatus.IN_PROGRESS);
-  // Same request id: the first item again, not a second one.
-  const again = await og.items.createItem({ item: { title: "Walk-in cooler at 9 C" }, requestId });
+  // A retry with the same request id answers the first item, not a second one.
+  const again = await og.items.createItem(request);
   assert.equal(again.id, created.id);
 
   const page = await og.items.listItems({ pageSize: 10 });
@@ -61,7 +61,9 @@ test("register, login, create, list, watch", async () => {
   })();
   let event;
   try {
-    for await (const received of og.items.watchItems({}, { signal: abort.signal, timeoutMs: 10_000 })) {
+    // AbortSignal.timeout's timer doesn't keep the process alive (a timeoutMs one would).
+    const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(10_000)]);
+    for await (const received of og.items.watchItems({}, { signal })) {
       event = received;
       break;
     }
@@ -75,6 +77,7 @@ test("register, login, create, list, watch", async () => {
 
   await og.logout();
   assert.equal(og.tokens, undefined);
+  og.close();
 });
 
 test("invalid arguments carry field violations", async () => {
@@ -95,6 +98,7 @@ test("invalid arguments carry field violations", async () => {
     assert.equal(ConnectError.from(error).code, Code.NotFound);
     return true;
   });
+  og.close();
 });
 
 test("no token: UNAUTHENTICATED", async () => {
@@ -103,4 +107,5 @@ test("no token: UNAUTHENTICATED", async () => {
     assert.equal(ConnectError.from(error).code, Code.Unauthenticated);
     return true;
   });
+  og.close();
 });
