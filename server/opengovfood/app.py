@@ -17,6 +17,7 @@ from opengovfood.db.engine import create_engine, create_session_factory
 from opengovfood.interceptors.access_log import AccessLogInterceptor
 from opengovfood.interceptors.auth import AuthInterceptor
 from opengovfood.interceptors.errors import ErrorInterceptor
+from opengovfood.interceptors.rate_limit import PrincipalRateLimitInterceptor
 from opengovfood.interceptors.request_id import RequestIdInterceptor
 from opengovfood.rpc.agent import AgentServicer
 from opengovfood.rpc.health import (
@@ -29,8 +30,11 @@ from opengovfood.rpc.health import (
 from opengovfood.rpc.items import ItemServicer
 from opengovfood.rpc.users import UserServicer
 from opengovfood.services.authn import Authenticator
+from opengovfood.services.bootstrap import ensure_first_superuser
 from opengovfood.services.passwords import PasswordHasher
+from opengovfood.services.rate_limit import RateLimits, make_buckets
 from opengovfood.services.tokens import TokenService
+from opengovfood.services.users import UserService
 from opengovfood_client.v1 import agent_pb2_grpc, items_pb2_grpc, users_pb2_grpc
 
 logger = logging.getLogger("opengovfood.app")
@@ -48,19 +52,26 @@ class Container:
     passwords: PasswordHasher
     tokens: TokenService
     authenticator: Authenticator
+    limits: RateLimits
+    users: UserService
 
 
 def build_container(settings: Settings) -> Container:
     engine = create_engine(settings)
     sessions = create_session_factory(engine)
     tokens = TokenService(settings)
+    passwords = PasswordHasher(rounds=settings.bcrypt_rounds)
+    authenticator = Authenticator(tokens, sessions, settings.principal_cache_ttl)
+    limits = RateLimits(make_buckets(settings), settings)
     return Container(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        passwords=PasswordHasher(rounds=settings.bcrypt_rounds),
+        passwords=passwords,
         tokens=tokens,
-        authenticator=Authenticator(tokens, sessions, settings.principal_cache_ttl),
+        authenticator=authenticator,
+        limits=limits,
+        users=UserService(settings, sessions, passwords, tokens, authenticator, limits),
     )
 
 
@@ -101,13 +112,15 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     if settings.access_log:
         interceptors.append(AccessLogInterceptor())
     interceptors += [ErrorInterceptor(), AuthInterceptor(container.authenticator.authenticate)]
+    if settings.rpc_rate_per_second is not None:
+        interceptors.append(PrincipalRateLimitInterceptor(container.limits))
     server = grpc.aio.server(
         interceptors=interceptors,
         options=server_options(settings, reuse_port),
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
     )
 
-    users_pb2_grpc.add_UserServiceServicer_to_server(UserServicer(), server)
+    users_pb2_grpc.add_UserServiceServicer_to_server(UserServicer(container.users), server)
     items_pb2_grpc.add_ItemServiceServicer_to_server(ItemServicer(), server)
     agent_pb2_grpc.add_AgentServiceServicer_to_server(AgentServicer(), server)
 
@@ -128,9 +141,17 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
 
     app = App(settings=settings, container=container, server=server, health=monitor)
     app.on_startup.append(monitor.start)
+    # The dummy hash makes the first unknown-email login cost the same as any other.
+    app.on_startup.append(container.passwords.warm)
+
+    async def first_superuser() -> None:
+        await ensure_first_superuser(settings, container.users)
+
+    app.on_startup.append(first_superuser)
 
     async def close_container() -> None:
         container.passwords.close()
+        await container.limits.close()
         await container.engine.dispose()
 
     app.on_cleanup.append(close_container)
