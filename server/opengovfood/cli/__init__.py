@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from opengovfood import __version__
-from opengovfood.cli import server_commands
+from opengovfood.cli import server_commands, user_commands
 
 
 def config_error_line(error: ValidationError) -> str:
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"opengov-food {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     server_commands.register(commands)
+    user_commands.register(commands)
     return parser
 
 

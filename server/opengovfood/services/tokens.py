@@ -28,8 +28,9 @@ ACCESS_TOKEN_TYPE = "access"
 SERVICE_SUBJECT_PREFIX = "service:"
 _LEEWAY_SECONDS = 5
 # A user id (a positive int64) or `service:NAME`.
+_MAX_USER_ID = 2**63 - 1
 SERVICE_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
-_VALID_SUBJECT = re.compile(rf"[1-9][0-9]{{0,17}}|{SERVICE_SUBJECT_PREFIX}{SERVICE_NAME_PATTERN}")
+_VALID_SUBJECT = re.compile(rf"[1-9][0-9]{{0,18}}|{SERVICE_SUBJECT_PREFIX}{SERVICE_NAME_PATTERN}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +212,11 @@ class TokenService:
         if payload.get("token_type") != ACCESS_TOKEN_TYPE:
             raise Unauthenticated("token is not an access token")
         subject = payload["sub"]
-        if not isinstance(subject, str) or not _VALID_SUBJECT.fullmatch(subject):
+        if (
+            not isinstance(subject, str)
+            or not _VALID_SUBJECT.fullmatch(subject)
+            or (subject.isdigit() and int(subject) > _MAX_USER_ID)
+        ):
             raise Unauthenticated("access token has an invalid subject")
         scope = payload.get("scope", "")
         if not isinstance(scope, str):
