@@ -224,10 +224,10 @@ class Settings(BaseSettings):
             return
         # Imported here: the rules live with the user service, which imports this module.
         from opengovfood.services.passwords import password_violations
-        from opengovfood.services.user_fields import email_violations
+        from opengovfood.services.user_fields import email_violations, normalize_email
 
         for violation in [
-            *email_violations(email, "first_superuser_email"),
+            *email_violations(normalize_email(email), "first_superuser_email"),
             *password_violations(password.get_secret_value(), "first_superuser_password"),
         ]:
             raise ValueError(f"OPENGOVFOOD_{violation.field.upper()} {violation.description}")

@@ -147,7 +147,8 @@ class _Parser:
             raise _bad(f"unknown field '{field.text}' (known: {known})")
         operator = self._next()
         if operator.kind != "op":
-            raise _bad(f"expected =, != or : after '{field.text}'")
+            found = f", found '{operator.text}'" if operator.text else ""
+            raise _bad(f"expected =, != or : after '{field.text}'{found}")
         value_token = self._next()
         if value_token.kind not in ("word", "string"):
             raise _bad(f"expected a value after '{field.text} {operator.text}'")
