@@ -791,3 +791,74 @@ async def test_deactivation_reaches_other_processes_within_the_cache_ttl(
             assert code == UNAUTHENTICATED
     finally:
         await stop_server(other)
+
+
+def test_every_user_service_method_has_an_access_rule() -> None:
+    from opengovfood.rpc import policy
+
+    service = users_pb2.DESCRIPTOR.services_by_name["UserService"]
+    for method in service.methods:
+        assert policy.rule_for(f"/{service.full_name}/{method.name}") is not None, method.name
+
+
+async def test_no_password_hash_or_token_reaches_a_log_line(
+    users_stub: Stub, make_user: UserFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    email, password = unique_email("logs"), "a secret for logs 1"
+    with caplog.at_level("DEBUG"):
+        await users_stub.Register(users_pb2.RegisterRequest(email=email, password=password))
+        await rpc_error(login(users_stub, email, "wrong secret 99"), UNAUTHENTICATED)
+        tokens = await login(users_stub, email, password)
+        second = await users_stub.RefreshToken(
+            users_pb2.RefreshTokenRequest(refresh_token=tokens.refresh_token)
+        )
+        await rpc_error(
+            users_stub.RefreshToken(
+                users_pb2.RefreshTokenRequest(refresh_token=tokens.refresh_token)
+            ),
+            UNAUTHENTICATED,
+        )
+        await users_stub.ChangePassword(
+            users_pb2.ChangePasswordRequest(
+                current_password=password, new_password="another secret 2"
+            ),
+            metadata=bearer(tokens.access_token),
+        )
+    assert caplog.records  # the access log and the user service did log
+    secrets = [
+        password,
+        "wrong secret 99",
+        "another secret 2",
+        tokens.access_token,
+        tokens.refresh_token,
+        second.refresh_token,
+        "$2b$",
+    ]
+    for record in caplog.records:
+        if record.name.startswith(QUIETED_LIBRARIES):
+            continue  # held at WARNING by configure_logging (checked below)
+        text = record.getMessage() + " " + " ".join(map(str, record.__dict__.values()))
+        for secret in secrets:
+            assert secret not in text, (record.name, record.getMessage())
+
+
+QUIETED_LIBRARIES = ("aiosqlite", "sqlalchemy")
+
+
+def test_libraries_that_log_sql_parameters_are_held_at_warning() -> None:
+    import logging
+
+    from opengovfood.logs import configure_logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    levels = {name: logging.getLogger(name).level for name in QUIETED_LIBRARIES}
+    try:
+        configure_logging("json", "DEBUG")
+        for name in QUIETED_LIBRARIES:
+            assert logging.getLogger(name).getEffectiveLevel() >= logging.WARNING, name
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
