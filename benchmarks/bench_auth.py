@@ -46,7 +46,7 @@ async def make_user(app: App) -> tuple[str, tuple[tuple[str, str], ...]]:
 
 
 async def get_me_latencies(
-    stub: users_pb2_grpc.UserServiceStub, metadata: Any, count: int
+    stub: users_pb2_grpc.UserServiceAsyncStub, metadata: Any, count: int
 ) -> list[float]:
     samples = []
     for _ in range(count):
@@ -87,7 +87,7 @@ async def interceptor_cost(app: App, metadata: Any, count: int = 20_000) -> floa
 
 
 async def run(rounds: int, database_url: str, tmp: Path) -> None:
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         database_url=database_url,
         address="127.0.0.1:0",
         secret_key="benchmark-secret-key-that-is-long-enough-01234",
