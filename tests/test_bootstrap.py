@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 import subprocess
@@ -16,6 +17,8 @@ from pydantic import ValidationError
 
 from conftest import make_settings, start_server, stop_server
 from opengovfood.config import Settings
+from opengovfood.db import migrate
+from opengovfood.services import bootstrap
 from opengovfood.services.tokens import KeyConfigError, TokenService
 from opengovfood_client.v1 import users_pb2, users_pb2_grpc
 from support.auth import bearer, login
@@ -195,5 +198,37 @@ async def test_server_with_generated_secret_survives_a_restart(
                 users_pb2.GetMeRequest(), metadata=bearer(tokens.access_token)
             )
             assert me.email == "boot@example.org"
+    finally:
+        await stop_server(running)
+
+
+async def test_first_superuser_waits_for_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not migrated yet at startup: the server starts anyway and creates the superuser
+    once the schema is there."""
+    monkeypatch.setattr(bootstrap, "RETRY_SECONDS", 0.1)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'late.db'}"
+    running = await start_server(
+        make_settings(
+            url,
+            tmp_path,
+            first_superuser_email="late@example.org",
+            first_superuser_password="late password",
+        )
+    )
+    try:
+        await asyncio.to_thread(migrate.upgrade, url)
+        async with grpc.aio.insecure_channel(running.address) as channel:
+            stub = users_pb2_grpc.UserServiceStub(channel)
+            for _ in range(50):
+                try:
+                    await login(stub, "late@example.org", "late password")
+                    break
+                except grpc.aio.AioRpcError:
+                    await asyncio.sleep(0.1)
+            tokens = await login(stub, "late@example.org", "late password")
+            me = await stub.GetMe(users_pb2.GetMeRequest(), metadata=bearer(tokens.access_token))
+            assert me.is_superuser
     finally:
         await stop_server(running)

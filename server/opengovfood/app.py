@@ -30,7 +30,7 @@ from opengovfood.rpc.health import (
 from opengovfood.rpc.items import ItemServicer
 from opengovfood.rpc.users import UserServicer
 from opengovfood.services.authn import Authenticator
-from opengovfood.services.bootstrap import ensure_first_superuser
+from opengovfood.services.bootstrap import FirstSuperuser
 from opengovfood.services.passwords import PasswordHasher
 from opengovfood.services.rate_limit import RateLimits, make_buckets
 from opengovfood.services.tokens import TokenService
@@ -143,11 +143,9 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     app.on_startup.append(monitor.start)
     # The dummy hash makes the first unknown-email login cost the same as any other.
     app.on_startup.append(container.passwords.warm)
-
-    async def first_superuser() -> None:
-        await ensure_first_superuser(settings, container.users)
-
-    app.on_startup.append(first_superuser)
+    first_superuser = FirstSuperuser(settings, container.users)
+    app.on_startup.append(first_superuser.start)
+    app.on_shutdown.append(first_superuser.stop)
 
     async def close_container() -> None:
         container.passwords.close()
