@@ -92,6 +92,12 @@ def test_serve_in_production_without_a_key_exits_with_a_clear_error(tmp_path: Pa
     assert not (tmp_path / ".opengovfood-secret").exists()  # no key was generated
 
 
+def test_blank_first_superuser_settings_mean_unset() -> None:
+    settings = Settings(first_superuser_email=" ", first_superuser_password="")  # type: ignore[call-arg]
+    assert settings.first_superuser_email is None
+    assert settings.first_superuser_password is None
+
+
 @pytest.mark.parametrize(
     ("values", "message"),
     [

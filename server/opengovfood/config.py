@@ -186,6 +186,12 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
+    @field_validator("first_superuser_email", "first_superuser_password", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `OPENGOVFOOD_FIRST_SUPERUSER_EMAIL=` in an env file means "not set".
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("access_token_ttl", "refresh_token_ttl")
     @classmethod
     def _positive_ttl(cls, value: timedelta) -> timedelta:
