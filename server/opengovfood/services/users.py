@@ -176,7 +176,7 @@ def _decode_page_token(token: str, fingerprint: str) -> int:
     if not isinstance(data, dict) or data.get("v") != 1:
         raise invalid
     after = data.get("after")
-    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+    if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after < 2**63:
         raise invalid
     if data.get("f") != fingerprint:
         raise InvalidArgument.field(
