@@ -11,7 +11,6 @@ import grpc
 from conftest import UserFactory, make_settings, start_server, stop_server
 from opengovfood.config import Settings
 from opengovfood_client.v1 import users_pb2, users_pb2_grpc
-from support.auth import login
 
 
 def p99(samples: list[float]) -> float:
@@ -19,7 +18,7 @@ def p99(samples: list[float]) -> float:
 
 
 async def test_get_me_stays_fast_while_logins_run(settings: Settings, tmp_path: Path) -> None:
-    running = await start_server(make_settings(settings.database_url, tmp_path, bcrypt_rounds=12))
+    running = await start_server(make_settings(settings.database_url, tmp_path, bcrypt_rounds=13))
     try:
         user = await UserFactory(running.app)()
         loop = asyncio.get_running_loop()
@@ -33,16 +32,18 @@ async def test_get_me_stays_fast_while_logins_run(settings: Settings, tmp_path: 
 
             idle = [await get_me() for _ in range(40)]
             started = loop.time()
-            storm = asyncio.gather(*(login(stub, user.email, user.password) for _ in range(6)))
+            request = users_pb2.LoginRequest(email=user.email, password=user.password)
+            # Generous deadline: on a busy machine the reniced bcrypt threads get less CPU.
+            storm = asyncio.gather(*(stub.Login(request, timeout=120) for _ in range(4)))
             busy: list[float] = []
             while not storm.done():
                 busy.append(await get_me())
             await storm
             storm_seconds = loop.time() - started
-        # One cost-12 check takes a few hundred ms: had bcrypt run on the event loop,
+        # One cost-13 check takes about half a second: had bcrypt run on the event loop,
         # GetMe calls would have waited that long behind it.
         assert storm_seconds > 0.5, storm_seconds
         assert len(busy) >= 10, (len(busy), storm_seconds)
-        assert p99(busy) < 0.2, (p99(idle), p99(busy), storm_seconds)
+        assert p99(busy) < 0.25, (p99(idle), p99(busy), storm_seconds)
     finally:
         await stop_server(running)

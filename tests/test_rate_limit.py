@@ -48,10 +48,10 @@ async def buckets(request: pytest.FixtureRequest, redis_prefix: str) -> AsyncIte
 
 
 async def test_bucket_trips_and_recovers(buckets: Buckets) -> None:
-    rate, burst = 10.0, 3  # one token back every 0.1 s
+    rate, burst = 2.0, 3  # one token back every 0.5 s
     assert [await buckets.take("k", rate, burst) for _ in range(burst)] == [0.0] * burst
     wait = await buckets.take("k", rate, burst)
-    assert 0 < wait <= 0.1 + 1e-6
+    assert 0 < wait <= 0.5 + 1e-6
     assert await buckets.take("other", rate, burst) == 0.0  # keys are independent
     await asyncio.sleep(wait + 0.02)
     assert await buckets.take("k", rate, burst) == 0.0
@@ -222,7 +222,7 @@ async def test_login_limits_are_shared_through_redis(
 async def test_per_principal_rpc_limit(
     settings: Settings, tmp_path: Path, redis_prefix: str, backend: str
 ) -> None:
-    overrides: dict[str, object] = {"rpc_rate_per_second": 5.0, "rpc_burst": 3}
+    overrides: dict[str, object] = {"rpc_rate_per_second": 1.0, "rpc_burst": 3}
     if backend == "redis":
         overrides |= {"redis_url": REDIS_URL, "redis_key_prefix": redis_prefix}
     running = await start_server(make_settings(settings.database_url, tmp_path, **overrides))
@@ -238,7 +238,7 @@ async def test_per_principal_rpc_limit(
             )
             delay = retry_delay(error)
             assert delay is not None
-            assert 0 < delay <= 0.2 + 1e-6
+            assert 0 < delay <= 1.0 + 1e-6
             # Other principals have their own bucket; public methods are not counted here.
             await stub.GetMe(users_pb2.GetMeRequest(), metadata=calm.metadata)
             await asyncio.sleep(delay + 0.05)
