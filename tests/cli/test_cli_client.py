@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import os
 import stat
@@ -21,6 +20,7 @@ from opengovfood.config import Settings
 from opengovfood_client import TokenPair
 from opengovfood_client.aio import AsyncClient
 from support.certs import CertAuthority
+from support.cli import Cli
 from support.clients import PASSWORD, unique_email
 from support.server import RunningServer, UserFactory, make_settings, start_server, stop_server
 
@@ -36,41 +36,9 @@ def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-class Cli:
-    def __init__(self, server: RunningServer, capsys: pytest.CaptureFixture[str]) -> None:
-        self.address = server.address
-        self._capsys = capsys
-
-    async def __call__(self, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
-        """Runs `opengov-food ARGS --address ...` in a worker thread (the server shares
-        this event loop); returns exit code, stdout, stderr."""
-        argv = [*args, "--address", self.address]
-
-        def run() -> int:
-            saved = sys.stdin
-            sys.stdin = io.StringIO(stdin or "")
-            try:
-                return main(argv)
-            finally:
-                sys.stdin = saved
-
-        code = await asyncio.to_thread(run)
-        out, err = self._capsys.readouterr()
-        assert "Traceback" not in err
-        return code, out, err
-
-    async def login(self) -> str:
-        email = unique_email("cli")
-        async with AsyncClient(self.address) as client:
-            await client.users.register(email, PASSWORD, "Ins Pector")
-        code, _, err = await self("login", "--email", email, "--password-stdin", stdin=PASSWORD)
-        assert code == 0, err
-        return email
-
-
 @pytest.fixture
-def cli(server: RunningServer, capsys: pytest.CaptureFixture[str]) -> Cli:
-    return Cli(server, capsys)
+def cli(server: RunningServer) -> Cli:
+    return Cli(server)
 
 
 async def test_login_whoami_logout(cli: Cli, config_home: Path) -> None:
@@ -301,9 +269,7 @@ async def test_login_prompts_when_run_by_a_person(server: RunningServer, tmp_pat
     assert CredentialStore(tmp_path / "opengovfood").get(server.address) is not None
 
 
-async def test_status_over_mutual_tls(
-    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+async def test_status_over_mutual_tls(settings: Settings, tmp_path: Path) -> None:
     ca = CertAuthority()
     server_cert, server_key = ca.issue_server().write(tmp_path, "server")
     client_cert, client_key = ca.issue("inspector-laptop").write(tmp_path, "client")
@@ -318,7 +284,7 @@ async def test_status_over_mutual_tls(
         )
     )
     try:
-        cli = Cli(running, capsys)
+        cli = Cli(running)
         tls = ["--tls-ca", str(ca_file), "--tls-server-name", "localhost"]
         mtls = [*tls, "--tls-cert", str(client_cert), "--tls-key", str(client_key)]
         code, out, _ = await cli("status", "--json", *mtls)

@@ -172,8 +172,8 @@ def _error_line(error: OpenGovFoodError, args: argparse.Namespace) -> str:
 
 
 def _fail(message: str) -> None:
-    sys.stderr.write(f"error: {message}\n")
-    sys.stderr.flush()
+    render.err_stream().write(f"error: {message}\n")
+    render.err_stream().flush()
 
 
 def client_command(handler: Handler) -> Handler:
@@ -190,7 +190,7 @@ def client_command(handler: Handler) -> Handler:
             _fail(_error_line(error, args))
             return _exit_code(error)
         except BrokenPipeError:  # `... | head`: the reader has gone; that is fine
-            sys.stderr.close()
+            render.err_stream().close()
             return 0
 
     return run
@@ -222,11 +222,13 @@ def _positive_id(value: str) -> int:
 @client_command
 def cmd_login(args: argparse.Namespace) -> int:
     address = target(args)
-    email = args.email or input("Email: ").strip()
+    email = args.email or render.ask("Email: ").strip()
     if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
+        password = render.in_stream().readline().rstrip("\r\n")
+    elif render.in_stream() is sys.stdin:
         password = getpass.getpass("Password: ")
+    else:
+        password = render.ask("Password: ")
     if not email or not password:
         raise CliError("an email and a password are needed", EXIT_USAGE)
     store = CredentialStore()
@@ -393,15 +395,15 @@ def cmd_items_watch(args: argparse.Namespace) -> int:
 def _read_notes(args: argparse.Namespace) -> str:
     if args.file:
         if args.file == "-":
-            return sys.stdin.read()
+            return render.in_stream().read()
         try:
             return Path(args.file).read_text()
         except OSError as error:
             raise CliError(f"cannot read {args.file}: {error.strerror}", EXIT_USAGE) from None
     if args.notes:
         return " ".join(args.notes)
-    if not sys.stdin.isatty():
-        return sys.stdin.read()
+    if not render.in_stream().isatty():
+        return render.in_stream().read()
     raise CliError("give the notes as text, with --file PATH, or on stdin", EXIT_USAGE)
 
 
@@ -410,37 +412,40 @@ def cmd_agent_analyze(args: argparse.Namespace) -> int:
     notes = _read_notes(args)
     if not notes.strip():
         raise CliError("the notes are empty", EXIT_USAGE)
-    with connect(args) as client:
-        if args.json:
-            analysis = client.agent.analyze(
-                notes, item_id=args.item, model=args.model, provider=args.provider
-            )
-        else:
-            with render.stderr().status("Analysing the notes..."):
-                analysis = client.agent.analyze(
-                    notes, item_id=args.item, model=args.model, provider=args.provider
-                )
+    # A spinner only for a person at a terminal (rich's live display also swaps
+    # sys.stdout while it runs, which is no business of a pipe).
+    console = render.stderr()
+    spinner = (
+        console.status("Analysing the notes...")
+        if console.is_terminal and not args.json
+        else contextlib.nullcontext()
+    )
+    with connect(args) as client, spinner:
+        analysis = client.agent.analyze(
+            notes, item_id=args.item, model=args.model, provider=args.provider
+        )
     if args.json:
         render.print_json(analysis)
         return 0
-    console = render.stdout()
+    out = render.stdout()
     for part in render.analysis_view(analysis):
-        console.print(part)
+        out.print(part)
     return 0
 
 
 def _chat_once(
     client: Client, args: argparse.Namespace, message: str, conversation: int | None
 ) -> int | None:
+    out = render.out_stream()
     stream = client.agent.chat(
         message, conversation_id=conversation, model=args.model, provider=args.provider
     )
     with stream:
         for delta in stream:
-            sys.stdout.write(delta)
-            sys.stdout.flush()
-    sys.stdout.write("\n")
-    sys.stdout.flush()
+            out.write(delta)
+            out.flush()
+    out.write("\n")
+    out.flush()
     return stream.conversation_id or conversation
 
 
@@ -450,24 +455,24 @@ def cmd_agent_chat(args: argparse.Namespace) -> int:
     with connect(args) as client:
         if args.message:
             conversation = _chat_once(client, args, " ".join(args.message), conversation)
-        elif not sys.stdin.isatty():
-            conversation = _chat_once(client, args, sys.stdin.read(), conversation)
+        elif not render.in_stream().isatty():
+            conversation = _chat_once(client, args, render.in_stream().read(), conversation)
         else:
             render.stderr().print(
                 "Chat with the assistant; an empty line or Ctrl-D ends.", style="dim"
             )
             while True:
                 try:
-                    message = input("you> ").strip()
+                    message = render.ask("you> ").strip()
                 except (EOFError, KeyboardInterrupt):
-                    sys.stderr.write("\n")
+                    render.err_stream().write("\n")
                     break
                 if not message:
                     break
                 try:
                     conversation = _chat_once(client, args, message, conversation)
                 except KeyboardInterrupt:
-                    sys.stdout.write("\n")
+                    render.out_stream().write("\n")
     if conversation:
         render.stderr().print(
             f"conversation {conversation} (continue with --conversation {conversation})",
@@ -506,6 +511,7 @@ def cmd_llm_pull(args: argparse.Namespace) -> int:
                 if progress.status != last_status:
                     console.print(progress.status)
                     last_status = progress.status
+            console.print(f"Pulled {args.name}.")
             return 0
         columns = (
             TextColumn("{task.description}"),

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
@@ -31,13 +33,57 @@ STATUS_STYLES = {
 SEVERITY_STYLES = {"critical": "bold red", "major": "red", "minor": "yellow"}
 
 
+# The streams the client commands use: sys.std* unless `redirect()` names others for
+# this context (a thread running `main()` for a caller that wants the output, e.g.
+# tests; immune to other code swapping sys.stdout meanwhile).
+_streams: ContextVar[tuple[TextIO, TextIO, TextIO] | None] = ContextVar(
+    "opengovfood_cli_streams", default=None
+)
+
+
+@contextmanager
+def redirect(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> Iterator[None]:
+    token = _streams.set((stdin, stdout, stderr))
+    try:
+        yield
+    finally:
+        _streams.reset(token)
+
+
+def in_stream() -> TextIO:
+    streams = _streams.get()
+    return streams[0] if streams else sys.stdin
+
+
+def out_stream() -> TextIO:
+    streams = _streams.get()
+    return streams[1] if streams else sys.stdout
+
+
+def err_stream() -> TextIO:
+    streams = _streams.get()
+    return streams[2] if streams else sys.stderr
+
+
+def ask(prompt: str) -> str:
+    """input() at a terminal (line editing); a plain read from a redirected stream."""
+    stream = in_stream()
+    if stream is sys.stdin:
+        return input(prompt)
+    out_stream().write(prompt)
+    out_stream().flush()
+    line = stream.readline()
+    if not line:
+        raise EOFError
+    return line.rstrip("\r\n")
+
+
 def stdout() -> Console:
-    # Built per call so tests that swap sys.stdout (capsys) see the output.
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    return Console(file=out_stream(), highlight=False, soft_wrap=False)
 
 
 def stderr() -> Console:
-    return Console(file=sys.stderr, highlight=False)
+    return Console(file=err_stream(), highlight=False)
 
 
 def to_dict(message: Message) -> dict[str, Any]:
@@ -53,13 +99,13 @@ def print_json(value: Message | Sequence[Message] | dict[str, Any] | list[Any]) 
         data = [to_dict(v) for v in value]
     else:
         data = value
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    out_stream().write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    out_stream().flush()
 
 
 def print_json_line(message: Message) -> None:
-    sys.stdout.write(json.dumps(to_dict(message), ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    out_stream().write(json.dumps(to_dict(message), ensure_ascii=False) + "\n")
+    out_stream().flush()
 
 
 def when(stamp: Timestamp) -> str:
