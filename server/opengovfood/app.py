@@ -29,7 +29,7 @@ from opengovfood.rpc.health import (
     ITEM_SERVICE,
     USER_SERVICE,
     HealthMonitor,
-    new_health_servicer,
+    HealthServicer,
 )
 from opengovfood.rpc.items import ItemServicer
 from opengovfood.rpc.reflection import SERVICE_NAME as REFLECTION_SERVICE
@@ -149,7 +149,7 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     items_pb2_grpc.add_ItemServiceServicer_to_server(ItemServicer(container.items), server)
     agent_pb2_grpc.add_AgentServiceServicer_to_server(AgentServicer(), server)
 
-    health_servicer = new_health_servicer()
+    health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     monitor = HealthMonitor(health_servicer, container.engine, settings.health_check_interval)
 
@@ -168,6 +168,7 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
 
     app = App(settings=settings, container=container, server=server, health=monitor)
     app.on_startup.append(monitor.start)
+    app.on_shutdown.append(monitor.close)
     _wire_items(app)
     # The dummy hash makes the first unknown-email login cost the same as any other.
     app.on_startup.append(container.passwords.warm)
