@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from opengovfood.interceptors.access_log import AccessLogInterceptor
 from opengovfood.interceptors.auth import AuthInterceptor
 from opengovfood.interceptors.errors import ErrorInterceptor
 from opengovfood.interceptors.request_id import RequestIdInterceptor
+from opengovfood.llm import LLMError, LocalProvider, ProviderRegistry
 from opengovfood.rpc.agent import AgentServicer
 from opengovfood.rpc.health import (
     AGENT_SERVICE,
@@ -30,6 +32,7 @@ from opengovfood.rpc.items import ItemServicer
 from opengovfood.rpc.reflection import SERVICE_NAME as REFLECTION_SERVICE
 from opengovfood.rpc.reflection import ReflectionServicer
 from opengovfood.rpc.users import UserServicer
+from opengovfood.services.agent import AgentService
 from opengovfood.services.authn import Authenticator
 from opengovfood.services.passwords import PasswordHasher
 from opengovfood.services.tokens import TokenService
@@ -50,6 +53,20 @@ class Container:
     passwords: PasswordHasher
     tokens: TokenService
     authenticator: Authenticator
+    llm: ProviderRegistry
+
+
+def build_llm_registry(settings: Settings) -> ProviderRegistry:
+    key = settings.openai_api_key
+    return ProviderRegistry.from_options(
+        default=settings.llm_provider,
+        local_model_path=str(settings.local_model_path) if settings.local_model_path else None,
+        ollama_url=settings.ollama_url,
+        openai_base_url=settings.openai_base_url,
+        openai_api_key=key.get_secret_value() if key else None,
+        model=settings.llm_model,
+        timeout=settings.llm_timeout,
+    )
 
 
 def build_container(settings: Settings) -> Container:
@@ -63,6 +80,7 @@ def build_container(settings: Settings) -> Container:
         passwords=PasswordHasher(rounds=settings.bcrypt_rounds),
         tokens=tokens,
         authenticator=Authenticator(tokens, sessions, settings.principal_cache_ttl),
+        llm=build_llm_registry(settings),
     )
 
 
@@ -111,11 +129,21 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
 
     users_pb2_grpc.add_UserServiceServicer_to_server(UserServicer(), server)
     items_pb2_grpc.add_ItemServiceServicer_to_server(ItemServicer(), server)
-    agent_pb2_grpc.add_AgentServiceServicer_to_server(AgentServicer(), server)
+    agent = AgentService(container.sessions, container.llm)
+    agent_pb2_grpc.add_AgentServiceServicer_to_server(AgentServicer(agent), server)
 
     health_servicer = new_health_servicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    monitor = HealthMonitor(health_servicer, container.engine, settings.health_check_interval)
+
+    async def default_provider_ready() -> bool:
+        return await container.llm.get().ready()
+
+    monitor = HealthMonitor(
+        health_servicer,
+        container.engine,
+        settings.health_check_interval,
+        agent_ready=default_provider_ready,
+    )
 
     reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
         ReflectionServicer(
@@ -132,10 +160,32 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
 
     app = App(settings=settings, container=container, server=server, health=monitor)
     app.on_startup.append(monitor.start)
+    warm_up: list[asyncio.Task[None]] = []
+
+    async def start_warm_up() -> None:
+        # The first request would otherwise pay the model load; and llama.cpp
+        # silences native logging by redirecting stdout/stderr while it loads,
+        # which is best done before traffic.
+        default = container.llm.get()
+        if settings.llm_warm_up and isinstance(default, LocalProvider) and await default.ready():
+            warm_up.append(asyncio.create_task(_warm_up(default), name="llm-warm-up"))
+
+    app.on_startup.append(start_warm_up)
 
     async def close_container() -> None:
+        for task in warm_up:
+            task.cancel()
+        await container.llm.aclose()
         container.passwords.close()
         await container.engine.dispose()
 
     app.on_cleanup.append(close_container)
     return app
+
+
+async def _warm_up(provider: LocalProvider) -> None:
+    try:
+        await provider.warm_up()
+        logger.info("local LLM model loaded")
+    except LLMError as exc:
+        logger.warning("local LLM model could not be loaded: %s (%s)", exc, exc.detail)

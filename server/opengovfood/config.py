@@ -160,6 +160,9 @@ class Settings(BaseSettings):
         None, description="API key for the OpenAI-compatible server."
     )
     llm_timeout: float = Field(120.0, gt=0, description="Seconds an LLM request may take.")
+    llm_warm_up: bool = Field(
+        True, description="Load the local model in the background at startup (default provider)."
+    )
 
     # --- operations -------------------------------------------------------------
     metrics_address: str | None = Field(
