@@ -354,3 +354,24 @@ async def test_provider_errors_map_to_statuses(
     assert "llama runner" not in details
     assert "Gateway" not in details
     assert await analyses_of(db, user.id) == []
+
+
+async def test_notes_too_long_for_the_local_model_are_refused_up_front(
+    agent_stub: agent_pb2_grpc.AgentServiceStub, make_user: Any
+) -> None:
+    # The main test server's default provider is the local model (2048-token window).
+    user = await make_user()
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await agent_stub.AnalyzeInspection(
+            analyze(notes="Dirty floor. " * 1500), metadata=user.metadata, timeout=10
+        )
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert bad_fields(info.value) == {"notes"}
+    assert "'local'" in (info.value.details() or "")
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        async for _ in agent_stub.Chat(
+            agent_pb2.ChatRequest(message="Why? " * 3000), metadata=user.metadata, timeout=10
+        ):
+            pass
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert bad_fields(info.value) == {"message"}

@@ -257,8 +257,10 @@ class AgentService:
         local = isinstance(provider, LocalProvider)
         max_tokens = LOCAL_ANALYSIS_MAX_TOKENS if local else None
         window, _ = self._context_window(provider)
-        prompt_budget = window - (max_tokens or 2048) - estimate_tokens(ANALYSIS_SYSTEM_PROMPT)
-        if estimate_tokens(notes) > prompt_budget:
+        prompt_budget = window - (max_tokens or 0) - estimate_tokens(ANALYSIS_SYSTEM_PROMPT)
+        # Only the local model's window is known for sure; remote servers answer for
+        # themselves (and their operators may have configured larger windows).
+        if local and estimate_tokens(notes) > prompt_budget:
             raise InvalidArgument.field(
                 "notes",
                 f"is too long for the model of LLM provider '{provider.name}' "
@@ -408,9 +410,12 @@ class AgentService:
             + _message_tokens(user_message)
         )
         budget = window - reserve - fixed
-        if budget < 0:
+        if budget < 0 and isinstance(provider, LocalProvider):
             raise InvalidArgument.field(
-                "message", f"is too long for the model of LLM provider '{provider.name}'"
+                "message",
+                f"is too long for the model of LLM provider '{provider.name}' "
+                f"(at most about {(window - reserve - fixed + _message_tokens(user_message)) * 3}"
+                " characters)",
             )
         messages = [
             ChatMessage(role="system", content=system),
