@@ -7,7 +7,7 @@ BUF := npx --yes @bufbuild/buf@1.75.0
 GENERATED := clients/python/src/opengovfood_client/v1
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev run test protos check-protos lint fmt clean
+.PHONY: help install install-dev run test protos check-protos lint fmt docs docker clean
 
 help:
 	@echo "make run        install, migrate the SQLite database, serve on 127.0.0.1:50051"
@@ -15,6 +15,8 @@ help:
 	@echo "make protos     regenerate $(GENERATED) from protos/"
 	@echo "make lint       ruff, mypy, buf lint, stale generated code check"
 	@echo "make fmt        format the code"
+	@echo "make docs       regenerate the configuration reference in README.md"
+	@echo "make docker     build the image (WITH_LOCAL_MODEL=false to leave the local model out)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,10 +64,18 @@ lint: install-dev check-protos
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BUF) lint
+	$(BIN)/hadolint Dockerfile
 
 fmt: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+docs: install
+	$(BIN)/opengov-food config --reference --write README.md
+
+WITH_LOCAL_MODEL ?= true
+docker:
+	docker build --build-arg WITH_LOCAL_MODEL=$(WITH_LOCAL_MODEL) -t opengov-food .
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -22,6 +22,7 @@ from opengovfood.config import Settings
 from opengovfood.db import migrate
 from opengovfood.db.models import User
 from opengovfood.repositories import users as users_repo
+from opengovfood.serve import bind
 from opengovfood_client.v1 import agent_pb2_grpc, items_pb2_grpc, users_pb2_grpc
 from support.databases import TestDatabase, create_test_database
 
@@ -70,7 +71,7 @@ async def start_server(
     app = build_server(settings)
     if extra_handlers:
         app.server.add_generic_rpc_handlers(tuple(extra_handlers))
-    port = app.server.add_insecure_port(settings.address)
+    port = bind(app)  # TLS when the settings name certificates
     for hook in app.on_startup:
         await hook()
     await app.server.start()
