@@ -14,11 +14,11 @@ import pytest
 from cryptography import x509
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from conftest import RunningServer, make_settings, start_server, stop_server
 from opengovfood.cli import main as cli_main
 from opengovfood.config import Settings
 from opengovfood_client.v1 import items_pb2, items_pb2_grpc, users_pb2, users_pb2_grpc
 from support.certs import CertAuthority, Issued
+from support.server import RunningServer, make_settings, start_server, stop_server
 
 SERVER_NAME = (("grpc.ssl_target_name_override", "localhost"),)
 AUTH_REFUSALS = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)

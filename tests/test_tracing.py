@@ -17,10 +17,10 @@ import pytest
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from opentelemetry.proto.trace.v1 import trace_pb2
 
-from conftest import UserFactory, make_settings, start_server, stop_server
 from opengovfood.config import Settings
 from opengovfood.logs import JsonFormatter
 from opengovfood_client.v1 import users_pb2, users_pb2_grpc
+from support.server import UserFactory, make_settings, start_server, stop_server
 
 
 class Receiver(trace_service_pb2_grpc.TraceServiceServicer):
