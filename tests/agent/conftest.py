@@ -10,10 +10,10 @@ import grpc
 import pytest
 import pytest_asyncio
 
-from conftest import RunningServer, make_settings, start_server, stop_server
 from opengovfood_client.v1 import agent_pb2_grpc
 from support import databases
 from support.agent import ScriptedOllama, ScriptedOpenAI, reset
+from support.server import RunningServer, make_settings, start_server, stop_server
 
 
 @pytest.fixture(scope="session")

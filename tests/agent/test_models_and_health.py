@@ -10,12 +10,12 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from conftest import RunningServer, make_settings, start_server, stop_server
 from fakes import unused_port
 from opengovfood.llm import default_model_path
 from opengovfood_client.v1 import agent_pb2, agent_pb2_grpc
 from support import databases
 from support.agent import ScriptedOllama, ScriptedOpenAI
+from support.server import RunningServer, make_settings, start_server, stop_server
 
 LOCAL_MODEL = "SmolLM2-135M-Instruct.Q4_1"
 AGENT_SERVICE = "opengovfood.v1.AgentService"
