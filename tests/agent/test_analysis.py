@@ -267,6 +267,11 @@ async def test_list_analyses_pages_newest_first_with_item_filter(
         agent_pb2.ListAnalysesRequest(filter=f"item_id != {item_a}"), metadata=user.metadata
     )
     assert [a.id for a in not_a.analyses] == [made[3].id, made[1].id]
+    either = await agent.ListAnalyses(
+        agent_pb2.ListAnalysesRequest(filter=f"item_id = {item_b} OR item_id = 0"),
+        metadata=user.metadata,
+    )
+    assert [a.id for a in either.analyses] == [made[3].id, made[1].id]
     since = made[2].create_time.ToJsonString()
     recent = await agent.ListAnalyses(
         agent_pb2.ListAnalysesRequest(filter=f'create_time >= "{since}" AND item_id = {item_a}'),
@@ -286,6 +291,16 @@ async def test_list_analyses_pages_newest_first_with_item_filter(
         )
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert bad_fields(info.value) == {"page_token"}
+    # Nor for another caller.
+    stranger = await make_user()
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await agent.ListAnalyses(
+            agent_pb2.ListAnalysesRequest(
+                page_size=1, page_token=first.next_page_token, filter=f"item_id = {item_a}"
+            ),
+            metadata=stranger.metadata,
+        )
+    assert bad_fields(info.value) == {"page_token"}
 
 
 @pytest.mark.parametrize(
@@ -295,7 +310,8 @@ async def test_list_analyses_pages_newest_first_with_item_filter(
         (agent_pb2.ListAnalysesRequest(page_token="garbage!"), "page_token"),
         (agent_pb2.ListAnalysesRequest(filter="owner_id = 3"), "filter"),
         (agent_pb2.ListAnalysesRequest(filter="item_id = abc"), "filter"),
-        (agent_pb2.ListAnalysesRequest(filter="item_id = 1 OR item_id = 2"), "filter"),
+        (agent_pb2.ListAnalysesRequest(filter='item_id:"1"'), "filter"),
+        (agent_pb2.ListAnalysesRequest(filter="item_id = 1 AND"), "filter"),
         (agent_pb2.ListAnalysesRequest(filter='create_time > "yesterday"'), "filter"),
     ],
 )

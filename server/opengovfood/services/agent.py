@@ -53,7 +53,7 @@ from opengovfood.llm import (
 )
 from opengovfood.repositories import analyses as analyses_repo
 from opengovfood.repositories import conversations as conversations_repo
-from opengovfood.services import analysis_query
+from opengovfood.services.analysis_query import ANALYSIS_FILTERS, ANALYSIS_ORDER
 from opengovfood.services.analysis_schema import (
     ANALYSIS_SYSTEM_PROMPT,
     AnalysisInvalid,
@@ -63,6 +63,12 @@ from opengovfood.services.analysis_schema import (
     repair_prompt,
 )
 from opengovfood.services.llm_errors import service_error
+from opengovfood.services.pagination import (
+    clamp_page_size,
+    decode_token,
+    encode_token,
+    fingerprint,
+)
 
 logger = logging.getLogger("opengovfood.agent")
 
@@ -345,19 +351,22 @@ class AgentService:
         return found
 
     async def list_analyses(self, size: int, token: str, filter_text: str) -> AnalysisPage:
+        principal = current_principal()
         owner_id = current_user_id()
-        limit = analysis_query.page_size(size)
-        comparisons = analysis_query.parse_filter(filter_text)
-        after = analysis_query.decode_token(token, filter_text)
+        limit = clamp_page_size(size)
+        parsed = ANALYSIS_FILTERS.parse(filter_text)
+        order = ANALYSIS_ORDER
+        query = fingerprint("analyses", principal.key, parsed.canonical, order.canonical)
+        after = decode_token(token, order, query)
         async with self._sessions() as session:
-            rows = await analyses_repo.list_page(session, owner_id, comparisons, after, limit + 1)
-            total = await analyses_repo.count(session, owner_id, comparisons)
-        next_token = ""
-        if len(rows) > limit:
-            rows = rows[:limit]
-            last = rows[-1]
-            next_token = analysis_query.encode_token(filter_text, last.create_time, last.id)
-        return AnalysisPage(rows, next_token, total)
+            where = [InspectionAnalysis.owner_id == owner_id]
+            if parsed.node is not None:
+                where.append(parsed.where(session.get_bind().dialect.name))
+            page_where = [*where, order.after(after)] if after is not None else where
+            rows = await analyses_repo.list_page(session, page_where, order.clauses(), limit + 1)
+            total = await analyses_repo.count(session, where)
+        next_token = encode_token(order, rows[limit - 1], query) if len(rows) > limit else ""
+        return AnalysisPage(rows[:limit], next_token, total)
 
     # -------------------------------------------------------------------- chat
 
