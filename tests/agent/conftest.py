@@ -10,7 +10,7 @@ import grpc
 import pytest
 import pytest_asyncio
 
-from opengovfood_client.v1 import agent_pb2_grpc
+from opengovfood_client.v1 import agent_pb2_grpc, items_pb2_grpc
 from support import databases
 from support.agent import ScriptedOllama, ScriptedOpenAI, reset
 from support.server import RunningServer, make_settings, start_server, stop_server
@@ -64,9 +64,20 @@ async def agent_server(
 
 
 @pytest.fixture(scope="session")
-async def agent(agent_server: RunningServer) -> AsyncIterator[agent_pb2_grpc.AgentServiceStub]:
+async def agent_channel(agent_server: RunningServer) -> AsyncIterator[grpc.aio.Channel]:
     async with grpc.aio.insecure_channel(agent_server.address) as channel:
-        yield agent_pb2_grpc.AgentServiceStub(channel)
+        yield channel
+
+
+@pytest.fixture(scope="session")
+def agent(agent_channel: grpc.aio.Channel) -> agent_pb2_grpc.AgentServiceStub:
+    return agent_pb2_grpc.AgentServiceStub(agent_channel)
+
+
+@pytest.fixture(scope="session")
+def items(agent_channel: grpc.aio.Channel) -> items_pb2_grpc.ItemServiceStub:
+    """ItemService of the same server (the chat tools' results are checked through it)."""
+    return items_pb2_grpc.ItemServiceStub(agent_channel)
 
 
 @pytest.fixture
