@@ -3,6 +3,7 @@ test server, whose default provider is `local`. Few and short, but always run.""
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import time
 from typing import Any
@@ -88,3 +89,26 @@ async def test_local_chat_streams_and_continues(
         ("assistant", False),
     ]
     assert rows[1].content == "".join(d.text for d in deltas)
+
+
+async def test_cancelling_a_local_chat_stops_generation(
+    agent_stub: agent_pb2_grpc.AgentServiceStub, make_user: Any, server: Any
+) -> None:
+    provider = server.app.container.llm.get("local")
+    user = await make_user()
+    call = agent_stub.Chat(
+        agent_pb2.ChatRequest(message="Write a very long story about a restaurant kitchen."),
+        metadata=user.metadata,
+        timeout=120,
+    )
+    await call.read()
+    await call.read()
+    assert provider.busy == 1
+    cancelled = time.monotonic()
+    call.cancel()
+    while provider.busy:
+        assert time.monotonic() - cancelled < 2.0, "local generation did not stop"
+        await asyncio.sleep(0.005)
+    stopped = time.monotonic() - cancelled
+    print(f"\nlocal generation stopped {stopped * 1000:.0f} ms after the client cancelled")
+    assert stopped < 0.5
