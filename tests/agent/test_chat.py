@@ -12,6 +12,7 @@ import pytest
 
 from opengovfood_client.v1 import agent_pb2, agent_pb2_grpc
 from support.agent import ScriptedOllama, ScriptedOpenAI, bad_fields, stored_messages
+from support.rpc_errors import retry_delay
 
 CHAT_PATH = {"ollama": "/api/chat", "openai": "/v1/chat/completions"}
 
@@ -246,6 +247,7 @@ async def test_provider_busy_is_resource_exhausted(
         await collect(agent.Chat(chat("hi", provider="openai"), metadata=user.metadata))
     assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert "'openai'" in (info.value.details() or "")
+    assert retry_delay(info.value) == 1.0
 
 
 async def test_cancelling_chat_closes_the_upstream_stream(

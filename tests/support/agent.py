@@ -11,6 +11,7 @@ from fakes import Exchange, RecordedRequest
 from fakes.ollama_server import FakeOllama
 from fakes.openai_server import FakeOpenAI
 from opengovfood.db.models import ConversationMessage, InspectionAnalysis, Item
+from support.rpc_errors import field_violations
 
 # A valid analysis as a model would return it.
 GOOD_ANALYSIS: dict[str, Any] = {
@@ -110,14 +111,4 @@ def dumps(obj: Any) -> str:
 
 def bad_fields(error: Any) -> set[str]:
     """Fields named by the google.rpc.BadRequest detail of a failed call."""
-    from google.rpc import error_details_pb2
-    from grpc_status import rpc_status
-
-    status = rpc_status.from_call(error)
-    fields: set[str] = set()
-    for detail in status.details if status else ():
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            fields.update(v.field for v in bad.field_violations)
-    return fields
+    return set(field_violations(error))
