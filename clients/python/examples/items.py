@@ -10,9 +10,10 @@ with signed_in_client() as client:
     )
     print(f"created #{item.id}: {item.title}")
 
+    read = item
     item = client.items.update(item.id, status="in_progress", etag=item.etag)
-    try:
-        client.items.update(item.id, title="Someone else's edit", etag="stale-etag")
+    try:  # a write based on what we read before that update is refused
+        client.items.update(item.id, title="Someone else's edit", etag=read.etag)
     except ConflictError as error:
         print(f"conditional update refused: {error.message}")
 
