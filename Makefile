@@ -8,7 +8,7 @@ GENERATED := clients/python/src/opengovfood_client/v1
 PYTEST_ARGS ?=
 
 .PHONY: help install install-dev run test protos check-protos lint fmt docs docker clean \
-	ts-protos ts-smoke
+	ts-protos ts-smoke ts-check-protos
 
 help:
 	@echo "make run        install, migrate the SQLite database, serve on 127.0.0.1:50051"
@@ -79,6 +79,11 @@ ts-protos:
 
 ts-smoke: install
 	$(BIN)/python clients/typescript/scripts/smoke.py
+
+# Regenerate and fail if the committed TypeScript code differs.
+ts-check-protos: ts-protos
+	@git diff --exit-code --stat -- clients/typescript/src/gen || \
+		(echo "TypeScript generated code is stale: run 'make ts-protos' and commit" >&2; exit 1)
 
 docs: install
 	$(BIN)/opengov-food config --reference --write README.md
