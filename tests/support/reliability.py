@@ -118,8 +118,13 @@ _INTERNALS = re.compile(
 )
 
 
-def internals_in(details: str) -> str | None:
-    """The internal detail `details` leaks, or None."""
+def internals_in(details: str, echoed: Sequence[str] = ()) -> str | None:
+    """The internal detail `details` leaks, or None. `echoed`: the caller's own strings,
+    which a message may quote back ("unknown field 'DELETE FROM'" is not a leak)."""
+    for value in sorted(echoed, key=len, reverse=True):
+        if value:
+            details = details.replace(value, "")
+            details = details.replace(repr(value)[1:-1], "")
     found = _INTERNALS.search(details)
     return found.group(0) if found else None
 
