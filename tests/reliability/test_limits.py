@@ -5,9 +5,10 @@ load with RESOURCE_EXHAUSTED."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import grpc
@@ -15,8 +16,9 @@ import pytest
 from google.protobuf import field_mask_pb2
 from sqlalchemy.engine import make_url
 
+from opengovfood.db import migrate
 from opengovfood_client.v1 import items_pb2, items_pb2_grpc
-from support.databases import TestDatabase
+from support.databases import TestDatabase, create_test_database
 from support.items import Watcher, create
 from support.reliability import count, internals_in
 from support.server import RunningServer, UserFactory, make_settings, start_server, stop_server
@@ -33,6 +35,17 @@ async def limited(
     running = await start_server(settings)
     yield running
     await stop_server(running)
+
+
+@pytest.fixture
+def fresh_database(tmp_path: Path) -> Iterator[TestDatabase]:
+    """A database for one test: a write left holding SQLite's lock must not leak into
+    the next tests."""
+    base = os.environ.get("OPENGOVFOOD_TEST_DATABASE_URL", "sqlite")
+    (tmp_path / "fresh").mkdir()
+    with create_test_database(base, tmp_path / "fresh") as database:
+        migrate.upgrade(database.url)
+        yield database
 
 
 async def _pg_lock_waiters(database: TestDatabase) -> int:
@@ -55,11 +68,21 @@ async def _pg_lock_waiters(database: TestDatabase) -> int:
 
 
 async def test_deadline_cancels_the_database_statement(
-    limited: RunningServer, own_database: TestDatabase
+    fresh_database: TestDatabase, tmp_path: Path
 ) -> None:
     """A row (PostgreSQL) or the database (SQLite) is locked by another connection; the
     call's 1 s deadline passes; the server's statement must not keep running: on
     PostgreSQL it leaves pg_stat_activity, on SQLite its write never lands."""
+    own_database = fresh_database
+    limited = await start_server(make_settings(own_database.url, tmp_path, access_log=False))
+    try:
+        await _deadline_case(limited, own_database)
+    finally:
+        await stop_server(limited)
+    count("faults: deadlines on a locked row")
+
+
+async def _deadline_case(limited: RunningServer, own_database: TestDatabase) -> None:
     user = await UserFactory(limited.app)()
     async with grpc.aio.insecure_channel(limited.address) as channel:
         stub = items_pb2_grpc.ItemServiceStub(channel)
@@ -128,7 +151,6 @@ async def test_deadline_cancels_the_database_statement(
                 raise
         updated = await stub.UpdateItem(update, metadata=user.metadata, timeout=5)
         assert updated.title == "too late"
-    count("faults: deadlines on a locked row")
 
 
 @pytest.mark.parametrize("limited", [{"max_message_bytes": 64 * 1024}], indirect=True)
