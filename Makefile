@@ -7,7 +7,8 @@ BUF := npx --yes @bufbuild/buf@1.75.0
 GENERATED := clients/python/src/opengovfood_client/v1
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev run test protos check-protos lint fmt docs docker clean fuzz soak
+.PHONY: help install install-dev run test protos check-protos lint fmt docs docker clean \
+	ts-protos ts-smoke ts-check-protos fuzz soak
 
 help:
 	@echo "make run        install, migrate the SQLite database, serve on 127.0.0.1:50051"
@@ -19,6 +20,7 @@ help:
 	@echo "make fuzz       the fuzz tests with FUZZ_EXAMPLES cases per method (default 500)"
 	@echo "make soak       mixed load against a server for SOAK_SECONDS (default 600)"
 	@echo "make docker     build the image (WITH_LOCAL_MODEL=false to leave the local model out)"
+	@echo "make ts-smoke   TypeScript client smoke test against a throwaway server"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +73,19 @@ lint: install-dev check-protos
 fmt: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# TypeScript client (clients/typescript): regenerate its code, or smoke-test it
+# against a throwaway server (free port, temporary SQLite database).
+ts-protos:
+	cd clients/typescript && npm ci --no-audit --no-fund && npm run generate
+
+ts-smoke: install
+	$(BIN)/python clients/typescript/scripts/smoke.py
+
+# Regenerate and fail if the committed TypeScript code differs.
+ts-check-protos: ts-protos
+	@git diff --exit-code --stat -- clients/typescript/src/gen || \
+		(echo "TypeScript generated code is stale: run 'make ts-protos' and commit" >&2; exit 1)
 
 docs: install
 	$(BIN)/opengov-food config --reference --write README.md

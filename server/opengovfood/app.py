@@ -214,7 +214,8 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
         if isinstance(default, LocalProvider) and await default.ready():
             warm_up.append(asyncio.create_task(_warm_up(default), name="llm-warm-up"))
 
-    app.on_startup.append(start_warm_up)
+    if settings.llm_warm_up:
+        app.on_startup.append(start_warm_up)
 
     async def close_container() -> None:
         for task in warm_up:
