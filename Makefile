@@ -8,7 +8,7 @@ GENERATED := clients/python/src/opengovfood_client/v1
 PYTEST_ARGS ?=
 
 .PHONY: help install install-dev run test protos check-protos lint fmt docs docker clean \
-	ts-protos ts-smoke ts-check-protos
+	ts-protos ts-smoke ts-check-protos fuzz soak
 
 help:
 	@echo "make run        install, migrate the SQLite database, serve on 127.0.0.1:50051"
@@ -17,6 +17,8 @@ help:
 	@echo "make lint       ruff, mypy, buf lint, stale generated code check"
 	@echo "make fmt        format the code"
 	@echo "make docs       regenerate the configuration reference in README.md"
+	@echo "make fuzz       the fuzz tests with FUZZ_EXAMPLES cases per method (default 500)"
+	@echo "make soak       mixed load against a server for SOAK_SECONDS (default 600)"
 	@echo "make docker     build the image (WITH_LOCAL_MODEL=false to leave the local model out)"
 	@echo "make ts-smoke   TypeScript client smoke test against a throwaway server"
 
@@ -87,6 +89,16 @@ ts-check-protos: ts-protos
 
 docs: install
 	$(BIN)/opengov-food config --reference --write README.md
+
+# Longer runs of the reliability suite (CI runs a bounded amount inside `make test`).
+FUZZ_EXAMPLES ?= 500
+fuzz: install-dev
+	OPENGOVFOOD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) OPENGOVFOOD_FUZZ_RANDOM=1 \
+		$(BIN)/pytest tests/reliability/test_fuzz.py $(PYTEST_ARGS)
+
+SOAK_SECONDS ?= 600
+soak: install-dev
+	$(BIN)/python tests/soak/soak.py --seconds $(SOAK_SECONDS)
 
 WITH_LOCAL_MODEL ?= true
 docker:

@@ -10,7 +10,7 @@ the request id, never with internals.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, NoReturn
 
 import grpc
@@ -21,7 +21,12 @@ from sqlalchemy import exc as sa_exc
 
 from opengovfood.context import request_id_var
 from opengovfood.errors import InvalidArgument, ResourceExhausted, ServiceError
-from opengovfood.interceptors.base import StreamBehavior, UnaryBehavior, WrappingInterceptor
+from opengovfood.interceptors.base import (
+    Handler,
+    StreamBehavior,
+    UnaryBehavior,
+    WrappingInterceptor,
+)
 from opengovfood.interceptors.request_id import REQUEST_ID_KEY
 
 logger = logging.getLogger("opengovfood.errors")
@@ -87,9 +92,47 @@ async def abort_for(error: Exception, context: grpc.aio.ServicerContext[Any, Any
     raise AssertionError("unreachable")  # context.abort always raises
 
 
+class Undecodable:
+    """Stands in for a request whose bytes do not parse: grpc.aio would otherwise
+    answer UNKNOWN with the protobuf error (and the message type) in the details."""
+
+    __slots__ = ()
+
+
+UNDECODABLE = Undecodable()
+
+
+def _safe_deserializer(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserialize is None:
+        return None
+
+    def parse(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except Exception:  # noqa: BLE001 - DecodeError and friends: the caller's bytes are bad
+            return UNDECODABLE
+
+    return parse
+
+
+async def _refuse_undecodable(context: grpc.aio.ServicerContext[Any, Any]) -> NoReturn:
+    await abort_for(
+        InvalidArgument("the request payload is not a valid protobuf message for this method"),
+        context,
+    )
+
+
 class ErrorInterceptor(WrappingInterceptor):
+    def _wrap_handler(self, method: str, handler: Handler) -> Handler:
+        wrapped = super()._wrap_handler(method, handler)
+        return wrapped._replace(  # type: ignore[attr-defined,no-any-return]
+            request_deserializer=_safe_deserializer(wrapped.request_deserializer)
+        )
+
     def wrap_unary(self, method: str, behavior: UnaryBehavior) -> UnaryBehavior:
         async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            if request is UNDECODABLE:
+                await _refuse_undecodable(context)
             try:
                 return await behavior(request, context)
             except grpc.aio.AbortError:
@@ -103,6 +146,8 @@ class ErrorInterceptor(WrappingInterceptor):
         async def stream(
             request: Any, context: grpc.aio.ServicerContext[Any, Any]
         ) -> AsyncIterator[Any]:
+            if request is UNDECODABLE:
+                await _refuse_undecodable(context)
             try:
                 async for response in behavior(request, context):
                     yield response
