@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from opengovfood import metrics, tracing
 from opengovfood.config import Settings
-from opengovfood.db.engine import create_engine, create_session_factory
+from opengovfood.db.engine import create_engine, create_probe_engine, create_session_factory
 from opengovfood.interceptors.access_log import AccessLogInterceptor
 from opengovfood.interceptors.auth import AuthInterceptor
 from opengovfood.interceptors.errors import ErrorInterceptor
@@ -175,9 +175,10 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     async def default_provider_ready() -> bool:
         return await container.llm.get().ready()
 
+    probe_engine = create_probe_engine(settings)
     monitor = HealthMonitor(
         health_servicer,
-        container.engine,
+        probe_engine,
         settings.health_check_interval,
         agent_ready=default_provider_ready,
     )
@@ -198,6 +199,7 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     app = App(settings=settings, container=container, server=server, health=monitor)
     app.on_startup.append(monitor.start)
     app.on_shutdown.append(monitor.close)
+    app.on_cleanup.append(probe_engine.dispose)
     _wire_items(app)
     # The dummy hash makes the first unknown-email login cost the same as any other.
     app.on_startup.append(container.passwords.warm)

@@ -11,9 +11,20 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
 from opengovfood.config import Settings
+
+
+def create_probe_engine(settings: Settings) -> AsyncEngine:
+    """A pool-less engine for the health check: a busy or exhausted request pool must
+    not make a reachable database look down (health would flap under load)."""
+    connect_args: dict[str, Any] = (
+        {"timeout": settings.sqlite_busy_timeout_ms / 1000}
+        if settings.is_sqlite
+        else {"timeout": settings.db_connect_timeout}
+    )
+    return create_async_engine(settings.database_url, poolclass=NullPool, connect_args=connect_args)
 
 
 def create_engine(settings: Settings) -> AsyncEngine:

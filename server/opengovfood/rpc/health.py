@@ -122,7 +122,9 @@ class HealthMonitor:
         self._db_ok: bool | None = None
 
     async def check_once(self) -> None:
-        db_ok = await database_reachable(self._engine, within=max(self._interval, 1.0))
+        # Generous: under CPU load a reachable database can take a while to answer;
+        # an unreachable one fails at once (connection refused) or at the timeout.
+        db_ok = await database_reachable(self._engine, within=max(self._interval, 2.0))
         if db_ok != self._db_ok:
             (logger.info if db_ok else logger.warning)(
                 "database %s", "reachable" if db_ok else "unreachable"
