@@ -210,6 +210,7 @@ class Runner:
             if not row.get("note"):
                 report.add_ratios(row, base[row["baseline"]])
         goals = report.evaluate_goals(by_key, idle_rss)
+        scaling = [] if self.args.no_scaling or self.quick else self._scaling(db, tmp, ctx)
         return {
             "backend": db.backend,
             "seed_seconds": round(seed_seconds, 1),
@@ -225,7 +226,58 @@ class Runner:
             ),
             "rows": rows,
             "goals": goals,
+            "scaling": scaling,
         }
+
+    def _scaling(self, db: Database, tmp: Path, ctx: Context) -> list[report.Row]:
+        """GetItem (or Health.Check) with 1 and 2 workers, nothing pinned: the server's
+        workers and the load generator share both cores."""
+        rows: list[report.Row] = []
+        for workers in (1, 2):
+            address = f"127.0.0.1:{free_port()}"
+            serve = str(Path(sys.executable).parent / "opengov-food")
+            server = Managed(
+                f"server-{workers}w",
+                [serve, "serve"],
+                tmp,
+                env=server_env(db, address, tmp, workers),
+            )
+            loadgen: LoadGenerator | None = None
+            try:
+                wait_serving(address, proc=server.proc)
+                deadline = time.monotonic() + 20
+                while len(process_tree(server.pid)) < (1 if workers == 1 else workers + 1):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("workers did not start")
+                    time.sleep(0.1)
+                time.sleep(1.5)  # let every worker finish starting
+                loadgen = LoadGenerator(tmp, None)
+                wctx = Context(
+                    server=address,
+                    quick=self.quick,
+                    concurrency=self.args.concurrency,
+                    latency_rate=ctx.latency_rate,
+                    small_rows=ctx.small_rows,
+                    large_rows=ctx.large_rows,
+                    tokens=ctx.tokens,
+                    user_ids=ctx.user_ids,
+                )
+                for scenario in scenarios(self.small_rows, self.large_rows):
+                    if scenario.key not in ("health", "get_item"):
+                        continue
+                    targets = {"server": (address, process_tree(server.pid))}
+                    row = self._scenario(scenario, wctx, loadgen, targets)
+                    row["title"] = f"{scenario.title} [{workers}w]"
+                    row["workers"] = workers
+                    rows.append(row)
+                    print(f"[{db.backend}] {report.table([row]).splitlines()[-1]}", flush=True)
+            finally:
+                if loadgen is not None:
+                    loadgen.stop()
+                code = server.stop()
+                if code != 0:
+                    print(f"[{db.backend}] {workers}-worker server exited {code}")
+        return rows
 
     def _scenario(
         self,
@@ -314,6 +366,9 @@ def main(argv: list[str] | None = None) -> int:
         print(report.table(result["rows"]))
         print()
         print(report.goals_table(result["goals"]))
+        if result["scaling"]:
+            print("\nscaling (server workers and load generator share both cores):")
+            print(report.table(result["scaling"]))
         print(
             f"\nidle RSS {result['idle_rss_mb']} MB, after load {result['loaded_rss_mb']} MB; "
             f"seeding {result['seed_seconds']} s; reference drift end/start "
