@@ -53,10 +53,11 @@ def add_ratios(row: Row, base: Row) -> None:
     row["cpu_ratio"] = ratio(base.get("cpu_us_per_rpc"), cpu)
 
 
-def mean_row(a: Row, b: Row) -> Row:
+def mean_row(rows: list[Row]) -> Row:
+    """The reference as the mean of its runs (start, middle, end) in this run."""
     out: Row = {}
     for key in ("rps", "p50_ms", "p99_ms", "cpu_us_per_rpc", "server_cpu"):
-        values = [r[key] for r in (a, b) if r.get(key) is not None]
+        values = [r[key] for r in rows if r.get(key) is not None]
         out[key] = sum(values) / len(values) if values else None
     return out
 

@@ -203,7 +203,7 @@ class Runner:
             print(f"[{db.backend}] server exited {server_exit}:\n{server.log_tail()}")
         by_key = {r["key"]: r for r in rows}
         base = {
-            "ref": report.mean_row(by_key["ref"], by_key.get("ref_end", by_key["ref"])),
+            "ref": report.mean_row([r for r in rows if r["key"] in ("ref", "ref_mid", "ref_end")]),
             "ref_rate": by_key.get("ref_rate", {}),
         }
         for row in rows:

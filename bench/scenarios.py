@@ -299,6 +299,7 @@ def scenarios(small_rows: int, large_rows: int) -> list[Scenario]:
         ),
         Scenario("create_item", "CreateItem", "server", create_item),
         Scenario("update_item", "UpdateItem with etag", "server", update_item),
+        Scenario("ref_mid", "no-op grpc.aio reference (middle)", "reference", noop),
         Scenario("login", "Login (bcrypt cost 12), 4 concurrent", "server", login),
         Scenario(
             "getme_idle", "GetMe alone", "server", getme_idle, baseline="ref_rate", fixed_rate=True
