@@ -60,7 +60,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
     parser.add_argument("--no-scaling", action="store_true", help="skip the 1 vs 2 workers run")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
-    parser.add_argument("--keep-logs", action="store_true", help="print where server logs are")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy the server in each server scenario"
+    )
     return parser.parse_args(argv)
 
 
@@ -126,6 +128,7 @@ class Runner:
                 return self._run(db, tmp)
 
     def _run(self, db: Database, tmp: Path) -> dict[str, Any]:
+        self.backend = db.backend
         started = time.perf_counter()
         users = {
             "reader": self.small_rows,
@@ -309,7 +312,18 @@ class Runner:
             warmup=self.warmup,
             duration=self.duration,
         )
+        sampler = None
+        if self.args.profile and scenario.target == "server":
+            from bench.profile import Sampler
+
+            out = self.args.out / "profiles" / f"{self.backend}-{scenario.key}.txt"
+            sampler = Sampler(pids[0], self.warmup + 0.3, self.duration - 0.5, out)
         result = loadgen.run(job)
+        if sampler is not None:
+            from bench.profile import summary
+
+            sampler.wait()
+            print(summary(sampler.out))
         if "error" in result:
             row["note"] = f"error: {result['error']}"
             return row
