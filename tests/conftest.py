@@ -9,23 +9,22 @@ OPENGOVFOOD_TEST_DATABASE_URL selects the backend:
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 
 import grpc
 import pytest
 
-from opengovfood.app import App, build_server
 from opengovfood.config import Settings
 from opengovfood.db import migrate
-from opengovfood.db.models import User
-from opengovfood.repositories import users as users_repo
 from opengovfood_client.v1 import agent_pb2_grpc, items_pb2_grpc, users_pb2_grpc
 from support.databases import TestDatabase, create_test_database
-
-SECRET = "test-secret-key-that-is-long-enough-0123456789"
+from support.server import (
+    RunningServer,
+    UserFactory,
+    make_settings,
+    start_server,
+    stop_server,
+)
 
 
 @pytest.fixture(scope="session")
@@ -36,54 +35,9 @@ def test_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestData
         yield database
 
 
-def make_settings(database_url: str, tmp: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "database_url": database_url,
-        "address": "127.0.0.1:0",
-        "secret_key": SECRET,
-        "secret_key_file": tmp / "secret",
-        "bcrypt_rounds": 4,
-        "health_check_interval": 0.5,
-        "grace_period": 2.0,
-        "log_format": "console",
-        "login_rate_per_minute": 10_000,
-        "login_burst": 10_000,
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
-
-
 @pytest.fixture(scope="session")
 def settings(test_database: TestDatabase, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return make_settings(test_database.url, tmp_path_factory.mktemp("server"))
-
-
-@dataclass
-class RunningServer:
-    app: App
-    address: str
-
-
-async def start_server(
-    settings: Settings, extra_handlers: Sequence[grpc.GenericRpcHandler] = ()
-) -> RunningServer:
-    app = build_server(settings)
-    if extra_handlers:
-        app.server.add_generic_rpc_handlers(tuple(extra_handlers))
-    port = app.server.add_insecure_port(settings.address)
-    for hook in app.on_startup:
-        await hook()
-    await app.server.start()
-    return RunningServer(app=app, address=f"127.0.0.1:{port}")
-
-
-async def stop_server(running: RunningServer, grace: float = 1.0) -> None:
-    await running.app.health.shutdown()
-    for hook in running.app.on_shutdown:
-        await hook()
-    await running.app.server.stop(grace)
-    for hook in running.app.on_cleanup:
-        await hook()
 
 
 @pytest.fixture(scope="session")
@@ -112,51 +66,6 @@ def items_stub(channel: grpc.aio.Channel) -> items_pb2_grpc.ItemServiceStub:
 @pytest.fixture(scope="session")
 def agent_stub(channel: grpc.aio.Channel) -> agent_pb2_grpc.AgentServiceStub:
     return agent_pb2_grpc.AgentServiceStub(channel)
-
-
-@dataclass
-class TestUser:
-    id: int
-    email: str
-    password: str
-    token: str
-    is_superuser: bool
-
-    @property
-    def metadata(self) -> tuple[tuple[str, str], ...]:
-        return (("authorization", f"Bearer {self.token}"),)
-
-
-class UserFactory:
-    """Makes users straight in the database and signs access tokens for them."""
-
-    def __init__(self, app: App) -> None:
-        self._app = app
-
-    async def __call__(
-        self, *, superuser: bool = False, active: bool = True, password: str = "correct horse 1"
-    ) -> TestUser:
-        container = self._app.container
-        email = f"user-{uuid.uuid4().hex[:12]}@example.org"
-        hashed = await container.passwords.hash(password)
-        async with container.sessions() as session, session.begin():
-            user = await users_repo.add(
-                session,
-                User(
-                    email=email,
-                    hashed_password=hashed,
-                    full_name="Test User",
-                    is_active=active,
-                    is_superuser=superuser,
-                ),
-            )
-            user_id = user.id
-        token, _ = container.tokens.issue_access_token(str(user_id))
-        return TestUser(user_id, email, password, token, superuser)
-
-    def service_token(self, name: str, scopes: frozenset[str]) -> tuple[tuple[str, str], ...]:
-        token, _ = self._app.container.tokens.issue_access_token(f"service:{name}", scopes)
-        return (("authorization", f"Bearer {token}"),)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RunningServer
+from support.server import RunningServer
 
 GRPCURL = shutil.which("grpcurl") or str(Path(sys.executable).parent / "grpcurl")
 pytestmark = pytest.mark.skipif(not Path(GRPCURL).exists(), reason="grpcurl not installed")

@@ -14,9 +14,9 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy.engine import make_url
 
-from conftest import make_settings, start_server, stop_server
 from opengovfood.db import migrate
 from support.databases import create_test_database
+from support.server import make_settings, start_server, stop_server
 from support.tcp_proxy import TcpProxy
 
 PG_BASE = os.environ.get(
@@ -38,7 +38,9 @@ def _postgres_reachable() -> bool:
 pytestmark = pytest.mark.skipif(not _postgres_reachable(), reason="PostgreSQL not reachable")
 
 
-async def _wait_for(stub: health_pb2_grpc.HealthStub, service: str, want: int, limit: float) -> float:
+async def _wait_for(
+    stub: health_pb2_grpc.HealthStub, service: str, want: int, limit: float
+) -> float:
     started = time.monotonic()
     while time.monotonic() - started < limit:
         reply = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=2)
@@ -54,9 +56,7 @@ async def test_health_follows_database_reachability(tmp_path: Path) -> None:
         url = make_url(database.url)
         proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
         await proxy.start()
-        proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(
-            hide_password=False
-        )
+        proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
         settings = make_settings(
             proxied, tmp_path, health_check_interval=0.3, db_connect_timeout=1.0
         )

@@ -12,9 +12,9 @@ from google.protobuf import descriptor_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from conftest import RunningServer, make_settings, start_server, stop_server
 from opengovfood.config import Settings
 from opengovfood.rpc import policy
+from support.server import RunningServer, make_settings, start_server, stop_server
 
 SERVICES = (
     "opengovfood.v1.UserService",

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +17,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from conftest import SECRET
+from support.server import SECRET
 
 if TYPE_CHECKING:  # imported here, pytest would try to collect the class
     from support.databases import TestDatabase
@@ -95,24 +96,30 @@ class Supervised:
     def workers(self) -> list[int]:
         return workers_of(self.proc.pid)
 
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            for pid in self.workers():
+                os.kill(pid, signal.SIGKILL)
+            self.proc.kill()
+            self.proc.wait()
 
-@pytest.fixture
-def supervised(test_database: TestDatabase, tmp_path: Path) -> Iterator[Supervised]:
+
+def launch(database_url: str, cwd: Path, **env: str) -> Supervised:
     port = free_port()
     address = f"127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "OPENGOVFOOD_DATABASE_URL": test_database.url,
-        "OPENGOVFOOD_SECRET_KEY": SECRET,
-        "OPENGOVFOOD_ACCESS_LOG": "false",
-        "OPENGOVFOOD_LOG_FORMAT": "console",
-        "OPENGOVFOOD_GRACE_PERIOD": "2",
-        "OPENGOVFOOD_WORKERS": "2",
-    }
     proc = subprocess.Popen(
         [SERVE, "serve", "--address", address],
-        env=env,
-        cwd=tmp_path,
+        env={
+            **os.environ,
+            "OPENGOVFOOD_DATABASE_URL": database_url,
+            "OPENGOVFOOD_SECRET_KEY": SECRET,
+            "OPENGOVFOOD_ACCESS_LOG": "false",
+            "OPENGOVFOOD_LOG_FORMAT": "console",
+            "OPENGOVFOOD_GRACE_PERIOD": "2",
+            "OPENGOVFOOD_WORKERS": "2",
+            **env,
+        },
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -121,13 +128,19 @@ def supervised(test_database: TestDatabase, tmp_path: Path) -> Iterator[Supervis
     try:
         wait_for(lambda: len(running.workers()) == 2)
         assert health_check(address, timeout=30) == health_pb2.HealthCheckResponse.SERVING
+    except BaseException:
+        running.kill()
+        raise
+    return running
+
+
+@pytest.fixture
+def supervised(test_database: TestDatabase, tmp_path: Path) -> Iterator[Supervised]:
+    running = launch(test_database.url, tmp_path)
+    try:
         yield running
     finally:
-        if proc.poll() is None:
-            for pid in workers_of(proc.pid):
-                os.kill(pid, signal.SIGKILL)
-            proc.kill()
-            proc.wait()
+        running.kill()
 
 
 def test_two_workers_share_the_port(supervised: Supervised) -> None:
@@ -201,3 +214,29 @@ def test_workers_must_be_a_positive_count(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "between 1 and 64" in result.stderr
+
+
+def test_metrics_add_up_across_workers(test_database: TestDatabase, tmp_path: Path) -> None:
+    metrics_port = free_port()
+    running = launch(
+        test_database.url, tmp_path, OPENGOVFOOD_METRICS_ADDRESS=f"127.0.0.1:{metrics_port}"
+    )
+    try:
+        channels = [grpc.insecure_channel(running.address, OWN_CONNECTION) for _ in range(12)]
+        for channel in channels:
+            health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
+            channel.close()
+        # Whichever worker answers the scrape sums every worker's samples.
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as r:
+            text = r.read().decode()
+        line = next(
+            row
+            for row in text.splitlines()
+            if row.startswith("grpc_server_handled_total{")
+            and 'grpc_method="Check"' in row
+            and 'grpc_code="OK"' in row
+        )
+        # 12 here plus the launch's readiness check.
+        assert float(line.rsplit(" ", 1)[1]) == 13
+    finally:
+        running.kill()

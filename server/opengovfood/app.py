@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -12,12 +13,15 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2_grpc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from opengovfood import metrics, tracing
 from opengovfood.config import Settings
 from opengovfood.db.engine import create_engine, create_session_factory
 from opengovfood.interceptors.access_log import AccessLogInterceptor
 from opengovfood.interceptors.auth import AuthInterceptor
 from opengovfood.interceptors.errors import ErrorInterceptor
+from opengovfood.interceptors.metrics import MetricsInterceptor
 from opengovfood.interceptors.request_id import RequestIdInterceptor
+from opengovfood.metrics import MetricsEndpoint
 from opengovfood.rpc.agent import AgentServicer
 from opengovfood.rpc.health import (
     AGENT_SERVICE,
@@ -33,6 +37,7 @@ from opengovfood.rpc.users import UserServicer
 from opengovfood.services.authn import Authenticator
 from opengovfood.services.passwords import PasswordHasher
 from opengovfood.services.tokens import TokenService
+from opengovfood.tls import PeerPrincipals, ServerTls
 from opengovfood_client.v1 import agent_pb2_grpc, items_pb2_grpc, users_pb2_grpc
 
 logger = logging.getLogger("opengovfood.app")
@@ -79,6 +84,8 @@ class App:
     on_shutdown: list[Hook] = field(default_factory=list)
     # Run after the server stopped: release resources.
     on_cleanup: list[Hook] = field(default_factory=list)
+    metrics: MetricsEndpoint | None = None  # set while the /metrics endpoint runs
+    tls: ServerTls | None = None  # set by serve.bind when TLS is on
 
 
 def server_options(settings: Settings, reuse_port: bool = False) -> list[tuple[str, int]]:
@@ -99,10 +106,19 @@ def server_options(settings: Settings, reuse_port: bool = False) -> list[tuple[s
 def build_server(settings: Settings, reuse_port: bool = False) -> App:
     """Wire servicers, interceptors, health and reflection. Does not bind or start."""
     container = build_container(settings)
-    interceptors: list[grpc.aio.ServerInterceptor[Any, Any]] = [RequestIdInterceptor()]
+    interceptors: list[grpc.aio.ServerInterceptor[Any, Any]] = []
+    if settings.metrics_address:
+        interceptors.append(MetricsInterceptor())  # outermost: sees every outcome
+    traces = tracing.setup(settings)  # None unless OPENGOVFOOD_OTEL_ENDPOINT is set
+    if traces is not None:
+        interceptors.append(traces.interceptor())
+    interceptors.append(RequestIdInterceptor())
     if settings.access_log:
         interceptors.append(AccessLogInterceptor())
-    interceptors += [ErrorInterceptor(), AuthInterceptor(container.authenticator.authenticate)]
+    auth = AuthInterceptor(
+        container.authenticator.authenticate, PeerPrincipals.from_settings(settings)
+    )
+    interceptors += [ErrorInterceptor(), auth]
     server = grpc.aio.server(
         interceptors=interceptors,
         options=server_options(settings, reuse_port),
@@ -138,4 +154,45 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
         await container.engine.dispose()
 
     app.on_cleanup.append(close_container)
+    if settings.metrics_address:
+        _install_metrics(app, settings.metrics_address, reuse_port)
+    if traces is not None:
+        _install_tracing(app, traces)
     return app
+
+
+def _install_tracing(app: App, traces: tracing.Tracing) -> None:
+    untrack = traces.instrument(app.container.engine)
+
+    async def stop() -> None:
+        untrack()
+        await asyncio.to_thread(traces.shutdown)  # flushes queued spans: blocking I/O
+
+    app.on_cleanup.append(stop)
+
+
+def _install_metrics(app: App, address: str, reuse_port: bool) -> None:
+    async def start() -> None:
+        from opengovfood.serve import BindError  # serve imports this module
+
+        if reuse_port and not metrics.MULTIPROCESS:
+            logger.warning(
+                "several workers without %s: each scrape sees one worker only",
+                metrics.MULTIPROC_ENV,
+            )
+        try:
+            app.metrics = metrics.start_endpoint(address, reuse_port=reuse_port)
+        except metrics.EndpointBindError as error:
+            raise BindError(str(error)) from error
+        untrack = metrics.track_pool(app.container.engine)
+
+        async def stop() -> None:
+            untrack()
+            if app.metrics is not None:
+                app.metrics.stop()
+                app.metrics = None
+
+        app.on_cleanup.insert(0, stop)
+        logger.info("metrics endpoint", extra={"address": address, "port": app.metrics.port})
+
+    app.on_startup.append(start)

@@ -163,7 +163,26 @@ class Settings(BaseSettings):
 
     # --- operations -------------------------------------------------------------
     metrics_address: str | None = Field(
-        None, description="host:port for the Prometheus /metrics endpoint. Unset: off."
+        None,
+        description="host:port for the Prometheus /metrics endpoint. Unset: off. With "
+        "several workers also set `PROMETHEUS_MULTIPROC_DIR` to an empty writable directory.",
+    )
+    tls_cert: Path | None = Field(
+        None,
+        description="PEM certificate chain the server presents; with `tls_key` the port "
+        "serves TLS only. Re-read on file change or SIGHUP.",
+    )
+    tls_key: Path | None = Field(None, description="PEM private key for `tls_cert`.")
+    tls_client_ca: Path | None = Field(
+        None,
+        description="PEM CA bundle: when set, every client must present a certificate it "
+        "signed (mTLS).",
+    )
+    tls_client_principals: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="JSON map from a client-certificate identity (a SAN, e.g. DNS name or "
+        'URI, or the subject CN) to the scopes of its service principal: `{"reports-svc": '
+        '["items:read"]}`. Needs `tls_client_ca`; a bearer token, when sent, wins.',
     )
 
     @field_validator("address", "metrics_address")
@@ -182,6 +201,60 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
+
+    otel_endpoint: str | None = Field(
+        None,
+        description="OTLP/gRPC collector for OpenTelemetry traces, e.g. "
+        "`http://127.0.0.1:4317`. Unset: tracing off. Needs `pip install "
+        "'opengov-food[otel]'`.",
+    )
+    otel_service_name: str = Field("opengovfood", description="`service.name` of the spans.")
+    otel_sample_ratio: float = Field(
+        1.0, ge=0, le=1, description="Share of new traces recorded (callers' choice is kept)."
+    )
+
+    @field_validator("otel_endpoint")
+    @classmethod
+    def _otel_endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// (plaintext) or https://")
+        return value
+
+    @field_validator("tls_cert", "tls_key", "tls_client_ca")
+    @classmethod
+    def _readable_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
+    @field_validator("tls_client_principals")
+    @classmethod
+    def _known_scopes(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        from opengovfood.rpc.policy import KNOWN_SCOPES  # the scopes live with the rules
+
+        for identity, scopes in value.items():
+            if not identity.strip():
+                raise ValueError("an identity must not be empty")
+            unknown = sorted(set(scopes) - KNOWN_SCOPES)
+            if unknown:
+                raise ValueError(
+                    f"unknown scope {unknown[0]!r} for {identity!r}; known: "
+                    + ", ".join(sorted(KNOWN_SCOPES))
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _tls_rules(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("OPENGOVFOOD_TLS_CERT and OPENGOVFOOD_TLS_KEY must be set together")
+        if self.tls_client_ca is not None and self.tls_cert is None:
+            raise ValueError("OPENGOVFOOD_TLS_CLIENT_CA needs OPENGOVFOOD_TLS_CERT and _KEY")
+        if self.tls_client_principals and self.tls_client_ca is None:
+            raise ValueError(
+                "OPENGOVFOOD_TLS_CLIENT_PRINCIPALS needs OPENGOVFOOD_TLS_CLIENT_CA: only "
+                "verified client certificates may stand for a principal"
+            )
+        return self
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:

@@ -40,6 +40,7 @@ class Principal:
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 principal_var: ContextVar[Principal | None] = ContextVar("principal", default=None)
 peer_var: ContextVar[str] = ContextVar("peer", default="")
+trace_id_var: ContextVar[str] = ContextVar("trace_id", default="")  # set when tracing is on
 
 
 def current_principal() -> Principal:

@@ -11,13 +11,17 @@ import sys
 import time
 from typing import Any
 
-from opengovfood.context import request_id_var
+from opengovfood.context import request_id_var, trace_id_var
 
 _STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
-    return {k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS}
+    extras = {k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS}
+    trace_id = trace_id_var.get()
+    if trace_id:
+        extras.setdefault("trace_id", trace_id)
+    return extras
 
 
 class JsonFormatter(logging.Formatter):

@@ -8,6 +8,7 @@ import signal
 
 from opengovfood.app import App, build_server
 from opengovfood.config import Settings
+from opengovfood.tls import ServerTls
 
 logger = logging.getLogger("opengovfood.serve")
 
@@ -17,9 +18,14 @@ class BindError(RuntimeError):
 
 
 def bind(app: App) -> int:
+    """Bind the configured address: TLS (or mTLS) when certificates are configured."""
     address = app.settings.address
+    app.tls = ServerTls.from_settings(app.settings)  # TlsConfigError: unusable files
     try:
-        port = app.server.add_insecure_port(address)
+        if app.tls is not None:
+            port = app.server.add_secure_port(address, app.tls.credentials())
+        else:
+            port = app.server.add_insecure_port(address)
     except RuntimeError as exc:
         raise BindError(f"cannot bind {address}: address in use or not available") from exc
     if port == 0:
@@ -36,12 +42,15 @@ async def serve(settings: Settings, reuse_port: bool = False) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if app.tls is not None:
+        loop.add_signal_handler(signal.SIGHUP, app.tls.request_reload)
     try:
         for hook in app.on_startup:
             await hook()
         await app.server.start()
         host = settings.address.rpartition(":")[0]
-        logger.info("serving", extra={"address": f"{host}:{port}"})
+        tls = "off" if app.tls is None else "mutual" if app.tls.mutual else "on"
+        logger.info("serving", extra={"address": f"{host}:{port}", "tls": tls})
         await stop.wait()
         logger.info("shutting down", extra={"grace_seconds": settings.grace_period})
         await app.health.shutdown()

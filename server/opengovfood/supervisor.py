@@ -18,8 +18,10 @@ import contextlib
 import ctypes
 import logging
 import os
+import shutil
 import signal
 import socket
+import tempfile
 import time
 from dataclasses import dataclass
 from types import FrameType
@@ -29,6 +31,8 @@ from opengovfood.config import Settings
 logger = logging.getLogger("opengovfood.supervisor")
 
 EXIT_BIND_ERROR = 3  # a worker could not bind: restarting would not help
+EXIT_CONFIG_ERROR = 4  # unusable TLS files, tracing unavailable: likewise
+_FATAL = {EXIT_BIND_ERROR: 1, EXIT_CONFIG_ERROR: 2}  # worker exit code -> ours
 POLL_SECONDS = 0.1
 MIN_BACKOFF = 0.5
 MAX_BACKOFF = 30.0
@@ -75,8 +79,10 @@ def _worker_main(settings: Settings) -> int:
     import asyncio
 
     from opengovfood.serve import BindError, serve
+    from opengovfood.tls import TlsConfigError
+    from opengovfood.tracing import TracingUnavailable
 
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD):
         signal.signal(sig, signal.SIG_DFL)
     _die_with_parent()
     try:
@@ -84,6 +90,9 @@ def _worker_main(settings: Settings) -> int:
     except BindError as error:
         logger.error("worker cannot bind: %s", error)
         return EXIT_BIND_ERROR
+    except (TlsConfigError, TracingUnavailable) as error:
+        logger.error("worker configuration error: %s", error)
+        return EXIT_CONFIG_ERROR
     except Exception:
         logger.exception("worker failed")
         return 1
@@ -101,27 +110,31 @@ class _Slot:
 
 class Supervisor:
     def __init__(
-        self, settings: Settings, workers: int, reserved: socket.socket | None = None
+        self, settings: Settings, workers: int, reserved: list[socket.socket] | None = None
     ) -> None:
         self._settings = settings
-        self._reserved = reserved
+        self._reserved = reserved or []
         self._slots = [_Slot(i) for i in range(workers)]
         self._stopping = False
         self._exit_codes: list[int] = []
+        self._fatal: int | None = None
 
     def _spawn(self, slot: _Slot) -> None:
         pid = os.fork()
         if pid == 0:  # the worker
             code = 1
             try:
-                if self._reserved is not None:
-                    self._reserved.close()
+                for sock in self._reserved:
+                    sock.close()
                 code = _worker_main(self._settings)
             finally:
                 logging.shutdown()
                 os._exit(code)
         slot.pid, slot.started, slot.restart_at = pid, time.monotonic(), None
         logger.info("worker started", extra={"worker": slot.index, "pid": pid})
+
+    def _on_hangup(self, signum: int, _frame: FrameType | None) -> None:
+        self._signal_all(signal.SIGHUP)  # workers reload their TLS certificates
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         if not self._stopping:
@@ -149,12 +162,17 @@ class Supervisor:
                 continue
             code = os.waitstatus_to_exitcode(status)
             slot.pid = None
+            if self._settings.metrics_address:
+                from opengovfood import metrics
+
+                metrics.mark_worker_dead(pid)  # its live gauges leave the sums
             if self._stopping:
                 self._exit_codes.append(code)
                 continue
-            if code == EXIT_BIND_ERROR:
-                logger.error("worker could not bind; stopping", extra={"worker": slot.index})
+            if code in _FATAL:
+                logger.error("worker cannot start; stopping", extra={"worker": slot.index})
                 self._exit_codes.append(code)
+                self._fatal = _FATAL[code]
                 return False
             lived = time.monotonic() - slot.started
             slot.failures = 0 if lived >= HEALTHY_AFTER else slot.failures + 1
@@ -170,6 +188,7 @@ class Supervisor:
         previous = {
             sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
         }
+        previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._on_hangup)
         try:
             for slot in self._slots:
                 self._spawn(slot)
@@ -197,17 +216,47 @@ class Supervisor:
                 self._signal_all(signal.SIGKILL)
                 deadline = float("inf")
             time.sleep(POLL_SECONDS)
-        clean = all(code == 0 for code in self._exit_codes)
+        # -SIGTERM: a worker stopped before it had installed its handlers (still
+        # starting up, nothing in flight) ended by the signal's default action.
+        clean = all(code in (0, -signal.SIGTERM) for code in self._exit_codes)
         logger.info("stopped", extra={"exit_codes": self._exit_codes})
+        if self._fatal is not None:
+            return self._fatal
         return 0 if clean else 1
+
+
+def _metrics_multiprocess(settings: Settings) -> str | None:
+    """Metrics across workers: prometheus-client's multiprocess mode needs its directory
+    in the environment before opengovfood.metrics is first imported (see there). Returns
+    a directory made here, to remove at exit."""
+    if not settings.metrics_address:
+        return None
+    made = None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        made = tempfile.mkdtemp(prefix="opengovfood-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+    from opengovfood import metrics
+
+    metrics.reset_multiprocess_dir()
+    return made
 
 
 def run(settings: Settings, workers: int) -> int:
     """Serve with `workers` processes until SIGTERM/SIGINT; the process exit code."""
     reserved, address = reserve_address(settings.address)
+    held = [reserved]
+    made = None
     try:
-        settings = settings.model_copy(update={"address": address})
+        update = {"address": address}
+        if settings.metrics_address:
+            metrics_socket, update["metrics_address"] = reserve_address(settings.metrics_address)
+            held.append(metrics_socket)
+        settings = settings.model_copy(update=update)
+        made = _metrics_multiprocess(settings)
         logger.info("supervising", extra={"address": address, "workers": workers})
-        return Supervisor(settings, workers, reserved).run()
+        return Supervisor(settings, workers, held).run()
     finally:
-        reserved.close()
+        for sock in held:
+            sock.close()
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)

@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from opengovfood import __version__
-from opengovfood.cli import server_commands
+from opengovfood.cli import config_commands, server_commands
 
 
 def config_error_line(error: ValidationError) -> str:
     """One clear line naming the first bad setting."""
     first = error.errors()[0]
-    name = "OPENGOVFOOD_" + "_".join(str(p) for p in first["loc"]).upper() if first["loc"] else ""
+    # loc[0] is the setting; deeper parts (dict keys, list indexes) are not env names.
+    name = "OPENGOVFOOD_" + str(first["loc"][0]).upper() if first["loc"] else ""
     message = first["msg"].removeprefix("Value error, ")
     return f"configuration error: {name + ': ' if name else ''}{message}"
+
+
+def settings_error_line(error: SettingsError) -> str:
+    """One line for a value the environment source could not decode (bad JSON)."""
+    match = re.search(r'field "([^"]+)"', str(error))
+    name = f"OPENGOVFOOD_{match.group(1).upper()}: " if match else ""
+    return f"configuration error: {name}not valid JSON"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"opengov-food {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     server_commands.register(commands)
+    config_commands.register(commands)
     return parser
 
 
@@ -37,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.handler(args)
     except ValidationError as error:
         print(config_error_line(error), file=sys.stderr)
+        return 2
+    except SettingsError as error:
+        print(settings_error_line(error), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -48,12 +49,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 1
     from opengovfood.serve import BindError, serve
+    from opengovfood.tls import TlsConfigError
+    from opengovfood.tracing import TracingUnavailable
 
     try:
         asyncio.run(serve(settings))
     except BindError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except (TlsConfigError, TracingUnavailable) as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -77,10 +83,25 @@ def cmd_db_downgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _health_channel(address: str, args: argparse.Namespace, settings: Settings) -> grpc.Channel:
+    """Plaintext, or TLS when the server serves TLS (or a --tls-* option is given)."""
+    files = (args.tls_ca, args.tls_cert, args.tls_key)
+    if settings.tls_cert is None and not any(files):
+        return grpc.insecure_channel(address)
+    root, cert, key = (path.read_bytes() if path else None for path in files)
+    options = []
+    if args.tls_server_name:
+        options.append(("grpc.ssl_target_name_override", args.tls_server_name))
+    return grpc.secure_channel(
+        address, grpc.ssl_channel_credentials(root, key, cert), options=options
+    )
+
+
 def cmd_health(args: argparse.Namespace) -> int:
-    address = args.address or _settings().address
+    settings = _settings()
+    address = args.address or settings.address
     try:
-        with grpc.insecure_channel(address) as channel:
+        with _health_channel(address, args, settings) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             reply = stub.Check(
                 health_pb2.HealthCheckRequest(service=args.service), timeout=args.timeout
@@ -116,4 +137,8 @@ def register(commands: Subparsers) -> None:
     health.add_argument("--address", help="server host:port (default: OPENGOVFOOD_ADDRESS)")
     health.add_argument("--service", default="", help="service name; default: the server")
     health.add_argument("--timeout", type=float, default=3.0, help="seconds (default 3)")
+    health.add_argument("--tls-ca", type=Path, help="PEM CA that signed the server certificate")
+    health.add_argument("--tls-cert", type=Path, help="PEM client certificate (mTLS)")
+    health.add_argument("--tls-key", type=Path, help="PEM client key (mTLS)")
+    health.add_argument("--tls-server-name", help="name to verify the server certificate for")
     health.set_defaults(handler=cmd_health)

@@ -24,6 +24,8 @@ from opengovfood.interceptors.base import (
 from opengovfood.rpc.policy import Rule, rule_for
 
 Authenticate = Callable[[str], Awaitable[Principal]]
+# A verified client certificate's principal (mTLS), or None (opengovfood.tls.PeerPrincipals).
+PeerAuthenticate = Callable[[grpc.aio.ServicerContext[Any, Any]], Principal | None]
 
 
 def _bearer(context: grpc.aio.ServicerContext[Any, Any]) -> str:
@@ -50,12 +52,20 @@ def _authorize(rule: Rule, principal: Principal) -> None:
 class AuthInterceptor(WrappingInterceptor):
     """Must sit inside ErrorInterceptor so its errors become statuses."""
 
-    def __init__(self, authenticate: Authenticate) -> None:
+    def __init__(
+        self, authenticate: Authenticate, peer_authenticate: PeerAuthenticate | None = None
+    ) -> None:
         super().__init__()
         self._authenticate = authenticate
+        self._peer_authenticate = peer_authenticate
 
     async def _principal(self, rule: Rule, context: grpc.aio.ServicerContext[Any, Any]) -> None:
-        principal = await self._authenticate(_bearer(context))
+        principal = None
+        # A bearer token, when sent, wins over the client certificate.
+        if self._peer_authenticate is not None and not metadata_value(context, "authorization"):
+            principal = self._peer_authenticate(context)
+        if principal is None:
+            principal = await self._authenticate(_bearer(context))
         _authorize(rule, principal)
         principal_var.set(principal)
 

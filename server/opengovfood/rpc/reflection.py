@@ -57,7 +57,7 @@ def _symbols(proto: descriptor_pb2.FileDescriptorProto) -> Iterable[str]:
             yield f"{prefix}{s.name}.{method.name}"
 
 
-class ReflectionServicer(reflection_pb2_grpc.ServerReflectionServicer):
+class ReflectionServicer(reflection_pb2_grpc.ServerReflectionServicer):  # type: ignore[misc]
     def __init__(self, service_names: Iterable[str]) -> None:
         self._services = sorted(service_names)
         self._files = _load_files()
