@@ -26,9 +26,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(
             settings.database_url,
             # aiosqlite with short reads on the event loop (see sqlite_inline).
-            async_creator=partial(
-                sqlite_inline.connect, path, timeout, settings.sqlite_busy_timeout_ms
-            ),
+            async_creator=partial(sqlite_inline.connect, path, timeout),
             # One aiosqlite connection = one thread; a small pool lets readers run in
             # parallel under WAL while writers queue on SQLite's lock (busy timeout).
             poolclass=AsyncAdaptedQueuePool,

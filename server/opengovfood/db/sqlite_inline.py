@@ -9,8 +9,9 @@ primary-key SELECT itself takes ~3 us. So this connection:
   after INLINE_BUDGET x PROGRESS_STEPS VM steps and it re-runs on the thread, and its SQL text is
   remembered so it goes to the thread directly next time (a count over a million
   rows never stalls the loop twice);
-- runs inline with busy_timeout 0: a read that would wait for a lock (rare under
-  WAL) re-runs on the thread, where waiting is harmless;
+- only on a database in WAL mode, where readers never wait for writers (a
+  rollback-journal database keeps every call on the thread); a read that still
+  reports "locked" or "busy" re-runs on the thread;
 - creates and closes cursors inline, and skips commit/rollback when no
   transaction is open (the pool's reset-on-return was a hop per checkout);
 - sends everything else (INSERT/UPDATE/DELETE, BEGIN, COMMIT, PRAGMA) to the
@@ -51,8 +52,9 @@ class InlineCursor(aiosqlite.Cursor):
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> InlineCursor:
         params: Any = () if parameters is None else parameters
         self._rows = None
-        if _is_select(sql) and sql not in _slow_sql:
-            rows = self._inline_conn.select_inline(self._cursor, sql, params)
+        conn = self._inline_conn
+        if _is_select(sql) and sql not in _slow_sql and await conn.is_wal():
+            rows = conn.select_inline(self._cursor, sql, params)
             if rows is not None:
                 self._rows = deque(rows)
                 return self
@@ -83,13 +85,25 @@ class InlineCursor(aiosqlite.Cursor):
 
 
 class InlineConnection(aiosqlite.Connection):
-    def __init__(self, path: str, timeout: float, busy_timeout_ms: int) -> None:
+    def __init__(self, path: str, timeout: float) -> None:
         def connector() -> sqlite3.Connection:
             return sqlite3.connect(path, timeout=timeout, check_same_thread=False)
 
         super().__init__(connector, iter_chunk_size=64)
         self._thread.daemon = True
-        self._busy_pragma = f"PRAGMA busy_timeout={int(busy_timeout_ms)}"
+        self._wal: bool | None = None
+
+    async def is_wal(self) -> bool:
+        """Whether the database is in WAL mode: asked (on the thread: it may wait for a
+        lock) at the first read, after the engine's connect hook has set it."""
+        if self._wal is None:
+            rows = await self._execute(self._journal_mode)  # type: ignore[no-untyped-call]
+            self._wal = rows == "wal"
+        return self._wal
+
+    def _journal_mode(self) -> str:
+        row = self._conn.execute("PRAGMA journal_mode").fetchone()
+        return str(row[0]).lower() if row else ""
 
     @contextmanager
     async def cursor(self) -> InlineCursor:  # type: ignore[override]
@@ -113,7 +127,6 @@ class InlineConnection(aiosqlite.Connection):
             calls += 1
             return calls > INLINE_BUDGET
 
-        conn.execute("PRAGMA busy_timeout=0")
         conn.set_progress_handler(over_budget, PROGRESS_STEPS)
         try:
             cursor.execute(sql, parameters)
@@ -130,11 +143,11 @@ class InlineConnection(aiosqlite.Connection):
             raise
         finally:
             conn.set_progress_handler(None, 0)
-            conn.execute(self._busy_pragma)
 
 
-async def connect(path: str, lock_wait: float, busy_timeout_ms: int) -> InlineConnection:
-    """An SQLAlchemy `async_creator` for sqlite+aiosqlite engines."""
-    connection = InlineConnection(path, lock_wait, busy_timeout_ms)
+async def connect(path: str, lock_wait: float) -> InlineConnection:
+    """An SQLAlchemy `async_creator` for sqlite+aiosqlite engines; `lock_wait` seconds
+    is sqlite3's busy timeout."""
+    connection = InlineConnection(path, lock_wait)
     await connection
     return connection
