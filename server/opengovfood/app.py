@@ -35,8 +35,10 @@ from opengovfood.rpc.reflection import SERVICE_NAME as REFLECTION_SERVICE
 from opengovfood.rpc.reflection import ReflectionServicer
 from opengovfood.rpc.users import UserServicer
 from opengovfood.services.authn import Authenticator
+from opengovfood.services.items import ItemService
 from opengovfood.services.passwords import PasswordHasher
 from opengovfood.services.tokens import TokenService
+from opengovfood.services.watch import ItemEventHub, PostgresListener
 from opengovfood.tls import PeerPrincipals, ServerTls
 from opengovfood_client.v1 import agent_pb2_grpc, items_pb2_grpc, users_pb2_grpc
 
@@ -55,12 +57,15 @@ class Container:
     passwords: PasswordHasher
     tokens: TokenService
     authenticator: Authenticator
+    item_events: ItemEventHub
+    items: ItemService
 
 
 def build_container(settings: Settings) -> Container:
     engine = create_engine(settings)
     sessions = create_session_factory(engine)
     tokens = TokenService(settings)
+    item_events = ItemEventHub(settings.watch_queue_size, use_notify=not settings.is_sqlite)
     return Container(
         settings=settings,
         engine=engine,
@@ -68,6 +73,8 @@ def build_container(settings: Settings) -> Container:
         passwords=PasswordHasher(rounds=settings.bcrypt_rounds),
         tokens=tokens,
         authenticator=Authenticator(tokens, sessions, settings.principal_cache_ttl),
+        item_events=item_events,
+        items=ItemService(sessions, item_events),
     )
 
 
@@ -126,7 +133,7 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     )
 
     users_pb2_grpc.add_UserServiceServicer_to_server(UserServicer(), server)
-    items_pb2_grpc.add_ItemServiceServicer_to_server(ItemServicer(), server)
+    items_pb2_grpc.add_ItemServiceServicer_to_server(ItemServicer(container.items), server)
     agent_pb2_grpc.add_AgentServiceServicer_to_server(AgentServicer(), server)
 
     health_servicer = new_health_servicer()
@@ -148,6 +155,7 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
 
     app = App(settings=settings, container=container, server=server, health=monitor)
     app.on_startup.append(monitor.start)
+    _wire_items(app)
 
     async def close_container() -> None:
         container.passwords.close()
@@ -196,3 +204,18 @@ def _install_metrics(app: App, address: str, reuse_port: bool) -> None:
         logger.info("metrics endpoint", extra={"address": address, "port": app.metrics.port})
 
     app.on_startup.append(start)
+
+
+def _wire_items(app: App) -> None:
+    """Item upkeep and live updates: the idempotency-record purge, the PostgreSQL
+    LISTEN connection, and ending watch streams before server.stop(grace)."""
+    container = app.container
+    app.on_startup.append(container.items.start)
+    if container.item_events.use_notify:
+        listener = PostgresListener(
+            app.settings.database_url, container.item_events, app.settings.db_connect_timeout
+        )
+        app.on_startup.append(listener.start)
+        app.on_cleanup.append(listener.stop)
+    app.on_shutdown.append(container.item_events.close)
+    app.on_shutdown.append(container.items.stop)

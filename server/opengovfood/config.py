@@ -60,6 +60,13 @@ class Settings(BaseSettings):
         "INFO", description="Lowest log level written."
     )
     access_log: bool = Field(True, description="Write one log line per RPC.")
+    watch_queue_size: int = Field(
+        256,
+        ge=1,
+        le=100_000,
+        description="Events buffered per WatchItems stream; a watcher further behind is "
+        "ended with RESOURCE_EXHAUSTED.",
+    )
 
     # --- database ---------------------------------------------------------------
     database_url: str = Field(

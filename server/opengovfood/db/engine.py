@@ -51,6 +51,13 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
+def _icontains(haystack: str | None, needle: str | None) -> int | None:
+    """SQLite's LIKE folds ASCII only; this folds like Python's str.lower (and ILIKE)."""
+    if haystack is None or needle is None:
+        return None
+    return 1 if needle.lower() in haystack.lower() else 0
+
+
 def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -60,6 +67,8 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # Unicode-aware case-insensitive substring test for the filter `:` operator.
+        dbapi_connection.create_function("ogf_icontains", 2, _icontains, deterministic=True)
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -1,9 +1,144 @@
-"""ItemService servicer."""
+"""ItemService servicer: protobuf <-> plain values around services.items.ItemService."""
 
 from __future__ import annotations
 
-from opengovfood_client.v1 import items_pb2_grpc
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+from google.protobuf import empty_pb2, timestamp_pb2
+
+from opengovfood.context import current_principal
+from opengovfood.errors import InvalidArgument
+from opengovfood.services.item_types import EventType, ItemRecord, ItemStatus
+from opengovfood.services.items import ItemService
+from opengovfood_client.v1 import items_pb2, items_pb2_grpc
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+_TO_PB_STATUS = {
+    ItemStatus.PENDING: items_pb2.ITEM_STATUS_PENDING,
+    ItemStatus.IN_PROGRESS: items_pb2.ITEM_STATUS_IN_PROGRESS,
+    ItemStatus.COMPLETED: items_pb2.ITEM_STATUS_COMPLETED,
+    ItemStatus.CANCELLED: items_pb2.ITEM_STATUS_CANCELLED,
+}
+_FROM_PB_STATUS: dict[int, ItemStatus] = {
+    number: status for status, number in _TO_PB_STATUS.items()
+}
+_TO_PB_EVENT = {
+    EventType.CREATED: items_pb2.ITEM_EVENT_TYPE_CREATED,
+    EventType.UPDATED: items_pb2.ITEM_EVENT_TYPE_UPDATED,
+    EventType.DELETED: items_pb2.ITEM_EVENT_TYPE_DELETED,
+}
+_INT32_MAX = 2**31 - 1
+
+
+def _status(number: int) -> ItemStatus | None:
+    """None for UNSPECIFIED; INVALID_ARGUMENT for numbers the enum does not define."""
+    if number == items_pb2.ITEM_STATUS_UNSPECIFIED:
+        return None
+    status = _FROM_PB_STATUS.get(number)
+    if status is None:
+        raise InvalidArgument.field("item.status", f"unknown status value {number}")
+    return status
+
+
+def _timestamp(value: Any) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def item_to_pb(item: ItemRecord) -> items_pb2.Item:
+    return items_pb2.Item(
+        id=item.id,
+        title=item.title,
+        description=item.description,
+        status=_TO_PB_STATUS[item.status],
+        owner_id=item.owner_id,
+        create_time=_timestamp(item.create_time),
+        update_time=_timestamp(item.update_time),
+        etag=item.etag,
+    )
 
 
 class ItemServicer(items_pb2_grpc.ItemServiceServicer):
-    """Methods not yet implemented answer UNIMPLEMENTED (the generated base)."""
+    def __init__(self, items: ItemService) -> None:
+        self._items = items
+
+    async def CreateItem(
+        self, request: items_pb2.CreateItemRequest, context: Context
+    ) -> items_pb2.Item:
+        item = request.item
+        created = await self._items.create_item(
+            current_principal(),
+            title=item.title,
+            description=item.description,
+            status=_status(item.status),
+            request_id=request.request_id or None,
+        )
+        return item_to_pb(created)
+
+    async def GetItem(self, request: items_pb2.GetItemRequest, context: Context) -> items_pb2.Item:
+        return item_to_pb(await self._items.get_item(current_principal(), request.id))
+
+    async def ListItems(
+        self, request: items_pb2.ListItemsRequest, context: Context
+    ) -> items_pb2.ListItemsResponse:
+        page = await self._items.list_items(
+            current_principal(),
+            page_size=request.page_size,
+            page_token=request.page_token,
+            filter=request.filter,
+            order_by=request.order_by,
+        )
+        return items_pb2.ListItemsResponse(
+            items=[item_to_pb(item) for item in page.items],
+            next_page_token=page.next_page_token,
+            total_size=min(page.total_size, _INT32_MAX),
+        )
+
+    async def UpdateItem(
+        self, request: items_pb2.UpdateItemRequest, context: Context
+    ) -> items_pb2.Item:
+        item = request.item
+        paths = list(request.update_mask.paths)
+        if paths:
+            # Masked fields take the message's values, defaults included.
+            title: str | None = item.title
+            description: str | None = item.description
+        else:
+            # AIP-134: no mask means "the fields that are set" (non-default in proto3).
+            title = item.title or None
+            description = item.description or None
+        # Fields outside the mask are ignored, even malformed ones.
+        wants_status = not paths or "status" in paths or "*" in paths
+        updated = await self._items.update_item(
+            current_principal(),
+            item.id,
+            title=title,
+            description=description,
+            status=_status(item.status) if wants_status else None,
+            update_mask=paths,
+            etag=item.etag,
+        )
+        return item_to_pb(updated)
+
+    async def DeleteItem(
+        self, request: items_pb2.DeleteItemRequest, context: Context
+    ) -> empty_pb2.Empty:
+        await self._items.delete_item(current_principal(), request.id, etag=request.etag)
+        return empty_pb2.Empty()
+
+    async def WatchItems(
+        self, request: items_pb2.WatchItemsRequest, context: Context
+    ) -> AsyncIterator[items_pb2.ItemEvent]:
+        subscription = self._items.watch_items(current_principal(), filter=request.filter)
+        async with subscription as events:
+            # Headers now tell the client the watch is live: writes committed after it
+            # receives them are guaranteed to be streamed.
+            await context.send_initial_metadata(())
+            async for event in events:
+                yield items_pb2.ItemEvent(
+                    type=_TO_PB_EVENT[event.type], item=item_to_pb(event.item)
+                )

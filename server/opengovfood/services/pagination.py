@@ -1,0 +1,225 @@
+"""Keyset pagination for every list (AIP-132/158): page sizes, `order_by`, page tokens.
+
+- `clamp_page_size(n)`: 0 -> 50, above 1000 -> 1000, negative -> INVALID_ARGUMENT.
+- `OrderSpec.parse(order_by)`: a comma list of sortable fields, each optionally
+  followed by `desc` (or `asc`); unknown or repeated fields -> INVALID_ARGUMENT. The
+  tiebreaker (a unique column, e.g. `id`) is always appended in the direction of the
+  last key, so the order is total and one index can serve it.
+- Page tokens are opaque base64url JSON holding the last row's sort key and a
+  fingerprint of (list name, caller, canonical filter, canonical order). They grant
+  nothing: the next page is still narrowed by the caller's visibility and filter.
+  A token presented with another filter/order/caller, or one that does not decode,
+  is INVALID_ARGUMENT on `page_token`. The page size may change between pages.
+- `Ordering.after(key)` is the keyset predicate, written as
+  `k1 <= v1 AND (k1 < v1 OR (k2 <= v2 AND (k2 < v2 OR ...)))` (per-key direction), so
+  the leading key bounds an index range scan on SQLite and PostgreSQL alike and the
+  cost of page N does not grow with N. Sort columns must be NOT NULL.
+
+Usage (see services/items.py)::
+
+    ordering = ORDER.parse(order_by)
+    size = clamp_page_size(request.page_size)
+    fp = fingerprint("items", principal.key, parsed.canonical, ordering.canonical)
+    after = decode_token(token, ordering, fp)          # None on the first page
+    rows = ... .where(where, ordering.after(after) if after else true())
+               .order_by(*ordering.clauses()).limit(size + 1)
+    next_token = encode_token(ordering, rows[size - 1], fp) if len(rows) > size else ""
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, Literal, TypeVar
+
+from sqlalchemy import and_, or_
+from sqlalchemy.sql.elements import ColumnElement
+
+from opengovfood.errors import InvalidArgument
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+_TOKEN_VERSION = 1
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_TOKEN_LENGTH = 2048
+
+SortKind = Literal["integer", "text", "timestamp"]
+
+
+def clamp_page_size(value: int, argument: str = "page_size") -> int:
+    if value < 0:
+        raise InvalidArgument.field(argument, "must not be negative")
+    if value == 0:
+        return DEFAULT_PAGE_SIZE
+    return min(value, MAX_PAGE_SIZE)
+
+
+@dataclass(frozen=True, eq=False)
+class SortField:
+    name: str
+    column: ColumnElement[Any]
+    kind: SortKind
+    attribute: str  # attribute of a result row/object holding the value
+
+
+@dataclass(frozen=True, eq=False)
+class Ordering:
+    keys: tuple[tuple[SortField, bool], ...]  # (field, descending)
+
+    @property
+    def canonical(self) -> str:
+        return ",".join(f"{f.name} desc" if desc else f.name for f, desc in self.keys)
+
+    def clauses(self) -> list[ColumnElement[Any]]:
+        return [f.column.desc() if desc else f.column.asc() for f, desc in self.keys]
+
+    def key_of(self, row: object) -> tuple[Any, ...]:
+        return tuple(getattr(row, f.attribute) for f, _ in self.keys)
+
+    def after(self, key: tuple[Any, ...]) -> ColumnElement[bool]:
+        """Rows strictly after `key` in this order."""
+        condition: ColumnElement[bool] | None = None
+        for (field, desc), value in reversed(tuple(zip(self.keys, key, strict=True))):
+            column = field.column
+            strictly = column < value if desc else column > value
+            if condition is None:
+                condition = strictly
+            else:
+                bound = column <= value if desc else column >= value
+                condition = and_(bound, or_(strictly, condition))
+        assert condition is not None
+        return condition
+
+
+class OrderSpec:
+    """The fields one list may be ordered by."""
+
+    def __init__(
+        self,
+        fields: Iterable[SortField],
+        tiebreaker: SortField,
+        default: str,
+        argument: str = "order_by",
+    ) -> None:
+        self.fields: Mapping[str, SortField] = {f.name: f for f in fields}
+        self.tiebreaker = tiebreaker
+        self.default = default
+        self.argument = argument
+
+    def parse(self, text: str) -> Ordering:
+        text = text.strip() or self.default
+        keys: list[tuple[SortField, bool]] = []
+        seen: set[str] = set()
+        for index, part in enumerate(text.split(",")):
+            words = part.split()
+            if not words:
+                raise InvalidArgument.field(self.argument, f"item {index + 1} is empty")
+            name = words[0]
+            field = self.fields.get(name)
+            if field is None:
+                known = ", ".join(self.fields)
+                raise InvalidArgument.field(
+                    self.argument, f"cannot order by {name!r} (use {known}, each optionally desc)"
+                )
+            if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
+                raise InvalidArgument.field(
+                    self.argument, f"expected 'desc' or nothing after {name}, got {part.strip()!r}"
+                )
+            if name in seen:
+                raise InvalidArgument.field(self.argument, f"{name} is listed twice")
+            seen.add(name)
+            keys.append((field, len(words) == 2 and words[1].lower() == "desc"))
+        # Anything after a unique key is redundant; make the order total with the tiebreaker.
+        unique = self.tiebreaker.name
+        cut = next((i for i, (f, _) in enumerate(keys) if f.name == unique), None)
+        if cut is not None:
+            keys = keys[: cut + 1]
+        else:
+            keys.append((self.tiebreaker, keys[-1][1]))
+        return Ordering(tuple(keys))
+
+
+def fingerprint(*parts: str) -> str:
+    """What a page token is bound to."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
+    return base64.urlsafe_b64encode(digest[:12]).decode()
+
+
+def _encode_value(kind: SortKind, value: Any) -> Any:
+    if kind == "timestamp":
+        assert isinstance(value, datetime)
+        return (value - _EPOCH) // timedelta(microseconds=1)
+    return value
+
+
+def _decode_value(kind: SortKind, value: Any) -> Any:
+    if kind == "timestamp":
+        if type(value) is not int:
+            raise ValueError
+        return _EPOCH + timedelta(microseconds=value)
+    if kind == "integer":
+        if type(value) is not int:
+            raise ValueError
+        return value
+    if type(value) is not str:
+        raise ValueError
+    return value
+
+
+def encode_token(ordering: Ordering, row: object, query_fingerprint: str) -> str:
+    key = [
+        _encode_value(f.kind, v)
+        for (f, _), v in zip(ordering.keys, ordering.key_of(row), strict=True)
+    ]
+    body = json.dumps(
+        {"v": _TOKEN_VERSION, "q": query_fingerprint, "k": key},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
+
+
+def decode_token(
+    token: str, ordering: Ordering, query_fingerprint: str, argument: str = "page_token"
+) -> tuple[Any, ...] | None:
+    """The sort key a token continues after; None for an empty token."""
+    if not token:
+        return None
+    invalid = InvalidArgument.field(argument, "is not a page token this list issued")
+    if len(token) > _MAX_TOKEN_LENGTH:
+        raise invalid
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        body = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise invalid from None
+    if not isinstance(body, dict) or body.get("v") != _TOKEN_VERSION:
+        raise invalid
+    if body.get("q") != query_fingerprint:
+        raise InvalidArgument.field(
+            argument,
+            "was issued for a different filter, order_by or caller; "
+            "start again without a page_token",
+        )
+    key = body.get("k")
+    if not isinstance(key, list) or len(key) != len(ordering.keys):
+        raise invalid
+    try:
+        return tuple(_decode_value(f.kind, v) for (f, _), v in zip(ordering.keys, key, strict=True))
+    except (ValueError, OverflowError):
+        raise invalid from None
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_page_token: str
+    total_size: int
