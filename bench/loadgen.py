@@ -13,7 +13,8 @@ Workload kinds:
   update returned (UpdateItem with etag).
 - `stream_first`: server-streaming call; latency to the first message.
 - `watch`: one WatchItems stream; `rate` CreateItem calls per second; latency
-  from the CreateItem reply (the commit) to the matching event.
+  from sending the CreateItem to the matching event (and, as `extra`, from its
+  reply to the event: about zero or negative when the event leaves at commit).
 
 A job runs `warmup` seconds unrecorded, then `duration` seconds recorded. Server
 and client CPU time come from /proc for the recorded window.
@@ -63,7 +64,8 @@ class Recorder:
     errors: Counter[str] = field(default_factory=Counter)
 
     def add(self, started: float, ended: float, error: str | None) -> None:
-        if started < self.record_from or ended > self.stop_at:
+        # Completions inside the window count, so calls slower than the warmup do too.
+        if not self.record_from <= ended <= self.stop_at:
             return
         if error is None:
             self.ok += 1
@@ -216,9 +218,10 @@ async def _watch(channel: grpc.aio.Channel, spec: dict[str, Any], rec: Recorder)
                 except TimeoutError:
                     break
             if title in seen:
-                # An event may arrive before the reply: clamp at zero.
-                rec.add(committed, max(seen[title], committed), None)
-                rec.extra.append(seen[title] - sent)
+                # Write sent -> event; and reply -> event, negative when the event
+                # overtakes the reply (the server publishes at commit).
+                rec.add(sent, seen[title], None)
+                rec.extra.append(seen[title] - committed)
             else:
                 rec.errors["NO_EVENT"] += 1
             await asyncio.sleep(max(0.0, sent + interval - perf()))

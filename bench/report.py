@@ -36,8 +36,8 @@ def summarize(result: dict[str, Any], workload: int = 0) -> Row:
     }
     extra = sorted(w.get("extra", []))
     if extra:
-        row["extra_p50_ms"] = (percentile(extra, 0.5) or 0) * 1000
-        row["extra_p99_ms"] = (percentile(extra, 0.99) or 0) * 1000
+        row["extra_p50_ms"] = (percentile(extra, 0.5) or 0.0) * 1000
+        row["extra_p99_ms"] = (percentile(extra, 0.99) or 0.0) * 1000
     return row
 
 

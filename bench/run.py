@@ -329,7 +329,7 @@ class Runner:
             return row
         row.update(report.summarize(result))
         if scenario.key == "watch":
-            row["extra_label"] = "CreateItem sent -> event"
+            row["extra_label"] = "CreateItem reply -> event (<0: event first)"
         elif scenario.key == "chat":
             row["extra_label"] = "whole stream"
         if len(result["workloads"]) > 1:

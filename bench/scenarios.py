@@ -314,7 +314,7 @@ def scenarios(small_rows: int, large_rows: int) -> list[Scenario]:
         ),
         Scenario(
             "watch",
-            "WatchItems commit->event",
+            "WatchItems write->event",
             "server",
             watch,
             baseline="ref_rate",
