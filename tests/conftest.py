@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import grpc
 import pytest
@@ -71,3 +72,13 @@ def agent_stub(channel: grpc.aio.Channel) -> agent_pb2_grpc.AgentServiceStub:
 @pytest.fixture(scope="session")
 def make_user(server: RunningServer) -> UserFactory:
     return UserFactory(server.app)
+
+
+@pytest.fixture
+def fresh_database(tmp_path: Path) -> Iterator[str]:
+    """An empty, migrated database on the backend under test (sync: made outside the loop)."""
+    base = os.environ.get("OPENGOVFOOD_TEST_DATABASE_URL", "sqlite")
+    (tmp_path / "fresh").mkdir()
+    with create_test_database(base, tmp_path / "fresh") as database:
+        migrate.upgrade(database.url)
+        yield database.url

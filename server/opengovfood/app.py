@@ -20,6 +20,7 @@ from opengovfood.interceptors.access_log import AccessLogInterceptor
 from opengovfood.interceptors.auth import AuthInterceptor
 from opengovfood.interceptors.errors import ErrorInterceptor
 from opengovfood.interceptors.metrics import MetricsInterceptor
+from opengovfood.interceptors.rate_limit import PrincipalRateLimitInterceptor
 from opengovfood.interceptors.request_id import RequestIdInterceptor
 from opengovfood.metrics import MetricsEndpoint
 from opengovfood.rpc.agent import AgentServicer
@@ -35,9 +36,12 @@ from opengovfood.rpc.reflection import SERVICE_NAME as REFLECTION_SERVICE
 from opengovfood.rpc.reflection import ReflectionServicer
 from opengovfood.rpc.users import UserServicer
 from opengovfood.services.authn import Authenticator
+from opengovfood.services.bootstrap import FirstSuperuser
 from opengovfood.services.items import ItemService
 from opengovfood.services.passwords import PasswordHasher
+from opengovfood.services.rate_limit import RateLimits, make_buckets
 from opengovfood.services.tokens import TokenService
+from opengovfood.services.users import UserService
 from opengovfood.services.watch import ItemEventHub, PostgresListener
 from opengovfood.tls import PeerPrincipals, ServerTls
 from opengovfood_client.v1 import agent_pb2_grpc, items_pb2_grpc, users_pb2_grpc
@@ -59,6 +63,8 @@ class Container:
     authenticator: Authenticator
     item_events: ItemEventHub
     items: ItemService
+    limits: RateLimits
+    users: UserService
 
 
 def build_container(settings: Settings) -> Container:
@@ -66,15 +72,20 @@ def build_container(settings: Settings) -> Container:
     sessions = create_session_factory(engine)
     tokens = TokenService(settings)
     item_events = ItemEventHub(settings.watch_queue_size, use_notify=not settings.is_sqlite)
+    passwords = PasswordHasher(rounds=settings.bcrypt_rounds)
+    authenticator = Authenticator(tokens, sessions, settings.principal_cache_ttl)
+    limits = RateLimits(make_buckets(settings), settings)
     return Container(
         settings=settings,
         engine=engine,
         sessions=sessions,
-        passwords=PasswordHasher(rounds=settings.bcrypt_rounds),
+        passwords=passwords,
         tokens=tokens,
-        authenticator=Authenticator(tokens, sessions, settings.principal_cache_ttl),
+        authenticator=authenticator,
         item_events=item_events,
         items=ItemService(sessions, item_events),
+        limits=limits,
+        users=UserService(settings, sessions, passwords, tokens, authenticator, limits),
     )
 
 
@@ -126,13 +137,15 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
         container.authenticator.authenticate, PeerPrincipals.from_settings(settings)
     )
     interceptors += [ErrorInterceptor(), auth]
+    if settings.rpc_rate_per_second is not None:
+        interceptors.append(PrincipalRateLimitInterceptor(container.limits))
     server = grpc.aio.server(
         interceptors=interceptors,
         options=server_options(settings, reuse_port),
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
     )
 
-    users_pb2_grpc.add_UserServiceServicer_to_server(UserServicer(), server)
+    users_pb2_grpc.add_UserServiceServicer_to_server(UserServicer(container.users), server)
     items_pb2_grpc.add_ItemServiceServicer_to_server(ItemServicer(container.items), server)
     agent_pb2_grpc.add_AgentServiceServicer_to_server(AgentServicer(), server)
 
@@ -156,9 +169,15 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     app = App(settings=settings, container=container, server=server, health=monitor)
     app.on_startup.append(monitor.start)
     _wire_items(app)
+    # The dummy hash makes the first unknown-email login cost the same as any other.
+    app.on_startup.append(container.passwords.warm)
+    first_superuser = FirstSuperuser(settings, container.users)
+    app.on_startup.append(first_superuser.start)
+    app.on_shutdown.append(first_superuser.stop)
 
     async def close_container() -> None:
         container.passwords.close()
+        await container.limits.close()
         await container.engine.dispose()
 
     app.on_cleanup.append(close_container)

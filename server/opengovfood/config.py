@@ -146,6 +146,9 @@ class Settings(BaseSettings):
         None, gt=0, description="Optional per-principal limit for all RPCs. Unset: none."
     )
     rpc_burst: int = Field(100, ge=1, description="Burst for the per-principal RPC limit.")
+    redis_key_prefix: str = Field(
+        "opengovfood:ratelimit:", description="Prefix of the rate-limit keys kept in Redis."
+    )
 
     # --- agent / LLM ------------------------------------------------------------
     llm_provider: Literal["local", "ollama", "openai"] = Field(
@@ -263,6 +266,19 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("first_superuser_email", "first_superuser_password", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # `OPENGOVFOOD_FIRST_SUPERUSER_EMAIL=` in an env file means "not set".
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("access_token_ttl", "refresh_token_ttl")
+    @classmethod
+    def _positive_ttl(cls, value: timedelta) -> timedelta:
+        if value.total_seconds() < 1:
+            raise ValueError("must be at least one second")
+        return value
+
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:
         if self.jwt_algorithm == "HS256":
@@ -275,12 +291,32 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "OPENGOVFOOD_SECRET_KEY is required when OPENGOVFOOD_ENV=production"
                 )
-        elif self.jwt_private_key_file is None and self.jwt_public_key_file is None:
+        elif self.jwt_private_key_file is None:
+            # The server signs tokens at Login; the public key alone cannot.
             raise ValueError(
-                "OPENGOVFOOD_JWT_PRIVATE_KEY_FILE or _PUBLIC_KEY_FILE is required for "
-                f"{self.jwt_algorithm}"
+                f"OPENGOVFOOD_JWT_PRIVATE_KEY_FILE is required for {self.jwt_algorithm}"
             )
+        if self.env == "production" and self.bcrypt_rounds < 10:
+            raise ValueError("OPENGOVFOOD_BCRYPT_ROUNDS must be at least 10 in production")
+        self._first_superuser_rules()
         return self
+
+    def _first_superuser_rules(self) -> None:
+        email = self.first_superuser_email
+        password = self.first_superuser_password
+        if (email is None) != (password is None):
+            raise ValueError("OPENGOVFOOD_FIRST_SUPERUSER_EMAIL and _PASSWORD must be set together")
+        if email is None or password is None:
+            return
+        # Imported here: the rules live with the user service, which imports this module.
+        from opengovfood.services.passwords import password_violations
+        from opengovfood.services.user_fields import email_violations, normalize_email
+
+        for violation in [
+            *email_violations(normalize_email(email), "first_superuser_email"),
+            *password_violations(password.get_secret_value(), "first_superuser_password"),
+        ]:
+            raise ValueError(f"OPENGOVFOOD_{violation.field.upper()} {violation.description}")
 
     @property
     def is_sqlite(self) -> bool:

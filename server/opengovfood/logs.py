@@ -62,5 +62,6 @@ def configure_logging(fmt: str = "json", level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Library chatter below WARNING is noise in an access-logged service.
-    for name in ("sqlalchemy", "alembic", "asyncio", "httpx", "httpcore"):
+    # aiosqlite logs every statement with its parameters at DEBUG (password hashes).
+    for name in ("sqlalchemy", "alembic", "asyncio", "httpx", "httpcore", "aiosqlite"):
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -45,6 +45,8 @@ def _authorize(rule: Rule, principal: Principal) -> None:
         if not principal.has_scope(rule.service_scope):
             raise PermissionDenied(f"this method needs the '{rule.service_scope}' scope")
         return
+    if not rule.users:
+        raise PermissionDenied("signed-in users may not call this method")
     if rule.superuser_only and not principal.is_superuser:
         raise PermissionDenied("this method is for superusers only")
 

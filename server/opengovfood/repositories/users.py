@@ -1,11 +1,74 @@
-"""User rows: lookups and writes."""
+"""User rows: lookups, writes, and filtered keyset listing."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opengovfood.db.models import User
+
+
+# --- the filter language ListUsers' parser produces ------------------------------
+@dataclass(frozen=True, slots=True)
+class FlagIs:
+    field: Literal["is_active", "is_superuser"]
+    value: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TextIs:
+    """Exact match (emails are compared normalised)."""
+
+    field: Literal["email", "full_name"]
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextHas:
+    """Case-insensitive substring match."""
+
+    field: Literal["email", "full_name"]
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    operand: UserFilter
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    operands: tuple[UserFilter, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    operands: tuple[UserFilter, ...]
+
+
+UserFilter = FlagIs | TextIs | TextHas | Not | And | Or
+
+
+def _clause(node: UserFilter) -> ColumnElement[bool]:
+    if isinstance(node, FlagIs):
+        column = User.is_active if node.field == "is_active" else User.is_superuser
+        return column.is_(true()) if node.value else column.is_(false())
+    if isinstance(node, TextIs):
+        text_column = User.email if node.field == "email" else User.full_name
+        return text_column == node.value
+    if isinstance(node, TextHas):
+        # Bound parameter with LIKE wildcards escaped: the user's text is never SQL.
+        text_column = User.email if node.field == "email" else User.full_name
+        return func.lower(text_column).contains(node.value.lower(), autoescape=True)
+    if isinstance(node, Not):
+        return not_(_clause(node.operand))
+    if isinstance(node, And):
+        return and_(*(_clause(child) for child in node.operands))
+    return or_(*(_clause(child) for child in node.operands))
 
 
 async def get_auth_state(session: AsyncSession, user_id: int) -> tuple[str, bool, bool] | None:
@@ -18,17 +81,53 @@ async def get_auth_state(session: AsyncSession, user_id: int) -> tuple[str, bool
     return None if row is None else (row[0], row[1], row[2])
 
 
-async def get_by_id(session: AsyncSession, user_id: int) -> User | None:
-    return await session.get(User, user_id)
+async def get_by_id(
+    session: AsyncSession, user_id: int, *, for_update: bool = False
+) -> User | None:
+    statement = select(User).where(User.id == user_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def get_by_email(session: AsyncSession, email: str) -> User | None:
-    return (
-        await session.execute(select(User).where(User.email == email.lower()))
-    ).scalar_one_or_none()
+    """`email` must be normalised (trimmed, lower-cased): that is how it is stored."""
+    return (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
+
+
+async def email_taken(session: AsyncSession, email: str, except_id: int | None = None) -> bool:
+    condition = User.email == email
+    if except_id is not None:
+        condition = and_(condition, User.id != except_id)
+    return bool(await session.scalar(select(exists().where(condition))))
+
+
+async def any_user_exists(session: AsyncSession) -> bool:
+    return bool(await session.scalar(select(exists().where(User.id.is_not(None)))))
 
 
 async def add(session: AsyncSession, user: User) -> User:
     session.add(user)
     await session.flush()
     return user
+
+
+async def set_password_hash(session: AsyncSession, user_id: int, hashed: str) -> None:
+    await session.execute(update(User).where(User.id == user_id).values(hashed_password=hashed))
+
+
+async def list_page(
+    session: AsyncSession, where: UserFilter | None, after_id: int, limit: int
+) -> Sequence[User]:
+    """Users matching `where` with id > after_id, by id (keyset: stable under inserts)."""
+    statement = select(User).where(User.id > after_id).order_by(User.id).limit(limit)
+    if where is not None:
+        statement = statement.where(_clause(where))
+    return (await session.execute(statement)).scalars().all()
+
+
+async def count(session: AsyncSession, where: UserFilter | None) -> int:
+    statement: Any = select(func.count()).select_from(User)
+    if where is not None:
+        statement = statement.where(_clause(where))
+    return int(await session.scalar(statement) or 0)

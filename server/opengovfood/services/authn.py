@@ -3,11 +3,13 @@
 A user's active/superuser state is cached for at most `principal_cache_ttl`
 seconds (<= 5), so a deactivation made on another worker or instance takes
 effect within that time, and the process that deactivates calls `invalidate`
-for an immediate effect. A cached RPC costs no database round trip.
+for an immediate effect. A cached RPC costs no database round trip; concurrent
+RPCs of one user whose state is not cached share one lookup.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,6 +18,8 @@ from opengovfood.context import Principal
 from opengovfood.errors import Unauthenticated
 from opengovfood.repositories import users as users_repo
 from opengovfood.services.tokens import TokenService
+
+_MAX_CACHED_USERS = 100_000
 
 
 class Authenticator:
@@ -29,6 +33,10 @@ class Authenticator:
         self._sessions = session_factory
         self._ttl = cache_ttl
         self._users: dict[int, tuple[Principal | None, float]] = {}
+        self._loading: dict[int, asyncio.Future[Principal | None]] = {}
+        # Bumped by every invalidate: a lookup that started before it must not refill
+        # the cache with what it read (it may predate the change).
+        self._epoch = 0
 
     async def authenticate(self, token: str) -> Principal:
         claims = self._tokens.verify_access_token(token)
@@ -36,17 +44,37 @@ class Authenticator:
         if user_id is None:
             name = claims.service_name or ""
             return Principal(kind="service", user_id=None, name=name, scopes=claims.scopes)
-        now = time.monotonic()
         cached = self._users.get(user_id)
-        if cached is not None and cached[1] > now:
+        if cached is not None and cached[1] > time.monotonic():
             principal = cached[0]
         else:
-            principal = await self._load(user_id)
-            if len(self._users) > 100_000:
-                self._users.clear()
-            self._users[user_id] = (principal, now + self._ttl)
+            principal = await self._lookup(user_id)
         if principal is None:
             raise Unauthenticated("user is inactive or no longer exists")
+        return principal
+
+    async def _lookup(self, user_id: int) -> Principal | None:
+        future = self._loading.get(user_id)
+        if future is None:
+            future = asyncio.ensure_future(self._load_and_cache(user_id))
+            self._loading[user_id] = future
+            future.add_done_callback(lambda done: self._loaded(user_id, done))
+        # shield: one caller giving up (cancelled RPC) must not cancel the others' lookup.
+        return await asyncio.shield(future)
+
+    def _loaded(self, user_id: int, future: asyncio.Future[Principal | None]) -> None:
+        if self._loading.get(user_id) is future:
+            del self._loading[user_id]
+        if not future.cancelled():
+            future.exception()  # retrieved here, so an unawaited failure is not reported
+
+    async def _load_and_cache(self, user_id: int) -> Principal | None:
+        epoch = self._epoch
+        principal = await self._load(user_id)
+        if epoch == self._epoch:
+            if len(self._users) >= _MAX_CACHED_USERS:
+                self._users.clear()
+            self._users[user_id] = (principal, time.monotonic() + self._ttl)
         return principal
 
     async def _load(self, user_id: int) -> Principal | None:
@@ -60,5 +88,9 @@ class Authenticator:
         return Principal(kind="user", user_id=user_id, name=email, is_superuser=is_superuser)
 
     def invalidate(self, user_id: int) -> None:
-        """Forget a user's cached state (after deactivation, role or email change)."""
+        """Forget a user's cached state (after deactivation, role or email change).
+        Call it after the change is committed: the next RPC reads the new state."""
+        self._epoch += 1
         self._users.pop(user_id, None)
+        # A lookup in flight may have read the old state; later callers start afresh.
+        self._loading.pop(user_id, None)

@@ -3,65 +3,143 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import re
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import bcrypt
 
-from opengovfood.errors import FieldViolation
+from opengovfood.errors import FieldViolation, InvalidArgument, ResourceExhausted
 
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt's limit; bcrypt 5 raises beyond it
 
+BCRYPT_THREAD_NICENESS = 10
+_COST = re.compile(r"^\$2[aby]\$(\d\d)\$")
+_T = TypeVar("_T")
 
-def password_violations(password: str, field: str = "password") -> list[FieldViolation]:
-    """Policy: 8 or more characters, at most 72 bytes of UTF-8."""
-    if len(password) < MIN_PASSWORD_CHARS:
-        return [FieldViolation(field, f"must be at least {MIN_PASSWORD_CHARS} characters")]
-    if len(password.encode("utf-8", "surrogatepass")) > MAX_PASSWORD_BYTES:
+
+def _utf8(password: str) -> bytes | None:
+    """The UTF-8 bytes, or None for text that is not valid Unicode (lone surrogates)."""
+    try:
+        return password.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+
+
+def password_length_violations(password: str, field: str = "password") -> list[FieldViolation]:
+    """What any presented password must meet (also at login): present, <= 72 bytes."""
+    if not password:
+        return [FieldViolation(field, "is required")]
+    encoded = _utf8(password)
+    if encoded is None:
+        return [FieldViolation(field, "must be valid Unicode text")]
+    if len(encoded) > MAX_PASSWORD_BYTES:
         return [FieldViolation(field, f"must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8")]
     return []
 
 
+def password_violations(password: str, field: str = "password") -> list[FieldViolation]:
+    """Policy for new passwords: 8 or more characters, at most 72 bytes of UTF-8."""
+    if password and len(password) < MIN_PASSWORD_CHARS:
+        return [FieldViolation(field, f"must be at least {MIN_PASSWORD_CHARS} characters")]
+    return password_length_violations(password, field)
+
+
+def _lower_thread_priority() -> None:
+    """Runs in each bcrypt thread. On Linux setpriority on a thread id renices just that
+    thread: when logins and other RPCs compete for the CPU, the event loop wins, and
+    logins still use every idle cycle."""
+    # Not Linux, or not permitted: the threads keep the normal priority.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BCRYPT_THREAD_NICENESS)
+
+
+def hash_cost(hashed: str) -> int | None:
+    match = _COST.match(hashed)
+    return int(match.group(1)) if match else None
+
+
 class PasswordHasher:
     """bcrypt in a small dedicated thread pool: a burst of logins never blocks the loop
-    and never takes the threads other work (e.g. aiosqlite) needs."""
+    and never takes the threads other work (e.g. aiosqlite) needs. bcrypt releases the
+    GIL while it works, so other RPCs keep running.
 
-    def __init__(self, rounds: int = 12, max_threads: int = 2) -> None:
+    At most `max_pending` hash jobs wait or run at once; beyond that callers get
+    RESOURCE_EXHAUSTED at once instead of queueing minutes of work behind a storm.
+    """
+
+    def __init__(self, rounds: int = 12, max_threads: int = 2, max_pending: int = 64) -> None:
         self._rounds = rounds
-        self._executor = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="bcrypt")
+        self._executor = ThreadPoolExecutor(
+            max_workers=max_threads,
+            thread_name_prefix="bcrypt",
+            initializer=_lower_thread_priority,
+        )
         self._dummy_hash: bytes | None = None
+        self._pending = 0
+        self._max_pending = max_pending
 
-    def _hash_sync(self, password: str) -> str:
+    @property
+    def rounds(self) -> int:
+        return self._rounds
+
+    async def _run(self, fn: Callable[..., _T], *args: object) -> _T:
+        if self._pending >= self._max_pending:
+            raise ResourceExhausted("the server is busy checking passwords; retry shortly", 1.0)
+        self._pending += 1
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._executor, fn, *args)
+        finally:
+            self._pending -= 1
+
+    def _hash_sync(self, encoded: bytes) -> str:
         salt = bcrypt.gensalt(rounds=self._rounds)
-        return bcrypt.hashpw(password.encode("utf-8"), salt).decode("ascii")
+        return bcrypt.hashpw(encoded, salt).decode("ascii")
 
     @staticmethod
-    def _check_sync(password: str, hashed: bytes) -> bool:
-        encoded = password.encode("utf-8", "surrogatepass")
-        if len(encoded) > MAX_PASSWORD_BYTES:
-            return False
+    def _check_sync(encoded: bytes, hashed: bytes) -> bool:
         try:
             return bcrypt.checkpw(encoded, hashed)
         except ValueError:  # malformed stored hash
             return False
 
     async def hash(self, password: str) -> str:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._hash_sync, password)
+        """Hash a password that passed `password_violations` (checked again here: bcrypt
+        raises on more than 72 bytes, and that must never become a crash)."""
+        violations = password_length_violations(password)
+        if violations:
+            raise InvalidArgument.for_fields(violations)
+        return await self._run(self._hash_sync, password.encode("utf-8"))
+
+    async def warm(self) -> None:
+        """Make the dummy hash now, so the first unknown-email login costs the same as
+        any other."""
+        if self._dummy_hash is None:
+            dummy = await self._run(self._hash_sync, b"dummy-password-for-timing")
+            self._dummy_hash = dummy.encode("ascii")
 
     async def verify(self, password: str, hashed: str | None) -> bool:
-        """Check `password`; with `hashed=None` (unknown user) check against a dummy hash
-        so both answers take the same time."""
-        loop = asyncio.get_running_loop()
-        if hashed is None:
-            if self._dummy_hash is None:
-                dummy = await self.hash("dummy-password-for-timing")
-                self._dummy_hash = dummy.encode("ascii")
-            await loop.run_in_executor(self._executor, self._check_sync, password, self._dummy_hash)
+        """Check `password`; with `hashed=None` (unknown or unusable user) check against
+        a dummy hash of the same cost so both answers take the same time."""
+        encoded = _utf8(password)
+        if encoded is None or len(encoded) > MAX_PASSWORD_BYTES:
             return False
-        return await loop.run_in_executor(
-            self._executor, self._check_sync, password, hashed.encode("ascii")
-        )
+        if hashed is None:
+            await self.warm()
+            assert self._dummy_hash is not None
+            await self._run(self._check_sync, encoded, self._dummy_hash)
+            return False
+        return await self._run(self._check_sync, encoded, hashed.encode("ascii"))
+
+    def needs_rehash(self, hashed: str) -> bool:
+        """True when a stored hash was made at another cost than the configured one."""
+        return hash_cost(hashed) != self._rounds
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

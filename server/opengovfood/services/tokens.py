@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import time
 import uuid
@@ -21,11 +22,15 @@ from typing import Any
 import jwt
 
 from opengovfood.config import MIN_SECRET_KEY_BYTES, Settings
-from opengovfood.errors import FailedPrecondition, Unauthenticated
+from opengovfood.errors import Unauthenticated
 
 ACCESS_TOKEN_TYPE = "access"
 SERVICE_SUBJECT_PREFIX = "service:"
 _LEEWAY_SECONDS = 5
+# A user id (a positive int64) or `service:NAME`.
+_MAX_USER_ID = 2**63 - 1
+SERVICE_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+_VALID_SUBJECT = re.compile(rf"[1-9][0-9]{{0,18}}|{SERVICE_SUBJECT_PREFIX}{SERVICE_NAME_PATTERN}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,10 @@ class AccessClaims:
         return None
 
 
+class KeyConfigError(ValueError):
+    """The configured key files are unusable (wrong type, too weak, mismatched)."""
+
+
 def _read_dev_secret(path: Path) -> str:
     key = ""
     for _ in range(50):
@@ -58,7 +67,7 @@ def _read_dev_secret(path: Path) -> str:
             break
         time.sleep(0.02)  # another process is writing it right now
     if len(key.encode()) < MIN_SECRET_KEY_BYTES:
-        raise FailedPrecondition(f"secret key file {path} holds a key that is too short")
+        raise KeyConfigError(f"secret key file {path} holds a key that is too short")
     return key
 
 
@@ -78,6 +87,39 @@ def load_or_create_dev_secret(path: Path) -> str:
     return key
 
 
+def load_key_pair(algorithm: str, private_file: Path, public_file: Path | None) -> tuple[Any, Any]:
+    """Load and check the PEM key pair for RS256/ES256 at startup, so a wrong key is a
+    clear startup error instead of a failure at the first Login."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        PublicFormat,
+        load_pem_private_key,
+        load_pem_public_key,
+    )
+
+    try:
+        private = load_pem_private_key(private_file.read_bytes(), password=None)
+        public = (
+            load_pem_public_key(public_file.read_bytes())
+            if public_file is not None
+            else private.public_key()
+        )
+    except (OSError, ValueError, TypeError) as exc:
+        raise KeyConfigError(f"cannot load the {algorithm} key files: {exc}") from None
+    if algorithm == "RS256":
+        if not isinstance(private, rsa.RSAPrivateKey) or private.key_size < 2048:
+            raise KeyConfigError("RS256 needs an RSA private key of at least 2048 bits")
+    elif not isinstance(private, ec.EllipticCurvePrivateKey) or not isinstance(
+        private.curve, ec.SECP256R1
+    ):
+        raise KeyConfigError("ES256 needs an EC private key on the P-256 curve")
+    pem = Encoding.PEM, PublicFormat.SubjectPublicKeyInfo
+    if public.public_bytes(*pem) != private.public_key().public_bytes(*pem):
+        raise KeyConfigError("the public key file does not belong to the private key")
+    return private, public
+
+
 class TokenService:
     def __init__(self, settings: Settings, cache_size: int = 10_000) -> None:
         self._algorithm = settings.jwt_algorithm
@@ -94,17 +136,10 @@ class TokenService:
             )
             self._signing_key = self._verify_key = secret.encode()
         else:
-            private = settings.jwt_private_key_file
-            public = settings.jwt_public_key_file
-            self._signing_key = private.read_bytes() if private else None
-            if public is not None:
-                self._verify_key = public.read_bytes()
-            else:
-                from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-                assert private is not None
-                key = load_pem_private_key(self._signing_key, password=None)
-                self._verify_key = key.public_key()
+            assert settings.jwt_private_key_file is not None  # the settings validator says so
+            self._signing_key, self._verify_key = load_key_pair(
+                self._algorithm, settings.jwt_private_key_file, settings.jwt_public_key_file
+            )
         self._cache: OrderedDict[str, AccessClaims] = OrderedDict()
         self._cache_size = cache_size
 
@@ -116,9 +151,9 @@ class TokenService:
         self, subject: str, scopes: frozenset[str] = frozenset(), ttl_seconds: int | None = None
     ) -> tuple[str, int]:
         """Sign an access token; returns (token, seconds until expiry)."""
-        if self._signing_key is None:
-            raise FailedPrecondition("this server has no private key to sign tokens with")
         ttl = self._access_ttl if ttl_seconds is None else ttl_seconds
+        if ttl <= 0:
+            raise ValueError("token lifetime must be positive")
         now = int(time.time())
         claims = {
             "sub": subject,
@@ -177,8 +212,10 @@ class TokenService:
         if payload.get("token_type") != ACCESS_TOKEN_TYPE:
             raise Unauthenticated("token is not an access token")
         subject = payload["sub"]
-        if not isinstance(subject, str) or not (
-            subject.startswith(SERVICE_SUBJECT_PREFIX) or subject.isdigit()
+        if (
+            not isinstance(subject, str)
+            or not _VALID_SUBJECT.fullmatch(subject)
+            or (subject.isdigit() and int(subject) > _MAX_USER_ID)
         ):
             raise Unauthenticated("access token has an invalid subject")
         scope = payload.get("scope", "")

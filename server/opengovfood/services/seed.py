@@ -1,0 +1,69 @@
+"""Demo users and items to try the service with (`opengov-food db seed`)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from opengovfood.errors import AlreadyExists
+from opengovfood.repositories import demo
+from opengovfood.services.users import UserInput, UserService
+
+DEMO_USERS = (
+    ("admin@example.org", "Demo Administrator", True),
+    ("inspector@example.org", "Demo Inspector", False),
+    ("analyst@example.org", "Demo Analyst", False),
+)
+DEMO_ITEMS = (
+    (
+        "Walk-in cooler temperature log",
+        "Cooler read 7 °C at 10:40; log shows no readings since Monday.",
+        "pending",
+    ),
+    (
+        "Hand-wash station, prep line 2",
+        "No soap or paper towels; sink used for thawing chicken.",
+        "in_progress",
+    ),
+    (
+        "Allergen labelling, bakery counter",
+        "Nut-containing pastries unlabelled next to nut-free items.",
+        "completed",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class SeededUser:
+    email: str
+    password: str
+    is_superuser: bool
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    users: list[SeededUser]
+    items: int
+
+
+async def seed(users: UserService, sessions: async_sessionmaker[AsyncSession]) -> SeedResult:
+    """Create the demo users that do not exist yet (with fresh random passwords) and
+    give each new ordinary user the demo items. Existing users are left alone."""
+    created: list[SeededUser] = []
+    items = 0
+    for email, full_name, superuser in DEMO_USERS:
+        password = secrets.token_urlsafe(12)
+        try:
+            user = await users.create_user(
+                UserInput(email=email, full_name=full_name, is_active=True, is_superuser=superuser),
+                password,
+            )
+        except AlreadyExists:
+            continue
+        created.append(SeededUser(email, password, superuser))
+        if not superuser:
+            async with sessions() as session, session.begin():
+                items += await demo.add_items(session, user.id, DEMO_ITEMS)
+    return SeedResult(created, items)

@@ -1,0 +1,530 @@
+"""Accounts, sign-in and tokens: the rules behind UserService.
+
+Decisions worth knowing:
+- GetUser of anyone but yourself answers NOT_FOUND for a non-superuser, exactly as
+  for an id that does not exist: whether an account exists is not leaked.
+- Login answers one message for an unknown email, a wrong password and a
+  deactivated account, after one bcrypt check in every case (same timing).
+- Refresh tokens rotate: each use marks the token used (one conditional UPDATE,
+  so two concurrent uses cannot both succeed) and issues a new one in the same
+  family. Presenting a used token revokes the whole family. Logout revokes the
+  family of the given token; ChangePassword, a password set by an administrator
+  and deactivation revoke all of the user's refresh tokens.
+- A superuser cannot deactivate themselves or drop their own superuser role
+  (FAILED_PRECONDITION): the last administrator cannot lock everyone out.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from opengovfood.config import Settings
+from opengovfood.context import Principal
+from opengovfood.db.models import User, utcnow
+from opengovfood.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
+from opengovfood.repositories import refresh_tokens as tokens_repo
+from opengovfood.repositories import users as users_repo
+from opengovfood.services.authn import Authenticator
+from opengovfood.services.passwords import (
+    PasswordHasher,
+    password_length_violations,
+    password_violations,
+)
+from opengovfood.services.rate_limit import RateLimits
+from opengovfood.services.tokens import TokenService, hash_refresh_token, new_refresh_token
+from opengovfood.services.user_fields import (
+    email_violations,
+    full_name_violations,
+    is_valid_email,
+    normalize_email,
+)
+from opengovfood.services.user_filter import parse_user_filter
+
+logger = logging.getLogger("opengovfood.users")
+
+LOGIN_FAILED = "incorrect email or password"
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+MAX_REFRESH_TOKEN_CHARS = 512
+
+# Mask paths each update accepts; the others name real User fields that cannot change
+# through it (INVALID_ARGUMENT "cannot be changed"), anything else is unknown.
+USER_FIELDS = frozenset(
+    {"id", "email", "full_name", "is_active", "is_superuser", "create_time", "update_time"}
+)
+UPDATE_ME_PATHS = frozenset({"email", "full_name"})
+UPDATE_USER_PATHS = frozenset({"email", "full_name", "is_active", "is_superuser", "password"})
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    """A user as callers see it: never a password hash."""
+
+    id: int
+    email: str
+    full_name: str
+    is_active: bool
+    is_superuser: bool
+    create_time: datetime
+    update_time: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserView:
+        return cls(
+            id=user.id,
+            email=user.email,
+            full_name=user.full_name,
+            is_active=user.is_active,
+            is_superuser=user.is_superuser,
+            create_time=user.create_time,
+            update_time=user.update_time,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class UserInput:
+    """The User fields a request carries (proto3: unset strings are "", bools False)."""
+
+    id: int = 0
+    email: str = ""
+    full_name: str = ""
+    is_active: bool = False
+    is_superuser: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class UserPage:
+    users: list[UserView]
+    next_page_token: str
+    total_size: int
+
+
+def _check(violations: Iterable[FieldViolation]) -> None:
+    found = list(violations)
+    if found:
+        raise InvalidArgument.for_fields(found)
+
+
+def _mask_violations(
+    paths: Sequence[str], allowed: frozenset[str], method: str
+) -> list[FieldViolation]:
+    violations = []
+    for path in dict.fromkeys(paths):  # de-duplicated, in order
+        if path in allowed:
+            continue
+        if path in USER_FIELDS:
+            description = f"'{path}' cannot be changed with {method}"
+        else:
+            description = f"unknown field '{path}'"
+        violations.append(FieldViolation("update_mask", description))
+    return violations
+
+
+def _page_size(requested: int) -> int:
+    if requested < 0:
+        raise InvalidArgument.field("page_size", "must not be negative")
+    if requested == 0:
+        return DEFAULT_PAGE_SIZE
+    return min(requested, MAX_PAGE_SIZE)
+
+
+def _filter_fingerprint(tree: users_repo.UserFilter | None) -> str:
+    # The parsed tree, so equivalent spellings (spacing, quotes) share page tokens.
+    return hashlib.sha256(repr(tree).encode()).hexdigest()[:16]
+
+
+def _encode_page_token(fingerprint: str, last_id: int) -> str:
+    raw = json.dumps({"v": 1, "f": fingerprint, "after": last_id}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_page_token(token: str, fingerprint: str) -> int:
+    invalid = InvalidArgument.field("page_token", "is not a valid page token")
+    if len(token) > 200:
+        raise invalid
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        data = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise invalid from None
+    if not isinstance(data, dict) or data.get("v") != 1:
+        raise invalid
+    after = data.get("after")
+    if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after < 2**63:
+        raise invalid
+    if data.get("f") != fingerprint:
+        raise InvalidArgument.field(
+            "page_token", "was made for a different filter; start again without a page token"
+        )
+    return after
+
+
+class UserService:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        passwords: PasswordHasher,
+        tokens: TokenService,
+        authenticator: Authenticator,
+        limits: RateLimits,
+    ) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._passwords = passwords
+        self._tokens = tokens
+        self._authenticator = authenticator
+        self._limits = limits
+        self._refresh_ttl = settings.refresh_token_ttl
+
+    # --- accounts -------------------------------------------------------------------
+    async def register(self, email: str, password: str, full_name: str, client: str) -> UserView:
+        if not self._settings.open_registration:
+            raise PermissionDenied("registration is closed; ask an administrator for an account")
+        email = normalize_email(email)
+        await self._limits.check_sign_in("register", email, client)
+        _check(
+            [
+                *email_violations(email),
+                *password_violations(password),
+                *full_name_violations(full_name),
+            ]
+        )
+        return await self._create(email, password, full_name, active=True, superuser=False)
+
+    async def create_user(self, fields: UserInput, password: str) -> UserView:
+        email = normalize_email(fields.email)
+        _check(
+            [
+                *email_violations(email, "user.email"),
+                *full_name_violations(fields.full_name, "user.full_name"),
+                *password_violations(password, "password"),
+            ]
+        )
+        return await self._create(
+            email,
+            password,
+            fields.full_name,
+            active=fields.is_active,
+            superuser=fields.is_superuser,
+        )
+
+    async def _create(
+        self, email: str, password: str, full_name: str, *, active: bool, superuser: bool
+    ) -> UserView:
+        # Cheap check first so a taken email costs no bcrypt; the unique index still
+        # decides a race between two creations of the same email.
+        async with self._sessions() as session:
+            if await users_repo.email_taken(session, email):
+                raise AlreadyExists("a user with this email already exists")
+        hashed = await self._passwords.hash(password)
+        now = utcnow()
+        try:
+            async with self._sessions() as session, session.begin():
+                user = await users_repo.add(
+                    session,
+                    User(
+                        email=email,
+                        hashed_password=hashed,
+                        full_name=full_name,
+                        is_active=active,
+                        is_superuser=superuser,
+                        create_time=now,
+                        update_time=now,
+                    ),
+                )
+                view = UserView.of(user)
+        except IntegrityError:
+            raise AlreadyExists("a user with this email already exists") from None
+        logger.info("user created", extra={"user_id": view.id, "superuser": superuser})
+        return view
+
+    async def create_first_superuser(self, email: str, password: str) -> UserView | None:
+        """Bootstrap: create a superuser only while there is no user at all."""
+        email = normalize_email(email)
+        _check([*email_violations(email), *password_violations(password)])
+        async with self._sessions() as session:
+            if await users_repo.any_user_exists(session):
+                return None
+        try:
+            return await self._create(email, password, "", active=True, superuser=True)
+        except AlreadyExists:
+            return None  # another worker made it first
+
+    async def get_me(self, principal: Principal) -> UserView:
+        return await self._get(self._user_id(principal))
+
+    async def get_user(self, principal: Principal, user_id: int) -> UserView:
+        if user_id <= 0:
+            raise InvalidArgument.field("id", "must be a positive user id")
+        if not principal.is_superuser and principal.user_id != user_id:
+            raise NotFound(f"user {user_id} not found")
+        return await self._get(user_id)
+
+    async def _get(self, user_id: int) -> UserView:
+        async with self._sessions() as session:
+            user = await users_repo.get_by_id(session, user_id)
+            if user is None:
+                raise NotFound(f"user {user_id} not found")
+            return UserView.of(user)
+
+    @staticmethod
+    def _user_id(principal: Principal) -> int:
+        if principal.user_id is None:
+            raise PermissionDenied("this method is for signed-in users, not service principals")
+        return principal.user_id
+
+    async def list_users(self, page_size: int, page_token: str, filter_text: str) -> UserPage:
+        size = _page_size(page_size)
+        tree = parse_user_filter(filter_text)
+        fingerprint = _filter_fingerprint(tree)
+        after = _decode_page_token(page_token, fingerprint) if page_token else 0
+        async with self._sessions() as session:
+            rows = await users_repo.list_page(session, tree, after, size + 1)
+            total = await users_repo.count(session, tree)
+        page = [UserView.of(user) for user in rows[:size]]
+        next_token = _encode_page_token(fingerprint, page[-1].id) if len(rows) > size else ""
+        return UserPage(users=page, next_page_token=next_token, total_size=total)
+
+    async def update_me(
+        self, principal: Principal, fields: UserInput, paths: Sequence[str]
+    ) -> UserView:
+        user_id = self._user_id(principal)
+        if not paths:  # empty mask: every field that is set
+            paths = [name for name in ("email", "full_name") if getattr(fields, name)]
+            if not paths:
+                raise InvalidArgument.field("update_mask", "names no field to update")
+        _check(_mask_violations(paths, UPDATE_ME_PATHS, "UpdateMe"))
+        return await self._update(user_id, fields, paths, password=None, actor=principal)
+
+    async def update_user(
+        self, principal: Principal, fields: UserInput, paths: Sequence[str], password: str
+    ) -> UserView:
+        violations = []
+        if fields.id <= 0:
+            violations.append(FieldViolation("user.id", "must be a positive user id"))
+        if not paths:
+            violations.append(FieldViolation("update_mask", "is required"))
+        violations += _mask_violations(paths, UPDATE_USER_PATHS, "UpdateUser")
+        _check(violations)
+        if fields.id == principal.user_id:
+            if "is_active" in paths and not fields.is_active:
+                raise FailedPrecondition("you cannot deactivate your own account")
+            if "is_superuser" in paths and not fields.is_superuser:
+                raise FailedPrecondition("you cannot remove your own superuser role")
+        new_password = password if "password" in paths else None
+        return await self._update(fields.id, fields, paths, new_password, actor=principal)
+
+    async def _update(
+        self,
+        user_id: int,
+        fields: UserInput,
+        paths: Sequence[str],
+        password: str | None,
+        actor: Principal,
+    ) -> UserView:
+        email = normalize_email(fields.email)
+        violations: list[FieldViolation] = []
+        if "email" in paths:
+            violations += email_violations(email, "user.email")
+        if "full_name" in paths:
+            violations += full_name_violations(fields.full_name, "user.full_name")
+        if password is not None:
+            violations += password_violations(password, "password")
+        _check(violations)
+        hashed = await self._passwords.hash(password) if password is not None else None
+        now = utcnow()
+        revoke = False
+        try:
+            async with self._sessions() as session, session.begin():
+                user = await users_repo.get_by_id(session, user_id, for_update=True)
+                if user is None:
+                    raise NotFound(f"user {user_id} not found")
+                if "email" in paths and email != user.email:
+                    if await users_repo.email_taken(session, email, except_id=user_id):
+                        raise AlreadyExists("a user with this email already exists")
+                    user.email = email
+                if "full_name" in paths:
+                    user.full_name = fields.full_name
+                if "is_superuser" in paths:
+                    user.is_superuser = fields.is_superuser
+                if "is_active" in paths:
+                    revoke = user.is_active and not fields.is_active
+                    user.is_active = fields.is_active
+                if hashed is not None:
+                    user.hashed_password = hashed
+                    revoke = True
+                user.update_time = now
+                await session.flush()
+                if revoke:
+                    await tokens_repo.revoke_all_for_user(session, user_id, now)
+                view = UserView.of(user)
+        except IntegrityError:
+            raise AlreadyExists("a user with this email already exists") from None
+        # After the commit: the next RPC of this user reads the new state.
+        self._authenticator.invalidate(user_id)
+        logger.info(
+            "user updated",
+            extra={"user_id": user_id, "by": actor.key, "fields": ",".join(sorted(set(paths)))},
+        )
+        return view
+
+    async def change_password(
+        self, principal: Principal, current_password: str, new_password: str, client: str
+    ) -> None:
+        user_id = self._user_id(principal)
+        violations = password_length_violations(current_password, "current_password")
+        violations += password_violations(new_password, "new_password")
+        if not violations and current_password == new_password:
+            violations.append(
+                FieldViolation("new_password", "must differ from the current password")
+            )
+        _check(violations)
+        # A stolen access token must not become a way to guess the password.
+        await self._limits.check_sign_in("password", principal.key, client)
+        async with self._sessions() as session:
+            user = await users_repo.get_by_id(session, user_id)
+        if user is None:
+            raise NotFound(f"user {user_id} not found")
+        if not await self._passwords.verify(current_password, user.hashed_password):
+            raise InvalidArgument.field("current_password", "is incorrect")
+        hashed = await self._passwords.hash(new_password)
+        now = utcnow()
+        async with self._sessions() as session, session.begin():
+            await users_repo.set_password_hash(session, user_id, hashed)
+            await tokens_repo.revoke_all_for_user(session, user_id, now)
+        logger.info("password changed", extra={"user_id": user_id})
+
+    # --- sign-in and tokens ---------------------------------------------------------
+    async def login(self, email: str, password: str, client: str) -> TokenPair:
+        email = normalize_email(email)
+        violations = [FieldViolation("email", "is required")] if not email else []
+        _check(violations + password_length_violations(password))
+        await self._limits.check_sign_in("login", email, client)
+        user = None
+        if is_valid_email(email):  # a malformed one cannot exist; don't send it to SQL
+            async with self._sessions() as session:
+                user = await users_repo.get_by_email(session, email)
+        # Exactly one bcrypt check whatever the case, so the timing tells nothing.
+        ok = await self._passwords.verify(password, user.hashed_password if user else None)
+        if user is None or not ok or not user.is_active:
+            reason = "unknown email" if user is None else "wrong password" if not ok else "inactive"
+            logger.info(
+                "login refused",
+                extra={"reason": reason, "user_id": user.id if user else None},
+            )
+            raise Unauthenticated(LOGIN_FAILED)
+        if self._passwords.needs_rehash(user.hashed_password):
+            await self._rehash(user.id, password)
+        return await self._issue(user.id, family_id=None, cleanup=True)
+
+    async def _rehash(self, user_id: int, password: str) -> None:
+        """The configured bcrypt cost changed: upgrade the stored hash at sign-in."""
+        hashed = await self._passwords.hash(password)
+        async with self._sessions() as session, session.begin():
+            await users_repo.set_password_hash(session, user_id, hashed)
+
+    async def _issue(self, user_id: int, family_id: str | None, cleanup: bool) -> TokenPair:
+        refresh, refresh_hash = new_refresh_token()
+        now = utcnow()
+        async with self._sessions() as session, session.begin():
+            if cleanup:
+                await tokens_repo.delete_expired_for_user(session, user_id, now)
+            await tokens_repo.add(
+                session,
+                user_id=user_id,
+                family_id=family_id or str(uuid.uuid4()),
+                token_hash=refresh_hash,
+                now=now,
+                expire_time=now + self._refresh_ttl,
+            )
+        access, expires_in = self._tokens.issue_access_token(str(user_id))
+        return TokenPair(access_token=access, refresh_token=refresh, expires_in=expires_in)
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        if not refresh_token:
+            raise InvalidArgument.field("refresh_token", "is required")
+        if len(refresh_token) > MAX_REFRESH_TOKEN_CHARS:
+            raise Unauthenticated("refresh token is invalid")
+        token_hash = hash_refresh_token(refresh_token)
+        now = utcnow()
+        new_refresh, new_hash = new_refresh_token()
+        async with self._sessions() as session, session.begin():
+            consumed = await tokens_repo.consume(session, token_hash, now)
+            state = await tokens_repo.get_state(session, token_hash)
+            if state is None:
+                raise Unauthenticated("refresh token is invalid")
+            if consumed:
+                auth = await users_repo.get_auth_state(session, state.user_id)
+                if auth is None or not auth[1]:
+                    # Rolled back with the transaction: the token stays unused.
+                    raise Unauthenticated("user is inactive or no longer exists")
+                await tokens_repo.add(
+                    session,
+                    user_id=state.user_id,
+                    family_id=state.family_id,
+                    token_hash=new_hash,
+                    now=now,
+                    expire_time=now + self._refresh_ttl,
+                )
+        if consumed:
+            access, expires_in = self._tokens.issue_access_token(str(state.user_id))
+            return TokenPair(access_token=access, refresh_token=new_refresh, expires_in=expires_in)
+        if state.revoked_time is not None:
+            raise Unauthenticated("refresh token has been revoked")
+        if state.used_time is not None:
+            # Someone holds a copy of a rotated token: end the whole sign-in.
+            async with self._sessions() as session, session.begin():
+                revoked = await tokens_repo.revoke_family(session, state.family_id, now)
+            logger.warning(
+                "refresh token reused; family revoked",
+                extra={"user_id": state.user_id, "revoked": revoked},
+            )
+            raise Unauthenticated(
+                "refresh token was already used; this sign-in has been revoked, sign in again"
+            )
+        raise Unauthenticated("refresh token has expired")
+
+    async def logout(self, principal: Principal, refresh_token: str) -> None:
+        user_id = self._user_id(principal)
+        if not refresh_token:
+            raise InvalidArgument.field("refresh_token", "is required")
+        token_hash = hash_refresh_token(refresh_token)
+        now = utcnow()
+        async with self._sessions() as session, session.begin():
+            state = (
+                await tokens_repo.get_state(session, token_hash)
+                if len(refresh_token) <= MAX_REFRESH_TOKEN_CHARS
+                else None
+            )
+            # Someone else's token answers like an unknown one: nothing is revealed.
+            if state is None or state.user_id != user_id:
+                raise NotFound("refresh token not found")
+            # The whole sign-in ends, including any copy of an older rotated token.
+            await tokens_repo.revoke_family(session, state.family_id, now)
