@@ -112,8 +112,8 @@ class Runner:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.quick: bool = args.quick
-        self.duration = args.duration or (1.5 if self.quick else 8.0)
-        self.warmup = args.warmup if args.warmup is not None else (0.5 if self.quick else 2.0)
+        self.duration = args.duration or (1.0 if self.quick else 8.0)
+        self.warmup = args.warmup if args.warmup is not None else (0.3 if self.quick else 2.0)
         self.small_rows = 1000
         self.large_rows = args.large_rows or (5_000 if self.quick else 1_000_000)
         cores = available_cores()

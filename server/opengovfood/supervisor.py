@@ -76,8 +76,7 @@ def _die_with_parent() -> None:
 
 def _worker_main(settings: Settings) -> int:
     """Runs in the forked child; never returns to the supervisor's code."""
-    import asyncio
-
+    from opengovfood import eventloop
     from opengovfood.serve import BindError, serve
     from opengovfood.tls import TlsConfigError
     from opengovfood.tracing import TracingUnavailable
@@ -86,7 +85,7 @@ def _worker_main(settings: Settings) -> int:
         signal.signal(sig, signal.SIG_DFL)
     _die_with_parent()
     try:
-        asyncio.run(serve(settings, reuse_port=True))
+        eventloop.run(serve(settings, reuse_port=True))
     except BindError as error:
         logger.error("worker cannot bind: %s", error)
         return EXIT_BIND_ERROR

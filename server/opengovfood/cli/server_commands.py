@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 from typing import Any
@@ -48,12 +47,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except SupervisorError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
+    from opengovfood import eventloop
     from opengovfood.serve import BindError, serve
     from opengovfood.tls import TlsConfigError
     from opengovfood.tracing import TracingUnavailable
 
     try:
-        asyncio.run(serve(settings))
+        eventloop.run(serve(settings))
     except BindError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
