@@ -366,7 +366,11 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     for backend in backends:
         started = time.perf_counter()
-        result = runner.run_backend(backend)
+        try:
+            result = runner.run_backend(backend)
+        except OSError as exc:  # PostgreSQL not running (connection refused)
+            print(f"error: {backend}: {exc}; start it or use --db sqlite", file=sys.stderr)
+            return 2
         result["meta"] = {**meta, "loadavg_end": os.getloadavg()}
         result["elapsed_s"] = round(time.perf_counter() - started, 1)
         name = f"{stamp}-{backend}{'-quick' if args.quick else ''}"
