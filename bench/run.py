@@ -373,7 +373,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         result["meta"] = {**meta, "loadavg_end": os.getloadavg()}
         result["elapsed_s"] = round(time.perf_counter() - started, 1)
-        name = f"{stamp}-{backend}{'-quick' if args.quick else ''}"
+        # Smoke and partial runs never overwrite the day's full results.
+        suffix = "-quick" if args.quick else "-partial" if args.only else ""
+        name = f"{stamp}-{backend}{suffix}"
         json_path = args.out / f"{name}.json"
         json_path.write_text(json.dumps(result, indent=1, default=float) + "\n")
         title = f"OpenGov-Food vs no-op grpc.aio, {backend}, {meta['date'][:10]} ({meta['commit']})"
