@@ -8,7 +8,8 @@ GENERATED := clients/python/src/opengovfood_client/v1
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help install install-dev run test protos check-protos lint fmt docs docker clean bench
+.PHONY: help install install-dev run test protos check-protos lint fmt docs docker clean \
+	ts-protos ts-smoke ts-check-protos bench
 
 help:
 	@echo "make run        install, migrate the SQLite database, serve on 127.0.0.1:50051"
@@ -19,6 +20,7 @@ help:
 	@echo "make fmt        format the code"
 	@echo "make docs       regenerate the configuration reference in README.md"
 	@echo "make docker     build the image (WITH_LOCAL_MODEL=false to leave the local model out)"
+	@echo "make ts-smoke   TypeScript client smoke test against a throwaway server"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +81,19 @@ lint: install-dev check-protos
 fmt: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# TypeScript client (clients/typescript): regenerate its code, or smoke-test it
+# against a throwaway server (free port, temporary SQLite database).
+ts-protos:
+	cd clients/typescript && npm ci --no-audit --no-fund && npm run generate
+
+ts-smoke: install
+	$(BIN)/python clients/typescript/scripts/smoke.py
+
+# Regenerate and fail if the committed TypeScript code differs.
+ts-check-protos: ts-protos
+	@git diff --exit-code --stat -- clients/typescript/src/gen || \
+		(echo "TypeScript generated code is stale: run 'make ts-protos' and commit" >&2; exit 1)
 
 docs: install
 	$(BIN)/opengov-food config --reference --write README.md

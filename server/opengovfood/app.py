@@ -22,6 +22,7 @@ from opengovfood.interceptors.errors import ErrorInterceptor
 from opengovfood.interceptors.metrics import MetricsInterceptor
 from opengovfood.interceptors.rate_limit import PrincipalRateLimitInterceptor
 from opengovfood.interceptors.request_id import RequestIdInterceptor
+from opengovfood.llm import LLMError, LocalProvider, ProviderRegistry
 from opengovfood.metrics import MetricsEndpoint
 from opengovfood.rpc.agent import AgentServicer
 from opengovfood.rpc.health import (
@@ -29,14 +30,16 @@ from opengovfood.rpc.health import (
     ITEM_SERVICE,
     USER_SERVICE,
     HealthMonitor,
-    new_health_servicer,
+    HealthServicer,
 )
 from opengovfood.rpc.items import ItemServicer
 from opengovfood.rpc.reflection import SERVICE_NAME as REFLECTION_SERVICE
 from opengovfood.rpc.reflection import ReflectionServicer
 from opengovfood.rpc.users import UserServicer
+from opengovfood.services.agent import AgentService
 from opengovfood.services.authn import Authenticator
 from opengovfood.services.bootstrap import FirstSuperuser
+from opengovfood.services.chat_tools import ItemTools
 from opengovfood.services.items import ItemService
 from opengovfood.services.passwords import PasswordHasher
 from opengovfood.services.rate_limit import RateLimits, make_buckets
@@ -65,6 +68,20 @@ class Container:
     items: ItemService
     limits: RateLimits
     users: UserService
+    llm: ProviderRegistry
+
+
+def build_llm_registry(settings: Settings) -> ProviderRegistry:
+    key = settings.openai_api_key
+    return ProviderRegistry.from_options(
+        default=settings.llm_provider,
+        local_model_path=str(settings.local_model_path) if settings.local_model_path else None,
+        ollama_url=settings.ollama_url,
+        openai_base_url=settings.openai_base_url,
+        openai_api_key=key.get_secret_value() if key else None,
+        model=settings.llm_model,
+        timeout=settings.llm_timeout,
+    )
 
 
 def build_container(settings: Settings) -> Container:
@@ -86,6 +103,7 @@ def build_container(settings: Settings) -> Container:
         items=ItemService(sessions, item_events),
         limits=limits,
         users=UserService(settings, sessions, passwords, tokens, authenticator, limits),
+        llm=build_llm_registry(settings),
     )
 
 
@@ -147,11 +165,22 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
 
     users_pb2_grpc.add_UserServiceServicer_to_server(UserServicer(container.users), server)
     items_pb2_grpc.add_ItemServiceServicer_to_server(ItemServicer(container.items), server)
-    agent_pb2_grpc.add_AgentServiceServicer_to_server(AgentServicer(), server)
+    # Chat tools run as the caller through the same ItemService as the RPCs.
+    agent = AgentService(container.sessions, container.llm, ItemTools(container.items))
+    agent_pb2_grpc.add_AgentServiceServicer_to_server(AgentServicer(agent), server)
 
-    health_servicer = new_health_servicer()
+    health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    monitor = HealthMonitor(health_servicer, container.engine, settings.health_check_interval)
+
+    async def default_provider_ready() -> bool:
+        return await container.llm.get().ready()
+
+    monitor = HealthMonitor(
+        health_servicer,
+        container.engine,
+        settings.health_check_interval,
+        agent_ready=default_provider_ready,
+    )
 
     reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
         ReflectionServicer(
@@ -168,14 +197,30 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
 
     app = App(settings=settings, container=container, server=server, health=monitor)
     app.on_startup.append(monitor.start)
+    app.on_shutdown.append(monitor.close)
     _wire_items(app)
     # The dummy hash makes the first unknown-email login cost the same as any other.
     app.on_startup.append(container.passwords.warm)
     first_superuser = FirstSuperuser(settings, container.users)
     app.on_startup.append(first_superuser.start)
     app.on_shutdown.append(first_superuser.stop)
+    warm_up: list[asyncio.Task[None]] = []
+
+    async def start_warm_up() -> None:
+        # The first request would otherwise pay the model load; and llama.cpp
+        # silences native logging by redirecting stdout/stderr while it loads,
+        # which is best done before traffic.
+        default = container.llm.get()
+        if isinstance(default, LocalProvider) and await default.ready():
+            warm_up.append(asyncio.create_task(_warm_up(default), name="llm-warm-up"))
+
+    if settings.llm_warm_up:
+        app.on_startup.append(start_warm_up)
 
     async def close_container() -> None:
+        for task in warm_up:
+            task.cancel()
+        await container.llm.aclose()
         container.passwords.close()
         await container.limits.close()
         await container.engine.dispose()
@@ -186,6 +231,14 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     if traces is not None:
         _install_tracing(app, traces)
     return app
+
+
+async def _warm_up(provider: LocalProvider) -> None:
+    try:
+        await provider.warm_up()
+        logger.info("local LLM model loaded")
+    except LLMError as exc:
+        logger.warning("local LLM model could not be loaded: %s (%s)", exc, exc.detail)
 
 
 def _install_tracing(app: App, traces: tracing.Tracing) -> None:

@@ -170,6 +170,11 @@ class Settings(BaseSettings):
         None, description="API key for the OpenAI-compatible server."
     )
     llm_timeout: float = Field(120.0, gt=0, description="Seconds an LLM request may take.")
+    llm_warm_up: bool = Field(
+        True,
+        description="Load the local model in the background at start, so the first "
+        "request does not wait for it.",
+    )
 
     # --- operations -------------------------------------------------------------
     metrics_address: str | None = Field(

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from opengovfood import __version__
-from opengovfood.cli import config_commands, server_commands, user_commands
+from opengovfood.cli import client_commands, config_commands, server_commands, user_commands
 
 
 def config_error_line(error: ValidationError) -> str:
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     server_commands.register(commands)
     config_commands.register(commands)
     user_commands.register(commands)
+    client_commands.register(commands)
     return parser
 
 

@@ -7,6 +7,7 @@ Import the interface and the providers from here::
 
 from .base import (
     ChatMessage,
+    ContextTooLong,
     LLMError,
     ModelInfo,
     ModelNotFound,
@@ -33,6 +34,7 @@ from .registry import ModelListing, ProviderRegistry
 
 __all__ = [
     "ChatMessage",
+    "ContextTooLong",
     "LLMError",
     "LocalProvider",
     "ModelInfo",

@@ -19,6 +19,7 @@ ProviderUnavailable    UNAVAILABLE
 ModelNotFound          NOT_FOUND
 ProviderBusy           RESOURCE_EXHAUSTED
 ProviderError          INTERNAL (safe message)
+ContextTooLong         INVALID_ARGUMENT
 NotSupported           UNIMPLEMENTED
 UnknownProvider        INVALID_ARGUMENT
 =====================  =========================
@@ -32,6 +33,7 @@ from typing import Any, Literal, Protocol, TypeAlias, runtime_checkable
 
 __all__ = [
     "ChatMessage",
+    "ContextTooLong",
     "LLMError",
     "ModelInfo",
     "ModelNotFound",
@@ -222,6 +224,17 @@ class ProviderError(LLMError):
     ) -> None:
         super().__init__(
             provider, message or f"LLM provider '{provider}' reported an error", detail=detail
+        )
+
+
+class ContextTooLong(ProviderError):
+    """The request does not fit the model's context window."""
+
+    def __init__(self, provider: str, *, detail: str | None = None) -> None:
+        super().__init__(
+            provider,
+            f"The request is too long for the context window of LLM provider '{provider}'",
+            detail=detail,
         )
 
 

@@ -37,6 +37,7 @@ from typing import Any, Final
 
 from .base import (
     ChatMessage,
+    ContextTooLong,
     LLMError,
     ModelInfo,
     ModelNotFound,
@@ -158,8 +159,12 @@ class LocalProvider:
         n_threads: int | None = None,
         *,
         name: str = "local",
+        repeat_penalty: float = 1.1,
     ) -> None:
         self.name = name
+        # Small models loop on repeated phrases without a mild penalty (llama.cpp's
+        # default is none).
+        self.repeat_penalty = repeat_penalty
         self.model_path = model_path if model_path is not None else default_model_path()
         self.n_ctx = n_ctx
         self.max_queue = max(0, max_queue)
@@ -246,11 +251,7 @@ class LocalProvider:
     def _generation_error(self, exc: Exception) -> LLMError:
         text = str(exc)
         if "context window" in text or ("exceed" in text and "context" in text):
-            return ProviderError(
-                self.name,
-                "The request is too long for the local model's context window",
-                detail=text[:500],
-            )
+            return ContextTooLong(self.name, detail=text[:500])
         return ProviderError(self.name, detail=f"{type(exc).__name__}: {text[:500]}")
 
     def _load(self) -> Any:
@@ -299,7 +300,12 @@ class LocalProvider:
 
         ``finish_reason`` is ``None`` when the job was cancelled.
         """
-        kwargs: dict[str, Any] = {"messages": messages, "stream": True, "max_tokens": max_tokens}
+        kwargs: dict[str, Any] = {
+            "messages": messages,
+            "stream": True,
+            "max_tokens": max_tokens,
+            "repeat_penalty": self.repeat_penalty,
+        }
         if response_format is not None:
             kwargs["response_format"] = response_format
         chunks: Iterator[dict[str, Any]] = llama.create_chat_completion(**kwargs)

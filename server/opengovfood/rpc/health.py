@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from grpc_health.v1 import health, health_pb2
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,6 +18,7 @@ logger = logging.getLogger("opengovfood.health")
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+SERVICE_UNKNOWN = health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
 
 USER_SERVICE = users_pb2.DESCRIPTOR.services_by_name["UserService"].full_name
 ITEM_SERVICE = items_pb2.DESCRIPTOR.services_by_name["ItemService"].full_name
@@ -35,9 +37,71 @@ async def database_reachable(engine: AsyncEngine, within: float) -> bool:
         return False
 
 
-def new_health_servicer() -> Any:
-    """grpcio-health-checking's asyncio servicer (untyped: its `aio` is a private re-export)."""
-    return health.aio.HealthServicer()  # type: ignore[attr-defined]
+class HealthServicer(health_pb2_grpc.HealthServicer):  # type: ignore[misc]
+    """grpc.health.v1.Health (Check and Watch).
+
+    Unlike grpcio-health-checking's servicer, `close()` ends open Watch streams
+    (after they have seen NOT_SERVING), so a watcher never holds a graceful stop
+    for the whole grace period.
+    """
+
+    def __init__(self) -> None:
+        self._status: dict[str, int] = {}
+        self._watchers: dict[str, set[asyncio.Queue[int | None]]] = {}
+        self._shutting_down = False
+
+    async def set(self, service: str, status: int) -> None:
+        if self._shutting_down:
+            return
+        self._set(service, status)
+
+    def _set(self, service: str, status: int) -> None:
+        if self._status.get(service) == status:
+            return
+        self._status[service] = status
+        for queue in self._watchers.get(service, ()):
+            _offer(queue, status)
+
+    async def enter_graceful_shutdown(self) -> None:
+        """Every service NOT_SERVING, and no more updates."""
+        for service in list(self._status):
+            self._set(service, NOT_SERVING)
+        self._shutting_down = True
+
+    async def close(self) -> None:
+        """End every Watch stream."""
+        for queues in self._watchers.values():
+            for queue in queues:
+                _offer(queue, None)
+
+    async def Check(
+        self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> health_pb2.HealthCheckResponse:
+        status = self._status.get(request.service)
+        if status is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"unknown service {request.service!r}")
+        return health_pb2.HealthCheckResponse(status=status)
+
+    async def Watch(
+        self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[health_pb2.HealthCheckResponse]:
+        queue: asyncio.Queue[int | None] = asyncio.Queue(maxsize=8)
+        watchers = self._watchers.setdefault(request.service, set())
+        watchers.add(queue)
+        try:
+            status: int | None = self._status.get(request.service, SERVICE_UNKNOWN)
+            while status is not None:
+                yield health_pb2.HealthCheckResponse(status=status)
+                status = await queue.get()
+        finally:
+            watchers.discard(queue)
+
+
+def _offer(queue: asyncio.Queue[int | None], value: int | None) -> None:
+    """Watchers only need the latest status: drop the oldest when one falls behind."""
+    if queue.full():
+        queue.get_nowait()
+    queue.put_nowait(value)
 
 
 class HealthMonitor:
@@ -45,7 +109,7 @@ class HealthMonitor:
 
     def __init__(
         self,
-        servicer: Any,
+        servicer: HealthServicer,
         engine: AsyncEngine,
         interval: float,
         agent_ready: Callable[[], Awaitable[bool]] | None = None,
@@ -91,3 +155,7 @@ class HealthMonitor:
         if self._task is not None:
             self._task.cancel()
         await self.servicer.enter_graceful_shutdown()
+
+    async def close(self) -> None:
+        """End open Watch streams (after they saw NOT_SERVING)."""
+        await self.servicer.close()

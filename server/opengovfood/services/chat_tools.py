@@ -1,0 +1,203 @@
+"""The chat tools over the caller's items: ``list_items``, ``get_item``, ``create_item``,
+``update_item_status``.
+
+They run as the calling user through :class:`~opengovfood.services.items.ItemService`,
+the same code ItemService's RPCs use, so the authorization and validation are the
+same: another user's item is NOT_FOUND, a bad title is INVALID_ARGUMENT, and so on.
+A refusal is returned to the model as a result (``{"error": {"code", "message"}}``),
+so it can tell the user; it never ends the chat.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from opengovfood.context import Principal, current_principal
+from opengovfood.errors import InvalidArgument, ServiceError
+from opengovfood.llm import ToolCall, ToolSpec
+from opengovfood.services.item_types import ItemRecord, ItemStatus
+from opengovfood.services.items import ItemService
+
+logger = logging.getLogger("opengovfood.agent.tools")
+
+LIST_LIMIT_DEFAULT = 20
+LIST_LIMIT_MAX = 50
+# List results are summaries: the model's context is small, descriptions can be long.
+LIST_DESCRIPTION_CHARS = 200
+
+_STATUSES = [s.value for s in ItemStatus]
+_ID = {"type": "integer", "description": "The item id."}
+_STATUS = {"type": "string", "enum": _STATUSES, "description": "The item status."}
+
+SPECS: tuple[ToolSpec, ...] = (
+    ToolSpec(
+        name="list_items",
+        description="List the user's inspection items, newest first.",
+        parameters={
+            "type": "object",
+            "properties": {
+                "status": {**_STATUS, "description": "Only items with this status."},
+                "query": {
+                    "type": "string",
+                    "description": "Only items whose title or description contains this text.",
+                },
+                "limit": {
+                    "type": "integer",
+                    "description": f"At most this many items (1-{LIST_LIMIT_MAX}, "
+                    f"default {LIST_LIMIT_DEFAULT}).",
+                },
+            },
+            "required": [],
+        },
+    ),
+    ToolSpec(
+        name="get_item",
+        description="Get one of the user's inspection items by id.",
+        parameters={"type": "object", "properties": {"id": _ID}, "required": ["id"]},
+    ),
+    ToolSpec(
+        name="create_item",
+        description="Create an inspection item for the user.",
+        parameters={
+            "type": "object",
+            "properties": {
+                "title": {"type": "string", "description": "1-100 characters."},
+                "description": {"type": "string", "description": "At most 1000 characters."},
+                "status": {**_STATUS, "description": "Default: pending."},
+            },
+            "required": ["title"],
+        },
+    ),
+    ToolSpec(
+        name="update_item_status",
+        description="Change the status of one of the user's inspection items.",
+        parameters={
+            "type": "object",
+            "properties": {"id": _ID, "status": _STATUS},
+            "required": ["id", "status"],
+        },
+    ),
+)
+
+
+def _item(record: ItemRecord, description_limit: int | None = None) -> dict[str, Any]:
+    description = record.description
+    if description_limit is not None and len(description) > description_limit:
+        description = description[: description_limit - 1] + "…"
+    return {
+        "id": record.id,
+        "title": record.title,
+        "description": description,
+        "status": record.status.value,
+        "create_time": record.create_time.isoformat(),
+        "update_time": record.update_time.isoformat(),
+    }
+
+
+def _integer(args: dict[str, Any], name: str, *, required: bool) -> int | None:
+    value = args.get(name)
+    if value is None:
+        if required:
+            raise InvalidArgument.field(name, "is required")
+        return None
+    # Models sometimes send numbers as strings ("12") or floats (12.0).
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise InvalidArgument.field(name, "must be an integer")
+
+
+def _string(args: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+    value = args.get(name)
+    if value is None:
+        if required:
+            raise InvalidArgument.field(name, "is required")
+        return None
+    if not isinstance(value, str):
+        raise InvalidArgument.field(name, "must be a string")
+    return value
+
+
+def _quoted(text: str) -> str:
+    """A filter string literal (services/filters.py escapes)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+Handler = Callable[[Principal, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+class ItemTools:
+    """The :class:`~opengovfood.services.agent.ChatTools` over the items service."""
+
+    def __init__(self, items: ItemService) -> None:
+        self._items = items
+        self._handlers: dict[str, Handler] = {
+            "list_items": self._list_items,
+            "get_item": self._get_item,
+            "create_item": self._create_item,
+            "update_item_status": self._update_item_status,
+        }
+
+    @property
+    def specs(self) -> Sequence[ToolSpec]:
+        return SPECS
+
+    async def run(self, call: ToolCall) -> str:
+        handler = self._handlers.get(call.name)
+        try:
+            if handler is None:
+                raise InvalidArgument(f"there is no tool named '{call.name[:100]}'")
+            result = await handler(current_principal(), call.arguments)
+        except ServiceError as exc:
+            logger.info("chat tool %s refused: %s", call.name[:100], exc.code.name)
+            result = {"error": {"code": exc.code.name, "message": exc.message}}
+        return json.dumps(result, ensure_ascii=False)
+
+    async def _list_items(self, principal: Principal, args: dict[str, Any]) -> dict[str, Any]:
+        limit = _integer(args, "limit", required=False) or LIST_LIMIT_DEFAULT
+        limit = max(1, min(limit, LIST_LIMIT_MAX))
+        terms: list[str] = []
+        status = _string(args, "status")
+        if status:
+            terms.append(f"status = {_quoted(status.strip().upper())}")
+        query = _string(args, "query")
+        if query and query.strip():
+            text = _quoted(query.strip())
+            # AIP-160: OR binds tighter than AND.
+            terms.append(f"title:{text} OR description:{text}")
+        page = await self._items.list_items(principal, page_size=limit, filter=" AND ".join(terms))
+        return {
+            "items": [_item(r, LIST_DESCRIPTION_CHARS) for r in page.items],
+            "total_size": page.total_size,
+        }
+
+    async def _get_item(self, principal: Principal, args: dict[str, Any]) -> dict[str, Any]:
+        item_id = _integer(args, "id", required=True)
+        assert item_id is not None
+        return {"item": _item(await self._items.get_item(principal, item_id))}
+
+    async def _create_item(self, principal: Principal, args: dict[str, Any]) -> dict[str, Any]:
+        record = await self._items.create_item(
+            principal,
+            title=_string(args, "title", required=True) or "",
+            description=_string(args, "description") or "",
+            status=_string(args, "status") or None,
+        )
+        return {"item": _item(record)}
+
+    async def _update_item_status(
+        self, principal: Principal, args: dict[str, Any]
+    ) -> dict[str, Any]:
+        item_id = _integer(args, "id", required=True)
+        status = _string(args, "status", required=True)
+        assert item_id is not None
+        record = await self._items.update_item(
+            principal, item_id, status=status, update_mask=["status"]
+        )
+        return {"item": _item(record)}
