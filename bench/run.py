@@ -24,6 +24,7 @@ from typing import Any
 
 import grpc
 
+from bench import provider as bench_provider
 from bench import report
 from bench.database import Database, prepare, throwaway_database
 from bench.processes import (
@@ -151,14 +152,24 @@ class Runner:
             tmp,
             cores=self.server_cores,
         )
-        serve = str(Path(sys.executable).parent / "opengov-food")
-        server = Managed(
-            "server",
-            [serve, "serve"],
+        provider = Managed(
+            "provider",
+            [sys.executable, "-m", "bench.provider", "0"],
             tmp,
-            env=server_env(db, address, tmp, self.args.workers),
-            cores=self.server_cores,
+            cores=self.client_cores,
+            stdout_pipe=True,
         )
+        assert provider.proc.stdout is not None
+        provider_port = int(provider.proc.stdout.readline())
+        serve = str(Path(sys.executable).parent / "opengov-food")
+        env = server_env(db, address, tmp, self.args.workers)
+        env.update(
+            OPENGOVFOOD_LLM_PROVIDER="openai",
+            OPENGOVFOOD_OPENAI_BASE_URL=f"http://127.0.0.1:{provider_port}/v1",
+            OPENGOVFOOD_LLM_MODEL=bench_provider.MODEL,
+            OPENGOVFOOD_LLM_WARM_UP="false",
+        )
+        server = Managed("server", [serve, "serve"], tmp, env=env, cores=self.server_cores)
         loadgen: LoadGenerator | None = None
         rows: list[report.Row] = []
         try:
@@ -175,6 +186,7 @@ class Runner:
                 f"[{db.backend}] serving; idle RSS {idle_rss:.0f} MB (reference {ref_rss:.0f} MB)"
             )
             loadgen = LoadGenerator(tmp, self.client_cores)
+            direct = sorted(bench_provider.first_chunk_seconds(provider_port) for _ in range(50))
             ctx = Context(
                 server=address,
                 quick=self.quick,
@@ -184,6 +196,7 @@ class Runner:
                 large_rows=self.large_rows,
                 tokens=sign_tokens(db),
                 user_ids=db.user_ids,
+                provider_first_chunk_ms=direct[len(direct) // 2] * 1000,
             )
             targets = {
                 "reference": (f"127.0.0.1:{ref_port}", [reference.pid]),
@@ -202,6 +215,7 @@ class Runner:
                 loadgen.stop()
             ref_exit = reference.stop()
             server_exit = server.stop()
+            provider.stop()
         if server_exit != 0:
             print(f"[{db.backend}] server exited {server_exit}:\n{server.log_tail()}")
         by_key = {r["key"]: r for r in rows}
@@ -332,6 +346,9 @@ class Runner:
             row["extra_label"] = "CreateItem reply -> event (<0: event first)"
         elif scenario.key == "chat":
             row["extra_label"] = "whole stream"
+            if row.get("p50_ms") is not None and ctx.provider_first_chunk_ms is not None:
+                row["provider_first_chunk_ms"] = ctx.provider_first_chunk_ms
+                row["overhead_ms"] = row["p50_ms"] - ctx.provider_first_chunk_ms
         if len(result["workloads"]) > 1:
             row["background"] = report.summarize(result, 1)
         return row
@@ -385,6 +402,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {backend}: ratios are to the no-op grpc.aio reference in the same run ==")
         print(report.table(result["rows"]))
         print()
+        chat = next((r for r in result["rows"] if r["key"] == "chat"), {})
+        if chat.get("overhead_ms") is not None:
+            print(
+                f"Chat first chunk p50 {chat['p50_ms']:.2f} ms - the test provider alone "
+                f"{chat['provider_first_chunk_ms']:.2f} ms = overhead {chat['overhead_ms']:.2f} ms"
+            )
         print(report.goals_table(result["goals"]))
         if result["scaling"]:
             print("\nscaling (server workers and load generator share both cores):")

@@ -18,7 +18,14 @@ from grpc_health.v1 import health_pb2
 
 from bench.database import PASSWORD
 from bench.reference import METHOD as NOOP_METHOD
-from opengovfood_client.v1 import items_pb2, items_pb2_grpc, users_pb2, users_pb2_grpc
+from opengovfood_client.v1 import (
+    agent_pb2,
+    agent_pb2_grpc,
+    items_pb2,
+    items_pb2_grpc,
+    users_pb2,
+    users_pb2_grpc,
+)
 
 ITEMS = "/opengovfood.v1.ItemService/"
 USERS = "/opengovfood.v1.UserService/"
@@ -40,6 +47,7 @@ class Context:
     large_rows: int
     tokens: dict[str, str]  # bench user name -> access token
     user_ids: dict[str, int]
+    provider_first_chunk_ms: float | None = None  # the test provider alone, p50
     channel: grpc.Channel = field(init=False)
 
     def __post_init__(self) -> None:
@@ -270,8 +278,32 @@ def watch(ctx: Context) -> Job:
     return {"workloads": [{"kind": "watch", "metadata": ctx.auth("watcher"), "rate": 20.0}]}
 
 
+CHAT_REQUEST = agent_pb2.ChatRequest(message="Is a walk-in cooler at 41F compliant?")
+
+
 def chat(ctx: Context) -> Job:
-    raise NotAvailable("n/a (agent not landed)")
+    """One Chat at a time against the local test provider (bench/provider.py)."""
+    if ctx.provider_first_chunk_ms is None:
+        raise NotAvailable("n/a (no test provider)")
+    stub = agent_pb2_grpc.AgentServiceStub(ctx.channel)
+    try:
+        for _ in stub.Chat(CHAT_REQUEST, metadata=ctx.md("watcher"), timeout=30):
+            pass
+    except grpc.RpcError as exc:
+        if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+            raise NotAvailable("n/a (Chat not implemented)") from None
+        raise RuntimeError(f"setup Chat: {exc.code().name}: {exc.details()}") from None
+    return {
+        "workloads": [
+            {
+                "kind": "stream_first",
+                "method": AGENT + "Chat",
+                "requests": [b64(CHAT_REQUEST)],
+                "metadata": ctx.auth("watcher"),
+                "concurrency": 1,
+            }
+        ]
+    }
 
 
 def rows(n: int) -> str:
@@ -320,6 +352,6 @@ def scenarios(small_rows: int, large_rows: int) -> list[Scenario]:
             baseline="ref_rate",
             fixed_rate=True,
         ),
-        Scenario("chat", "Chat first-chunk overhead", "server", chat),
+        Scenario("chat", "Chat first chunk (test provider)", "server", chat, fixed_rate=True),
         Scenario("ref_end", "no-op grpc.aio reference (end)", "reference", noop),
     ]
