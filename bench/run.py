@@ -402,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {backend}: ratios are to the no-op grpc.aio reference in the same run ==")
         print(report.table(result["rows"]))
         print()
-        chat = next((r for r in result["rows"] if r["key"] == "chat"), {})
+        chat: report.Row = next((r for r in result["rows"] if r["key"] == "chat"), {})
         if chat.get("overhead_ms") is not None:
             print(
                 f"Chat first chunk p50 {chat['p50_ms']:.2f} ms - the test provider alone "
