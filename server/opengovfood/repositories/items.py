@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, and_, delete, func, insert, select, update
+from sqlalchemy import Row, Table, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -36,6 +36,22 @@ COLUMNS = (
 async def insert_item(session: AsyncSession, values: dict[str, Any]) -> AnyRow:
     result = await session.execute(insert(items).values(**values).returning(*COLUMNS))
     return result.one()
+
+
+# Hot path: built once, so a read skips statement construction and cache-key work.
+_GET_ANY = select(*COLUMNS).where(items.c.id == bindparam("item_id"))
+_GET_OWNED = _GET_ANY.where(items.c.owner_id == bindparam("owner_id"))
+
+
+async def get_visible_item(
+    session: AsyncSession, item_id: int, owner_id: int | None
+) -> AnyRow | None:
+    """The item if it exists and (with `owner_id`) belongs to that owner."""
+    if owner_id is None:
+        result = await session.execute(_GET_ANY, {"item_id": item_id})
+    else:
+        result = await session.execute(_GET_OWNED, {"item_id": item_id, "owner_id": owner_id})
+    return result.one_or_none()
 
 
 async def get_item(

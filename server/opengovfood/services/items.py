@@ -290,15 +290,21 @@ class ItemService:
     # --- who may do what ---------------------------------------------------------------
 
     @staticmethod
-    def _read_scope(principal: Principal) -> list[ColumnElement[bool]]:
-        """Conditions limiting reads to what the caller may see (empty: everything)."""
+    def _read_owner(principal: Principal) -> int | None:
+        """The owner reads are limited to (None: everything the caller may see)."""
         if principal.is_service:
             if not principal.has_scope(SCOPE_ITEMS_READ):
                 raise PermissionDenied(f"this method needs the '{SCOPE_ITEMS_READ}' scope")
-            return []
+            return None
         if principal.is_superuser:
-            return []
-        return [_t.owner_id == principal.user_id]
+            return None
+        return principal.user_id
+
+    @staticmethod
+    def _read_scope(principal: Principal) -> list[ColumnElement[bool]]:
+        """Conditions limiting reads to what the caller may see (empty: everything)."""
+        owner = ItemService._read_owner(principal)
+        return [] if owner is None else [_t.owner_id == owner]
 
     @staticmethod
     def _write_scope(principal: Principal) -> list[ColumnElement[bool]]:
@@ -379,11 +385,11 @@ class ItemService:
         return record
 
     async def get_item(self, principal: Principal, item_id: int) -> ItemRecord:
-        scope = self._read_scope(principal)
+        owner = self._read_owner(principal)  # a parameter of a prebuilt statement
         if item_id <= 0:
             raise InvalidArgument.field("id", "is required")
         async with self._sessions() as session:
-            row = await repo.get_item(session, item_id, scope)
+            row = await repo.get_visible_item(session, item_id, owner)
         if row is None:
             raise NotFound(f"item {item_id} not found")
         return ItemRecord.from_row(row)
