@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 @dataclass(frozen=True)
 class TestDatabase:
+    __test__ = False  # a helper, not a test class
     url: str
     backend: str  # "sqlite" | "postgresql"
 

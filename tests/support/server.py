@@ -69,6 +69,7 @@ async def stop_server(running: RunningServer, grace: float = 1.0) -> None:
 
 @dataclass
 class TestUser:
+    __test__ = False  # a helper, not a test class
     id: int
     email: str
     password: str
