@@ -1,7 +1,7 @@
 """Auth figures: login throughput at the default bcrypt cost, GetMe latency alone and
 while logins run, and the auth interceptor's cost per RPC.
 
-    .venv/bin/python benchmarks/bench_auth.py [--rounds 12] [--database-url URL]
+    .venv/bin/python bench/extra/auth.py [--rounds 12] [--database-url URL]
 
 Uses a temporary SQLite database unless --database-url names a migrated one.
 """
