@@ -42,6 +42,7 @@ from .base import (
     ToolCallsRequested,
     ToolSpec,
     Usage,
+    function_tools,
 )
 
 __all__ = ["DEFAULT_OLLAMA_MODEL", "DEFAULT_OLLAMA_URL", "OllamaProvider"]
@@ -65,20 +66,6 @@ def _ollama_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
             msg["tool_name"] = m.name
         out.append(msg)
     return out
-
-
-def _ollama_tools(tools: Sequence[ToolSpec]) -> list[dict[str, Any]]:
-    return [
-        {
-            "type": "function",
-            "function": {
-                "name": t.name,
-                "description": t.description,
-                "parameters": t.parameters or {"type": "object", "properties": {}},
-            },
-        }
-        for t in tools
-    ]
 
 
 async def _drain(lines: AsyncIterator[str]) -> None:
@@ -263,7 +250,7 @@ class OllamaProvider:
             "stream": True,
         }
         if tools:
-            body["tools"] = _ollama_tools(tools)
+            body["tools"] = function_tools(tools)
         if max_tokens is not None:
             body["options"] = {"num_predict": max_tokens}
 

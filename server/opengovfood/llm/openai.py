@@ -47,6 +47,7 @@ from .base import (
     ToolCallsRequested,
     ToolSpec,
     Usage,
+    function_tools,
 )
 
 __all__ = [
@@ -97,20 +98,6 @@ def _openai_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
             msg["name"] = m.name
         out.append(msg)
     return out
-
-
-def _openai_tools(tools: Sequence[ToolSpec]) -> list[dict[str, Any]]:
-    return [
-        {
-            "type": "function",
-            "function": {
-                "name": t.name,
-                "description": t.description,
-                "parameters": t.parameters or {"type": "object", "properties": {}},
-            },
-        }
-        for t in tools
-    ]
 
 
 def _as_int(value: object) -> int:
@@ -313,7 +300,7 @@ class OpenAIProvider:
             "stream_options": {"include_usage": True},
         }
         if tools:
-            body["tools"] = _openai_tools(tools)
+            body["tools"] = function_tools(tools)
         if max_tokens is not None:
             body["max_tokens"] = max_tokens
 
