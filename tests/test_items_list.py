@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -174,6 +176,40 @@ async def test_exact_last_page_has_no_token(
         items_pb2.ListItemsRequest(), metadata=(await make_user()).metadata
     )
     assert (list(empty.items), empty.next_page_token, empty.total_size) == ([], "", 0)
+
+
+async def test_later_pages_carry_the_total_the_first_page_counted(
+    items_stub: items_pb2_grpc.ItemServiceStub, make_user: UserFactory
+) -> None:
+    # AIP-158 allows an estimate; counting again on every page cost O(rows) each time.
+    user = await make_user()
+    for n in range(5):
+        await create(items_stub, user.metadata, title=f"c{n}")
+    first = await items_stub.ListItems(
+        items_pb2.ListItemsRequest(page_size=2), metadata=user.metadata
+    )
+    assert first.total_size == 5
+    await create(items_stub, user.metadata, title="added after the first page")
+    second = await items_stub.ListItems(
+        items_pb2.ListItemsRequest(page_size=2, page_token=first.next_page_token),
+        metadata=user.metadata,
+    )
+    assert second.total_size == 5  # as of the first page
+    again = await items_stub.ListItems(
+        items_pb2.ListItemsRequest(page_size=2), metadata=user.metadata
+    )
+    assert again.total_size == 6  # a new listing counts again
+    # A token whose carried total is not a count is not one of ours.
+    body = json.loads(base64.urlsafe_b64decode(first.next_page_token + "=="))
+    for bad in (-1, "5", 1.5):
+        forged = base64.urlsafe_b64encode(json.dumps({**body, "t": bad}).encode()).decode()
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await items_stub.ListItems(
+                items_pb2.ListItemsRequest(page_size=2, page_token=forged.rstrip("=")),
+                metadata=user.metadata,
+            )
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert set(field_violations(info.value)) == {"page_token"}
 
 
 async def test_page_tokens_are_bound_to_the_query(

@@ -15,7 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from opengovfood import metrics, tracing
 from opengovfood.config import Settings
-from opengovfood.db.engine import create_engine, create_probe_engine, create_session_factory
+from opengovfood.db.engine import (
+    create_engine,
+    create_fast_reads,
+    create_probe_engine,
+    create_session_factory,
+)
+from opengovfood.db.fast_reads import SqliteFastReads
 from opengovfood.interceptors.access_log import AccessLogInterceptor
 from opengovfood.interceptors.auth import AuthInterceptor
 from opengovfood.interceptors.errors import ErrorInterceptor
@@ -61,6 +67,7 @@ class Container:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    fast_reads: SqliteFastReads | None
     passwords: PasswordHasher
     tokens: TokenService
     authenticator: Authenticator
@@ -87,6 +94,7 @@ def build_llm_registry(settings: Settings) -> ProviderRegistry:
 def build_container(settings: Settings) -> Container:
     engine = create_engine(settings)
     sessions = create_session_factory(engine)
+    fast_reads = create_fast_reads(settings)
     tokens = TokenService(settings)
     item_events = ItemEventHub(settings.watch_queue_size, use_notify=not settings.is_sqlite)
     passwords = PasswordHasher(rounds=settings.bcrypt_rounds)
@@ -96,11 +104,12 @@ def build_container(settings: Settings) -> Container:
         settings=settings,
         engine=engine,
         sessions=sessions,
+        fast_reads=fast_reads,
         passwords=passwords,
         tokens=tokens,
         authenticator=authenticator,
         item_events=item_events,
-        items=ItemService(sessions, item_events),
+        items=ItemService(sessions, item_events, fast_reads=fast_reads),
         limits=limits,
         users=UserService(settings, sessions, passwords, tokens, authenticator, limits),
         llm=build_llm_registry(settings),
@@ -226,6 +235,8 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
         container.passwords.close()
         await container.limits.close()
         await container.engine.dispose()
+        if container.fast_reads is not None:
+            container.fast_reads.close()
 
     app.on_cleanup.append(close_container)
     if settings.metrics_address:

@@ -16,6 +16,19 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 
 from opengovfood.config import Settings
 from opengovfood.db import sqlite_inline
+from opengovfood.db.fast_reads import SqliteFastReads
+from opengovfood.db.sqlite_functions import register_functions
+
+
+def create_fast_reads(settings: Settings) -> SqliteFastReads | None:
+    """The hot-read connection for a SQLite database file (see db/fast_reads)."""
+    if not settings.is_sqlite:
+        return None
+    url = make_url(settings.database_url)
+    path = url.database or ""
+    if not path or path == ":memory:" or url.query.get("mode") == "memory":
+        return None  # another connection would see another database
+    return SqliteFastReads(path)
 
 
 def create_probe_engine(settings: Settings) -> AsyncEngine:
@@ -62,13 +75,6 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
-def _icontains(haystack: str | None, needle: str | None) -> int | None:
-    """SQLite's LIKE folds ASCII only; this folds like Python's str.lower (and ILIKE)."""
-    if haystack is None or needle is None:
-        return None
-    return 1 if needle.lower() in haystack.lower() else 0
-
-
 def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -78,8 +84,7 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
-        # Unicode-aware case-insensitive substring test for the filter `:` operator.
-        dbapi_connection.create_function("ogf_icontains", 2, _icontains, deterministic=True)
+        register_functions(dbapi_connection)
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -6,15 +6,16 @@ RETURNING, so a conditional update is atomic on both backends.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Row, Select, Table, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
+from opengovfood.db.fast_reads import CompiledRead, SqliteFastReads, compile_read
 from opengovfood.db.models import Item, ItemRequest
 
 items = cast(Table, Item.__table__)
@@ -38,20 +39,98 @@ async def insert_item(session: AsyncSession, values: dict[str, Any]) -> AnyRow:
     return result.one()
 
 
-# Hot path: built once, so a read skips statement construction and cache-key work.
-_GET_ANY = select(*COLUMNS).where(items.c.id == bindparam("item_id"))
-_GET_OWNED = _GET_ANY.where(items.c.owner_id == bindparam("owner_id"))
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-async def get_visible_item(
-    session: AsyncSession, item_id: int, owner_id: int | None
-) -> AnyRow | None:
-    """The item if it exists and (with `owner_id`) belongs to that owner."""
-    if owner_id is None:
-        result = await session.execute(_GET_ANY, {"item_id": item_id})
-    else:
-        result = await session.execute(_GET_OWNED, {"item_id": item_id, "owner_id": owner_id})
-    return result.one_or_none()
+def _from_sqlite(raw: Sequence[Any]) -> tuple[Any, ...]:
+    """A raw sqlite3 row of COLUMNS as SQLAlchemy would return it (UTC datetimes)."""
+    id_, title, description, status, owner_id, create_time, update_time, version = raw
+    return (
+        id_,
+        title,
+        description,
+        status,
+        owner_id,
+        _utc(create_time),
+        _utc(update_time),
+        version,
+    )
+
+
+class ItemReads:
+    """The hot reads (GetItem, ListItems and its count). Each statement shape is built
+    once (`shape` names it; `build` makes it, with named bindparams for what varies per
+    call) and, on SQLite, compiled once and run on the fast path (db/fast_reads);
+    through a session otherwise, or when the fast path declines. Rows are tuples in
+    COLUMNS order."""
+
+    _CACHE_LIMIT = 512
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], fast: SqliteFastReads | None
+    ) -> None:
+        self._sessions = sessions
+        self._fast = fast
+        self.dialect: str = sessions.kw["bind"].dialect.name
+        self._statements: dict[Hashable, tuple[Select[Any], CompiledRead | None]] = {}
+
+    def _statement(
+        self, shape: Hashable, build: Callable[[], Select[Any]]
+    ) -> tuple[Select[Any], CompiledRead | None]:
+        entry = self._statements.get(shape)
+        if entry is None:
+            stmt = build()
+            compiled = None
+            if self._fast is not None:
+                compiled = compile_read(stmt)
+            if len(self._statements) >= self._CACHE_LIMIT:
+                self._statements.clear()  # arbitrary filters must not grow it forever
+            entry = self._statements[shape] = (stmt, compiled)
+        return entry
+
+    async def _rows(
+        self, shape: Hashable, build: Callable[[], Select[Any]], values: Mapping[str, Any]
+    ) -> tuple[list[Any], bool]:
+        """(rows, raw): raw rows came from the fast path and hold SQLite's text types."""
+        stmt, compiled = self._statement(shape, build)
+        if compiled is not None and self._fast is not None:
+            rows = self._fast.fetch(compiled, values)
+            if rows is not None:
+                return rows, True
+        async with self._sessions() as session:
+            return list((await session.execute(stmt, values)).all()), False
+
+    async def items(
+        self, shape: Hashable, build: Callable[[], Select[Any]], values: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """Rows of a statement selecting COLUMNS."""
+        rows, raw = await self._rows(shape, build, values)
+        return [_from_sqlite(row) for row in rows] if raw else [tuple(row) for row in rows]
+
+    async def scalar(
+        self, shape: Hashable, build: Callable[[], Select[Any]], values: Mapping[str, Any]
+    ) -> Any:
+        rows, _raw = await self._rows(shape, build, values)
+        return rows[0][0]
+
+    async def get_visible_item(self, item_id: int, owner_id: int | None) -> tuple[Any, ...] | None:
+        """The item if it exists and (with `owner_id`) belongs to that owner."""
+        if owner_id is None:
+            found = await self.items("get", _get_any, {"item_id": item_id})
+        else:
+            found = await self.items(
+                "get-owned", _get_owned, {"item_id": item_id, "owner_id": owner_id}
+            )
+        return found[0] if found else None
+
+
+def _get_any() -> Select[Any]:
+    return select(*COLUMNS).where(items.c.id == bindparam("item_id"))
+
+
+def _get_owned() -> Select[Any]:
+    return _get_any().where(items.c.owner_id == bindparam("owner_id"))
 
 
 async def get_item(
@@ -61,19 +140,14 @@ async def get_item(
     return result.one_or_none()
 
 
-async def list_items(
-    session: AsyncSession,
-    where: Sequence[ColumnElement[bool]],
-    order_by: Sequence[ColumnElement[Any]],
-    limit: int,
-) -> Sequence[AnyRow]:
-    stmt = select(*COLUMNS).where(*where).order_by(*order_by).limit(limit)
-    return (await session.execute(stmt)).all()
+def list_statement(
+    where: Sequence[ColumnElement[bool]], order_by: Sequence[ColumnElement[Any]], limit: int
+) -> Select[Any]:
+    return select(*COLUMNS).where(*where).order_by(*order_by).limit(limit)
 
 
-async def count_items(session: AsyncSession, where: Sequence[ColumnElement[bool]]) -> int:
-    result = await session.execute(select(func.count()).select_from(items).where(*where))
-    return int(result.scalar_one())
+def count_statement(where: Sequence[ColumnElement[bool]]) -> Select[Any]:
+    return select(func.count()).select_from(items).where(*where)
 
 
 async def update_item(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -31,6 +32,7 @@ _TO_PB_EVENT = {
     EventType.DELETED: items_pb2.ITEM_EVENT_TYPE_DELETED,
 }
 _INT32_MAX = 2**31 - 1
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _status(number: int) -> ItemStatus | None:
@@ -43,23 +45,26 @@ def _status(number: int) -> ItemStatus | None:
     return status
 
 
-def _timestamp(value: Any) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
+def _set_time(stamp: timestamp_pb2.Timestamp, value: datetime) -> None:
+    # In place, by arithmetic: Timestamp.FromDatetime and copying a sub-message into
+    # the Item made item_to_pb ~16 us; a ListItems page converts 50 of them.
+    delta = value - _EPOCH
+    stamp.seconds = delta.days * 86400 + delta.seconds
+    stamp.nanos = delta.microseconds * 1000
 
 
 def item_to_pb(item: ItemRecord) -> items_pb2.Item:
-    return items_pb2.Item(
+    message = items_pb2.Item(
         id=item.id,
         title=item.title,
         description=item.description,
         status=_TO_PB_STATUS[item.status],
         owner_id=item.owner_id,
-        create_time=_timestamp(item.create_time),
-        update_time=_timestamp(item.update_time),
         etag=item.etag,
     )
+    _set_time(message.create_time, item.create_time)
+    _set_time(message.update_time, item.update_time)
+    return message
 
 
 class ItemServicer(items_pb2_grpc.ItemServiceServicer):

@@ -21,7 +21,7 @@ Language (what a `filter` field accepts):
   every list (items, users, analyses) reuses this parser with its own field table.
 - `:` is the has-operator: a case-insensitive substring match on text fields (no
   wildcards; `%` and `_` are literal). Case folding is Unicode-aware on both backends
-  (SQLite via the `ogf_icontains` function that db/engine.py registers).
+  (SQLite via the `ogf_icontains` function of db/sqlite_functions.py).
 - Timestamps are RFC 3339 with a time zone (`2025-01-31T08:00:00Z`).
 - Errors are INVALID_ARGUMENT on the `filter` field, naming the problem and the column
   (1-based) where it was found.

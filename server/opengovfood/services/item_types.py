@@ -69,16 +69,14 @@ class ItemRecord:
 
     @classmethod
     def from_row(cls, row: Any) -> ItemRecord:
+        """From a row in repositories.items.COLUMNS order (a tuple or a Row)."""
+        id_, title, description, status, owner_id, create_time, update_time, version = row
         return cls(
-            id=row.id,
-            title=row.title,
-            description=row.description,
-            status=ItemStatus(row.status),
-            owner_id=row.owner_id,
-            create_time=row.create_time,
-            update_time=row.update_time,
-            version=row.version,
+            id_, title, description, _STATUSES[status], owner_id, create_time, update_time, version
         )
+
+
+_STATUSES = {status.value: status for status in ItemStatus}  # faster than ItemStatus(v)
 
 
 class EventType(enum.StrEnum):

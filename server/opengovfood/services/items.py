@@ -56,10 +56,12 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import Integer, Select, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from opengovfood.context import Principal
+from opengovfood.db.fast_reads import SqliteFastReads
 from opengovfood.db.models import utcnow
 from opengovfood.errors import (
     Aborted,
@@ -72,6 +74,7 @@ from opengovfood.repositories import items as repo
 from opengovfood.rpc.policy import SCOPE_ITEMS_READ
 from opengovfood.services.filters import (
     FilterSpec,
+    ParsedFilter,
     enum_field,
     integer_field,
     text_field,
@@ -86,11 +89,12 @@ from opengovfood.services.item_types import (
     make_etag,
 )
 from opengovfood.services.pagination import (
+    Ordering,
     OrderSpec,
     Page,
     SortField,
     clamp_page_size,
-    decode_token,
+    decode_cursor,
     encode_token,
     fingerprint,
 )
@@ -253,8 +257,10 @@ class ItemService:
         events: ItemEventHub,
         request_ttl: timedelta = REQUEST_TTL,
         purge_interval: float = PURGE_INTERVAL,
+        fast_reads: SqliteFastReads | None = None,
     ) -> None:
         self._sessions = sessions
+        self._reads = repo.ItemReads(sessions, fast_reads)
         self._events = events
         self._request_ttl = request_ttl
         self._purge_interval = purge_interval
@@ -388,8 +394,7 @@ class ItemService:
         owner = self._read_owner(principal)  # a parameter of a prebuilt statement
         if item_id <= 0:
             raise InvalidArgument.field("id", "is required")
-        async with self._sessions() as session:
-            row = await repo.get_visible_item(session, item_id, owner)
+        row = await self._reads.get_visible_item(item_id, owner)
         if row is None:
             raise NotFound(f"item {item_id} not found")
         return ItemRecord.from_row(row)
@@ -403,25 +408,38 @@ class ItemService:
         filter: str = "",  # the API's name, shadowing the builtin
         order_by: str = "",
     ) -> Page[ItemRecord]:
-        scope = self._read_scope(principal)
+        owner = self._read_owner(principal)
         size = clamp_page_size(page_size)
         parsed = ITEM_FILTERS.parse(filter)
         ordering = ITEM_ORDER.parse(order_by)
         query = fingerprint("items", principal.key, parsed.canonical, ordering.canonical)
-        after = decode_token(page_token, ordering, query)
-        async with self._sessions() as session:
-            where = list(scope)
-            if parsed.node is not None:
-                where.append(parsed.where(session.get_bind().dialect.name))
-            page_where = [*where, ordering.after(after)] if after is not None else where
-            rows = await repo.list_items(session, page_where, ordering.clauses(), size + 1)
-            if after is None and len(rows) <= size:
-                total = len(rows)  # a complete first page is its own count
-            else:
-                # Exact, through an index (O(matching rows): ~40 ms per million on SQLite).
-                total = await repo.count_items(session, where)
+        cursor = decode_cursor(page_token, ordering, query)
+        values: dict[str, Any] = {"owner": owner}
+        if cursor is not None:
+            values.update((f"k{i}", v) for i, v in enumerate(cursor.key))
+        # One statement per shape, built and compiled once (repositories.items.ItemReads);
+        # what varies per call (owner, the keyset position) is a bound parameter.
+        scoped, dialect = owner is not None, self._reads.dialect
+        shape = (scoped, parsed.canonical, ordering.canonical)
+        rows = await self._reads.items(
+            ("page", *shape, cursor is not None, size),
+            lambda: _page_statement(scoped, parsed, ordering, cursor is not None, size, dialect),
+            values,
+        )
+        if cursor is not None and cursor.total is not None:
+            total = cursor.total  # counted by the first page (see services/pagination.py)
+        elif cursor is None and len(rows) <= size:
+            total = len(rows)  # a complete first page is its own count
+        else:
+            total = int(
+                await self._reads.scalar(
+                    ("count", *shape),
+                    lambda: repo.count_statement(_conditions(scoped, parsed, dialect)),
+                    values,
+                )
+            )
         records = [ItemRecord.from_row(row) for row in rows[:size]]
-        token = encode_token(ordering, records[-1], query) if len(rows) > size else ""
+        token = encode_token(ordering, records[-1], query, total) if len(rows) > size else ""
         return Page(records, token, total)
 
     async def update_item(
@@ -516,6 +534,35 @@ class ItemService:
         if row is None:
             raise NotFound(f"item {item_id} not found")
         raise _stale()
+
+
+def _conditions(
+    owner_scoped: bool, parsed: ParsedFilter, dialect: str
+) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if owner_scoped:
+        where.append(_t.owner_id == bindparam("owner", type_=Integer()))
+    if parsed.node is not None:
+        where.append(parsed.where(dialect))
+    return where
+
+
+def _page_statement(
+    owner_scoped: bool,
+    parsed: ParsedFilter,
+    ordering: Ordering,
+    after: bool,
+    size: int,
+    dialect: str,
+) -> Select[Any]:
+    where = _conditions(owner_scoped, parsed, dialect)
+    if after:
+        position = tuple(
+            bindparam(f"k{i}", type_=field.column.type)
+            for i, (field, _) in enumerate(ordering.keys)
+        )
+        where.append(ordering.after(position))
+    return repo.list_statement(where, ordering.clauses(), size + 1)
 
 
 def _stale() -> Aborted:

@@ -10,6 +10,10 @@
   nothing: the next page is still narrowed by the caller's visibility and filter.
   A token presented with another filter/order/caller, or one that does not decode,
   is INVALID_ARGUMENT on `page_token`. The page size may change between pages.
+- A list may put the total it counted for its first page in the token (`total=`), so
+  later pages skip a COUNT that costs O(matching rows) (~95 ms per million on SQLite):
+  AIP-158 lets total_size be an estimate, and this one is exact as of the first page.
+  A forged total only misleads the caller holding the token.
 - `Ordering.after(key)` is the keyset predicate, written as
   `k1 <= v1 AND (k1 < v1 OR (k2 <= v2 AND (k2 < v2 OR ...)))` (per-key direction), so
   the leading key bounds an index range scan on SQLite and PostgreSQL alike and the
@@ -171,23 +175,42 @@ def _decode_value(kind: SortKind, value: Any) -> Any:
     return value
 
 
-def encode_token(ordering: Ordering, row: object, query_fingerprint: str) -> str:
+def encode_token(
+    ordering: Ordering, row: object, query_fingerprint: str, total: int | None = None
+) -> str:
+    """`total`, when given, is carried to the next pages (see `decode_cursor`)."""
     key = [
         _encode_value(f.kind, v)
         for (f, _), v in zip(ordering.keys, ordering.key_of(row), strict=True)
     ]
-    body = json.dumps(
-        {"v": _TOKEN_VERSION, "q": query_fingerprint, "k": key},
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    fields: dict[str, Any] = {"v": _TOKEN_VERSION, "q": query_fingerprint, "k": key}
+    if total is not None:
+        fields["t"] = total
+    body = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
     return base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a page token continues: after `key`; `total` is the total_size the
+    first page counted, when the token carries one."""
+
+    key: tuple[Any, ...]
+    total: int | None
 
 
 def decode_token(
     token: str, ordering: Ordering, query_fingerprint: str, argument: str = "page_token"
 ) -> tuple[Any, ...] | None:
     """The sort key a token continues after; None for an empty token."""
+    cursor = decode_cursor(token, ordering, query_fingerprint, argument)
+    return None if cursor is None else cursor.key
+
+
+def decode_cursor(
+    token: str, ordering: Ordering, query_fingerprint: str, argument: str = "page_token"
+) -> Cursor | None:
+    """The token's `Cursor`; None for an empty token."""
     if not token:
         return None
     invalid = InvalidArgument.field(argument, "is not a page token this list issued")
@@ -207,12 +230,18 @@ def decode_token(
             "start again without a page_token",
         )
     key = body.get("k")
+    total = body.get("t")
     if not isinstance(key, list) or len(key) != len(ordering.keys):
         raise invalid
+    if total is not None and (type(total) is not int or total < 0):
+        raise invalid
     try:
-        return tuple(_decode_value(f.kind, v) for (f, _), v in zip(ordering.keys, key, strict=True))
+        values = tuple(
+            _decode_value(f.kind, v) for (f, _), v in zip(ordering.keys, key, strict=True)
+        )
     except (ValueError, OverflowError):
         raise invalid from None
+    return Cursor(values, total)
 
 
 T = TypeVar("T")
