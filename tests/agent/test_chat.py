@@ -9,6 +9,7 @@ from typing import Any
 
 import grpc
 import pytest
+from sqlalchemy import text
 
 from opengovfood_client.v1 import agent_pb2, agent_pb2_grpc
 from support.agent import ScriptedOllama, ScriptedOpenAI, bad_fields, stored_messages
@@ -71,6 +72,42 @@ async def test_chat_streams_chunks_in_order_and_stores_the_turn(
     assert sent["stream"] is True
     assert sent["messages"][0]["role"] == "system"
     assert sent["messages"][1:] == [{"role": "user", "content": "How cold must a walk-in be?"}]
+
+
+async def test_the_answer_waits_until_the_users_message_is_stored(
+    agent: agent_pb2_grpc.AgentServiceStub, make_user: Any, db: Any, fake_ollama: ScriptedOllama
+) -> None:
+    # The model is asked while the message is being stored; what it says is shown only
+    # once the store has committed. Hold the store up with a lock and watch.
+    fake_ollama.chunks = ["Stored ", "first."]
+    user = await make_user()
+    async with db() as session, session.begin():
+        if session.get_bind().dialect.name == "sqlite":
+            await session.execute(
+                text("UPDATE users SET full_name = full_name WHERE id = :id"), {"id": user.id}
+            )  # holds SQLite's write lock
+        else:
+            await session.execute(text("LOCK TABLE conversations IN SHARE ROW EXCLUSIVE MODE"))
+        call = agent.Chat(chat("Is 41F cold enough?"), metadata=user.metadata, timeout=10)
+        first = asyncio.ensure_future(call.read())
+        for _ in range(100):
+            if fake_ollama.requests_to("/api/chat"):
+                break
+            await asyncio.sleep(0.01)
+        assert fake_ollama.requests_to("/api/chat"), "the model was not asked meanwhile"
+        await asyncio.sleep(0.3)
+        assert not first.done(), "an answer was shown before the user's message was stored"
+    got = await asyncio.wait_for(first, 5)
+    assert got.text == "Stored "
+    rest = []
+    while (response := await call.read()) is not grpc.aio.EOF:
+        rest.append(response)
+    assert rest[-1].done
+    rows = await stored_messages(db, got.conversation_id)
+    assert [(r.role, r.content) for r in rows] == [
+        ("user", "Is 41F cold enough?"),
+        ("assistant", "Stored first."),
+    ]
 
 
 async def test_continuing_a_conversation_sends_its_history(

@@ -108,13 +108,13 @@ async def test_fast_and_normal_paths_answer_alike(
 async def test_a_writer_holding_the_lock_does_not_block_fast_reads(
     server: RunningServer, items_stub: items_pb2_grpc.ItemServiceStub, make_user: UserFactory
 ) -> None:
+    fast = _fast(server)
     user = await make_user()
     item = await create(items_stub, user.metadata, title="committed")
     writer = sqlite3.connect(_path(server), timeout=0)
     try:
         writer.execute("BEGIN IMMEDIATE")
         writer.execute("UPDATE items SET title = 'uncommitted' WHERE id = ?", (item.id,))
-        fast = _fast(server)
         before = fast.served
         started = time.monotonic()
         got = await items_stub.GetItem(

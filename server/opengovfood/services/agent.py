@@ -24,7 +24,7 @@ import re
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -130,14 +130,27 @@ class ChatChunk:
 
 @dataclass(slots=True)
 class _Turn:
-    """One chat turn in progress: what is stored and what the client has seen."""
+    """One chat turn in progress: what is stored and what the client has seen.
 
-    conversation_id: int
-    first_message_id: int
-    created: bool
+    `begun` stores the user's message (conversation id, message id, created?) while
+    the model is already being asked; `ready()` waits for it, and nothing of the
+    answer reaches the client or the database before it."""
+
+    begun: asyncio.Future[tuple[int, int, bool]]
+    conversation_id: int = 0
+    first_message_id: int = 0
+    created: bool = False
     parts: list[str] = field(default_factory=list)  # the current round's unsaved text
     sent_text: bool = False
     ran_tools: bool = False
+
+    async def ready(self) -> None:
+        if not self.conversation_id:
+            self.conversation_id, self.first_message_id, self.created = await self.begun
+
+    def stored(self) -> bool:
+        """Whether the user's message was stored (once `begun` has finished)."""
+        return self.begun.done() and not self.begun.cancelled() and not self.begun.exception()
 
 
 def estimate_tokens(text: str) -> int:
@@ -432,21 +445,16 @@ class AgentService:
             user_message,
         ]
 
-        async with self._sessions() as session, session.begin():
-            if conversation is None:
-                conversation = await conversations_repo.create(
-                    session, owner_id, provider.name, model
+        # The user's message is stored while the model is asked: the provider's
+        # connection and first token do not wait for the database, and `_rounds` still
+        # shows nothing before the store has committed.
+        turn = _Turn(
+            asyncio.ensure_future(
+                self._begin_turn(
+                    owner_id, conversation.id if conversation else None, provider.name, model, text
                 )
-                created = True
-            else:
-                await conversations_repo.touch(session, conversation.id, provider.name, model)
-                created = False
-            first = await conversations_repo.add_message(
-                session,
-                ConversationMessage(conversation_id=conversation.id, role="user", content=text),
             )
-        turn = _Turn(conversation_id=conversation.id, first_message_id=first.id, created=created)
-
+        )
         try:
             async with aclosing(self._rounds(turn, provider, model, messages, tools)) as rounds:
                 async for chunk in rounds:
@@ -482,6 +490,7 @@ class AgentService:
             async with aclosing(stream):
                 async for event in stream:
                     if isinstance(event, TextDelta):
+                        await turn.ready()
                         turn.parts.append(event.text)
                         turn.sent_text = True
                         yield ChatChunk(event.text, turn.conversation_id)
@@ -489,16 +498,13 @@ class AgentService:
                         # Calls without offered tools (the last round) are ignored.
                         calls = event.calls
             content = "".join(turn.parts)
+            await turn.ready()
             await self._store(
-                ConversationMessage(
-                    conversation_id=turn.conversation_id,
-                    role="assistant",
-                    content=content,
-                    tool_calls=[
-                        {"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls
-                    ]
-                    or None,
-                )
+                turn.conversation_id,
+                "assistant",
+                content,
+                tool_calls=[{"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls]
+                or None,
             )
             turn.parts = []
             messages.append(ChatMessage(role="assistant", content=content, tool_calls=calls))
@@ -513,38 +519,52 @@ class AgentService:
                     result = await self._tools.run(call)
                 turn.ran_tools = True
                 await self._store(
-                    ConversationMessage(
-                        conversation_id=turn.conversation_id,
-                        role="tool",
-                        content=result,
-                        tool_call_id=call.id[:100],
-                        tool_name=call.name[:100],
-                    )
+                    turn.conversation_id,
+                    "tool",
+                    result,
+                    tool_call_id=call.id[:100],
+                    tool_name=call.name[:100],
                 )
                 messages.append(
                     ChatMessage(role="tool", content=result, tool_call_id=call.id, name=call.name)
                 )
 
-    async def _store(self, message: ConversationMessage) -> None:
+    async def _begin_turn(
+        self, owner_id: int, conversation_id: int | None, provider: str, model: str, text: str
+    ) -> tuple[int, int, bool]:
         async with self._sessions() as session, session.begin():
-            await conversations_repo.add_message(session, message)
+            if conversation_id is None:
+                conversation_id = await conversations_repo.insert_conversation(
+                    session, owner_id, provider, model
+                )
+                created = True
+            else:
+                await conversations_repo.touch(session, conversation_id, provider, model)
+                created = False
+            first = await conversations_repo.insert_message(session, conversation_id, "user", text)
+        return conversation_id, first, created
+
+    async def _store(self, conversation_id: int, role: str, content: str, **fields: Any) -> None:
+        async with self._sessions() as session, session.begin():
+            await conversations_repo.insert_message(
+                session, conversation_id, role, content, **fields
+            )
 
     async def _end_turn_early(self, turn: _Turn) -> None:
         """A turn stops early: keep it (with the partial answer) if the client saw
         anything or a tool changed something, otherwise remove it."""
         partial = "".join(turn.parts)
         turn.parts = []
+        with contextlib.suppress(Exception):
+            await asyncio.wait([turn.begun])  # a store in flight still finishes
+        if not turn.stored():
+            return  # nothing was stored (the store itself failed)
+        await turn.ready()
         async with self._sessions() as session, session.begin():
             if turn.sent_text or turn.ran_tools:
                 if partial:
-                    await conversations_repo.add_message(
-                        session,
-                        ConversationMessage(
-                            conversation_id=turn.conversation_id,
-                            role="assistant",
-                            content=partial,
-                            incomplete=True,
-                        ),
+                    await conversations_repo.insert_message(
+                        session, turn.conversation_id, "assistant", partial, incomplete=True
                     )
             elif turn.created:
                 await conversations_repo.delete_conversation(session, turn.conversation_id)
