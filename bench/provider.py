@@ -2,7 +2,9 @@
 answer at once, so what Chat adds on top of it is our server's overhead.
 
 `python -m bench.provider PORT` prints the bound port. Endpoints: GET /v1/models,
-POST /v1/chat/completions (SSE when "stream" is true). One response per connection.
+POST /v1/chat/completions (SSE, chunked, when "stream" is true). Connections are kept
+alive between requests, as real servers do; `first_chunk_seconds` (the provider alone)
+still opens a new one per call, so it never looks slower than it is.
 """
 
 from __future__ import annotations
@@ -29,51 +31,61 @@ def _chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
     return f"data: {json.dumps(body)}\n\n".encode()
 
 
+def _chunked(data: bytes) -> bytes:
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+
+async def _respond(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    method, path, _ = lines[0].split(" ", 2)
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value)
+    body = json.loads(await reader.readexactly(length)) if length else {}
+    if method == "GET" and path.endswith("/models"):
+        payload = json.dumps({"object": "list", "data": [{"id": MODEL, "object": "model"}]})
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(payload)}\r\n\r\n{payload}".encode()
+        )
+    elif method == "POST" and path.endswith("/chat/completions") and body.get("stream"):
+        # Chunked, as real servers stream SSE, so the connection stays open for the next
+        # request (HTTP/1.1 keep-alive, like Ollama and OpenAI-compatible servers).
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        writer.write(_chunked(_chunk({"role": "assistant", "content": ""})))
+        for text in CHUNKS:
+            writer.write(_chunked(_chunk({"content": text})))
+        writer.write(_chunked(_chunk({}, "stop") + b"data: [DONE]\n\n") + b"0\r\n\r\n")
+    elif method == "POST" and path.endswith("/chat/completions"):
+        message = {"role": "assistant", "content": "".join(CHUNKS)}
+        payload = json.dumps(
+            {
+                "id": "chatcmpl-bench",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": MODEL,
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            }
+        )
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(payload)}\r\n\r\n{payload}".encode()
+        )
+    else:
+        writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+    await writer.drain()
+
+
 async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     try:
-        head = await reader.readuntil(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        method, path, _ = lines[0].split(" ", 2)
-        length = 0
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            if name.strip().lower() == "content-length":
-                length = int(value)
-        body = json.loads(await reader.readexactly(length)) if length else {}
-        if method == "GET" and path.endswith("/models"):
-            payload = json.dumps({"object": "list", "data": [{"id": MODEL, "object": "model"}]})
-            writer.write(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                + f"Content-Length: {len(payload)}\r\n\r\n{payload}".encode()
-            )
-        elif method == "POST" and path.endswith("/chat/completions") and body.get("stream"):
-            writer.write(
-                b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
-            )
-            writer.write(_chunk({"role": "assistant", "content": ""}))
-            for text in CHUNKS:
-                writer.write(_chunk({"content": text}))
-            writer.write(_chunk({}, "stop") + b"data: [DONE]\n\n")
-        elif method == "POST" and path.endswith("/chat/completions"):
-            message = {"role": "assistant", "content": "".join(CHUNKS)}
-            payload = json.dumps(
-                {
-                    "id": "chatcmpl-bench",
-                    "object": "chat.completion",
-                    "created": int(time.time()),
-                    "model": MODEL,
-                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-                }
-            )
-            writer.write(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                + f"Content-Length: {len(payload)}\r\n\r\n{payload}".encode()
-            )
-        else:
-            writer.write(
-                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            )
-        await writer.drain()
+        while True:  # keep-alive: requests on one connection until the client closes it
+            await _respond(reader, writer)
     except (asyncio.IncompleteReadError, ConnectionError, ValueError):
         pass
     finally:

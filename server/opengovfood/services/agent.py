@@ -130,27 +130,14 @@ class ChatChunk:
 
 @dataclass(slots=True)
 class _Turn:
-    """One chat turn in progress: what is stored and what the client has seen.
+    """One chat turn in progress: what is stored and what the client has seen."""
 
-    `begun` stores the user's message (conversation id, message id, created?) while
-    the model is already being asked; `ready()` waits for it, and nothing of the
-    answer reaches the client or the database before it."""
-
-    begun: asyncio.Future[tuple[int, int, bool]]
-    conversation_id: int = 0
-    first_message_id: int = 0
-    created: bool = False
+    conversation_id: int
+    first_message_id: int
+    created: bool
     parts: list[str] = field(default_factory=list)  # the current round's unsaved text
     sent_text: bool = False
     ran_tools: bool = False
-
-    async def ready(self) -> None:
-        if not self.conversation_id:
-            self.conversation_id, self.first_message_id, self.created = await self.begun
-
-    def stored(self) -> bool:
-        """Whether the user's message was stored (once `begun` has finished)."""
-        return self.begun.done() and not self.begun.cancelled() and not self.begun.exception()
 
 
 def estimate_tokens(text: str) -> int:
@@ -445,14 +432,12 @@ class AgentService:
             user_message,
         ]
 
-        # The user's message is stored while the model is asked: the provider's
-        # connection and first token do not wait for the database, and `_rounds` still
-        # shows nothing before the store has committed.
+        # Stored before the model is asked. (Storing it while asking was tried: on SQLite
+        # the store's thread then waits for the GIL behind the HTTP client, and the first
+        # chunk came ~1 ms later, not sooner; bench/, `--only chat`.)
         turn = _Turn(
-            asyncio.ensure_future(
-                self._begin_turn(
-                    owner_id, conversation.id if conversation else None, provider.name, model, text
-                )
+            *await self._begin_turn(
+                owner_id, conversation.id if conversation else None, provider.name, model, text
             )
         )
         try:
@@ -490,7 +475,6 @@ class AgentService:
             async with aclosing(stream):
                 async for event in stream:
                     if isinstance(event, TextDelta):
-                        await turn.ready()
                         turn.parts.append(event.text)
                         turn.sent_text = True
                         yield ChatChunk(event.text, turn.conversation_id)
@@ -498,7 +482,6 @@ class AgentService:
                         # Calls without offered tools (the last round) are ignored.
                         calls = event.calls
             content = "".join(turn.parts)
-            await turn.ready()
             await self._store(
                 turn.conversation_id,
                 "assistant",
@@ -532,6 +515,7 @@ class AgentService:
     async def _begin_turn(
         self, owner_id: int, conversation_id: int | None, provider: str, model: str, text: str
     ) -> tuple[int, int, bool]:
+        """Store the user's message: (conversation id, message id, conversation created)."""
         async with self._sessions() as session, session.begin():
             if conversation_id is None:
                 conversation_id = await conversations_repo.insert_conversation(
@@ -555,11 +539,6 @@ class AgentService:
         anything or a tool changed something, otherwise remove it."""
         partial = "".join(turn.parts)
         turn.parts = []
-        with contextlib.suppress(Exception):
-            await asyncio.wait([turn.begun])  # a store in flight still finishes
-        if not turn.stored():
-            return  # nothing was stored (the store itself failed)
-        await turn.ready()
         async with self._sessions() as session, session.begin():
             if turn.sent_text or turn.ran_tools:
                 if partial:
