@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from sqlalchemy import Row, Select, Table, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from opengovfood.db.fast_reads import CompiledRead, SqliteFastReads, compile_read
@@ -62,7 +62,7 @@ class ItemReads:
     """The hot reads (GetItem, ListItems and its count). Each statement shape is built
     once (`shape` names it; `build` makes it, with named bindparams for what varies per
     call) and, on SQLite, compiled once and run on the fast path (db/fast_reads);
-    through a session otherwise, or when the fast path declines. Rows are tuples in
+    through an engine connection otherwise, or when the fast path declines. Rows are tuples in
     COLUMNS order."""
 
     _CACHE_LIMIT = 512
@@ -70,9 +70,15 @@ class ItemReads:
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], fast: SqliteFastReads | None
     ) -> None:
-        self._sessions = sessions
+        # Core connections, not sessions: these reads need no unit of work, and a
+        # session's setup and teardown cost more than the query.
+        engine: AsyncEngine = sessions.kw["bind"]
+        self.dialect: str = engine.dialect.name
+        if self.dialect == "postgresql":
+            # One statement needs no transaction: no BEGIN/ROLLBACK round trips.
+            engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._engine = engine
         self._fast = fast
-        self.dialect: str = sessions.kw["bind"].dialect.name
         self._statements: dict[Hashable, tuple[Select[Any], CompiledRead | None]] = {}
 
     def _statement(
@@ -98,8 +104,8 @@ class ItemReads:
             rows = self._fast.fetch(compiled, values)
             if rows is not None:
                 return rows, True
-        async with self._sessions() as session:
-            return list((await session.execute(stmt, values)).all()), False
+        async with self._engine.connect() as connection:
+            return list((await connection.execute(stmt, values)).all()), False
 
     async def items(
         self, shape: Hashable, build: Callable[[], Select[Any]], values: Mapping[str, Any]
