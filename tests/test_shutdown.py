@@ -1,5 +1,6 @@
 """SIGTERM on a real `opengov-food serve` process: health goes NOT_SERVING first, the
-slow RPC in flight completes, new work is refused, and the process exits 0."""
+slow RPC in flight completes, new work is refused, and the process exits 0. And the
+same graceful stop in process, watching its drain."""
 
 from __future__ import annotations
 
@@ -16,8 +17,11 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from opengovfood.interceptors.drain import SHUTTING_DOWN
+from opengovfood.serve import stop_gracefully
 from opengovfood_client.v1 import users_pb2, users_pb2_grpc
-from support.server import SECRET
+from support.databases import TestDatabase
+from support.server import SECRET, make_settings, start_server
 
 CLI = str(Path(sys.executable).parent / "opengov-food")
 
@@ -99,3 +103,56 @@ async def test_sigterm_finishes_in_flight_rpc_and_exits_zero(tmp_path: Path) -> 
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_graceful_stop_refuses_new_calls_and_waits_for_the_ones_in_flight(
+    test_database: TestDatabase, tmp_path: Path
+) -> None:
+    """New calls get UNAVAILABLE with a retry hint while the call in flight completes,
+    and the server stops right after it, not at the end of the grace period."""
+    settings = make_settings(test_database.url, tmp_path, bcrypt_rounds=13, grace_period=30)
+    running = await start_server(settings)
+    drain = running.app.drain
+    stopping: asyncio.Task[None] | None = None
+    try:
+        async with grpc.aio.insecure_channel(running.address) as channel:
+            users = users_pb2_grpc.UserServiceStub(channel)
+            register = asyncio.ensure_future(
+                users.Register(
+                    users_pb2.RegisterRequest(
+                        email=f"drain-{uuid.uuid4().hex[:8]}@example.org",
+                        password="a slow password",
+                        full_name="In Flight",
+                    ),
+                    timeout=30,
+                )
+            )
+            for _ in range(100):  # the Register is in its handler (hashing) within 1 s
+                if drain.in_flight:
+                    break
+                await asyncio.sleep(0.01)
+            assert drain.in_flight == 1
+            stopping = asyncio.create_task(stop_gracefully(running.app, settings.grace_period))
+            while not drain.draining:  # noqa: ASYNC110 - one loop turn or two
+                await asyncio.sleep(0)
+
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await users.Login(
+                    users_pb2.LoginRequest(email="nobody@example.org", password="x"), timeout=5
+                )
+            assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert refused.value.details() == SHUTTING_DOWN
+            assert not stopping.done(), "stopped with a call in flight"
+
+            user = await register
+            assert user.id > 0
+            started = time.monotonic()
+            await asyncio.wait_for(asyncio.shield(stopping), 5)
+            assert time.monotonic() - started < 2.0  # drained, not the 30 s grace
+            assert drain.in_flight == 0
+    finally:
+        if stopping is None:
+            stopping = asyncio.create_task(stop_gracefully(running.app, 1.0))
+        await stopping
+        for hook in running.app.on_cleanup:
+            await hook()

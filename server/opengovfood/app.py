@@ -24,6 +24,7 @@ from opengovfood.db.engine import (
 from opengovfood.db.fast_reads import SqliteFastReads
 from opengovfood.interceptors.access_log import AccessLogInterceptor
 from opengovfood.interceptors.auth import AuthInterceptor
+from opengovfood.interceptors.drain import Drain, DrainInterceptor
 from opengovfood.interceptors.errors import ErrorInterceptor
 from opengovfood.interceptors.metrics import MetricsInterceptor
 from opengovfood.interceptors.rate_limit import PrincipalRateLimitInterceptor
@@ -124,6 +125,7 @@ class App:
     container: Container
     server: grpc.aio.Server
     health: HealthMonitor
+    drain: Drain  # calls in flight; serve() refuses new ones and waits before stopping
     on_startup: list[Hook] = field(default_factory=list)
     # Run after health goes NOT_SERVING and before server.stop(grace): end streams.
     on_shutdown: list[Hook] = field(default_factory=list)
@@ -163,7 +165,8 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     auth = AuthInterceptor(
         container.authenticator.authenticate, PeerPrincipals.from_settings(settings)
     )
-    interceptors += [ErrorInterceptor(), auth]
+    drain = Drain()
+    interceptors += [ErrorInterceptor(), DrainInterceptor(drain), auth]
     if settings.rpc_rate_per_second is not None:
         interceptors.append(PrincipalRateLimitInterceptor(container.limits))
     server = grpc.aio.server(
@@ -205,7 +208,7 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
         server,
     )
 
-    app = App(settings=settings, container=container, server=server, health=monitor)
+    app = App(settings=settings, container=container, server=server, health=monitor, drain=drain)
     app.on_startup.append(monitor.start)
     app.on_shutdown.append(monitor.close)
     app.on_cleanup.append(probe_engine.dispose)

@@ -33,9 +33,26 @@ def bind(app: App) -> int:
     return port
 
 
+async def stop_gracefully(app: App, grace: float) -> None:
+    """Health NOT_SERVING, new calls refused (UNAVAILABLE), streams ended, and the calls
+    in flight given `grace` seconds in all to finish; then the server stops."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    logger.info("shutting down", extra={"grace_seconds": grace})
+    await app.health.shutdown()
+    app.drain.begin()
+    for hook in app.on_shutdown:
+        await hook()
+    # server.stop() drops the calls grpc core still queues (their clients get
+    # CANCELLED): stop once they have all been answered (see interceptors/drain).
+    if not await app.drain.wait(deadline):
+        logger.warning("grace period over", extra={"in_flight": app.drain.in_flight})
+    await app.server.stop(max(0.0, deadline - loop.time()))
+
+
 async def serve(settings: Settings, reuse_port: bool = False) -> None:
-    """Serve until a stop signal; health goes NOT_SERVING first, then in-flight RPCs
-    get `grace_period` seconds to finish."""
+    """Serve until a stop signal; health goes NOT_SERVING first, new calls are refused
+    (UNAVAILABLE), and in-flight RPCs get `grace_period` seconds to finish."""
     app = build_server(settings, reuse_port=reuse_port)
     port = bind(app)
     stop = asyncio.Event()
@@ -52,11 +69,7 @@ async def serve(settings: Settings, reuse_port: bool = False) -> None:
         tls = "off" if app.tls is None else "mutual" if app.tls.mutual else "on"
         logger.info("serving", extra={"address": f"{host}:{port}", "tls": tls})
         await stop.wait()
-        logger.info("shutting down", extra={"grace_seconds": settings.grace_period})
-        await app.health.shutdown()
-        for hook in app.on_shutdown:
-            await hook()
-        await app.server.stop(settings.grace_period)
+        await stop_gracefully(app, settings.grace_period)
     finally:
         for hook in app.on_cleanup:
             try:

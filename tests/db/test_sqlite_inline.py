@@ -123,3 +123,75 @@ async def test_fetchone_and_fetchmany_read_prefetched_rows(connection: InlineCon
         assert await cursor.fetchmany(2) == [(2,), (3,)]
         assert await cursor.fetchall() == [(4,), (5,)]
         assert await cursor.fetchone() is None
+
+
+async def _cancel_on_the_thread(conn: InlineConnection, sql: str, after: float) -> float:
+    """Run `sql` until `after` seconds, then cancel it (as a client's deadline would);
+    returns when the cancellation came back."""
+    loop = asyncio.get_running_loop()
+
+    async def run() -> None:
+        async with conn.cursor() as cursor:
+            await cursor.execute(sql)
+
+    task = asyncio.create_task(run())
+    await asyncio.sleep(after)
+    task.cancel()
+    started = loop.time()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    return loop.time() - started
+
+
+def _write_lock_is_free(path: str) -> bool:
+    probe = sqlite3.connect(path, timeout=0)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        probe.rollback()
+        probe.close()
+
+
+@pytest.mark.parametrize("end", ["close", "rollback"])
+async def test_a_write_cancelled_while_waiting_for_the_lock_leaves_nothing_behind(
+    connection: InlineConnection, tmp_path: Path, end: str
+) -> None:
+    """The cancelled UPDATE keeps waiting on the thread and gets the lock when the holder
+    lets go; then close (SQLAlchemy invalidates a cancelled connection) or rollback (the
+    pool's reset) must undo it and free the lock. RETURNING left unfetched made
+    sqlite3's close() keep the connection, and its transaction, alive."""
+    path = str(tmp_path / "inline.db")
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        waited = await _cancel_on_the_thread(
+            connection, "UPDATE t SET v = 'cancelled' WHERE id = 1 RETURNING id", 0.3
+        )
+        assert waited < 0.5  # the caller is not held until the lock comes free
+        assert connection.abandoned
+    finally:
+        holder.execute("COMMIT")  # the cancelled UPDATE now gets the lock, on the thread
+        holder.close()
+    if end == "close":
+        await connection.close()
+    else:
+        await connection.rollback()
+        assert not connection.abandoned
+        # The connection is usable again, inline reads included.
+        assert await _select(connection, "SELECT v FROM t WHERE id = 1") == [("v0",)]
+    assert _write_lock_is_free(path)
+    with sqlite3.connect(path) as check:
+        assert check.execute("SELECT v FROM t WHERE id = 1").fetchone() == ("v0",)
+
+
+async def test_a_cancelled_long_statement_is_interrupted(connection: InlineConnection) -> None:
+    slow = "SELECT count(*) FROM t a, t b, t c, t d"  # 100M rows: many seconds
+    await _cancel_on_the_thread(connection, slow, 0.2)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.wait_for(connection.rollback(), 5)  # queued after the interrupted count
+    assert loop.time() - started < 1.0
+    assert await _select(connection, "SELECT count(*) FROM t") == [(100,)]

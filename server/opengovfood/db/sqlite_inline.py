@@ -18,14 +18,24 @@ primary-key SELECT itself takes ~3 us. So this connection:
   thread as before: a writer may wait for SQLite's lock, and the loop must not.
 
 Calls on one connection are sequential (SQLAlchemy awaits each), so the thread and
-the loop never use the connection at the same time.
+the loop never use the connection at the same time. Except after a cancellation (a
+client's deadline): the cancelled call may still run on the thread (a write waiting
+for SQLite's lock keeps waiting; sqlite3's interrupt() does not cut a lock wait short),
+and sqlite3's close() does not roll back: with an UPDATE ... RETURNING left unfetched,
+the closed connection lived on holding the write lock, and its write. So a cancelled
+thread call marks the connection "abandoned": it interrupts a running statement, keeps
+every later call off the loop, and the next rollback or close first closes the
+abandoned cursors and rolls back on the thread, queued after the cancelled call.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any
 
 import aiosqlite
@@ -49,16 +59,23 @@ class InlineCursor(aiosqlite.Cursor):
         self._inline_conn = conn
         self._rows: deque[Any] | None = None
 
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await self._inline_conn._execute(fn, *args, **kwargs)
+        except asyncio.CancelledError:
+            self._inline_conn.abandon(self._cursor)
+            raise
+
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> InlineCursor:
         params: Any = () if parameters is None else parameters
         self._rows = None
         conn = self._inline_conn
-        if _is_select(sql) and sql not in _slow_sql and await conn.is_wal():
+        if _is_select(sql) and sql not in _slow_sql and not conn.abandoned and await conn.is_wal():
             rows = conn.select_inline(self._cursor, sql, params)
             if rows is not None:
                 self._rows = deque(rows)
                 return self
-        await self._execute(self._cursor.execute, sql, params)  # type: ignore[no-untyped-call]
+        await self._execute(self._cursor.execute, sql, params)
         return self
 
     async def fetchone(self) -> Any:
@@ -81,6 +98,11 @@ class InlineCursor(aiosqlite.Cursor):
 
     async def close(self) -> None:
         self._rows = None
+        if self._inline_conn.abandoned:
+            # The thread may be running this cursor's statement (and holding the
+            # connection's mutex, which close needs): the settling closes it.
+            self._inline_conn.close_later(self._cursor)
+            return
         self._cursor.close()  # finalizes statements; never waits for a lock
 
 
@@ -92,12 +114,59 @@ class InlineConnection(aiosqlite.Connection):
         super().__init__(connector, iter_chunk_size=64)
         self._thread.daemon = True
         self._wal: bool | None = None
+        self.abandoned = False  # a cancelled thread call may still be running there
+        self._abandoned_cursors: list[sqlite3.Cursor] = []
+
+    @property
+    def is_open(self) -> bool:
+        return self._running and self._connection is not None
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+        except asyncio.CancelledError:
+            self.abandon(None)
+            raise
+
+    def abandon(self, cursor: sqlite3.Cursor | None) -> None:
+        """A call sent to the thread was cancelled and may still be running there."""
+        self.abandoned = True
+        if cursor is not None:
+            self.close_later(cursor)
+        if self._connection is not None:
+            # Ends a long statement early (it does not end a wait for the lock).
+            self._connection.interrupt()
+
+    def close_later(self, cursor: sqlite3.Cursor) -> None:
+        if cursor not in self._abandoned_cursors:
+            self._abandoned_cursors.append(cursor)
+
+    async def _settle(self) -> None:
+        """Close abandoned cursors and roll back, on the thread: after the cancelled
+        call, whatever it did."""
+        cursors, self._abandoned_cursors = self._abandoned_cursors, []
+        await super()._execute(partial(self._settle_on_thread, cursors))  # type: ignore[no-untyped-call]
+        self.abandoned = False
+
+    def _settle_on_thread(self, cursors: list[sqlite3.Cursor]) -> None:
+        for cursor in cursors:
+            # An unfinished statement (RETURNING rows not fetched, or interrupted)
+            # makes ROLLBACK fail and close() leave the connection alive.
+            with contextlib.suppress(sqlite3.Error):
+                cursor.close()
+        connection = self._connection
+        if connection is not None and connection.in_transaction:
+            connection.rollback()
+
+    def _settle_quietly(self, cursors: list[sqlite3.Cursor]) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._settle_on_thread(cursors)
 
     async def is_wal(self) -> bool:
         """Whether the database is in WAL mode: asked (on the thread: it may wait for a
         lock) at the first read, after the engine's connect hook has set it."""
         if self._wal is None:
-            rows = await self._execute(self._journal_mode)  # type: ignore[no-untyped-call]
+            rows = await self._execute(self._journal_mode)
             self._wal = rows == "wal"
         return self._wal
 
@@ -114,8 +183,28 @@ class InlineConnection(aiosqlite.Connection):
             await super().commit()
 
     async def rollback(self) -> None:
-        if self._conn.in_transaction:
+        if self.abandoned:
+            # in_transaction says nothing yet: the cancelled write may not have begun.
+            await self._settle()
+        elif self._conn.in_transaction:
             await super().rollback()
+
+    async def close(self) -> None:
+        try:
+            if self.is_open:
+                # sqlite3's close() does not roll back; with an unfinished statement
+                # the connection would outlive it, holding its transaction and lock.
+                with contextlib.suppress(sqlite3.Error):
+                    await self._settle()
+        finally:
+            await super().close()
+
+    def stop(self) -> asyncio.Future[Any] | None:
+        """SQLAlchemy's terminate() when a graceful close() was cancelled."""
+        if self._running and self._connection is not None:
+            cursors, self._abandoned_cursors = self._abandoned_cursors, []
+            self._tx.put_nowait((None, partial(self._settle_quietly, cursors)))
+        return super().stop()
 
     def select_inline(self, cursor: sqlite3.Cursor, sql: str, parameters: Any) -> list[Any] | None:
         """Rows of a SELECT run right here, or None: run it on the thread instead."""

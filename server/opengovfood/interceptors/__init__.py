@@ -1,1 +1,2 @@
-"""Server interceptors, outermost first: request id, access log, error mapping, auth."""
+"""Server interceptors, outermost first: request id, access log, error mapping, drain
+(graceful stop), auth."""

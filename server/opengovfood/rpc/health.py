@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -49,6 +50,8 @@ class HealthServicer(health_pb2_grpc.HealthServicer):  # type: ignore[misc]
         self._status: dict[str, int] = {}
         self._watchers: dict[str, set[asyncio.Queue[int | None]]] = {}
         self._shutting_down = False
+        self._unsent: set[asyncio.Queue[int | None]] = set()  # watchers with news to send
+        self._all_sent = asyncio.Event()
 
     async def set(self, service: str, status: int) -> None:
         if self._shutting_down:
@@ -61,12 +64,25 @@ class HealthServicer(health_pb2_grpc.HealthServicer):  # type: ignore[misc]
         self._status[service] = status
         for queue in self._watchers.get(service, ()):
             _offer(queue, status)
+            self._unsent.add(queue)
 
-    async def enter_graceful_shutdown(self) -> None:
-        """Every service NOT_SERVING, and no more updates."""
+    def _sent(self, queue: asyncio.Queue[int | None]) -> None:
+        self._unsent.discard(queue)
+        if not self._unsent:
+            self._all_sent.set()
+
+    async def enter_graceful_shutdown(self, send_within: float = 1.0) -> None:
+        """Every service NOT_SERVING, and no more updates. Returns once every Watch
+        stream has sent NOT_SERVING (`send_within` seconds at most): the calls refused
+        next (UNAVAILABLE) must not reach a client before the reason does."""
+        self._all_sent.clear()
         for service in list(self._status):
             self._set(service, NOT_SERVING)
         self._shutting_down = True
+        if self._unsent:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(send_within):
+                    await self._all_sent.wait()
 
     async def close(self) -> None:
         """End every Watch stream."""
@@ -92,9 +108,13 @@ class HealthServicer(health_pb2_grpc.HealthServicer):  # type: ignore[misc]
             status: int | None = self._status.get(request.service, SERVICE_UNKNOWN)
             while status is not None:
                 yield health_pb2.HealthCheckResponse(status=status)
+                # grpc asks for the next response once it has sent this one.
+                if queue.empty():
+                    self._sent(queue)
                 status = await queue.get()
         finally:
             watchers.discard(queue)
+            self._sent(queue)
 
 
 def _offer(queue: asyncio.Queue[int | None], value: int | None) -> None:
