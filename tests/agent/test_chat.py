@@ -68,6 +68,15 @@ async def test_chat_streams_chunks_in_order_and_stores_the_turn(
         ("user", "How cold must a walk-in be?", False),
         ("assistant", "Cold food at 41F or below.", False),
     ]
+    async with db() as session:
+        no_calls = await session.scalar(
+            text(
+                "SELECT count(*) FROM conversation_messages"
+                " WHERE conversation_id = :c AND tool_calls IS NULL"
+            ),
+            {"c": last.conversation_id},
+        )
+    assert no_calls == 2  # SQL NULL, not a JSON 'null'
     sent = fake.requests_to(CHAT_PATH[name])[-1].json
     assert sent["stream"] is True
     assert sent["messages"][0]["role"] == "system"

@@ -26,7 +26,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from opengovfood.context import current_principal, current_user_id
 from opengovfood.db.models import Conversation, ConversationMessage, InspectionAnalysis
@@ -221,6 +221,7 @@ class AgentService:
         tools: ChatTools | None = None,
     ) -> None:
         self._sessions = sessions
+        self._engine: AsyncEngine = sessions.kw["bind"]
         self.registry = registry
         self._tools = tools
 
@@ -516,22 +517,24 @@ class AgentService:
         self, owner_id: int, conversation_id: int | None, provider: str, model: str, text: str
     ) -> tuple[int, int, bool]:
         """Store the user's message: (conversation id, message id, conversation created)."""
-        async with self._sessions() as session, session.begin():
+        async with self._engine.begin() as connection:  # Core: no unit of work needed
             if conversation_id is None:
                 conversation_id = await conversations_repo.insert_conversation(
-                    session, owner_id, provider, model
+                    connection, owner_id, provider, model
                 )
                 created = True
             else:
-                await conversations_repo.touch(session, conversation_id, provider, model)
+                await conversations_repo.touch(connection, conversation_id, provider, model)
                 created = False
-            first = await conversations_repo.insert_message(session, conversation_id, "user", text)
+            first = await conversations_repo.insert_message(
+                connection, conversation_id, "user", text
+            )
         return conversation_id, first, created
 
     async def _store(self, conversation_id: int, role: str, content: str, **fields: Any) -> None:
-        async with self._sessions() as session, session.begin():
+        async with self._engine.begin() as connection:
             await conversations_repo.insert_message(
-                session, conversation_id, role, content, **fields
+                connection, conversation_id, role, content, **fields
             )
 
     async def _end_turn_early(self, turn: _Turn) -> None:
