@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from opengovfood.context import Principal
-from opengovfood.db import fast_reads as fast_reads_module
+from opengovfood.db import sqlite_inline
 from opengovfood.db.fast_reads import SqliteFastReads, compile_read
 from opengovfood.repositories.items import items as items_table
 from opengovfood.services.items import ItemService
@@ -141,8 +141,8 @@ async def test_a_read_over_budget_goes_back_to_the_normal_path_and_stays_there(
         await create(items_stub, user.metadata, title=f"budget {i}")
     fast = _fast(server)
     request = items_pb2.ListItemsRequest(page_size=10, filter='title:"budget"')
-    monkeypatch.setattr(fast_reads_module, "INLINE_BUDGET", 0)
-    monkeypatch.setattr(fast_reads_module, "PROGRESS_STEPS", 1)
+    monkeypatch.setattr(sqlite_inline, "INLINE_BUDGET", 0)
+    monkeypatch.setattr(sqlite_inline, "PROGRESS_STEPS", 1)
     declined = fast.declined
     page = await items_stub.ListItems(request, metadata=user.metadata)
     assert fast.declined >= declined + 1

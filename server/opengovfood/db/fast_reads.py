@@ -32,7 +32,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.sql import Select
 
 from opengovfood.db.sqlite_functions import register_functions
-from opengovfood.db.sqlite_inline import INLINE_BUDGET, PROGRESS_STEPS
+from opengovfood.db.sqlite_inline import select_within_budget
 
 logger = logging.getLogger("opengovfood.db")
 
@@ -83,7 +83,7 @@ class SqliteFastReads:
         self._path = path
         self._conn: sqlite3.Connection | None = None
         self._usable = True
-        self._slow: set[str] = set()
+        self._slow: dict[str, None] = {}  # over budget once: never tried here again
         self.served = 0  # reads answered here
         self.declined = 0  # reads sent back to the normal path
 
@@ -123,28 +123,11 @@ class SqliteFastReads:
         conn = self._connection()
         if conn is None:
             return None
-        calls = 0
-
-        def over_budget() -> bool:
-            nonlocal calls
-            calls += 1
-            return calls > INLINE_BUDGET
-
-        conn.set_progress_handler(over_budget, PROGRESS_STEPS)
+        cursor = conn.cursor()
         try:
-            return conn.execute(read.sql, read.parameters(values)).fetchall()
-        except sqlite3.OperationalError as exc:
-            message = str(exc)
-            if "interrupted" in message:
-                if len(self._slow) > 256:
-                    self._slow.clear()
-                self._slow.add(read.sql)
-                return None
-            if "locked" in message or "busy" in message:
-                return None
-            raise
+            return select_within_budget(conn, cursor, read.sql, read.parameters(values), self._slow)
         finally:
-            conn.set_progress_handler(None, 0)
+            cursor.close()
 
     def close(self) -> None:
         if self._conn is not None:

@@ -208,30 +208,42 @@ class InlineConnection(aiosqlite.Connection):
 
     def select_inline(self, cursor: sqlite3.Cursor, sql: str, parameters: Any) -> list[Any] | None:
         """Rows of a SELECT run right here, or None: run it on the thread instead."""
-        conn = self._conn
-        calls = 0
+        return select_within_budget(self._conn, cursor, sql, parameters, _slow_sql)
 
-        def over_budget() -> bool:
-            nonlocal calls
-            calls += 1
-            return calls > INLINE_BUDGET
 
-        conn.set_progress_handler(over_budget, PROGRESS_STEPS)
-        try:
-            cursor.execute(sql, parameters)
-            return cursor.fetchall()
-        except sqlite3.OperationalError as exc:
-            message = str(exc)
-            if "interrupted" in message:
-                if len(_slow_sql) >= _SLOW_SQL_LIMIT:
-                    _slow_sql.clear()
-                _slow_sql[sql] = None
-                return None
-            if "locked" in message or "busy" in message:
-                return None
-            raise
-        finally:
-            conn.set_progress_handler(None, 0)
+def select_within_budget(
+    conn: sqlite3.Connection,
+    cursor: sqlite3.Cursor,
+    sql: str,
+    parameters: Any,
+    slow: dict[str, None],
+) -> list[Any] | None:
+    """Rows of a SELECT run right here (on the loop) under the VM-step budget, or None:
+    run it where waiting is fine. Over budget, `sql` is remembered in `slow` (bounded);
+    "locked"/"busy" is not remembered (it passes)."""
+    calls = 0
+
+    def over_budget() -> bool:
+        nonlocal calls
+        calls += 1
+        return calls > INLINE_BUDGET
+
+    conn.set_progress_handler(over_budget, PROGRESS_STEPS)
+    try:
+        cursor.execute(sql, parameters)
+        return cursor.fetchall()
+    except sqlite3.OperationalError as exc:
+        message = str(exc)
+        if "interrupted" in message:
+            if len(slow) >= _SLOW_SQL_LIMIT:
+                slow.clear()
+            slow[sql] = None
+            return None
+        if "locked" in message or "busy" in message:
+            return None
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
 
 
 async def connect(path: str, lock_wait: float) -> InlineConnection:
