@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import grpc
@@ -454,6 +455,30 @@ async def test_change_password_revokes_refresh_tokens(
     assert (await login(users_stub, user.email, "a brand new secret")).access_token
 
 
+async def test_change_password_ends_access_tokens_issued_before_it(
+    users_stub: Stub, make_user: UserFactory
+) -> None:
+    user = await make_user()
+    elsewhere = await login(users_stub, user.email, user.password)  # another device
+    # Tokens carry whole seconds (iat): change the password in a later second.
+    await asyncio.sleep(1.05 - time.time() % 1)
+    await users_stub.ChangePassword(
+        users_pb2.ChangePasswordRequest(
+            current_password=user.password, new_password="a brand new secret"
+        ),
+        metadata=user.metadata,
+    )
+    for token in (user.token, elsewhere.access_token):
+        error = await rpc_error(
+            users_stub.GetMe(users_pb2.GetMeRequest(), metadata=bearer(token)), UNAUTHENTICATED
+        )
+        assert "password was changed" in (error.details() or "")
+    # Signing in again, even within the second of the change, gives a working token.
+    fresh = await login(users_stub, user.email, "a brand new secret")
+    me = await users_stub.GetMe(users_pb2.GetMeRequest(), metadata=bearer(fresh.access_token))
+    assert me.email == user.email
+
+
 async def test_change_password_errors(users_stub: Stub, make_user: UserFactory) -> None:
     user = await make_user()
 
@@ -630,11 +655,12 @@ async def test_deactivation_takes_effect_at_once(users_stub: Stub, make_user: Us
     )
 
 
-async def test_password_set_by_admin_revokes_refresh_tokens(
+async def test_password_set_by_admin_revokes_refresh_and_access_tokens(
     users_stub: Stub, make_user: UserFactory
 ) -> None:
     admin, user = await make_user(superuser=True), await make_user()
     tokens = await login(users_stub, user.email, user.password)
+    await asyncio.sleep(1.05 - time.time() % 1)  # tokens carry whole seconds (iat)
     await users_stub.UpdateUser(
         users_pb2.UpdateUserRequest(
             user=users_pb2.User(id=user.id), update_mask=mask("password"), password="new one 123"
@@ -646,6 +672,12 @@ async def test_password_set_by_admin_revokes_refresh_tokens(
         UNAUTHENTICATED,
     )
     await rpc_error(login(users_stub, user.email, user.password), UNAUTHENTICATED)
+    # The user's access tokens from before end too; the admin's own still works.
+    await rpc_error(
+        users_stub.GetMe(users_pb2.GetMeRequest(), metadata=bearer(tokens.access_token)),
+        UNAUTHENTICATED,
+    )
+    assert (await users_stub.GetMe(users_pb2.GetMeRequest(), metadata=admin.metadata)).id
 
 
 async def test_update_user_errors(users_stub: Stub, make_user: UserFactory) -> None:

@@ -81,6 +81,9 @@ class User(Base):
     is_superuser: Mapped[bool] = mapped_column(Boolean, default=False)
     create_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     update_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Access tokens issued before this second are refused (set when the password
+    # changes): they are self-contained, so without it they would outlive the change.
+    sessions_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class RefreshToken(Base):

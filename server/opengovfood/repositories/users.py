@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true, update
@@ -71,14 +72,19 @@ def _clause(node: UserFilter) -> ColumnElement[bool]:
     return or_(*(_clause(child) for child in node.operands))
 
 
-async def get_auth_state(session: AsyncSession, user_id: int) -> tuple[str, bool, bool] | None:
-    """(email, is_active, is_superuser) of a user, or None if there is no such user."""
+async def get_auth_state(
+    session: AsyncSession, user_id: int
+) -> tuple[str, bool, bool, datetime | None] | None:
+    """(email, is_active, is_superuser, sessions_valid_after) of a user, or None if there
+    is no such user."""
     row = (
         await session.execute(
-            select(User.email, User.is_active, User.is_superuser).where(User.id == user_id)
+            select(User.email, User.is_active, User.is_superuser, User.sessions_valid_after).where(
+                User.id == user_id
+            )
         )
     ).one_or_none()
-    return None if row is None else (row[0], row[1], row[2])
+    return None if row is None else (row[0], row[1], row[2], row[3])
 
 
 async def get_by_id(
@@ -112,8 +118,13 @@ async def add(session: AsyncSession, user: User) -> User:
     return user
 
 
-async def set_password_hash(session: AsyncSession, user_id: int, hashed: str) -> None:
-    await session.execute(update(User).where(User.id == user_id).values(hashed_password=hashed))
+async def set_password_hash(
+    session: AsyncSession, user_id: int, hashed: str, sessions_valid_after: datetime | None = None
+) -> None:
+    values: dict[str, object] = {"hashed_password": hashed}
+    if sessions_valid_after is not None:
+        values["sessions_valid_after"] = sessions_valid_after
+    await session.execute(update(User).where(User.id == user_id).values(**values))
 
 
 async def list_page(

@@ -5,6 +5,9 @@ seconds (<= 5), so a deactivation made on another worker or instance takes
 effect within that time, and the process that deactivates calls `invalidate`
 for an immediate effect. A cached RPC costs no database round trip; concurrent
 RPCs of one user whose state is not cached share one lookup.
+
+A user's access tokens issued before their `sessions_valid_after` (set when the
+password changes) are refused, with the same cache delay on other processes.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from opengovfood.repositories import users as users_repo
 from opengovfood.services.tokens import TokenService
 
 _MAX_CACHED_USERS = 100_000
+# A user's principal and the time (epoch seconds) their access tokens must be issued at
+# or after.
+_UserState = tuple[Principal, float]
 
 
 class Authenticator:
@@ -32,8 +38,8 @@ class Authenticator:
         self._tokens = tokens
         self._sessions = session_factory
         self._ttl = cache_ttl
-        self._users: dict[int, tuple[Principal | None, float]] = {}
-        self._loading: dict[int, asyncio.Future[Principal | None]] = {}
+        self._users: dict[int, tuple[_UserState | None, float]] = {}
+        self._loading: dict[int, asyncio.Future[_UserState | None]] = {}
         # Bumped by every invalidate: a lookup that started before it must not refill
         # the cache with what it read (it may predate the change).
         self._epoch = 0
@@ -46,14 +52,19 @@ class Authenticator:
             return Principal(kind="service", user_id=None, name=name, scopes=claims.scopes)
         cached = self._users.get(user_id)
         if cached is not None and cached[1] > time.monotonic():
-            principal = cached[0]
+            state = cached[0]
         else:
-            principal = await self._lookup(user_id)
-        if principal is None:
+            state = await self._lookup(user_id)
+        if state is None:
             raise Unauthenticated("user is inactive or no longer exists")
+        principal, valid_after = state
+        if claims.issued_at < valid_after:
+            raise Unauthenticated(
+                "access token was issued before the password was changed; sign in again"
+            )
         return principal
 
-    async def _lookup(self, user_id: int) -> Principal | None:
+    async def _lookup(self, user_id: int) -> _UserState | None:
         future = self._loading.get(user_id)
         if future is None:
             future = asyncio.ensure_future(self._load_and_cache(user_id))
@@ -62,13 +73,13 @@ class Authenticator:
         # shield: one caller giving up (cancelled RPC) must not cancel the others' lookup.
         return await asyncio.shield(future)
 
-    def _loaded(self, user_id: int, future: asyncio.Future[Principal | None]) -> None:
+    def _loaded(self, user_id: int, future: asyncio.Future[_UserState | None]) -> None:
         if self._loading.get(user_id) is future:
             del self._loading[user_id]
         if not future.cancelled():
             future.exception()  # retrieved here, so an unawaited failure is not reported
 
-    async def _load_and_cache(self, user_id: int) -> Principal | None:
+    async def _load_and_cache(self, user_id: int) -> _UserState | None:
         epoch = self._epoch
         principal = await self._load(user_id)
         if epoch == self._epoch:
@@ -77,15 +88,16 @@ class Authenticator:
             self._users[user_id] = (principal, time.monotonic() + self._ttl)
         return principal
 
-    async def _load(self, user_id: int) -> Principal | None:
+    async def _load(self, user_id: int) -> _UserState | None:
         async with self._sessions() as session:
             state = await users_repo.get_auth_state(session, user_id)
         if state is None:
             return None
-        email, is_active, is_superuser = state
+        email, is_active, is_superuser, valid_after = state
         if not is_active:
             return None
-        return Principal(kind="user", user_id=user_id, name=email, is_superuser=is_superuser)
+        principal = Principal(kind="user", user_id=user_id, name=email, is_superuser=is_superuser)
+        return principal, 0.0 if valid_after is None else valid_after.timestamp()
 
     def invalidate(self, user_id: int) -> None:
         """Forget a user's cached state (after deactivation, role or email change).

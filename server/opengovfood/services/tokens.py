@@ -41,6 +41,7 @@ class AccessClaims:
     scopes: frozenset[str]
     expires_at: float
     token_id: str
+    issued_at: float = 0.0
 
     @property
     def user_id(self) -> int | None:
@@ -226,6 +227,7 @@ class TokenService:
             scopes=frozenset(scope.split()),
             expires_at=float(payload["exp"]),
             token_id=str(payload["jti"]),
+            issued_at=float(payload["iat"]),
         )
 
 

@@ -379,6 +379,7 @@ class UserService:
                     user.is_active = fields.is_active
                 if hashed is not None:
                     user.hashed_password = hashed
+                    user.sessions_valid_after = now.replace(microsecond=0)  # see change_password
                     revoke = True
                 user.update_time = now
                 await session.flush()
@@ -417,8 +418,13 @@ class UserService:
         hashed = await self._passwords.hash(new_password)
         now = utcnow()
         async with self._sessions() as session, session.begin():
-            await users_repo.set_password_hash(session, user_id, hashed)
+            # Access tokens carry whole seconds (iat): one issued earlier in this same
+            # second stays valid; a sign-in right after the change must not be refused.
+            await users_repo.set_password_hash(
+                session, user_id, hashed, sessions_valid_after=now.replace(microsecond=0)
+            )
             await tokens_repo.revoke_all_for_user(session, user_id, now)
+        self._authenticator.invalidate(user_id)  # here at once; other workers within the TTL
         logger.info("password changed", extra={"user_id": user_id})
 
     # --- sign-in and tokens ---------------------------------------------------------
