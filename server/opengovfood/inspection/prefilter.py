@@ -1,0 +1,120 @@
+"""Cheap pre-checks for the phrase rules: literals a regex's every match must contain.
+
+Python's `re` tries a long alternation at every position of a sentence, and the rules are
+many; most never match a given sentence. For each pattern we derive, from its parsed form,
+a set of literal strings at least one of which occurs in any match (a "necessary factor"
+set). `str.__contains__` over those few strings rules out most sentences at C speed; the
+regex runs only on the rest. When no such set can be derived the pattern always runs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final
+
+try:  # Python 3.11+
+    import re._parser as _sre_parse  # type: ignore[import-not-found]
+    from re._constants import (  # type: ignore[import-not-found]
+        ASSERT,
+        ASSERT_NOT,
+        AT,
+        BRANCH,
+        IN,
+        LITERAL,
+        MAX_REPEAT,
+        MIN_REPEAT,
+        SUBPATTERN,
+    )
+except ImportError:  # pragma: no cover - older layout
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
+    from sre_constants import (  # type: ignore[no-redef]
+        ASSERT,
+        ASSERT_NOT,
+        AT,
+        BRANCH,
+        IN,
+        LITERAL,
+        MAX_REPEAT,
+        MIN_REPEAT,
+        SUBPATTERN,
+    )
+
+__all__ = ["Prefilter", "necessary_literals"]
+
+_MIN_USEFUL: Final = 2  # a one-letter factor rules out nothing
+
+
+def _sequence(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
+    """Factors of a concatenation: the most selective of its runs and its children's sets."""
+    candidates: list[frozenset[str]] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if len(run) >= _MIN_USEFUL:
+            candidates.append(frozenset({"".join(run)}))
+        run.clear()
+
+    for op, arg in items:
+        if op is LITERAL:
+            run.append(chr(arg))
+            continue
+        if op is AT:  # \b, ^, $: zero-width, the run goes on
+            continue
+        if op in (ASSERT, ASSERT_NOT):  # look-arounds consume nothing
+            flush()
+            continue
+        flush()
+        child = _node(op, arg)
+        if child is not None:
+            candidates.append(child)
+    flush()
+    if not candidates:
+        return None
+    # Prefer the set whose shortest literal is longest (fewest false passes).
+    return max(candidates, key=lambda s: (min(len(x) for x in s), -len(s)))
+
+
+def _node(op: Any, arg: Any) -> frozenset[str] | None:
+    if op is SUBPATTERN:
+        return _sequence(list(arg[-1]))
+    if op is BRANCH:
+        union: set[str] = set()
+        for branch in arg[1]:
+            child = _sequence(list(branch))
+            if child is None:
+                return None
+            union |= child
+        return frozenset(union)
+    if op in (MAX_REPEAT, MIN_REPEAT):
+        low, _high, body = arg
+        return _sequence(list(body)) if low >= 1 else None
+    if op is IN:
+        return None
+    return None
+
+
+def necessary_literals(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """Literals one of which every match of `pattern` contains, or None if unknown."""
+    try:
+        parsed = _sre_parse.parse(pattern.pattern, pattern.flags)
+    except (re.error, TypeError, ValueError):  # pragma: no cover - compiled patterns parse
+        return None
+    found = _sequence(list(parsed))
+    if found is None or any(len(x) < _MIN_USEFUL for x in found):
+        return None
+    return found
+
+
+class Prefilter:
+    """`may_match(view)` is False only when the pattern cannot match `view`."""
+
+    __slots__ = ("_literals",)
+
+    def __init__(self, pattern: re.Pattern[str] | None) -> None:
+        self._literals = necessary_literals(pattern) if pattern is not None else None
+
+    def may_match(self, view: str) -> bool:
+        literals = self._literals
+        if literals is None:
+            return True
+        return any(literal in view for literal in literals)

@@ -1,0 +1,140 @@
+"""The rules pass: measurements and phrase rules over each sentence of the notes.
+
+Pure functions over text; no model. Findings carry the sentence (or, for a measurement, the
+clause) they rest on as verbatim evidence, and whether the notes say the problem was
+corrected on site or is a repeat.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Final
+
+from .findings import Finding
+from .measurements import check_sentence
+from .negation import (
+    is_advisory,
+    is_compliance_statement,
+    is_negated,
+    mentions_correction,
+    mentions_repeat,
+)
+from .phrases import PHRASE_RULES, PhraseRule
+from .prefilter import Prefilter
+from .text import Sentence
+
+__all__ = ["SentenceFindings", "rule_findings", "sentence_findings"]
+
+_SELF_NEGATING: Final = re.compile(
+    r"^(?:no|not|without|missing|lack|absent|out\s+of|empty|none|zero|never|un|non|did\s+not|"
+    r"didn't|does\s+not|doesn't|failed|fail)\b"
+)
+_DIRECTIVE_START: Final = re.compile(
+    r"^(?:must|instructed|instruct|need|needs|needed|shall|should|required|ordered|advised|"
+    r"told|to\s+be|request)"
+)
+
+
+# Literal pre-checks per rule: (rule, subject check, problem check).
+_CHECKS: Final = tuple((rule, Prefilter(rule.subject), Prefilter(rule.problem)) for rule in PHRASE_RULES)
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceFindings:
+    sentence: Sentence
+    findings: tuple[Finding, ...]
+
+
+def _rule_applies(rule: PhraseRule, sentence: Sentence, advisory: bool) -> bool:
+    view = sentence.lower
+    if rule.subject is not None and rule.subject.search(view) is None:
+        return False
+    if rule.unless is not None and rule.unless.search(view) is not None:
+        return False
+    for match in rule.problem.finditer(view):
+        text = match.group().strip()
+        if advisory and _DIRECTIVE_START.match(text):
+            continue
+        start = match.start() + (len(match.group()) - len(match.group().lstrip()))
+        if is_negated(view, start, match.end(), self_negating=bool(_SELF_NEGATING.match(text))):
+            continue
+        return True
+    return False
+
+
+def sentence_findings(sentence: Sentence, hint: str = "") -> tuple[Finding, ...]:
+    """Findings of one sentence (before correction/repeat marks and merging)."""
+    found: list[Finding] = []
+    for violation in check_sentence(sentence, hint):
+        start = sentence.start + violation.clause_start
+        end = sentence.start + violation.clause_end
+        text = sentence.text[violation.clause_start : violation.clause_end]
+        stripped = text.strip(" ,;")
+        start += len(text) - len(text.lstrip(" ,;"))
+        found.append(
+            Finding(
+                food_code_section=violation.section,
+                form_item=violation.form_item,
+                designation="P",
+                description=violation.description,
+                evidence=stripped,
+                start=start,
+                end=start + len(stripped),
+                source="rule",
+                concept=f"measure:{violation.section}",
+            )
+        )
+    compliance = is_compliance_statement(sentence.lower)
+    if compliance and not found:
+        return ()
+    advisory = is_advisory(sentence.lower)
+    view = sentence.lower
+    for rule, subject_check, problem_check in _CHECKS:
+        if not (subject_check.may_match(view) and problem_check.may_match(view)):
+            continue
+        if _rule_applies(rule, sentence, advisory):
+            found.append(
+                Finding(
+                    food_code_section=rule.section,
+                    form_item=rule.form_item,
+                    designation=rule.designation,
+                    description=rule.description,
+                    evidence=sentence.text,
+                    start=sentence.start,
+                    end=sentence.end,
+                    source="rule",
+                    concept=rule.name,
+                )
+            )
+    return tuple(found)
+
+
+def rule_findings(sentences: list[Sentence]) -> list[SentenceFindings]:
+    """Per-sentence findings with corrected-on-site and repeat marks.
+
+    A correction or repeat remark counts for the sentence it is in and, when the next
+    sentence is only that remark ("COS.", "Product was discarded by the manager."), for the
+    sentence before it.
+    """
+    raw: list[tuple[Finding, ...]] = []
+    hint = ""
+    for sentence in sentences:
+        raw.append(sentence_findings(sentence, hint))
+        hint = sentence.lower
+    out: list[SentenceFindings] = []
+    for index, (sentence, findings) in enumerate(zip(sentences, raw, strict=True)):
+        if not findings:
+            out.append(SentenceFindings(sentence, findings))
+            continue
+        follow = sentences[index + 1] if index + 1 < len(sentences) else None
+        follow_is_remark = follow is not None and not raw[index + 1]
+        corrected = mentions_correction(sentence.lower) or (
+            follow_is_remark and follow is not None and mentions_correction(follow.lower)
+        )
+        repeat = mentions_repeat(sentence.lower) or (
+            follow_is_remark and follow is not None and mentions_repeat(follow.lower)
+        )
+        marked = tuple(replace(f, corrected_on_site=corrected, repeat=repeat) for f in findings)
+        out.append(SentenceFindings(sentence, marked))
+    return out
