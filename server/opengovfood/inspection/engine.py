@@ -25,7 +25,7 @@ from .chicago import ChicagoInspection, load_inspections
 from .classifier import CommentClassifier, Prediction
 from .findings import DESIGNATION_RANK, Finding
 from .form_items import ITEM_TITLES, section_for
-from .negation import mentions_correction, mentions_repeat
+from .negation import is_advisory, mentions_correction, mentions_repeat
 from .rules import SentenceFindings, rule_findings, sentence_findings
 from .text import Sentence, bound, lower_view, sentences
 
@@ -35,30 +35,68 @@ __all__ = ["InspectionEngine", "analyse_notes", "build_engine", "default_engine"
 # training firings yields to a confident classifier.
 _MIN_AGREEMENT: Final = 0.5
 _MIN_FIRINGS: Final = 3
+# The classifier adds an item in a sentence where rules fired only when all those rule
+# families agreed with the inspectors' item on fewer than this share of training firings.
+TRUSTED_AGREEMENT: Final = 0.8
+# An order right after a finding ("Instructed to…") starts a new finding only when the
+# classifier is at least this sure of another item.
+FOLLOW_UP_CONFIDENCE: Final = 0.95
 
-# The classifier speaks only where a sentence reads as a problem: a deficiency word or an
-# order. Compliance wording alone ("hand sink stocked with soap and towels") never is.
+# The classifier speaks only where a sentence reads as a problem: a deficiency word, an
+# order, or the absence of something required ("no soap"). Compliance wording ("hand sink
+# stocked with soap and towels", "no evidence of pests", "floors clean") never is: absences
+# of bad things are removed before looking.
+_BAD_THINGS: Final = (
+    r"(?:evidence|signs?|pests?|roach\w*|cockroach\w*|mice|mouse|rats?|rodents?|insects?|flies|"
+    r"fl(?:y|ys)|gnats?|droppings|activity|issues?|problems?|concerns?|violations?|deficienc\w+|"
+    r"debris|leaks?|leaking|mold|mould|gaps?|bare[-\s]?hand\w*|build[-\s]?up|odou?rs?|damage|"
+    r"cracks?|holes?|condensation|dripping|grease|residue|ice\s+build[-\s]?up|"
+    r"contact|jewelry|illness|ill|sick|symptoms?|vomit\w*|diarrh\w+|fever|smoking|eating|"
+    r"drinking|clutter|standing\s+water|sewage|backup|overflow|trash|garbage|litter|dust|"
+    r"dirt|soil|stains?|rust|chips?|peeling|cross[-\s]?contamination|expired|outdated)"
+)
+_COMPLIANT: Final = re.compile(
+    rf"\b(?:no|not|none|without|free\s+of|zero|nor|never)\s+(?:\w+\s+){{0,3}}?{_BAD_THINGS}\b"
+    r"[^,;:.()]*"
+    r"|\b(?:not|none|nothing)\s+(?:\w+\s+)?(?:observed|seen|noted|found|present|evident|"
+    r"blocked|obstructed|dirty|soiled|damaged|broken|expired|exceeded)\b"
+    r"|\bin\s+good\s+(?:repair|condition|order)|\bno\s+(?:other\s+)?(?:violations?|issues?)"
+)
 _PROBLEM_CUE: Final = re.compile(
-    r"\b(?:no|not|none|never|without|missing|lack\w*|inadequate\w*|improper\w*|insufficient|"
-    r"dirty|soiled|filthy|unclean|debris|build[-\s]?up|buildup|grease|greasy|mold|mould|"
-    r"slime|residue|dust\w*|broken|damaged|torn|cracked|chipped|leak\w*|drip\w*|clogged|"
-    r"rust\w*|worn|peeling|holes?|gaps?|stain\w*|accumulat\w*|excess\w*|must|instruct\w*|"
-    r"instd|need\w*|require\w*|shall|should|repair|replace|provide|install|discard\w*|"
-    r"remove|clean|detail|seal|label|elevate|store|obtain|droppings|roach\w*|flies|gnats?|"
-    r"rodent\w*|mice|mouse|insects?|pests?|blocked|obstructed|inaccessible|expired|"
-    r"unlabell?ed|uncovered|unwrapped|empty|open|overflow\w*|violation\w*|cited|corrected|"
-    r"cos|failed|fail\w*|out\s+of|exceed\w*|above|below|observed\s+(?:an?\s+)?(?:employee|"
-    r"food\s+handler|cook|worker)|improperly|unapproved|bare|clutter\w*|unused|poor|low)\b"
+    r"\b(?:dirty|soiled|filthy|unclean|unsanitary|debris|build[-\s]?up|buildup|greasy|"
+    r"grease(?!\s+(?:trap|bins?|containers?|barrels?|drums?|interceptor))|"
+    r"grime|mold|mould|slime|residue|dust\w*|broken|damaged|torn|cracked|chipped|leak\w*|"
+    r"drip\w*|clogged|rust\w*|peeling|holes?|gaps?|stain\w*|accumulat\w*|excess\w*|"
+    r"inadequate\w*|improper\w*|insufficient|missing|lack\w*|unlabell?ed|uncovered|unwrapped|"
+    r"undated|expired|blocked|obstructed|inaccessible|overflow\w*|clutter\w*|unused|poor|"
+    r"droppings|roach\w*|cockroach\w*|flies|gnats?|rodent\w*|mice|mouse|insects?|"
+    r"must|instruct\w*|instd|need(?:s|ed)?\s+to|shall|required\s+to|repair|replace|install|"
+    r"elevate|violation\w*|cited|failed|fail\w*|exceed\w*|"
+    r"unapproved|bare[-\s]?hand\w*|not\s+(?:\w+\s+)?(?:clean|cleaned|maintained|labell?ed|"
+    r"dated|covered|stored|provided|available|posted|working|functioning|accurate|calibrated|"
+    r"protected|sanitized|washed|shielded|sealed|accessible|stocked|supplied|present|on\s+site|"
+    r"in\s+use|used|followed|kept|marked|approved|restrained|wearing|changed)"
+    r"|(?:no|without|out\s+of|empty)\s+(?:\w+\s+){0,2}?(?:soap|paper|towels?|drying|signs?|"
+    r"signage|thermometers?|test|strips?|kits?|labels?|date|dates|lids?|covers?|hair|beard|"
+    r"restraints?|gloves?|sanitizer|hot\s+water|water|certificat\w+|cfpm|manager|policy|plan|"
+    r"procedures?|advisory|disclosure|records?|logs?|tags?|receptacles?|screens?|sweeps?|"
+    r"shields?|lights?|lighting|ventilation|backflow|air\s+gap|vacuum\s+breaker|probe|"
+    r"variance|haccp|handwashing|hand\s+sink|sink|invoices?|receipts?|time|stoppers?))\b"
 )
-_COMPLIANCE_WORDS: Final = re.compile(
-    r"\b(?:no\s+(?:evidence|signs?|sign|activity|issues?|problems?|concerns?|violations?)|"
-    r"not\s+(?:observed|seen|noted|found|present)|free\s+of|in\s+good\s+(?:repair|condition)|"
-    r"no\s+\w+\s+(?:observed|seen|noted|found)|none\s+(?:observed|seen|noted|found))\b"
+
+
+# "Instructed to…", "Must…": the order that goes with the observation just before it.
+_DIRECTIVE_START: Final = re.compile(
+    r"^(?:instruct\w*|instd|must|manager\s+(?:was\s+)?instructed|advised|ordered|told|"
+    r"need(?:s|ed)?\s+to|shall|(?:all\s+)?\w+\s+must)\b"
 )
+_NOT_A_PROBLEM: Final = re.compile(r"\bpest\s+control\b[^,;.]*|\bbait\s+stations?\b")
 
 
 def _problem_cue(view: str) -> bool:
-    return _PROBLEM_CUE.search(_COMPLIANCE_WORDS.sub(" ", view)) is not None
+    if is_advisory(view) and not re.search(r"\b(?:observed|found|noted|saw)\b", view):
+        return False
+    return _PROBLEM_CUE.search(_COMPLIANT.sub(" ", _NOT_A_PROBLEM.sub(" ", view))) is not None
 
 
 def _rule_concepts(sentence: Sentence) -> tuple[tuple[str, int], ...]:
@@ -76,15 +114,29 @@ def _concepts_of_text(text: str) -> tuple[tuple[str, int], ...]:
 class InspectionEngine:
     """Rules, optionally with a trained comment classifier."""
 
-    def __init__(self, classifier: CommentClassifier | None = None) -> None:
+    def __init__(
+        self,
+        classifier: CommentClassifier | None = None,
+        *,
+        trusted_agreement: float = TRUSTED_AGREEMENT,
+        follow_up_confidence: float = FOLLOW_UP_CONFIDENCE,
+    ) -> None:
         self.classifier = classifier
+        self.follow_up_confidence = follow_up_confidence
         self._yielding: frozenset[str] = frozenset()
+        self._loose: frozenset[str] = frozenset()
         if classifier is not None:
+            agreement = classifier.rule_agreement
             self._yielding = frozenset(
-                concept
-                for concept, (agree, fired) in classifier.rule_agreement.items()
+                c for c, (agree, fired) in agreement.items()
                 if fired >= _MIN_FIRINGS and agree / fired < _MIN_AGREEMENT
-            )
+            )  # fmt: skip
+            # Rule families whose item inspectors often cite differently: the classifier
+            # may add its own item next to theirs.
+            self._loose = frozenset(
+                c for c, (agree, fired) in agreement.items()
+                if fired >= _MIN_FIRINGS and agree / fired < trusted_agreement
+            )  # fmt: skip
 
     def analyse(self, notes: str) -> list[Finding]:
         """The distinct violations in the notes, in the order they are first mentioned."""
@@ -97,8 +149,12 @@ class InspectionEngine:
             else [None] * len(found)
         )
         chosen: list[Finding] = []
+        previous_found = False
         for index, (entry, prediction) in enumerate(zip(per_sentence, predictions, strict=True)):
             rule_items = {f.form_item for f in entry.findings}
+            # "Instructed to…" right after a finding is that finding's order, not a new one.
+            follows_up = previous_found and _DIRECTIVE_START.match(entry.sentence.lower) is not None
+            previous_found = bool(entry.findings) or follows_up
             for finding in entry.findings:
                 if (
                     finding.concept in self._yielding
@@ -110,10 +166,13 @@ class InspectionEngine:
             if (
                 prediction is not None
                 and prediction.item not in rule_items
+                and all(f.concept in self._loose for f in entry.findings)
+                and (not follows_up or prediction.probability >= self.follow_up_confidence)
                 and _problem_cue(entry.sentence.lower)
             ):
                 chosen.append(self._classifier_finding(found, index, prediction))
-        return merge(chosen)
+                previous_found = True
+        return merge(_drop_subsumed(chosen))
 
     @staticmethod
     def _classifier_finding(
@@ -144,6 +203,22 @@ class InspectionEngine:
 
 def _concepts(entry: SentenceFindings) -> list[tuple[str, int]]:
     return [(f.concept, f.form_item) for f in entry.findings]
+
+
+def _drop_subsumed(findings: list[Finding]) -> list[Finding]:
+    """Readings that restate a finding already made: the air of a unit holding warm food
+    (cited as the food's cold holding, item 22), and the water of each sink where the notes
+    say there is no hot water at all (cited once, item 50)."""
+    items = {f.form_item for f in findings}
+    sections = {f.food_code_section for f in findings if not f.concept.startswith("measure:")}
+    kept = []
+    for finding in findings:
+        if finding.concept == "measure:4-301.11" and 22 in items:
+            continue
+        if finding.concept in ("measure:5-202.12", "measure:5-103.11") and "5-103.11" in sections:
+            continue
+        kept.append(finding)
+    return kept
 
 
 def merge(findings: Sequence[Finding]) -> list[Finding]:

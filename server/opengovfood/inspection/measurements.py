@@ -48,7 +48,8 @@ _RANGE_HEAD: Final = re.compile(
 )
 # A bare number read as a temperature when the sentence is about temperatures.
 _BARE: Final = re.compile(
-    r"(?:\bat|@|\btemp(?:erature)?s?(?:\s+(?:of|was|were|is|at|reading|read))?|:|\bwas|\bread)"
+    r"(?:\bat|@|\btemp(?:erature)?s?(?:\s+(?:of|was|were|is|at|reading|read))?|(?<![\d\s]):|"
+    r"\bwas|\bread)"
     r"\s{0,3}(?P<num>-?\d{2,3}(?:\.\d)?)(?![\d.]|\s*(?:%|ppm|lbs?\b|pounds|oz\b|hours?\b|hrs?\b|"
     r"h\b|min|minutes|days?\b|inch|in\b|ft\b|feet|am\b|pm\b|:\d|/|pcs|pieces|sq|gallon|items?|"
     r"°|deg|f\b|c\b))"
@@ -98,6 +99,9 @@ _CONTEXTS: Final[tuple[tuple[Context, re.Pattern[str]], ...]] = (
     (
         "cooking",
         re.compile(
+            r"\b(?:end|out)\s+of\s+(?:the\s+)?(?:cook\w*|fryer|oven|smoker|grill)|\b(?:off|from)\s+"
+            r"(?:the\s+)?(?:grill|griddle|flat[-\s]?top|broiler|fryer|oven|smoker|rotisserie)\b|"
+            r"\bjust\s+(?:cooked|fried|grilled|baked)|\bafter\s+cooking|"
             r"\b(?:cook(?:ed|ing)?|grilled|fried|baked|roasted|seared|final\s+cook)\s+"
             r"(?:to\b|at\s+(?:a\s+)?(?:temp|\d)|temp)|\b(?:internal|final|end[-\s]point)\s+"
             r"(?:cook(?:ing)?\s+)?temp|\bcook(?:ing)?\s+temp|\bundercooked\b"
@@ -121,7 +125,7 @@ _CONTEXTS: Final[tuple[tuple[Context, re.Pattern[str]], ...]] = (
     (
         "wash_water",
         re.compile(
-            r"\bwash\s+(?:water|solution|compartment|vat|sink\s+water)\b|\bwash\s+temp"
+            r"\bwash\s+(?:water|solution|compartment|vat|sink\s+water|at|tank|\d)|\bwash\s+temp"
         ),
     ),
     (
@@ -131,7 +135,7 @@ _CONTEXTS: Final[tuple[tuple[Context, re.Pattern[str]], ...]] = (
             r"\bhws\b|\blavator(?:y|ies)\b|\bwash\s?(?:room|bowl)s?\b|\brestroom\s+sink"
         ),
     ),
-    ("hot_water", re.compile(r"\bhot\s+water\b|\bwater\s+(?:temp\w*|heater)\b|\bwater\s+(?:at|was|is)\b")),
+    ("hot_water", re.compile(r"\bhot\s+(?:running\s+)?water\b|\bwater\s+heater\b")),
     ("freezer", re.compile(r"\bfreezers?\b|\bfrozen\b|\bice\s+cream\b")),
     (
         "hot_holding",
@@ -323,13 +327,14 @@ def _segment(view: str, reading: Reading, previous_end: int) -> tuple[int, int]:
     return start, min(end, reading.end + 80)
 
 
-def _context(view: str, seg_start: int, seg_end: int, reading: Reading) -> Context:
+def _context(view: str, seg_start: int, seg_end: int, reading: Reading) -> tuple[Context, bool]:
+    """The reading's context, and whether its own phrase (not just its sentence) names it."""
     phrase = view[seg_start:seg_end]
-    for scope in (phrase, view):
+    for scope, own in ((phrase, True), (view, False)):
         for name, pattern in _CONTEXTS:
             if pattern.search(scope):
-                return name
-    return "unknown"
+                return name, own
+    return "unknown", False
 
 
 def _holding(phrase: str, reading: Reading) -> Context:
@@ -390,7 +395,9 @@ def _check_temperature(
 ) -> tuple[str, int, str] | None:
     value = _fmt(reading)
     low, high = reading.low, reading.high
-    eps = 0.05
+    # The Code's Celsius limits are rounded equivalents (57 °C for 135 °F, 82 °C for 180 °F):
+    # a Celsius reading at the Celsius limit complies.
+    eps = 0.6 if reading.celsius else 0.05
     if context == "unknown" or context == "equipment_cold":
         context = _holding(phrase, reading)
     if context == "cold_holding":
@@ -409,6 +416,14 @@ def _check_temperature(
             return "3-403.11", 19, f"Food reheated for hot holding to {value}, below 165°F (74°C)"
         return None
     if context == "cooking":
+        if re.search(r"\b(?:ordered|order|requested|request)\b|\bconsumer\s+advisory", view):
+            return None  # cooked to the consumer's order, under a consumer advisory
+        if _PLANT.search(phrase) and not _WHOLE_MUSCLE.search(phrase) and not _POULTRY.search(
+            phrase
+        ):
+            if low < 135 - eps:
+                return "3-401.13", 34, f"Plant food cooked for hot holding to {value}, below 135°F"
+            return None
         minimum = _cooking_minimum(phrase) or _cooking_minimum(view)
         if minimum is None:
             if low < 145 - eps:
@@ -426,6 +441,8 @@ def _check_temperature(
             return "3-501.14", 20, f"Cooling too slow: {value} after {hours:g} h"
         return None
     if context == "receiving":
+        if re.search(r"\bwater\b", phrase):
+            return None
         if high > (45.0 if _SHELL_EGGS_OR_MILK.search(phrase) else 41.0) + eps and high < 135:
             return "3-202.11", 12, f"TCS food received at {value}, above 41°F (5°C)"
         return None
@@ -438,7 +455,15 @@ def _check_temperature(
             return "5-103.11", 50, f"Hot water at {value}, below 100°F (38°C)"
         return None
     if context == "final_rinse":
-        if 100 <= high < 180 - eps and not re.search(r"\blow[-\s]temp|\bchemical", view):
+        if re.search(r"\blow[-\s]temp|\bchemical", view):
+            return None
+        if _SURFACE.search(phrase):
+            if 100 <= high < 160 - eps:
+                return "4-703.11(B)", 16, f"Utensil surface reached {value} in the dish machine, below 160°F (71°C)"
+            return None
+        if re.search(r"\bwash\b", phrase) and not re.search(r"\brinse", phrase):
+            return None
+        if 100 <= high < 180 - eps:
             return "4-501.112", 16, f"Dish machine final rinse at {value}, below 180°F (82°C)"
         return None
     if context == "wash_water":
@@ -460,6 +485,30 @@ def _cooling_from_to(view: str) -> tuple[float, float, float] | None:
         return None
     celsius = (match.group("ub") or match.group("ua") or "") == "c"
     return _to_f(float(match.group("a")), celsius), _to_f(float(match.group("b")), celsius), hours
+
+
+# Readings that are not of TCS food held for service: thawing water, acidified sushi rice,
+# cold water, ambient room temperature.
+_NOT_A_HOLDING_READING: Final = re.compile(
+    r"\bthaw\w*|\bsushi\s+rice|\bhangiri|\bacidified|\bcold\s+(?:running\s+)?water\b|"
+    r"\broom\s+(?:air\s+)?(?:temp\w*\s+)?(?:is|was|at)\s+\d|\bambient\s+(?:room|air|kitchen)"
+)
+_HOLDING: Final = ("cold_holding", "hot_holding", "unknown")
+_HOLDING_UNIT: Final = re.compile(
+    r"\b(?:coolers?|refrigerat\w*|fridges?|reach[-\s]?ins?|walk[-\s]?ins?|wic|units?|"
+    r"make[-\s]?(?:lines?|tables?)|prep\s+(?:coolers?|tables?)|display|cases?|steam\s+tables?|"
+    r"hot\s+(?:wells?|holding)|warmers?|bain|drawers?|ambient|air)\b"
+)
+_COOLING_SPAN: Final = re.compile(
+    rf"\bfrom\s+{_NUM}\s?(?:°\s?)?[fc]?\s+(?:to|down\s+to)\s+{_NUM}|\bwithin\s+(?:\w+\s+)?"
+    r"(?:2|two|4|four|6|six)\s+h|\bcool(?:ed|ing)\b"
+)
+_SURFACE: Final = re.compile(r"\bsurface|\bplate\s+level|\butensil|\bplates?\b|\blabel|\bstrip|\bthermo")
+_PLANT: Final = re.compile(
+    r"\b(?:vegetables?|veggies|beans|green\s+beans|rice|greens|collards|corn|potato\w*|"
+    r"carrots|peas|broccoli|spinach|plant\s+foods?|fruit|grains?|legumes|lentils)\b"
+)
+_WIPING: Final = re.compile(r"\bwiping\s+cloth|\bcloth\s+bucket|\brag\s+bucket|\bwiping\s+towel")
 
 
 def _slow_cooling(start_f: float, end_f: float, hours: float) -> bool:
@@ -493,7 +542,9 @@ def check_sentence(sentence: Sentence, hint: str = "") -> list[MeasurementViolat
                 )  # fmt: skip
             return found
     previous_end = 0
-    for reading in readings(view):
+    found_readings = readings(view)
+    temperatures = sum(r.kind == "temperature" for r in found_readings)
+    for reading in found_readings:
         seg_start, seg_end = _segment(view, reading, previous_end)
         previous_end = reading.end
         phrase = view[seg_start:seg_end]
@@ -502,8 +553,17 @@ def check_sentence(sentence: Sentence, hint: str = "") -> list[MeasurementViolat
                 continue
             kind = _sanitizer_kind(phrase) if _sanitizer_kind(phrase) != "sanitizer" else _sanitizer_kind(view)
             minimum, maximum = _SANITIZER_RANGES[kind]
+            wiping = _WIPING.search(view) is not None
             value = f"{reading.low:g}" if reading.low == reading.high else f"{reading.low:g}-{reading.high:g}"
-            if reading.high < minimum:
+            if reading.high < minimum and wiping:
+                found.append(
+                    MeasurementViolation(
+                        "3-304.14", 41,
+                        f"Wiping-cloth sanitizer at {value} ppm {kind}, below {minimum:g} ppm",
+                        seg_start, seg_end,
+                    )
+                )  # fmt: skip
+            elif reading.high < minimum:
                 found.append(
                     MeasurementViolation(
                         "4-501.114", 16,
@@ -520,11 +580,23 @@ def check_sentence(sentence: Sentence, hint: str = "") -> list[MeasurementViolat
                     )
                 )  # fmt: skip
             continue
-        context = _context(view, seg_start, seg_end, reading)
+        context, own = _context(view, seg_start, seg_end, reading)
         if context == "unknown" and hint:
-            context = _context(hint, 0, len(hint), reading)
-        if context == "freezer":
+            context, _ = _context(hint, 0, len(hint), reading)
+            if context == "cooling":
+                continue  # a reading in the course of cooling described just before
+        if not own and (context in _HOLDING or temperatures > 1):
+            # A context named elsewhere in the sentence yields to the value itself ("hot
+            # holding 150F, lettuce 40F" holds the lettuce cold), and a list of readings
+            # does not lend one reading's context to the others.
+            context = "unknown"
+        if context == "freezer" or _NOT_A_HOLDING_READING.search(view):
             continue
+        if context in _HOLDING:
+            if _COOLING_SPAN.search(view):
+                continue  # "did not get from 57 °C to 21 °C within two hours": a cooling time
+            if not own and not _FOOD.search(phrase) and not _HOLDING_UNIT.search(phrase):
+                continue  # a bare number: nothing says what was at that temperature
         checked = _check_temperature(view, reading, context, phrase)
         if checked is not None:
             section, item, description = checked

@@ -32,14 +32,16 @@ class PhraseRule:
     # When the subject is present but also one of these, the rule does not apply (the
     # sentence is about another concept: "gap under the door" is pests, not floors).
     unless: re.Pattern[str] | None = None
+    # Words the whole notes must contain (e.g. that the establishment serves a highly
+    # susceptible population): a note-level condition.
+    requires_note: re.Pattern[str] | None = None
 
 
 # Shared vocabulary (lower-case views).
 ABSENT = r"(?:no|not|without|missing|lack(?:ing|s)?(?:\s+of)?|absent|out\s+of|empty|none|zero)"
 _DIRECTIVE = (
     r"(?:must|instructed(?:\s+[\w/]+){0,3}?\s+to|instruct(?:ed)?\s+to|need(?:s|ed)?\s+to|needs|"
-    r"shall|should|required\s+to|ordered\s+to|advised\s+to|told\s+to|to\s+be|request(?:ed)?\s+to|"
-    r"(?:^|\.\s)(?=clean|repair|replace|seal|provide|install|remove|detail))"
+    r"shall|should|required\s+to|ordered\s+to|advised\s+to|told\s+to|to\s+be|request(?:ed)?\s+to)"
 )
 
 
@@ -57,12 +59,12 @@ _DIRTY = (
     r"fly\s+specks?|cobwebs?|" + _directive(r"(?:detail[-\s]?)?clean|wash|degrease|scrub|wipe") + ")"
 )
 _DISREPAIR = (
-    r"(?:torn|broken|damaged|cracked|chipped|missing|worn|rust(?:y|ed|ing)?|corroded|peeling|"
+    r"(?:(?:torn|broken|damaged|cracked|chipped|missing|worn|rust(?:y|ed|ing)?|corroded|peeling|"
     r"split|deteriorat\w+|dilapidated|in\s+(?:poor\s+)?(?:disrepair|poor\s+(?:repair|condition))|"
     r"(?:poor|bad)\s+(?:repair|condition)|disrepair|not\s+(?:working|functioning|operational|"
     r"in\s+good\s+repair|maintained)|out\s+of\s+order|inoperable|non[-\s]?functional|"
-    r"duct[-\s]?tape\w*|taped|loose|falling|holes?|gaps?|openings?|missing|unsealed|not\s+sealed|"
-    r"exposed\s+(?:wood|insulation)|bare\s+wood|unfinished|"
+    r"duct[-\s]?tape\w*|taped|loose|falling|holes?|gaps?|missing|unsealed|not\s+sealed|"
+    r"exposed\s+(?:wood|insulation)|bare\s+wood|unfinished)\b|"
     + _directive(r"repair|replace|fix|seal|patch|re-?caulk|caulk|refinish|resurface|re-?paint|"
     r"paint|reinstall|re-?secure|secure|tighten|maintain\s+in\s+good\s+repair")
     + ")"
@@ -113,6 +115,7 @@ def _rule(
     problem: str,
     subject: str | None = None,
     unless: str | None = None,
+    requires_note: str | None = None,
 ) -> PhraseRule:
     return PhraseRule(
         name,
@@ -123,12 +126,13 @@ def _rule(
         _rx(problem),
         _rx(subject) if subject else None,
         _rx(unless) if unless else None,
+        _rx(requires_note) if requires_note else None,
     )
 
 
 _PEST = (
     r"(?:roach(?:es)?|cockroach(?:es)?|mice|mouse|rats?|rodents?|vermin|insects?|flies|"
-    r"(?:fruit|drain|house|small)\s+fl(?:y|ies)|gnats?|ants|beetles?|weevils?|moths?|"
+    r"(?:fruit|drain|house|small)\s+fl(?:y|ys|ies)|flys|gnats?|ants|beetles?|weevils?|moths?|"
     r"silverfish|pests?|bats?|birds?|pigeons?|sparrows?|bed\s?bugs?|spiders?|larvae|maggots?)"
 )
 
@@ -142,10 +146,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "pic_knowledge", 1, "2-102.11", "Pf",
         "Person in charge does not demonstrate food-safety knowledge",
-        r"\b(?:person\s+in\s+charge|pic|manager|management|owner)\s+(?:\w+\s+){0,3}?(?:unable|"
+        r"\b(?:person\s+in\s+charge|pic|manager|management|owner)\s+(?:[\w()]+\s+){0,3}?(?:unable|"
         r"could\s+not|couldn't|did\s+not|didn't|does\s+not|doesn't|not\s+able|failed|lacks?|"
         r"lacking|unaware|not\s+aware|not\s+knowledgeable|no\s+knowledge)\s+(?:\w+\s+){0,4}?"
-        r"(?:knowledge|answer|explain|describe|demonstrate|aware|know|knew|identify|recite)"
+        r"(?:knowledge|answer|explain|describe|demonstrate|aware|know|knew|identify|recite|state|"
+        r"name|tell|list)"
         r"|\black\s+of\s+(?:food\s+safety\s+)?knowledge\b|\bnot\s+(?:knowledgeable|aware)\s+of\s+"
         r"(?:the\s+)?(?:food\s+code|requirements?|procedures?|cooling|cooking|temperatures?|"
         r"date\s+marking|symptoms?)",
@@ -175,17 +180,20 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         "ill_worker", 4, "2-201.12", "P", "Ill food employee working (exclusion/restriction)",
         r"\b(?:vomit\w*|diarrh\w+|fever(?:ish)?|jaundice\w*|sore\s+throat|sick|ill\b|illness|"
         r"stomach\s+(?:flu|bug)|norovirus|salmonella|shigella|hepatitis|e\.?\s?coli)\b",
-        r"\b(?:employees?|workers?|cooks?|staff|food\s+handlers?|server|dishwasher|chef|"
-        r"prep\s+cook|bartender|cashier)\b.*\b(?:working|handling|preparing|prepping|serving|"
-        r"on\s+duty|at\s+work|reported\s+to\s+work|continued|still|cooking|making)\b",
+        r"\b(?:working|handling|preparing|prepping|serving|on\s+duty|at\s+work|reported\s+to\s+work|"
+        r"continued|still|cooking|making|came\s+in|come\s+in|showed\s+up|on\s+shift|in\s+today|"
+        r"short[-\s]?staffed|worked|works)\b",
         r"\b(?:vomit\w*|diarrh\w+)\s+(?:and\s+diarrh\w+\s+)?(?:clean[-\s]?up|kit|events?|"
         r"procedures?|policy|plan|supplies)|\bbodily\s+fluid|\bpolicy\b|\bexclusion\s+list",
     ),
     _rule(
         "vomit_plan", 5, "2-501.11", "Pf",
         "No procedures or supplies for vomiting and diarrheal events",
-        rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:vomit\w*|diarrh\w+|bodily\s+fluids?|body\s+fluids?|"
-        r"clean[-\s]?up\s+(?:kit|procedures?|plan|supplies)|spill\s+kit|norovirus)"
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:(?:vomit\w*|diarrh\w+|bodily\s+fluids?|body\s+"
+        r"fluids?|norovirus)\s+(?:\w+\s+){0,4}?(?:clean[-\s]?up|kit|plan|procedures?|policy|"
+        r"supplies|response)|clean[-\s]?up\s+(?:kit|procedures?|plan|supplies)|spill\s+kit|"
+        r"(?:written\s+)?(?:procedures?|plan|policy)\s+(?:\w+\s+){0,3}?(?:vomit\w*|diarrh\w+|"
+        r"bodily\s+fluids?))"
         r"|\b(?:vomit\w*|diarrh\w+|bodily\s+fluids?|body\s+fluids?)\s+(?:\w+\s+){0,4}?(?:kit|"
         r"plan|procedures?|policy|supplies)\s+(?:\w+\s+){0,3}?(?:not\s+(?:available|on\s+site|"
         r"provided|complete)|missing|incomplete|expired|lacking|unavailable)"
@@ -203,6 +211,9 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"cooking|make|work|line|counter|table|station)"
         r"|\b(?:cigarettes?|ashtrays?|cigarette\s+butts?)\s+(?:\w+\s+){0,4}?(?:in|on|near)\s+"
         r"(?:the\s+)?(?:kitchen|prep|food)",
+        None,
+        r"\b(?:covered\s+(?:cup|container|drink)|(?:lid|lidded)\s+(?:and|with)\s+(?:a\s+)?straw|"
+        r"with\s+a\s+(?:lid|straw)|away\s+from|designated\s+(?:area|break))",
     ),
     _rule(
         "discharge", 7, "2-401.12", "C",
@@ -253,7 +264,9 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:stored|storing|placed|sitting|found|left)\s+(?:in|inside|on|in\s+front\s+of|under)|"
         r"filled\s+with|full\s+of|contain(?:ed|s|ing)|with\s+(?:\w+\s+){0,2}?(?:dishes|utensils|"
         r"pans|pots|buckets?|food|ice|bottles|boxes|rags|towels|cups|pitchers?|containers?|"
-        r"equipment|items)\s+(?:in|inside|stored|on)|(?:in\s+front\s+of|behind|blocking)|"
+        r"equipment|items)\s+(?:in|inside|stored|on)|blocking|(?:stored|placed|boxes|cases|"
+        r"items|equipment|carts?|buckets?|trash\s+cans?|garbage\s+cans?|chairs?|tables?|"
+        r"ladders?)\s+(?:\w+\s+){0,2}?in\s+front\s+of|"
         r"dump\w*|(?:food|ice|coffee|grease)\s+(?:debris|residue)|not\s+used\s+for\s+hand\w*|"
         + _directive(r"remove\s+(?:all\s+)?(?:items|articles|\w+)|keep\s+(?:\w+\s+)?(?:clear|"
         r"accessible)|make\s+accessible|unblock")
@@ -340,17 +353,18 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:parasite\s+destruction|freezing)\s+(?:records?|"
         r"letter|documentation|logs?)|\b(?:parasite\s+destruction|freezing)\s+(?:records?|"
         r"letter|documentation|logs?)\s+(?:\w+\s+){0,2}?(?:not\s+(?:available|kept|on\s+site)|"
-        r"missing)",
+        r"missing)|\bparasite\s+destruction\b(?:\s+[\w()°-]+){0,10}?\s+(?:not\s+(?:on\s+file|"
+        r"available|kept|documented|provided)|missing|no\s+(?:records?|documentation|letter))",
     ),
     # --- 15-17 protection from contamination ----------------------------------------------------
     _rule(
         "raw_over_rte", 15, "3-302.11", "P",
         "Raw animal food stored over or with ready-to-eat food (cross-contamination)",
         r"\b(?:above|over|on\s+top\s+of|atop|dripping\s+(?:on|onto)|touching|next\s+to|"
-        r"beside|in\s+contact\s+with|mixed\s+with|in\s+the\s+same\s+(?:container|bin)\s+as|"
-        r"with)\s+(?:the\s+)?(?:\w+\s+){0,4}?(?:rte|ready[-\s]to[-\s]eat|produce|vegetables?|"
+        r"beside|in\s+contact\s+with|mixed\s+with|in\s+the\s+same\s+(?:container|bin)\s+as)"
+        r"\s+(?:the\s+)?(?:\w+\s+){0,4}?(?:rte|ready[-\s]to[-\s]eat|produce|vegetables?|"
         r"veggies|lettuce|greens|fruits?|salads?|cooked\s+\w+|cheese|bread|tortillas|sauces?|"
-        r"beverages?|desserts?|cakes?|tomato\w*|onions?|peppers?|ice\b|cut\s+\w+|sliced\s+\w+|"
+        r"beverages?|desserts?|cakes?|tomato\w*|onions?|peppers?|cut\s+\w+|sliced\s+\w+|"
         r"deli\s+\w+|dairy)",
         r"\braw\s+(?:\w+\s+)?(?:chicken|poultry|beef|pork|meats?|eggs|shell\s?eggs|fish|"
         r"seafood|shrimp|fish|sausages?|bacon|steaks?|hamburger|ground\s+\w+|turkey|lamb|"
@@ -394,7 +408,8 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "reserved_food", 17, "3-306.14", "P", "Returned or previously served food re-served",
         r"\b(?:re-?serv\w+|re-?us\w+|served\s+again|returned\s+to\s+(?:the\s+)?(?:bulk|"
-        r"container|bin))\b",
+        r"container|bin)|back\s+(?:in|into|to)\s+(?:the\s+)?(?:\w+\s+){0,2}?(?:for|to\s+serve)\s+"
+        r"(?:the\s+|a\s+|another\s+)?(?:next|another|other)\s+(?:table|customer|guest|party))\b",
         r"\b(?:previously\s+served|returned|left\s?over|uneaten|customers?'?\s+(?:plates?|tables?)|"
         r"bread|chips|salsa|butter|condiments?|garnish\w*|unwrapped\s+\w+)\b",
     ),
@@ -417,6 +432,13 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:not\s+(?:\w+\s+)?re-?heated\s+to|re-?heat\w*\s+(?:\w+\s+){0,4}?(?:in|on|using)\s+"
         r"(?:the\s+)?(?:steam\s+table|hot\s+(?:well|holding)|warmer|bain\s?marie|holding\s+unit)|"
         r"re-?heat\w*\s+(?:\w+\s+){0,3}?(?:slowly|over\s+\d+\s+hours?|more\s+than\s+2\s+hours?))",
+    ),
+    _rule(
+        "cooling_time_missed", 20, "3-501.14", "P", "Cooked food not cooled within the required time",
+        r"\b(?:did\s+not|didn't|does\s+not|not|failed\s+to|never|unable\s+to)\s+(?:\w+\s+){0,3}?"
+        r"(?:reach|get|drop|cool\w*|fall|come\s+down)\s+(?:\w+\s+){0,8}?(?:within|in|after|by)\s+"
+        r"(?:the\s+)?(?:required\s+|first\s+)?(?:2|two|6|six|4|four)\s*(?:h\b|hours?|hrs?)",
+        r"\b(?:cool\w*|70|21|41|5)\b",
     ),
     _rule(
         "cooling_improper", 20, "3-501.14", "P", "Cooked food not cooled within the required time",
@@ -448,7 +470,8 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:tcs|phf|potentially\s+hazardous|milk|cream|cheese|dairy|meat|chicken|fish|"
         r"seafood|eggs?|salads?|cut\s+\w+|sliced\s+\w+|tofu|sushi|rice|beans|sauces?|"
         r"mayo\w*|deli|ham|turkey|food|foods|items?|products?)\b",
-        r"\b(?:hot\s+holding|steam\s+table|135|thaw\w*)\b",
+        r"\b(?:hot\s+holding|steam\s+table|135|thaw\w*|acidified|sushi\s+rice|hangiri|"
+        r"shelf[-\s]stable|whole\s+(?:fruit|produce)|uncut)\b",
     ),
     _rule(
         "hot_holding_words", 21, "3-501.16(A)(1)", "P", "TCS food not held at 135°F (57°C) or above",
@@ -489,7 +512,9 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     ),
     _rule(
         "tphc", 24, "3-501.19", "Pf", "Time as a public health control not properly used",
-        r"\b(?:time\s+as\s+(?:a\s+)?public\s+health\s+control|tphc|time\s+control)\b",
+        r"\b(?:time\s+as\s+(?:a\s+)?public\s+health\s+control|tphc|time\s+control)\b|"
+        r"\b(?:no|without)\s+(?:a\s+|the\s+)?(?:discard\s+)?times?\s+(?:\w+\s+)?(?:written|marked|"
+        r"recorded|labell?ed|noted)|\btimes?\s+(?:\w+\s+)?not\s+(?:written|marked|recorded)",
         r"\b(?:no|not|without|missing|lack\w*|exceed\w*|beyond|over|more\s+than|past|improper\w*|"
         r"unmarked)\b",
     ),
@@ -505,16 +530,21 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     ),
     _rule(
         "hsp", 26, "3-801.11", "P", "Prohibited food served to a highly susceptible population",
-        r"\b(?:raw|undercooked|rare|unpasteurized|runny|soft[-\s]cooked|sprouts|raw\s+seed\s+"
-        r"sprouts)\b",
-        r"\b(?:nursing\s+homes?|day\s?cares?|child\s?care|pre-?schools?|hospitals?|assisted\s+"
-        r"living|highly\s+susceptible|hsp|senior\s+(?:center|living)|elderly|long[-\s]term\s+care)"
-        r"\b",
-        r"\b(?:no|not)\s+(?:raw|undercooked)",
+        r"\b(?:unpasteuri[sz]ed|runny|soft[-\s]?(?:cooked|boiled)|sunny[-\s]side|over[-\s]easy|"
+        r"(?:raw|alfalfa|bean|clover|radish)\s+(?:seed\s+)?sprouts|raw\s+(?:shell\s+)?eggs?|"
+        r"undercooked|rare|raw\s+(?:oysters?|fish|meat|beef|seafood|animal\s+food))\b",
+        r"\b(?:served|serving|offered|offer|given|on\s+(?:the\s+)?(?:menu|tray|breakfast|line)|"
+        r"residents?|patients?|children|kids|labell?ed|label|jug|made|prepared|used|menu)\b",
+        r"\b(?:pasteuri[sz]ed\s+(?:shell\s+)?eggs?\s+(?:are\s+|were\s+)?used|no\s+(?:raw|"
+        r"undercooked))\b",
+        requires_note=r"\b(?:nursing\s+homes?|day\s?cares?|child\s?care|pre-?schools?|"
+        r"hospitals?|assisted\s+living|highly\s+susceptible|hsp|senior\s+(?:center|living|"
+        r"home)|long[-\s]term\s+care|elementary|kindergarten|residents|patients)\b",
     ),
     _rule(
-        "additives", 27, "3-202.12", "P", "Unapproved food or color additive",
+        "additives", 27, "3-302.14", "P", "Unapproved food or color additive",
         r"\b(?:unapproved|not\s+approved|prohibited)\s+(?:food\s+|color\s+)?additives?|"
+        r"\b(?:sodium\s+|potassium\s+)?(?:meta)?bisulfite|\bsulfiting\s+agents?|"
         r"\bsulfites?\s+(?:\w+\s+){0,3}?(?:added|applied|used)\s+(?:\w+\s+){0,2}?(?:on|to)\s+"
         r"(?:fresh|raw)",
     ),
@@ -555,8 +585,9 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:used|using|applied|sprayed|spraying|found|observed|stored|placed|on\s+site|in\s+"
         r"(?:the\s+)?(?:kitchen|prep|food|storage)|over|near|open|not\s+(?:approved|labell?ed)|"
         r"household|consumer)\b",
-        r"\b(?:licensed\s+(?:pest\s+control|exterminator)|pest\s+control\s+(?:company|operator|"
-        r"service)|by\s+(?:a\s+)?(?:licensed|professional))\b",
+        r"\b(?:licensed\s+(?:\w+\s+)?(?:pest\s+control|exterminator|contractor|operator|applicator|"
+        r"company|professional)|pest\s+control\s+(?:company|operator|service|contractor)|by\s+(?:a\s+|"
+        r"the\s+)?(?:\w+\s+)?(?:licensed|professional|contractor))\b",
     ),
     _rule(
         "medicine_storage", 28, "7-207.11", "Pf", "Medicines or first aid supplies stored improperly",
@@ -573,21 +604,23 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"sous[-\s]?vide|cook[-\s]?chill|curing|cured\s+meats?\s+made|acidif\w+|ferment\w+|"
         r"smok(?:ing|ed)\s+(?:meat|fish)\s+(?:on\s+site|in[-\s]house)|specialized\s+process\w*)\b",
         r"\b(?:no|not|without|missing|lack\w*|incomplete|outdated|deviat\w+|not\s+(?:follow\w*|"
-        r"maintain\w*|kept|available|monitor\w*)|records?|logs?)\b",
-        r"\b(?:variance\b)",
+        r"maintain\w*|kept|available|monitor\w*))\b",
     ),
     # --- 30-36 ------------------------------------------------------------------------------
     _rule(
         "pasteurized_eggs", 30, "3-302.13", "P",
         "Raw shell eggs used where pasteurized eggs are required",
-        r"\b(?:unpasteurized|raw|non[-\s]?pasteurized)\s+(?:shell\s+)?eggs?\s+(?:\w+\s+){0,5}?"
-        r"(?:used|in|for)\s+(?:\w+\s+){0,3}?(?:caesar|aioli|mayo\w*|eggnog|hollandaise|tiramisu|"
-        r"mousse|meringue|dressing|uncooked|undercooked|raw)",
+        r"\b(?:unpasteuri[sz]ed|raw|non[-\s]?pasteuri[sz]ed)\s+(?:shell\s+)?eggs?\b",
+        r"\b(?:caesar|aioli|mayo\w*|eggnog|hollandaise|tiramisu|mousse|meringue|dressing|"
+        r"uncooked|not\s+cooked|undercooked|raw\s+egg\s+\w+|sabayon|zabaglione|royal\s+icing)\b",
+        r"\b(?:cooked\s+to|stored\s+(?:above|over|below)|over\s+(?:rte|ready)|hospital|nursing|"
+        r"day\s?care|school|child|assisted|elderly|susceptible)\b",
     ),
     _rule(
         "water_ice_source", 31, "5-101.11", "P", "Water or ice not from an approved source",
-        r"\b(?:well|private|untested|unapproved|non[-\s]?potable)\s+water\b(?:\s+\w+){0,4}?\s+"
-        r"(?:not|no|untested|without)|\bice\s+(?:\w+\s+){0,3}?(?:from|made\s+(?:at|in))\s+(?:a\s+)?"
+        r"\b(?:private|home|residential|untested)\s+wells?\b|\bwell\s+water\b|\b(?:well|private|"
+        r"untested|unapproved|non[-\s]?potable)\s+water\b(?:\s+\w+){0,4}?\s+(?:not|no|untested|"
+        r"without)|\bice\s+(?:\w+\s+){0,3}?(?:from|made\s+(?:at|in))\s+(?:a\s+)?"
         r"(?:home|residence|unapproved|grocery\s+bags?)|\bnon[-\s]?potable\s+water\s+(?:used|"
         r"for)|\bwater\s+(?:\w+\s+){0,2}?(?:from|via)\s+(?:a\s+)?(?:garden\s+)?hose\s+(?:for|to)\s+"
         r"(?:drinking|food|ice|cooking)",
@@ -623,8 +656,8 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\bthaw(?:ed|ing|s)?\s+(?:\w+\s+){0,5}?(?:at\s+room\s+temp\w*|on\s+(?:the\s+)?(?:\w+\s+)?"
         r"(?:counter|floor|table|shelf|stove|speed\s+rack)|in\s+(?:standing|stagnant|still|warm|"
         r"hot)\s+water|in\s+(?:a\s+|the\s+)?(?:\w+\s+)?(?:sink|bucket|basin|container)\s+(?:of\s+"
-        r"|with\s+)?(?:\w+\s+){0,2}?(?:standing|stagnant|still|warm|hot)?\s*water(?!\s+running)"
-        r"(?!.*\brunning\b)|without\s+running\s+water|outside|in\s+(?:the\s+)?(?:hand|mop)\s+sink)"
+        r"|with\s+)?(?:\w+\s+){0,2}?(?:standing|stagnant|still|warm|hot)\s+water|without\s+running\s+"
+        r"water|outside|in\s+(?:the\s+)?(?:hand|mop)\s+sink)"
         r"|\b(?:improper(?:ly)?|incorrect(?:ly)?)\s+thaw\w*|\bthaw(?:ed|ing)\s+(?:\w+\s+){0,3}?"
         r"(?:in|under)\s+(?:\w+\s+)?water\s+(?:that\s+is\s+)?not\s+running",
     ),
@@ -715,14 +748,17 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     ),
     _rule(
         "food_on_floor", 39, "3-305.11", "C", "Food stored on the floor or unprotected",
-        r"\b(?:stored|placed|sitting|kept|found|left)?\s*(?:directly\s+)?on\s+(?:the\s+)?floor\b|"
+        r"\b(?:stored|placed|sitting|kept|found|left)?\s*(?:directly\s+)?on\s+(?:the\s+)?"
+        r"(?:[\w-]+\s+){0,2}?floors?\b|"
         r"\bnot\s+(?:\w+\s+)?(?:6|six)\s+inch\w*\s+(?:off|above)|\b" + _directive(
             r"elevate|(?:store|keep)\s+(?:\w+\s+){0,3}?(?:off|above)\s+(?:the\s+)?floor"
         ),
         _FOOD_NOUN + r"|\b(?:cases|boxes|sacks|bags|buckets|crates|stock|cans|kegs)\b",
-        r"\b(?:single[-\s]service|cups|lids|plates|utensils|equipment|dishes|pans|pots|"
-        r"chemicals?|garbage|trash|mops?|droppings|debris|grease|water|dead|clutter|"
-        r"linens?)\b(?!.*\b(?:food|produce|meat|bags?\s+of|boxes\s+of|cases\s+of)\b)",
+        r"\b(?:single[-\s]service|single[-\s]use|cups|lids|plates|utensils|equipment|dishes|pans|"
+        r"pots|chemicals?|garbage|trash|mops?|droppings|debris|grease|water|dead|clutter|"
+        r"linens?|paper\s+towels?|napkins|take[-\s]?out|to[-\s]go|containers|foam|styrofoam|"
+        r"clamshells?|straws)\b(?!.*\b(?:food|produce|meat|lettuce|onions?|potato\w*|rice|flour|"
+        r"sugar|buns|bread|chicken|beef|pork)\b)",
     ),
     _rule(
         "food_uncovered", 39, "3-305.11", "C", "Food stored uncovered or unprotected",
@@ -788,8 +824,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     ),
     _rule(
         "wiping_cloths", 41, "3-304.14", "C", "Wiping cloths not properly used or stored",
-        r"\b(?:stored|left|lying|laying|sitting|hanging|placed|found|kept|used)\s+(?:\w+\s+){0,3}?"
-        r"(?:on|in|over|across|around|from)\b|\bnot\s+(?:\w+\s+){0,2}?(?:stored|kept|held|"
+        r"\b(?:stored|left|lying|laying|sitting|hanging|placed|found|kept|used|draped)\s+(?:\w+\s+)"
+        r"{0,3}?(?:on|over|across|around|from)\s+(?:the\s+)?(?:\w+\s+){0,2}?(?:counters?|tables?|"
+        r"cutting\s+boards?|prep|surfaces?|shoulders?|aprons?|pockets?|coolers?|equipment|handles?|"
+        r"sinks?|oven|stove|line|shelf|shelves|rails?|door|bins?|lids?|make\s+\w+)|in\s+(?:the\s+)?"
+        r"(?:\w+\s+)?(?:pockets?|aprons?)|\bnot\s+(?:\w+\s+){0,2}?(?:stored|kept|held|"
         r"placed|maintained)\s+in\s+(?:\w+\s+){0,2}?(?:sanitiz\w+|solution|buckets?)|\b(?:no|"
         r"without)\s+(?:\w+\s+){0,2}?(?:sanitiz\w+\s+)?(?:buckets?|solution)|\bsoiled\b|\bdirty\b|"
         r"\bwet\b|\b" + _directive(r"store|keep|place|maintain"),
@@ -808,7 +847,10 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     ),
     _rule(
         "in_use_utensils", 43, "3-304.12", "C", "In-use utensils improperly stored",
-        r"\b(?:handles?\s+(?:\w+\s+){0,3}?(?:in|touching|buried|down|submerged|in\s+contact)|"
+        r"\b(?:handles?\s+(?:\w+\s+){0,2}?(?:touching|buried\s+in|down\s+in|submerged\s+in|in\s+"
+        r"contact\s+with|in|lying\s+in)\s+(?:the\s+)?(?:\w+\s+)?(?:food|ice|product|flour|sugar|rice|"
+        r"beans|sauce|salsa|bins?|containers?)|dipper\s?wells?\s+(?:\w+\s+){0,4}?(?:turned\s+off|"
+        r"off|not\s+(?:running|on|working)|without\s+(?:running\s+)?water|no\s+water)|"
         r"stored\s+(?:\w+\s+){0,3}?in\s+(?:\w+\s+){0,3}?(?:stagnant|standing|still|warm|room\s+"
         r"temperature|dirty|tepid)\s+water|in\s+(?:stagnant|standing|still|tepid)\s+water|"
         r"(?:stored|left|kept|sitting|placed)\s+(?:\w+\s+){0,2}?(?:in|inside|on\s+top\s+of)\s+"
@@ -834,7 +876,8 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     ),
     _rule(
         "single_service", 45, "4-903.11", "C", "Single-use or single-service articles not properly stored or used",
-        r"\b(?:stored|kept|placed|found)\s+(?:\w+\s+){0,2}?(?:on\s+(?:the\s+)?floor|uncovered|"
+        r"\b(?:stored|kept|placed|found)\s+(?:\w+\s+){0,2}?(?:on\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?"
+        r"floors?\b|uncovered|"
         r"unprotected|not\s+inverted|face\s+up|under\s+(?:\w+\s+){0,2}?(?:sink|drain|pipes?)|"
         r"in\s+(?:the\s+)?(?:restroom|toilet|mop))|\b(?:re-?used|re-?using|re-?use|washed\s+and\s+"
         r"re-?used)\b|\bnot\s+(?:\w+\s+)?(?:inverted|protected|covered|in\s+(?:a\s+)?dispenser)|"
@@ -865,7 +908,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"faucets?|pipes?|drains?|plumbing|leak\w*|thermometers?|light\w*|vents?|hoods?|exhaust|"
         r"exterior\s+doors?|rear\s+doors?|front\s+doors?|screens?|door\s+sweeps?|dumpsters?|"
         r"garbage|trash|test\s+strips?)\b(?!.*\b(?:gaskets?|shelv\w+|cutting\s+boards?|"
-        r"coolers?|racks?)\b)",
+        r"coolers?|racks?)\b)|\b(?:hair|caps?|hats?|beards?)\b",
     ),
     _rule(
         "cutting_board", 47, "4-501.12", "C", "Cutting surfaces scored or stained beyond cleaning",
@@ -878,7 +921,8 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         "Equipment or materials not approved, cleanable or food grade",
         r"\b(?:non[-\s]?(?:commercial|nsf|food[-\s]?grade)|not\s+(?:commercial|nsf|food[-\s]?"
         r"grade|approved|easily\s+cleanable|smooth|durable|non[-\s]?absorbent|designed)|"
-        r"domestic|household|residential|homemade|home[-\s]?made|unapproved|" r"(?:lined|lining|"
+        r"domestic|household|residential|unapproved\s+(?:equipment|containers?|materials?)|"
+        r"(?:lined|lining|"
         r"covered)\s+(?:\w+\s+){0,2}?(?:with\s+)?(?:aluminum\s+foil|foil|cardboard|paper\s+towels?|"
         r"paper|plastic\s+wrap)|(?:aluminum\s+foil|foil|cardboard|paper\s+towels?)\s+(?:used\s+)?"
         r"(?:as\s+(?:a\s+)?)?(?:liners?|lining|to\s+line|on\s+(?:the\s+)?shel\w+)|wood(?:en)?\s+"
@@ -1053,17 +1097,14 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         "facility_clean", 55, "6-501.12", "C", "Floors, walls or ceilings not clean",
         _DIRTY,
         r"\b" + _FACILITY + r"\b",
-        r"\b(?:equipment\s+exterior|coolers?|shelv\w+|gaskets?|hoods?|filters?|fryers?|ovens?|"
-        r"stoves?|grills?|microwaves?|racks?|toilets?|urinals?|garbage|trash|dumpsters?|"
-        r"hand\s?sinks?)\b(?!.*\b(?:floors?|walls?|ceilings?|corners|baseboards?)\b)",
     ),
     _rule(
         "facility_repair", 55, "6-501.11", "C", "Floors, walls or ceilings not in good repair",
         _DISREPAIR + r"|\bwater[-\s]?(?:damaged|stained|damage)|\bpeeling\s+paint|\bstained\s+"
         r"ceiling|\bnot\s+(?:smooth|durable|easily\s+cleanable|non[-\s]?absorbent)",
         r"\b" + _FACILITY + r"\b",
-        r"\b(?:(?:exterior|outer|rear|back|front|entrance|entry|exit|delivery|screen|service)\s+"
-        r"doors?|door\s+sweeps?|rodent|pests?|screens?|insects?|(?:walk[-\s]?in|cooler|freezer|"
+        r"\b(?:(?:exterior|outer|rear|back|front|side|entrance|entry|exit|delivery|screen|service|"
+        r"receiving|alley|loading)\s+(?:\w+\s+)?doors?|door\s+sweeps?|rodent|pests?|screens?|insects?|(?:walk[-\s]?in|cooler|freezer|"
         r"oven|cabinet|reach[-\s]?in)\s+(?:\w+\s+)?(?:doors?|floors?|walls?|ceilings?)|gaskets?|"
         r"hand\s?sinks?|faucets?|pipes?\s+leak\w*|leak\w*|toilet|restroom|washroom|bathroom|"
         r"hood|vent(?:ilation)?|exhaust|light\w*|bulbs?|cutting\s+boards?)\b"
@@ -1090,7 +1131,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     ),
     _rule(
         "living_quarters", 55, "6-202.111", "C", "Living or sleeping quarters in food areas",
-        r"\b(?:mattress\w*|bed(?:ding|s)?|sleeping\s+(?:bags?|quarters|area)|cots?|living\s+"
+        r"\b(?:mattress\w*|bedding|sleeping\s+(?:bags?|quarters|area)|cots?|living\s+"
         r"quarters|someone\s+(?:living|sleeping)|(?:living|sleeping)\s+in)\b",
         None,
         r"\bbed\s?bugs?\b|\bflower\s+beds?\b|\brice\s+beds?|\bbeds?\s+of\s+(?:lettuce|rice|ice)",

@@ -46,8 +46,12 @@ class SentenceFindings:
     findings: tuple[Finding, ...]
 
 
-def _rule_applies(rule: PhraseRule, sentence: Sentence, advisory: bool) -> bool:
+def _rule_applies(
+    rule: PhraseRule, sentence: Sentence, advisory: bool, notes_view: str
+) -> bool:
     view = sentence.lower
+    if rule.requires_note is not None and rule.requires_note.search(notes_view) is None:
+        return False
     if rule.subject is not None and rule.subject.search(view) is None:
         return False
     if rule.unless is not None and rule.unless.search(view) is not None:
@@ -63,8 +67,31 @@ def _rule_applies(rule: PhraseRule, sentence: Sentence, advisory: bool) -> bool:
     return False
 
 
-def sentence_findings(sentence: Sentence, hint: str = "") -> tuple[Finding, ...]:
+_HISTORY: Final = re.compile(
+    r"\b(?:previous(?:ly)?|prior|last|earlier|routine|original)\s+(?:\w+\s+){0,3}?"
+    r"(?:inspection|visit|report)\b(?:\s+\w+){0,4}?\s+(?:cited|noted|found|documented|"
+    r"recorded|identified)|\bwhich\s+cited\b|\bwere\s+cited\s+(?:on|at|during)\b|"
+    r"\b(?:all|each|every)\s+(?:\w+\s+){0,3}?(?:items?|violations?)\s+(?:\w+\s+){0,2}?"
+    r"(?:corrected|resolved|addressed|fixed)\b"
+)
+_STILL: Final = re.compile(
+    r"\b(?:still|again|remains?|remained|not\s+(?:yet\s+)?corrected|uncorrected|repeat|"
+    r"continues?|persists?|outstanding)\b"
+)
+
+
+def is_history(view: str) -> bool:
+    """A sentence that reports what an earlier inspection cited (now corrected), rather
+    than what this one found."""
+    return _HISTORY.search(view) is not None and _STILL.search(view) is None
+
+
+def sentence_findings(
+    sentence: Sentence, hint: str = "", notes_view: str = ""
+) -> tuple[Finding, ...]:
     """Findings of one sentence (before correction/repeat marks and merging)."""
+    if is_history(sentence.lower):
+        return ()
     found: list[Finding] = []
     for violation in check_sentence(sentence, hint):
         start = sentence.start + violation.clause_start
@@ -93,7 +120,7 @@ def sentence_findings(sentence: Sentence, hint: str = "") -> tuple[Finding, ...]
     for rule, subject_check, problem_check in _CHECKS:
         if not (subject_check.may_match(view) and problem_check.may_match(view)):
             continue
-        if _rule_applies(rule, sentence, advisory):
+        if _rule_applies(rule, sentence, advisory, notes_view):
             found.append(
                 Finding(
                     food_code_section=rule.section,
@@ -119,8 +146,9 @@ def rule_findings(sentences: list[Sentence]) -> list[SentenceFindings]:
     """
     raw: list[tuple[Finding, ...]] = []
     hint = ""
+    notes_view = " ".join(s.lower for s in sentences)
     for sentence in sentences:
-        raw.append(sentence_findings(sentence, hint))
+        raw.append(sentence_findings(sentence, hint, notes_view))
         hint = sentence.lower
     out: list[SentenceFindings] = []
     for index, (sentence, findings) in enumerate(zip(sentences, raw, strict=True)):
