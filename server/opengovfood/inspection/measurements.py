@@ -246,10 +246,18 @@ def _to_f(value: float, celsius: bool) -> float:
     return value * 9 / 5 + 32 if celsius else value
 
 
+_FAHRENHEIT_HINT: Final = re.compile(r"°\s?f\b|\d\s?f\b|\bfahrenheit\b")
+
+
 def _unit_is_celsius(unit: str | None, sentence_view: str) -> bool:
+    """An explicit unit decides; "41 degrees" is Celsius only in a sentence that writes
+    Celsius and never Fahrenheit."""
     if unit:
         return unit.startswith("c")
-    return _CELSIUS_HINT.search(sentence_view) is not None
+    return (
+        _CELSIUS_HINT.search(sentence_view) is not None
+        and _FAHRENHEIT_HINT.search(sentence_view) is None
+    )
 
 
 def _is_limit(view: str, start: int, end: int) -> bool:
@@ -292,7 +300,7 @@ def readings(view: str) -> list[Reading]:
                 continue
             taken.append((start, end))
             value = float(match.group("num"))
-            celsius = _CELSIUS_HINT.search(view) is not None and value < 90
+            celsius = _unit_is_celsius(None, view) and value < 90
             if not 0 <= _to_f(value, celsius) <= 250:
                 continue
             found.append(Reading("temperature", _to_f(value, celsius), _to_f(value, celsius), celsius, start, end))

@@ -280,7 +280,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?(?:hand\s+)?(?:soap|cleanser|hand\s+cleaner)"
         r"|\b(?:soap|cleanser)\s+(?:\w+\s+){0,2}?(?:dispenser\s+)?(?:empty|not\s+(?:available|"
         r"provided|stocked|working)|missing|out|ran\s+out)",
-        unless=r"\b(?:dish|sanitiz)",
+        unless=r"\bdish\s?(?:soap|detergent|washing\s+(?:soap|liquid))|\bsanitiz|\bdetergent",
     ),
     _rule(
         "hand_sink_towels", 10, "6-301.12", "Pf", "No hand-drying provision at the handwashing sink",

@@ -111,10 +111,12 @@ class Prefilter:
     __slots__ = ("_literals",)
 
     def __init__(self, pattern: re.Pattern[str] | None) -> None:
-        self._literals = necessary_literals(pattern) if pattern is not None else None
+        found = necessary_literals(pattern) if pattern is not None else None
+        self._literals = tuple(sorted(found)) if found is not None else None
 
     def may_match(self, view: str) -> bool:
         literals = self._literals
         if literals is None:
             return True
-        return any(literal in view for literal in literals)
+        # map() over the bound method keeps the loop in C: this runs ~200 times a sentence.
+        return any(map(view.__contains__, literals))
