@@ -81,8 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for suffix, analyser in analysers:
             results[f"narrative-{split}{suffix}"] = compute(run_cases(analyser, cases))
 
-    print("== Chicago: comments as one paragraph, leave-one-day-out "
-          f"({results['chicago'].cases} inspections{', --quick sample' if args.quick else ''}) ==")
+    print(
+        "== Chicago: comments as one paragraph, leave-one-day-out "
+        f"({results['chicago'].cases} inspections{', --quick sample' if args.quick else ''}) =="
+    )
     print(summary_table([
         ("engine (rules+clf)", results["chicago"]),
         ("rules only", results["chicago-rules-only"]),

@@ -61,8 +61,10 @@ class ItemCounts:
 
     @property
     def f1(self) -> float | None:
-        return 2 * self.tp / (2 * self.tp + self.fp + self.fn) if self.tp else (
-            0.0 if self.fp + self.fn else None
+        return (
+            2 * self.tp / (2 * self.tp + self.fp + self.fn)
+            if self.tp
+            else (0.0 if self.fp + self.fn else None)
         )
 
 
@@ -178,9 +180,7 @@ def compute(
                 metrics.corrected_right += any(v.corrected_on_site for v in marks) == any(
                     p.corrected_on_site for p in mine
                 )
-                metrics.repeat_right += any(v.repeat for v in marks) == any(
-                    p.repeat for p in mine
-                )
+                metrics.repeat_right += any(v.repeat for v in marks) == any(p.repeat for p in mine)
         if case.clean:
             metrics.clean_cases += 1
             priority = [p for p in outcome.predicted if p.designation in ("P", "Pf")]

@@ -11,6 +11,7 @@ What remains is the inspector's own description of what was seen and ordered.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -90,10 +91,8 @@ class ChicagoInspection:
     def item_severity(self, item: int) -> GoldSeverity | None:
         """The highest severity the inspector gave the item in this inspection."""
         found = {e.severity for e in self.entries if e.item == item}
-        for severity in ("P", "Pf", "C"):
-            if severity in found:
-                return severity  # type: ignore[return-value]
-        return None
+        severities: tuple[GoldSeverity, ...] = ("P", "Pf", "C")
+        return next((s for s in severities if s in found), None)
 
 
 def clean_comment(comment: str) -> str:
@@ -152,14 +151,14 @@ def parse_violations(cell: str) -> tuple[ChicagoEntry, ...]:
 def load_inspections() -> tuple[ChicagoInspection, ...]:
     """Every inspection of the shipped sample, in file order (those without violations too)."""
     source = resources.files("opengovfood.inspection").joinpath("data", _FIXTURE)
-    with source.open("r", encoding="utf-8", newline="") as handle:
-        return tuple(
-            ChicagoInspection(
-                id=row["ID"],
-                date=row["Date"],
-                inspection_type=row["InspType"],
-                result=row["Results"],
-                entries=parse_violations(row["Violations"]),
-            )
-            for row in csv.DictReader(handle)
+    text = source.read_text(encoding="utf-8")
+    return tuple(
+        ChicagoInspection(
+            id=row["ID"],
+            date=row["Date"],
+            inspection_type=row["InspType"],
+            result=row["Results"],
+            entries=parse_violations(row["Violations"]),
         )
+        for row in csv.DictReader(io.StringIO(text, newline=""))
+    )

@@ -18,11 +18,12 @@ sentence, add-one smoothing, no threshold.
 
 from __future__ import annotations
 
+import itertools
 import math
-from functools import lru_cache
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from .chicago import ChicagoInspection, GoldSeverity
@@ -37,10 +38,68 @@ __all__ = [
 ]
 
 _STOP: Final = frozenset(
-    """a an the of to and or in on at for with by from as is are was were be been being this
-    that these those it its all any per must shall should instructed instruct observed observe
-    noted note found find manager management mgr provide maintain maintained properly proper
-    time inspection area areas also there their they them will""".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "and",
+        "or",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "by",
+        "from",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "its",
+        "all",
+        "any",
+        "per",
+        "must",
+        "shall",
+        "should",
+        "instructed",
+        "instruct",
+        "observed",
+        "observe",
+        "noted",
+        "note",
+        "found",
+        "find",
+        "manager",
+        "management",
+        "mgr",
+        "provide",
+        "maintain",
+        "maintained",
+        "properly",
+        "proper",
+        "time",
+        "inspection",
+        "area",
+        "areas",
+        "also",
+        "there",
+        "their",
+        "they",
+        "them",
+        "will",
+    ]
 )
 _NEGATORS: Final = frozenset({"no", "not"})
 _SUFFIXES: Final = ("ings", "ing", "edly", "ed", "es", "s")
@@ -79,11 +138,12 @@ def _features(view: str) -> tuple[str, ...]:
         if not word[0].isdigit() and (word not in _STOP or word in _NEGATORS)
     ]
     grams = [t for t in tokens if t not in _NEGATORS]
-    grams.extend(f"{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False))
+    grams.extend(f"{a}_{b}" for a, b in itertools.pairwise(tokens))
     return tuple(grams)
 
 
 Example = tuple[list[str], int, GoldSeverity]
+Label = int | str  # a Form 3-A / Chicago item, or a designation
 # What the rules found in a sentence (their concept names), as extra features: the model
 # learns how each rule family maps onto the items inspectors cite.
 RuleConcepts = Callable[[Sentence], Sequence[tuple[str, int]]]  # (concept, its item)
@@ -142,19 +202,19 @@ def train_examples(inspections: Iterable[ChicagoInspection]) -> list[Example]:
 class _NaiveBayes:
     """Multinomial naive Bayes with sparse scoring: only classes that saw a feature move."""
 
-    def __init__(self, docs: Sequence[tuple[Sequence[str], Hashable]], alpha: float) -> None:
-        counts: dict[Hashable, Counter[str]] = defaultdict(Counter)
-        prior: Counter[Hashable] = Counter()
+    def __init__(self, docs: Sequence[tuple[Sequence[str], Label]], alpha: float) -> None:
+        counts: dict[Label, Counter[str]] = defaultdict(Counter)
+        prior: Counter[Label] = Counter()
         for grams, label in docs:
             prior[label] += 1
             counts[label].update(grams)
         vocabulary = {g for c in counts.values() for g in c}
         size = max(1, len(vocabulary))
         total = sum(prior.values())
-        self.labels: tuple[Hashable, ...] = tuple(sorted(prior, key=str))
+        self.labels: tuple[Label, ...] = tuple(sorted(prior, key=str))
         self._prior = {c: math.log(prior[c] / total) for c in self.labels}
-        self._unseen: dict[Hashable, float] = {}
-        self._delta: dict[str, list[tuple[Hashable, float]]] = defaultdict(list)
+        self._unseen: dict[Label, float] = {}
+        self._delta: dict[str, list[tuple[Label, float]]] = defaultdict(list)
         for label in self.labels:
             denominator = sum(counts[label].values()) + alpha * size
             unseen = math.log(alpha / denominator)
@@ -163,7 +223,7 @@ class _NaiveBayes:
                 self._delta[gram].append((label, math.log((count + alpha) / denominator) - unseen))
         self._known = frozenset(vocabulary)
 
-    def posterior(self, grams: Sequence[str]) -> dict[Hashable, float]:
+    def posterior(self, grams: Sequence[str]) -> dict[Label, float]:
         known = [g for g in grams if g in self._known]
         scores = {c: self._prior[c] + len(known) * self._unseen[c] for c in self.labels}
         for gram in known:
@@ -176,13 +236,13 @@ class _NaiveBayes:
 
 
 def _decode(
-    posteriors: Sequence[dict[Hashable, float] | None], threshold: float, stay: float
+    posteriors: Sequence[dict[Label, float] | None], threshold: float, stay: float
 ) -> list[tuple[int, float] | None]:
     """Item per sentence, in order. A sentence that goes on about the previous sentence's
     item ("Instructed to clean and maintain.") keeps it: that item's probability is
     multiplied by `stay` before normalising, so generic follow-up sentences add no item."""
     out: list[tuple[int, float] | None] = []
-    previous: Hashable | None = None
+    previous: Label | None = None
     for post in posteriors:
         if post is None:
             out.append(None)
@@ -191,16 +251,16 @@ def _decode(
             boosted = post[previous] * stay
             norm = 1.0 - post[previous] + boosted
             post = {c: (boosted if c == previous else v) / norm for c, v in post.items()}
-        best = max(post, key=lambda c: (post[c], -int(c)))  # type: ignore[call-overload]
+        best = max(post, key=lambda c: (post[c], -int(c)))
         previous = best
-        item = int(best)  # type: ignore[call-overload]
+        item = int(best)
         out.append((item, post[best]) if post[best] >= threshold and 1 <= item <= 56 else None)
     return out
 
 
 def _posteriors(
     model: _NaiveBayes, paragraph: Sequence[Sequence[str]]
-) -> list[dict[Hashable, float] | None]:
+) -> list[dict[Label, float] | None]:
     return [model.posterior(grams) if grams else None for grams in paragraph]
 
 
@@ -263,7 +323,7 @@ class CommentClassifier:
         self.alpha = alpha
         self._rule_concepts = rule_concepts
         self._items = _NaiveBayes([(g, item) for g, item, _ in examples], alpha)
-        by_item: dict[int, list[tuple[list[str], Hashable]]] = defaultdict(list)
+        by_item: dict[int, list[tuple[list[str], Label]]] = defaultdict(list)
         for grams, item, severity in examples:
             by_item[item].append((grams, severity))
         self._severity: dict[int, _NaiveBayes | str] = {}
@@ -322,10 +382,22 @@ class CommentClassifier:
 
     def severity(self, item: int, grams: Sequence[str]) -> GoldSeverity | None:
         model = self._severity.get(item)
-        if model is None or isinstance(model, str):
-            return model  # type: ignore[return-value]
+        if model is None:
+            return None
+        if isinstance(model, str):
+            return _designation(model)
         post = model.posterior(grams)
-        return max(post, key=lambda c: (post[c], str(c)))  # type: ignore[return-value]
+        return _designation(max(post, key=lambda c: (post[c], str(c))))
+
+
+def _designation(label: Label) -> GoldSeverity | None:
+    if label == "P":
+        return "P"
+    if label == "Pf":
+        return "Pf"
+    if label == "C":
+        return "C"
+    return None
 
 
 class BaselineNB:

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 import threading
-from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import lru_cache
 from typing import Final
 
 from .chicago import ChicagoInspection, load_inspections
@@ -271,4 +271,3 @@ def default_engine() -> InspectionEngine:
 def analyse_notes(notes: str) -> list[Finding]:
     """The violations in `notes`, by the default engine (rules and the trained classifier)."""
     return default_engine().analyse(notes)
-

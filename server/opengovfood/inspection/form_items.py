@@ -16,13 +16,19 @@ __all__ = ["ITEM_SECTIONS", "ITEM_TITLES", "section_for"]
 ITEM_TITLES: Final[dict[int, str]] = {
     1: "Person in charge present, demonstrates knowledge, and performs duties",
     2: "Certified food protection manager",
-    3: "Management, food employee and conditional employee; knowledge, responsibilities and reporting",
+    3: (
+        "Management, food employee and conditional employee; knowledge, responsibilities "
+        "and reporting"
+    ),
     4: "Proper use of restriction and exclusion",
     5: "Procedures for responding to vomiting and diarrheal events",
     6: "Proper eating, tasting, drinking, or tobacco use",
     7: "No discharge from eyes, nose, and mouth",
     8: "Hands clean & properly washed",
-    9: "No bare hand contact with RTE food or a pre-approved alternative procedure properly followed",
+    9: (
+        "No bare hand contact with RTE food or a pre-approved alternative procedure "
+        "properly followed"
+    ),
     10: "Adequate handwashing sinks properly supplied and accessible",
     11: "Food obtained from approved source",
     12: "Food received at proper temperature",

@@ -40,7 +40,7 @@ _NUM = r"-?\d{1,3}(?:\.\d{1,2})?"
 _TEMP: Final = re.compile(
     rf"(?<![\w.])(?P<num>{_NUM})\s?(?:"
     r"(?P<deg>°|degrees?\b|degs?\b\.?|deg\b\.?)\s?(?P<u1>fahrenheit|celsius|f|c)?(?![a-z])"
-    r"|(?P<u2>fahrenheit|celsius|f|c)(?![a-z'’-]))"
+    r"|(?P<u2>fahrenheit|celsius|f|c)(?![a-z'\u2019-]))"
 )
 # The first half of a range just before a temperature: "38-40F", "115.1F-120.9F", "45 to 48F".
 _RANGE_HEAD: Final = re.compile(
@@ -63,7 +63,9 @@ _BARE_COOKED: Final = re.compile(
     r"(?:[a-z]+\s+){0,2}?(?:to|at)\s(?P<num>\d{2,3}(?:\.\d)?)(?![\d.]|\s*(?:%|ppm|lbs?\b|oz\b|"
     r"hours?\b|hrs?\b|min|minutes|days?\b|am\b|pm\b|:\d|°|deg|f\b|c\b))"
 )
-_TEMP_WORDS: Final = re.compile(r"\btemp(?:erature)?s?\b|°|\bdegrees?\b|\bcold[- ]hold|\bhot[- ]hold")
+_TEMP_WORDS: Final = re.compile(
+    r"\btemp(?:erature)?s?\b|°|\bdegrees?\b|\bcold[- ]hold|\bhot[- ]hold"
+)
 _LIMIT_BEFORE: Final = re.compile(
     r"(?:\b(?:must|should|shall|needs?\s+to|required?|requirement|instructed|ensure)\b"
     r"(?:\s+[\w-]+){0,5}?\s*"
@@ -95,7 +97,10 @@ _WORD_NUMBERS: Final = {
 # Context words, searched in the reading's clause.
 _CONTEXTS: Final[tuple[tuple[Context, re.Pattern[str]], ...]] = (
     ("reheating", re.compile(r"\bre-?heat\w*")),
-    ("cooling", re.compile(r"\bcool(?:ed|ing|s)?\b(?!\s+(?:unit|room))|\bcooling\s+log|\bcooldown")),
+    (
+        "cooling",
+        re.compile(r"\bcool(?:ed|ing|s)?\b(?!\s+(?:unit|room))|\bcooling\s+log|\bcooldown"),
+    ),
     (
         "cooking",
         re.compile(
@@ -203,7 +208,9 @@ _WHOLE_MUSCLE: Final = re.compile(
     r"\b(?:pork|beef|steak|fish|salmon|tuna|seafood|shrimp|lamb|veal|eggs?|chops?|roast|"
     r"fillets?|tilapia|cod|scallops?)\b"
 )
-_SHELL_EGGS_OR_MILK: Final = re.compile(r"\b(?:shell\s?eggs?|eggs|milk|shellstock|oysters?|clams?)\b")
+_SHELL_EGGS_OR_MILK: Final = re.compile(
+    r"\b(?:shell\s?eggs?|eggs|milk|shellstock|oysters?|clams?)\b"
+)
 _CELSIUS_HINT: Final = re.compile(r"°\s?c\b|\d\s?c\b|\bcelsius\b")
 
 _CHLORINE: Final = re.compile(r"\bchlorine\b|\bbleach\b|\bcl2?\b|\bhypochlorite\b|\bchlor\w*")
@@ -288,7 +295,9 @@ def readings(view: str) -> list[Reading]:
             continue
         if not -40 <= _to_f(high, celsius) <= 500:
             continue
-        found.append(Reading("temperature", _to_f(low, celsius), _to_f(high, celsius), celsius, start, end))
+        found.append(
+            Reading("temperature", _to_f(low, celsius), _to_f(high, celsius), celsius, start, end)
+        )
         taken.append((start, end))
     bare = list(_BARE_COOKED.finditer(view))
     if _TEMP_WORDS.search(view) or found:
@@ -303,21 +312,34 @@ def readings(view: str) -> list[Reading]:
             celsius = _unit_is_celsius(None, view) and value < 90
             if not 0 <= _to_f(value, celsius) <= 250:
                 continue
-            found.append(Reading("temperature", _to_f(value, celsius), _to_f(value, celsius), celsius, start, end))
+            found.append(
+                Reading(
+                    "temperature", _to_f(value, celsius), _to_f(value, celsius), celsius, start, end
+                )
+            )
     for match in _PPM.finditer(view):
         if _is_limit(view, match.start(), match.end()):
             continue
         first = float(match.group("num"))
         second = float(match.group("num2")) if match.group("num2") else first
         found.append(
-            Reading("concentration", min(first, second), max(first, second), False, match.start(), match.end())
+            Reading(
+                "concentration",
+                min(first, second),
+                max(first, second),
+                False,
+                match.start(),
+                match.end(),
+            )
         )
     found.sort(key=lambda r: r.start)
     return found
 
 
 _DELIMITER: Final = re.compile(r"[,;(]|\s(?:and|but|while|whereas)\s|\.\s")
-_FILLER: Final = re.compile(r"^[\s:@-]*(?:(?:was|were|is|are|at|measured|read|reading|temp\w*|of)\b[\s:@-]*)*$")
+_FILLER: Final = re.compile(
+    r"^[\s:@-]*(?:(?:was|were|is|are|at|measured|read|reading|temp\w*|of)\b[\s:@-]*)*$"
+)
 
 
 def _segment(view: str, reading: Reading, previous_end: int) -> tuple[int, int]:
@@ -426,8 +448,10 @@ def _check_temperature(
     if context == "cooking":
         if re.search(r"\b(?:ordered|order|requested|request)\b|\bconsumer\s+advisory", view):
             return None  # cooked to the consumer's order, under a consumer advisory
-        if _PLANT.search(phrase) and not _WHOLE_MUSCLE.search(phrase) and not _POULTRY.search(
-            phrase
+        if (
+            _PLANT.search(phrase)
+            and not _WHOLE_MUSCLE.search(phrase)
+            and not _POULTRY.search(phrase)
         ):
             if low < 135 - eps:
                 return "3-401.13", 34, f"Plant food cooked for hot holding to {value}, below 135°F"
@@ -467,7 +491,11 @@ def _check_temperature(
             return None
         if _SURFACE.search(phrase):
             if 100 <= high < 160 - eps:
-                return "4-703.11(B)", 16, f"Utensil surface reached {value} in the dish machine, below 160°F (71°C)"
+                return (
+                    "4-703.11(B)",
+                    16,
+                    f"Utensil surface reached {value} in the dish machine, below 160°F (71°C)",
+                )
             return None
         if re.search(r"\bwash\b", phrase) and not re.search(r"\brinse", phrase):
             return None
@@ -482,7 +510,7 @@ def _check_temperature(
 
 
 def _cooling_from_to(view: str) -> tuple[float, float, float] | None:
-    """"cooled from 135 to 70 in 3 hours": (from °F, to °F, hours)."""
+    """ "cooled from 135 to 70 in 3 hours": (from °F, to °F, hours)."""
     match = re.search(
         rf"\bfrom\s+(?P<a>{_NUM})\s?(?:°\s?)?(?P<ua>[fc])?\b\s*(?:to|-)\s*(?P<b>{_NUM})\s?(?:°\s?)?"
         rf"(?P<ub>[fc])?\b",
@@ -511,7 +539,9 @@ _COOLING_SPAN: Final = re.compile(
     rf"\bfrom\s+{_NUM}\s?(?:°\s?)?[fc]?\s+(?:to|down\s+to)\s+{_NUM}|\bwithin\s+(?:\w+\s+)?"
     r"(?:2|two|4|four|6|six)\s+h|\bcool(?:ed|ing)\b"
 )
-_SURFACE: Final = re.compile(r"\bsurface|\bplate\s+level|\butensil|\bplates?\b|\blabel|\bstrip|\bthermo")
+_SURFACE: Final = re.compile(
+    r"\bsurface|\bplate\s+level|\butensil|\bplates?\b|\blabel|\bstrip|\bthermo"
+)
 _PLANT: Final = re.compile(
     r"\b(?:vegetables?|veggies|beans|green\s+beans|rice|greens|collards|corn|potato\w*|"
     r"carrots|peas|broccoli|spinach|plant\s+foods?|fruit|grains?|legumes|lentils)\b"
@@ -559,10 +589,18 @@ def check_sentence(sentence: Sentence, hint: str = "") -> list[MeasurementViolat
         if reading.kind == "concentration":
             if not _SANITIZER_WORDS.search(view):
                 continue
-            kind = _sanitizer_kind(phrase) if _sanitizer_kind(phrase) != "sanitizer" else _sanitizer_kind(view)
+            kind = (
+                _sanitizer_kind(phrase)
+                if _sanitizer_kind(phrase) != "sanitizer"
+                else _sanitizer_kind(view)
+            )
             minimum, maximum = _SANITIZER_RANGES[kind]
             wiping = _WIPING.search(view) is not None
-            value = f"{reading.low:g}" if reading.low == reading.high else f"{reading.low:g}-{reading.high:g}"
+            value = (
+                f"{reading.low:g}"
+                if reading.low == reading.high
+                else f"{reading.low:g}-{reading.high:g}"
+            )
             if reading.high < minimum and wiping:
                 found.append(
                     MeasurementViolation(

@@ -56,7 +56,9 @@ _DIRTY = (
     r"encrust\w*)|build[-\s]?up|buildup|accumulat\w+|residue|encrusted|caked|crusted|"
     r"mold(?:[-\s]like)?|mould|mildew|black\s+(?:substance|residue|growth)|slime|slimy|"
     r"stain(?:ed|s)?|splatter\w*|spills?|spilled|(?:covered|coated)\s+(?:with|in)\s+\w+|"
-    r"fly\s+specks?|cobwebs?|" + _directive(r"(?:detail[-\s]?)?clean|wash|degrease|scrub|wipe") + ")"
+    r"fly\s+specks?|cobwebs?|"
+    + _directive(r"(?:detail[-\s]?)?clean|wash|degrease|scrub|wipe")
+    + ")"
 )
 _DISREPAIR = (
     r"(?:(?:torn|broken|damaged|cracked|chipped|missing|worn|rust(?:y|ed|ing)?|corroded|peeling|"
@@ -65,8 +67,10 @@ _DISREPAIR = (
     r"in\s+good\s+repair|maintained)|out\s+of\s+order|inoperable|non[-\s]?functional|"
     r"duct[-\s]?tape\w*|taped|loose|falling|holes?|gaps?|missing|unsealed|not\s+sealed|"
     r"exposed\s+(?:wood|insulation)|bare\s+wood|unfinished)\b|"
-    + _directive(r"repair|replace|fix|seal|patch|re-?caulk|caulk|refinish|resurface|re-?paint|"
-    r"paint|reinstall|re-?secure|secure|tighten|maintain\s+in\s+good\s+repair")
+    + _directive(
+        r"repair|replace|fix|seal|patch|re-?caulk|caulk|refinish|resurface|re-?paint|"
+        r"paint|reinstall|re-?secure|secure|tighten|maintain\s+in\s+good\s+repair"
+    )
     + ")"
 )
 _FOOD_NOUN = (
@@ -139,12 +143,19 @@ _PEST = (
 PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     # --- 1-2 supervision ---------------------------------------------------------------
     _rule(
-        "pic_absent", 1, "2-101.11", "Pf", "No person in charge present",
+        "pic_absent",
+        1,
+        "2-101.11",
+        "Pf",
+        "No person in charge present",
         rf"\b{ABSENT}\s+(?:designated\s+)?(?:person\s+in\s+charge|pic)\b|\b(?:person\s+in\s+"
         r"charge|pic)\s+(?:was\s+|is\s+)?(?:not\s+(?:present|on\s+site|designated|available)|absent)",
     ),
     _rule(
-        "pic_knowledge", 1, "2-102.11", "Pf",
+        "pic_knowledge",
+        1,
+        "2-102.11",
+        "Pf",
         "Person in charge does not demonstrate food-safety knowledge",
         r"\b(?:person\s+in\s+charge|pic|manager|management|owner)\s+(?:[\w()]+\s+){0,3}?(?:unable|"
         r"could\s+not|couldn't|did\s+not|didn't|does\s+not|doesn't|not\s+able|failed|lacks?|"
@@ -156,7 +167,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"date\s+marking|symptoms?)",
     ),
     _rule(
-        "cfpm_missing", 2, "2-102.12", "C", "No certified food protection manager",
+        "cfpm_missing",
+        2,
+        "2-102.12",
+        "C",
+        "No certified food protection manager",
         rf"\b{ABSENT}\s+(?:valid\s+|current\s+)?(?:certified\s+food\s+(?:protection\s+|service\s+)?"
         r"managers?|cfpm|cfm|food\s+(?:protection\s+|safety\s+)?manager(?:'s)?\s+"
         r"(?:certificat\w+|certification|card)|(?:food\s+service\s+)?sanitation\s+(?:manager\s+)?"
@@ -168,7 +183,10 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     ),
     # --- 3-7 employee health and hygiene -----------------------------------------------
     _rule(
-        "health_policy", 3, "2-103.11(O)", "Pf",
+        "health_policy",
+        3,
+        "2-103.11(O)",
+        "Pf",
         "No employee health policy or illness-reporting agreement",
         rf"\b{ABSENT}\s+(?:written\s+|signed\s+)?(?:employee\s+)?(?:health|illness)\s+(?:policy|"
         r"policies|reporting|agreement|plan)|\b(?:employee\s+)?(?:health|illness)\s+(?:policy|"
@@ -177,7 +195,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"{0,2}?(?:not\s+aware|unaware)\s+of\s+(?:\w+\s+){0,3}?(?:report|symptoms?|illness)",
     ),
     _rule(
-        "ill_worker", 4, "2-201.12", "P", "Ill food employee working (exclusion/restriction)",
+        "ill_worker",
+        4,
+        "2-201.12",
+        "P",
+        "Ill food employee working (exclusion/restriction)",
         r"\b(?:vomit\w*|diarrh\w+|fever(?:ish)?|jaundice\w*|sore\s+throat|sick|ill\b|illness|"
         r"stomach\s+(?:flu|bug)|norovirus|salmonella|shigella|hepatitis|e\.?\s?coli)\b",
         r"\b(?:working|handling|preparing|prepping|serving|on\s+duty|at\s+work|reported\s+to\s+work|"
@@ -187,7 +209,10 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"procedures?|policy|plan|supplies)|\bbodily\s+fluid|\bpolicy\b|\bexclusion\s+list",
     ),
     _rule(
-        "vomit_plan", 5, "2-501.11", "Pf",
+        "vomit_plan",
+        5,
+        "2-501.11",
+        "Pf",
         "No procedures or supplies for vomiting and diarrheal events",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:(?:vomit\w*|diarrh\w+|bodily\s+fluids?|body\s+"
         r"fluids?|norovirus)\s+(?:\w+\s+){0,4}?(?:clean[-\s]?up|kit|plan|procedures?|policy|"
@@ -201,7 +226,10 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"complete|on\s+site)|missing|incomplete|expired)",
     ),
     _rule(
-        "eating_drinking", 6, "2-401.11", "C",
+        "eating_drinking",
+        6,
+        "2-401.11",
+        "C",
         "Employee eating, drinking or using tobacco in a food area",
         r"\b(?:employees?|workers?|cooks?|staff|food\s+handlers?|chef|server)\s+(?:\w+\s+){0,3}?"
         r"(?:eating|drinking|smoking|vaping|chewing\s+(?:gum|tobacco)|using\s+tobacco)"
@@ -216,7 +244,10 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"with\s+a\s+(?:lid|straw)|away\s+from|designated\s+(?:area|break))",
     ),
     _rule(
-        "discharge", 7, "2-401.12", "C",
+        "discharge",
+        7,
+        "2-401.12",
+        "C",
         "Employee with discharges from eyes, nose or mouth working with food",
         r"\b(?:sneez\w+|cough\w+|runny\s+nose|nasal\s+discharge|wiping\s+(?:his|her|their)\s+"
         r"nose)\b",
@@ -224,7 +255,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     ),
     # --- 8-10 hands ----------------------------------------------------------------------
     _rule(
-        "handwash_missed", 8, "2-301.14", "P", "Employees not washing hands when required",
+        "handwash_missed",
+        8,
+        "2-301.14",
+        "P",
+        "Employees not washing hands when required",
         r"\b(?:did\s+not|didn't|does\s+not|doesn't|do\s+not|don't|failed\s+to|fail\s+to|not|"
         r"never|without|no)\s+(?:properly\s+)?(?:wash(?:ing)?|wash\s+(?:their|his|her)|"
         r"handwash\w*|hand\s+wash\w*)\s*(?:their\s+|his\s+|her\s+)?(?:hands)?\s*(?:between|"
@@ -238,14 +273,21 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         unless=r"\b(?:produce|vegetables|fruits?|lettuce)\s+(?:not\s+)?washed|\bsign",
     ),
     _rule(
-        "handwash_wrong_sink", 8, "2-301.15", "Pf",
+        "handwash_wrong_sink",
+        8,
+        "2-301.15",
+        "Pf",
         "Hands washed in a sink not meant for handwashing",
         r"\b(?:wash(?:ed|ing)?|rins(?:ed|ing))\s+(?:\w+\s+){0,2}?hands\s+(?:\w+\s+){0,2}?(?:in|at)\s+"
         r"(?:the\s+)?(?:3|three|prep|food\s+prep|dish|mop|utility|service|bar|compartment)"
         r"[-\s]?(?:comp\w*\s+)?sink",
     ),
     _rule(
-        "bare_hand", 9, "3-301.11", "P", "Bare-hand contact with ready-to-eat food",
+        "bare_hand",
+        9,
+        "3-301.11",
+        "P",
+        "Bare-hand contact with ready-to-eat food",
         r"\bbare[-\s]?hand\w*|\bwith\s+(?:their\s+|his\s+|her\s+)?(?:bare\s+)?hands\b|"
         r"\bwithout\s+(?:using\s+)?(?:gloves?|utensils?|tongs|deli\s+(?:tissue|paper))|"
         r"\b(?:no|not\s+wearing)\s+gloves?\b|\bungloved\b|\bby\s+hand\b",
@@ -256,7 +298,10 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:raw\s+(?:chicken|beef|pork|meat|fish|poultry))|\bhand\s+sinks?|\bwash\w*\s+hands",
     ),
     _rule(
-        "hand_sink_access", 10, "5-205.11", "Pf",
+        "hand_sink_access",
+        10,
+        "5-205.11",
+        "Pf",
         "Handwashing sink blocked or used for other purposes",
         r"\b(?:blocked|obstructed|inaccessible|not\s+(?:easily\s+)?accessible|access\w*\s+"
         r"(?:blocked|obstructed)|used\s+(?:for|as)\s+(?:\w+\s+){0,2}?(?:storage|dump\w*|other|"
@@ -268,22 +313,32 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"items|equipment|carts?|buckets?|trash\s+cans?|garbage\s+cans?|chairs?|tables?|"
         r"ladders?)\s+(?:\w+\s+){0,2}?in\s+front\s+of|"
         r"dump\w*|(?:food|ice|coffee|grease)\s+(?:debris|residue)|not\s+used\s+for\s+hand\w*|"
-        + _directive(r"remove\s+(?:all\s+)?(?:items|articles|\w+)|keep\s+(?:\w+\s+)?(?:clear|"
-        r"accessible)|make\s+accessible|unblock")
+        + _directive(
+            r"remove\s+(?:all\s+)?(?:items|articles|\w+)|keep\s+(?:\w+\s+)?(?:clear|"
+            r"accessible)|make\s+accessible|unblock"
+        )
         + r")",
         _HAND_SINK,
         r"\b(?:sign|signage|poster|soap|paper\s+towels?)\b(?!.*\b(?:blocked|obstructed|"
         r"inaccessible|stored|filled|dishes)\b)",
     ),
     _rule(
-        "hand_sink_soap", 10, "6-301.11", "Pf", "No hand cleanser at the handwashing sink",
+        "hand_sink_soap",
+        10,
+        "6-301.11",
+        "Pf",
+        "No hand cleanser at the handwashing sink",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?(?:hand\s+)?(?:soap|cleanser|hand\s+cleaner)"
         r"|\b(?:soap|cleanser)\s+(?:\w+\s+){0,2}?(?:dispenser\s+)?(?:empty|not\s+(?:available|"
         r"provided|stocked|working)|missing|out|ran\s+out)",
         unless=r"\bdish\s?(?:soap|detergent|washing\s+(?:soap|liquid))|\bsanitiz|\bdetergent",
     ),
     _rule(
-        "hand_sink_towels", 10, "6-301.12", "Pf", "No hand-drying provision at the handwashing sink",
+        "hand_sink_towels",
+        10,
+        "6-301.12",
+        "Pf",
+        "No hand-drying provision at the handwashing sink",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?(?:paper\s+towels?|(?:hand[-\s]?)?(?:drying|dryer)|"
         r"towels?|hand\s+towels)|\b(?:paper\s+)?towels?\s+(?:\w+\s+){0,2}?(?:dispenser\s+)?"
         r"(?:empty|not\s+(?:available|provided|stocked)|missing|out)|\b(?:hand\s+)?dryer\s+"
@@ -293,22 +348,37 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\bwiping|\bsingle[-\s]service",
     ),
     _rule(
-        "hand_sink_not_stocked", 10, "6-301.11", "Pf", "Handwashing sink not supplied",
+        "hand_sink_not_stocked",
+        10,
+        "6-301.11",
+        "Pf",
+        "Handwashing sink not supplied",
         r"\bnot\s+(?:properly\s+|fully\s+)?(?:stocked|supplied|equipped)|\bunstocked|"
         r"\blacking\s+(?:supplies|soap|towels)",
         _HAND_SINK,
     ),
     _rule(
-        "hand_sink_missing", 10, "5-204.11", "Pf", "No handwashing sink where required",
+        "hand_sink_missing",
+        10,
+        "5-204.11",
+        "Pf",
+        "No handwashing sink where required",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?{_HAND_SINK}|\b{_HAND_SINK}\s+(?:\w+\s+){{0,2}}?"
         r"(?:not\s+(?:provided|installed|available|conveniently\s+located)|missing|removed|"
         r"disconnected|inoperable|out\s+of\s+(?:order|service)|not\s+(?:working|functional))"
-        r"|\b(?:install|provide)\s+(?:an?\s+)?(?:additional\s+|exposed\s+)?" + _HAND_SINK
-        + r"|\b" + _HAND_SINK + r"\s+(?:\w+\s+){0,2}?(?:needed|required)\b",
+        r"|\b(?:install|provide)\s+(?:an?\s+)?(?:additional\s+|exposed\s+)?"
+        + _HAND_SINK
+        + r"|\b"
+        + _HAND_SINK
+        + r"\s+(?:\w+\s+){0,2}?(?:needed|required)\b",
         unless=r"\b(?:soap|towels?|sign|signage|poster|drying|cleanser|water)\b",
     ),
     _rule(
-        "hand_sink_sign", 10, "6-301.14", "C", "No handwashing signage",
+        "hand_sink_sign",
+        10,
+        "6-301.14",
+        "C",
+        "No handwashing signage",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:sign|signs|signage|posters?)\b|\b(?:signs?|signage|"
         r"posters?)\s+(?:\w+\s+){0,3}?(?:not\s+(?:posted|provided)|missing|needed|required)|"
         + _directive(r"post|provide\s+(?:\w+\s+){0,2}?(?:signs?|signage)"),
@@ -316,7 +386,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     ),
     # --- 11-14 approved source --------------------------------------------------------------
     _rule(
-        "unapproved_source", 11, "3-201.11", "P", "Food from an unapproved source",
+        "unapproved_source",
+        11,
+        "3-201.11",
+        "P",
+        "Food from an unapproved source",
         r"\b(?:unapproved|unlicensed|uninspected|unknown|non[-\s]?approved|not\s+(?:from\s+)?an?\s+"
         r"approved|not\s+approved)\s+(?:food\s+)?(?:source|supplier|vendor|establishment|"
         r"facility|kitchen)|\b(?:home[-\s]?(?:made|prepared|cooked|canned|baked)|prepared\s+"
@@ -327,7 +401,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:inspected|approved)",
     ),
     _rule(
-        "food_unsafe", 13, "3-101.11", "P", "Food not in good condition, unsafe or adulterated",
+        "food_unsafe",
+        13,
+        "3-101.11",
+        "P",
+        "Food not in good condition, unsafe or adulterated",
         r"\b(?:spoiled|rotten|rotting|putrid|moldy|mouldy|slimy|decomposed|adulterated|"
         r"contaminated|spoilage|off[-\s]odou?r|rancid|(?:severely\s+|badly\s+)?dented|"
         r"swollen|bulging|bloated|rusted\s+cans?|leaking\s+cans?|rodent[-\s]gnawed|gnawed|"
@@ -340,7 +418,10 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"cutting\s+boards?|equipment|wood|tiles?|doors?|coolers?)\b",
     ),
     _rule(
-        "shellstock_parasite", 14, "3-203.12", "Pf",
+        "shellstock_parasite",
+        14,
+        "3-203.12",
+        "Pf",
         "Shellstock tags or parasite-destruction records not kept",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:shellstock|shellfish|oyster|clam|mussel)\s+"
         r"(?:tags?|labels?|records?)|\b(?:shellstock|shellfish)\s+tags?\s+(?:\w+\s+){0,4}?"
@@ -349,7 +430,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"retained)|discarded)\s+(?:\w+\s+){0,3}?90\s+days",
     ),
     _rule(
-        "parasite_records", 14, "3-402.12", "Pf", "No parasite-destruction records for raw fish",
+        "parasite_records",
+        14,
+        "3-402.12",
+        "Pf",
+        "No parasite-destruction records for raw fish",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:parasite\s+destruction|freezing)\s+(?:records?|"
         r"letter|documentation|logs?)|\b(?:parasite\s+destruction|freezing)\s+(?:records?|"
         r"letter|documentation|logs?)\s+(?:\w+\s+){0,2}?(?:not\s+(?:available|kept|on\s+site)|"
@@ -358,7 +443,10 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     ),
     # --- 15-17 protection from contamination ----------------------------------------------------
     _rule(
-        "raw_over_rte", 15, "3-302.11", "P",
+        "raw_over_rte",
+        15,
+        "3-302.11",
+        "P",
         "Raw animal food stored over or with ready-to-eat food (cross-contamination)",
         r"\b(?:above|over|on\s+top\s+of|atop|dripping\s+(?:on|onto)|touching|next\s+to|"
         r"beside|in\s+contact\s+with|mixed\s+with|in\s+the\s+same\s+(?:container|bin)\s+as)"
@@ -374,14 +462,22 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:\w+\s+){0,2}?(?:rte|ready))",
     ),
     _rule(
-        "cross_contamination", 15, "3-302.11", "P", "Food not separated and protected",
+        "cross_contamination",
+        15,
+        "3-302.11",
+        "P",
+        "Food not separated and protected",
         r"\bcross[-\s]?contaminat\w*|\b(?:same|shared)\s+(?:cutting\s+board|knife|utensils?|"
         r"gloves?|surface)\s+(?:\w+\s+){0,3}?(?:for|between)\s+raw|\b(?:cut(?:ting)?|prepar\w+|"
         r"prepp\w+)\s+raw\s+\w+\s+(?:\w+\s+){0,3}?(?:then|and\s+then)\s+(?:\w+\s+){0,3}?"
         r"(?:rte|ready|lettuce|vegetables|produce|cooked)",
     ),
     _rule(
-        "food_contact_dirty", 16, "4-601.11(A)", "Pf", "Food-contact surfaces not clean",
+        "food_contact_dirty",
+        16,
+        "4-601.11(A)",
+        "Pf",
+        "Food-contact surfaces not clean",
         _DIRTY,
         r"\b(?:slicers?|cutting\s+boards?|can\s+openers?|(?:ice\s+(?:machine|maker|bin)s?\s+"
         r"(?:interior|chute|bin|deflector|panel|plate))|interior\s+(?:\w+\s+){0,2}?of\s+(?:the\s+)?"
@@ -395,7 +491,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:exterior|outside|handles?|gaskets?|legs|shelves|sides)\b",
     ),
     _rule(
-        "not_sanitized", 16, "4-602.11", "P", "Food-contact surfaces not cleaned and sanitized",
+        "not_sanitized",
+        16,
+        "4-602.11",
+        "P",
+        "Food-contact surfaces not cleaned and sanitized",
         r"\bnot\s+(?:being\s+)?(?:properly\s+)?(?:cleaned\s+and\s+)?sanitiz\w+|\bwithout\s+"
         r"(?:being\s+)?sanitiz\w+|\b(?:no|without)\s+sanitiz\w+\s+(?:step|compartment|used|"
         r"solution\s+(?:in|at)\s+(?:the\s+)?(?:3|three|third|dish))|\b(?:wash\w*|rins\w*)\s+"
@@ -406,7 +506,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         unless=r"\bwiping\s+cloths?|\btest\s+(?:strips?|kits?)",
     ),
     _rule(
-        "reserved_food", 17, "3-306.14", "P", "Returned or previously served food re-served",
+        "reserved_food",
+        17,
+        "3-306.14",
+        "P",
+        "Returned or previously served food re-served",
         r"\b(?:re-?serv\w+|re-?us\w+|served\s+again|returned\s+to\s+(?:the\s+)?(?:bulk|"
         r"container|bin)|back\s+(?:in|into|to)\s+(?:the\s+)?(?:\w+\s+){0,2}?(?:for|to\s+serve)\s+"
         r"(?:the\s+|a\s+|another\s+)?(?:next|another|other)\s+(?:table|customer|guest|party))\b",
@@ -414,34 +518,54 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"bread|chips|salsa|butter|condiments?|garnish\w*|unwrapped\s+\w+)\b",
     ),
     _rule(
-        "unsafe_food_kept", 17, "3-701.11", "P", "Unsafe or contaminated food not discarded",
+        "unsafe_food_kept",
+        17,
+        "3-701.11",
+        "P",
+        "Unsafe or contaminated food not discarded",
         r"\b(?:not\s+discarded|kept\s+for\s+(?:sale|service)|still\s+(?:offered|served|for\s+sale))"
         r"\b",
         r"\b(?:contaminated|unsafe|expired|spoiled|adulterated|recalled)\b",
     ),
     # --- 18-24 time/temperature (numbers are in measurements.py) --------------------------------
     _rule(
-        "undercooked", 18, "3-401.11", "P", "Food not cooked to the required temperature",
+        "undercooked",
+        18,
+        "3-401.11",
+        "P",
+        "Food not cooked to the required temperature",
         r"\bundercooked\b|\bnot\s+(?:\w+\s+)?cooked\s+to\s+(?:the\s+)?(?:required|proper|minimum|"
         r"safe)|\bnot\s+(?:\w+\s+)?(?:reaching|reach)\s+(?:the\s+)?(?:required\s+|minimum\s+)?"
         r"(?:internal\s+)?cook",
         unless=r"\b(?:advisory|menu|disclosure|reminder|consumer)\b",
     ),
     _rule(
-        "reheat_improper", 19, "3-403.11", "P", "Food not reheated properly for hot holding",
+        "reheat_improper",
+        19,
+        "3-403.11",
+        "P",
+        "Food not reheated properly for hot holding",
         r"\b(?:not\s+(?:\w+\s+)?re-?heated\s+to|re-?heat\w*\s+(?:\w+\s+){0,4}?(?:in|on|using)\s+"
         r"(?:the\s+)?(?:steam\s+table|hot\s+(?:well|holding)|warmer|bain\s?marie|holding\s+unit)|"
         r"re-?heat\w*\s+(?:\w+\s+){0,3}?(?:slowly|over\s+\d+\s+hours?|more\s+than\s+2\s+hours?))",
     ),
     _rule(
-        "cooling_time_missed", 20, "3-501.14", "P", "Cooked food not cooled within the required time",
+        "cooling_time_missed",
+        20,
+        "3-501.14",
+        "P",
+        "Cooked food not cooled within the required time",
         r"\b(?:did\s+not|didn't|does\s+not|not|failed\s+to|never|unable\s+to)\s+(?:\w+\s+){0,3}?"
         r"(?:reach|get|drop|cool\w*|fall|come\s+down)\s+(?:\w+\s+){0,8}?(?:within|in|after|by)\s+"
         r"(?:the\s+)?(?:required\s+|first\s+)?(?:2|two|6|six|4|four)\s*(?:h\b|hours?|hrs?)",
         r"\b(?:cool\w*|70|21|41|5)\b",
     ),
     _rule(
-        "cooling_improper", 20, "3-501.14", "P", "Cooked food not cooled within the required time",
+        "cooling_improper",
+        20,
+        "3-501.14",
+        "P",
+        "Cooked food not cooled within the required time",
         r"\b(?:not\s+(?:\w+\s+)?cooled\s+(?:\w+\s+){0,2}?(?:within|properly|in\s+time|rapidly)|"
         r"(?:improper(?:ly)?|slow)\s+cool\w*|cool\w*\s+(?:\w+\s+){0,3}?(?:overnight|too\s+slow\w*|"
         r"exceed\w*\s+(?:the\s+)?(?:\d|two|six)))",
@@ -449,7 +573,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"container)\b",
     ),
     _rule(
-        "cooling_method", 33, "3-501.15", "Pf", "Improper cooling method",
+        "cooling_method",
+        33,
+        "3-501.15",
+        "Pf",
+        "Improper cooling method",
         r"\bcool(?:ed|ing)\s+(?:\w+\s+){0,4}?(?:at\s+room\s+temp\w*|on\s+(?:the\s+)?(?:counter|"
         r"stove|floor|prep\s+table|shelf)|in\s+(?:a\s+|the\s+)?(?:deep|large|big|covered|"
         r"tightly\s+covered|\d+[-\s]?(?:gallon|quart|qt|inch|in)|stock\s?pot|pot|bucket|cambro)|"
@@ -459,7 +587,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"{0,4}?cool\w*",
     ),
     _rule(
-        "cold_holding_words", 22, "3-501.16(A)(2)", "P", "TCS food not held at 41°F (5°C) or below",
+        "cold_holding_words",
+        22,
+        "3-501.16(A)(2)",
+        "P",
+        "TCS food not held at 41°F (5°C) or below",
         r"\b(?:improper(?:ly)?\s+(?:cold\s+)?(?:held|holding|stored)\s+(?:\w+\s+){0,2}?"
         r"(?:cold|temp\w*)|improper\s+cold[-\s]holding|(?:at|held\s+at|left\s+at|sitting\s+at|"
         r"stored\s+at)\s+room\s+temperature|out\s+of\s+temp\w*(?:\s+control)?|(?:left|sitting|"
@@ -474,7 +606,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"shelf[-\s]stable|whole\s+(?:fruit|produce)|uncut)\b",
     ),
     _rule(
-        "hot_holding_words", 21, "3-501.16(A)(1)", "P", "TCS food not held at 135°F (57°C) or above",
+        "hot_holding_words",
+        21,
+        "3-501.16(A)(1)",
+        "P",
+        "TCS food not held at 135°F (57°C) or above",
         r"\bimproper(?:ly)?\s+(?:hot\s+)?(?:held|holding)\s+(?:\w+\s+){0,2}?(?:hot|temp\w*)|"
         r"\bimproper\s+hot[-\s]holding|\bnot\s+(?:\w+\s+)?(?:held|kept|maintained)\s+(?:hot|at\s+135"
         r"|at\s+or\s+above\s+135)|\b(?:steam\s+table|hot\s+(?:well|holding\s+unit)|warmer|"
@@ -482,14 +618,18 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"turned\s+off|unplugged)",
     ),
     _rule(
-        "date_marking_missing", 23, "3-501.17", "Pf",
+        "date_marking_missing",
+        23,
+        "3-501.17",
+        "Pf",
         "Ready-to-eat TCS food not date marked",
         r"\b(?:not|no|without|missing|lack(?:ing|s)?|improper(?:ly)?|unmarked|undated|never)\s+"
         r"(?:\w+\s+){0,2}?(?:date[-\s]?mark\w*|dated|date\s+label\w*|labell?ed\s+with\s+(?:a\s+|"
         r"the\s+)?(?:\w+\s+)?dates?|(?:prep(?:aration)?|discard|use[-\s]by|expiration|"
         r"disposition|open(?:ed|ing)?)\s+dates?|dates?\b(?!\s+(?:of|on)\s+(?:the\s+)?(?:last|"
         r"previous|inspection)))|\bundated\b|\bdate\s+mark\w*\s+(?:\w+\s+){0,2}?(?:missing|"
-        r"not\s+(?:provided|present|done|used)|incomplete|improper)|" + _directive(
+        r"not\s+(?:provided|present|done|used)|incomplete|improper)|"
+        + _directive(
             r"date[-\s]?mark|date\s+label|label\s+(?:\w+\s+){0,3}?with\s+(?:a\s+|the\s+)?"
             r"(?:\w+\s+)?dates?|provide\s+(?:proper\s+)?date"
         ),
@@ -497,7 +637,10 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\bcertificat\w*|\bpermit|\blicen[cs]e|\bcalibrat",
     ),
     _rule(
-        "date_marking_expired", 23, "3-501.18", "P",
+        "date_marking_expired",
+        23,
+        "3-501.18",
+        "P",
         "Ready-to-eat TCS food held past its 7-day discard date",
         r"\b(?:past|beyond|exceed\w*|over|older\s+than|more\s+than|longer\s+than)\s+(?:the\s+|"
         r"its\s+)?(?:7|seven)[-\s]?days?|\b(?:past|beyond|exceed\w*)\s+(?:the\s+|its\s+)?"
@@ -511,7 +654,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"fire\s+extinguisher|report)\b",
     ),
     _rule(
-        "tphc", 24, "3-501.19", "Pf", "Time as a public health control not properly used",
+        "tphc",
+        24,
+        "3-501.19",
+        "Pf",
+        "Time as a public health control not properly used",
         r"\b(?:time\s+as\s+(?:a\s+)?public\s+health\s+control|tphc|time\s+control)\b|"
         r"\b(?:no|without)\s+(?:a\s+|the\s+)?(?:discard\s+)?times?\s+(?:\w+\s+)?(?:written|marked|"
         r"recorded|labell?ed|noted)|\btimes?\s+(?:\w+\s+)?not\s+(?:written|marked|recorded)",
@@ -520,7 +667,10 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     ),
     # --- 25-29 ------------------------------------------------------------------------------
     _rule(
-        "consumer_advisory", 25, "3-603.11", "Pf",
+        "consumer_advisory",
+        25,
+        "3-603.11",
+        "Pf",
         "No consumer advisory for raw or undercooked animal food",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:consumer\s+advisory|advisory|disclosure|reminder|"
         r"asterisk\w*)|\b(?:consumer\s+)?advisory\s+(?:\w+\s+){0,3}?(?:missing|not\s+(?:\w+\s+)?"
@@ -529,7 +679,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"incomplete)|" + _directive(r"provide\s+(?:\w+\s+){0,3}?(?:advisory|disclosure|reminder)"),
     ),
     _rule(
-        "hsp", 26, "3-801.11", "P", "Prohibited food served to a highly susceptible population",
+        "hsp",
+        26,
+        "3-801.11",
+        "P",
+        "Prohibited food served to a highly susceptible population",
         r"\b(?:unpasteuri[sz]ed|runny|soft[-\s]?(?:cooked|boiled)|sunny[-\s]side|over[-\s]easy|"
         r"(?:raw|alfalfa|bean|clover|radish)\s+(?:seed\s+)?sprouts|raw\s+(?:shell\s+)?eggs?|"
         r"undercooked|rare|raw\s+(?:oysters?|fish|meat|beef|seafood|animal\s+food))\b",
@@ -542,14 +696,21 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"home)|long[-\s]term\s+care|elementary|kindergarten|residents|patients)\b",
     ),
     _rule(
-        "additives", 27, "3-302.14", "P", "Unapproved food or color additive",
+        "additives",
+        27,
+        "3-302.14",
+        "P",
+        "Unapproved food or color additive",
         r"\b(?:unapproved|not\s+approved|prohibited)\s+(?:food\s+|color\s+)?additives?|"
         r"\b(?:sodium\s+|potassium\s+)?(?:meta)?bisulfite|\bsulfiting\s+agents?|"
         r"\bsulfites?\s+(?:\w+\s+){0,3}?(?:added|applied|used)\s+(?:\w+\s+){0,2}?(?:on|to)\s+"
         r"(?:fresh|raw)",
     ),
     _rule(
-        "toxic_storage", 28, "7-201.11", "P",
+        "toxic_storage",
+        28,
+        "7-201.11",
+        "P",
         "Toxic materials stored above or next to food or food-contact items",
         r"\b(?:above|over|next\s+to|adjacent\s+to|beside|near|with|among|on\s+(?:the\s+)?(?:same\s+)?"
         r"(?:shelf|rack|table|counter)\s+(?:with|as)|on\s+top\s+of|in\s+the\s+same|stored\s+"
@@ -565,11 +726,14 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:properly\s+stored|stored\s+(?:below|away|separately|under))\b",
     ),
     _rule(
-        "toxic_unlabelled", 28, "7-102.11", "Pf", "Chemical working container not labeled",
+        "toxic_unlabelled",
+        28,
+        "7-102.11",
+        "Pf",
+        "Chemical working container not labeled",
         r"\b(?:unlabell?ed|not\s+labell?ed|no\s+labels?|without\s+(?:a\s+|any\s+)?labels?|"
-        r"unmarked|missing\s+labels?|lacks?\s+(?:a\s+)?labels?|not\s+marked)\b|\b" + _directive(
-            r"label"
-        ),
+        r"unmarked|missing\s+labels?|lacks?\s+(?:a\s+)?labels?|not\s+marked)\b|\b"
+        + _directive(r"label"),
         r"\b(?:chemicals?|spray\s+bottles?|bottles?\s+of\s+(?:\w+\s+)?(?:cleaner|sanitizer|"
         r"chemical|degreaser|bleach)|cleaners?|sanitizers?\s+(?:\w+\s+)?(?:bottles?|buckets?|"
         r"containers?)|degreaser|bleach|toxic|squeeze\s+bottles?\s+of\s+(?:\w+\s+)?"
@@ -578,7 +742,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?!.*\b(?:chemical|cleaner|spray\s+bottle|sanitizer\s+bottle))",
     ),
     _rule(
-        "pesticide_use", 28, "7-202.12", "P", "Pesticide or toxic material used improperly",
+        "pesticide_use",
+        28,
+        "7-202.12",
+        "P",
+        "Pesticide or toxic material used improperly",
         r"\b(?:raid|bug\s+spray|insecticides?|pesticides?|rodenticides?|(?:rodent|rat|mouse|"
         r"mice)\s+(?:bait|poison)|ant\s+(?:bait|traps?|spray)|bait\s+stations?|fly\s+(?:spray|"
         r"bait))\b",
@@ -590,7 +758,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"the\s+)?(?:\w+\s+)?(?:licensed|professional|contractor))\b",
     ),
     _rule(
-        "medicine_storage", 28, "7-207.11", "Pf", "Medicines or first aid supplies stored improperly",
+        "medicine_storage",
+        28,
+        "7-207.11",
+        "Pf",
+        "Medicines or first aid supplies stored improperly",
         r"\b(?:medicines?|medications?|pills|tylenol|aspirin|ibuprofen|first[-\s]aid\s+(?:kit|"
         r"supplies))\b",
         r"\b(?:above|over|with|next\s+to|on|in|among|near)\s+(?:the\s+)?(?:\w+\s+){0,2}?(?:food|"
@@ -598,7 +770,10 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:stored\s+(?:properly|separately|away|below))\b",
     ),
     _rule(
-        "haccp", 29, "8-103.12", "Pf",
+        "haccp",
+        29,
+        "8-103.12",
+        "Pf",
         "Specialized process or HACCP plan not followed or records not kept",
         r"\b(?:haccp|reduced\s+oxygen\s+packag\w*|\brop\b|vacuum[-\s]?(?:pack\w*|seal\w*)|"
         r"sous[-\s]?vide|cook[-\s]?chill|curing|cured\s+meats?\s+made|acidif\w+|ferment\w+|"
@@ -608,7 +783,10 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     ),
     # --- 30-36 ------------------------------------------------------------------------------
     _rule(
-        "pasteurized_eggs", 30, "3-302.13", "P",
+        "pasteurized_eggs",
+        30,
+        "3-302.13",
+        "P",
         "Raw shell eggs used where pasteurized eggs are required",
         r"\b(?:unpasteuri[sz]ed|raw|non[-\s]?pasteuri[sz]ed)\s+(?:shell\s+)?eggs?\b",
         r"\b(?:caesar|aioli|mayo\w*|eggnog|hollandaise|tiramisu|mousse|meringue|dressing|"
@@ -617,7 +795,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"day\s?care|school|child|assisted|elderly|susceptible)\b",
     ),
     _rule(
-        "water_ice_source", 31, "5-101.11", "P", "Water or ice not from an approved source",
+        "water_ice_source",
+        31,
+        "5-101.11",
+        "P",
+        "Water or ice not from an approved source",
         r"\b(?:private|home|residential|untested)\s+wells?\b|\bwell\s+water\b|\b(?:well|private|"
         r"untested|unapproved|non[-\s]?potable)\s+water\b(?:\s+\w+){0,4}?\s+(?:not|no|untested|"
         r"without)|\bice\s+(?:\w+\s+){0,3}?(?:from|made\s+(?:at|in))\s+(?:a\s+)?"
@@ -626,13 +808,20 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:drinking|food|ice|cooking)",
     ),
     _rule(
-        "variance_missing", 32, "3-502.11", "Pf", "Specialized processing without a variance",
+        "variance_missing",
+        32,
+        "3-502.11",
+        "Pf",
+        "Specialized processing without a variance",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?variance|\bvariance\s+(?:\w+\s+){{0,3}}?(?:not\s+"
         r"(?:obtained|approved|on\s+(?:file|site))|required|needed|missing|expired)|"
         + _directive(r"obtain\s+(?:a\s+)?variance"),
     ),
     _rule(
-        "equipment_temperature", 33, "4-301.11", "Pf",
+        "equipment_temperature",
+        33,
+        "4-301.11",
+        "Pf",
         "Cold- or hot-holding equipment unable to keep food at safe temperatures",
         r"\b(?:not\s+(?:\w+\s+)?(?:maintaining|holding|keeping)\s+(?:\w+\s+){0,3}?(?:temp\w*|cold|"
         r"41|proper)|not\s+(?:cooling|working|functioning|operating)\s+(?:properly|correctly)?|"
@@ -647,12 +836,20 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"leak\w*|ice\s+build|clean|dirty|debris|condensat\w+)\b",
     ),
     _rule(
-        "plant_food", 34, "3-401.13", "Pf", "Plant food for hot holding not cooked to 135°F",
+        "plant_food",
+        34,
+        "3-401.13",
+        "Pf",
+        "Plant food for hot holding not cooked to 135°F",
         r"\b(?:vegetables?|beans|plant\s+foods?|fruits?|grains?|rice)\s+(?:\w+\s+){0,4}?not\s+"
         r"(?:\w+\s+)?cooked\s+to\s+135",
     ),
     _rule(
-        "thawing", 35, "3-501.13", "C", "Improper thawing method",
+        "thawing",
+        35,
+        "3-501.13",
+        "C",
+        "Improper thawing method",
         r"\bthaw(?:ed|ing|s)?\s+(?:\w+\s+){0,5}?(?:at\s+room\s+temp\w*|on\s+(?:the\s+)?(?:\w+\s+)?"
         r"(?:counter|floor|table|shelf|stove|speed\s+rack)|in\s+(?:standing|stagnant|still|warm|"
         r"hot)\s+water|in\s+(?:a\s+|the\s+)?(?:\w+\s+)?(?:sink|bucket|basin|container)\s+(?:of\s+"
@@ -662,21 +859,30 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:in|under)\s+(?:\w+\s+)?water\s+(?:that\s+is\s+)?not\s+running",
     ),
     _rule(
-        "thermometer_unit", 36, "4-204.112", "C",
+        "thermometer_unit",
+        36,
+        "4-204.112",
+        "C",
         "No accurate temperature-measuring device in a cold- or hot-holding unit",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?thermometers?|\bthermometers?\s+(?:\w+\s+){{0,3}}?"
         r"(?:missing|broken|inaccurate|not\s+(?:working|functioning|accurate|calibrated|present|"
         r"provided|available|visible|readable)|reads?\s+(?:incorrect|inaccurate)|out\s+of\s+"
         r"calibration)|\b(?:broken|inaccurate|non[-\s]?working|damaged)\s+thermometers?|"
-        + _directive(r"provide\s+(?:\w+\s+){0,4}?thermometers?|install\s+(?:\w+\s+){0,3}?thermometers?"
-        r"|equip\s+(?:\w+\s+){0,4}?thermometers?|calibrate"),
+        + _directive(
+            r"provide\s+(?:\w+\s+){0,4}?thermometers?|install\s+(?:\w+\s+){0,3}?thermometers?"
+            r"|equip\s+(?:\w+\s+){0,4}?thermometers?|calibrate"
+        ),
         unless=r"\b(?:probe|stem|food|metal[-\s]stem|digital\s+probe|bi-?metal\w*|thin[-\s]probe|"
         r"tip)\s+thermometers?|\bthermometers?\s+(?:to\s+)?(?:check|measure|monitor|take)\s+"
         r"(?:the\s+)?(?:internal\s+)?(?:food|product)|\bfood\s+temp|\bdish\s?machine|"
         r"\btest\s+strips|\birreversible",
     ),
     _rule(
-        "thermometer_probe", 36, "4-302.12", "Pf", "No food temperature-measuring device (probe)",
+        "thermometer_probe",
+        36,
+        "4-302.12",
+        "Pf",
+        "No food temperature-measuring device (probe)",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:probe|stem|food|metal[-\s]stem|digital\s+probe|"
         r"bi-?metal\w*|thin[-\s]probe|tip)\s+(?:temp\w*\s+)?thermometers?|\b(?:probe|stem|food)\s+"
         r"thermometers?\s+(?:\w+\s+){0,2}?(?:missing|broken|inaccurate|not\s+(?:available|"
@@ -685,7 +891,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     ),
     # --- 37-46 ------------------------------------------------------------------------------
     _rule(
-        "food_label", 37, "3-302.12", "C", "Food or working container not labeled",
+        "food_label",
+        37,
+        "3-302.12",
+        "C",
+        "Food or working container not labeled",
         r"\b(?:unlabell?ed|not\s+(?:properly\s+)?labell?ed|no\s+labels?|without\s+(?:a\s+|any\s+|"
         r"proper\s+)?(?:labels?|labeling|labelling|common\s+name|name)|missing\s+labels?|"
         r"lacks?\s+(?:a\s+)?labels?|unidentified|not\s+identified|improperly\s+labell?ed)\b|\b"
@@ -698,7 +908,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"pesticides?|detergents?|test\s+strips)\b",
     ),
     _rule(
-        "pests_present", 38, "6-501.111", "Pf", "Evidence of insects or rodents",
+        "pests_present",
+        38,
+        "6-501.111",
+        "Pf",
+        "Evidence of insects or rodents",
         r"\b(?:droppings|feces|fecal|excreta|urine\s+stains?|gnaw\s+marks|gnawed|nest(?:s|ing)?|"
         r"harborage|infestation|infested|activity|evidence|live\b|crawling|flying|alive|"
         r"present|sighted|(?:\d+|several|numerous|many|multiple|few|a\s+few|some|one|two|three)"
@@ -709,27 +923,41 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"|rodent[-\s]?proof\w*)\b(?!.*\b(?:droppings|live|crawling|activity)\b)",
     ),
     _rule(
-        "pest_records", 38, "6-501.111", "Pf", "No pest-control records",
+        "pest_records",
+        38,
+        "6-501.111",
+        "Pf",
+        "No pest-control records",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:pest\s+control|exterminator|extermination)\s+"
         r"(?:log|records?|reports?|service|contract|invoices?|documents?|book)|\bpest\s+control\s+"
         r"(?:log\s*book|log|records?|reports?)\s+(?:\w+\s+){0,3}?(?:missing|not\s+(?:available|"
         r"on\s+site|maintained|kept)|incomplete|outdated)",
     ),
     _rule(
-        "dead_pests", 38, "6-501.112", "C", "Dead pests not removed",
+        "dead_pests",
+        38,
+        "6-501.112",
+        "C",
+        "Dead pests not removed",
         r"\bdead\s+(?:\w+\s+){0,2}?(?:roach(?:es)?|cockroach(?:es)?|mice|mouse|rats?|rodents?|"
         r"insects?|flies|bugs?|pests?|birds?|gnats?|beetles?|moths?)",
     ),
     _rule(
-        "outer_openings", 38, "6-202.15", "C", "Outer openings not protected against pests",
+        "outer_openings",
+        38,
+        "6-202.15",
+        "C",
+        "Outer openings not protected against pests",
         r"\b(?:gaps?|openings?|holes?|spaces?|light\s+(?:visible|coming|seen)|daylight|not\s+"
         r"(?:tight[-\s]?fitting|self[-\s]closing|closing|sealed|rodent[-\s]?proof\w*|pest[-\s]?"
         r"proof\w*)|(?:torn|missing|damaged|broken|worn|no)\s+(?:door\s+)?(?:sweeps?|screens?|"
         r"weather\s?strip\w*|strips?|air\s+curtains?|thresholds?)|propped\s+open|left\s+open|"
-        r"(?:kept|was|were|is|are)\s+open|open\s+to\s+(?:the\s+)?outside|" + _directive(
+        r"(?:kept|was|were|is|are)\s+open|open\s+to\s+(?:the\s+)?outside|"
+        + _directive(
             r"(?:make\s+)?(?:\w+\s+){0,2}?(?:tight[-\s]?fitting|rodent[-\s]?proof|pest[-\s]?proof)|"
             r"seal\s+(?:\w+\s+){0,3}?(?:gaps?|openings?|holes?)|install\s+(?:a\s+)?(?:door\s+)?sweep"
-        ) + r")",
+        )
+        + r")",
         r"\b(?:(?:exterior|outer|rear|back|front|side|entrance|entry|exit|delivery|service|"
         r"screen|receiving)\s+doors?|doors?\s+(?:to|leading\s+to)\s+(?:the\s+)?(?:outside|"
         r"exterior|alley)|door\s+sweeps?|screens?|windows?|outer\s+openings?|exterior\s+walls?|"
@@ -738,7 +966,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"doors?\b|\bdoors?\s+(?:gaskets?|handles?)",
     ),
     _rule(
-        "animals", 38, "6-501.115", "Pf", "Live animals in the food establishment",
+        "animals",
+        38,
+        "6-501.115",
+        "Pf",
+        "Live animals in the food establishment",
         r"\b(?:dogs?|cats?|kittens?|puppy|puppies|pets?|parrots?|birds?)\b",
         r"\b(?:in|inside|present|observed|roaming|kept|living)\s+(?:\w+\s+){0,3}?(?:kitchen|prep|"
         r"food|establishment|facility|premises|store|restaurant|storage|area)\b|\b(?:kitchen|prep|"
@@ -747,12 +979,15 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"birds?\s+nests?)\b",
     ),
     _rule(
-        "food_on_floor", 39, "3-305.11", "C", "Food stored on the floor or unprotected",
+        "food_on_floor",
+        39,
+        "3-305.11",
+        "C",
+        "Food stored on the floor or unprotected",
         r"\b(?:stored|placed|sitting|kept|found|left)?\s*(?:directly\s+)?on\s+(?:the\s+)?"
         r"(?:[\w-]+\s+){0,2}?floors?\b|"
-        r"\bnot\s+(?:\w+\s+)?(?:6|six)\s+inch\w*\s+(?:off|above)|\b" + _directive(
-            r"elevate|(?:store|keep)\s+(?:\w+\s+){0,3}?(?:off|above)\s+(?:the\s+)?floor"
-        ),
+        r"\bnot\s+(?:\w+\s+)?(?:6|six)\s+inch\w*\s+(?:off|above)|\b"
+        + _directive(r"elevate|(?:store|keep)\s+(?:\w+\s+){0,3}?(?:off|above)\s+(?:the\s+)?floor"),
         _FOOD_NOUN + r"|\b(?:cases|boxes|sacks|bags|buckets|crates|stock|cans|kegs)\b",
         r"\b(?:single[-\s]service|single[-\s]use|cups|lids|plates|utensils|equipment|dishes|pans|"
         r"pots|chemicals?|garbage|trash|mops?|droppings|debris|grease|water|dead|clutter|"
@@ -761,7 +996,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"sugar|buns|bread|chicken|beef|pork)\b)",
     ),
     _rule(
-        "food_uncovered", 39, "3-305.11", "C", "Food stored uncovered or unprotected",
+        "food_uncovered",
+        39,
+        "3-305.11",
+        "C",
+        "Food stored uncovered or unprotected",
         r"\b(?:uncovered|unwrapped|not\s+(?:properly\s+)?(?:covered|wrapped|protected)|"
         r"without\s+(?:a\s+|any\s+|proper\s+)?(?:covers?|covering|coverage|lids?|wrap\w*)|"
         r"(?:left\s+)?open\s+(?:bags?|boxes|cases|containers?)|exposed\s+to\s+(?:\w+\s+)?"
@@ -772,7 +1011,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"menu|thermometer|policy)\b",
     ),
     _rule(
-        "ice_scoop_or_bin", 39, "3-305.11", "C", "Ice or food not protected from contamination",
+        "ice_scoop_or_bin",
+        39,
+        "3-305.11",
+        "C",
+        "Ice or food not protected from contamination",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?(?:cover|lid|door)\s+(?:\w+\s+){{0,2}}?(?:for\s+|on\s+)?"
         r"(?:the\s+)?ice\s+(?:bin|chest|machine|well)|\bice\s+(?:bin|chest|well)\s+(?:\w+\s+)"
         r"{0,2}?(?:uncovered|without\s+(?:a\s+)?(?:cover|lid)|no\s+(?:cover|lid))|\b(?:cans?|"
@@ -780,12 +1023,19 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:the\s+)?ice\s+(?:used\s+for|for)\s+(?:drinks|beverages|consumption)",
     ),
     _rule(
-        "contamination_other", 39, "3-307.11", "C", "Food not protected from contamination",
+        "contamination_other",
+        39,
+        "3-307.11",
+        "C",
+        "Food not protected from contamination",
         r"\b(?:splash\s?guards?|sneeze\s?guards?|food\s+shields?|breath\s+guards?)\b",
         r"\b(?:no|not|without|missing|lack\w*|" + _directive(r"install|provide") + r")\b",
     ),
     _rule(
-        "food_storage_container", 39, "3-305.11", "C",
+        "food_storage_container",
+        39,
+        "3-305.11",
+        "C",
         "Food stored in unapproved containers or locations",
         r"\b(?:stored|kept|placed|held)\s+(?:\w+\s+){0,2}?in\s+(?:\w+\s+){0,2}?(?:grocery|"
         r"shopping|plastic\s+shopping|garbage|trash|t-?shirt|non[-\s]?food[-\s]?grade)\s+"
@@ -795,35 +1045,56 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         _FOOD_NOUN,
     ),
     _rule(
-        "hair_restraint", 40, "2-402.11", "C", "Food employees without effective hair restraints",
+        "hair_restraint",
+        40,
+        "2-402.11",
+        "C",
+        "Food employees without effective hair restraints",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:hair\s*nets?|hair\s+restraints?|hats?|caps?|beard\s+"
         r"(?:nets?|restraints?|guards?|covers?)|hair\s+cover\w*|head\s+cover\w*)|\b(?:not|without)"
         r"\s+(?:\w+\s+){0,2}?(?:wearing|using)\s+(?:\w+\s+){0,2}?(?:hair|beard|hats?|caps?)"
         r"|\bhair\s+(?:\w+\s+)?(?:not\s+restrained|unrestrained|not\s+(?:properly\s+)?(?:covered|"
-        r"tied))|\bunrestrained\s+hair|\b" + _directive(
+        r"tied))|\bunrestrained\s+hair|\b"
+        + _directive(
             r"(?:wear|use|provide)\s+(?:\w+\s+){0,2}?(?:hair|beard)|(?:effective(?:ly)?\s+)?"
             r"restrain"
         ),
     ),
     _rule(
-        "jewelry_clothing", 40, "2-303.11", "C", "Food employee wearing jewelry while preparing food",
+        "jewelry_clothing",
+        40,
+        "2-303.11",
+        "C",
+        "Food employee wearing jewelry while preparing food",
         r"\b(?:jewelry|jewellery|rings?|bracelets?|watch(?:es)?|wristwatch\w*)\b",
         r"\b(?:employees?|workers?|cooks?|staff|food\s+handlers?|chef|wearing|worn|hands?|wrists?|"
         r"arms?)\b",
         r"\b(?:plain\s+(?:wedding\s+)?band|o-?rings?|ring\s+binder|onion\s+rings?)\b",
     ),
     _rule(
-        "dirty_clothing", 40, "2-304.11", "C", "Food employee in dirty outer clothing",
+        "dirty_clothing",
+        40,
+        "2-304.11",
+        "C",
+        "Food employee in dirty outer clothing",
         r"\b(?:dirty|soiled|stained|filthy)\s+(?:\w+\s+)?(?:aprons?|uniforms?|clothes|clothing|"
         r"shirts?|jackets?|garments?)",
     ),
     _rule(
-        "fingernails", 40, "2-302.11", "Pf", "Fingernails not trimmed, or polished without gloves",
+        "fingernails",
+        40,
+        "2-302.11",
+        "Pf",
+        "Fingernails not trimmed, or polished without gloves",
         r"\b(?:long|painted|polished|artificial|acrylic|false|dirty|unkempt)\s+(?:finger)?nails\b|"
         r"\bnail\s+polish\b",
     ),
     _rule(
-        "wiping_cloths", 41, "3-304.14", "C", "Wiping cloths not properly used or stored",
+        "wiping_cloths",
+        41,
+        "3-304.14",
+        "C",
+        "Wiping cloths not properly used or stored",
         r"\b(?:stored|left|lying|laying|sitting|hanging|placed|found|kept|used|draped)\s+(?:\w+\s+)"
         r"{0,3}?(?:on|over|across|around|from)\s+(?:the\s+)?(?:\w+\s+){0,2}?(?:counters?|tables?|"
         r"cutting\s+boards?|prep|surfaces?|shoulders?|aprons?|pockets?|coolers?|equipment|handles?|"
@@ -837,7 +1108,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:paper\s+towels?|hand\s+(?:drying|towels?)|towel\s+dispensers?)\b",
     ),
     _rule(
-        "produce_unwashed", 42, "3-302.15", "C", "Raw fruits and vegetables not washed",
+        "produce_unwashed",
+        42,
+        "3-302.15",
+        "C",
+        "Raw fruits and vegetables not washed",
         r"\b(?:not|un|without\s+being|without)\s*(?:properly\s+)?(?:washed|rinsed|washing|rinsing)"
         r"\b",
         r"\b(?:produce|vegetables?|veggies|fruits?|lettuce|greens|tomato\w*|herbs|cilantro|"
@@ -846,7 +1121,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\bhands\b",
     ),
     _rule(
-        "in_use_utensils", 43, "3-304.12", "C", "In-use utensils improperly stored",
+        "in_use_utensils",
+        43,
+        "3-304.12",
+        "C",
+        "In-use utensils improperly stored",
         r"\b(?:handles?\s+(?:\w+\s+){0,2}?(?:touching|buried\s+in|down\s+in|submerged\s+in|in\s+"
         r"contact\s+with|in|lying\s+in)\s+(?:the\s+)?(?:\w+\s+)?(?:food|ice|product|flour|sugar|rice|"
         r"beans|sauce|salsa|bins?|containers?)|dipper\s?wells?\s+(?:\w+\s+){0,4}?(?:turned\s+off|"
@@ -863,7 +1142,10 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:clean\s+utensils?\s+stored|single[-\s]service|bare\s+hand)\b",
     ),
     _rule(
-        "utensil_storage", 44, "4-901.11", "C",
+        "utensil_storage",
+        44,
+        "4-901.11",
+        "C",
         "Clean equipment and utensils not properly dried or stored",
         r"\b(?:wet[-\s]?nest\w*|wet[-\s]?stack\w*|nested\s+(?:while\s+)?wet|stacked\s+(?:while\s+)?"
         r"wet|not\s+air[-\s]?dried|towel[-\s]?dried|dried\s+with\s+(?:a\s+)?(?:towel|cloth|rag)|"
@@ -875,7 +1157,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:single[-\s]service|single[-\s]use|food\s+items|raw)\b",
     ),
     _rule(
-        "single_service", 45, "4-903.11", "C", "Single-use or single-service articles not properly stored or used",
+        "single_service",
+        45,
+        "4-903.11",
+        "C",
+        "Single-use or single-service articles not properly stored or used",
         r"\b(?:stored|kept|placed|found)\s+(?:\w+\s+){0,2}?(?:on\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?"
         r"floors?\b|uncovered|"
         r"unprotected|not\s+inverted|face\s+up|under\s+(?:\w+\s+){0,2}?(?:sink|drain|pipes?)|"
@@ -889,7 +1175,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\bfood\s+items|\bsanitiz",
     ),
     _rule(
-        "gloves", 46, "3-304.15", "C", "Gloves not used properly",
+        "gloves",
+        46,
+        "3-304.15",
+        "C",
+        "Gloves not used properly",
         r"\b(?:not|never|did\s+not|didn't|failed\s+to|without)\s+(?:\w+\s+){0,2}?(?:chang\w+|"
         r"replac\w+|discard\w*)\s+(?:\w+\s+){0,2}?gloves?|\bgloves?\s+(?:\w+\s+){0,3}?(?:not\s+"
         r"(?:changed|replaced|discarded)|re-?used|torn|ripped|washed|rinsed)|\b(?:same|torn|"
@@ -901,7 +1191,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     ),
     # --- 47-49 equipment -------------------------------------------------------------------------
     _rule(
-        "equipment_repair", 47, "4-501.11", "C", "Equipment not in good repair",
+        "equipment_repair",
+        47,
+        "4-501.11",
+        "C",
+        "Equipment not in good repair",
         _DISREPAIR,
         r"\b" + _EQUIPMENT + r"\b",
         r"\b(?:hand\s?(?:wash\w*\s+)?sinks?|handsinks?|floors?|walls?|ceilings?|toilet|"
@@ -911,13 +1205,20 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"coolers?|racks?)\b)|\b(?:hair|caps?|hats?|beards?)\b",
     ),
     _rule(
-        "cutting_board", 47, "4-501.12", "C", "Cutting surfaces scored or stained beyond cleaning",
+        "cutting_board",
+        47,
+        "4-501.12",
+        "C",
+        "Cutting surfaces scored or stained beyond cleaning",
         r"\b(?:scored|scratched|grooved|gouged|stained|discolou?red|cut\s+marks|deeply\s+cut|"
         r"worn|pitted|" + _directive(r"resurface|replace|refinish|sand") + r")",
         r"\bcutting\s+(?:boards?|surfaces?)\b",
     ),
     _rule(
-        "equipment_design", 47, "4-101.11", "C",
+        "equipment_design",
+        47,
+        "4-101.11",
+        "C",
         "Equipment or materials not approved, cleanable or food grade",
         r"\b(?:non[-\s]?(?:commercial|nsf|food[-\s]?grade)|not\s+(?:commercial|nsf|food[-\s]?"
         r"grade|approved|easily\s+cleanable|smooth|durable|non[-\s]?absorbent|designed)|"
@@ -933,7 +1234,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"additive|thermometer)\b",
     ),
     _rule(
-        "warewash_test_kit", 48, "4-302.14", "Pf", "No sanitizer test kit or strips",
+        "warewash_test_kit",
+        48,
+        "4-302.14",
+        "Pf",
+        "No sanitizer test kit or strips",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,4}}?(?:test(?:ing)?\s+(?:strips?|kits?|papers?|devices?)|"
         r"test\s?strips?|(?:chemical|sanitizer|chlorine|quat\w*)\s+(?:test\s+)?(?:strips?|kits?)|"
         r"testing\s+(?:kit|device|equipment))|\b(?:test(?:ing)?\s+(?:strips?|kits?)|test\s?strips?)"
@@ -942,14 +1247,20 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         unless=r"\b(?:temperature\s+(?:test\s+)?strips?|irreversible|thermo[-\s]?labels?|heat\s+strips?)",
     ),
     _rule(
-        "warewash_temp_device", 48, "4-302.13", "Pf",
+        "warewash_temp_device",
+        48,
+        "4-302.13",
+        "Pf",
         "No irreversible registering temperature indicator for hot-water sanitizing",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,4}}?(?:irreversible\s+(?:registering\s+)?(?:temp\w*\s+)?"
         r"(?:indicators?|thermometers?)|(?:temperature|heat)\s+(?:test\s+)?(?:strips?|labels?|"
         r"indicators?)|thermo[-\s]?labels?|max(?:imum)?[-\s]registering\s+thermometers?)",
     ),
     _rule(
-        "warewash_facilities", 48, "4-501.11", "C",
+        "warewash_facilities",
+        48,
+        "4-501.11",
+        "C",
         "Warewashing equipment not installed, maintained or used properly",
         r"\b(?:not\s+(?:\w+\s+)?(?:working|functioning|operating|set\s+up|used|maintained|"
         r"installed)|broken|leak\w*|inoperable|out\s+of\s+(?:order|service)|too\s+small|"
@@ -965,7 +1276,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:at|under|from)\s+(?:the\s+)?(?:faucet|drain|pipe))\b",
     ),
     _rule(
-        "nonfood_contact_dirty", 49, "4-602.13", "C", "Non-food-contact surfaces not clean",
+        "nonfood_contact_dirty",
+        49,
+        "4-602.13",
+        "C",
+        "Non-food-contact surfaces not clean",
         _DIRTY,
         r"\b(?:(?:exterior|outside|sides?|tops?|bottoms?|undersides?|legs|handles?|doors?|"
         r"gaskets?|interior|inside|shel(?:f|ves|ving)|racks?|wheels|casters|cabinets?|drawers?|"
@@ -989,7 +1304,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     ),
     # --- 50-56 physical facilities -------------------------------------------------------------
     _rule(
-        "no_hot_water", 50, "5-103.11", "Pf", "Hot water not available",
+        "no_hot_water",
+        50,
+        "5-103.11",
+        "Pf",
+        "Hot water not available",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?(?:hot|running|potable)\s+water|\b(?:hot\s+)?water\s+"
         r"(?:\w+\s+){0,2}?(?:not\s+(?:available|working|hot|reaching)|unavailable|shut\s+off|"
         r"turned\s+off|cold\s+only|out)|\bwater\s+heater\s+(?:\w+\s+){0,3}?(?:not\s+working|"
@@ -998,20 +1317,28 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         unless=r"\b(?:compartment|sanitiz|wiping|in\s+use\s+utensils?|thaw|dipper)",
     ),
     _rule(
-        "water_pressure", 50, "5-103.12", "C", "Inadequate water pressure",
+        "water_pressure",
+        50,
+        "5-103.12",
+        "C",
+        "Inadequate water pressure",
         r"\b(?:low|inadequate|insufficient|poor|no)\s+(?:water\s+)?pressure\b|\bwater\s+pressure\s+"
         r"(?:\w+\s+){0,2}?(?:low|inadequate|insufficient)",
     ),
     _rule(
-        "plumbing_repair", 51, "5-205.15", "C", "Plumbing not maintained in good repair",
+        "plumbing_repair",
+        51,
+        "5-205.15",
+        "C",
+        "Plumbing not maintained in good repair",
         r"\b(?:leak(?:s|ing|ed|y|age)?|drip(?:s|ping)?|clogged|slow(?:ly)?\s+drain\w*|"
         r"not\s+draining|(?:broken|damaged|loose|missing|cracked)\s+(?:\w+\s+)?(?:faucets?|pipes?|"
         r"drains?|knobs?|handles?|valves?|fixtures?|drain\s+lines?|p-traps?|traps?)|"
         r"(?:faucets?|pipes?|drains?|valves?|fixtures?|plumbing)\s+(?:\w+\s+){0,3}?(?:broken|"
         r"damaged|loose|not\s+(?:working|functioning)|in\s+(?:poor\s+)?(?:disrepair|poor\s+repair)"
-        r"|poor\s+repair|leak\w*|clogged|drip\w*)|" + _directive(
-            r"repair\s+(?:\w+\s+){0,3}?(?:leak\w*|faucets?|pipes?|drains?|plumbing)"
-        ) + r")",
+        r"|poor\s+repair|leak\w*|clogged|drip\w*)|"
+        + _directive(r"repair\s+(?:\w+\s+){0,3}?(?:leak\w*|faucets?|pipes?|drains?|plumbing)")
+        + r")",
         r"\b(?:faucets?|pipes?|piping|drains?|drain\s+lines?|sinks?|plumbing|valves?|fixtures?|"
         r"water\s+lines?|p-traps?|traps?|spigots?|hoses?|toilets?|urinals?|water\s+heaters?|"
         r"ice\s+machine|dish\s?machine|knobs?|handles?|under\s+the)\b",
@@ -1019,24 +1346,37 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"plumbing|faucet|sink)\b)",
     ),
     _rule(
-        "backflow", 51, "5-203.14", "P", "No backflow prevention (air gap or vacuum breaker)",
+        "backflow",
+        51,
+        "5-203.14",
+        "P",
+        "No backflow prevention (air gap or vacuum breaker)",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:backflow|back[-\s]flow|back[-\s]?siphonage|air\s+gap|"
         r"air\s+break|vacuum\s+breaker|anti[-\s]?siphon|atmospheric\s+vacuum\s+breaker|avb|rpz|"
         r"check\s+valve)|\b(?:backflow|vacuum\s+breaker|air\s+gap)\s+(?:\w+\s+){0,3}?(?:missing|"
         r"not\s+(?:provided|installed|present)|needed|required|removed)|\bhoses?\s+(?:\w+\s+){0,4}?"
         r"(?:submerged|below\s+(?:the\s+)?flood\s+(?:level\s+)?rim|in\s+(?:the\s+)?(?:mop\s+)?"
         r"(?:sink|bucket|water))|\b(?:direct(?:ly)?\s+(?:connect\w*|plumbed)|hard[-\s]?plumbed)\s+"
-        r"(?:\w+\s+){0,4}?(?:to\s+)?(?:the\s+)?(?:sewer|drain)|" + _directive(
+        r"(?:\w+\s+){0,4}?(?:to\s+)?(?:the\s+)?(?:sewer|drain)|"
+        + _directive(
             r"install\s+(?:\w+\s+){0,3}?(?:backflow|vacuum\s+breaker|air\s+gap|air\s+break)"
         ),
     ),
     _rule(
-        "service_sink", 51, "5-203.13", "C", "No service (mop) sink",
+        "service_sink",
+        51,
+        "5-203.13",
+        "C",
+        "No service (mop) sink",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?(?:mop|utility|service|janitor(?:ial)?|curbside)\s+"
         r"(?:sinks?|basins?)",
     ),
     _rule(
-        "sewage", 52, "5-403.11", "P", "Sewage or waste water not properly disposed",
+        "sewage",
+        52,
+        "5-403.11",
+        "P",
+        "Sewage or waste water not properly disposed",
         r"\b(?:sewage|sewer\s+(?:back\w*|overflow\w*|odou?r|leak\w*)|(?:back(?:ed|ing|s)?[-\s]?up|"
         r"overflow\w*|pooling|ponding|standing|leak\w*|draining)\s+(?:\w+\s+){0,3}?(?:sewage|"
         r"waste\s?water|grey\s?water|gray\s?water|floor\s+drains?|drains?|onto\s+(?:the\s+)?"
@@ -1048,7 +1388,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         unless=r"\b(?:no\s+(?:sewage|sewer)|sewage\s+(?:pipes?|lines?)\s+(?:above|over))\b",
     ),
     _rule(
-        "toilet_room", 53, "6-501.18", "C", "Toilet room not clean, supplied or maintained",
+        "toilet_room",
+        53,
+        "6-501.18",
+        "C",
+        "Toilet room not clean, supplied or maintained",
         r"\b(?:dirty|soiled|unclean|not\s+clean|filthy|stained|unsanitary|clogged|"
         r"not\s+(?:working|flushing|functioning|self[-\s]?closing|closing|closed)|out\s+of\s+order|"
         r"broken|propped\s+open|left\s+open|open\b|no\s+(?:toilet\s+(?:paper|tissue)|"
@@ -1057,11 +1401,13 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:receptacles?|cans?|bins?)\s+(?:with\s+(?:a\s+)?)?(?:lids?|covers?))|without\s+"
         r"(?:a\s+)?(?:lid|cover|toilet\s+(?:paper|tissue))|uncovered\s+(?:\w+\s+)?(?:receptacle|"
         r"can|bin)|lids?\s+(?:missing|broken)|missing\s+(?:\w+\s+)?(?:lids?|covers?|toilet\s+"
-        r"paper|tissue|seat)|" + _directive(
+        r"paper|tissue|seat)|"
+        + _directive(
             r"(?:detail\s+)?clean|provide\s+(?:\w+\s+){0,3}?(?:lid|cover|receptacle|toilet\s+"
             r"(?:paper|tissue)|self[-\s]?clos\w+)|repair|install\s+(?:\w+\s+){0,2}?"
             r"(?:self[-\s]?clos\w+|door\s+closer)"
-        ) + r")",
+        )
+        + r")",
         r"\b(?:toilets?|toilet\s+rooms?|rest\s?rooms?|bathrooms?|wash\s?rooms?|lavatory\s+room|"
         r"water\s+closets?|urinals?|men'?s\s+room|women'?s\s+room|employee\s+restroom)\b",
         r"\b(?:hand\s?(?:wash\w*\s+)?sinks?|soap|paper\s+towels?|hand\s+drying|hand\s?wash\w*\s+"
@@ -1070,7 +1416,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"urinal|door))",
     ),
     _rule(
-        "garbage", 54, "5-501.113", "C", "Garbage and refuse not properly contained or maintained",
+        "garbage",
+        54,
+        "5-501.113",
+        "C",
+        "Garbage and refuse not properly contained or maintained",
         r"\b(?:overflow\w*|over[-\s]?filled|full|(?:lids?|covers?)\s+(?:\w+\s+){0,2}?(?:open|"
         r"missing|broken|not\s+closed|left\s+open|propped)|(?:no|without|missing)\s+(?:tight[-\s]"
         r"fitting\s+)?(?:lids?|covers?)|uncovered|not\s+covered|open|dirty|soiled|leak\w*|"
@@ -1078,28 +1428,42 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"|near|beside|next\s+to)\s+(?:the\s+)?(?:ground|floor|area|dumpsters?|containers?|"
         r"receptacles?)|(?:on|around)\s+(?:the\s+)?ground|excessive|accumulat\w*|broken|"
         r"damaged|rusted|holes?|drain\s+plugs?|(?:no|not\s+(?:a\s+)?)\s*commercial|"
-        r"non[-\s]?commercial|not\s+(?:rodent|pest)[-\s]proof|" + _directive(
+        r"non[-\s]?commercial|not\s+(?:rodent|pest)[-\s]proof|"
+        + _directive(
             r"(?:detail\s+)?clean|cover|close|provide\s+(?:\w+\s+){0,2}?(?:lids?|covers?|"
             r"receptacles?|dumpsters?)|remove|replace|repair|empty"
-        ) + r")",
+        )
+        + r")",
         r"\b(?:garbage|trash|refuse|rubbish|waste\s+(?:receptacles?|containers?|cans?|bins?)|"
         r"dumpsters?|recycl\w+|grease\s+(?:containers?|bins?|barrels?|drums?|receptacles?)|"
         r"compactors?|totes?|waste\s+oil)\b",
         r"\b(?:toilet|restroom|washroom|bathroom|hand\s?sinks?)\b",
     ),
     _rule(
-        "waste_receptacle_handsink", 54, "5-501.16", "C", "No waste receptacle at a handwashing sink",
+        "waste_receptacle_handsink",
+        54,
+        "5-501.16",
+        "C",
+        "No waste receptacle at a handwashing sink",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?(?:waste|trash|garbage)\s+(?:receptacles?|cans?|bins?|"
         r"containers?)",
         _HAND_SINK,
     ),
     _rule(
-        "facility_clean", 55, "6-501.12", "C", "Floors, walls or ceilings not clean",
+        "facility_clean",
+        55,
+        "6-501.12",
+        "C",
+        "Floors, walls or ceilings not clean",
         _DIRTY,
         r"\b" + _FACILITY + r"\b",
     ),
     _rule(
-        "facility_repair", 55, "6-501.11", "C", "Floors, walls or ceilings not in good repair",
+        "facility_repair",
+        55,
+        "6-501.11",
+        "C",
+        "Floors, walls or ceilings not in good repair",
         _DISREPAIR + r"|\bwater[-\s]?(?:damaged|stained|damage)|\bpeeling\s+paint|\bstained\s+"
         r"ceiling|\bnot\s+(?:smooth|durable|easily\s+cleanable|non[-\s]?absorbent)",
         r"\b" + _FACILITY + r"\b",
@@ -1111,71 +1475,102 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?!.*\b(?:floors?|walls?|ceilings?|tiles?|coving|baseboards?)\b)",
     ),
     _rule(
-        "clutter", 55, "6-501.114", "C", "Unnecessary items or litter on the premises",
+        "clutter",
+        55,
+        "6-501.114",
+        "C",
+        "Unnecessary items or litter on the premises",
         r"\b(?:clutter\w*|unused|unnecessary|broken|old|discarded|obsolete|non[-\s]?working|"
         r"inoperable|excess(?:ive)?)\s+(?:\w+\s+){0,2}?(?:items|articles|equipment|materials|"
-        r"boxes|junk|stuff|appliances|furniture)|\b(?:cluttered|clutter)\b|\b" + _directive(
+        r"boxes|junk|stuff|appliances|furniture)|\b(?:cluttered|clutter)\b|\b"
+        + _directive(
             r"remove\s+(?:all\s+)?(?:\w+\s+){0,2}?(?:unused|unnecessary|clutter|old|broken|"
             r"articles|items\s+not)|(?:de-?clutter|organize)"
         ),
         unless=r"\b(?:hand\s?sinks?|blocked)\b",
     ),
     _rule(
-        "mops", 55, "6-501.16", "C", "Mops not hung to air dry",
+        "mops",
+        55,
+        "6-501.16",
+        "C",
+        "Mops not hung to air dry",
         r"\bmops?\s+(?:\w+\s+){0,5}?(?:not\s+(?:\w+\s+)?(?:hung|hanging|stored|air)|stored\s+"
         r"(?:\w+\s+){0,2}?(?:in\s+(?:the\s+)?(?:\w+\s+)?(?:bucket|water|sink)|on\s+(?:the\s+)?floor|"
         r"wet)|left\s+in|sitting\s+in|in\s+(?:dirty\s+)?(?:mop\s+)?(?:bucket|water))|\bmops?\s+"
-        r"(?:\w+\s+){0,3}?(?:must|should|need\w*)\s+(?:\w+\s+){0,2}?(?:be\s+)?hung|" + _directive(
-            r"hang\s+(?:\w+\s+){0,2}?mops?|store\s+(?:\w+\s+){0,2}?mops?"
-        ),
+        r"(?:\w+\s+){0,3}?(?:must|should|need\w*)\s+(?:\w+\s+){0,2}?(?:be\s+)?hung|"
+        + _directive(r"hang\s+(?:\w+\s+){0,2}?mops?|store\s+(?:\w+\s+){0,2}?mops?"),
     ),
     _rule(
-        "living_quarters", 55, "6-202.111", "C", "Living or sleeping quarters in food areas",
+        "living_quarters",
+        55,
+        "6-202.111",
+        "C",
+        "Living or sleeping quarters in food areas",
         r"\b(?:mattress\w*|bedding|sleeping\s+(?:bags?|quarters|area)|cots?|living\s+"
         r"quarters|someone\s+(?:living|sleeping)|(?:living|sleeping)\s+in)\b",
         None,
         r"\bbed\s?bugs?\b|\bflower\s+beds?\b|\brice\s+beds?|\bbeds?\s+of\s+(?:lettuce|rice|ice)",
     ),
     _rule(
-        "lighting", 56, "6-303.11", "C", "Inadequate lighting",
+        "lighting",
+        56,
+        "6-303.11",
+        "C",
+        "Inadequate lighting",
         r"\b(?:inadequate|insufficient|poor|low|dim|not\s+(?:adequate|enough|sufficient|working)|"
         r"no)\s+(?:\w+\s+)?(?:light(?:s|ing)?|illumination)\b|\b(?:light(?:s|ing)?|bulbs?|fixtures?)"
         r"\s+(?:\w+\s+){0,3}?(?:out|burn(?:t|ed)\s+out|not\s+(?:working|functioning|on)|broken|"
         r"missing|inadequate|insufficient|dim)|\b(?:burn(?:t|ed)[-\s]out|broken|missing)\s+"
-        r"(?:light\s+)?bulbs?|\d+\s*foot[-\s]?candles?\b|\b" + _directive(
+        r"(?:light\s+)?bulbs?|\d+\s*foot[-\s]?candles?\b|\b"
+        + _directive(
             r"(?:replace|provide|install)\s+(?:\w+\s+){0,3}?(?:light\s+bulbs?|lighting|lights?)|"
             r"increase\s+(?:\w+\s+)?light"
         ),
         unless=r"\b(?:shield\w*|cover(?:s|ed|ing)?|shatter\w*|guard)\b",
     ),
     _rule(
-        "light_shield", 56, "6-202.11", "C", "Light bulbs not shielded or shatter-resistant",
+        "light_shield",
+        56,
+        "6-202.11",
+        "C",
+        "Light bulbs not shielded or shatter-resistant",
         r"\b(?:unshielded|not\s+(?:shielded|covered|shatter[-\s]?(?:proof|resistant)|protected)|"
         r"no\s+(?:\w+\s+)?(?:shields?|shielding|covers?|guards?|sleeves?)|without\s+(?:\w+\s+)?"
         r"(?:shields?|shielding|covers?|guards?)|missing\s+(?:\w+\s+)?(?:shields?|covers?|guards?|"
         r"end\s+caps?)|(?:broken|cracked|damaged)\s+(?:\w+\s+)?(?:shields?|covers?|diffusers?)|"
         r"exposed\s+(?:light\s+)?bulbs?|(?:shields?|covers?)\s+(?:\w+\s+){0,2}?(?:missing|broken|"
-        r"cracked)|" + _directive(
+        r"cracked)|"
+        + _directive(
             r"(?:provide|install)\s+(?:\w+\s+){0,4}?(?:shield\w*|covers?|shatter[-\s]?(?:proof|"
             r"resistant))"
-        ) + r")",
+        )
+        + r")",
         r"\b(?:light(?:s|ing)?|bulbs?|fixtures?|lamps?|fluorescent\w*)\b",
         r"\bheat\s+lamps?\s+(?:on|over)",
     ),
     _rule(
-        "ventilation", 56, "6-304.11", "C", "Ventilation hood or system not adequate or clean",
+        "ventilation",
+        56,
+        "6-304.11",
+        "C",
+        "Ventilation hood or system not adequate or clean",
         r"\b(?:grease|greasy|dust(?:y)?|dirty|soiled|build[-\s]?up|buildup|accumulat\w*|"
         r"dripping|not\s+(?:working|functioning|operating|adequate|on)|inadequate|insufficient|"
-        r"broken|missing|no\b|condensation|" + _directive(
-            r"(?:detail\s+)?clean|degrease|provide|install|repair|replace|service"
-        ) + r")",
+        r"broken|missing|no\b|condensation|"
+        + _directive(r"(?:detail\s+)?clean|degrease|provide|install|repair|replace|service")
+        + r")",
         r"\b(?:hoods?|exhaust(?:\s+(?:fans?|systems?|hoods?))?|ventilation|vents?|hood\s+filters?"
         r"|filters?|fans?|baffles?|make[-\s]up\s+air)\b",
         r"\b(?:fans?\s+guards?|fan\s+in\s+(?:the\s+)?(?:walk[-\s]?in|cooler)|coolers?\s+fans?|"
         r"water\s+filters?|ice\s+machine\s+filters?)\b",
     ),
     _rule(
-        "personal_items", 56, "6-305.11", "C", "Employee personal items not in a designated area",
+        "personal_items",
+        56,
+        "6-305.11",
+        "C",
+        "Employee personal items not in a designated area",
         r"\b(?:personal|employees?'?)\s+(?:\w+\s+){0,2}?(?:items|belongings|effects|phones?|"
         r"cell\s+phones?|bags?|purses?|coats?|jackets?|clothing|medications?|food|drinks?)\s+"
         r"(?:\w+\s+){0,4}?(?:stored|kept|placed|left|on|in|above|over|with|next\s+to)\s+"

@@ -37,7 +37,9 @@ _DIRECTIVE_START: Final = re.compile(
 
 
 # Literal pre-checks per rule: (rule, subject check, problem check).
-_CHECKS: Final = tuple((rule, Prefilter(rule.subject), Prefilter(rule.problem)) for rule in PHRASE_RULES)
+_CHECKS: Final = tuple(
+    (rule, Prefilter(rule.subject), Prefilter(rule.problem)) for rule in PHRASE_RULES
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +48,7 @@ class SentenceFindings:
     findings: tuple[Finding, ...]
 
 
-def _rule_applies(
-    rule: PhraseRule, sentence: Sentence, advisory: bool, notes_view: str
-) -> bool:
+def _rule_applies(rule: PhraseRule, sentence: Sentence, advisory: bool, notes_view: str) -> bool:
     view = sentence.lower
     if rule.requires_note is not None and rule.requires_note.search(notes_view) is None:
         return False
@@ -95,7 +95,7 @@ def sentence_findings(
     found: list[Finding] = []
     for violation in check_sentence(sentence, hint):
         start = sentence.start + violation.clause_start
-        end = sentence.start + violation.clause_end
+        sentence.start + violation.clause_end
         text = sentence.text[violation.clause_start : violation.clause_end]
         stripped = text.strip(" ,;")
         start += len(text) - len(text.lstrip(" ,;"))

@@ -51,9 +51,9 @@ _FOLD: Final = str.maketrans(
 _ABBREVIATIONS: Final = frozenset(
     {
         "approx", "appx", "aprox", "apprx", "e.g", "i.e", "eg", "ie", "vs", "no", "nos",
-        "temp", "temps", "deg", "min", "mins", "hr", "hrs", "sec", "secs", "approx",
-        "dr", "mr", "mrs", "ms", "st", "ave", "inc", "co", "est", "pt", "pts", "lb",
-        "lbs", "oz", "qt", "gal", "ft", "in", "rm", "fig", "ref", "sect", "sec", "para",
+        "temp", "temps", "deg", "min", "mins", "hr", "hrs", "sec", "secs", "dr", "mr", "mrs",
+        "ms", "st", "ave", "inc", "co", "est", "pt", "pts", "lb",
+        "lbs", "oz", "qt", "gal", "ft", "in", "rm", "fig", "ref", "sect", "para",
     }
 )  # fmt: skip
 
@@ -107,7 +107,9 @@ def _ends_sentence(view: str, start: int, end: int) -> bool:
     # "MANAGER.MUST": a run-on full stop between two words still ends the sentence.
     if before.isalpha() and after.isalpha():
         word = _WORD_BEFORE.search(view, max(0, start - 12), start)
-        return bool(word) and len(word.group(1)) > 1 and word.group(1) not in _ABBREVIATIONS
+        if word is None:
+            return False
+        return len(word.group(1)) > 1 and word.group(1) not in _ABBREVIATIONS
     return False
 
 

@@ -18,7 +18,14 @@ def test_item_precision_recall_severity_and_clean_notes() -> None:
     b = _case("b", "all fine")
     c = _case("c", "floors dirty", (55, "C"))
     outcomes = [
-        Outcome(a, (Predicted(22, "P", "3-501.16(A)(2)", "salad 47F"), Predicted(38, "Pf", "6-501.111", "x")), 0.010),
+        Outcome(
+            a,
+            (
+                Predicted(22, "P", "3-501.16(A)(2)", "salad 47F"),
+                Predicted(38, "Pf", "6-501.111", "x"),
+            ),
+            0.010,
+        ),
         Outcome(b, (Predicted(10, "Pf", "6-301.11", "all fine"),), 0.020),
         Outcome(c, (Predicted(55, "P", "6-501.12", "floors dirty"),), 0.030),
     ]
@@ -26,11 +33,16 @@ def test_item_precision_recall_severity_and_clean_notes() -> None:
     assert (m.micro.tp, m.micro.fp, m.micro.fn) == (2, 2, 1)
     assert m.micro.precision == pytest.approx(0.5)
     assert m.micro.recall == pytest.approx(2 / 3)
-    assert m.per_item[10].fp == 1 and m.per_item[10].fn == 1
-    assert m.severity_labelled == 2 and m.severity_right == 1
-    assert m.clean_cases == 1 and m.clean_with_priority == 1 and m.priority_on_clean == 1
+    assert m.per_item[10].fp == 1
+    assert m.per_item[10].fn == 1
+    assert m.severity_labelled == 2
+    assert m.severity_right == 1
+    assert m.clean_cases == 1
+    assert m.clean_with_priority == 1
+    assert m.priority_on_clean == 1
     # grounded: a real section and evidence quoted from the notes
-    assert m.findings == 4 and m.grounded == 3
+    assert m.findings == 4
+    assert m.grounded == 3
     assert m.latency_p50_ms == pytest.approx(20.0)
     assert m.macro_recall == pytest.approx((1.0 + 0.0 + 1.0) / 3)
 

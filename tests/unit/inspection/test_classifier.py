@@ -82,6 +82,8 @@ def test_features_drop_stop_words_and_keep_negated_bigrams() -> None:
 
 def test_baseline_predicts_items_only_from_1_to_56() -> None:
     model = BaselineNB(load_inspections())
-    items = model.predict_items("FOUND NO FOOD HANDLER TRAINING CERTIFICATES. MICE DROPPINGS IN STORAGE.")
+    items = model.predict_items(
+        "FOUND NO FOOD HANDLER TRAINING CERTIFICATES. MICE DROPPINGS IN STORAGE."
+    )
     assert items
     assert all(1 <= i <= 56 for i in items)

@@ -37,7 +37,9 @@ def test_findings_carry_sections_items_and_verbatim_evidence() -> None:
 
 
 def test_one_finding_per_section() -> None:
-    findings = analyse_notes("Salad 47F in the reach-in. Ham 46F in the reach-in. Milk 45F in the walk-in.")
+    findings = analyse_notes(
+        "Salad 47F in the reach-in. Ham 46F in the reach-in. Milk 45F in the walk-in."
+    )
     assert [f.food_code_section for f in findings] == ["3-501.16(A)(2)"]
 
 

@@ -76,7 +76,9 @@ def test_units_decimals_and_ranges_are_read() -> None:
 def test_each_reading_keeps_its_own_food() -> None:
     text = "Line reach-in: sliced tomatoes 47F, milk 38F, cooked rice 48F"
     (sentence,) = sentences(text)
-    clauses = [sentence.text[v.clause_start : v.clause_end].strip(" ,") for v in check_sentence(sentence)]
+    clauses = [
+        sentence.text[v.clause_start : v.clause_end].strip(" ,") for v in check_sentence(sentence)
+    ]
     assert len(clauses) == 2
     assert clauses[0].endswith("sliced tomatoes 47F")
     assert clauses[1] == "cooked rice 48F"

@@ -115,7 +115,9 @@ def test_corrected_on_site_and_repeat_marks() -> None:
 
 
 def test_correction_in_the_next_sentence_counts() -> None:
-    findings = rule_findings(sentences("Potato salad at 47F in the prep cooler. Product was discarded."))
+    findings = rule_findings(
+        sentences("Potato salad at 47F in the prep cooler. Product was discarded.")
+    )
     assert findings[0].findings[0].corrected_on_site
 
 

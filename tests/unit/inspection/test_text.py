@@ -6,7 +6,7 @@ from opengovfood.inspection.text import MAX_NOTES_CHARS, bound, lower_view, sent
 
 
 def test_lower_view_keeps_offsets() -> None:
-    notes = "Walk-In 47ºF – İstanbul “salad”"
+    notes = "Walk-In 47\u00baF \u2013 \u0130stanbul \u201csalad\u201d"
     view = lower_view(notes)
     assert len(view) == len(notes)
     assert "47°f" in view
@@ -14,7 +14,10 @@ def test_lower_view_keeps_offsets() -> None:
 
 
 def test_sentences_split_on_stops_lines_and_semicolons_not_decimals() -> None:
-    notes = "RAW CHICKEN AT 46.4, PORK 44.8 F. DISCARDED BY MANAGER.MUST KEEP AT 41F; approx. 5 lbs\n- Hand sink blocked"
+    notes = (
+        "RAW CHICKEN AT 46.4, PORK 44.8 F. DISCARDED BY MANAGER.MUST KEEP AT 41F; "
+        "approx. 5 lbs\n- Hand sink blocked"
+    )
     texts = [s.text for s in sentences(notes)]
     assert texts == [
         "RAW CHICKEN AT 46.4, PORK 44.8 F.",
