@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from opengovfood.inspection.catalogue import catalogue
 from opengovfood.inspection.engine import build_engine, default_engine
 
 from .corpora import NARRATIVE_DIR, Case, chicago_cases, narrative_cases
@@ -59,9 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         chicago = _quick_sample(chicago)
     folds = run_leave_one_day_out(chicago)
-    results["chicago"] = compute(folds.engine)
-    results["chicago-rules-only"] = compute(folds.rules_only)
-    results["chicago-baseline-nb"] = compute(folds.baseline)
+    known = catalogue().is_known
+    results["chicago"] = compute(folds.engine, known_section=known)
+    results["chicago-rules-only"] = compute(folds.rules_only, known_section=known)
+    results["chicago-baseline-nb"] = compute(folds.baseline, known_section=known)
     extra["chicago_folds"] = [
         {"held_out_day": d, "threshold": t, "stay": s, "train_seconds": round(sec, 3)}
         for (d, t, s), sec in zip(folds.thresholds, folds.train_seconds, strict=True)
@@ -79,7 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not cases:
             continue
         for suffix, analyser in analysers:
-            results[f"narrative-{split}{suffix}"] = compute(run_cases(analyser, cases))
+            results[f"narrative-{split}{suffix}"] = compute(
+                run_cases(analyser, cases), known_section=known
+            )
 
     print(
         "== Chicago: comments as one paragraph, leave-one-day-out "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from opengovfood.inspection.form_items import ITEM_TITLES
+from opengovfood.inspection.form_items import item_title
 
 from .metrics import CorpusMetrics, ItemCounts
 
@@ -46,7 +46,9 @@ def item_table(m: CorpusMetrics) -> str:
     lines = [f"{'item':<8}{'gold':>6}{'tp':>5}{'fp':>5}{'fn':>5}{'P':>7}{'R':>7}  title"]
     for item in sorted(m.per_item):
         c = m.per_item[item]
-        lines.append(f"{_counts_line(str(item), c)}  {ITEM_TITLES.get(item, '')[:60]}")
+        lines.append(
+            f"{_counts_line(str(item), c)}  {item_title(item)[:60] if 1 <= item <= 56 else ''}"
+        )
     lines.append("per severity (item counted under its most severe designation):")
     for designation, c in m.per_severity.items():
         lines.append(_counts_line(designation, c))

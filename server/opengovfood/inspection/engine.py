@@ -24,7 +24,7 @@ from typing import Final
 from .chicago import ChicagoInspection, load_inspections
 from .classifier import CommentClassifier, Prediction
 from .findings import DESIGNATION_RANK, Finding
-from .form_items import ITEM_TITLES, section_for
+from .form_items import item_title, section_for
 from .negation import is_advisory, mentions_correction, mentions_repeat
 from .rules import SentenceFindings, rule_findings, sentence_findings
 from .text import Sentence, bound, lower_view, sentences
@@ -190,7 +190,7 @@ class InspectionEngine:
             food_code_section=section,
             form_item=item,
             designation=designation,
-            description=ITEM_TITLES[item],
+            description=item_title(item),
             evidence=sentence.text,
             start=sentence.start,
             end=sentence.end,
@@ -215,7 +215,10 @@ def _drop_subsumed(findings: list[Finding]) -> list[Finding]:
     for finding in findings:
         if finding.concept == "measure:4-301.11" and 22 in items:
             continue
-        if finding.concept in ("measure:5-202.12", "measure:5-103.11") and "5-103.11" in sections:
+        if (
+            finding.concept in ("measure:5-202.12(A)", "measure:5-103.11")
+            and "5-103.11" in sections
+        ):
             continue
         kept.append(finding)
     return kept

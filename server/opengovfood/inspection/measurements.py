@@ -230,6 +230,15 @@ _SANITIZER_RANGES: Final[dict[str, tuple[float, float | None]]] = {
 }
 
 
+# 4-501.114: (A) chlorine, (B) iodine, (C) quaternary ammonium.
+_SANITIZER_PARAGRAPH: Final[dict[str, str]] = {
+    "chlorine": "4-501.114(A)",
+    "iodine": "4-501.114(B)",
+    "quaternary ammonium": "4-501.114(C)",
+    "sanitizer": "4-501.114(A)",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Reading:
     kind: Literal["temperature", "concentration"]
@@ -378,13 +387,14 @@ def _holding(phrase: str, reading: Reading) -> Context:
     return "hot_holding" if _HOT_FOOD.search(phrase) or reading.high >= 90 else "cold_holding"
 
 
-def _cooking_minimum(phrase: str) -> tuple[float, str] | None:
+def _cooking_minimum(phrase: str) -> tuple[float, str, str] | None:
+    """(°F, what, the 3-401.11 paragraph) for the food the phrase names."""
     if _POULTRY.search(phrase):
-        return 165.0, "poultry and stuffed foods"
+        return 165.0, "poultry and stuffed foods", "3-401.11(A)(3)"
     if _GROUND.search(phrase):
-        return 155.0, "ground or comminuted meat"
+        return 155.0, "ground or comminuted meat", "3-401.11(A)(2)"
     if _WHOLE_MUSCLE.search(phrase):
-        return 145.0, "whole-muscle meat, fish and eggs"
+        return 145.0, "whole-muscle meat, fish and eggs", "3-401.11(A)(1)"
     return None
 
 
@@ -443,7 +453,11 @@ def _check_temperature(
         return None
     if context == "reheating":
         if low < 165 - eps:
-            return "3-403.11", 19, f"Food reheated for hot holding to {value}, below 165°F (74°C)"
+            return (
+                "3-403.11(A)",
+                19,
+                f"Food reheated for hot holding to {value}, below 165°F (74°C)",
+            )
         return None
     if context == "cooking":
         if re.search(r"\b(?:ordered|order|requested|request)\b|\bconsumer\s+advisory", view):
@@ -459,28 +473,28 @@ def _check_temperature(
         minimum = _cooking_minimum(phrase) or _cooking_minimum(view)
         if minimum is None:
             if low < 145 - eps:
-                return "3-401.11", 18, f"Food cooked to {value}, below 145°F (63°C)"
+                return "3-401.11(A)(1)", 18, f"Food cooked to {value}, below 145°F (63°C)"
             return None
-        limit, what = minimum
+        limit, what, paragraph = minimum
         if low < limit - eps:
-            return "3-401.11", 18, f"{what.capitalize()} cooked to {value}, below {limit:g}°F"
+            return paragraph, 18, f"{what.capitalize()} cooked to {value}, below {limit:g}°F"
         return None
     if context == "cooling":
         hours = _hours(view)
         if hours is None:
             return None
         if (hours > 2 and high > 70 + eps) or (hours >= 6 and high > 41 + eps):
-            return "3-501.14", 20, f"Cooling too slow: {value} after {hours:g} h"
+            return "3-501.14(A)", 20, f"Cooling too slow: {value} after {hours:g} h"
         return None
     if context == "receiving":
         if re.search(r"\bwater\b", phrase):
             return None
         if high > (45.0 if _SHELL_EGGS_OR_MILK.search(phrase) else 41.0) + eps and high < 135:
-            return "3-202.11", 12, f"TCS food received at {value}, above 41°F (5°C)"
+            return "3-202.11(A)", 12, f"TCS food received at {value}, above 41°F (5°C)"
         return None
     if context == "hand_sink_water":
         if high < 100 - eps:
-            return "5-202.12", 10, f"Handwashing sink water at {value}, below 100°F (38°C)"
+            return "5-202.12(A)", 10, f"Handwashing sink water at {value}, below 100°F (38°C)"
         return None
     if context == "hot_water":
         if high < 100 - eps:
@@ -572,7 +586,7 @@ def check_sentence(sentence: Sentence, hint: str = "") -> list[MeasurementViolat
             if _slow_cooling(start_f, end_f, hours):
                 found.append(
                     MeasurementViolation(
-                        "3-501.14", 20,
+                        "3-501.14(A)", 20,
                         f"Cooling too slow: {start_f:g}°F to {end_f:g}°F in {hours:g} h "
                         "(135°F to 70°F within 2 h, to 41°F within 6 h)",
                         0, len(view),
@@ -612,7 +626,7 @@ def check_sentence(sentence: Sentence, hint: str = "") -> list[MeasurementViolat
             elif reading.high < minimum:
                 found.append(
                     MeasurementViolation(
-                        "4-501.114", 16,
+                        _SANITIZER_PARAGRAPH[kind], 16,
                         f"{kind.capitalize()} sanitizer at {value} ppm, below {minimum:g} ppm",
                         seg_start, seg_end,
                     )

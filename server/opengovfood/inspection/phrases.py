@@ -185,7 +185,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "health_policy",
         3,
-        "2-103.11(O)",
+        "2-103.11(N)",
         "Pf",
         "No employee health policy or illness-reporting agreement",
         rf"\b{ABSENT}\s+(?:written\s+|signed\s+)?(?:employee\s+)?(?:health|illness)\s+(?:policy|"
@@ -285,7 +285,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "bare_hand",
         9,
-        "3-301.11",
+        "3-301.11(B)",
         "P",
         "Bare-hand contact with ready-to-eat food",
         r"\bbare[-\s]?hand\w*|\bwith\s+(?:their\s+|his\s+|her\s+)?(?:bare\s+)?hands\b|"
@@ -300,7 +300,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "hand_sink_access",
         10,
-        "5-205.11",
+        "5-205.11(A)",
         "Pf",
         "Handwashing sink blocked or used for other purposes",
         r"\b(?:blocked|obstructed|inaccessible|not\s+(?:easily\s+)?accessible|access\w*\s+"
@@ -388,7 +388,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "unapproved_source",
         11,
-        "3-201.11",
+        "3-201.11(A)",
         "P",
         "Food from an unapproved source",
         r"\b(?:unapproved|unlicensed|uninspected|unknown|non[-\s]?approved|not\s+(?:from\s+)?an?\s+"
@@ -445,7 +445,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "raw_over_rte",
         15,
-        "3-302.11",
+        "3-302.11(A)(1)",
         "P",
         "Raw animal food stored over or with ready-to-eat food (cross-contamination)",
         r"\b(?:above|over|on\s+top\s+of|atop|dripping\s+(?:on|onto)|touching|next\s+to|"
@@ -464,7 +464,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "cross_contamination",
         15,
-        "3-302.11",
+        "3-302.11(A)(1)",
         "P",
         "Food not separated and protected",
         r"\bcross[-\s]?contaminat\w*|\b(?:same|shared)\s+(?:cutting\s+board|knife|utensils?|"
@@ -493,7 +493,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "not_sanitized",
         16,
-        "4-602.11",
+        "4-602.11(A)",
         "P",
         "Food-contact surfaces not cleaned and sanitized",
         r"\bnot\s+(?:being\s+)?(?:properly\s+)?(?:cleaned\s+and\s+)?sanitiz\w+|\bwithout\s+"
@@ -531,7 +531,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "undercooked",
         18,
-        "3-401.11",
+        "3-401.11(A)(1)",
         "P",
         "Food not cooked to the required temperature",
         r"\bundercooked\b|\bnot\s+(?:\w+\s+)?cooked\s+to\s+(?:the\s+)?(?:required|proper|minimum|"
@@ -542,7 +542,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "reheat_improper",
         19,
-        "3-403.11",
+        "3-403.11(A)",
         "P",
         "Food not reheated properly for hot holding",
         r"\b(?:not\s+(?:\w+\s+)?re-?heated\s+to|re-?heat\w*\s+(?:\w+\s+){0,4}?(?:in|on|using)\s+"
@@ -552,7 +552,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "cooling_time_missed",
         20,
-        "3-501.14",
+        "3-501.14(A)",
         "P",
         "Cooked food not cooled within the required time",
         r"\b(?:did\s+not|didn't|does\s+not|not|failed\s+to|never|unable\s+to)\s+(?:\w+\s+){0,3}?"
@@ -563,7 +563,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "cooling_improper",
         20,
-        "3-501.14",
+        "3-501.14(A)",
         "P",
         "Cooked food not cooled within the required time",
         r"\b(?:not\s+(?:\w+\s+)?cooled\s+(?:\w+\s+){0,2}?(?:within|properly|in\s+time|rapidly)|"
@@ -575,7 +575,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "cooling_method",
         33,
-        "3-501.15",
+        "3-501.15(A)",
         "Pf",
         "Improper cooling method",
         r"\bcool(?:ed|ing)\s+(?:\w+\s+){0,4}?(?:at\s+room\s+temp\w*|on\s+(?:the\s+)?(?:counter|"
@@ -656,7 +656,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "tphc",
         24,
-        "3-501.19",
+        "3-501.19(A)",
         "Pf",
         "Time as a public health control not properly used",
         r"\b(?:time\s+as\s+(?:a\s+)?public\s+health\s+control|tphc|time\s+control)\b|"
@@ -760,8 +760,8 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "medicine_storage",
         28,
-        "7-207.11",
-        "Pf",
+        "7-207.11(B)",
+        "P",
         "Medicines or first aid supplies stored improperly",
         r"\b(?:medicines?|medications?|pills|tylenol|aspirin|ibuprofen|first[-\s]aid\s+(?:kit|"
         r"supplies))\b",
@@ -772,8 +772,8 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "haccp",
         29,
-        "8-103.12",
-        "Pf",
+        "8-103.12(A)",
+        "P",
         "Specialized process or HACCP plan not followed or records not kept",
         r"\b(?:haccp|reduced\s+oxygen\s+packag\w*|\brop\b|vacuum[-\s]?(?:pack\w*|seal\w*)|"
         r"sous[-\s]?vide|cook[-\s]?chill|curing|cured\s+meats?\s+made|acidif\w+|ferment\w+|"
@@ -910,7 +910,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "pests_present",
         38,
-        "6-501.111",
+        "6-501.111(C)",
         "Pf",
         "Evidence of insects or rodents",
         r"\b(?:droppings|feces|fecal|excreta|urine\s+stains?|gnaw\s+marks|gnawed|nest(?:s|ing)?|"
@@ -925,7 +925,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "pest_records",
         38,
-        "6-501.111",
+        "6-501.111(C)",
         "Pf",
         "No pest-control records",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:pest\s+control|exterminator|extermination)\s+"
@@ -968,7 +968,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "animals",
         38,
-        "6-501.115",
+        "6-501.115(A)",
         "Pf",
         "Live animals in the food establishment",
         r"\b(?:dogs?|cats?|kittens?|puppy|puppies|pets?|parrots?|birds?)\b",
@@ -998,7 +998,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "food_uncovered",
         39,
-        "3-305.11",
+        "3-302.11(A)(4)",
         "C",
         "Food stored uncovered or unprotected",
         r"\b(?:uncovered|unwrapped|not\s+(?:properly\s+)?(?:covered|wrapped|protected)|"
@@ -1084,7 +1084,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         "fingernails",
         40,
         "2-302.11",
-        "Pf",
+        "C",
         "Fingernails not trimmed, or polished without gloves",
         r"\b(?:long|painted|polished|artificial|acrylic|false|dirty|unkempt)\s+(?:finger)?nails\b|"
         r"\bnail\s+polish\b",
@@ -1159,7 +1159,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "single_service",
         45,
-        "4-903.11",
+        "4-904.11",
         "C",
         "Single-use or single-service articles not properly stored or used",
         r"\b(?:stored|kept|placed|found)\s+(?:\w+\s+){0,2}?(?:on\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?"
@@ -1177,8 +1177,8 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "gloves",
         46,
-        "3-304.15",
-        "C",
+        "3-304.15(A)",
+        "P",
         "Gloves not used properly",
         r"\b(?:not|never|did\s+not|didn't|failed\s+to|without)\s+(?:\w+\s+){0,2}?(?:chang\w+|"
         r"replac\w+|discard\w*)\s+(?:\w+\s+){0,2}?gloves?|\bgloves?\s+(?:\w+\s+){0,3}?(?:not\s+"
@@ -1217,7 +1217,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "equipment_design",
         47,
-        "4-101.11",
+        "4-201.11",
         "C",
         "Equipment or materials not approved, cleanable or food grade",
         r"\b(?:non[-\s]?(?:commercial|nsf|food[-\s]?grade)|not\s+(?:commercial|nsf|food[-\s]?"
@@ -1259,8 +1259,8 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "warewash_facilities",
         48,
-        "4-501.11",
-        "C",
+        "4-301.12",
+        "Pf",
         "Warewashing equipment not installed, maintained or used properly",
         r"\b(?:not\s+(?:\w+\s+)?(?:working|functioning|operating|set\s+up|used|maintained|"
         r"installed)|broken|leak\w*|inoperable|out\s+of\s+(?:order|service)|too\s+small|"
@@ -1320,7 +1320,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         "water_pressure",
         50,
         "5-103.12",
-        "C",
+        "Pf",
         "Inadequate water pressure",
         r"\b(?:low|inadequate|insufficient|poor|no)\s+(?:water\s+)?pressure\b|\bwater\s+pressure\s+"
         r"(?:\w+\s+){0,2}?(?:low|inadequate|insufficient)",
@@ -1328,7 +1328,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "plumbing_repair",
         51,
-        "5-205.15",
+        "5-205.15(B)",
         "C",
         "Plumbing not maintained in good repair",
         r"\b(?:leak(?:s|ing|ed|y|age)?|drip(?:s|ping)?|clogged|slow(?:ly)?\s+drain\w*|"
@@ -1504,7 +1504,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "living_quarters",
         55,
-        "6-202.111",
+        "6-501.114",
         "C",
         "Living or sleeping quarters in food areas",
         r"\b(?:mattress\w*|bedding|sleeping\s+(?:bags?|quarters|area)|cots?|living\s+"

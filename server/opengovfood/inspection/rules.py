@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from .findings import Finding
+from .form_items import designation_of
 from .measurements import check_sentence
 from .negation import (
     is_advisory,
@@ -103,7 +104,7 @@ def sentence_findings(
             Finding(
                 food_code_section=violation.section,
                 form_item=violation.form_item,
-                designation="P",
+                designation=designation_of(violation.section),
                 description=violation.description,
                 evidence=stripped,
                 start=start,
@@ -125,7 +126,7 @@ def sentence_findings(
                 Finding(
                     food_code_section=rule.section,
                     form_item=rule.form_item,
-                    designation=rule.designation,
+                    designation=designation_of(rule.section),
                     description=rule.description,
                     evidence=sentence.text,
                     start=sentence.start,

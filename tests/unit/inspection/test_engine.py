@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 
 import pytest
 
+from opengovfood.inspection import measurements
+from opengovfood.inspection.catalogue import catalogue
 from opengovfood.inspection.engine import analyse_notes, build_engine, default_engine
-from opengovfood.inspection.form_items import ITEM_SECTIONS, ITEM_TITLES
+from opengovfood.inspection.form_items import section_for
 from opengovfood.inspection.phrases import PHRASE_RULES
 from opengovfood.inspection.text import MAX_NOTES_CHARS
 
@@ -53,12 +57,30 @@ def test_clean_notes_have_no_findings() -> None:
     assert analyse_notes(clean) == []
 
 
-def test_every_section_the_engine_can_emit_is_known() -> None:
-    for rule in PHRASE_RULES:
-        assert 1 <= rule.form_item <= 56
-    for item, sections in ITEM_SECTIONS.items():
-        assert item in ITEM_TITLES
-        assert sections
+def _measurement_sections() -> set[tuple[str, int]]:
+    """(section, item) pairs measurements.py can emit, read from its source."""
+    source = Path(measurements.__file__).read_text(encoding="utf-8")
+    found = set(re.findall(r'"(\d-\d{3}\.\d+(?:\([A-Z0-9]+\))*)",\s*(\d+),', source))
+    found |= {(s, "18") for s in ("3-401.11(A)(1)", "3-401.11(A)(2)", "3-401.11(A)(3)")}
+    found |= {(s, "16") for s in measurements._SANITIZER_PARAGRAPH.values()}
+    return {(section, int(item)) for section, item in found}
+
+
+def test_every_section_the_engine_can_emit_is_in_the_catalogue() -> None:
+    cat = catalogue()
+    emitted = {(rule.section, rule.form_item, rule.designation) for rule in PHRASE_RULES}
+    for section, item, designation in emitted:
+        entry = cat.get(section)  # exact entry, paragraph included
+        assert entry.form_item == item, section
+        assert entry.designation.value == designation, section
+    measured = _measurement_sections()
+    assert len(measured) >= 15
+    for section, item in measured:
+        assert cat.get(section).form_item == item, section
+    for item in range(1, 57):
+        for designation in ("P", "Pf", "C", None):
+            section, _ = section_for(item, designation)
+            assert cat.get(section).form_item == item
 
 
 def test_long_report_is_read_whole_and_fast() -> None:
