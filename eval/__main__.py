@@ -60,10 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         chicago = _quick_sample(chicago)
     folds = run_leave_one_day_out(chicago)
-    known = catalogue().is_known
-    results["chicago"] = compute(folds.engine, known_section=known)
-    results["chicago-rules-only"] = compute(folds.rules_only, known_section=known)
-    results["chicago-baseline-nb"] = compute(folds.baseline, known_section=known)
+    in_catalogue = catalogue().is_known
+    results["chicago"] = compute(folds.engine, known_section=in_catalogue)
+    results["chicago-rules-only"] = compute(folds.rules_only, known_section=in_catalogue)
+    results["chicago-baseline-nb"] = compute(folds.baseline, known_section=in_catalogue)
     extra["chicago_folds"] = [
         {"held_out_day": d, "threshold": t, "stay": s, "train_seconds": round(sec, 3)}
         for (d, t, s), sec in zip(folds.thresholds, folds.train_seconds, strict=True)
@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         for suffix, analyser in analysers:
             results[f"narrative-{split}{suffix}"] = compute(
-                run_cases(analyser, cases), known_section=known
+                run_cases(analyser, cases), known_section=in_catalogue
             )
 
     print(
