@@ -142,7 +142,7 @@ class InspectionEngine:
         """The distinct violations in the notes, in the order they are first mentioned."""
         text = bound(notes)
         found = sentences(text, lower_view(text))
-        per_sentence = rule_findings(found)
+        per_sentence = rule_findings(found, text)
         predictions = (
             self.classifier.predict_sentences(found, [_concepts(s) for s in per_sentence])
             if self.classifier is not None

@@ -49,23 +49,43 @@ _ADVISORY: Final = re.compile(
     r"suggest(?:ed|s)?|encouraged|explained|advised\s+(?:the\s+)?\w+\s+(?:on|about|of)|"
     r"talked|went\s+over|provided\s+(?:education|information|guidance)|education\s+provided)\b"
 )
+# Past participles that say something was put right. The strong ones say it on their own
+# ("discarded", "reheated"); the weak ones also describe a state ("hand sink stocked",
+# "bins labeled") and count only after an agent or "was/were/then" ("PIC stocked the sink").
+_STRONG_FIX = (
+    r"(?:discarded|disposed(?:\s+of)?|destroyed|denatured|thrown\s+(?:out|away)|dumped|tossed|"
+    r"poured\s+out|moved|relocated|removed|re-?heated|rearranged|re-?stocked|refilled|replaced|"
+    r"cleared|emptied|re-?labell?ed|re-?dated|re-?washed|re-?sanitized|adjusted|re-?set|"
+    r"re-?calibrated|corrected|fixed|unblocked|sent\s+(?:\w+\s+)?home|excluded|set\s+aside|"
+    r"pulled|transferred|re-?made|re-?trained|hung|elevated|lowered|raised|"
+    r"turned\s+(?:on|up|down)|plugged\s+in|drained|separated)"
+)
+_WEAK_FIX = (
+    r"(?:washed|cleaned|sanitized|labell?ed|dated|stocked|covered|provided|installed|posted|"
+    r"filled|changed|put\s+(?:on|in|into|away)|set\s+up|calibrated|returned\s+to|restricted|"
+    r"brought|placed)"
+)
+_AGENT = (
+    r"(?:pic|manager|mgr|owner|operator|staff|employees?|cooks?|chef|he|she|they|cashier|"
+    r"director|receiver|server|workers?|person\s+in\s+charge|management|baker|dishwasher)"
+)
 _CORRECTED: Final = re.compile(
     r"\bc\.?o\.?s\.?\b|\bcorrected\s+(?:on[-\s]?site|at\s+(?:the\s+)?time|immediately|during)"
-    r"|\bcorrected\b(?!\s+(?:by|within|before|from))|\bon[-\s]site\s+correct"
-    r"|\b(?:voluntar(?:il)?y|immediately|promptly)\s+(?:\w+\s+){0,2}?"
-    r"(?:discarded|disposed|destroyed|removed|moved|relocated|reheated|corrected|cleaned|"
-    r"emptied|replaced|remade|re-?set|adjusted)"
-    r"|\b(?:discarded|disposed\s+of|destroyed|denatured|thrown\s+(?:out|away)|dumped|tossed)"
-    r"|\bvoluntary\s+(?:disposal|destruction|discard)"
-    r"|\b(?:pic|manager|mgr|owner|operator|staff|employee|cook|chef)\s+(?:\w+\s+){0,2}?"
-    r"(?:moved|relocated|removed|discarded|reheated|re-?heated|rearranged|re-?stocked|stocked|"
-    r"refilled|replaced|cleared|emptied|labeled|labelled|dated|washed|re-?set|adjusted|"
-    r"provided|installed|corrected|fixed|filled|put|placed|changed|turned)\b"
-    r"|\b(?:was|were|has\s+been|have\s+been)\s+(?:immediately\s+)?(?:moved|relocated|removed|"
-    r"discarded|reheated|re-?stocked|restocked|refilled|replaced|cleared|emptied|labell?ed|"
-    r"dated|rearranged|corrected)\b(?!\s+(?:to\s+)?(?:by|before|within))"
+    r"|\bon[-\s]site\s+correct|\bvoluntary\s+(?:disposal|destruction|discard)"
     r"|\bupon\s+(?:my\s+)?request\b|\bat\s+(?:my|the\s+inspector'?s?)\s+request\b"
+    r"|\bwhen\s+asked\b|\bbefore\s+(?:i|the\s+inspector)\s+left\b"
+    rf"|\b{_STRONG_FIX}\b"
+    rf"|\b(?:{_AGENT}|was|were|has\s+been|have\s+been|then|immediately|promptly|now)\s+"
+    rf"(?:\w+\s+){{0,2}}?{_WEAK_FIX}\b"
 )
+# An order, a promise or a negation is not a correction: "must be discarded", "will replace
+# by Friday", "not labeled", "being washed".
+_NOT_YET: Final = re.compile(
+    r"\b(?:will|must|shall|should|to\s+be|to|needs?|need\s+to|required|instructed|"
+    r"asked\s+to|advised|until|once|if|when\s+(?!asked)|no|not|never|without|being|n't)\s+"
+    r"(?:\w+\s+){0,2}?$"
+)
+_LATER: Final = re.compile(r"^[^.;]{0,40}?\b(?:by|before|within|next|tomorrow)\b\s+\w")
 _REPEAT: Final = re.compile(
     r"\brepeat(?:ed)?\b(?!\s+(?:the\s+)?(?:process|steps?|test|testing|temp))"
     r"|\b(?:previously|prior|last)\s+(?:\w+\s+){0,2}?(?:cited|noted|written|documented|"
@@ -103,7 +123,13 @@ def is_advisory(view: str) -> bool:
 
 
 def mentions_correction(view: str) -> bool:
-    return _CORRECTED.search(view) is not None
+    """The sentence says the problem was fixed during the inspection."""
+    for match in _CORRECTED.finditer(view):
+        before = view[max(0, match.start() - 40) : match.start()]
+        if _NOT_YET.search(before) or _LATER.search(view[match.end() : match.end() + 50]):
+            continue
+        return True
+    return False
 
 
 def mentions_repeat(view: str) -> bool:

@@ -41,7 +41,10 @@ class PhraseRule:
 ABSENT = r"(?:no|not|without|missing|lack(?:ing|s)?(?:\s+of)?|absent|out\s+of|empty|none|zero)"
 _DIRECTIVE = (
     r"(?:must|instructed(?:\s+[\w/]+){0,3}?\s+to|instruct(?:ed)?\s+to|need(?:s|ed)?\s+to|needs|"
-    r"shall|should|required\s+to|ordered\s+to|advised\s+to|told\s+to|to\s+be|request(?:ed)?\s+to)"
+    r"shall|should|required\s+to|ordered\s+to|advised\s+to|told\s+to|to\s+be|request(?:ed)?\s+to|"
+    # a sentence that starts with the order itself: "Clean the interior of the microwave."
+    r"^(?=(?:detail\s+)?(?:clean|repair|replace|seal|install|provide|remove|label|elevate|"
+    r"cover|post|store|discard)\s+(?:the|all|and|a|an|interior|exterior|inside|under|behind)\b))"
 )
 
 
@@ -55,7 +58,8 @@ _DIRTY = (
     r"residue|soil|scale|lime|carbon)\s*(?:build[-\s]?up|accumulation|deposits?|residue|"
     r"encrust\w*)|build[-\s]?up|buildup|accumulat\w+|residue|encrusted|caked|crusted|"
     r"mold(?:[-\s]like)?|mould|mildew|black\s+(?:substance|residue|growth)|slime|slimy|"
-    r"stain(?:ed|s)?|splatter\w*|spills?|spilled|(?:covered|coated)\s+(?:with|in)\s+\w+|"
+    r"stain(?:ed|s)?|splatter\w*|spills?|spilled|(?:covered|coated|filled|caked)\s+(?:with|in)\s+"
+    r"(?:grease|dirt|debris|food|dust|grime|old\s+\w+|mold|residue|\w+\s+(?:debris|residue))|"
     r"fly\s+specks?|cobwebs?|"
     + _directive(r"(?:detail[-\s]?)?clean|wash|degrease|scrub|wipe")
     + ")"
@@ -100,7 +104,6 @@ _FACILITY = (
     r"(?:floors?|flooring|walls?|ceilings?|ceiling\s+(?:tiles?|panels?)|(?:floor|wall|ceiling)\s+"
     r"(?:tiles?|panels?|surfaces?)|tiles?|baseboards?|coving|cove\s+base|wall\s+base|grout|"
     r"floor\s+drains?|corners|door\s?frames?|doors?|windows?|window\s+sills?|vents?|"
-    r"(?:interior|rear|back|basement|storage|prep|dish|dining|kitchen)\s+(?:areas?|rooms?)|"
     r"premises|building|stairs?|stairways?|thresholds?|pipes?|ducts?|electrical\s+\w+|outlets?|"
     r"light\s+switch\w*|junction\s+box\w*|under\s+(?:and\s+)?(?:behind|around)?\s*equipment)"
 )
@@ -162,6 +165,8 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"lacking|unaware|not\s+aware|not\s+knowledgeable|no\s+knowledge)\s+(?:\w+\s+){0,4}?"
         r"(?:knowledge|answer|explain|describe|demonstrate|aware|know|knew|identify|recite|state|"
         r"name|tell|list)"
+        r"|\b(?:person\s+in\s+charge|pic)\s+(?:[\w()]+\s+){0,2}?not\s+(?:demonstrat\w+|"
+        r"knowledgeable|able\s+to\s+(?:answer|demonstrate|explain))"
         r"|\black\s+of\s+(?:food\s+safety\s+)?knowledge\b|\bnot\s+(?:knowledgeable|aware)\s+of\s+"
         r"(?:the\s+)?(?:food\s+code|requirements?|procedures?|cooling|cooking|temperatures?|"
         r"date\s+marking|symptoms?)",
@@ -188,7 +193,8 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         "2-103.11(N)",
         "Pf",
         "No employee health policy or illness-reporting agreement",
-        rf"\b{ABSENT}\s+(?:written\s+|signed\s+)?(?:employee\s+)?(?:health|illness)\s+(?:policy|"
+        rf"\b{ABSENT}\s+(?:proof\s+of\s+|copy\s+of\s+)?(?:written\s+|signed\s+)?(?:employees?'?s?\s+)?"
+        r"(?:health|illness)\s+(?:policy|"
         r"policies|reporting|agreement|plan)|\b(?:employee\s+)?(?:health|illness)\s+(?:policy|"
         r"reporting\s+agreement|agreements?)\s+(?:\w+\s+){0,2}?(?:not\s+(?:available|on\s+site|"
         r"signed|provided)|missing|unsigned)|\b(?:employees?|staff|food\s+handlers?)\s+(?:\w+\s+)"
@@ -914,13 +920,14 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         "Pf",
         "Evidence of insects or rodents",
         r"\b(?:droppings|feces|fecal|excreta|urine\s+stains?|gnaw\s+marks|gnawed|nest(?:s|ing)?|"
-        r"harborage|infestation|infested|activity|evidence|live\b|crawling|flying|alive|"
+        r"infestation|infested|activity|evidence|live\b|crawling|flying|alive|"
         r"present|sighted|(?:\d+|several|numerous|many|multiple|few|a\s+few|some|one|two|three)"
         r"\s+(?:\w+\s+)?" + _PEST + r")",
         r"\b" + _PEST + r"\b|\bdroppings\b",
         r"\b(?:dead|pest\s+control\s+(?:log|records?|service|company|report)|licensed\s+"
         r"(?:pest|exterminator)|outer\s+openings?|gaps?|door\s+sweeps?|screens?|tight[-\s]?fitting"
-        r"|rodent[-\s]?proof\w*)\b(?!.*\b(?:droppings|live|crawling|activity)\b)",
+        r"|rodent[-\s]?proof\w*)\b(?!.*\b(?:droppings|live|crawling|activity)\b)"
+        r"|\bprevent\w*\s+(?:\w+\s+)?(?:pests?|rodents?|insects?|vermin)\b",
     ),
     _rule(
         "pest_records",
@@ -1028,8 +1035,10 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         "3-307.11",
         "C",
         "Food not protected from contamination",
-        r"\b(?:splash\s?guards?|sneeze\s?guards?|food\s+shields?|breath\s+guards?)\b",
-        r"\b(?:no|not|without|missing|lack\w*|" + _directive(r"install|provide") + r")\b",
+        r"\b(?:no|without|missing|lack\w*|needs?|" + _directive(r"install|provide") + r")\s+"
+        r"(?:\w+\s+){0,2}?(?:splash\s?guards?|sneeze\s?guards?|food\s+shields?|breath\s+guards?)\b"
+        r"|\b(?:splash\s?guards?|sneeze\s?guards?|food\s+shields?|breath\s+guards?)\s+(?:\w+\s+)"
+        r"{0,2}?(?:missing|needed|required|not\s+(?:provided|installed|present))",
     ),
     _rule(
         "food_storage_container",
@@ -1040,7 +1049,8 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:stored|kept|placed|held)\s+(?:\w+\s+){0,2}?in\s+(?:\w+\s+){0,2}?(?:grocery|"
         r"shopping|plastic\s+shopping|garbage|trash|t-?shirt|non[-\s]?food[-\s]?grade)\s+"
         r"(?:bags?|containers?|bins?)|\b(?:under|below)\s+(?:\w+\s+){0,2}?(?:sewer|waste\s?water|"
-        r"drain)\s+(?:lines?|pipes?)|\bin\s+(?:the\s+)?(?:toilet\s+room|restroom|washroom|locker\s+"
+        r"drain)\s+(?:lines?|pipes?)|\b(?:sewer|sewage|waste\s?water|drain(?:age)?)\s+(?:\w+\s+){0,2}?"
+        r"(?:pipes?|lines?)\s+(?:\w+\s+){0,3}?(?:above|over)|\bin\s+(?:the\s+)?(?:toilet\s+room|restroom|washroom|locker\s+"
         r"room|garage|mop\s+closet)",
         _FOOD_NOUN,
     ),
@@ -1297,10 +1307,8 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"sinks?|mixers?|toaster|holding\s+cabinets?|proof\w*\s+box\w*|bins?\s+exterior|"
         r"hood\s+(?:system)?|exhaust\s+hood|cooking\s+equipment|pizza\s+ovens?|"
         r"can\s+opener\s+(?:base|holder)|knife\s+(?:racks?|holders?)))\b",
-        r"\b(?:floors?|walls?|ceilings?|toilet|restroom|washroom|bathroom|hand\s?sinks?|"
-        r"filters?|ventilation|lights?|garbage|trash|dumpsters?|slicers?|cutting\s+boards?|"
-        r"can\s+openers?\b(?!\s+(?:base|holder))|food[-\s]contact|utensils?|interior\s+of\s+"
-        r"(?:the\s+)?ice)\b(?!.*\b(?:equipment|coolers?|shelv\w+|gaskets?|racks?)\b)",
+        r"\b(?:slicers?|cutting\s+boards?|can\s+openers?\b(?!\s+(?:base|holder))|food[-\s]contact|"
+        r"interior\s+of\s+(?:the\s+)?ice)\b(?!.*\b(?:equipment|coolers?|shelv\w+|gaskets?|racks?)\b)",
     ),
     # --- 50-56 physical facilities -------------------------------------------------------------
     _rule(
@@ -1351,10 +1359,11 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         "5-203.14",
         "P",
         "No backflow prevention (air gap or vacuum breaker)",
-        rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:backflow|back[-\s]flow|back[-\s]?siphonage|air\s+gap|"
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:backflow|back[-\s]?flow|back[-\s]?siphonage|air\s+gap|"
         r"air\s+break|vacuum\s+breaker|anti[-\s]?siphon|atmospheric\s+vacuum\s+breaker|avb|rpz|"
-        r"check\s+valve)|\b(?:backflow|vacuum\s+breaker|air\s+gap)\s+(?:\w+\s+){0,3}?(?:missing|"
-        r"not\s+(?:provided|installed|present)|needed|required|removed)|\bhoses?\s+(?:\w+\s+){0,4}?"
+        r"check\s+valve)|\b(?:back[-\s]?flow|vacuum\s+breaker|air\s+gap)\s+(?:\w+\s+){0,3}?(?:missing|"
+        r"not\s+(?:provided|installed|present|located|found)|needed|required|removed)|"
+        r"\bunable\s+to\s+(?:locate|find)\s+(?:\w+\s+)?(?:back[-\s]?flow|vacuum\s+breaker)|\bhoses?\s+(?:\w+\s+){0,4}?"
         r"(?:submerged|below\s+(?:the\s+)?flood\s+(?:level\s+)?rim|in\s+(?:the\s+)?(?:mop\s+)?"
         r"(?:sink|bucket|water))|\b(?:direct(?:ly)?\s+(?:connect\w*|plumbed)|hard[-\s]?plumbed)\s+"
         r"(?:\w+\s+){0,4}?(?:to\s+)?(?:the\s+)?(?:sewer|drain)|"
@@ -1394,7 +1403,9 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         "C",
         "Toilet room not clean, supplied or maintained",
         r"\b(?:dirty|soiled|unclean|not\s+clean|filthy|stained|unsanitary|clogged|"
-        r"not\s+(?:working|flushing|functioning|self[-\s]?closing|closing|closed)|out\s+of\s+order|"
+        r"not\s+(?:working|flushing|functioning|self[-\s]?closing|closing|closed|(?:fully\s+)?clos\w+)|"
+        r"do(?:es)?\s+not\s+(?:fully\s+)?(?:self[-\s])?close|needs?\s+(?:a\s+)?(?:lid|cover)|"
+        r"out\s+of\s+order|"
         r"broken|propped\s+open|left\s+open|open\b|no\s+(?:toilet\s+(?:paper|tissue)|"
         r"self[-\s]?clos\w+|door\s+closer|(?:covered|lidded)\s+(?:waste\s+|trash\s+)?"
         r"(?:receptacle|can|container|bin)s?|lids?|covers?|(?:waste\s+|trash\s+|garbage\s+)?"
@@ -1410,10 +1421,10 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         + r")",
         r"\b(?:toilets?|toilet\s+rooms?|rest\s?rooms?|bathrooms?|wash\s?rooms?|lavatory\s+room|"
         r"water\s+closets?|urinals?|men'?s\s+room|women'?s\s+room|employee\s+restroom)\b",
-        r"\b(?:hand\s?(?:wash\w*\s+)?sinks?|soap|paper\s+towels?|hand\s+drying|hand\s?wash\w*\s+"
-        r"signs?|signage|floors?|walls?|ceilings?|ventilation|exhaust|fans?|lights?|leak\w*|"
-        r"faucets?)\b(?!.*\b(?:toilet\s+paper|tissue|lid|self[-\s]?clos|receptacle|bowl|"
-        r"urinal|door))",
+        r"^(?!.*\b(?:toilets?|urinals?|toilet\s+(?:paper|tissue)|tissue|lids?|self[-\s]?clos\w*|"
+        r"receptacles?|bowls?|stalls?|doors?)\b).*\b(?:hand\s?(?:wash\w*\s+)?sinks?|soap|"
+        r"paper\s+towels?|hand\s+drying|hand\s?wash\w*\s+signs?|signage|floors?|walls?|"
+        r"ceilings?|ventilation|exhaust|fans?|lights?|leak\w*|faucets?)\b",
     ),
     _rule(
         "garbage",
@@ -1471,8 +1482,10 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"receiving|alley|loading)\s+(?:\w+\s+)?doors?|door\s+sweeps?|rodent|pests?|screens?|insects?|(?:walk[-\s]?in|cooler|freezer|"
         r"oven|cabinet|reach[-\s]?in)\s+(?:\w+\s+)?(?:doors?|floors?|walls?|ceilings?)|gaskets?|"
         r"hand\s?sinks?|faucets?|pipes?\s+leak\w*|leak\w*|toilet|restroom|washroom|bathroom|"
-        r"hood|vent(?:ilation)?|exhaust|light\w*|bulbs?|cutting\s+boards?)\b"
-        r"(?!.*\b(?:floors?|walls?|ceilings?|tiles?|coving|baseboards?)\b)",
+        r"hood|vent(?:ilation)?|exhaust|cutting\s+boards?)\b"
+        r"(?!.*\b(?:floors?|walls?|ceilings?|tiles?|coving|baseboards?)\b)|\b(?:light\s?bulbs?|"
+        r"bulbs?|light\s+(?:fixtures?|shields?)|door\s+(?:handles?|gaskets?|hinges?)|\d[-\s]door|"
+        r"shel(?:f|ves|ving))\b",
     ),
     _rule(
         "clutter",

@@ -138,12 +138,29 @@ def sentence_findings(
     return tuple(found)
 
 
-def rule_findings(sentences: list[Sentence]) -> list[SentenceFindings]:
+_REMARKS_AHEAD: Final = 3
+
+
+def _remarks_after(
+    sentences: list[Sentence], raw: list[tuple[Finding, ...]], index: int, notes: str
+) -> list[Sentence]:
+    """The sentences after a finding that only remark on it ("PIC discarded it, COS."): up
+    to three, on the same line, until a sentence with findings of its own."""
+    remarks: list[Sentence] = []
+    for later in range(index + 1, min(len(sentences), index + 1 + _REMARKS_AHEAD)):
+        gap = notes[sentences[later - 1].end : sentences[later].start]
+        if raw[later] or "\n" in gap:
+            break
+        remarks.append(sentences[later])
+    return remarks
+
+
+def rule_findings(sentences: list[Sentence], notes: str = "") -> list[SentenceFindings]:
     """Per-sentence findings with corrected-on-site and repeat marks.
 
-    A correction or repeat remark counts for the sentence it is in and, when the next
-    sentence is only that remark ("COS.", "Product was discarded by the manager."), for the
-    sentence before it.
+    A correction or repeat remark counts for the sentence it is in and for the finding
+    before it when the remark follows on the same line ("COS.", "Product was discarded by
+    the manager.").
     """
     raw: list[tuple[Finding, ...]] = []
     hint = ""
@@ -156,14 +173,11 @@ def rule_findings(sentences: list[Sentence]) -> list[SentenceFindings]:
         if not findings:
             out.append(SentenceFindings(sentence, findings))
             continue
-        follow = sentences[index + 1] if index + 1 < len(sentences) else None
-        follow_is_remark = follow is not None and not raw[index + 1]
-        corrected = mentions_correction(sentence.lower) or (
-            follow_is_remark and follow is not None and mentions_correction(follow.lower)
+        remarks = _remarks_after(sentences, raw, index, notes)
+        corrected = mentions_correction(sentence.lower) or any(
+            mentions_correction(r.lower) for r in remarks
         )
-        repeat = mentions_repeat(sentence.lower) or (
-            follow_is_remark and follow is not None and mentions_repeat(follow.lower)
-        )
+        repeat = mentions_repeat(sentence.lower) or any(mentions_repeat(r.lower) for r in remarks)
         marked = tuple(replace(f, corrected_on_site=corrected, repeat=repeat) for f in findings)
         out.append(SentenceFindings(sentence, marked))
     return out
