@@ -21,6 +21,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Final
 
+from .catalogue import catalogue
 from .chicago import ChicagoInspection, load_inspections
 from .classifier import CommentClassifier, Prediction
 from .findings import DESIGNATION_RANK, Finding
@@ -251,6 +252,7 @@ def build_engine(
     training: Sequence[ChicagoInspection] | None = None, *, with_classifier: bool = True
 ) -> InspectionEngine:
     """An engine whose classifier is trained on `training` (default: the shipped sample)."""
+    catalogue()  # read and validated here, at warm-up, not on the first analysis
     if not with_classifier:
         return InspectionEngine()
     inspections = load_inspections() if training is None else training

@@ -22,7 +22,7 @@ from .negation import (
     mentions_repeat,
 )
 from .phrases import PHRASE_RULES, PhraseRule
-from .prefilter import Prefilter
+from .prefilter import LiteralIndex, Prefilter
 from .text import Sentence
 
 __all__ = ["SentenceFindings", "rule_findings", "sentence_findings"]
@@ -37,9 +37,10 @@ _DIRECTIVE_START: Final = re.compile(
 )
 
 
-# Literal pre-checks per rule: (rule, subject check, problem check).
-_CHECKS: Final = tuple(
-    (rule, Prefilter(rule.subject), Prefilter(rule.problem)) for rule in PHRASE_RULES
+# Literal pre-checks: a rule is tried only when its subject's and its problem's literals
+# occur in the sentence (filter 2n is rule n's subject, 2n + 1 its problem).
+_LITERALS: Final = LiteralIndex(
+    [f for rule in PHRASE_RULES for f in (Prefilter(rule.subject), Prefilter(rule.problem))]
 )
 
 
@@ -118,8 +119,9 @@ def sentence_findings(
         return ()
     advisory = is_advisory(sentence.lower)
     view = sentence.lower
-    for rule, subject_check, problem_check in _CHECKS:
-        if not (subject_check.may_match(view) and problem_check.may_match(view)):
+    passing = _LITERALS.passing(view)
+    for number, rule in enumerate(PHRASE_RULES):
+        if 2 * number + 1 not in passing or 2 * number not in passing:
             continue
         if _rule_applies(rule, sentence, advisory, notes_view):
             found.append(

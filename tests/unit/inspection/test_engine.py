@@ -88,9 +88,9 @@ def test_long_report_is_read_whole_and_fast() -> None:
     notes = filler * 130 + "Potato salad 48F in the deli case."
     assert len(notes) > 10_000
     engine = default_engine()
-    started = time.perf_counter()
+    started = time.process_time()
     findings = engine.analyse(notes)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert [f.form_item for f in findings] == [22]
     assert elapsed < 5.0  # generous: CI machines are shared; `make eval` reports p50
 
@@ -110,9 +110,11 @@ def test_long_report_is_read_whole_and_fast() -> None:
 )
 def test_adversarial_notes_stay_fast(hostile: str) -> None:
     engine = build_engine(with_classifier=False)
-    started = time.perf_counter()
+    started = time.process_time()
     engine.analyse(hostile)
-    assert time.perf_counter() - started < 3.0
+    assert (
+        time.process_time() - started < 2.0
+    )  # CPU seconds: waiting on a busy machine does not count
 
 
 def test_notes_beyond_the_bound_are_cut_not_refused() -> None:
