@@ -280,7 +280,7 @@ async def test_pool_checked_out_is_read_at_scrape_time(
 async def test_metrics_address_in_use_fails_start(
     settings: Settings, tmp_path: Path, metrics_port: int
 ) -> None:
-    from opengovfood.serve import BindError
+    from opengovfood.lifecycle import BindError
 
     with pytest.raises(BindError, match="cannot bind metrics address"):
         await start_server(

@@ -18,7 +18,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from opengovfood.interceptors.drain import SHUTTING_DOWN
-from opengovfood.serve import stop_gracefully
+from opengovfood.serve import cleanup, stop_gracefully
 from opengovfood_client.v1 import users_pb2, users_pb2_grpc
 from support.databases import TestDatabase
 from support.server import SECRET, make_settings, start_server
@@ -154,5 +154,4 @@ async def test_graceful_stop_refuses_new_calls_and_waits_for_the_ones_in_flight(
         if stopping is None:
             stopping = asyncio.create_task(stop_gracefully(running.app, 1.0))
         await stopping
-        for hook in running.app.on_cleanup:
-            await hook()
+        await cleanup(running.app)

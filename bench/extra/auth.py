@@ -19,6 +19,7 @@ from typing import Any
 
 import grpc
 
+from opengovfood import serve
 from opengovfood.app import App, build_server
 from opengovfood.config import Settings
 from opengovfood.db import migrate
@@ -99,9 +100,7 @@ async def run(rounds: int, database_url: str, tmp: Path) -> None:
     )
     app = build_server(settings)
     port = app.server.add_insecure_port(settings.address)
-    for hook in app.on_startup:
-        await hook()
-    await app.server.start()
+    await serve.start(app)
     try:
         email, metadata = await make_user(app)
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
@@ -140,9 +139,7 @@ async def run(rounds: int, database_url: str, tmp: Path) -> None:
         cost = await interceptor_cost(app, metadata)
         print(f"auth interceptor, cached principal: {cost:.1f} µs/RPC")
     finally:
-        await app.server.stop(1)
-        for hook in app.on_cleanup:
-            await hook()
+        await serve.stop(app, 1.0)
 
 
 def main() -> None:

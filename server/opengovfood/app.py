@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +28,7 @@ from opengovfood.interceptors.errors import ErrorInterceptor
 from opengovfood.interceptors.metrics import MetricsInterceptor
 from opengovfood.interceptors.rate_limit import PrincipalRateLimitInterceptor
 from opengovfood.interceptors.request_id import RequestIdInterceptor
+from opengovfood.lifecycle import BindError, Hook, run_all
 from opengovfood.llm import LLMError, LocalProvider, ProviderRegistry
 from opengovfood.metrics import MetricsEndpoint
 from opengovfood.rpc.agent import AgentServicer
@@ -58,8 +58,6 @@ from opengovfood_client.v1 import agent_pb2_grpc, items_pb2_grpc, users_pb2_grpc
 
 logger = logging.getLogger("opengovfood.app")
 
-Hook = Callable[[], Awaitable[None]]
-
 
 @dataclass
 class Container:
@@ -77,6 +75,28 @@ class Container:
     limits: RateLimits
     users: UserService
     llm: ProviderRegistry
+
+    async def aclose(self) -> None:
+        """Release everything built here; the one teardown of `serve`, the CLI and the
+        tests. Each part is closed even when another fails."""
+
+        async def close_passwords() -> None:
+            self.passwords.close()
+
+        async def close_fast_reads() -> None:
+            if self.fast_reads is not None:
+                self.fast_reads.close()
+
+        await run_all(
+            (
+                self.llm.aclose,
+                close_passwords,
+                self.limits.close,
+                self.engine.dispose,
+                close_fast_reads,
+            ),
+            "closing the container",
+        )
 
 
 def build_llm_registry(settings: Settings) -> ProviderRegistry:
@@ -234,12 +254,7 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     async def close_container() -> None:
         for task in warm_up:
             task.cancel()
-        await container.llm.aclose()
-        container.passwords.close()
-        await container.limits.close()
-        await container.engine.dispose()
-        if container.fast_reads is not None:
-            container.fast_reads.close()
+        await container.aclose()
 
     app.on_cleanup.append(close_container)
     if settings.metrics_address:
@@ -269,8 +284,6 @@ def _install_tracing(app: App, traces: tracing.Tracing) -> None:
 
 def _install_metrics(app: App, address: str, reuse_port: bool) -> None:
     async def start() -> None:
-        from opengovfood.serve import BindError  # serve imports this module
-
         if reuse_port and not metrics.MULTIPROCESS:
             logger.warning(
                 "several workers without %s: each scrape sees one worker only",

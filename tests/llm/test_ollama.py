@@ -156,13 +156,6 @@ async def test_list_models_tolerates_empty_answer(
     assert await ollama.list_models() == []
 
 
-async def test_show_model(fake_ollama: FakeOllama, ollama: OllamaProvider) -> None:
-    info = await ollama.show_model("llama3.2")
-    assert info["details"]["family"] == "llama"
-    with pytest.raises(ModelNotFound):
-        await ollama.show_model("nope")
-
-
 async def test_pull_progress_streamed(fake_ollama: FakeOllama, ollama: OllamaProvider) -> None:
     progress = [p async for p in ollama.pull_model("phi3:mini")]
     assert progress[0].status == "pulling manifest"

@@ -335,15 +335,6 @@ class OllamaProvider:
             )
         return models
 
-    async def show_model(self, name: str) -> dict[str, Any]:
-        """``/api/show`` for one model (raises :class:`ModelNotFound` when unknown)."""
-        data = await self._request_json(
-            "POST", "/api/show", json_body={"model": name, "name": name}, model=name
-        )
-        if not isinstance(data, dict):
-            raise ProviderError(self.name, detail="show response is not an object")
-        return data
-
     async def pull_model(self, name: str) -> AsyncGenerator[PullProgress, None]:
         """``/api/pull`` with streamed progress; ends after ``status == "success"``."""
         body = {"model": name, "name": name, "stream": True}

@@ -106,18 +106,6 @@ async def recent_messages(
     return list(reversed(list(rows)))
 
 
-async def all_messages(session: AsyncSession, conversation_id: int) -> list[ConversationMessage]:
-    return list(
-        (
-            await session.execute(
-                select(ConversationMessage)
-                .where(ConversationMessage.conversation_id == conversation_id)
-                .order_by(ConversationMessage.id)
-            )
-        ).scalars()
-    )
-
-
 async def delete_messages_from(session: AsyncSession, conversation_id: int, first_id: int) -> None:
     """Delete the messages of one conversation from ``first_id`` on (a failed turn)."""
     await session.execute(

@@ -17,7 +17,7 @@ import time
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from opengovfood.context import Principal
+from opengovfood.domain.principal import Principal
 from opengovfood.errors import Unauthenticated
 from opengovfood.repositories import users as users_repo
 from opengovfood.services.tokens import TokenService

@@ -60,9 +60,9 @@ from sqlalchemy import Integer, Select, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
-from opengovfood.context import Principal
 from opengovfood.db.fast_reads import SqliteFastReads
 from opengovfood.db.models import utcnow
+from opengovfood.domain.principal import SCOPE_ITEMS_READ, Principal
 from opengovfood.errors import (
     Aborted,
     FieldViolation,
@@ -71,7 +71,6 @@ from opengovfood.errors import (
     PermissionDenied,
 )
 from opengovfood.repositories import items as repo
-from opengovfood.rpc.policy import SCOPE_ITEMS_READ
 from opengovfood.services.filters import (
     FilterSpec,
     ParsedFilter,

@@ -18,9 +18,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from opengovfood.domain.accounts import normalize_email
 from opengovfood.errors import InvalidArgument
 from opengovfood.repositories.users import And, FlagIs, Not, Or, TextHas, TextIs, UserFilter
-from opengovfood.services.user_fields import normalize_email
 
 MAX_FILTER_CHARS = 1000
 MAX_DEPTH = 20

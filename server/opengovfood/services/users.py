@@ -30,8 +30,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from opengovfood.config import Settings
-from opengovfood.context import Principal
 from opengovfood.db.models import User, utcnow
+from opengovfood.domain.accounts import (
+    email_violations,
+    full_name_violations,
+    is_valid_email,
+    normalize_email,
+)
+from opengovfood.domain.principal import Principal
 from opengovfood.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -51,12 +57,6 @@ from opengovfood.services.passwords import (
 )
 from opengovfood.services.rate_limit import RateLimits
 from opengovfood.services.tokens import TokenService, hash_refresh_token, new_refresh_token
-from opengovfood.services.user_fields import (
-    email_violations,
-    full_name_violations,
-    is_valid_email,
-    normalize_email,
-)
 from opengovfood.services.user_filter import parse_user_filter
 
 logger = logging.getLogger("opengovfood.users")

@@ -1,4 +1,5 @@
-"""Rules for the fields of a user: email normalisation and syntax, display name."""
+"""Rules for the fields of an account: email normalisation and syntax, display name,
+the password policy. Pure: the settings check the first superuser with them too."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from opengovfood.errors import FieldViolation
 MAX_EMAIL_CHARS = 254  # RFC 5321 path limit
 MAX_LOCAL_PART_CHARS = 64
 MAX_FULL_NAME_CHARS = 255
+MIN_PASSWORD_CHARS = 8
+MAX_PASSWORD_BYTES = 72  # bcrypt's limit; bcrypt 5 raises beyond it
 
 # A practical subset of RFC 5322 addr-spec: dot-atom local part, a domain of
 # LDH labels with a dot. ASCII only; no quoted local parts or address literals.
@@ -53,3 +56,30 @@ def full_name_violations(full_name: str, field: str = "full_name") -> list[Field
     if _CONTROL.search(full_name):
         return [FieldViolation(field, "must not contain control characters")]
     return []
+
+
+def utf8_or_none(password: str) -> bytes | None:
+    """The UTF-8 bytes, or None for text that is not valid Unicode (lone surrogates)."""
+    try:
+        return password.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+
+
+def password_length_violations(password: str, field: str = "password") -> list[FieldViolation]:
+    """What any presented password must meet (also at login): present, <= 72 bytes."""
+    if not password:
+        return [FieldViolation(field, "is required")]
+    encoded = utf8_or_none(password)
+    if encoded is None:
+        return [FieldViolation(field, "must be valid Unicode text")]
+    if len(encoded) > MAX_PASSWORD_BYTES:
+        return [FieldViolation(field, f"must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8")]
+    return []
+
+
+def password_violations(password: str, field: str = "password") -> list[FieldViolation]:
+    """Policy for new passwords: 8 or more characters, at most 72 bytes of UTF-8."""
+    if password and len(password) < MIN_PASSWORD_CHARS:
+        return [FieldViolation(field, f"must be at least {MIN_PASSWORD_CHARS} characters")]
+    return password_length_violations(password, field)
