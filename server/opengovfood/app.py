@@ -31,6 +31,8 @@ from opengovfood.interceptors.request_id import RequestIdInterceptor
 from opengovfood.lifecycle import BindError, Hook, run_all
 from opengovfood.llm import LLMError, LocalProvider, ProviderRegistry
 from opengovfood.metrics import MetricsEndpoint
+from opengovfood.repositories.analyses import AnalysisRepository
+from opengovfood.repositories.conversations import ConversationRepository
 from opengovfood.rpc.agent import AgentServicer
 from opengovfood.rpc.health import (
     AGENT_SERVICE,
@@ -43,11 +45,13 @@ from opengovfood.rpc.items import ItemServicer
 from opengovfood.rpc.reflection import SERVICE_NAME as REFLECTION_SERVICE
 from opengovfood.rpc.reflection import ReflectionServicer
 from opengovfood.rpc.users import UserServicer
-from opengovfood.services.agent import AgentService
+from opengovfood.services.analyses import AnalysisService
 from opengovfood.services.authn import Authenticator
 from opengovfood.services.bootstrap import FirstSuperuser
+from opengovfood.services.chat import ChatService
 from opengovfood.services.chat_tools import ItemTools
 from opengovfood.services.items import ItemService
+from opengovfood.services.models import ModelService
 from opengovfood.services.passwords import PasswordHasher
 from opengovfood.services.rate_limit import RateLimits, make_buckets
 from opengovfood.services.tokens import TokenService
@@ -198,8 +202,14 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     users_pb2_grpc.add_UserServiceServicer_to_server(UserServicer(container.users), server)
     items_pb2_grpc.add_ItemServiceServicer_to_server(ItemServicer(container.items), server)
     # Chat tools run as the caller through the same ItemService as the RPCs.
-    agent = AgentService(container.sessions, container.llm, ItemTools(container.items))
-    agent_pb2_grpc.add_AgentServiceServicer_to_server(AgentServicer(agent), server)
+    agent = AgentServicer(
+        AnalysisService(AnalysisRepository(container.engine), container.llm),
+        ChatService(
+            ConversationRepository(container.engine), container.llm, ItemTools(container.items)
+        ),
+        ModelService(container.llm),
+    )
+    agent_pb2_grpc.add_AgentServiceServicer_to_server(agent, server)
 
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from contextvars import ContextVar
 
 from opengovfood.domain.principal import Principal
-from opengovfood.errors import PermissionDenied, Unauthenticated
+from opengovfood.errors import Unauthenticated
 
-__all__ = ["Principal", "current_principal", "current_user_id"]
+__all__ = ["Principal", "current_principal"]
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 principal_var: ContextVar[Principal | None] = ContextVar("principal", default=None)
@@ -27,11 +27,3 @@ def current_principal() -> Principal:
     if principal is None:
         raise Unauthenticated("authentication required")
     return principal
-
-
-def current_user_id() -> int:
-    """The calling user's id; services calling user-only methods are refused."""
-    principal = current_principal()
-    if principal.user_id is None:
-        raise PermissionDenied("this method is for signed-in users, not service principals")
-    return principal.user_id

@@ -9,7 +9,7 @@ from typing import Any
 import grpc
 import pytest
 
-from opengovfood.services.agent import MAX_TOOL_ROUNDS
+from opengovfood.services.chat import MAX_TOOL_ROUNDS
 from opengovfood_client.v1 import agent_pb2, agent_pb2_grpc, items_pb2, items_pb2_grpc
 from support.agent import ScriptedOllama, ScriptedOpenAI, stored_messages
 

@@ -22,6 +22,17 @@ items = cast(Table, Item.__table__)
 requests = cast(Table, ItemRequest.__table__)
 AnyRow = Row[*tuple[Any, ...]]
 
+# ListItems' filter and order fields (services/items.py) -> columns.
+LIST_COLUMNS: Mapping[str, ColumnElement[Any]] = {
+    "status": items.c.status,
+    "owner_id": items.c.owner_id,
+    "create_time": items.c.create_time,
+    "update_time": items.c.update_time,
+    "title": items.c.title,
+    "description": items.c.description,
+    "id": items.c.id,
+}
+
 COLUMNS = (
     items.c.id,
     items.c.title,

@@ -37,7 +37,7 @@ Rules:
   update/delete applies only if the item is still at that version, else ABORTED; the
   check is part of the UPDATE/DELETE statement, so concurrent writers never lose an
   update. Without it, the write applies to the current version.
-- `list_items`: see services/filters.py (filter language) and services/pagination.py
+- `list_items`: see domain/filters.py (filter language) and domain/pagination.py
   (page sizes, order_by, keyset page tokens). Default order `create_time desc`.
 - `watch_items`: see services/watch.py. The subscription carries the caller's
   visibility and filter; iterate it inside `async with` so it is freed on exit.
@@ -62,6 +62,16 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from opengovfood.db.fast_reads import SqliteFastReads
 from opengovfood.db.models import utcnow
+from opengovfood.domain.filters import (
+    FilterSpec,
+    ParsedFilter,
+    enum_field,
+    integer_field,
+    text_field,
+    timestamp_field,
+)
+from opengovfood.domain.listing import ListQuery, ListSpec
+from opengovfood.domain.pagination import OrderSpec, Page, SortField
 from opengovfood.domain.principal import SCOPE_ITEMS_READ, Principal
 from opengovfood.errors import (
     Aborted,
@@ -71,14 +81,7 @@ from opengovfood.errors import (
     PermissionDenied,
 )
 from opengovfood.repositories import items as repo
-from opengovfood.services.filters import (
-    FilterSpec,
-    ParsedFilter,
-    enum_field,
-    integer_field,
-    text_field,
-    timestamp_field,
-)
+from opengovfood.repositories import sql_lists
 from opengovfood.services.item_types import (
     EventType,
     ItemEvent,
@@ -86,16 +89,6 @@ from opengovfood.services.item_types import (
     ItemStatus,
     etag_version,
     make_etag,
-)
-from opengovfood.services.pagination import (
-    Ordering,
-    OrderSpec,
-    Page,
-    SortField,
-    clamp_page_size,
-    decode_cursor,
-    encode_token,
-    fingerprint,
 )
 from opengovfood.services.watch import ItemEventHub, Subscription
 
@@ -114,7 +107,6 @@ ITEM_FILTERS = FilterSpec(
     [
         enum_field(
             "status",
-            _t.status,
             [
                 (("ITEM_STATUS_PENDING", "PENDING"), ItemStatus.PENDING.value),
                 (("ITEM_STATUS_IN_PROGRESS", "IN_PROGRESS"), ItemStatus.IN_PROGRESS.value),
@@ -122,24 +114,26 @@ ITEM_FILTERS = FilterSpec(
                 (("ITEM_STATUS_CANCELLED", "CANCELLED"), ItemStatus.CANCELLED.value),
             ],
         ),
-        integer_field("owner_id", _t.owner_id),
-        timestamp_field("create_time", _t.create_time),
-        timestamp_field("update_time", _t.update_time),
-        text_field("title", _t.title),
-        text_field("description", _t.description),
+        integer_field("owner_id"),
+        timestamp_field("create_time"),
+        timestamp_field("update_time"),
+        text_field("title"),
+        text_field("description"),
     ]
 )
-_ID = SortField("id", _t.id, "integer", "id")
+_ID = SortField("id", "integer", "id")
 ITEM_ORDER = OrderSpec(
     [
-        SortField("create_time", _t.create_time, "timestamp", "create_time"),
-        SortField("update_time", _t.update_time, "timestamp", "update_time"),
-        SortField("title", _t.title, "text", "title"),
+        SortField("create_time", "timestamp", "create_time"),
+        SortField("update_time", "timestamp", "update_time"),
+        SortField("title", "text", "title"),
         _ID,
     ],
     tiebreaker=_ID,
     default="create_time desc",
 )
+# Later pages carry the first page's count (AIP-158 allows an estimate).
+ITEMS = ListSpec("items", ITEM_FILTERS, ITEM_ORDER, carry_total=True)
 
 _STATUS_NAMES = {
     **{s.value.upper(): s for s in ItemStatus},
@@ -408,38 +402,32 @@ class ItemService:
         order_by: str = "",
     ) -> Page[ItemRecord]:
         owner = self._read_owner(principal)
-        size = clamp_page_size(page_size)
-        parsed = ITEM_FILTERS.parse(filter)
-        ordering = ITEM_ORDER.parse(order_by)
-        query = fingerprint("items", principal.key, parsed.canonical, ordering.canonical)
-        cursor = decode_cursor(page_token, ordering, query)
-        values: dict[str, Any] = {"owner": owner}
-        if cursor is not None:
-            values.update((f"k{i}", v) for i, v in enumerate(cursor.key))
+        query = ITEMS.query(
+            principal.key,
+            page_size=page_size,
+            page_token=page_token,
+            filter=filter,
+            order_by=order_by,
+        )
+        values: dict[str, Any] = {"owner": owner, **sql_lists.keyset_params(query)}
         # One statement per shape, built and compiled once (repositories.items.ItemReads);
         # what varies per call (owner, the keyset position) is a bound parameter.
         scoped, dialect = owner is not None, self._reads.dialect
-        shape = (scoped, parsed.canonical, ordering.canonical)
         rows = await self._reads.items(
-            ("page", *shape, cursor is not None, size),
-            lambda: _page_statement(scoped, parsed, ordering, cursor is not None, size, dialect),
+            ("page", scoped, query.shape),
+            lambda: _page_statement(scoped, query, dialect),
             values,
         )
-        if cursor is not None and cursor.total is not None:
-            total = cursor.total  # counted by the first page (see services/pagination.py)
-        elif cursor is None and len(rows) <= size:
-            total = len(rows)  # a complete first page is its own count
-        else:
+        total = query.known_total(len(rows))
+        if total is None:
             total = int(
                 await self._reads.scalar(
-                    ("count", *shape),
-                    lambda: repo.count_statement(_conditions(scoped, parsed, dialect)),
+                    ("count", scoped, query.filter.canonical),
+                    lambda: repo.count_statement(_conditions(scoped, query.filter, dialect)),
                     values,
                 )
             )
-        records = [ItemRecord.from_row(row) for row in rows[:size]]
-        token = encode_token(ordering, records[-1], query, total) if len(rows) > size else ""
-        return Page(records, token, total)
+        return ITEMS.page(query, [ItemRecord.from_row(row) for row in rows], total)
 
     async def update_item(
         self,
@@ -541,27 +529,16 @@ def _conditions(
     where: list[ColumnElement[bool]] = []
     if owner_scoped:
         where.append(_t.owner_id == bindparam("owner", type_=Integer()))
-    if parsed.node is not None:
-        where.append(parsed.where(dialect))
+    where += sql_lists.where(parsed, repo.LIST_COLUMNS, dialect)
     return where
 
 
-def _page_statement(
-    owner_scoped: bool,
-    parsed: ParsedFilter,
-    ordering: Ordering,
-    after: bool,
-    size: int,
-    dialect: str,
-) -> Select[Any]:
-    where = _conditions(owner_scoped, parsed, dialect)
-    if after:
-        position = tuple(
-            bindparam(f"k{i}", type_=field.column.type)
-            for i, (field, _) in enumerate(ordering.keys)
-        )
-        where.append(ordering.after(position))
-    return repo.list_statement(where, ordering.clauses(), size + 1)
+def _page_statement(owner_scoped: bool, query: ListQuery, dialect: str) -> Select[Any]:
+    where = _conditions(owner_scoped, query.filter, dialect)
+    if query.after is not None:
+        where.append(sql_lists.after_bound(query.ordering, repo.LIST_COLUMNS))
+    order = sql_lists.order_by(query.ordering, repo.LIST_COLUMNS)
+    return repo.list_statement(where, order, query.page_size + 1)
 
 
 def _stale() -> Aborted:

@@ -14,20 +14,11 @@
   later pages skip a COUNT that costs O(matching rows) (~95 ms per million on SQLite):
   AIP-158 lets total_size be an estimate, and this one is exact as of the first page.
   A forged total only misleads the caller holding the token.
-- `Ordering.after(key)` is the keyset predicate, written as
-  `k1 <= v1 AND (k1 < v1 OR (k2 <= v2 AND (k2 < v2 OR ...)))` (per-key direction), so
-  the leading key bounds an index range scan on SQLite and PostgreSQL alike and the
-  cost of page N does not grow with N. Sort columns must be NOT NULL.
+- The repositories turn an `Ordering` into ORDER BY and the keyset predicate
+  (repositories/sql_lists.py); the cost of page N does not grow with N. Sort columns
+  must be NOT NULL.
 
-Usage (see services/items.py)::
-
-    ordering = ORDER.parse(order_by)
-    size = clamp_page_size(request.page_size)
-    fp = fingerprint("items", principal.key, parsed.canonical, ordering.canonical)
-    after = decode_token(token, ordering, fp)          # None on the first page
-    rows = ... .where(where, ordering.after(after) if after else true())
-               .order_by(*ordering.clauses()).limit(size + 1)
-    next_token = encode_token(ordering, rows[size - 1], fp) if len(rows) > size else ""
+Lists use these through `domain/listing.py` (`ListSpec`, `ListQuery`).
 """
 
 from __future__ import annotations
@@ -40,9 +31,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Literal, TypeVar
-
-from sqlalchemy import and_, or_
-from sqlalchemy.sql.elements import ColumnElement
 
 from opengovfood.errors import InvalidArgument
 
@@ -65,10 +53,11 @@ def clamp_page_size(value: int, argument: str = "page_size") -> int:
 
 @dataclass(frozen=True, eq=False)
 class SortField:
+    """A field a list may be ordered by (repositories map `name` to a column)."""
+
     name: str
-    column: ColumnElement[Any]
     kind: SortKind
-    attribute: str  # attribute of a result row/object holding the value
+    attribute: str  # attribute of a record holding the value
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,25 +68,8 @@ class Ordering:
     def canonical(self) -> str:
         return ",".join(f"{f.name} desc" if desc else f.name for f, desc in self.keys)
 
-    def clauses(self) -> list[ColumnElement[Any]]:
-        return [f.column.desc() if desc else f.column.asc() for f, desc in self.keys]
-
     def key_of(self, row: object) -> tuple[Any, ...]:
         return tuple(getattr(row, f.attribute) for f, _ in self.keys)
-
-    def after(self, key: tuple[Any, ...]) -> ColumnElement[bool]:
-        """Rows strictly after `key` in this order."""
-        condition: ColumnElement[bool] | None = None
-        for (field, desc), value in reversed(tuple(zip(self.keys, key, strict=True))):
-            column = field.column
-            strictly = column < value if desc else column > value
-            if condition is None:
-                condition = strictly
-            else:
-                bound = column <= value if desc else column >= value
-                condition = and_(bound, or_(strictly, condition))
-        assert condition is not None
-        return condition
 
 
 class OrderSpec:
@@ -197,14 +169,6 @@ class Cursor:
 
     key: tuple[Any, ...]
     total: int | None
-
-
-def decode_token(
-    token: str, ordering: Ordering, query_fingerprint: str, argument: str = "page_token"
-) -> tuple[Any, ...] | None:
-    """The sort key a token continues after; None for an empty token."""
-    cursor = decode_cursor(token, ordering, query_fingerprint, argument)
-    return None if cursor is None else cursor.key
 
 
 def decode_cursor(

@@ -1,5 +1,6 @@
-"""The AIP-160 filter subset every list in the API speaks, parsed once and used twice:
-as a SQLAlchemy expression (lists) and as a Python predicate (WatchItems).
+"""The AIP-160 filter subset every list in the API speaks, parsed once into a syntax
+tree and used twice: turned into SQL by the repositories (repositories/sql_lists.py)
+and evaluated in Python here (WatchItems).
 
 Language (what a `filter` field accepts):
 
@@ -17,8 +18,9 @@ Language (what a `filter` field accepts):
 - A bare value runs to the next space or parenthesis; quote values containing spaces.
   Inside quotes, `\\"`, `\\'` and `\\\\` escape.
 - Which fields exist, which operators each accepts and how values parse is defined by
-  a `FilterSpec` built from `Field`s (integer, timestamp, enum, text, boolean), so
-  every list (items, users, analyses) reuses this parser with its own field table.
+  a `FilterSpec` built from `Field`s (integer, timestamp, enum, text, string, boolean),
+  so every list (items, users, analyses) reuses this parser with its own field table;
+  each repository maps the field names to its columns.
 - `:` is the has-operator: a case-insensitive substring match on text fields (no
   wildcards; `%` and `_` are literal). Case folding is Unicode-aware on both backends
   (SQLite via the `ogf_icontains` function of db/sqlite_functions.py).
@@ -28,10 +30,9 @@ Language (what a `filter` field accepts):
 
 Usage::
 
-    spec = FilterSpec([integer_field("owner_id", Item.owner_id), ...])
+    spec = FilterSpec([integer_field("owner_id"), ...])
     parsed = spec.parse(request.filter)     # raises InvalidArgument
-    stmt = select(Item).where(parsed.where(session.get_bind().dialect.name))
-    parsed.matches(record)                  # same semantics in Python
+    parsed.matches(record)                  # what the SQL form selects, in Python
 
 Evaluation in Python follows SQL's three-valued logic for missing (None) values, so a
 watch predicate and a list query agree on nullable columns too.
@@ -45,10 +46,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
-
-from sqlalchemy import and_, false, func, not_, or_, true
-from sqlalchemy.sql.elements import ColumnElement
+from typing import Any
 
 from opengovfood.errors import InvalidArgument
 
@@ -76,11 +74,10 @@ class Kind(enum.Enum):
 
 @dataclass(frozen=True, eq=False)
 class Field:
-    """One filterable field: its name in the filter, the column it maps to, and how
-    values parse. `attribute` names the attribute a Python object carries for it."""
+    """One filterable field: its name in the filter and how values parse. `attribute`
+    names the attribute a record carries for it (repositories map `name` to a column)."""
 
     name: str
-    column: ColumnElement[Any]
     kind: Kind
     operators: frozenset[str]
     parse: Callable[[str], Any]  # raises ValueError with a message for the caller
@@ -90,7 +87,7 @@ class Field:
     expects: str = ""  # how to describe a valid value in errors
 
 
-def integer_field(name: str, column: Any, attribute: str | None = None) -> Field:
+def integer_field(name: str, attribute: str | None = None) -> Field:
     def parse(text: str) -> int:
         if not re.fullmatch(r"[+-]?[0-9]{1,19}", text):
             raise ValueError(f"{name} expects an integer, got {text!r}")
@@ -99,7 +96,7 @@ def integer_field(name: str, column: Any, attribute: str | None = None) -> Field
             raise ValueError(f"{name} is out of range")
         return value
 
-    return Field(name, column, Kind.INTEGER, ORDERED, parse, attribute or name, (), "an integer")
+    return Field(name, Kind.INTEGER, ORDERED, parse, attribute or name, (), "an integer")
 
 
 def parse_timestamp(text: str, name: str = "timestamp") -> datetime:
@@ -117,10 +114,9 @@ def parse_timestamp(text: str, name: str = "timestamp") -> datetime:
     return value.astimezone(UTC)
 
 
-def timestamp_field(name: str, column: Any, attribute: str | None = None) -> Field:
+def timestamp_field(name: str, attribute: str | None = None) -> Field:
     return Field(
         name,
-        column,
         Kind.TIMESTAMP,
         ORDERED,
         lambda text: parse_timestamp(text, name),
@@ -132,7 +128,6 @@ def timestamp_field(name: str, column: Any, attribute: str | None = None) -> Fie
 
 def enum_field(
     name: str,
-    column: Any,
     values: Sequence[tuple[Sequence[str], Any]],
     attribute: str | None = None,
 ) -> Field:
@@ -152,7 +147,6 @@ def enum_field(
 
     return Field(
         name,
-        column,
         Kind.ENUM,
         ORDERED,
         parse,
@@ -162,19 +156,34 @@ def enum_field(
     )
 
 
-def text_field(name: str, column: Any, attribute: str | None = None) -> Field:
+def text_field(name: str, attribute: str | None = None) -> Field:
     """Searchable text: only the has-operator (`title:"walk-in"`)."""
-    return Field(name, column, Kind.TEXT, HAS, lambda text: text, attribute or name, (), "text")
+    return Field(name, Kind.TEXT, HAS, lambda text: text, attribute or name, (), "text")
 
 
-def boolean_field(name: str, column: Any, attribute: str | None = None) -> Field:
+def string_field(
+    name: str, normalize: Callable[[str], str] | None = None, attribute: str | None = None
+) -> Field:
+    """Text compared whole (`=`, `!=`) or searched (`:`); `normalize` is applied to the
+    value as stored values were (e.g. emails: trimmed, lower-cased)."""
+
+    def parse(text: str) -> str:
+        value = normalize(text) if normalize is not None else text
+        if not value:
+            raise ValueError(f"{name} needs a non-empty value")
+        return value
+
+    return Field(name, Kind.TEXT, EQUALITY | HAS, parse, attribute or name, (), "text")
+
+
+def boolean_field(name: str, attribute: str | None = None) -> Field:
     def parse(text: str) -> bool:
         lowered = text.lower()
         if lowered not in ("true", "false"):
             raise ValueError(f"{name} expects true or false, got {text!r}")
         return lowered == "true"
 
-    return Field(name, column, Kind.BOOLEAN, EQUALITY, parse, attribute or name, (), "true/false")
+    return Field(name, Kind.BOOLEAN, EQUALITY, parse, attribute or name, (), "true/false")
 
 
 # --- syntax tree ------------------------------------------------------------------
@@ -226,34 +235,7 @@ class Not:
 Node = Comparison | And | Or | Not
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _comparison_sql(node: Comparison, dialect: str) -> ColumnElement[bool]:
-    column, op, value = node.field.column, node.op, node.value
-    if op == ":":
-        if dialect == "sqlite":
-            # SQLite's LIKE/lower() fold ASCII only; this folds like Python (and ILIKE).
-            return func.ogf_icontains(column, value) == 1
-        return cast("ColumnElement[bool]", column.ilike(_like_pattern(value), escape="\\"))
-    if node.field.kind is Kind.ENUM and op not in EQUALITY:
-        # Ordering on an enum means its declared order: turn it into a set, which
-        # keeps the status index usable.
-        order = node.field.order
-        index = order.index(value)
-        chosen = {
-            "<": order[:index],
-            "<=": order[: index + 1],
-            ">": order[index + 1 :],
-            ">=": order[index:],
-        }[op]
-        return column.in_(chosen) if chosen else false()
-    return cast("ColumnElement[bool]", _SQL_OPERATORS[op](column, value))
-
-
-_SQL_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "=": operator.eq,
     "!=": operator.ne,
     "<": operator.lt,
@@ -263,14 +245,19 @@ _SQL_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-def to_sql(node: Node, dialect: str) -> ColumnElement[bool]:
-    if isinstance(node, Comparison):
-        return _comparison_sql(node, dialect)
-    if isinstance(node, And):
-        return and_(*(to_sql(p, dialect) for p in node.parts))
-    if isinstance(node, Or):
-        return or_(*(to_sql(p, dialect) for p in node.parts))
-    return not_(to_sql(node.part, dialect))
+def enum_choices(node: Comparison) -> tuple[Any, ...] | None:
+    """For `<`, `<=`, `>`, `>=` on an enum: the stored values it selects (declared
+    order), so SQL can use a set (and the column's index); None for other comparisons."""
+    if node.field.kind is not Kind.ENUM or node.op in EQUALITY:
+        return None
+    order = node.field.order
+    index = order.index(node.value)
+    return {
+        "<": order[:index],
+        "<=": order[: index + 1],
+        ">": order[index + 1 :],
+        ">=": order[index:],
+    }[node.op]
 
 
 def _compare(node: Comparison, actual: Any) -> bool | None:
@@ -284,7 +271,7 @@ def _compare(node: Comparison, actual: Any) -> bool | None:
         if actual not in order:
             return None
         actual, value = order.index(actual), order.index(value)
-    return bool(_SQL_OPERATORS[op](actual, value))
+    return bool(_OPERATORS[op](actual, value))
 
 
 def evaluate(node: Node, obj: object) -> bool | None:
@@ -314,10 +301,6 @@ class ParsedFilter:
     def canonical(self) -> str:
         """Normalised text: equal for filters that differ only in spacing/quoting."""
         return "" if self.node is None else self.node.canonical()
-
-    def where(self, dialect: str) -> ColumnElement[bool]:
-        """The SQL condition; `dialect` is the engine's (`session.get_bind().dialect.name`)."""
-        return true() if self.node is None else to_sql(self.node, dialect)
 
     def matches(self, obj: object) -> bool:
         return self.node is None or evaluate(self.node, obj) is True
