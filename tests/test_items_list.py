@@ -15,7 +15,7 @@ from google.protobuf import field_mask_pb2
 from sqlalchemy import insert
 
 from opengovfood.db.models import Item
-from opengovfood.services.item_types import ItemRecord, ItemStatus
+from opengovfood.domain.items import ItemRecord, ItemStatus
 from opengovfood.services.items import ITEM_FILTERS
 from opengovfood_client.v1 import items_pb2, items_pb2_grpc
 from support.items import create, field_violations

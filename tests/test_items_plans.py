@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 
-from opengovfood.context import Principal
+from opengovfood.domain.principal import Principal
+from opengovfood.repositories.items import ItemRepository
 from opengovfood.services.items import ItemService
 from opengovfood.services.watch import ItemEventHub
 
@@ -51,9 +52,9 @@ async def _plan(engine: AsyncEngine, statement: str, parameters: Any) -> str:
 async def _list_statements(
     service: ItemService, engine: AsyncEngine, principal: Principal, filter: str = ""
 ) -> list[str]:
-    # Through sessions only, where the engine's events see the SQL; the SQLite fast path
+    # Through the engine only, where its events see the SQL; the SQLite fast path
     # (db/fast_reads.py) runs the same statements compiled for the same dialect.
-    service = ItemService(service._sessions, ItemEventHub(10, use_notify=False))
+    service = ItemService(ItemRepository(engine), ItemEventHub(10, use_notify=False))
     with captured_selects(engine) as seen:
         first = await service.list_items(principal, page_size=2, filter=filter)
         await service.list_items(

@@ -13,7 +13,7 @@ import grpc
 import pytest
 from google.protobuf import field_mask_pb2
 
-from opengovfood.services.item_types import EventType, ItemEvent, ItemRecord, ItemStatus
+from opengovfood.domain.items import EventType, ItemEvent, ItemRecord, ItemStatus
 from opengovfood_client.v1 import items_pb2, items_pb2_grpc
 from support.items import Watcher, create
 from support.server import make_settings, start_server, stop_server

@@ -33,6 +33,8 @@ from opengovfood.llm import LLMError, LocalProvider, ProviderRegistry
 from opengovfood.metrics import MetricsEndpoint
 from opengovfood.repositories.analyses import AnalysisRepository
 from opengovfood.repositories.conversations import ConversationRepository
+from opengovfood.repositories.item_events import PostgresListener
+from opengovfood.repositories.items import ItemRepository
 from opengovfood.rpc.agent import AgentServicer
 from opengovfood.rpc.health import (
     AGENT_SERVICE,
@@ -56,7 +58,7 @@ from opengovfood.services.passwords import PasswordHasher
 from opengovfood.services.rate_limit import RateLimits, make_buckets
 from opengovfood.services.tokens import TokenService
 from opengovfood.services.users import UserService
-from opengovfood.services.watch import ItemEventHub, PostgresListener
+from opengovfood.services.watch import ItemEventHub
 from opengovfood.tls import PeerPrincipals, ServerTls
 from opengovfood_client.v1 import agent_pb2_grpc, items_pb2_grpc, users_pb2_grpc
 
@@ -134,7 +136,9 @@ def build_container(settings: Settings) -> Container:
         tokens=tokens,
         authenticator=authenticator,
         item_events=item_events,
-        items=ItemService(sessions, item_events, fast_reads=fast_reads),
+        items=ItemService(
+            ItemRepository(engine, fast_reads, publish=item_events.dispatch), item_events
+        ),
         limits=limits,
         users=UserService(settings, sessions, passwords, tokens, authenticator, limits),
         llm=build_llm_registry(settings),

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from opengovfood.context import Principal
 from opengovfood.db import sqlite_inline
 from opengovfood.db.fast_reads import SqliteFastReads, compile_read
+from opengovfood.domain.principal import Principal
+from opengovfood.repositories.items import ItemRepository
 from opengovfood.repositories.items import items as items_table
 from opengovfood.services.items import ItemService
 from opengovfood.services.watch import ItemEventHub
@@ -74,7 +75,7 @@ async def test_fast_and_normal_paths_answer_alike(
         )
     container = server.app.container
     fast = container.items
-    normal = ItemService(container.sessions, ItemEventHub(10, use_notify=False))
+    normal = ItemService(ItemRepository(container.engine), ItemEventHub(10, use_notify=False))
     principal = Principal(kind="user", user_id=user.id, name=user.email)
     queries = [
         ("", ""),

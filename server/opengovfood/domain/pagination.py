@@ -29,15 +29,15 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
+from opengovfood.domain.timestamps import from_micros, to_micros
 from opengovfood.errors import InvalidArgument
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 _TOKEN_VERSION = 1
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_TOKEN_LENGTH = 2048
 
 SortKind = Literal["integer", "text", "timestamp"]
@@ -129,7 +129,7 @@ def fingerprint(*parts: str) -> str:
 def _encode_value(kind: SortKind, value: Any) -> Any:
     if kind == "timestamp":
         assert isinstance(value, datetime)
-        return (value - _EPOCH) // timedelta(microseconds=1)
+        return to_micros(value)
     return value
 
 
@@ -137,7 +137,7 @@ def _decode_value(kind: SortKind, value: Any) -> Any:
     if kind == "timestamp":
         if type(value) is not int:
             raise ValueError
-        return _EPOCH + timedelta(microseconds=value)
+        return from_micros(value)
     if kind == "integer":
         if type(value) is not int:
             raise ValueError

@@ -9,9 +9,9 @@ import grpc
 from google.protobuf import empty_pb2
 
 from opengovfood.context import current_principal
+from opengovfood.domain.items import EventType, ItemRecord, ItemStatus
 from opengovfood.errors import InvalidArgument
 from opengovfood.rpc.timestamps import set_timestamp
-from opengovfood.services.item_types import EventType, ItemRecord, ItemStatus
 from opengovfood.services.items import ItemService
 from opengovfood_client.v1 import items_pb2, items_pb2_grpc
 

@@ -15,10 +15,10 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from opengovfood.domain.items import ItemRecord, ItemStatus
 from opengovfood.domain.principal import Principal
 from opengovfood.errors import InvalidArgument, ServiceError
 from opengovfood.llm import ToolCall, ToolSpec
-from opengovfood.services.item_types import ItemRecord, ItemStatus
 from opengovfood.services.items import ItemService
 
 logger = logging.getLogger("opengovfood.agent.tools")

@@ -1,16 +1,14 @@
-"""Plain values the items service takes and returns (no ORM, no protobuf)."""
+"""Items as every layer sees them: the record, its status, its etag, its events."""
 
 from __future__ import annotations
 
 import enum
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime
 
+from opengovfood.domain.timestamps import to_micros
 from opengovfood.errors import InvalidArgument
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class ItemStatus(enum.StrEnum):
@@ -22,19 +20,11 @@ class ItemStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-def micros(value: datetime) -> int:
-    return (value - _EPOCH) // timedelta(microseconds=1)
-
-
-def from_micros(value: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=value)
-
-
 def make_etag(item_id: int, version: int, create_time: datetime) -> str:
     """Strong etag: the version plus a hash binding it to this item (and this
     incarnation of the id, via create_time), so an etag from another item never
     matches."""
-    digest = hashlib.sha256(f"{item_id}:{version}:{micros(create_time)}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{item_id}:{version}:{to_micros(create_time)}".encode()).hexdigest()
     return f"{version}-{digest[:12]}"
 
 
@@ -67,16 +57,19 @@ class ItemRecord:
     def etag(self) -> str:
         return make_etag(self.id, self.version, self.create_time)
 
-    @classmethod
-    def from_row(cls, row: Any) -> ItemRecord:
-        """From a row in repositories.items.COLUMNS order (a tuple or a Row)."""
-        id_, title, description, status, owner_id, create_time, update_time, version = row
-        return cls(
-            id_, title, description, _STATUSES[status], owner_id, create_time, update_time, version
-        )
+
+# Stored value -> status; a dict lookup is faster than ItemStatus(value).
+STATUSES = {status.value: status for status in ItemStatus}
 
 
-_STATUSES = {status.value: status for status in ItemStatus}  # faster than ItemStatus(v)
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """An item to create (fields validated); the repository adds id, times, version."""
+
+    title: str
+    description: str
+    status: ItemStatus
+    owner_id: int
 
 
 class EventType(enum.StrEnum):
@@ -96,3 +89,28 @@ class ItemEvent:
     def order_key(self) -> tuple[int, int]:
         """Later writes of one item have larger keys (a delete follows its last version)."""
         return (self.item.version, 1 if self.type is EventType.DELETED else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemChanges:
+    """The fields an update sets (validated); None leaves a field as it is."""
+
+    title: str | None = None
+    description: str | None = None
+    status: ItemStatus | None = None
+
+
+class WriteMiss(enum.Enum):
+    """Why a conditional update or delete changed nothing."""
+
+    NOT_FOUND = "not_found"  # no such item within the caller's scope
+    STALE = "stale"  # the item is there, at another version than the etag named
+
+
+@dataclass(frozen=True, slots=True)
+class PriorRequest:
+    """An idempotent create whose request_id was used before: what that call sent
+    (`body_hash`) and the item it created (None: deleted since)."""
+
+    body_hash: str
+    item: ItemRecord | None
