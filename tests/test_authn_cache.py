@@ -13,6 +13,7 @@ from sqlalchemy import event, update
 
 from opengovfood.db.models import User
 from opengovfood.errors import Unauthenticated
+from opengovfood.repositories.users import UserRepository
 from opengovfood.services.authn import Authenticator
 from support.server import RunningServer, UserFactory
 
@@ -35,7 +36,7 @@ def counting_user_lookups(server: RunningServer) -> Iterator[list[str]]:
 
 def fresh_authenticator(server: RunningServer, ttl: float = 5.0) -> Authenticator:
     container = server.app.container
-    return Authenticator(container.tokens, container.sessions, ttl)
+    return Authenticator(container.tokens, UserRepository(container.engine), ttl)
 
 
 async def test_cached_principal_costs_no_query(

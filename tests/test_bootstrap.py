@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pydantic import ValidationError
 
+from opengovfood import bootstrap
 from opengovfood.config import Settings
 from opengovfood.db import migrate
-from opengovfood.services import bootstrap
 from opengovfood.services.tokens import KeyConfigError, TokenService
 from opengovfood_client.v1 import users_pb2, users_pb2_grpc
 from support.auth import bearer, login

@@ -7,9 +7,6 @@ import uuid
 import grpc
 import pytest
 
-from opengovfood.errors import InvalidArgument
-from opengovfood.repositories.users import And, FlagIs, Not, Or, TextHas, TextIs
-from opengovfood.services.user_filter import parse_user_filter
 from opengovfood_client.v1 import users_pb2, users_pb2_grpc
 from support.rpc_errors import field_violations, rpc_error
 from support.server import TestUser as SignedIn
@@ -106,7 +103,7 @@ async def test_filters(users_stub: Stub, make_user: UserFactory) -> None:
     assert await ids("is_active != true") == inactive
     assert await ids("is_superuser = true") == admins
     assert await ids("NOT is_superuser = true AND is_active = true") == active
-    assert await ids("-is_superuser = true is_active = true") == active  # implicit AND
+    assert await ids("-is_superuser = true AND is_active = true") == active
     assert await ids("is_active = false OR is_superuser = true") == inactive + admins
     assert await ids(f'full_name:"{tag.upper()}-I PERSON"') == inactive  # case-insensitive
     assert await ids(f"email = {tag}-a-0@list.example.org") == active[:1]
@@ -177,27 +174,29 @@ async def test_bad_page_tokens(users_stub: Stub, make_user: UserFactory, token: 
         users_stub.ListUsers(users_pb2.ListUsersRequest(page_token=token), metadata=admin.metadata),
         INVALID,
     )
-    assert field_violations(error) == {"page_token": "is not a valid page token"}
+    assert set(field_violations(error)) == {"page_token"}
 
 
 @pytest.mark.parametrize(
     ("filter_text", "message"),
     [
         ("password = x", "unknown field 'password'"),
-        ("is_active = maybe", "compares with true or false"),
-        ("is_active : true", "takes = or !="),
+        ("is_active = maybe", "expects true or false"),
+        ("is_active : true", "does not support ':'"),
         ("email:", "expected a value"),
         ('email:""', "non-empty"),
-        ("(is_active = true", "expected ')'"),
-        ("is_active = true)", "unexpected ')'"),
-        ("is_active", "expected =, != or :"),
-        ("AND is_active = true", "expected a field name"),
-        ("is_active = true OR", "ends where a comparison was expected"),
-        ("email < a", "found '<'"),
+        ("(is_active = true", "'(' is never closed"),
+        ("is_active = true)", "unbalanced ')'"),
+        ("is_active", "expected an operator"),
+        ("AND is_active = true", "expected a condition"),
+        ("is_active = true OR", "expected a condition but the filter ended"),
+        ("email < a", "does not support '<'"),
         ('email:"a\x00"', "control characters"),
         ("(" * 30 + "is_active = true" + ")" * 30, "nested more than"),
-        ("email:a " * 200, "at most 1000 characters"),
-        ("email:'unterminated", "unexpected character"),
+        ("email:a AND " * 200, "longer than 2000 characters"),
+        ("email:'unterminated", "string is never closed"),
+        # The shared grammar wants AND or OR between conditions (no implicit AND).
+        ("is_active = true is_superuser = false", "expected AND or OR"),
     ],
 )
 async def test_bad_filters(
@@ -211,18 +210,3 @@ async def test_bad_filters(
         INVALID,
     )
     assert message in field_violations(error)["filter"]
-
-
-def test_parser_precedence_follows_aip_160() -> None:
-    """OR binds tighter than AND: `a AND b OR c` is `a AND (b OR c)`."""
-    tree = parse_user_filter("is_active = true AND email:x OR full_name:y")
-    assert tree == And(
-        (
-            FlagIs("is_active", True),
-            Or((TextHas("email", "x"), TextHas("full_name", "y"))),
-        )
-    )
-    assert parse_user_filter("NOT email = 'A@B.org'") == Not(TextIs("email", "a@b.org"))
-    assert parse_user_filter("   ") is None
-    with pytest.raises(InvalidArgument):
-        parse_user_filter("email = ")

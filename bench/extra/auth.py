@@ -23,9 +23,9 @@ from opengovfood import serve
 from opengovfood.app import App, build_server
 from opengovfood.config import Settings
 from opengovfood.db import migrate
-from opengovfood.db.models import User
+from opengovfood.domain.users import NewUser
 from opengovfood.interceptors.auth import AuthInterceptor
-from opengovfood.repositories import users as users_repo
+from opengovfood.repositories.users import UserRepository
 from opengovfood_client.v1 import users_pb2, users_pb2_grpc
 
 PASSWORD = "benchmark password"
@@ -39,9 +39,8 @@ async def make_user(app: App) -> tuple[str, tuple[tuple[str, str], ...]]:
     container = app.container
     email = f"bench-{uuid.uuid4().hex[:10]}@example.org"
     hashed = await container.passwords.hash(PASSWORD)
-    async with container.sessions() as session, session.begin():
-        user = await users_repo.add(session, User(email=email, hashed_password=hashed))
-        user_id = user.id
+    user = await UserRepository(container.engine).add(NewUser(email, hashed, "", True, False))
+    user_id = user.id
     token, _ = container.tokens.issue_access_token(str(user_id))
     return email, (("authorization", f"Bearer {token}"),)
 

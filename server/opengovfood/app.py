@@ -13,6 +13,7 @@ from grpc_reflection.v1alpha import reflection_pb2_grpc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from opengovfood import metrics, tracing
+from opengovfood.bootstrap import FirstSuperuser
 from opengovfood.config import Settings
 from opengovfood.db.engine import (
     create_engine,
@@ -35,6 +36,8 @@ from opengovfood.repositories.analyses import AnalysisRepository
 from opengovfood.repositories.conversations import ConversationRepository
 from opengovfood.repositories.item_events import PostgresListener
 from opengovfood.repositories.items import ItemRepository
+from opengovfood.repositories.refresh_tokens import RefreshTokenRepository
+from opengovfood.repositories.users import UserRepository
 from opengovfood.rpc.agent import AgentServicer
 from opengovfood.rpc.health import (
     AGENT_SERVICE,
@@ -49,7 +52,6 @@ from opengovfood.rpc.reflection import ReflectionServicer
 from opengovfood.rpc.users import UserServicer
 from opengovfood.services.analyses import AnalysisService
 from opengovfood.services.authn import Authenticator
-from opengovfood.services.bootstrap import FirstSuperuser
 from opengovfood.services.chat import ChatService
 from opengovfood.services.chat_tools import ItemTools
 from opengovfood.services.items import ItemService
@@ -125,7 +127,8 @@ def build_container(settings: Settings) -> Container:
     tokens = TokenService(settings)
     item_events = ItemEventHub(settings.watch_queue_size, use_notify=not settings.is_sqlite)
     passwords = PasswordHasher(rounds=settings.bcrypt_rounds)
-    authenticator = Authenticator(tokens, sessions, settings.principal_cache_ttl)
+    users = UserRepository(engine)
+    authenticator = Authenticator(tokens, users, settings.principal_cache_ttl)
     limits = RateLimits(make_buckets(settings), settings)
     return Container(
         settings=settings,
@@ -140,7 +143,15 @@ def build_container(settings: Settings) -> Container:
             ItemRepository(engine, fast_reads, publish=item_events.dispatch), item_events
         ),
         limits=limits,
-        users=UserService(settings, sessions, passwords, tokens, authenticator, limits),
+        users=UserService(
+            settings,
+            users,
+            RefreshTokenRepository(engine),
+            passwords,
+            tokens,
+            authenticator,
+            limits,
+        ),
         llm=build_llm_registry(settings),
     )
 

@@ -11,8 +11,8 @@ import grpc
 
 from opengovfood.app import App, build_server
 from opengovfood.config import Settings
-from opengovfood.db.models import User
-from opengovfood.repositories import users as users_repo
+from opengovfood.domain.users import NewUser
+from opengovfood.repositories.users import UserRepository
 from opengovfood.serve import bind, start, stop
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -87,18 +87,10 @@ class UserFactory:
         container = self._app.container
         email = f"user-{uuid.uuid4().hex[:12]}@example.org"
         hashed = await container.passwords.hash(password)
-        async with container.sessions() as session, session.begin():
-            user = await users_repo.add(
-                session,
-                User(
-                    email=email,
-                    hashed_password=hashed,
-                    full_name="Test User",
-                    is_active=active,
-                    is_superuser=superuser,
-                ),
-            )
-            user_id = user.id
+        user = await UserRepository(container.engine).add(
+            NewUser(email, hashed, "Test User", is_active=active, is_superuser=superuser)
+        )
+        user_id = user.id
         token, _ = container.tokens.issue_access_token(str(user_id))
         return TestUser(user_id, email, password, token, superuser)
 

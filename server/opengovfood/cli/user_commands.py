@@ -130,7 +130,7 @@ def cmd_db_seed(args: argparse.Namespace) -> int:
     from opengovfood.services.seed import seed
 
     settings = get_settings()
-    result = _run_with_container(settings, lambda c: seed(c.users, c.sessions))
+    result = _run_with_container(settings, lambda c: seed(c.users, c.items))
     if not result.users:
         print("the demo users already exist; nothing added")
         return 0

@@ -108,9 +108,14 @@ class UserServicer(users_pb2_grpc.UserServiceServicer):
     async def ListUsers(
         self, request: users_pb2.ListUsersRequest, context: Context
     ) -> users_pb2.ListUsersResponse:
-        page = await self._users.list_users(request.page_size, request.page_token, request.filter)
+        page = await self._users.list_users(
+            current_principal(),
+            page_size=request.page_size,
+            page_token=request.page_token,
+            filter=request.filter,
+        )
         return users_pb2.ListUsersResponse(
-            users=[user_message(user) for user in page.users],
+            users=[user_message(user) for user in page.items],
             next_page_token=page.next_page_token,
             total_size=min(page.total_size, 2**31 - 1),  # int32 on the wire
         )

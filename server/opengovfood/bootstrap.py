@@ -1,4 +1,7 @@
-"""Startup bootstrap: the first superuser from OPENGOVFOOD_FIRST_SUPERUSER_EMAIL/_PASSWORD."""
+"""Startup bootstrap: the first superuser from OPENGOVFOOD_FIRST_SUPERUSER_EMAIL/_PASSWORD.
+
+A startup hook of the composition root (it tells a database outage from a refusal),
+not a service."""
 
 from __future__ import annotations
 
