@@ -77,6 +77,7 @@ lint: install-dev check-protos
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BUF) lint
 	$(BIN)/hadolint Dockerfile
 
