@@ -8,12 +8,13 @@ GENERATED := clients/python/src/opengovfood_client/v1
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help install install-dev run test protos check-protos lint fmt docs docker clean \
+.PHONY: help install install-dev run test test-unit protos check-protos lint fmt docs docker clean \
 	ts-protos ts-smoke ts-check-protos fuzz soak bench
 
 help:
 	@echo "make run        install, migrate the SQLite database, serve on 127.0.0.1:50051"
 	@echo "make test       install dev tools and run the test suite"
+	@echo "make test-unit  the unit tests only: rules and services over in-memory fakes (seconds)"
 	@echo "make bench      benchmark vs a no-op grpc.aio server (BENCH_ARGS=--quick: < 1 min)"
 	@echo "make protos     regenerate $(GENERATED) from protos/"
 	@echo "make lint       ruff, mypy, buf lint, stale generated code check"
@@ -58,6 +59,10 @@ run: install
 
 test: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# No server, no database: domain rules and services over in-memory repositories.
+test-unit: install-dev
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
 # Ratios to a no-op grpc.aio server measured in the same run; see bench/run.py.
 bench: $(VENV)/.installed-bench

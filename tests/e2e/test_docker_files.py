@@ -13,7 +13,7 @@ import pytest
 from opengovfood.cli import build_parser
 from opengovfood.config import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")
 COMPOSE = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
 SETTINGS = {f"OPENGOVFOOD_{name.upper()}" for name in Settings.model_fields}

@@ -21,7 +21,7 @@ from opengovfood.config_reference import (
 )
 from support.certs import CertAuthority
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECRET = "a-real-production-secret-key-0123456789abcdef"
 
 
