@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +12,9 @@ import grpc
 import pytest
 from google.protobuf import field_mask_pb2
 
-from opengovfood.domain.items import EventType, ItemEvent, ItemRecord, ItemStatus
+from opengovfood.domain.items import ItemChanges, WriteMiss
+from opengovfood.domain.scopes import Scope
+from opengovfood.repositories.items import ItemRepository
 from opengovfood_client.v1 import items_pb2, items_pb2_grpc
 from support.items import Watcher, create
 from support.server import make_settings, start_server, stop_server
@@ -206,20 +207,13 @@ async def test_rolled_back_write_is_never_announced(
         await watcher.ready()
         item = await create(items_stub, user.metadata, title="real")
         assert (await watcher.next()).item.id == item.id
-        ghost = ItemRecord(
-            id=item.id,
-            title="ghost",
-            description="",
-            status=ItemStatus.PENDING,
-            owner_id=user.id,
-            create_time=item.create_time.ToDatetime(tzinfo=UTC),
-            update_time=item.update_time.ToDatetime(tzinfo=UTC),
-            version=99,
+        # A write that rolls back (its result refused before COMMIT) announces nothing:
+        # not the NOTIFY in its transaction (PostgreSQL), not the hub (SQLite).
+        repository = ItemRepository(container.engine, publish=container.item_events.dispatch)
+        refused = await repository.update(
+            item.id, Scope.everything(), ItemChanges(title="ghost"), accept=lambda _item: False
         )
-        async with container.sessions() as session:
-            await session.begin()
-            await container.item_events.announce(session, ItemEvent(EventType.UPDATED, ghost))
-            await session.rollback()
+        assert refused is WriteMiss.STALE
         sentinel = await create(items_stub, user.metadata, title="sentinel")
         event = await watcher.next()
         assert (event.type, event.item.id) == (CREATED, sentinel.id)
