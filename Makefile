@@ -8,7 +8,7 @@ GENERATED := clients/python/src/opengovfood_client/v1
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help install install-dev run test test-unit protos check-protos lint fmt docs docker clean \
+.PHONY: help install install-dev run test test-unit client-sync protos check-protos lint fmt docs docker clean \
 	ts-protos ts-smoke ts-check-protos fuzz soak bench
 
 help:
@@ -17,6 +17,7 @@ help:
 	@echo "make test-unit  the unit tests only: rules and services over in-memory fakes (seconds)"
 	@echo "make bench      benchmark vs a no-op grpc.aio server (BENCH_ARGS=--quick: < 1 min)"
 	@echo "make protos     regenerate $(GENERATED) from protos/"
+	@echo "make client-sync  regenerate the sync Python client from the asyncio one"
 	@echo "make lint       ruff, mypy, buf lint, stale generated code check"
 	@echo "make fmt        format the code"
 	@echo "make docs       regenerate the configuration reference in README.md"
@@ -78,7 +79,13 @@ check-protos: protos
 	@test -z "$$(git status --porcelain -- $(GENERATED))" || \
 		(echo "generated code has untracked changes: run 'make protos' and commit" >&2; exit 1)
 
+# The Python client is written once (asyncio, clients/python/src/opengovfood_client/_async);
+# the synchronous one is generated from it, as httpcore does.
+client-sync: install-dev
+	$(BIN)/python clients/python/tools/unasync.py
+
 lint: install-dev check-protos
+	$(BIN)/python clients/python/tools/unasync.py --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
