@@ -73,6 +73,8 @@ class Container:
 
     settings: Settings
     engine: AsyncEngine
+    # ORM sessions for tools and tests that inspect the database; the server's own code
+    # goes through the repositories (Core, on engine connections).
     sessions: async_sessionmaker[AsyncSession]
     fast_reads: SqliteFastReads | None
     passwords: PasswordHasher
