@@ -58,7 +58,7 @@ _BAD_THINGS: Final = (
 )
 _COMPLIANT: Final = re.compile(
     rf"\b(?:no|not|none|without|free\s+of|zero|nor|never)\s+(?:\w+\s+){{0,3}}?{_BAD_THINGS}\b"
-    r"[^,;:.()]*"
+    rf"(?:\s*(?:,|or|and|nor)\s+(?:\w+\s+){{0,2}}?{_BAD_THINGS}\b)*[^,;:.()]*"
     r"|\b(?:not|none|nothing)\s+(?:\w+\s+)?(?:observed|seen|noted|found|present|evident|"
     r"blocked|obstructed|dirty|soiled|damaged|broken|expired|exceeded)\b"
     r"|\bin\s+good\s+(?:repair|condition|order)|\bno\s+(?:other\s+)?(?:violations?|issues?)"

@@ -28,7 +28,10 @@ _NEGATOR: Final = re.compile(
     r"zero|nothing|neither|n't)\b(?![-\s]*(?:longer|only|later|less|more))|n't\b"
 )
 # A clause break ends a negation's reach: "no droppings, but live roaches" keeps the roaches.
-_CLAUSE_BREAK: Final = re.compile(r"[,;:()]|\b(?:but|however|although|though|except|yet)\b")
+_CLAUSE_BREAK: Final = re.compile(
+    r"[,;:()/]|\s-+\s|\b(?:but|however|although|though|except|yet|whereas|while)\b"
+)
+_LIST_ITEM: Final = re.compile(r"^\s*(?:[\w'-]+\s+){0,3}?(?:or|and|nor)?\s*(?:[\w'-]+\s*)?$")
 _TRAILING_NEGATION: Final = re.compile(
     r"^[^.;,]{0,40}?\b(?:(?:was|were|is|are)\s+)?(?:not|none|never)\s+"
     r"(?:observed|seen|noted|found|present|evident|detected|visible|identified)\b"
@@ -107,10 +110,16 @@ def is_negated(clause_view: str, match_start: int, match_end: int, *, self_negat
         return True
     if self_negating:
         return False
-    before = clause_view[max(0, match_start - 70) : match_start]
+    before = clause_view[max(0, match_start - 90) : match_start]
     breaks = list(_CLAUSE_BREAK.finditer(before))
-    if breaks:
-        before = before[breaks[-1].end() :]
+    cut = len(breaks)
+    # A list keeps its head's negation: "no droppings, roaches or flies" denies the flies.
+    while cut > 0 and _LIST_ITEM.match(before[breaks[cut - 1].end() :]) and (
+        breaks[cut - 1].group() == ","
+    ):
+        cut -= 1
+    if cut:
+        before = before[breaks[cut - 1].end() :]
     return _NEGATOR.search(before) is not None
 
 

@@ -197,7 +197,8 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:health|illness)\s+(?:policy|"
         r"policies|reporting|agreement|plan)|\b(?:employee\s+)?(?:health|illness)\s+(?:policy|"
         r"reporting\s+agreement|agreements?)\s+(?:\w+\s+){0,2}?(?:not\s+(?:available|on\s+site|"
-        r"signed|provided)|missing|unsigned)|\b(?:employees?|staff|food\s+handlers?)\s+(?:\w+\s+)"
+        r"signed|provided)|missing|unsigned)|\bnot\s+(?:been\s+)?(?:informed|told|trained|made\s+"
+        r"aware|instructed)\s+(?:\w+\s+){0,4}?(?:report\w*|duty|illness\w*|symptoms?|exclusion)|\b(?:employees?|staff|food\s+handlers?)\s+(?:\w+\s+)"
         r"{0,2}?(?:not\s+aware|unaware)\s+of\s+(?:\w+\s+){0,3}?(?:report|symptoms?|illness)",
     ),
     _rule(
@@ -386,6 +387,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         "C",
         "No handwashing signage",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:sign|signs|signage|posters?)\b|\b(?:signs?|signage|"
+        r"posters?)\b[^.;]{0,20}?\bnone\s+(?:posted|provided|present)|\b(?:signs?|signage|"
         r"posters?)\s+(?:\w+\s+){0,3}?(?:not\s+(?:posted|provided)|missing|needed|required)|"
         + _directive(r"post|provide\s+(?:\w+\s+){0,2}?(?:signs?|signage)"),
         r"\bhand\s?wash\w*|\bhand\s?sinks?|\bwash\s+(?:their\s+)?hands|\bhws\b",
@@ -562,7 +564,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         "P",
         "Cooked food not cooled within the required time",
         r"\b(?:did\s+not|didn't|does\s+not|not|failed\s+to|never|unable\s+to)\s+(?:\w+\s+){0,3}?"
-        r"(?:reach|get|drop|cool\w*|fall|come\s+down)\s+(?:\w+\s+){0,8}?(?:within|in|after|by)\s+"
+        r"(?:reach|get|drop|cool\w*|fall|come\s+down)\b[^.;]{0,60}?\b(?:within|in|after|by)\s+"
         r"(?:the\s+)?(?:required\s+|first\s+)?(?:2|two|6|six|4|four)\s*(?:h\b|hours?|hrs?)",
         r"\b(?:cool\w*|70|21|41|5)\b",
     ),
@@ -590,7 +592,10 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:tightly\s+)?covered|with\s+(?:a\s+)?lids?\s+on|(?:in|on)\s+(?:the\s+)?(?:\w+\s+)?"
         r"(?:rack|speed\s+rack)\s+at\s+room)|\bimproper\s+cooling\s+method|\b(?:deep|large|big|"
         r"covered)\s+(?:\w+\s+){0,2}?(?:pots?|containers?|pans?|buckets?|cambros?)\s+(?:\w+\s+)"
-        r"{0,4}?cool\w*",
+        r"{0,4}?cool\w*|\b(?:\d+[-\s]?(?:qt|quart|gallon|gal)\s+)?(?:stock\s?pots?|deep\s+(?:pots?|"
+        r"containers?)|(?:\d+[-\s]?(?:qt|quart|gallon|gal)|large|big)\s+(?:pots?|containers?|"
+        r"buckets?|cambros?))\b[^.;]{0,80}?\b(?:lids?\s+on|covered|no\s+ice\s+bath|without\s+(?:an\s+)?"
+        r"ice\s+bath|not\s+(?:in\s+(?:an\s+)?ice|vented|stirred)|no\s+shallow)",
     ),
     _rule(
         "cold_holding_words",
@@ -776,16 +781,26 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:stored\s+(?:properly|separately|away|below))\b",
     ),
     _rule(
+        "haccp_no_plan",
+        29,
+        "3-502.12",
+        "P",
+        "Reduced-oxygen packaging or specialized process without a HACCP plan",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?haccp\s+(?:plan|procedures?)|\bhaccp\s+plan\s+"
+        r"(?:\w+\s+){0,3}?(?:not\s+(?:on\s+file|available|provided|approved)|missing)",
+    ),
+    _rule(
         "haccp",
         29,
         "8-103.12(A)",
         "P",
         "Specialized process or HACCP plan not followed or records not kept",
+        r"\b(?:not\s+(?:being\s+)?(?:follow\w*|maintain\w*|kept|monitor\w*|record\w*)|deviat\w+|"
+        r"incomplete|outdated|missing|no\s+(?:\w+\s+)?(?:records?|logs?|monitoring))\b",
         r"\b(?:haccp|reduced\s+oxygen\s+packag\w*|\brop\b|vacuum[-\s]?(?:pack\w*|seal\w*)|"
         r"sous[-\s]?vide|cook[-\s]?chill|curing|cured\s+meats?\s+made|acidif\w+|ferment\w+|"
         r"smok(?:ing|ed)\s+(?:meat|fish)\s+(?:on\s+site|in[-\s]house)|specialized\s+process\w*)\b",
-        r"\b(?:no|not|without|missing|lack\w*|incomplete|outdated|deviat\w+|not\s+(?:follow\w*|"
-        r"maintain\w*|kept|available|monitor\w*))\b",
+        r"\bno\s+(?:\w+\s+)?haccp\s+plan",
     ),
     # --- 30-36 ------------------------------------------------------------------------------
     _rule(
@@ -811,7 +826,8 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"without)|\bice\s+(?:\w+\s+){0,3}?(?:from|made\s+(?:at|in))\s+(?:a\s+)?"
         r"(?:home|residence|unapproved|grocery\s+bags?)|\bnon[-\s]?potable\s+water\s+(?:used|"
         r"for)|\bwater\s+(?:\w+\s+){0,2}?(?:from|via)\s+(?:a\s+)?(?:garden\s+)?hose\s+(?:for|to)\s+"
-        r"(?:drinking|food|ice|cooking)",
+        r"(?:drinking|food|ice|cooking)|\bno\s+(?:\w+\s+)?water\s+(?:test|testing|sample|analysis)|"
+        r"\bno\s+approval\s+for\s+(?:the\s+|that\s+|this\s+)?(?:water\s+)?source",
     ),
     _rule(
         "variance_missing",
@@ -922,7 +938,8 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:droppings|feces|fecal|excreta|urine\s+stains?|gnaw\s+marks|gnawed|nest(?:s|ing)?|"
         r"infestation|infested|activity|evidence|live\b|crawling|flying|alive|"
         r"present|sighted|(?:\d+|several|numerous|many|multiple|few|a\s+few|some|one|two|three)"
-        r"\s+(?:\w+\s+)?" + _PEST + r")",
+        r"\s+(?:\w+\s+)?" + _PEST + r"|" + _PEST + r"\s+(?:\w+\s+){0,2}?(?:around|near|in|on|at|"
+        r"under|behind|inside|throughout|by|landing|crawling|flying|breeding)\b(?!\s+control))",
         r"\b" + _PEST + r"\b|\bdroppings\b",
         r"\b(?:dead|pest\s+control\s+(?:log|records?|service|company|report)|licensed\s+"
         r"(?:pest|exterminator)|outer\s+openings?|gaps?|door\s+sweeps?|screens?|tight[-\s]?fitting"
@@ -1138,7 +1155,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         "In-use utensils improperly stored",
         r"\b(?:handles?\s+(?:\w+\s+){0,2}?(?:touching|buried\s+in|down\s+in|submerged\s+in|in\s+"
         r"contact\s+with|in|lying\s+in)\s+(?:the\s+)?(?:\w+\s+)?(?:food|ice|product|flour|sugar|rice|"
-        r"beans|sauce|salsa|bins?|containers?)|dipper\s?wells?\s+(?:\w+\s+){0,4}?(?:turned\s+off|"
+        r"beans|sauce|salsa|bins?|containers?)|dipper\s?wells?\b[^.;]{0,30}?\b(?:turned\s+off|"
         r"off|not\s+(?:running|on|working)|without\s+(?:running\s+)?water|no\s+water)|"
         r"stored\s+(?:\w+\s+){0,3}?in\s+(?:\w+\s+){0,3}?(?:stagnant|standing|still|warm|room\s+"
         r"temperature|dirty|tepid)\s+water|in\s+(?:stagnant|standing|still|tepid)\s+water|"
