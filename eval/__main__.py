@@ -25,6 +25,7 @@ from .floors import check_floors
 from .metrics import CorpusMetrics, compute
 from .report import as_json, item_table, summary_table
 from .runner import PROVIDERS, EngineAnalyser, run_cases, run_leave_one_day_out
+from .scores import default_scorer
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 # --quick: at most this many inspections of each held-out day, picked by ID (deterministic).
@@ -61,8 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         chicago = _quick_sample(chicago)
     folds = run_leave_one_day_out(chicago)
     in_catalogue = catalogue().is_known
-    results["chicago"] = compute(folds.engine, known_section=in_catalogue)
-    results["chicago-rules-only"] = compute(folds.rules_only, known_section=in_catalogue)
+    score = default_scorer()
+    extra["scoring"] = "scoring.py default scheme" if score else "scoring.py absent: no scores"
+    results["chicago"] = compute(folds.engine, known_section=in_catalogue, score=score)
+    results["chicago-rules-only"] = compute(
+        folds.rules_only, known_section=in_catalogue, score=score
+    )
     results["chicago-baseline-nb"] = compute(folds.baseline, known_section=in_catalogue)
     extra["chicago_folds"] = [
         {"held_out_day": d, "threshold": t, "stay": s, "train_seconds": round(sec, 3)}
@@ -82,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         for suffix, analyser in analysers:
             results[f"narrative-{split}{suffix}"] = compute(
-                run_cases(analyser, cases), known_section=in_catalogue
+                run_cases(analyser, cases), known_section=in_catalogue, score=score
             )
 
     print(

@@ -76,3 +76,17 @@ def test_floor_check_fails_below_and_passes_above() -> None:
     broken = check_floors({"x": bad}, floors)
     assert broken == ["x recall 0.000 < floor 0.9"]
     assert check_floors({}, floors) == []  # a corpus not run is skipped
+
+
+def test_scorer_follows_scoring_module() -> None:
+    import importlib.util
+
+    from eval.scores import default_scorer
+
+    scorer = default_scorer()
+    if importlib.util.find_spec("opengovfood.inspection.scoring") is None:
+        assert scorer is None
+        return
+    assert scorer is not None
+    assert scorer([]) == 100
+    assert scorer([Predicted(22, "P", "3-501.16(A)(2)", "salad 47F")]) < 100
