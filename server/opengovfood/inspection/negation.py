@@ -114,8 +114,10 @@ def is_negated(clause_view: str, match_start: int, match_end: int, *, self_negat
     breaks = list(_CLAUSE_BREAK.finditer(before))
     cut = len(breaks)
     # A list keeps its head's negation: "no droppings, roaches or flies" denies the flies.
-    while cut > 0 and _LIST_ITEM.match(before[breaks[cut - 1].end() :]) and (
-        breaks[cut - 1].group() == ","
+    while (
+        cut > 0
+        and _LIST_ITEM.match(before[breaks[cut - 1].end() :])
+        and (breaks[cut - 1].group() == ",")
     ):
         cut -= 1
     if cut:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Final
 
 from .findings import Finding
@@ -24,6 +25,7 @@ from .negation import (
 from .phrases import PHRASE_RULES, PhraseRule
 from .prefilter import LiteralIndex, Prefilter
 from .text import Sentence
+from .timeline import check_times, inspection_day
 
 __all__ = ["SentenceFindings", "rule_findings", "sentence_findings"]
 
@@ -89,7 +91,7 @@ def is_history(view: str) -> bool:
 
 
 def sentence_findings(
-    sentence: Sentence, hint: str = "", notes_view: str = ""
+    sentence: Sentence, hint: str = "", notes_view: str = "", today: date | None = None
 ) -> tuple[Finding, ...]:
     """Findings of one sentence (before correction/repeat marks and merging)."""
     if is_history(sentence.lower):
@@ -112,6 +114,20 @@ def sentence_findings(
                 end=start + len(stripped),
                 source="rule",
                 concept=f"measure:{violation.section}",
+            )
+        )
+    for late in check_times(sentence.lower, today, hint):
+        found.append(
+            Finding(
+                food_code_section=late.section,
+                form_item=late.form_item,
+                designation=designation_of(late.section),
+                description=late.description,
+                evidence=sentence.text,
+                start=sentence.start,
+                end=sentence.end,
+                source="rule",
+                concept=f"time:{late.section}",
             )
         )
     compliance = is_compliance_statement(sentence.lower)
@@ -167,8 +183,9 @@ def rule_findings(sentences: list[Sentence], notes: str = "") -> list[SentenceFi
     raw: list[tuple[Finding, ...]] = []
     hint = ""
     notes_view = " ".join(s.lower for s in sentences)
+    today = inspection_day(notes_view)
     for sentence in sentences:
-        raw.append(sentence_findings(sentence, hint, notes_view))
+        raw.append(sentence_findings(sentence, hint, notes_view, today))
         hint = sentence.lower
     out: list[SentenceFindings] = []
     for index, (sentence, findings) in enumerate(zip(sentences, raw, strict=True)):
