@@ -337,11 +337,16 @@ class CommentClassifier:
         # training sentences where it fires.
         agree: Counter[str] = Counter()
         fired: Counter[str] = Counter()
+        cited: dict[str, Counter[int]] = defaultdict(Counter)
         for t in trained:
             for concept, rule_item, item in t.firings:
                 fired[concept] += 1
                 agree[concept] += rule_item == item
+                cited[concept][item] += 1
         self.rule_agreement = {c: (agree[c], fired[c]) for c in sorted(fired)}
+        # The items inspectors cited where each rule family fired: which other item a
+        # family's findings are, in practice, often filed under.
+        self.rule_cited = {c: dict(sorted(cited[c].items())) for c in sorted(cited)}
         if threshold is None or stay is None:
             tuned_threshold, tuned_stay = _tune(trained, alpha)
             threshold = tuned_threshold if threshold is None else threshold

@@ -107,6 +107,7 @@ _CONTEXTS: Final[tuple[tuple[Context, re.Pattern[str]], ...]] = (
             r"\b(?:end|out)\s+of\s+(?:the\s+)?(?:cook\w*|fryer|oven|smoker|grill)|\b(?:off|from)\s+"
             r"(?:the\s+)?(?:grill|griddle|flat[-\s]?top|broiler|fryer|oven|smoker|rotisserie)\b|"
             r"\bjust\s+(?:cooked|fried|grilled|baked)|\bafter\s+cooking|"
+            r"\bcooked\s+for\s+(?:the\s+)?(?:hot[-\s]?hold\w*|hot\s+line|steam\s+table|service)|"
             r"\b(?:cook(?:ed|ing)?|grilled|fried|baked|roasted|seared|final\s+cook)\s+"
             r"(?:to\b|at\s+(?:a\s+)?(?:temp|\d)|temp)|\b(?:internal|final|end[-\s]point)\s+"
             r"(?:cook(?:ing)?\s+)?temp|\bcook(?:ing)?\s+temp|\bundercooked\b"

@@ -199,7 +199,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"reporting\s+agreement|agreements?)\s+(?:\w+\s+){0,2}?(?:not\s+(?:available|on\s+site|"
         r"signed|provided)|missing|unsigned)|\bnot\s+(?:been\s+)?(?:informed|told|trained|made\s+"
         r"aware|instructed)\s+(?:\w+\s+){0,4}?(?:report\w*|duty|illness\w*|symptoms?|exclusion)|\b(?:employees?|staff|food\s+handlers?)\s+(?:\w+\s+)"
-        r"{0,2}?(?:not\s+aware|unaware)\s+of\s+(?:\w+\s+){0,3}?(?:report|symptoms?|illness)",
+        r"{0,2}?(?:not\s+aware|unaware|not\s+informed)\s+(?:of|that)\s+(?:\w+\s+){0,4}?(?:report|symptoms?|illness)",
     ),
     _rule(
         "ill_worker",
@@ -258,7 +258,8 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         "Employee with discharges from eyes, nose or mouth working with food",
         r"\b(?:sneez\w+|cough\w+|runny\s+nose|nasal\s+discharge|wiping\s+(?:his|her|their)\s+"
         r"nose)\b",
-        r"\b(?:employees?|workers?|cooks?|staff|food\s+handlers?|chef)\b",
+        r"\b(?:employees?|workers?|cooks?|staff|food\s+handlers?|chef|server|bartender|cashier|"
+        r"dishwasher|he|she|while\s+(?:plating|preparing|prepping|serving|cooking|handling))\b",
     ),
     # --- 8-10 hands ----------------------------------------------------------------------
     _rule(
@@ -898,6 +899,19 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"tip)\s+thermometers?|\bthermometers?\s+(?:to\s+)?(?:check|measure|monitor|take)\s+"
         r"(?:the\s+)?(?:internal\s+)?(?:food|product)|\bfood\s+temp|\bdish\s?machine|"
         r"\btest\s+strips|\birreversible",
+    ),
+    _rule(
+        "thermometer_inaccurate",
+        36,
+        "4-502.11(B)",
+        "Pf",
+        "Food temperature-measuring device not accurate or not calibrated",
+        r"\bthermometers?\b[^.;]{0,30}?\b(?:read|reads|reading|was|is|measured)\s+(?:\d+(?:\.\d+)?|"
+        r"several|a\s+few|two|three|four|five)\s*(?:°|degrees?)?\s*(?:[fc]\s+)?(?:off|high|low|too)|"
+        r"\bthermometers?\s+(?:\w+\s+){0,3}?(?:inaccurate|out\s+of\s+calibration|not\s+calibrated)",
+        None,
+        r"\b(?:in\s+the\s+)?(?:cooler|refrigerator|reach[-\s]?in|walk[-\s]?in|freezer)\s+"
+        r"thermometer",
     ),
     _rule(
         "thermometer_probe",
@@ -1606,5 +1620,97 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:\w+\s+){0,4}?(?:stored|kept|placed|left|on|in|above|over|with|next\s+to)\s+"
         r"(?:\w+\s+){0,3}?(?:food|prep|shel\w+|coolers?|kitchen|storage|equipment|single[-\s]"
         r"service|utensils?|counter)",
+    ),
+    # --- wider wording, same concepts ------------------------------------------------------
+    _rule(
+        "pic_absent_words",
+        1,
+        "2-101.11",
+        "Pf",
+        "No person in charge present",
+        r"\bno\s*(?:one|body|person)\s+(?:was\s+|is\s+)?in\s+charge|\bno\s+(?:\w+\s+)?(?:manager|"
+        r"supervisor|person)\s+(?:was\s+|is\s+)?(?:designated|on\s+(?:site|duty)|present|in\s+charge)",
+    ),
+    _rule(
+        "cfpm_none_holds",
+        2,
+        "2-102.12",
+        "C",
+        "No certified food protection manager",
+        r"\b(?:none|nobody|no\s+one)\s+(?:of\s+the\s+\w+\s+)?(?:holds?|has|have|with)\s+(?:a\s+)?"
+        r"(?:valid\s+|current\s+)?(?:certified\s+)?(?:food\s+(?:protection\s+|safety\s+)?manager|cfpm|"
+        r"servsafe|manager\s+certif)",
+    ),
+    _rule(
+        "hand_sink_used_to",
+        10,
+        "5-205.11(B)",
+        "Pf",
+        "Handwashing sink used for other purposes",
+        r"\bused\s+to\s+(?:\w+\s+)?(?:thaw|wash|rinse|store|dump|prep|soak|fill|drain|cool|hold)\b",
+        _HAND_SINK,
+    ),
+    _rule(
+        "home_kitchen",
+        11,
+        "3-201.11(A)",
+        "P",
+        "Food from an unapproved source",
+        r"\b(?:home|residential|private)\s+kitchens?\b|\b(?:made|prepared|cooked|baked|canned)\s+"
+        r"(?:\w+\s+){0,3}?(?:at|in)\s+(?:\w+'?s?\s+)?(?:home|house|residence)\b",
+        r"\b(?:sale|sold|served|serve|offered|menu|customers?|selling|display)\b",
+    ),
+    _rule(
+        "shellfish_tags",
+        14,
+        "3-203.12",
+        "Pf",
+        "Shellstock tags not kept for 90 days",
+        r"\b(?:oysters?|clams?|mussels?|shellfish|shellstock)\s+tags?\b[^.;]{0,40}?\b(?:thrown\s+"
+        r"(?:away|out)|discarded|not\s+(?:kept|retained|saved|on\s+file)|missing|tossed)",
+    ),
+    _rule(
+        "sulfite_words",
+        27,
+        "3-302.14",
+        "P",
+        "Unapproved food or color additive",
+        r"\bsulfit\w+\s+(?:\w+\s+){0,3}?(?:added|applied|used|sprayed)\b",
+        r"\b(?:fresh|raw|produce|vegetables|fruits?|salad)\b",
+    ),
+    _rule(
+        "ice_from_home",
+        31,
+        "5-101.11",
+        "P",
+        "Water or ice not from an approved source",
+        r"\bice\b[^.;]{0,40}?\b(?:made|bagged|brought|prepared|frozen)\s+(?:at|from)\s+(?:\w+\s+)?home",
+    ),
+    _rule(
+        "water_pressure_words",
+        50,
+        "5-103.12",
+        "Pf",
+        "Inadequate water pressure",
+        r"\bwater\s+pressure\b[^.;]{0,30}?\b(?:low|inadequate|insufficient|weak|poor)\b",
+    ),
+    _rule(
+        "waste_water_floor",
+        52,
+        "5-403.11",
+        "P",
+        "Sewage or waste water not properly disposed",
+        r"\b(?:waste\s?water|grey\s?water|gray\s?water|condensate|drain\s+water|dirty\s+water)\b"
+        r"[^.;]{0,40}?\b(?:drain\w*|leak\w*|flow\w*|run\w*|spill\w*|pool\w*)\s+(?:onto|on|to|across)\s+"
+        r"(?:the\s+)?(?:floor|ground)",
+    ),
+    _rule(
+        "lighting_words",
+        56,
+        "6-303.11",
+        "C",
+        "Inadequate lighting",
+        r"\b(?:light(?:s|ing)?|illumination)\b[^.;]{0,30}?\b(?:too\s+(?:dark|dim|low)|dim|"
+        r"inadequate|insufficient|burn(?:t|ed)\s+out)\b",
     ),
 )
