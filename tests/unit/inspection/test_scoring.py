@@ -3,6 +3,8 @@ and each scheme's bands and caps."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from opengovfood.inspection.catalogue import Designation
@@ -297,3 +299,50 @@ def test_schemes_are_frozen_and_hashable() -> None:
     assert len({STANDARD, LETTER_GRADE, PASS_FAIL, RISK_FACTOR}) == 4
     with pytest.raises(AttributeError):
         STANDARD.priority = 1  # type: ignore[misc]
+
+
+DOC = Path(__file__).resolve().parents[3] / "docs" / "scoring.md"
+
+DOC_EXAMPLES = {
+    "clean report": [],
+    "2 Core (dirty floor, no hair restraints)": [c(DIRTY_FLOORS), c(HAIR)],
+    "1 Priority corrected on site (cold-holding unit, food moved) + 1 Core": [
+        p(COLD_HOLDING, corrected_on_site=True),
+        c(HAIR),
+    ],
+    "1 Priority not corrected (cold holding at 47 °F)": [p(COLD_HOLDING)],
+    "1 Priority Foundation (no soap) + 2 Core": [pf("6-301.11"), c(DIRTY_FLOORS), c(HAIR)],
+    "2 Priority + 3 Core": [
+        p(COLD_HOLDING),
+        p(HANDWASHING),
+        c(DIRTY_FLOORS),
+        c(DIRTY_SHELVES),
+        c(HAIR),
+    ],
+    "1 repeat Priority + 2 Priority Foundation + 2 Core": [
+        p(SEPARATION, repeat=True),
+        pf(PESTS),
+        pf(HANDSINK_BLOCKED),
+        c(DIRTY_FLOORS),
+        c(DIRTY_SHELVES),
+    ],
+    "8 Core only": [
+        c(DIRTY_FLOORS),
+        c(DIRTY_SHELVES),
+        c(HAIR),
+        c("6-501.11"),
+        c("5-205.15(B)"),
+        c("6-501.16"),
+        c("4-903.11"),
+        c("3-305.11"),
+    ],
+}
+
+
+@pytest.mark.parametrize("label", list(DOC_EXAMPLES))
+def test_the_documented_examples_are_what_the_code_computes(label: str) -> None:
+    cells = []
+    for name in SCHEMES:
+        result = score_violations(DOC_EXAMPLES[label], name)
+        cells.append(f"{result.score} {result.grade}")
+    assert f"| {label} | {' | '.join(cells)} |" in DOC.read_text(encoding="utf-8")
