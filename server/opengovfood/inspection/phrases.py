@@ -190,7 +190,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
     _rule(
         "health_policy",
         3,
-        "2-103.11(N)",
+        "2-103.11(O)",
         "Pf",
         "No employee health policy or illness-reporting agreement",
         rf"\b{ABSENT}\s+(?:proof\s+of\s+|copy\s+of\s+)?(?:written\s+|signed\s+)?(?:employees?'?s?\s+)?"
