@@ -3,7 +3,11 @@
 #   docker build -t opengov-food .                                  # with the local model
 #   docker build --build-arg WITH_LOCAL_MODEL=false -t opengov-food .   # without (Ollama/OpenAI only)
 #   docker build --build-arg WITH_OTEL=true -t opengov-food .          # with OpenTelemetry tracing
-# Runs `opengov-food db upgrade`, then `opengov-food serve` on 0.0.0.0:50051.
+# Runs `opengov-food serve` on 0.0.0.0:50051. It does not migrate unless asked:
+# run `opengov-food db upgrade` first (a Kubernetes Job, the compose `migrate`
+# service, `docker run IMAGE opengov-food db upgrade`), or set
+# OPENGOVFOOD_MIGRATE_ON_START=true. Either way is safe with several replicas on
+# PostgreSQL (an advisory lock); `serve` refuses a schema older than its release.
 # Stopping: SIGTERM -> health NOT_SERVING, in-flight RPCs get OPENGOVFOOD_GRACE_PERIOD
 # (default 10 s) to finish. Give the container more than that before SIGKILL:
 # `docker stop -t 20`, or `stop_grace_period: 20s` in compose (docker's default is 10 s).
@@ -96,5 +100,5 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["opengov-food", "health", "--timeout", "3"]
 
-# exec: the server is PID 1 and receives SIGTERM itself.
-CMD ["/bin/sh", "-c", "opengov-food db upgrade && exec opengov-food serve"]
+# Exec form: the server is PID 1 and receives SIGTERM itself.
+CMD ["opengov-food", "serve"]

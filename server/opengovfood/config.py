@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     health_check_interval: float = Field(
         2.0, gt=0, description="Seconds between database health checks."
     )
+    migrate_on_start: bool = Field(
+        False,
+        description="`serve` applies pending migrations before it binds (under a PostgreSQL "
+        "advisory lock, so replicas starting together do not race). Off: run "
+        "`opengov-food db upgrade` (a Kubernetes Job, a compose service) before starting.",
+    )
 
     # --- auth -------------------------------------------------------------------
     secret_key: SecretStr | None = Field(

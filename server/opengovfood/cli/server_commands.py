@@ -38,6 +38,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         overrides["workers"] = args.workers
     settings = _settings().model_copy(update=overrides) if overrides else _settings()
     configure_logging(settings.log_format, settings.log_level)
+    if not _schema_ready(settings):
+        return 1
     if settings.workers > 1:
         # Fork before anything creates a grpc object (opengovfood.supervisor).
         from opengovfood.supervisor import SupervisorError, run
@@ -63,13 +65,39 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _schema_ready(settings: Settings) -> bool:
+    """Migrate first when asked (OPENGOVFOOD_MIGRATE_ON_START; safe with several replicas:
+    an advisory lock), else refuse to serve a schema older than this release."""
+    from opengovfood.db import migrate
+
+    if settings.migrate_on_start:
+        applied = migrate.upgrade(settings.database_url)
+        print(_migration_outcome("head", applied, "upgraded"), file=sys.stderr)
+        return True
+    missing = migrate.pending(settings.database_url)
+    if missing:
+        print(
+            f"error: the database schema lacks migrations {', '.join(missing)}: run "
+            "`opengov-food db upgrade` first (or set OPENGOVFOOD_MIGRATE_ON_START=true)",
+            file=sys.stderr,
+        )
+        return False
+    return True
+
+
+def _migration_outcome(target: str, steps: list[str], verb: str) -> str:
+    if not steps:
+        return f"database already at {target}: nothing to do"
+    return f"database {verb} to {target} ({', '.join(steps)})"
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from opengovfood.db import migrate
 
     settings = _settings()
     configure_logging(settings.log_format, "WARNING")
-    migrate.upgrade(settings.database_url, args.revision)
-    print(f"database upgraded to {args.revision}")
+    applied = migrate.upgrade(settings.database_url, args.revision)
+    print(_migration_outcome(args.revision, applied, "upgraded"))
     return 0
 
 
@@ -78,8 +106,8 @@ def cmd_db_downgrade(args: argparse.Namespace) -> int:
 
     settings = _settings()
     configure_logging(settings.log_format, "WARNING")
-    migrate.downgrade(settings.database_url, args.revision)
-    print(f"database downgraded to {args.revision}")
+    reverted = migrate.downgrade(settings.database_url, args.revision)
+    print(_migration_outcome(args.revision, reverted, "downgraded"))
     return 0
 
 
