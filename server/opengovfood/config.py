@@ -48,6 +48,26 @@ class Settings(BaseSettings):
     keepalive_timeout: float = Field(
         20.0, gt=0, description="Seconds to wait for a keepalive ack before closing."
     )
+    keepalive_min_client_interval: float = Field(
+        10.0,
+        gt=0,
+        description="Keepalive enforcement: a client pinging more often than this (seconds) "
+        "is sent GOAWAY (too_many_pings) after two such pings.",
+    )
+    max_connection_age: float | None = Field(
+        300.0,
+        gt=0,
+        description="Seconds before the server asks a client to reconnect (GOAWAY; gRPC adds "
+        "±10% jitter), so connections move to new replicas after a scale-up or rollout. "
+        "Unset: connections live forever.",
+    )
+    max_connection_age_grace: float | None = Field(
+        None,
+        ge=0,
+        description="Seconds the calls still open on an aged connection get before it is "
+        "closed. Unset: they finish however long they take (WatchItems streams are never "
+        "cut); only new calls move to the new connection.",
+    )
     max_concurrent_rpcs: int | None = Field(
         None,
         ge=1,
