@@ -16,7 +16,7 @@ help:
 	@echo "make test       install dev tools and run the test suite"
 	@echo "make bench      benchmark vs a no-op grpc.aio server (BENCH_ARGS=--quick: < 1 min)"
 	@echo "make protos     regenerate $(GENERATED) from protos/"
-	@echo "make lint       ruff, mypy, buf lint, stale generated code check"
+	@echo "make lint       ruff, mypy, buf lint, stale generated code, Kubernetes manifests"
 	@echo "make fmt        format the code"
 	@echo "make docs       regenerate the configuration reference in README.md"
 	@echo "make fuzz       the fuzz tests with FUZZ_EXAMPLES cases per method (default 500)"
@@ -79,6 +79,7 @@ lint: install-dev check-protos
 	$(BIN)/mypy
 	$(BUF) lint
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/python -m buildtools.kube_check
 
 fmt: install-dev
 	$(BIN)/ruff check --fix .

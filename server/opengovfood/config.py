@@ -21,8 +21,14 @@ MIN_SECRET_KEY_BYTES = 32
 class Settings(BaseSettings):
     """OpenGov-Food configuration. Field descriptions feed the README table."""
 
+    # An empty variable means "the default": a Kubernetes ConfigMap lists every
+    # setting, and `KEY: ""` there leaves it unset.
     model_config = SettingsConfigDict(
-        env_prefix="OPENGOVFOOD_", env_file=None, extra="ignore", frozen=True
+        env_prefix="OPENGOVFOOD_",
+        env_file=None,
+        extra="ignore",
+        frozen=True,
+        env_ignore_empty=True,
     )
 
     # --- server -----------------------------------------------------------------

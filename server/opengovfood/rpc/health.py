@@ -26,6 +26,10 @@ ITEM_SERVICE = items_pb2.DESCRIPTOR.services_by_name["ItemService"].full_name
 AGENT_SERVICE = agent_pb2.DESCRIPTOR.services_by_name["AgentService"].full_name
 # "" is the server as a whole; it and the data services follow the database.
 DATABASE_BACKED = ("", USER_SERVICE, ITEM_SERVICE)
+# SERVING while the process answers at all, whatever the database does: a liveness
+# probe on it restarts a wedged process, never every replica during a database outage
+# (that is what readiness on "" is for).
+LIVENESS = "liveness"
 
 
 async def database_reachable(engine: AsyncEngine, within: float) -> bool:
@@ -142,6 +146,7 @@ class HealthMonitor:
         self._db_ok: bool | None = None
 
     async def check_once(self) -> None:
+        await self.servicer.set(LIVENESS, SERVING)
         # Generous: under CPU load a reachable database can take a while to answer;
         # an unreachable one fails at once (connection refused) or at the timeout.
         db_ok = await database_reachable(self._engine, within=max(self._interval, 2.0))
