@@ -10,7 +10,6 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection_pb2_grpc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from opengovfood import metrics, tracing
@@ -40,8 +39,7 @@ from opengovfood.rpc.health import (
     HealthServicer,
 )
 from opengovfood.rpc.items import ItemServicer
-from opengovfood.rpc.reflection import SERVICE_NAME as REFLECTION_SERVICE
-from opengovfood.rpc.reflection import ReflectionServicer
+from opengovfood.rpc.reflection import add_reflection
 from opengovfood.rpc.users import UserServicer
 from opengovfood.services.agent import AgentService
 from opengovfood.services.authn import Authenticator
@@ -209,17 +207,14 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
         agent_ready=default_provider_ready,
     )
 
-    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
-        ReflectionServicer(
-            (
-                USER_SERVICE,
-                ITEM_SERVICE,
-                AGENT_SERVICE,
-                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-                REFLECTION_SERVICE,
-            )
-        ),
+    add_reflection(
         server,
+        (
+            USER_SERVICE,
+            ITEM_SERVICE,
+            AGENT_SERVICE,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+        ),
     )
 
     app = App(settings=settings, container=container, server=server, health=monitor, drain=drain)
