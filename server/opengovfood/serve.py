@@ -8,6 +8,7 @@ import signal
 
 from opengovfood.app import App, build_server
 from opengovfood.config import Settings
+from opengovfood.db import migrate
 from opengovfood.tls import ServerTls
 
 logger = logging.getLogger("opengovfood.serve")
@@ -62,6 +63,9 @@ async def serve(settings: Settings, reuse_port: bool = False) -> None:
     if app.tls is not None:
         loop.add_signal_handler(signal.SIGHUP, app.tls.request_reload)
     try:
+        # Once the configuration is known to be usable (TLS files, tracing), before
+        # serving: on a schema older than this release calls would fail, not the start.
+        await asyncio.to_thread(migrate.require_current, settings.database_url)
         for hook in app.on_startup:
             await hook()
         await app.server.start()

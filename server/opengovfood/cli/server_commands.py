@@ -38,12 +38,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         overrides["workers"] = args.workers
     settings = _settings().model_copy(update=overrides) if overrides else _settings()
     configure_logging(settings.log_format, settings.log_level)
-    if not _schema_ready(settings):
-        return 1
+    from opengovfood.db.migrate import SchemaBehind, require_current
+
+    if settings.migrate_on_start:
+        _migrate_first(settings)
     if settings.workers > 1:
         # Fork before anything creates a grpc object (opengovfood.supervisor).
         from opengovfood.supervisor import SupervisorError, run
 
+        try:
+            require_current(settings.database_url)  # once, not in every worker
+        except SchemaBehind as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
         try:
             return run(settings, settings.workers)
         except SupervisorError as error:
@@ -56,7 +63,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     try:
         eventloop.run(serve(settings))
-    except BindError as error:
+    except (BindError, SchemaBehind) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except (TlsConfigError, TracingUnavailable) as error:
@@ -65,24 +72,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _schema_ready(settings: Settings) -> bool:
-    """Migrate first when asked (OPENGOVFOOD_MIGRATE_ON_START; safe with several replicas:
-    an advisory lock), else refuse to serve a schema older than this release."""
+def _migrate_first(settings: Settings) -> None:
+    """OPENGOVFOOD_MIGRATE_ON_START: migrate before any worker forks (safe with several
+    replicas on PostgreSQL: an advisory lock)."""
     from opengovfood.db import migrate
 
-    if settings.migrate_on_start:
-        applied = migrate.upgrade(settings.database_url)
-        print(_migration_outcome("head", applied, "upgraded"), file=sys.stderr)
-        return True
-    missing = migrate.pending(settings.database_url)
-    if missing:
-        print(
-            f"error: the database schema lacks migrations {', '.join(missing)}: run "
-            "`opengov-food db upgrade` first (or set OPENGOVFOOD_MIGRATE_ON_START=true)",
-            file=sys.stderr,
-        )
-        return False
-    return True
+    applied = migrate.upgrade(settings.database_url)
+    print(_migration_outcome("head", applied, "upgraded"), file=sys.stderr)
 
 
 def _migration_outcome(target: str, steps: list[str], verb: str) -> str:

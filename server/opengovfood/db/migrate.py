@@ -76,3 +76,17 @@ def pending(database_url: str) -> list[str]:
     lower = heads[0] if heads else "base"
     steps = list(script.iterate_revisions("heads", lower))
     return [rev.revision for rev in reversed(steps) if rev.revision not in heads]
+
+
+class SchemaBehind(RuntimeError):
+    """The database lacks migrations this release needs."""
+
+
+def require_current(database_url: str) -> None:
+    """Raise SchemaBehind, saying what to run, unless the schema is current (or ahead)."""
+    missing = pending(database_url)
+    if missing:
+        raise SchemaBehind(
+            f"the database schema lacks migrations {', '.join(missing)}: run "
+            "`opengov-food db upgrade` first (or set OPENGOVFOOD_MIGRATE_ON_START=true)"
+        )
