@@ -4,11 +4,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 BUF := npx --yes @bufbuild/buf@1.75.0
+# The API as last released (api/README.md): buf breaking compares against it.
+API_BASELINE := api/released.binpb
 GENERATED := clients/python/src/opengovfood_client/v1
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help install install-dev run test protos check-protos lint fmt docs docker clean lock \
+.PHONY: help install install-dev run test protos check-protos lint fmt docs docker clean lock api-baseline \
 	ts-protos ts-smoke ts-check-protos fuzz soak bench
 
 help:
@@ -96,8 +98,13 @@ lint: install-dev check-protos
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BUF) lint
+	$(BUF) breaking --against $(API_BASELINE)
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/python -m buildtools.kube_check
+
+# Only when a release ships: the protos as they are become the baseline.
+api-baseline:
+	$(BUF) build -o $(API_BASELINE)
 
 fmt: install-dev
 	$(BIN)/ruff check --fix .
