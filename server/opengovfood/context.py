@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from opengovfood.errors import PermissionDenied, Unauthenticated
+from opengovfood.reasons import Reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,7 @@ def current_principal() -> Principal:
     """The authenticated caller; the auth interceptor guarantees it on non-public methods."""
     principal = principal_var.get()
     if principal is None:
-        raise Unauthenticated("authentication required")
+        raise Unauthenticated("authentication required", reason=Reason.CREDENTIALS_MISSING)
     return principal
 
 
@@ -55,5 +56,8 @@ def current_user_id() -> int:
     """The calling user's id; services calling user-only methods are refused."""
     principal = current_principal()
     if principal.user_id is None:
-        raise PermissionDenied("this method is for signed-in users, not service principals")
+        raise PermissionDenied(
+            "this method is for signed-in users, not service principals",
+            reason=Reason.PRINCIPAL_NOT_ALLOWED,
+        )
     return principal.user_id

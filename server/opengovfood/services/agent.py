@@ -51,6 +51,7 @@ from opengovfood.llm import (
     ToolCallsRequested,
     ToolSpec,
 )
+from opengovfood.reasons import Reason
 from opengovfood.repositories import analyses as analyses_repo
 from opengovfood.repositories import conversations as conversations_repo
 from opengovfood.services.analysis_query import ANALYSIS_FILTERS, ANALYSIS_ORDER
@@ -338,7 +339,8 @@ class AgentService:
             raise FailedPrecondition(
                 f"LLM provider '{provider.name}' (model '{model or provider.default_model}') "
                 f"did not produce a valid analysis, even after one retry ({second}); nothing "
-                "was stored. Try again or use a larger model."
+                "was stored. Try again or use a larger model.",
+                reason=Reason.LLM_OUTPUT_INVALID,
             ) from None
 
     async def get_analysis(self, analysis_id: int) -> InspectionAnalysis:
@@ -566,7 +568,9 @@ class AgentService:
 
     async def pull_model(self, name: str) -> AsyncGenerator[PullProgress, None]:
         if not current_principal().is_superuser:
-            raise PermissionDenied("this method is for superusers only")
+            raise PermissionDenied(
+                "this method is for superusers only", reason=Reason.SUPERUSER_REQUIRED
+            )
         model = _check_model_name(name)
         if model is None:
             raise InvalidArgument.field("name", "is required")
@@ -574,7 +578,8 @@ class AgentService:
             raise FailedPrecondition(
                 "PullModel downloads models into Ollama, and no Ollama server is configured "
                 "(set OPENGOVFOOD_OLLAMA_URL). The local provider runs its bundled model "
-                "and OpenAI-compatible servers manage their own models."
+                "and OpenAI-compatible servers manage their own models.",
+                reason=Reason.MODEL_UNAVAILABLE,
             )
         provider = self.registry.get("ollama")
         try:

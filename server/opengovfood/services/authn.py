@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from opengovfood.context import Principal
 from opengovfood.errors import Unauthenticated
+from opengovfood.reasons import Reason
 from opengovfood.repositories import users as users_repo
 from opengovfood.services.tokens import TokenService
 
@@ -56,11 +57,14 @@ class Authenticator:
         else:
             state = await self._lookup(user_id)
         if state is None:
-            raise Unauthenticated("user is inactive or no longer exists")
+            raise Unauthenticated(
+                "user is inactive or no longer exists", reason=Reason.ACCOUNT_INACTIVE
+            )
         principal, valid_after = state
         if claims.issued_at < valid_after:
             raise Unauthenticated(
-                "access token was issued before the password was changed; sign in again"
+                "access token was issued before the password was changed; sign in again",
+                reason=Reason.TOKEN_REVOKED,
             )
         return principal
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from opengovfood.errors import InvalidArgument
+from opengovfood.reasons import Reason
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -48,7 +49,9 @@ def etag_version(etag: str, argument: str) -> int:
         or len(digest) != 12
         or any(c not in "0123456789abcdef" for c in digest)
     ):
-        raise InvalidArgument.field(argument, "is not an etag this service issued")
+        raise InvalidArgument.field(
+            argument, "is not an etag this service issued", reason=Reason.ETAG_INVALID
+        )
     return int(version)
 
 

@@ -70,6 +70,7 @@ from opengovfood.errors import (
     NotFound,
     PermissionDenied,
 )
+from opengovfood.reasons import Reason
 from opengovfood.repositories import items as repo
 from opengovfood.rpc.policy import SCOPE_ITEMS_READ
 from opengovfood.services.filters import (
@@ -300,7 +301,10 @@ class ItemService:
         """The owner reads are limited to (None: everything the caller may see)."""
         if principal.is_service:
             if not principal.has_scope(SCOPE_ITEMS_READ):
-                raise PermissionDenied(f"this method needs the '{SCOPE_ITEMS_READ}' scope")
+                raise PermissionDenied(
+                    f"this method needs the '{SCOPE_ITEMS_READ}' scope",
+                    reason=Reason.SCOPE_REQUIRED,
+                )
             return None
         if principal.is_superuser:
             return None
@@ -315,7 +319,9 @@ class ItemService:
     @staticmethod
     def _write_scope(principal: Principal) -> list[ColumnElement[bool]]:
         if principal.is_service or principal.user_id is None:
-            raise PermissionDenied("service principals may not change items")
+            raise PermissionDenied(
+                "service principals may not change items", reason=Reason.PRINCIPAL_NOT_ALLOWED
+            )
         if principal.is_superuser:
             return []
         return [_t.owner_id == principal.user_id]
@@ -374,6 +380,7 @@ class ItemService:
                     raise InvalidArgument.field(
                         "request_id",
                         "was already used for a different item; use a new request_id",
+                        reason=Reason.REQUEST_ID_REUSED,
                     )
                 if existing.item_id is None:
                     raise NotFound("the item created with this request_id has since been deleted")
@@ -566,4 +573,7 @@ def _page_statement(
 
 
 def _stale() -> Aborted:
-    return Aborted("the item changed since its etag was read; get it again and retry")
+    return Aborted(
+        "the item changed since its etag was read; get it again and retry",
+        reason=Reason.ETAG_MISMATCH,
+    )

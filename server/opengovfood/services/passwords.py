@@ -14,6 +14,7 @@ from typing import TypeVar
 import bcrypt
 
 from opengovfood.errors import FieldViolation, InvalidArgument, ResourceExhausted
+from opengovfood.reasons import Reason
 
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt's limit; bcrypt 5 raises beyond it
@@ -90,7 +91,11 @@ class PasswordHasher:
 
     async def _run(self, fn: Callable[..., _T], *args: object) -> _T:
         if self._pending >= self._max_pending:
-            raise ResourceExhausted("the server is busy checking passwords; retry shortly", 1.0)
+            raise ResourceExhausted(
+                "the server is busy checking passwords; retry shortly",
+                1.0,
+                reason=Reason.SERVER_BUSY,
+            )
         self._pending += 1
         try:
             loop = asyncio.get_running_loop()

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from opengovfood.errors import InvalidArgument
+from opengovfood.reasons import Reason
 from opengovfood.repositories.users import And, FlagIs, Not, Or, TextHas, TextIs, UserFilter
 from opengovfood.services.user_fields import normalize_email
 
@@ -46,7 +47,7 @@ class _Token:
 
 
 def _bad(description: str) -> InvalidArgument:
-    return InvalidArgument.field("filter", description)
+    return InvalidArgument.field("filter", description, reason=Reason.FILTER_INVALID)
 
 
 def _tokens(text: str) -> list[_Token]:

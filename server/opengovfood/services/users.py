@@ -41,6 +41,7 @@ from opengovfood.errors import (
     PermissionDenied,
     Unauthenticated,
 )
+from opengovfood.reasons import Reason
 from opengovfood.repositories import refresh_tokens as tokens_repo
 from opengovfood.repositories import users as users_repo
 from opengovfood.services.authn import Authenticator
@@ -62,6 +63,8 @@ from opengovfood.services.user_filter import parse_user_filter
 logger = logging.getLogger("opengovfood.users")
 
 LOGIN_FAILED = "incorrect email or password"
+EMAIL_EXISTS = "a user with this email already exists"
+REFRESH_INVALID = "refresh token is invalid"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 MAX_REFRESH_TOKEN_CHARS = 512
@@ -165,7 +168,9 @@ def _encode_page_token(fingerprint: str, last_id: int) -> str:
 
 
 def _decode_page_token(token: str, fingerprint: str) -> int:
-    invalid = InvalidArgument.field("page_token", "is not a valid page token")
+    invalid = InvalidArgument.field(
+        "page_token", "is not a valid page token", reason=Reason.PAGE_TOKEN_INVALID
+    )
     if len(token) > 200:
         raise invalid
     try:
@@ -206,7 +211,10 @@ class UserService:
     # --- accounts -------------------------------------------------------------------
     async def register(self, email: str, password: str, full_name: str, client: str) -> UserView:
         if not self._settings.open_registration:
-            raise PermissionDenied("registration is closed; ask an administrator for an account")
+            raise PermissionDenied(
+                "registration is closed; ask an administrator for an account",
+                reason=Reason.REGISTRATION_CLOSED,
+            )
         email = normalize_email(email)
         await self._limits.check_sign_in("register", email, client)
         _check(
@@ -242,7 +250,7 @@ class UserService:
         # decides a race between two creations of the same email.
         async with self._sessions() as session:
             if await users_repo.email_taken(session, email):
-                raise AlreadyExists("a user with this email already exists")
+                raise AlreadyExists(EMAIL_EXISTS, reason=Reason.EMAIL_TAKEN)
         hashed = await self._passwords.hash(password)
         now = utcnow()
         try:
@@ -261,7 +269,7 @@ class UserService:
                 )
                 view = UserView.of(user)
         except IntegrityError:
-            raise AlreadyExists("a user with this email already exists") from None
+            raise AlreadyExists(EMAIL_EXISTS, reason=Reason.EMAIL_TAKEN) from None
         logger.info("user created", extra={"user_id": view.id, "superuser": superuser})
         return view
 
@@ -297,7 +305,10 @@ class UserService:
     @staticmethod
     def _user_id(principal: Principal) -> int:
         if principal.user_id is None:
-            raise PermissionDenied("this method is for signed-in users, not service principals")
+            raise PermissionDenied(
+                "this method is for signed-in users, not service principals",
+                reason=Reason.PRINCIPAL_NOT_ALLOWED,
+            )
         return principal.user_id
 
     async def list_users(self, page_size: int, page_token: str, filter_text: str) -> UserPage:
@@ -335,9 +346,13 @@ class UserService:
         _check(violations)
         if fields.id == principal.user_id:
             if "is_active" in paths and not fields.is_active:
-                raise FailedPrecondition("you cannot deactivate your own account")
+                raise FailedPrecondition(
+                    "you cannot deactivate your own account", reason=Reason.SELF_LOCKOUT
+                )
             if "is_superuser" in paths and not fields.is_superuser:
-                raise FailedPrecondition("you cannot remove your own superuser role")
+                raise FailedPrecondition(
+                    "you cannot remove your own superuser role", reason=Reason.SELF_LOCKOUT
+                )
         new_password = password if "password" in paths else None
         return await self._update(fields.id, fields, paths, new_password, actor=principal)
 
@@ -368,7 +383,7 @@ class UserService:
                     raise NotFound(f"user {user_id} not found")
                 if "email" in paths and email != user.email:
                     if await users_repo.email_taken(session, email, except_id=user_id):
-                        raise AlreadyExists("a user with this email already exists")
+                        raise AlreadyExists(EMAIL_EXISTS, reason=Reason.EMAIL_TAKEN)
                     user.email = email
                 if "full_name" in paths:
                     user.full_name = fields.full_name
@@ -387,7 +402,7 @@ class UserService:
                     await tokens_repo.revoke_all_for_user(session, user_id, now)
                 view = UserView.of(user)
         except IntegrityError:
-            raise AlreadyExists("a user with this email already exists") from None
+            raise AlreadyExists(EMAIL_EXISTS, reason=Reason.EMAIL_TAKEN) from None
         # After the commit: the next RPC of this user reads the new state.
         self._authenticator.invalidate(user_id)
         logger.info(
@@ -414,7 +429,9 @@ class UserService:
         if user is None:
             raise NotFound(f"user {user_id} not found")
         if not await self._passwords.verify(current_password, user.hashed_password):
-            raise InvalidArgument.field("current_password", "is incorrect")
+            raise InvalidArgument.field(
+                "current_password", "is incorrect", reason=Reason.PASSWORD_INCORRECT
+            )
         hashed = await self._passwords.hash(new_password)
         now = utcnow()
         async with self._sessions() as session, session.begin():
@@ -445,7 +462,7 @@ class UserService:
                 "login refused",
                 extra={"reason": reason, "user_id": user.id if user else None},
             )
-            raise Unauthenticated(LOGIN_FAILED)
+            raise Unauthenticated(LOGIN_FAILED, reason=Reason.LOGIN_FAILED)
         if self._passwords.needs_rehash(user.hashed_password):
             await self._rehash(user.id, password)
         return await self._issue(user.id, family_id=None, cleanup=True)
@@ -477,7 +494,7 @@ class UserService:
         if not refresh_token:
             raise InvalidArgument.field("refresh_token", "is required")
         if len(refresh_token) > MAX_REFRESH_TOKEN_CHARS:
-            raise Unauthenticated("refresh token is invalid")
+            raise Unauthenticated(REFRESH_INVALID, reason=Reason.REFRESH_TOKEN_INVALID)
         token_hash = hash_refresh_token(refresh_token)
         now = utcnow()
         new_refresh, new_hash = new_refresh_token()
@@ -485,12 +502,16 @@ class UserService:
             consumed = await tokens_repo.consume(session, token_hash, now)
             state = await tokens_repo.get_state(session, token_hash)
             if state is None:
-                raise Unauthenticated("refresh token is invalid")
+                raise Unauthenticated(
+                    "refresh token is invalid", reason=Reason.REFRESH_TOKEN_INVALID
+                )
             if consumed:
                 auth = await users_repo.get_auth_state(session, state.user_id)
                 if auth is None or not auth[1]:
                     # Rolled back with the transaction: the token stays unused.
-                    raise Unauthenticated("user is inactive or no longer exists")
+                    raise Unauthenticated(
+                        "user is inactive or no longer exists", reason=Reason.ACCOUNT_INACTIVE
+                    )
                 await tokens_repo.add(
                     session,
                     user_id=state.user_id,
@@ -503,7 +524,9 @@ class UserService:
             access, expires_in = self._tokens.issue_access_token(str(state.user_id))
             return TokenPair(access_token=access, refresh_token=new_refresh, expires_in=expires_in)
         if state.revoked_time is not None:
-            raise Unauthenticated("refresh token has been revoked")
+            raise Unauthenticated(
+                "refresh token has been revoked", reason=Reason.REFRESH_TOKEN_REVOKED
+            )
         if state.used_time is not None:
             # Someone holds a copy of a rotated token: end the whole sign-in.
             async with self._sessions() as session, session.begin():
@@ -513,9 +536,10 @@ class UserService:
                 extra={"user_id": state.user_id, "revoked": revoked},
             )
             raise Unauthenticated(
-                "refresh token was already used; this sign-in has been revoked, sign in again"
+                "refresh token was already used; this sign-in has been revoked, sign in again",
+                reason=Reason.REFRESH_TOKEN_REVOKED,
             )
-        raise Unauthenticated("refresh token has expired")
+        raise Unauthenticated("refresh token has expired", reason=Reason.REFRESH_TOKEN_EXPIRED)
 
     async def logout(self, principal: Principal, refresh_token: str) -> None:
         user_id = self._user_id(principal)
