@@ -21,7 +21,7 @@ help:
 	@echo "make lint       ruff, mypy, buf lint, stale generated code, Kubernetes manifests"
 	@echo "make lock       re-resolve requirements/ (hashes) after changing dependencies"
 	@echo "make fmt        format the code"
-	@echo "make docs       regenerate the configuration reference in README.md"
+	@echo "make docs       regenerate the configuration table in README.md and docs/api.md"
 	@echo "make fuzz       the fuzz tests with FUZZ_EXAMPLES cases per method (default 500)"
 	@echo "make soak       mixed load against a server for SOAK_SECONDS (default 600)"
 	@echo "make docker     build the image (WITH_LOCAL_MODEL=false to leave the local model out)"
@@ -101,6 +101,7 @@ lint: install-dev check-protos
 	$(BUF) breaking --against $(API_BASELINE)
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/python -m buildtools.kube_check
+	$(BIN)/python -m buildtools.api_docs --check
 
 # Only when a release ships: the protos as they are become the baseline.
 api-baseline:
@@ -125,6 +126,7 @@ ts-check-protos: ts-protos
 
 docs: install
 	$(BIN)/opengov-food config --reference --write README.md
+	$(BIN)/python -m buildtools.api_docs
 
 # Longer runs of the reliability suite (CI runs a bounded amount inside `make test`).
 FUZZ_EXAMPLES ?= 500
