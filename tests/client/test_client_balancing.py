@@ -22,7 +22,7 @@ from support.tcp_proxy import TcpProxy
 def test_default_service_config_is_round_robin_with_health_checks() -> None:
     config = service_config()
     assert config["loadBalancingConfig"] == [{"round_robin": {}}]
-    assert config["healthCheckConfig"] == {"serviceName": ""}
+    assert config["healthCheckConfig"] == {"serviceName": "liveness"}
     options = dict(ChannelSettings().options(None))
     assert json.loads(options["grpc.service_config"]) == config
     plain = service_config(load_balancing=None, health_check_service=None)

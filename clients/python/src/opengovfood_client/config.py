@@ -13,9 +13,12 @@ Login/Register (rate limited, not idempotent), writes without a request id.
 Load spreading: the service config asks for `round_robin` over every address the
 target resolves to — a multi-address target (`ipv4:10.0.0.1:50051,10.0.0.2:50051`),
 `dns:///opengovfood-headless:50051` (a Kubernetes headless Service) or a plain
-`host:port` — and for client-side health checking (gRFC A17): a backend whose
-grpc.health.v1 status leaves SERVING (it is shutting down) stops getting new calls
-at once, and an attempt it refused is retried on another backend.
+`host:port` — and for client-side health checking (gRFC A17) on the server's
+`liveness` health status, which leaves SERVING only when the server begins to shut
+down: that backend stops getting new calls at once, and an attempt it refused is
+retried on another one. (Not `""`, which also follows the database: a slow health
+probe would then stop calls that would have succeeded. A server without a
+`liveness` status looks unhealthy: use `ChannelSettings(health_check_service=None)`.)
 """
 
 from __future__ import annotations
@@ -100,7 +103,7 @@ class RetryPolicy:
 def service_config(
     retry: RetryPolicy | None = RetryPolicy(),
     load_balancing: str | None = "round_robin",
-    health_check_service: str | None = "",
+    health_check_service: str | None = "liveness",
 ) -> dict[str, Any]:
     """The service config JSON object: retries (gRPC A6), the load-balancing policy,
     and client-side health checking (A17; ignored by servers without health)."""
@@ -179,8 +182,8 @@ class ChannelSettings:
     # own default) keeps one connection. None leaves the choice to gRPC.
     load_balancing: str | None = "round_robin"
     # The grpc.health.v1 service whose status decides whether a backend gets calls
-    # ("" = the whole server); None turns client-side health checking off.
-    health_check_service: str | None = ""
+    # (the server's "liveness": SERVING until it begins to stop); None: no checks.
+    health_check_service: str | None = "liveness"
     keepalive: Keepalive = field(default_factory=Keepalive)
     # Reconnect quickly after a server restart: the default first backoff (1 s,
     # growing to 120 s) would outlast the retry budget of a restart of a second or two.
