@@ -93,7 +93,11 @@ async def replicas(
                 "OPENGOVFOOD_LOGIN_BURST": str(LOGIN_BURST),
                 "OPENGOVFOOD_LOGIN_RATE_PER_MINUTE": "1",
             }
-            servers.append(await asyncio.to_thread(start_server_process, database.url, tmp, env))
+            # Generous: three servers start one after another on a shared 2-core machine.
+            server = await asyncio.to_thread(
+                start_server_process, database.url, tmp, env, start_within=120
+            )
+            servers.append(server)
             metrics.append(f"http://127.0.0.1:{port}/metrics")
         users, container = user_factory(servers[0].settings)
         try:
