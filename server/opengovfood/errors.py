@@ -7,11 +7,26 @@ other exception becomes INTERNAL with a generic message (never internals).
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Sequence
 
-import grpc
-
 from opengovfood.reasons import Reason
+
+
+class Code(enum.IntEnum):
+    """The gRPC status codes our errors use (same names and numbers as grpc.StatusCode;
+    the error interceptor maps them), so no layer below the servicers imports grpc."""
+
+    INVALID_ARGUMENT = 3
+    NOT_FOUND = 5
+    ALREADY_EXISTS = 6
+    PERMISSION_DENIED = 7
+    RESOURCE_EXHAUSTED = 8
+    FAILED_PRECONDITION = 9
+    ABORTED = 10
+    INTERNAL = 13
+    UNAVAILABLE = 14
+    UNAUTHENTICATED = 16
 
 
 class ServiceError(Exception):
@@ -19,7 +34,7 @@ class ServiceError(Exception):
     (google.rpc.ErrorInfo, see reasons.py) is what programs branch on: each class has
     a default, and a raise site with a more precise cause names it."""
 
-    code: grpc.StatusCode = grpc.StatusCode.INTERNAL
+    code: Code = Code.INTERNAL
     reason: Reason = Reason.INTERNAL_ERROR
 
     def __init__(self, message: str, *, reason: Reason | None = None) -> None:
@@ -43,7 +58,7 @@ class FieldViolation:
 
 
 class InvalidArgument(ServiceError):
-    code = grpc.StatusCode.INVALID_ARGUMENT
+    code = Code.INVALID_ARGUMENT
     reason = Reason.FIELD_INVALID
 
     def __init__(
@@ -72,37 +87,37 @@ class InvalidArgument(ServiceError):
 
 
 class Unauthenticated(ServiceError):
-    code = grpc.StatusCode.UNAUTHENTICATED
+    code = Code.UNAUTHENTICATED
     reason = Reason.TOKEN_INVALID
 
 
 class PermissionDenied(ServiceError):
-    code = grpc.StatusCode.PERMISSION_DENIED
+    code = Code.PERMISSION_DENIED
     reason = Reason.ACTION_NOT_ALLOWED
 
 
 class NotFound(ServiceError):
-    code = grpc.StatusCode.NOT_FOUND
+    code = Code.NOT_FOUND
     reason = Reason.RESOURCE_NOT_FOUND
 
 
 class AlreadyExists(ServiceError):
-    code = grpc.StatusCode.ALREADY_EXISTS
+    code = Code.ALREADY_EXISTS
     reason = Reason.RESOURCE_ALREADY_EXISTS
 
 
 class FailedPrecondition(ServiceError):
-    code = grpc.StatusCode.FAILED_PRECONDITION
+    code = Code.FAILED_PRECONDITION
     reason = Reason.PRECONDITION_FAILED
 
 
 class Aborted(ServiceError):
-    code = grpc.StatusCode.ABORTED
+    code = Code.ABORTED
     reason = Reason.CONCURRENT_CHANGE
 
 
 class ResourceExhausted(ServiceError):
-    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    code = Code.RESOURCE_EXHAUSTED
     reason = Reason.RATE_LIMITED
 
     def __init__(
@@ -113,15 +128,5 @@ class ResourceExhausted(ServiceError):
 
 
 class Unavailable(ServiceError):
-    code = grpc.StatusCode.UNAVAILABLE
+    code = Code.UNAVAILABLE
     reason = Reason.SERVICE_UNAVAILABLE
-
-
-class DeadlineExceeded(ServiceError):
-    code = grpc.StatusCode.DEADLINE_EXCEEDED
-    reason = Reason.DEADLINE_EXCEEDED
-
-
-class Unimplemented(ServiceError):
-    code = grpc.StatusCode.UNIMPLEMENTED
-    reason = Reason.NOT_IMPLEMENTED

@@ -64,8 +64,7 @@ class Reason(enum.StrEnum):
     DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
     LLM_PROVIDER_UNAVAILABLE = "LLM_PROVIDER_UNAVAILABLE"
     WATCH_INTERRUPTED = "WATCH_INTERRUPTED"
-    # DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL
-    DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
+    # UNIMPLEMENTED, INTERNAL
     NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
@@ -215,7 +214,6 @@ DESCRIPTIONS: dict[Reason, tuple[str, str]] = {
         "UNAVAILABLE",
         "Live item updates were interrupted (database listener lost); watch again.",
     ),
-    Reason.DEADLINE_EXCEEDED: ("DEADLINE_EXCEEDED", "The work did not finish in time."),
     Reason.NOT_IMPLEMENTED: ("UNIMPLEMENTED", "The server does not implement this method."),
     Reason.INTERNAL_ERROR: (
         "INTERNAL",

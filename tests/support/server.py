@@ -11,9 +11,9 @@ import grpc
 
 from opengovfood.app import App, build_server
 from opengovfood.config import Settings
-from opengovfood.db.models import User
-from opengovfood.repositories import users as users_repo
-from opengovfood.serve import bind
+from opengovfood.domain.users import NewUser
+from opengovfood.repositories.users import UserRepository
+from opengovfood.serve import bind, start, stop
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
@@ -52,19 +52,13 @@ async def start_server(
     if extra_handlers:
         app.server.add_generic_rpc_handlers(tuple(extra_handlers))
     port = bind(app)  # TLS when the settings name certificates
-    for hook in app.on_startup:
-        await hook()
-    await app.server.start()
+    await start(app)
     return RunningServer(app=app, address=f"127.0.0.1:{port}")
 
 
 async def stop_server(running: RunningServer, grace: float = 1.0) -> None:
-    await running.app.health.shutdown()
-    for hook in running.app.on_shutdown:
-        await hook()
-    await running.app.server.stop(grace)
-    for hook in running.app.on_cleanup:
-        await hook()
+    """The same stop as `serve`'s: drain, stop, release everything."""
+    await stop(running.app, grace)
 
 
 @dataclass
@@ -93,18 +87,10 @@ class UserFactory:
         container = self._app.container
         email = f"user-{uuid.uuid4().hex[:12]}@example.org"
         hashed = await container.passwords.hash(password)
-        async with container.sessions() as session, session.begin():
-            user = await users_repo.add(
-                session,
-                User(
-                    email=email,
-                    hashed_password=hashed,
-                    full_name="Test User",
-                    is_active=active,
-                    is_superuser=superuser,
-                ),
-            )
-            user_id = user.id
+        user = await UserRepository(container.engine).add(
+            NewUser(email, hashed, "Test User", is_active=active, is_superuser=superuser)
+        )
+        user_id = user.id
         token, _ = container.tokens.issue_access_token(str(user_id))
         return TestUser(user_id, email, password, token, superuser)
 

@@ -43,16 +43,16 @@ def _pack(status: status_pb2.Status, detail: Message) -> None:
     status.details.append(packed)
 
 
-def rich_status(code: grpc.StatusCode, message: str, reason: Reason) -> status_pb2.Status:
+def rich_status(code: int, message: str, reason: Reason) -> status_pb2.Status:
     """A google.rpc.Status with the ErrorInfo every error of ours carries."""
-    status = status_pb2.Status(code=code.value[0], message=message)
+    status = status_pb2.Status(code=code, message=message)
     _pack(status, error_details_pb2.ErrorInfo(reason=reason.value, domain=DOMAIN))
     return status
 
 
 def status_for(error: ServiceError) -> grpc.Status:
     """The rich status (with details) for a domain error."""
-    status = rich_status(error.code, error.message, error.reason)
+    status = rich_status(int(error.code), error.message, error.reason)
     if isinstance(error, InvalidArgument) and error.violations:
         detail = error_details_pb2.BadRequest(
             field_violations=[
@@ -126,7 +126,7 @@ async def _abort_with(
     message: str,
     reason: Reason,
 ) -> NoReturn:
-    await _abort(context, rpc_status.to_status(rich_status(code, message, reason)))
+    await _abort(context, rpc_status.to_status(rich_status(code.value[0], message, reason)))
 
 
 class Undecodable:

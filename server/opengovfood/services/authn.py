@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from opengovfood.context import Principal
+from opengovfood.domain.principal import Principal
+from opengovfood.domain.users import AuthState
 from opengovfood.errors import Unauthenticated
 from opengovfood.reasons import Reason
-from opengovfood.repositories import users as users_repo
 from opengovfood.services.tokens import TokenService
 
 _MAX_CACHED_USERS = 100_000
@@ -29,15 +28,21 @@ _MAX_CACHED_USERS = 100_000
 _UserState = tuple[Principal, float]
 
 
+class AuthStates(Protocol):
+    """Where a user's current state is read (the user repository)."""
+
+    async def auth_state(self, user_id: int) -> AuthState | None: ...
+
+
 class Authenticator:
     def __init__(
         self,
         tokens: TokenService,
-        session_factory: async_sessionmaker[AsyncSession],
+        users: AuthStates,
         cache_ttl: float = 5.0,
     ) -> None:
         self._tokens = tokens
-        self._sessions = session_factory
+        self._states = users
         self._ttl = cache_ttl
         self._users: dict[int, tuple[_UserState | None, float]] = {}
         self._loading: dict[int, asyncio.Future[_UserState | None]] = {}
@@ -93,14 +98,13 @@ class Authenticator:
         return principal
 
     async def _load(self, user_id: int) -> _UserState | None:
-        async with self._sessions() as session:
-            state = await users_repo.get_auth_state(session, user_id)
-        if state is None:
+        state = await self._states.auth_state(user_id)
+        if state is None or not state.is_active:
             return None
-        email, is_active, is_superuser, valid_after = state
-        if not is_active:
-            return None
-        principal = Principal(kind="user", user_id=user_id, name=email, is_superuser=is_superuser)
+        principal = Principal(
+            kind="user", user_id=user_id, name=state.email, is_superuser=state.is_superuser
+        )
+        valid_after = state.sessions_valid_after
         return principal, 0.0 if valid_after is None else valid_after.timestamp()
 
     def invalidate(self, user_id: int) -> None:

@@ -145,10 +145,6 @@ class TokenService:
         self._cache: OrderedDict[str, AccessClaims] = OrderedDict()
         self._cache_size = cache_size
 
-    @property
-    def access_ttl_seconds(self) -> int:
-        return self._access_ttl
-
     def issue_access_token(
         self, subject: str, scopes: frozenset[str] = frozenset(), ttl_seconds: int | None = None
     ) -> tuple[str, int]:
