@@ -9,16 +9,19 @@ API_BASELINE := api/released.binpb
 GENERATED := clients/python/src/opengovfood_client/v1
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+EVAL_ARGS ?=
 
 .PHONY: help install install-dev run test test-unit client-sync protos check-protos lint fmt docs \
 	docker clean lock api-baseline \
-	ts-protos ts-smoke ts-check-protos fuzz soak bench
+	ts-protos ts-smoke ts-check-protos fuzz soak bench eval
 
 help:
 	@echo "make run        install, migrate the SQLite database, serve on 127.0.0.1:50051"
 	@echo "make test       install dev tools and run the test suite"
 	@echo "make test-unit  the unit tests only: rules and services over in-memory fakes (seconds)"
 	@echo "make bench      benchmark vs a no-op grpc.aio server (BENCH_ARGS=--quick: < 1 min)"
+	@echo "make eval       inspection engine quality: Chicago leave-one-day-out, narrative dev/test"
+	@echo "                (EVAL_ARGS=--quick: bounded sample for CI, fails below the floors)"
 	@echo "make protos     regenerate $(GENERATED) from protos/"
 	@echo "make client-sync  regenerate the sync Python client from the asyncio one"
 	@echo "make lint       ruff, mypy, import-linter, buf lint/breaking, stale generated code,"
@@ -90,6 +93,11 @@ test-unit: install-dev
 # Ratios to a no-op grpc.aio server measured in the same run; see bench/run.py.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Precision/recall per Form 3-A item and severity, false Priority findings on clean notes,
+# score ordering, grounding and latency; see eval/__main__.py. Exits 1 below the floors.
+eval: install
+	$(BIN)/python -m eval $(EVAL_ARGS)
 
 protos: install-dev
 	$(BIN)/python clients/python/tools/generate.py
