@@ -38,7 +38,7 @@ __all__ = ["InspectionEngine", "analyse_notes", "build_engine", "default_engine"
 # guess on text the training comments never resembled).
 _MIN_AGREEMENT: Final = 0.5
 RELABEL_SHARE: Final = 0.25
-_MIN_FIRINGS: Final = 3
+_MIN_FIRINGS: Final = 6  # fewer firings say too little about inspectors' practice
 # The classifier adds an item in a sentence where rules fired only when all those rule
 # families agreed with the inspectors' item on fewer than this share of training firings.
 # Zero: where a rule speaks, the classifier adds nothing (measured best on notes unlike the

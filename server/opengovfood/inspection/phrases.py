@@ -1141,7 +1141,8 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"cutting\s+boards?|prep|surfaces?|shoulders?|aprons?|pockets?|coolers?|equipment|handles?|"
         r"sinks?|oven|stove|line|shelf|shelves|rails?|door|bins?|lids?|make\s+\w+)|in\s+(?:the\s+)?"
         r"(?:\w+\s+)?(?:pockets?|aprons?)|\bnot\s+(?:\w+\s+){0,2}?(?:stored|kept|held|"
-        r"placed|maintained)\s+in\s+(?:\w+\s+){0,2}?(?:sanitiz\w+|solution|buckets?)|\b(?:no|"
+        r"placed|maintained)\s+in\s+(?:\w+\s+){0,2}?(?:sanitiz\w+|solution|buckets?)|\bnot\s+in\s+"
+        r"(?:\w+\s+)?(?:sanitiz\w*|solution|buckets?)|\b(?:no|"
         r"without)\s+(?:\w+\s+){0,2}?(?:sanitiz\w+\s+)?(?:buckets?|solution)|\bsoiled\b|\bdirty\b|"
         r"\bwet\b|\b" + _directive(r"store|keep|place|maintain"),
         r"\b(?:wiping\s+(?:cloths?|towels?|rags?)|(?:wet|damp|soiled|dirty|used|kitchen|dish|"
@@ -1169,7 +1170,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         "In-use utensils improperly stored",
         r"\b(?:handles?\s+(?:\w+\s+){0,2}?(?:touching|buried\s+in|down\s+in|submerged\s+in|in\s+"
         r"contact\s+with|in|lying\s+in)\s+(?:the\s+)?(?:\w+\s+)?(?:food|ice|product|flour|sugar|rice|"
-        r"beans|sauce|salsa|bins?|containers?)|dipper\s?wells?\b[^.;]{0,30}?\b(?:turned\s+off|"
+        r"beans|sauce|salsa|bins?|containers?)|handles?\s+buried\b|dipper\s?wells?\b[^.;]{0,30}?\b(?:turned\s+off|"
         r"off|not\s+(?:running|on|working)|without\s+(?:running\s+)?water|no\s+water)|"
         r"stored\s+(?:\w+\s+){0,3}?in\s+(?:\w+\s+){0,3}?(?:stagnant|standing|still|warm|room\s+"
         r"temperature|dirty|tepid)\s+water|in\s+(?:stagnant|standing|still|tepid)\s+water|"

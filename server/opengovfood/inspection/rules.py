@@ -24,7 +24,7 @@ from .negation import (
 )
 from .phrases import PHRASE_RULES, PhraseRule
 from .prefilter import LiteralIndex, Prefilter
-from .text import Sentence
+from .text import Sentence, expand_abbreviations
 from .timeline import check_times, inspection_day
 
 __all__ = ["SentenceFindings", "rule_findings", "sentence_findings"]
@@ -134,7 +134,9 @@ def sentence_findings(
     if compliance and not found:
         return ()
     advisory = is_advisory(sentence.lower)
-    view = sentence.lower
+    # phrase rules read the shorthand spelt out; the evidence stays the sentence as written
+    view = expand_abbreviations(sentence.lower)
+    sentence = Sentence(sentence.start, sentence.end, sentence.text, view)
     passing = _LITERALS.passing(view)
     for number, rule in enumerate(PHRASE_RULES):
         if 2 * number + 1 not in passing or 2 * number not in passing:

@@ -15,6 +15,7 @@ __all__ = [
     "MAX_NOTES_CHARS",
     "Sentence",
     "bound",
+    "expand_abbreviations",
     "lower_view",
     "sentences",
     "words",
@@ -140,3 +141,49 @@ def sentences(notes: str, view: str | None = None) -> list[Sentence]:
 def words(view: str) -> list[str]:
     """The words and numbers of a lower-case view, in order."""
     return _WORD.findall(view)
+
+
+# Inspectors' shorthand, spelt out for the phrase rules (which quote the whole sentence, so
+# offsets inside it need not be kept). Measurements read the original view.
+_SHORTHAND: Final = {
+    "hs": "hand sink",
+    "hws": "hand washing sink",
+    "bhc": "bare hand contact",
+    "chx": "chicken",
+    "btl": "bottle",
+    "btls": "bottles",
+    "tp": "toilet paper",
+    "thermo": "thermometer",
+    "thermos": "thermometers",
+    "sani": "sanitizer",
+    "wic": "walk-in cooler",
+    "ric": "reach-in cooler",
+    "mgr": "manager",
+    "emp": "employee",
+    "empl": "employee",
+    "emps": "employees",
+    "stor": "storage",
+    "mach": "machine",
+    "rop": "reduced oxygen packaging",
+    "bd": "board",
+    "hnd": "hand",
+    "obs": "observed",
+    "insp": "inspection",
+    "rte": "ready-to-eat",
+}
+_SHORTHAND_WORD: Final = re.compile(
+    r"\b(?:" + "|".join(sorted(_SHORTHAND, key=len, reverse=True)) + r")\b"
+)
+_SLASHES: Final = re.compile(r"\bw/o\b|\bw/(?=\s|\w)|(?<=[a-z])/(?=[a-z])")
+
+
+def expand_abbreviations(view: str) -> str:
+    """The lower-case view with shorthand spelt out ("hs blocked w/ cart" -> "hand sink
+    blocked with cart", "vomit/diarrhea" -> "vomit and diarrhea")."""
+    view = _SLASHES.sub(
+        lambda m: (
+            " without " if m.group() == "w/o" else (" with " if m.group() == "w/" else " and ")
+        ),
+        view,
+    )
+    return _SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group()], view)
