@@ -34,6 +34,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from opengovfood.domain.timestamps import from_micros, to_micros
 from opengovfood.errors import InvalidArgument
+from opengovfood.reasons import Reason
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -94,20 +95,28 @@ class OrderSpec:
         for index, part in enumerate(text.split(",")):
             words = part.split()
             if not words:
-                raise InvalidArgument.field(self.argument, f"item {index + 1} is empty")
+                raise InvalidArgument.field(
+                    self.argument, f"item {index + 1} is empty", reason=Reason.ORDER_BY_INVALID
+                )
             name = words[0]
             field = self.fields.get(name)
             if field is None:
                 known = ", ".join(self.fields)
                 raise InvalidArgument.field(
-                    self.argument, f"cannot order by {name!r} (use {known}, each optionally desc)"
+                    self.argument,
+                    f"cannot order by {name!r} (use {known}, each optionally desc)",
+                    reason=Reason.ORDER_BY_INVALID,
                 )
             if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
                 raise InvalidArgument.field(
-                    self.argument, f"expected 'desc' or nothing after {name}, got {part.strip()!r}"
+                    self.argument,
+                    f"expected 'desc' or nothing after {name}, got {part.strip()!r}",
+                    reason=Reason.ORDER_BY_INVALID,
                 )
             if name in seen:
-                raise InvalidArgument.field(self.argument, f"{name} is listed twice")
+                raise InvalidArgument.field(
+                    self.argument, f"{name} is listed twice", reason=Reason.ORDER_BY_INVALID
+                )
             seen.add(name)
             keys.append((field, len(words) == 2 and words[1].lower() == "desc"))
         # Anything after a unique key is redundant; make the order total with the tiebreaker.
@@ -177,7 +186,9 @@ def decode_cursor(
     """The token's `Cursor`; None for an empty token."""
     if not token:
         return None
-    invalid = InvalidArgument.field(argument, "is not a page token this list issued")
+    invalid = InvalidArgument.field(
+        argument, "is not a page token this list issued", reason=Reason.PAGE_TOKEN_INVALID
+    )
     if len(token) > _MAX_TOKEN_LENGTH:
         raise invalid
     try:

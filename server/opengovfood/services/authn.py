@@ -19,6 +19,7 @@ from typing import Protocol
 from opengovfood.domain.principal import Principal
 from opengovfood.domain.users import AuthState
 from opengovfood.errors import Unauthenticated
+from opengovfood.reasons import Reason
 from opengovfood.services.tokens import TokenService
 
 _MAX_CACHED_USERS = 100_000
@@ -61,11 +62,14 @@ class Authenticator:
         else:
             state = await self._lookup(user_id)
         if state is None:
-            raise Unauthenticated("user is inactive or no longer exists")
+            raise Unauthenticated(
+                "user is inactive or no longer exists", reason=Reason.ACCOUNT_INACTIVE
+            )
         principal, valid_after = state
         if claims.issued_at < valid_after:
             raise Unauthenticated(
-                "access token was issued before the password was changed; sign in again"
+                "access token was issued before the password was changed; sign in again",
+                reason=Reason.TOKEN_REVOKED,
             )
         return principal
 
