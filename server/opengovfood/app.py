@@ -26,6 +26,7 @@ from opengovfood.interceptors.access_log import AccessLogInterceptor
 from opengovfood.interceptors.auth import AuthInterceptor
 from opengovfood.interceptors.drain import Drain, DrainInterceptor
 from opengovfood.interceptors.errors import ErrorInterceptor
+from opengovfood.interceptors.input_limits import InputLimitInterceptor
 from opengovfood.interceptors.metrics import MetricsInterceptor
 from opengovfood.interceptors.rate_limit import PrincipalRateLimitInterceptor
 from opengovfood.interceptors.request_id import RequestIdInterceptor
@@ -166,7 +167,8 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
         container.authenticator.authenticate, PeerPrincipals.from_settings(settings)
     )
     drain = Drain()
-    interceptors += [ErrorInterceptor(), DrainInterceptor(drain), auth]
+    # Callers are known before their input is sized, and sized before anything reads it.
+    interceptors += [ErrorInterceptor(), DrainInterceptor(drain), auth, InputLimitInterceptor()]
     if settings.rpc_rate_per_second is not None:
         interceptors.append(PrincipalRateLimitInterceptor(container.limits))
     server = grpc.aio.server(

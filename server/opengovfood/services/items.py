@@ -170,33 +170,32 @@ def _text_problem(value: str, allow_newlines: bool) -> str | None:
 
 
 def _check_title(value: str | None, violations: list[FieldViolation]) -> str:
+    # The length first: the per-character checks only ever see a bounded title.
     title = (value or "").strip()
-    problem = _text_problem(title, allow_newlines=False)
-    if problem:
-        violations.append(FieldViolation("item.title", problem))
-    elif not title:
-        violations.append(FieldViolation("item.title", "is required (1 to 100 characters)"))
-    elif len(title) > TITLE_MAX:
+    if len(title) > TITLE_MAX:
         violations.append(
             FieldViolation(
                 "item.title", f"must be at most {TITLE_MAX} characters (got {len(title)})"
             )
         )
+    elif problem := _text_problem(title, allow_newlines=False):
+        violations.append(FieldViolation("item.title", problem))
+    elif not title:
+        violations.append(FieldViolation("item.title", "is required (1 to 100 characters)"))
     return title
 
 
 def _check_description(value: str | None, violations: list[FieldViolation]) -> str:
     description = value or ""
-    problem = _text_problem(description, allow_newlines=True)
-    if problem:
-        violations.append(FieldViolation("item.description", problem))
-    elif len(description) > DESCRIPTION_MAX:
+    if len(description) > DESCRIPTION_MAX:
         violations.append(
             FieldViolation(
                 "item.description",
                 f"must be at most {DESCRIPTION_MAX} characters (got {len(description)})",
             )
         )
+    elif problem := _text_problem(description, allow_newlines=True):
+        violations.append(FieldViolation("item.description", problem))
     return description
 
 
