@@ -3,10 +3,11 @@ any per-character or per-element work on client data (interceptors/input_limits.
 
 Every string and bytes field of every request is bounded with `len()` (O(1) on a decoded
 protobuf string) and every repeated field by its element count, before the servicer
-runs. A field declared below gets its contract's maximum; `headroom` is room for what
-the service trims before applying that maximum (surrounding whitespace), so the
-service's own, more precise rule still answers values just over it. A field nobody
-declared (a new one) gets DEFAULT: it is bounded the day it is added.
+runs. A field declared below is refused beyond twice its contract's maximum plus 256
+characters (its `ceiling`): a near miss (a title of 101 characters, or of 100 inside
+spaces the service trims) still reaches the service, whose precise rules report every
+bad field at once, while anything of another order of magnitude stops here. A field
+nobody declared (a new one) gets DEFAULT: it is bounded the day it is added.
 
 Why here and not in each service: one walk over the decoded request covers every
 method and field, including ones a service forgets, and the services' validation
@@ -26,29 +27,29 @@ from opengovfood.errors import FieldViolation, InvalidArgument
 @dataclass(frozen=True, slots=True)
 class Limit:
     chars: int  # the contract's maximum (characters for text, bytes for bytes)
-    headroom: int = 0  # characters the service trims before checking `chars`
+    headroom: int | None = None  # beyond `chars`; None: chars + 256
     items: int = 64  # repeated fields: most elements
     message: str = ""  # what the violation says; default "must be at most N characters"
 
     @property
     def ceiling(self) -> int:
-        return self.chars + self.headroom
+        return self.chars + (self.chars + 256 if self.headroom is None else self.headroom)
 
     def describe(self, got: int) -> str:
         return self.message or f"must be at most {self.chars} characters (got {got})"
 
 
-DEFAULT = Limit(1024)
-_TRIMMED = 256  # whitespace a trimmed field may carry around its contract's maximum
+DEFAULT = Limit(1024, headroom=0)
 
-_EMAIL = Limit(254, headroom=64)
+_EMAIL = Limit(254)
 _PASSWORD = Limit(72, message="must be at most 72 bytes in UTF-8")
 _FULL_NAME = Limit(255)
-_REFRESH_TOKEN = Limit(512, headroom=512)
-_PAGE_TOKEN = Limit(2048)
-_FILTER = Limit(2000, message="is longer than 2000 characters")
-_MODEL = Limit(200, headroom=64)
-_PROVIDER = Limit(64, headroom=64)
+# Any refresh token the server did not issue answers UNAUTHENTICATED, whatever its size.
+_REFRESH_TOKEN = Limit(512, headroom=16_384)
+_PAGE_TOKEN = Limit(2048, headroom=0)
+_FILTER = Limit(2000, headroom=0, message="is longer than 2000 characters")
+_MODEL = Limit(200)
+_PROVIDER = Limit(64)
 _V1 = "opengovfood.v1."
 
 # Keyed by the proto field's full name; tests check each names a real request field.
@@ -68,21 +69,21 @@ LIMITS: dict[str, Limit] = {
     _V1 + "UpdateUserRequest.password": _PASSWORD,
     _V1 + "ListUsersRequest.page_token": _PAGE_TOKEN,
     _V1 + "ListUsersRequest.filter": _FILTER,
-    _V1 + "Item.title": Limit(100, headroom=_TRIMMED),
+    _V1 + "Item.title": Limit(100),
     _V1 + "Item.description": Limit(1000),
     _V1 + "Item.etag": Limit(64),
-    _V1 + "CreateItemRequest.request_id": Limit(64, headroom=64),
+    _V1 + "CreateItemRequest.request_id": Limit(64),
     _V1 + "ListItemsRequest.page_token": _PAGE_TOKEN,
     _V1 + "ListItemsRequest.filter": _FILTER,
-    _V1 + "ListItemsRequest.order_by": Limit(200, headroom=64),
+    _V1 + "ListItemsRequest.order_by": Limit(200),
     _V1 + "DeleteItemRequest.etag": Limit(64),
     _V1 + "WatchItemsRequest.filter": _FILTER,
-    _V1 + "AnalyzeInspectionRequest.notes": Limit(20_000, headroom=4 * _TRIMMED),
+    _V1 + "AnalyzeInspectionRequest.notes": Limit(20_000),
     _V1 + "AnalyzeInspectionRequest.model": _MODEL,
     _V1 + "AnalyzeInspectionRequest.provider": _PROVIDER,
     _V1 + "ListAnalysesRequest.page_token": _PAGE_TOKEN,
     _V1 + "ListAnalysesRequest.filter": _FILTER,
-    _V1 + "ChatRequest.message": Limit(20_000, headroom=4 * _TRIMMED),
+    _V1 + "ChatRequest.message": Limit(20_000),
     _V1 + "ChatRequest.model": _MODEL,
     _V1 + "ChatRequest.provider": _PROVIDER,
     _V1 + "PullModelRequest.name": _MODEL,
