@@ -177,7 +177,9 @@ async def test_bad_page_tokens(users_stub: Stub, make_user: UserFactory, token: 
         users_stub.ListUsers(users_pb2.ListUsersRequest(page_token=token), metadata=admin.metadata),
         INVALID,
     )
-    assert field_violations(error) == {"page_token": "is not a valid page token"}
+    assert field_violations(error) == {
+        "page_token": "is not a page token this list issued; start again without a page_token"
+    }
 
 
 @pytest.mark.parametrize(

@@ -49,6 +49,7 @@ from opengovfood.services.authn import Authenticator
 from opengovfood.services.bootstrap import FirstSuperuser
 from opengovfood.services.chat_tools import ItemTools
 from opengovfood.services.items import ItemService
+from opengovfood.services.pagination import PAGE_TOKEN_KEY_LABEL, PageTokens
 from opengovfood.services.passwords import PasswordHasher
 from opengovfood.services.rate_limit import RateLimits, make_buckets
 from opengovfood.services.tokens import TokenService
@@ -76,6 +77,7 @@ class Container:
     item_events: ItemEventHub
     items: ItemService
     limits: RateLimits
+    page_tokens: PageTokens
     users: UserService
     llm: ProviderRegistry
 
@@ -102,6 +104,7 @@ def build_container(settings: Settings) -> Container:
     passwords = PasswordHasher(rounds=settings.bcrypt_rounds)
     authenticator = Authenticator(tokens, sessions, settings.principal_cache_ttl)
     limits = RateLimits(make_buckets(settings), settings)
+    page_tokens = PageTokens(tokens.derive_key(PAGE_TOKEN_KEY_LABEL))
     return Container(
         settings=settings,
         engine=engine,
@@ -111,9 +114,12 @@ def build_container(settings: Settings) -> Container:
         tokens=tokens,
         authenticator=authenticator,
         item_events=item_events,
-        items=ItemService(sessions, item_events, fast_reads=fast_reads),
+        items=ItemService(sessions, item_events, page_tokens, fast_reads=fast_reads),
         limits=limits,
-        users=UserService(settings, sessions, passwords, tokens, authenticator, limits),
+        page_tokens=page_tokens,
+        users=UserService(
+            settings, sessions, passwords, tokens, authenticator, limits, page_tokens
+        ),
         llm=build_llm_registry(settings),
     )
 
@@ -180,7 +186,9 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     users_pb2_grpc.add_UserServiceServicer_to_server(UserServicer(container.users), server)
     items_pb2_grpc.add_ItemServiceServicer_to_server(ItemServicer(container.items), server)
     # Chat tools run as the caller through the same ItemService as the RPCs.
-    agent = AgentService(container.sessions, container.llm, ItemTools(container.items))
+    agent = AgentService(
+        container.sessions, container.llm, container.page_tokens, ItemTools(container.items)
+    )
     agent_pb2_grpc.add_AgentServiceServicer_to_server(AgentServicer(agent), server)
 
     health_servicer = HealthServicer()

@@ -63,12 +63,7 @@ from opengovfood.services.analysis_schema import (
     repair_prompt,
 )
 from opengovfood.services.llm_errors import service_error
-from opengovfood.services.pagination import (
-    clamp_page_size,
-    decode_token,
-    encode_token,
-    fingerprint,
-)
+from opengovfood.services.pagination import PageTokens, clamp_page_size, fingerprint
 
 logger = logging.getLogger("opengovfood.agent")
 
@@ -218,9 +213,11 @@ class AgentService:
         self,
         sessions: async_sessionmaker[AsyncSession],
         registry: ProviderRegistry,
+        page_tokens: PageTokens,
         tools: ChatTools | None = None,
     ) -> None:
         self._sessions = sessions
+        self._page_tokens = page_tokens
         self._engine: AsyncEngine = sessions.kw["bind"]
         self.registry = registry
         self._tools = tools
@@ -358,7 +355,8 @@ class AgentService:
         parsed = ANALYSIS_FILTERS.parse(filter_text)
         order = ANALYSIS_ORDER
         query = fingerprint("analyses", principal.key, parsed.canonical, order.canonical)
-        after = decode_token(token, order, query)
+        cursor = self._page_tokens.decode(token, order, query)
+        after = None if cursor is None else cursor.key
         async with self._sessions() as session:
             where = [InspectionAnalysis.owner_id == owner_id]
             if parsed.node is not None:
@@ -366,7 +364,9 @@ class AgentService:
             page_where = [*where, order.after(after)] if after is not None else where
             rows = await analyses_repo.list_page(session, page_where, order.clauses(), limit + 1)
             total = await analyses_repo.count(session, where)
-        next_token = encode_token(order, rows[limit - 1], query) if len(rows) > limit else ""
+        next_token = (
+            self._page_tokens.encode(order, rows[limit - 1], query) if len(rows) > limit else ""
+        )
         return AnalysisPage(rows[:limit], next_token, total)
 
     # -------------------------------------------------------------------- chat

@@ -72,6 +72,7 @@ from opengovfood.errors import (
 )
 from opengovfood.repositories import items as repo
 from opengovfood.rpc.policy import SCOPE_ITEMS_READ
+from opengovfood.services.bounds import INT64_MAX, checked_id
 from opengovfood.services.filters import (
     FilterSpec,
     ParsedFilter,
@@ -92,10 +93,9 @@ from opengovfood.services.pagination import (
     Ordering,
     OrderSpec,
     Page,
+    PageTokens,
     SortField,
     clamp_page_size,
-    decode_cursor,
-    encode_token,
     fingerprint,
 )
 from opengovfood.services.watch import ItemEventHub, Subscription
@@ -254,11 +254,13 @@ class ItemService:
         self,
         sessions: async_sessionmaker[AsyncSession],
         events: ItemEventHub,
+        page_tokens: PageTokens,
         request_ttl: timedelta = REQUEST_TTL,
         purge_interval: float = PURGE_INTERVAL,
         fast_reads: SqliteFastReads | None = None,
     ) -> None:
         self._sessions = sessions
+        self._page_tokens = page_tokens
         self._reads = repo.ItemReads(sessions, fast_reads)
         self._events = events
         self._request_ttl = request_ttl
@@ -391,8 +393,9 @@ class ItemService:
 
     async def get_item(self, principal: Principal, item_id: int) -> ItemRecord:
         owner = self._read_owner(principal)  # a parameter of a prebuilt statement
-        if item_id <= 0:
+        if item_id == 0:
             raise InvalidArgument.field("id", "is required")
+        checked_id(item_id, "id")
         row = await self._reads.get_visible_item(item_id, owner)
         if row is None:
             raise NotFound(f"item {item_id} not found")
@@ -412,7 +415,7 @@ class ItemService:
         parsed = ITEM_FILTERS.parse(filter)
         ordering = ITEM_ORDER.parse(order_by)
         query = fingerprint("items", principal.key, parsed.canonical, ordering.canonical)
-        cursor = decode_cursor(page_token, ordering, query)
+        cursor = self._page_tokens.decode(page_token, ordering, query)
         values: dict[str, Any] = {"owner": owner}
         if cursor is not None:
             values.update((f"k{i}", v) for i, v in enumerate(cursor.key))
@@ -438,7 +441,11 @@ class ItemService:
                 )
             )
         records = [ItemRecord.from_row(row) for row in rows[:size]]
-        token = encode_token(ordering, records[-1], query, total) if len(rows) > size else ""
+        token = (
+            self._page_tokens.encode(ordering, records[-1], query, total)
+            if len(rows) > size
+            else ""
+        )
         return Page(records, token, total)
 
     async def update_item(
@@ -459,8 +466,12 @@ class ItemService:
             given = {"title": title, "description": description, "status": status}
             fields = tuple(name for name in UPDATABLE if given[name] is not None)
         violations: list[FieldViolation] = []
-        if item_id <= 0:
+        if item_id == 0:
             violations.append(FieldViolation("item.id", "is required"))
+        elif not 0 < item_id <= INT64_MAX:
+            violations.append(
+                FieldViolation("item.id", f"must be a positive id of at most {INT64_MAX}")
+            )
         if not fields:
             violations.append(
                 FieldViolation("update_mask", "names no field and the item sets none to update")
@@ -498,8 +509,9 @@ class ItemService:
 
     async def delete_item(self, principal: Principal, item_id: int, *, etag: str = "") -> None:
         scope = self._write_scope(principal)
-        if item_id <= 0:
+        if item_id == 0:
             raise InvalidArgument.field("id", "is required")
+        checked_id(item_id, "id")
         expected = etag_version(etag, "etag") if etag else None
         where = [*scope, _t.version == expected] if expected is not None else scope
         async with self._sessions() as session, session.begin():

@@ -9,6 +9,7 @@ verification costs a dict lookup on the hot path.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -143,6 +144,25 @@ class TokenService:
             )
         self._cache: OrderedDict[str, AccessClaims] = OrderedDict()
         self._cache_size = cache_size
+        # The root of keys for other purposes (page tokens): what only this server knows.
+        if self._algorithm == "HS256":
+            self._root_key: bytes = self._signing_key
+        else:
+            from cryptography.hazmat.primitives.serialization import (
+                Encoding,
+                NoEncryption,
+                PrivateFormat,
+            )
+
+            self._root_key = self._signing_key.private_bytes(
+                Encoding.DER, PrivateFormat.PKCS8, NoEncryption()
+            )
+
+    def derive_key(self, label: bytes) -> bytes:
+        """A 32-byte key for one purpose, HMAC-SHA256(root, label): the root is the HS256
+        secret or the RS256/ES256 private key, so only the server can compute it, and
+        distinct labels give unrelated keys (a page-token key never signs a JWT)."""
+        return hmac.new(self._root_key, label, hashlib.sha256).digest()
 
     @property
     def access_ttl_seconds(self) -> int:

@@ -16,10 +16,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
@@ -44,6 +41,8 @@ from opengovfood.errors import (
 from opengovfood.repositories import refresh_tokens as tokens_repo
 from opengovfood.repositories import users as users_repo
 from opengovfood.services.authn import Authenticator
+from opengovfood.services.bounds import OutOfRange, positive_id
+from opengovfood.services.pagination import RESTART, PageTokens
 from opengovfood.services.passwords import (
     PasswordHasher,
     password_length_violations,
@@ -159,32 +158,6 @@ def _filter_fingerprint(tree: users_repo.UserFilter | None) -> str:
     return hashlib.sha256(repr(tree).encode()).hexdigest()[:16]
 
 
-def _encode_page_token(fingerprint: str, last_id: int) -> str:
-    raw = json.dumps({"v": 1, "f": fingerprint, "after": last_id}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_page_token(token: str, fingerprint: str) -> int:
-    invalid = InvalidArgument.field("page_token", "is not a valid page token")
-    if len(token) > 200:
-        raise invalid
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        data = json.loads(raw)
-    except (binascii.Error, ValueError):
-        raise invalid from None
-    if not isinstance(data, dict) or data.get("v") != 1:
-        raise invalid
-    after = data.get("after")
-    if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after < 2**63:
-        raise invalid
-    if data.get("f") != fingerprint:
-        raise InvalidArgument.field(
-            "page_token", "was made for a different filter; start again without a page token"
-        )
-    return after
-
-
 class UserService:
     def __init__(
         self,
@@ -194,6 +167,7 @@ class UserService:
         tokens: TokenService,
         authenticator: Authenticator,
         limits: RateLimits,
+        page_tokens: PageTokens,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
@@ -201,6 +175,7 @@ class UserService:
         self._tokens = tokens
         self._authenticator = authenticator
         self._limits = limits
+        self._page_tokens = page_tokens
         self._refresh_ttl = settings.refresh_token_ttl
 
     # --- accounts -------------------------------------------------------------------
@@ -304,13 +279,28 @@ class UserService:
         size = _page_size(page_size)
         tree = parse_user_filter(filter_text)
         fingerprint = _filter_fingerprint(tree)
-        after = _decode_page_token(page_token, fingerprint) if page_token else 0
+        after = self._decode_page_token(page_token, fingerprint) if page_token else 0
         async with self._sessions() as session:
             rows = await users_repo.list_page(session, tree, after, size + 1)
             total = await users_repo.count(session, tree)
         page = [UserView.of(user) for user in rows[:size]]
-        next_token = _encode_page_token(fingerprint, page[-1].id) if len(rows) > size else ""
+        next_token = (
+            self._page_tokens.seal({"f": fingerprint, "after": page[-1].id})
+            if len(rows) > size
+            else ""
+        )
         return UserPage(users=page, next_page_token=next_token, total_size=total)
+
+    def _decode_page_token(self, token: str, fingerprint: str) -> int:
+        body = self._page_tokens.open(token)
+        if body.get("f") != fingerprint:
+            raise InvalidArgument.field("page_token", f"was made for a different filter; {RESTART}")
+        try:
+            return positive_id(body.get("after"), "after")  # type: ignore[arg-type]
+        except OutOfRange:
+            raise InvalidArgument.field(
+                "page_token", f"is not a page token this list issued; {RESTART}"
+            ) from None
 
     async def update_me(
         self, principal: Principal, fields: UserInput, paths: Sequence[str]
