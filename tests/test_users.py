@@ -583,6 +583,17 @@ async def test_get_user_self_or_superuser(users_stub: Stub, make_user: UserFacto
 # --- UpdateUser ----------------------------------------------------------------------
 async def test_update_user_every_path(users_stub: Stub, make_user: UserFactory) -> None:
     admin, user = await make_user(superuser=True), await make_user()
+    # Promotion takes effect at once for the user's existing token.
+    await users_stub.UpdateUser(
+        users_pb2.UpdateUserRequest(
+            user=users_pb2.User(id=user.id, is_superuser=True), update_mask=mask("is_superuser")
+        ),
+        metadata=admin.metadata,
+    )
+    page = await users_stub.ListUsers(
+        users_pb2.ListUsersRequest(page_size=1), metadata=user.metadata
+    )
+    assert page.total_size >= 1
     email = unique_email("admin-set")
     updated = await users_stub.UpdateUser(
         users_pb2.UpdateUserRequest(
@@ -601,11 +612,10 @@ async def test_update_user_every_path(users_stub: Stub, make_user: UserFactory) 
         True,
     )
     assert (await login(users_stub, email, "set by the admin")).access_token
-    # Promotion takes effect at once for the user's existing token.
-    page = await users_stub.ListUsers(
-        users_pb2.ListUsersRequest(page_size=1), metadata=user.metadata
+    # A password set by an administrator ends the user's sign-ins.
+    await rpc_error(
+        users_stub.GetMe(users_pb2.GetMeRequest(), metadata=user.metadata), UNAUTHENTICATED
     )
-    assert page.total_size >= 1
 
 
 async def test_update_user_only_touches_masked_fields(
@@ -850,11 +860,12 @@ async def test_no_password_hash_or_token_reaches_a_log_line(
             ),
             UNAUTHENTICATED,
         )
+        third = await login(users_stub, email, password)  # the reuse ended the first sign-in
         await users_stub.ChangePassword(
             users_pb2.ChangePasswordRequest(
                 current_password=password, new_password="another secret 2"
             ),
-            metadata=bearer(tokens.access_token),
+            metadata=bearer(third.access_token),
         )
     assert caplog.records  # the access log and the user service did log
     secrets = [
@@ -864,6 +875,8 @@ async def test_no_password_hash_or_token_reaches_a_log_line(
         tokens.access_token,
         tokens.refresh_token,
         second.refresh_token,
+        third.access_token,
+        third.refresh_token,
         "$2b$",
     ]
     for record in caplog.records:

@@ -41,7 +41,7 @@ async def make_user(app: App) -> tuple[str, tuple[tuple[str, str], ...]]:
     async with container.sessions() as session, session.begin():
         user = await users_repo.add(session, User(email=email, hashed_password=hashed))
         user_id = user.id
-    token, _ = container.tokens.issue_access_token(str(user_id))
+    token = (await container.users.start_session(user_id)).access_token  # names a sign-in
     return email, (("authorization", f"Bearer {token}"),)
 
 

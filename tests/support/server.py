@@ -75,6 +75,7 @@ class TestUser:
     password: str
     token: str
     is_superuser: bool
+    refresh_token: str = ""  # of the sign-in `token` belongs to
 
     @property
     def metadata(self) -> tuple[tuple[str, str], ...]:
@@ -82,7 +83,8 @@ class TestUser:
 
 
 class UserFactory:
-    """Makes users straight in the database and signs access tokens for them."""
+    """Makes users straight in the database, each with a sign-in (a refresh-token family)
+    and an access token for it."""
 
     def __init__(self, app: App) -> None:
         self._app = app
@@ -105,8 +107,11 @@ class UserFactory:
                 ),
             )
             user_id = user.id
-        token, _ = container.tokens.issue_access_token(str(user_id))
-        return TestUser(user_id, email, password, token, superuser)
+        if not active:  # no sign-in can start; a token naming a made-up one stands in
+            token, _ = container.tokens.issue_access_token(str(user_id), session_id="none")
+            return TestUser(user_id, email, password, token, superuser)
+        pair = await container.users.start_session(user_id)
+        return TestUser(user_id, email, password, pair.access_token, superuser, pair.refresh_token)
 
     def service_token(self, name: str, scopes: frozenset[str]) -> tuple[tuple[str, str], ...]:
         token, _ = self._app.container.tokens.issue_access_token(f"service:{name}", scopes)

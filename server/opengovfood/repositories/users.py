@@ -10,7 +10,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opengovfood.db.models import User
+from opengovfood.db.models import RefreshToken, User
 
 
 # --- the filter language ListUsers' parser produces ------------------------------
@@ -85,6 +85,34 @@ async def get_auth_state(
         )
     ).one_or_none()
     return None if row is None else (row[0], row[1], row[2], row[3])
+
+
+async def get_session_state(
+    session: AsyncSession, user_id: int, session_id: str
+) -> tuple[str, bool, bool, datetime | None, bool] | None:
+    """`get_auth_state` plus whether the sign-in `session_id` (a refresh-token family)
+    is still live: one of its tokens is not revoked. One round trip."""
+    live = (
+        select(RefreshToken.id)
+        .where(
+            RefreshToken.family_id == session_id,
+            RefreshToken.user_id == user_id,
+            RefreshToken.revoked_time.is_(None),
+        )
+        .exists()
+    )
+    row = (
+        await session.execute(
+            select(
+                User.email,
+                User.is_active,
+                User.is_superuser,
+                User.sessions_valid_after,
+                live.label("live"),
+            ).where(User.id == user_id)
+        )
+    ).one_or_none()
+    return None if row is None else (row[0], row[1], row[2], row[3], bool(row[4]))
 
 
 async def get_by_id(

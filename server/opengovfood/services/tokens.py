@@ -1,7 +1,9 @@
 """Access tokens (JWT, pyjwt) and opaque refresh-token material.
 
-Access tokens carry sub, exp, iat, nbf, iss, aud, jti, `token_type: access` and
-`scope`. Only the configured algorithm is accepted (no `none`, no confusion
+Access tokens carry sub, exp, iat, nbf, iss, aud, jti, `token_type: access`,
+`scope` and, for a user's sign-in, `sid`: the session id, which is the id of the
+refresh-token family the sign-in started (services/authn.py refuses the token once
+that family is revoked). Only the configured algorithm is accepted (no `none`, no confusion
 between HMAC and public keys). Decoded tokens are cached until they expire so
 verification costs a dict lookup on the hot path.
 """
@@ -30,6 +32,7 @@ SERVICE_SUBJECT_PREFIX = "service:"
 _LEEWAY_SECONDS = 5
 # A user id (a positive int64) or `service:NAME`.
 _MAX_USER_ID = 2**63 - 1
+_MAX_SESSION_ID = 64  # refresh-token family ids are UUIDs (36 characters)
 SERVICE_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 _VALID_SUBJECT = re.compile(rf"[1-9][0-9]{{0,18}}|{SERVICE_SUBJECT_PREFIX}{SERVICE_NAME_PATTERN}")
 
@@ -43,6 +46,7 @@ class AccessClaims:
     expires_at: float
     token_id: str
     issued_at: float = 0.0
+    session_id: str | None = None  # the sign-in (refresh-token family); None for services
 
     @property
     def user_id(self) -> int | None:
@@ -169,9 +173,14 @@ class TokenService:
         return self._access_ttl
 
     def issue_access_token(
-        self, subject: str, scopes: frozenset[str] = frozenset(), ttl_seconds: int | None = None
+        self,
+        subject: str,
+        scopes: frozenset[str] = frozenset(),
+        ttl_seconds: int | None = None,
+        session_id: str | None = None,
     ) -> tuple[str, int]:
-        """Sign an access token; returns (token, seconds until expiry)."""
+        """Sign an access token; returns (token, seconds until expiry). A user's token
+        names its sign-in (`session_id`, the refresh-token family)."""
         ttl = self._access_ttl if ttl_seconds is None else ttl_seconds
         if ttl <= 0:
             raise ValueError("token lifetime must be positive")
@@ -187,6 +196,8 @@ class TokenService:
             "token_type": ACCESS_TOKEN_TYPE,
             "scope": " ".join(sorted(scopes)),
         }
+        if session_id is not None:
+            claims["sid"] = session_id
         return jwt.encode(claims, self._signing_key, algorithm=self._algorithm), ttl
 
     def verify_access_token(self, token: str) -> AccessClaims:
@@ -242,12 +253,18 @@ class TokenService:
         scope = payload.get("scope", "")
         if not isinstance(scope, str):
             raise Unauthenticated("access token has an invalid scope claim")
+        session_id = payload.get("sid")
+        if session_id is not None and (
+            not isinstance(session_id, str) or not 0 < len(session_id) <= _MAX_SESSION_ID
+        ):
+            raise Unauthenticated("access token has an invalid session claim")
         return AccessClaims(
             subject=subject,
             scopes=frozenset(scope.split()),
             expires_at=float(payload["exp"]),
             token_id=str(payload["jti"]),
             issued_at=float(payload["iat"]),
+            session_id=session_id,
         )
 
 

@@ -8,8 +8,10 @@ Decisions worth knowing:
 - Refresh tokens rotate: each use marks the token used (one conditional UPDATE,
   so two concurrent uses cannot both succeed) and issues a new one in the same
   family. Presenting a used token revokes the whole family. Logout revokes the
-  family of the given token; ChangePassword, a password set by an administrator
-  and deactivation revoke all of the user's refresh tokens.
+  family of the given token; ChangePassword, a password set by an administrator,
+  deactivation and reactivation revoke all of the user's refresh tokens.
+- A sign-in is its refresh-token family: access tokens carry its id (`sid`), and
+  revoking the family ends them too (services/authn.py).
 - A superuser cannot deactivate themselves or drop their own superuser role
   (FAILED_PRECONDITION): the last administrator cannot lock everyone out.
 """
@@ -365,7 +367,9 @@ class UserService:
                 if "is_superuser" in paths:
                     user.is_superuser = fields.is_superuser
                 if "is_active" in paths:
-                    revoke = user.is_active and not fields.is_active
+                    # Deactivation ends every sign-in; so does reactivation, in case the
+                    # account was deactivated some other way: no old token comes back.
+                    revoke = user.is_active != fields.is_active
                     user.is_active = fields.is_active
                 if hashed is not None:
                     user.hashed_password = hashed
@@ -440,6 +444,11 @@ class UserService:
             await self._rehash(user.id, password)
         return await self._issue(user.id, family_id=None, cleanup=True)
 
+    async def start_session(self, user_id: int) -> TokenPair:
+        """A new sign-in for a user, without a password (tools and tests that made the
+        user themselves): a refresh-token family and an access token naming it."""
+        return await self._issue(user_id, family_id=None, cleanup=False)
+
     async def _rehash(self, user_id: int, password: str) -> None:
         """The configured bcrypt cost changed: upgrade the stored hash at sign-in."""
         hashed = await self._passwords.hash(password)
@@ -449,18 +458,19 @@ class UserService:
     async def _issue(self, user_id: int, family_id: str | None, cleanup: bool) -> TokenPair:
         refresh, refresh_hash = new_refresh_token()
         now = utcnow()
+        family = family_id or str(uuid.uuid4())
         async with self._sessions() as session, session.begin():
             if cleanup:
                 await tokens_repo.delete_expired_for_user(session, user_id, now)
             await tokens_repo.add(
                 session,
                 user_id=user_id,
-                family_id=family_id or str(uuid.uuid4()),
+                family_id=family,
                 token_hash=refresh_hash,
                 now=now,
                 expire_time=now + self._refresh_ttl,
             )
-        access, expires_in = self._tokens.issue_access_token(str(user_id))
+        access, expires_in = self._tokens.issue_access_token(str(user_id), session_id=family)
         return TokenPair(access_token=access, refresh_token=refresh, expires_in=expires_in)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
@@ -490,7 +500,9 @@ class UserService:
                     expire_time=now + self._refresh_ttl,
                 )
         if consumed:
-            access, expires_in = self._tokens.issue_access_token(str(state.user_id))
+            access, expires_in = self._tokens.issue_access_token(
+                str(state.user_id), session_id=state.family_id
+            )
             return TokenPair(access_token=access, refresh_token=new_refresh, expires_in=expires_in)
         if state.revoked_time is not None:
             raise Unauthenticated("refresh token has been revoked")
@@ -498,6 +510,7 @@ class UserService:
             # Someone holds a copy of a rotated token: end the whole sign-in.
             async with self._sessions() as session, session.begin():
                 revoked = await tokens_repo.revoke_family(session, state.family_id, now)
+            self._authenticator.end_session(state.user_id, state.family_id)
             logger.warning(
                 "refresh token reused; family revoked",
                 extra={"user_id": state.user_id, "revoked": revoked},
@@ -524,3 +537,5 @@ class UserService:
                 raise NotFound("refresh token not found")
             # The whole sign-in ends, including any copy of an older rotated token.
             await tokens_repo.revoke_family(session, state.family_id, now)
+        # Its access tokens stop here at once, elsewhere within the principal cache TTL.
+        self._authenticator.end_session(user_id, state.family_id)
