@@ -363,6 +363,7 @@ async def test_update_me_changes_name_and_email(users_stub: Stub, make_user: Use
         users_pb2.UpdateMeRequest(
             user=users_pb2.User(full_name="New Name", email=f" {new_email.upper()} "),
             update_mask=mask("full_name", "email"),
+            current_password=user.password,
         ),
         metadata=user.metadata,
     )
@@ -428,7 +429,9 @@ async def test_update_me_validation_and_duplicates(
     await rpc_error(
         users_stub.UpdateMe(
             users_pb2.UpdateMeRequest(
-                user=users_pb2.User(email=other.email.upper()), update_mask=mask("email")
+                user=users_pb2.User(email=other.email.upper()),
+                update_mask=mask("email"),
+                current_password=user.password,
             ),
             metadata=user.metadata,
         ),

@@ -109,11 +109,13 @@ RULES: dict[str, Rule] = {
         lambda w: users_pb2.LogoutRequest(refresh_token=w.refresh_token), NOT_FOUND
     ),
     "GetMe": _signed_in(lambda w: users_pb2.GetMeRequest(), OK),
+    # Without the caller's password an email change is refused before the email is looked
+    # up: whether the owner's email has an account is not revealed.
     "UpdateMe": _signed_in(
         lambda w: users_pb2.UpdateMeRequest(
             user=users_pb2.User(id=w.owner.id, email=w.owner.email), update_mask=_mask("email")
         ),
-        C.ALREADY_EXISTS,
+        C.INVALID_ARGUMENT,
     ),
     "ChangePassword": _signed_in(
         lambda w: users_pb2.ChangePasswordRequest(

@@ -63,6 +63,7 @@ LIMITS: dict[str, Limit] = {
     _V1 + "LogoutRequest.refresh_token": _REFRESH_TOKEN,
     _V1 + "User.email": _EMAIL,
     _V1 + "User.full_name": _FULL_NAME,
+    _V1 + "UpdateMeRequest.current_password": _PASSWORD,
     _V1 + "ChangePasswordRequest.current_password": _PASSWORD,
     _V1 + "ChangePasswordRequest.new_password": _PASSWORD,
     _V1 + "CreateUserRequest.password": _PASSWORD,

@@ -87,7 +87,11 @@ class UserServicer(users_pb2_grpc.UserServiceServicer):
         self, request: users_pb2.UpdateMeRequest, context: Context
     ) -> users_pb2.User:
         user = await self._users.update_me(
-            current_principal(), _input(request.user), list(request.update_mask.paths)
+            current_principal(),
+            _input(request.user),
+            list(request.update_mask.paths),
+            request.current_password,
+            client_key(context.peer()),
         )
         return user_message(user)
 

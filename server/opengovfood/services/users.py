@@ -305,15 +305,42 @@ class UserService:
             ) from None
 
     async def update_me(
-        self, principal: Principal, fields: UserInput, paths: Sequence[str]
+        self,
+        principal: Principal,
+        fields: UserInput,
+        paths: Sequence[str],
+        current_password: str = "",
+        client: str = "",
     ) -> UserView:
+        """Changing the email needs the current password and is rate-limited like a
+        sign-in: otherwise a stolen access token takes the account over, and ALREADY_EXISTS
+        answers any caller which emails have accounts."""
         user_id = self._user_id(principal)
         if not paths:  # empty mask: every field that is set
             paths = [name for name in ("email", "full_name") if getattr(fields, name)]
             if not paths:
                 raise InvalidArgument.field("update_mask", "names no field to update")
         _check(_mask_violations(paths, UPDATE_ME_PATHS, "UpdateMe"))
+        if "email" in paths:
+            await self._confirm_email_change(principal, fields, current_password, client)
         return await self._update(user_id, fields, paths, password=None, actor=principal)
+
+    async def _confirm_email_change(
+        self, principal: Principal, fields: UserInput, current_password: str, client: str
+    ) -> None:
+        email = normalize_email(fields.email)
+        if email_violations(email):
+            return  # reported with the other fields' problems by _update, before any change
+        async with self._sessions() as session:
+            user = await users_repo.get_by_id(session, self._user_id(principal))
+        if user is None or email == user.email:
+            return  # no change of email (a missing user is NOT_FOUND in _update)
+        if not current_password:
+            raise InvalidArgument.field("current_password", "is required to change the email")
+        _check(password_length_violations(current_password, "current_password"))
+        await self._limits.check_sign_in("email change", principal.key, client)
+        if not await self._passwords.verify(current_password, user.hashed_password):
+            raise InvalidArgument.field("current_password", "is incorrect")
 
     async def update_user(
         self, principal: Principal, fields: UserInput, paths: Sequence[str], password: str
