@@ -32,11 +32,12 @@ BURST = 5
 
 
 def change_email(email: str, current_password: str = "") -> users_pb2.UpdateMeRequest:
-    return users_pb2.UpdateMeRequest(
-        user=users_pb2.User(email=email),
-        update_mask=field_mask_pb2.FieldMask(paths=["email"]),
-        current_password=current_password,
+    request = users_pb2.UpdateMeRequest(
+        user=users_pb2.User(email=email), update_mask=field_mask_pb2.FieldMask(paths=["email"])
     )
+    if current_password:
+        request.current_password = current_password
+    return request
 
 
 async def test_taken_email_without_password_reveals_nothing(
