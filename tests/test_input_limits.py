@@ -25,9 +25,9 @@ from support.rpc_errors import field_violations
 from support.server import TestUser, UserFactory
 
 HUGE = 4_000_000
-# The loop may be late by scheduling noise on a busy machine; a per-character pass
-# over 4 MB is 0.4 s and more.
-MAX_LOOP_LAG = 0.1
+# A per-character pass over 4 MB holds the loop 0.4 s and more (1-1.5 s on a loaded
+# 2-core machine); scheduling noise on such a machine can reach a good part of 0.1 s.
+MAX_LOOP_LAG = 0.25
 
 
 def _request_fields() -> dict[str, FieldDescriptor]:
@@ -175,13 +175,18 @@ async def test_huge_input_is_refused_by_size_without_holding_the_loop(
     method = next(m for m in all_methods() if m.name == method_name)
     item = await create(items_stub, flooder.metadata)
     request = build(item.id)
-    async with LoopLag() as lag:
-        for _ in range(3):  # in a row, as the attack did
-            outcome = await call(channel, method, request, flooder.metadata, stream_wait=2.0)
-            assert outcome.code == grpc.StatusCode.INVALID_ARGUMENT, (case, outcome.code)
-            assert len(outcome.details) < 200, outcome.details[:300]
-            assert outcome.details.startswith(f"{field}: "), outcome.details
-    assert lag.worst < MAX_LOOP_LAG, f"{case}: the loop was held {lag.worst * 1000:.0f} ms"
+    worst: list[float] = []
+    for _ in range(2):  # a stall is a stall every time; noise is not
+        async with LoopLag() as lag:
+            for _ in range(3):  # in a row, as the attack did
+                outcome = await call(channel, method, request, flooder.metadata, stream_wait=2.0)
+                assert outcome.code == grpc.StatusCode.INVALID_ARGUMENT, (case, outcome.code)
+                assert len(outcome.details) < 200, outcome.details[:300]
+                assert outcome.details.startswith(f"{field}: "), outcome.details
+        worst.append(lag.worst)
+        if lag.worst < MAX_LOOP_LAG:
+            break
+    assert min(worst) < MAX_LOOP_LAG, f"{case}: the loop was held {min(worst) * 1000:.0f} ms"
 
 
 async def test_oversized_field_is_named_in_the_violations(

@@ -30,6 +30,10 @@ def make_settings(database_url: str, tmp: Path, **overrides: object) -> Settings
         "log_format": "console",
         "login_rate_per_minute": 10_000,
         "login_burst": 10_000,
+        "login_email_rate_per_minute": 10_000,
+        "login_email_burst": 10_000,
+        "refresh_rate_per_minute": 10_000,
+        "refresh_burst": 10_000,
         # Tests load the local model only where they use it: loading swaps the
         # process's stdout/stderr for a moment (llama.cpp's logging), which would
         # race with output-capturing tests.

@@ -8,15 +8,23 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
+from google.protobuf.message import Message
 
 from opengovfood.interceptors.base import StreamBehavior, UnaryBehavior, WrappingInterceptor
 from opengovfood.rpc.input_limits import check_request
 
 
+def _check(request: Any) -> None:
+    # Client-streaming methods (only server reflection's) get an iterator of messages,
+    # each bounded by the message size limit; ours all take one message.
+    if isinstance(request, Message):
+        check_request(request)
+
+
 class InputLimitInterceptor(WrappingInterceptor):
     def wrap_unary(self, method: str, behavior: UnaryBehavior) -> UnaryBehavior:
         async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-            check_request(request)
+            _check(request)
             return await behavior(request, context)
 
         return unary
@@ -25,7 +33,7 @@ class InputLimitInterceptor(WrappingInterceptor):
         async def stream(
             request: Any, context: grpc.aio.ServicerContext[Any, Any]
         ) -> AsyncIterator[Any]:
-            check_request(request)
+            _check(request)
             async for response in behavior(request, context):
                 yield response
 

@@ -453,7 +453,7 @@ class UserService:
         email = normalize_email(email)
         violations = [FieldViolation("email", "is required")] if not email else []
         _check(violations + password_length_violations(password))
-        await self._limits.check_sign_in("login", email, client)
+        await self._limits.check_login(email, client)
         user = None
         if is_valid_email(email):  # a malformed one cannot exist; don't send it to SQL
             async with self._sessions() as session:
@@ -466,7 +466,9 @@ class UserService:
                 "login refused",
                 extra={"reason": reason, "user_id": user.id if user else None},
             )
+            await self._limits.login_failed(email, client)
             raise Unauthenticated(LOGIN_FAILED)
+        await self._limits.login_succeeded(email, client)
         if self._passwords.needs_rehash(user.hashed_password):
             await self._rehash(user.id, password)
         return await self._issue(user.id, family_id=None, cleanup=True)
@@ -500,9 +502,10 @@ class UserService:
         access, expires_in = self._tokens.issue_access_token(str(user_id), session_id=family)
         return TokenPair(access_token=access, refresh_token=refresh, expires_in=expires_in)
 
-    async def refresh(self, refresh_token: str) -> TokenPair:
+    async def refresh(self, refresh_token: str, client: str = "") -> TokenPair:
         if not refresh_token:
             raise InvalidArgument.field("refresh_token", "is required")
+        await self._limits.check_refresh(client)
         if len(refresh_token) > MAX_REFRESH_TOKEN_CHARS:
             raise Unauthenticated("refresh token is invalid")
         token_hash = hash_refresh_token(refresh_token)
