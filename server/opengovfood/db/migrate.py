@@ -20,6 +20,9 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
+    from opengovfood.db.engine import make_sqlite_file_private
+
+    make_sqlite_file_private(database_url)  # before Alembic's connection creates it 0644
     command.upgrade(alembic_config(database_url), revision)
 
 

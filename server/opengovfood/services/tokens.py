@@ -10,11 +10,13 @@ verification costs a dict lookup on the hot path.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import hmac
 import os
 import re
 import secrets
+import stat
 import time
 import uuid
 from collections import OrderedDict
@@ -65,13 +67,48 @@ class KeyConfigError(ValueError):
     """The configured key files are unusable (wrong type, too weak, mismatched)."""
 
 
+def _private_file_problem(path: Path, info: os.stat_result) -> str | None:
+    """Why a secret file must not be trusted, with the fix; None when it is fine."""
+    if not stat.S_ISREG(info.st_mode):
+        return f"secret key file {path} is not a regular file; remove it to generate a new one"
+    if info.st_uid != os.geteuid():
+        return (
+            f"secret key file {path} belongs to uid {info.st_uid}, not to the user running "
+            f"the server (uid {os.geteuid()}); chown it to that user, or delete it to "
+            "generate a new one"
+        )
+    if info.st_mode & 0o077:
+        return (
+            f"secret key file {path} can be read or written by others (mode "
+            f"{stat.S_IMODE(info.st_mode):04o}); run `chmod 600 {path}`"
+        )
+    return None
+
+
 def _read_dev_secret(path: Path) -> str:
-    key = ""
-    for _ in range(50):
-        key = path.read_text().strip()
-        if key:
-            break
-        time.sleep(0.02)  # another process is writing it right now
+    """The key in an existing file, refused unless it is a regular file (not a symlink)
+    of the current user with mode 0600: anyone who could read or swap it could sign
+    tokens as anyone."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise KeyConfigError(
+                f"secret key file {path} is a symbolic link; replace it with a regular "
+                "file of mode 0600, or delete it to generate a new one"
+            ) from None
+        raise KeyConfigError(f"cannot read the secret key file {path}: {exc.strerror}") from None
+    with os.fdopen(fd) as handle:
+        problem = _private_file_problem(path, os.fstat(handle.fileno()))
+        if problem:
+            raise KeyConfigError(problem)
+        key = ""
+        for _ in range(50):
+            key = handle.read().strip()
+            if key:
+                break
+            time.sleep(0.02)  # another process is writing it right now
+            handle.seek(0)
     if len(key.encode()) < MIN_SECRET_KEY_BYTES:
         raise KeyConfigError(f"secret key file {path} holds a key that is too short")
     return key
@@ -80,11 +117,12 @@ def _read_dev_secret(path: Path) -> str:
 def load_or_create_dev_secret(path: Path) -> str:
     """Development signing key kept in a 0600 file so restarts and workers agree.
 
-    Created with O_EXCL: when several workers start at once, one writes and the
-    others read the same key.
+    Created with O_EXCL (and O_NOFOLLOW): when several workers start at once, one
+    writes and the others read the same key. An existing file is used only if it is
+    the current user's, mode 0600 and not a symlink (a clear error says the fix).
     """
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     except FileExistsError:
         return _read_dev_secret(path)
     key = secrets.token_urlsafe(48)
