@@ -311,10 +311,10 @@ async def test_out_of_range_tool_arguments_are_tool_errors_and_the_chat_goes_on(
             "tool_calls": [
                 {"name": "get_item", "arguments": {"id": 2**70}},
                 {"name": "get_item", "arguments": {"id": -(2**64)}},
-                {"name": "get_item", "arguments": {"id": "9" * 5000}},
+                {"name": "get_item", "arguments": {"id": "9" * 30}},
                 {"name": "update_item_status", "arguments": {"id": 1e300, "status": "completed"}},
                 {"name": "list_items", "arguments": {"limit": 2**70}},
-                {"name": "create_item", "arguments": {"title": "t" * 5000}},
+                {"name": "create_item", "arguments": {"title": "t" * 101}},
             ],
         },
         {"chunks": ["Those ids are not valid."], "tool_calls": []},
