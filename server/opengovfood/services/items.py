@@ -69,6 +69,7 @@ from opengovfood.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    excerpt,
 )
 from opengovfood.repositories import items as repo
 from opengovfood.rpc.policy import SCOPE_ITEMS_READ
@@ -241,7 +242,7 @@ def _mask_fields(update_mask: Sequence[str]) -> tuple[str, ...]:
         else:
             violations.append(
                 FieldViolation(
-                    where, f"unknown field {path!r} (use title, description, status or *)"
+                    where, f"unknown field {excerpt(path)} (use title, description, status or *)"
                 )
             )
     if violations:

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from opengovfood.errors import InvalidArgument
+from opengovfood.errors import InvalidArgument, excerpt
 from opengovfood.repositories.users import And, FlagIs, Not, Or, TextHas, TextIs, UserFilter
 from opengovfood.services.user_fields import normalize_email
 
@@ -91,7 +91,7 @@ class _Parser:
         tree = self._and(0)
         token = self._peek()
         if token.kind != "end":
-            raise _bad(f"unexpected '{token.text}' at position {token.position + 1}")
+            raise _bad(f"unexpected {excerpt(token.text)} at position {token.position + 1}")
         return tree
 
     def _is_keyword(self, token: _Token, word: str) -> bool:
@@ -144,11 +144,11 @@ class _Parser:
             raise _bad(f"expected a field name at position {field.position + 1}")
         if field.text not in _FLAG_FIELDS + _TEXT_FIELDS:
             known = ", ".join(_FLAG_FIELDS + _TEXT_FIELDS)
-            raise _bad(f"unknown field '{field.text}' (known: {known})")
+            raise _bad(f"unknown field {excerpt(field.text)} (known: {known})")
         operator = self._next()
         if operator.kind != "op":
-            found = f", found '{operator.text}'" if operator.text else ""
-            raise _bad(f"expected =, != or : after '{field.text}'{found}")
+            found = f", found {excerpt(operator.text)}" if operator.text else ""
+            raise _bad(f"expected =, != or : after {excerpt(field.text)}{found}")
         value_token = self._next()
         if value_token.kind not in ("word", "string"):
             raise _bad(f"expected a value after '{field.text} {operator.text}'")
@@ -162,7 +162,7 @@ class _Parser:
         if operator == ":":
             raise _bad(f"'{field}' takes = or !=, not :")
         if value.lower() not in ("true", "false"):
-            raise _bad(f"'{field}' compares with true or false, not '{value}'")
+            raise _bad(f"'{field}' compares with true or false, not {excerpt(value)}")
         wanted = (value.lower() == "true") == (operator == "=")
         return FlagIs(field, wanted)  # type: ignore[arg-type]
 

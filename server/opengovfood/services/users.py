@@ -39,6 +39,7 @@ from opengovfood.errors import (
     NotFound,
     PermissionDenied,
     Unauthenticated,
+    excerpt,
 )
 from opengovfood.repositories import refresh_tokens as tokens_repo
 from opengovfood.repositories import users as users_repo
@@ -140,9 +141,9 @@ def _mask_violations(
         if path in allowed:
             continue
         if path in USER_FIELDS:
-            description = f"'{path}' cannot be changed with {method}"
+            description = f"{excerpt(path)} cannot be changed with {method}"
         else:
-            description = f"unknown field '{path}'"
+            description = f"unknown field {excerpt(path)}"
         violations.append(FieldViolation("update_mask", description))
     return violations
 
