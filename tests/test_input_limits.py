@@ -25,9 +25,9 @@ from support.rpc_errors import field_violations
 from support.server import TestUser, UserFactory
 
 HUGE = 4_000_000
-# A per-character pass over 4 MB holds the loop 0.4 s and more (1-1.5 s on a loaded
-# 2-core machine); scheduling noise on such a machine can reach a good part of 0.1 s.
-MAX_LOOP_LAG = 0.25
+# CPU time on the loop's thread between two ticks (not wall time: on a loaded machine
+# the process may wait for a core). A per-character pass over 4 MB is 0.4 s and more.
+MAX_LOOP_LAG = 0.1
 
 
 def _request_fields() -> dict[str, FieldDescriptor]:
@@ -183,8 +183,8 @@ async def test_huge_input_is_refused_by_size_without_holding_the_loop(
                 assert outcome.code == grpc.StatusCode.INVALID_ARGUMENT, (case, outcome.code)
                 assert len(outcome.details) < 200, outcome.details[:300]
                 assert outcome.details.startswith(f"{field}: "), outcome.details
-        worst.append(lag.worst)
-        if lag.worst < MAX_LOOP_LAG:
+        worst.append(lag.worst_cpu)
+        if lag.worst_cpu < MAX_LOOP_LAG:
             break
     assert min(worst) < MAX_LOOP_LAG, f"{case}: the loop was held {min(worst) * 1000:.0f} ms"
 

@@ -98,9 +98,10 @@ RULES: dict[str, Rule] = {
         ),
         C.ALREADY_EXISTS,
     ),
+    # Every principal guesses from the same address: past five failures the pair backs off.
     "Login": rule(
         lambda w: users_pb2.LoginRequest(email=w.owner.email, password="wrong password 123"),
-        UNAUTH,
+        {UNAUTH, C.RESOURCE_EXHAUSTED},
     ),
     "RefreshToken": rule(
         lambda w: users_pb2.RefreshTokenRequest(refresh_token=w.refresh_token + "x"), UNAUTH
