@@ -8,14 +8,16 @@ GENERATED := clients/python/src/opengovfood_client/v1
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help install install-dev run test protos check-protos lint fmt docs docker clean \
+.PHONY: help install install-dev run test test-unit client-sync protos check-protos lint fmt docs docker clean \
 	ts-protos ts-smoke ts-check-protos fuzz soak bench
 
 help:
 	@echo "make run        install, migrate the SQLite database, serve on 127.0.0.1:50051"
 	@echo "make test       install dev tools and run the test suite"
+	@echo "make test-unit  the unit tests only: rules and services over in-memory fakes (seconds)"
 	@echo "make bench      benchmark vs a no-op grpc.aio server (BENCH_ARGS=--quick: < 1 min)"
 	@echo "make protos     regenerate $(GENERATED) from protos/"
+	@echo "make client-sync  regenerate the sync Python client from the asyncio one"
 	@echo "make lint       ruff, mypy, buf lint, stale generated code check"
 	@echo "make fmt        format the code"
 	@echo "make docs       regenerate the configuration reference in README.md"
@@ -59,6 +61,10 @@ run: install
 test: install-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# No server, no database: domain rules and services over in-memory repositories.
+test-unit: install-dev
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
 # Ratios to a no-op grpc.aio server measured in the same run; see bench/run.py.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench $(BENCH_ARGS)
@@ -73,10 +79,17 @@ check-protos: protos
 	@test -z "$$(git status --porcelain -- $(GENERATED))" || \
 		(echo "generated code has untracked changes: run 'make protos' and commit" >&2; exit 1)
 
+# The Python client is written once (asyncio, clients/python/src/opengovfood_client/_async);
+# the synchronous one is generated from it, as httpcore does.
+client-sync: install-dev
+	$(BIN)/python clients/python/tools/unasync.py
+
 lint: install-dev check-protos
+	$(BIN)/python clients/python/tools/unasync.py --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BUF) lint
 	$(BIN)/hadolint Dockerfile
 

@@ -164,26 +164,21 @@ async def _add_sign_ins(db: Database) -> dict[str, str]:
     import uuid
 
     from opengovfood.config import Settings
-    from opengovfood.db.engine import create_engine, create_session_factory
+    from opengovfood.db.engine import create_engine
     from opengovfood.db.models import utcnow
-    from opengovfood.repositories import refresh_tokens
+    from opengovfood.repositories.refresh_tokens import RefreshTokenRepository
     from opengovfood.services.tokens import new_refresh_token
 
     engine = create_engine(Settings(database_url=db.url))
+    repository = RefreshTokenRepository(engine)
     families: dict[str, str] = {}
     try:
-        async with create_session_factory(engine)() as session, session.begin():
-            now = utcnow()
-            for name, user_id in db.user_ids.items():
-                families[name] = str(uuid.uuid4())
-                await refresh_tokens.add(
-                    session,
-                    user_id=user_id,
-                    family_id=families[name],
-                    token_hash=new_refresh_token()[1],
-                    now=now,
-                    expire_time=now + dt.timedelta(days=1),
-                )
+        now = utcnow()
+        for name, user_id in db.user_ids.items():
+            families[name] = str(uuid.uuid4())
+            await repository.issue(
+                user_id, families[name], new_refresh_token()[1], now, now + dt.timedelta(days=1)
+            )
     finally:
         await engine.dispose()
     return families

@@ -110,7 +110,7 @@ async def _make_user_token(database_url: str) -> str:
     from opengovfood.config import Settings
     from opengovfood.db.engine import create_engine, create_session_factory
     from opengovfood.db.models import User, utcnow
-    from opengovfood.repositories import refresh_tokens
+    from opengovfood.repositories.refresh_tokens import RefreshTokenRepository
     from opengovfood.services.tokens import TokenService, new_refresh_token
 
     settings = Settings(database_url=database_url, secret_key=SECRET)  # type: ignore[arg-type]
@@ -121,15 +121,10 @@ async def _make_user_token(database_url: str) -> str:
         session.add(user)
         await session.flush()
         user_id = user.id
-        now = utcnow()
-        await refresh_tokens.add(
-            session,
-            user_id=user_id,
-            family_id=sign_in,
-            token_hash=new_refresh_token()[1],
-            now=now,
-            expire_time=now + datetime.timedelta(days=1),
-        )
+    now = utcnow()
+    await RefreshTokenRepository(engine).issue(
+        user_id, sign_in, new_refresh_token()[1], now, now + datetime.timedelta(days=1)
+    )
     await engine.dispose()
     token, _ = TokenService(settings).issue_access_token(str(user_id), session_id=sign_in)
     return token

@@ -11,25 +11,26 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import grpc
 import pytest
 
-from opengovfood.config import Settings
-from opengovfood.db import migrate
-from opengovfood_client.v1 import agent_pb2_grpc, items_pb2_grpc, users_pb2_grpc
-from support.databases import TestDatabase, create_test_database
-from support.server import (
-    RunningServer,
-    UserFactory,
-    make_settings,
-    start_server,
-    stop_server,
-)
+# The server side is imported by the fixtures that use it, so `make test-unit`
+# (tests/unit) starts without loading gRPC, SQLAlchemy or the LLM providers.
+if TYPE_CHECKING:
+    import grpc
+
+    from opengovfood.config import Settings
+    from opengovfood_client.v1 import agent_pb2_grpc, items_pb2_grpc, users_pb2_grpc
+    from support.databases import TestDatabase
+    from support.server import RunningServer, UserFactory
 
 
 @pytest.fixture(scope="session")
 def test_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase]:
+    from opengovfood.db import migrate
+    from support.databases import create_test_database
+
     base = os.environ.get("OPENGOVFOOD_TEST_DATABASE_URL", "sqlite")
     with create_test_database(base, tmp_path_factory.mktemp("db")) as database:
         migrate.upgrade(database.url)
@@ -38,11 +39,15 @@ def test_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestData
 
 @pytest.fixture(scope="session")
 def settings(test_database: TestDatabase, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    from support.server import make_settings
+
     return make_settings(test_database.url, tmp_path_factory.mktemp("server"))
 
 
 @pytest.fixture(scope="session")
 async def server(settings: Settings) -> AsyncIterator[RunningServer]:
+    from support.server import start_server, stop_server
+
     running = await start_server(settings)
     yield running
     await stop_server(running)
@@ -50,33 +55,46 @@ async def server(settings: Settings) -> AsyncIterator[RunningServer]:
 
 @pytest.fixture(scope="session")
 async def channel(server: RunningServer) -> AsyncIterator[grpc.aio.Channel]:
+    import grpc
+
     async with grpc.aio.insecure_channel(server.address) as channel:
         yield channel
 
 
 @pytest.fixture(scope="session")
 def users_stub(channel: grpc.aio.Channel) -> users_pb2_grpc.UserServiceStub:
+    from opengovfood_client.v1 import users_pb2_grpc
+
     return users_pb2_grpc.UserServiceStub(channel)
 
 
 @pytest.fixture(scope="session")
 def items_stub(channel: grpc.aio.Channel) -> items_pb2_grpc.ItemServiceStub:
+    from opengovfood_client.v1 import items_pb2_grpc
+
     return items_pb2_grpc.ItemServiceStub(channel)
 
 
 @pytest.fixture(scope="session")
 def agent_stub(channel: grpc.aio.Channel) -> agent_pb2_grpc.AgentServiceStub:
+    from opengovfood_client.v1 import agent_pb2_grpc
+
     return agent_pb2_grpc.AgentServiceStub(channel)
 
 
 @pytest.fixture(scope="session")
 def make_user(server: RunningServer) -> UserFactory:
+    from support.server import UserFactory
+
     return UserFactory(server.app)
 
 
 @pytest.fixture
 def fresh_database(tmp_path: Path) -> Iterator[str]:
     """An empty, migrated database on the backend under test (sync: made outside the loop)."""
+    from opengovfood.db import migrate
+    from support.databases import create_test_database
+
     base = os.environ.get("OPENGOVFOOD_TEST_DATABASE_URL", "sqlite")
     (tmp_path / "fresh").mkdir()
     with create_test_database(base, tmp_path / "fresh") as database:

@@ -19,12 +19,13 @@ from typing import Any
 
 import grpc
 
+from opengovfood import serve
 from opengovfood.app import App, build_server
 from opengovfood.config import Settings
 from opengovfood.db import migrate
-from opengovfood.db.models import User
+from opengovfood.domain.users import NewUser
 from opengovfood.interceptors.auth import AuthInterceptor
-from opengovfood.repositories import users as users_repo
+from opengovfood.repositories.users import UserRepository
 from opengovfood_client.v1 import users_pb2, users_pb2_grpc
 
 PASSWORD = "benchmark password"
@@ -38,9 +39,8 @@ async def make_user(app: App) -> tuple[str, tuple[tuple[str, str], ...]]:
     container = app.container
     email = f"bench-{uuid.uuid4().hex[:10]}@example.org"
     hashed = await container.passwords.hash(PASSWORD)
-    async with container.sessions() as session, session.begin():
-        user = await users_repo.add(session, User(email=email, hashed_password=hashed))
-        user_id = user.id
+    user = await UserRepository(container.engine).add(NewUser(email, hashed, "", True, False))
+    user_id = user.id
     token = (await container.users.start_session(user_id)).access_token  # names a sign-in
     return email, (("authorization", f"Bearer {token}"),)
 
@@ -99,9 +99,7 @@ async def run(rounds: int, database_url: str, tmp: Path) -> None:
     )
     app = build_server(settings)
     port = app.server.add_insecure_port(settings.address)
-    for hook in app.on_startup:
-        await hook()
-    await app.server.start()
+    await serve.start(app)
     try:
         email, metadata = await make_user(app)
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
@@ -140,9 +138,7 @@ async def run(rounds: int, database_url: str, tmp: Path) -> None:
         cost = await interceptor_cost(app, metadata)
         print(f"auth interceptor, cached principal: {cost:.1f} µs/RPC")
     finally:
-        await app.server.stop(1)
-        for hook in app.on_cleanup:
-            await hook()
+        await serve.stop(app, 1.0)
 
 
 def main() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +13,7 @@ from grpc_reflection.v1alpha import reflection_pb2_grpc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from opengovfood import metrics, tracing
+from opengovfood.bootstrap import FirstSuperuser
 from opengovfood.config import Settings
 from opengovfood.db.engine import (
     create_engine,
@@ -22,6 +22,7 @@ from opengovfood.db.engine import (
     create_session_factory,
 )
 from opengovfood.db.fast_reads import SqliteFastReads
+from opengovfood.domain.pagination import PAGE_TOKEN_KEY_LABEL, PageTokens
 from opengovfood.interceptors.access_log import AccessLogInterceptor
 from opengovfood.interceptors.auth import AuthInterceptor
 from opengovfood.interceptors.drain import Drain, DrainInterceptor
@@ -30,8 +31,15 @@ from opengovfood.interceptors.input_limits import InputLimitInterceptor
 from opengovfood.interceptors.metrics import MetricsInterceptor
 from opengovfood.interceptors.rate_limit import PrincipalRateLimitInterceptor
 from opengovfood.interceptors.request_id import RequestIdInterceptor
+from opengovfood.lifecycle import BindError, Hook, run_all
 from opengovfood.llm import LLMError, LocalProvider, ProviderRegistry
 from opengovfood.metrics import MetricsEndpoint
+from opengovfood.repositories.analyses import AnalysisRepository
+from opengovfood.repositories.conversations import ConversationRepository
+from opengovfood.repositories.item_events import PostgresListener
+from opengovfood.repositories.items import ItemRepository
+from opengovfood.repositories.refresh_tokens import RefreshTokenRepository
+from opengovfood.repositories.users import UserRepository
 from opengovfood.rpc.agent import AgentServicer
 from opengovfood.rpc.health import (
     AGENT_SERVICE,
@@ -44,23 +52,21 @@ from opengovfood.rpc.items import ItemServicer
 from opengovfood.rpc.reflection import SERVICE_NAME as REFLECTION_SERVICE
 from opengovfood.rpc.reflection import ReflectionServicer
 from opengovfood.rpc.users import UserServicer
-from opengovfood.services.agent import AgentService
+from opengovfood.services.analyses import AnalysisService
 from opengovfood.services.authn import Authenticator
-from opengovfood.services.bootstrap import FirstSuperuser
+from opengovfood.services.chat import ChatService
 from opengovfood.services.chat_tools import ItemTools
 from opengovfood.services.items import ItemService
-from opengovfood.services.pagination import PAGE_TOKEN_KEY_LABEL, PageTokens
+from opengovfood.services.models import ModelService
 from opengovfood.services.passwords import PasswordHasher
 from opengovfood.services.rate_limit import RateLimits, make_buckets
 from opengovfood.services.tokens import TokenService
 from opengovfood.services.users import UserService
-from opengovfood.services.watch import ItemEventHub, PostgresListener
+from opengovfood.services.watch import ItemEventHub
 from opengovfood.tls import PeerPrincipals, ServerTls
 from opengovfood_client.v1 import agent_pb2_grpc, items_pb2_grpc, users_pb2_grpc
 
 logger = logging.getLogger("opengovfood.app")
-
-Hook = Callable[[], Awaitable[None]]
 
 
 @dataclass
@@ -69,6 +75,8 @@ class Container:
 
     settings: Settings
     engine: AsyncEngine
+    # ORM sessions for tools and tests that inspect the database; the server's own code
+    # goes through the repositories (Core, on engine connections).
     sessions: async_sessionmaker[AsyncSession]
     fast_reads: SqliteFastReads | None
     passwords: PasswordHasher
@@ -80,6 +88,28 @@ class Container:
     page_tokens: PageTokens
     users: UserService
     llm: ProviderRegistry
+
+    async def aclose(self) -> None:
+        """Release everything built here; the one teardown of `serve`, the CLI and the
+        tests. Each part is closed even when another fails."""
+
+        async def close_passwords() -> None:
+            self.passwords.close()
+
+        async def close_fast_reads() -> None:
+            if self.fast_reads is not None:
+                self.fast_reads.close()
+
+        await run_all(
+            (
+                self.llm.aclose,
+                close_passwords,
+                self.limits.close,
+                self.engine.dispose,
+                close_fast_reads,
+            ),
+            "closing the container",
+        )
 
 
 def build_llm_registry(settings: Settings) -> ProviderRegistry:
@@ -102,7 +132,8 @@ def build_container(settings: Settings) -> Container:
     tokens = TokenService(settings)
     item_events = ItemEventHub(settings.watch_queue_size, use_notify=not settings.is_sqlite)
     passwords = PasswordHasher(rounds=settings.bcrypt_rounds)
-    authenticator = Authenticator(tokens, sessions, settings.principal_cache_ttl)
+    users = UserRepository(engine)
+    authenticator = Authenticator(tokens, users, settings.principal_cache_ttl)
     limits = RateLimits(make_buckets(settings), settings)
     page_tokens = PageTokens(tokens.derive_key(PAGE_TOKEN_KEY_LABEL))
     return Container(
@@ -114,11 +145,22 @@ def build_container(settings: Settings) -> Container:
         tokens=tokens,
         authenticator=authenticator,
         item_events=item_events,
-        items=ItemService(sessions, item_events, page_tokens, fast_reads=fast_reads),
+        items=ItemService(
+            ItemRepository(engine, fast_reads, publish=item_events.dispatch),
+            item_events,
+            page_tokens,
+        ),
         limits=limits,
         page_tokens=page_tokens,
         users=UserService(
-            settings, sessions, passwords, tokens, authenticator, limits, page_tokens
+            settings,
+            users,
+            RefreshTokenRepository(engine),
+            passwords,
+            tokens,
+            authenticator,
+            limits,
+            page_tokens,
         ),
         llm=build_llm_registry(settings),
     )
@@ -186,10 +228,14 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     users_pb2_grpc.add_UserServiceServicer_to_server(UserServicer(container.users), server)
     items_pb2_grpc.add_ItemServiceServicer_to_server(ItemServicer(container.items), server)
     # Chat tools run as the caller through the same ItemService as the RPCs.
-    agent = AgentService(
-        container.sessions, container.llm, container.page_tokens, ItemTools(container.items)
+    agent = AgentServicer(
+        AnalysisService(AnalysisRepository(container.engine), container.llm, container.page_tokens),
+        ChatService(
+            ConversationRepository(container.engine), container.llm, ItemTools(container.items)
+        ),
+        ModelService(container.llm),
     )
-    agent_pb2_grpc.add_AgentServiceServicer_to_server(AgentServicer(agent), server)
+    agent_pb2_grpc.add_AgentServiceServicer_to_server(agent, server)
 
     health_servicer = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -244,12 +290,7 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     async def close_container() -> None:
         for task in warm_up:
             task.cancel()
-        await container.llm.aclose()
-        container.passwords.close()
-        await container.limits.close()
-        await container.engine.dispose()
-        if container.fast_reads is not None:
-            container.fast_reads.close()
+        await container.aclose()
 
     app.on_cleanup.append(close_container)
     if settings.metrics_address:
@@ -279,8 +320,6 @@ def _install_tracing(app: App, traces: tracing.Tracing) -> None:
 
 def _install_metrics(app: App, address: str, reuse_port: bool) -> None:
     async def start() -> None:
-        from opengovfood.serve import BindError  # serve imports this module
-
         if reuse_port and not metrics.MULTIPROCESS:
             logger.warning(
                 "several workers without %s: each scrape sees one worker only",

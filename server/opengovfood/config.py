@@ -15,6 +15,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from opengovfood.domain.accounts import email_violations, normalize_email, password_violations
+from opengovfood.domain.principal import KNOWN_SCOPES
+
 MIN_SECRET_KEY_BYTES = 32
 
 
@@ -260,8 +263,6 @@ class Settings(BaseSettings):
     @field_validator("tls_client_principals")
     @classmethod
     def _known_scopes(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        from opengovfood.rpc.policy import KNOWN_SCOPES  # the scopes live with the rules
-
         for identity, scopes in value.items():
             if not identity.strip():
                 raise ValueError("an identity must not be empty")
@@ -336,10 +337,6 @@ class Settings(BaseSettings):
             raise ValueError("OPENGOVFOOD_FIRST_SUPERUSER_EMAIL and _PASSWORD must be set together")
         if email is None or password is None:
             return
-        # Imported here: the rules live with the user service, which imports this module.
-        from opengovfood.services.passwords import password_violations
-        from opengovfood.services.user_fields import email_violations, normalize_email
-
         for violation in [
             *email_violations(normalize_email(email), "first_superuser_email"),
             *password_violations(password.get_secret_value(), "first_superuser_password"),

@@ -7,9 +7,25 @@ other exception becomes INTERNAL with a generic message (never internals).
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Sequence
 
-import grpc
+
+class Code(enum.IntEnum):
+    """The gRPC status codes our errors use (same names and numbers as grpc.StatusCode;
+    the error interceptor maps them), so no layer below the servicers imports grpc."""
+
+    INVALID_ARGUMENT = 3
+    NOT_FOUND = 5
+    ALREADY_EXISTS = 6
+    PERMISSION_DENIED = 7
+    RESOURCE_EXHAUSTED = 8
+    FAILED_PRECONDITION = 9
+    ABORTED = 10
+    INTERNAL = 13
+    UNAVAILABLE = 14
+    UNAUTHENTICATED = 16
+
 
 EXCERPT_CHARS = 40
 
@@ -26,7 +42,7 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
 class ServiceError(Exception):
     """An error meant for the caller. `message` is shown to clients as is."""
 
-    code: grpc.StatusCode = grpc.StatusCode.INTERNAL
+    code: Code = Code.INTERNAL
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -47,7 +63,7 @@ class FieldViolation:
 
 
 class InvalidArgument(ServiceError):
-    code = grpc.StatusCode.INVALID_ARGUMENT
+    code = Code.INVALID_ARGUMENT
 
     def __init__(self, message: str, violations: Sequence[FieldViolation] = ()) -> None:
         super().__init__(message)
@@ -65,31 +81,31 @@ class InvalidArgument(ServiceError):
 
 
 class Unauthenticated(ServiceError):
-    code = grpc.StatusCode.UNAUTHENTICATED
+    code = Code.UNAUTHENTICATED
 
 
 class PermissionDenied(ServiceError):
-    code = grpc.StatusCode.PERMISSION_DENIED
+    code = Code.PERMISSION_DENIED
 
 
 class NotFound(ServiceError):
-    code = grpc.StatusCode.NOT_FOUND
+    code = Code.NOT_FOUND
 
 
 class AlreadyExists(ServiceError):
-    code = grpc.StatusCode.ALREADY_EXISTS
+    code = Code.ALREADY_EXISTS
 
 
 class FailedPrecondition(ServiceError):
-    code = grpc.StatusCode.FAILED_PRECONDITION
+    code = Code.FAILED_PRECONDITION
 
 
 class Aborted(ServiceError):
-    code = grpc.StatusCode.ABORTED
+    code = Code.ABORTED
 
 
 class ResourceExhausted(ServiceError):
-    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    code = Code.RESOURCE_EXHAUSTED
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -97,12 +113,4 @@ class ResourceExhausted(ServiceError):
 
 
 class Unavailable(ServiceError):
-    code = grpc.StatusCode.UNAVAILABLE
-
-
-class DeadlineExceeded(ServiceError):
-    code = grpc.StatusCode.DEADLINE_EXCEEDED
-
-
-class Unimplemented(ServiceError):
-    code = grpc.StatusCode.UNIMPLEMENTED
+    code = Code.UNAVAILABLE

@@ -1,4 +1,7 @@
-"""Run one server process: bind, start, serve until SIGTERM/SIGINT, stop gracefully."""
+"""Run one server process: bind, start, serve until SIGTERM/SIGINT, stop gracefully.
+
+`start` and `stop` are the one way a built App starts and stops; the tests' server
+uses them too, so it drains exactly as production does."""
 
 from __future__ import annotations
 
@@ -8,13 +11,12 @@ import signal
 
 from opengovfood.app import App, build_server
 from opengovfood.config import Settings
+from opengovfood.lifecycle import BindError, run_all
 from opengovfood.tls import ServerTls
 
+__all__ = ["BindError", "bind", "serve", "start", "stop", "stop_gracefully"]
+
 logger = logging.getLogger("opengovfood.serve")
-
-
-class BindError(RuntimeError):
-    """The configured address cannot be bound (in use, or not a local address)."""
 
 
 def bind(app: App) -> int:
@@ -31,6 +33,13 @@ def bind(app: App) -> int:
     if port == 0:
         raise BindError(f"cannot bind {address}: address in use or not available")
     return port
+
+
+async def start(app: App) -> None:
+    """Run the startup hooks, then start serving (after `bind`)."""
+    for hook in app.on_startup:
+        await hook()
+    await app.server.start()
 
 
 async def stop_gracefully(app: App, grace: float) -> None:
@@ -50,30 +59,37 @@ async def stop_gracefully(app: App, grace: float) -> None:
     await app.server.stop(max(0.0, deadline - loop.time()))
 
 
+async def cleanup(app: App) -> None:
+    """Release every resource (after the server stopped, or when it failed to start)."""
+    await run_all(app.on_cleanup, "cleanup")
+
+
+async def stop(app: App, grace: float) -> None:
+    """The whole stop: drain and stop the server, then release every resource."""
+    try:
+        await stop_gracefully(app, grace)
+    finally:
+        await cleanup(app)
+
+
 async def serve(settings: Settings, reuse_port: bool = False) -> None:
     """Serve until a stop signal; health goes NOT_SERVING first, new calls are refused
     (UNAVAILABLE), and in-flight RPCs get `grace_period` seconds to finish."""
     app = build_server(settings, reuse_port=reuse_port)
     port = bind(app)
-    stop = asyncio.Event()
+    stop_requested = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stop_requested.set)
     if app.tls is not None:
         loop.add_signal_handler(signal.SIGHUP, app.tls.request_reload)
     try:
-        for hook in app.on_startup:
-            await hook()
-        await app.server.start()
+        await start(app)
         host = settings.address.rpartition(":")[0]
         tls = "off" if app.tls is None else "mutual" if app.tls.mutual else "on"
         logger.info("serving", extra={"address": f"{host}:{port}", "tls": tls})
-        await stop.wait()
+        await stop_requested.wait()
         await stop_gracefully(app, settings.grace_period)
     finally:
-        for hook in app.on_cleanup:
-            try:
-                await hook()
-            except Exception:
-                logger.exception("cleanup failed")
+        await cleanup(app)
     logger.info("stopped")

@@ -77,7 +77,8 @@ def _die_with_parent() -> None:
 def _worker_main(settings: Settings) -> int:
     """Runs in the forked child; never returns to the supervisor's code."""
     from opengovfood import eventloop
-    from opengovfood.serve import BindError, serve
+    from opengovfood.lifecycle import BindError
+    from opengovfood.serve import serve
     from opengovfood.tls import TlsConfigError
     from opengovfood.tracing import TracingUnavailable
 

@@ -27,7 +27,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from opengovfood.config import Settings
-from opengovfood.context import Principal
+from opengovfood.domain.principal import Principal
 
 logger = logging.getLogger("opengovfood.tls")
 

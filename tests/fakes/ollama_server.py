@@ -1,4 +1,4 @@
-"""A scriptable fake of Ollama's native API (``/api/chat``, ``/api/tags``, ``/api/show``,
+"""A scriptable fake of Ollama's native API (``/api/chat``, ``/api/tags``,
 ``/api/pull``, ``/api/version``).
 
 Set the public attributes before (or between) requests::
@@ -129,22 +129,6 @@ class FakeOllama(FakeHTTPServer):
             await ex.send_json(200, {"version": self.version})
         elif route == ("GET", "/api/tags"):
             await ex.send_json(200, {"models": self.models})
-        elif route == ("POST", "/api/show"):
-            name = str(body.get("model") or body.get("name") or "")
-            if not self._known(name):
-                await ex.send_json(404, {"error": f"model '{name}' not found"})
-                return
-            await ex.send_json(
-                200,
-                {
-                    "modelfile": f"FROM {name}",
-                    "parameters": "",
-                    "template": "{{ .Prompt }}",
-                    "details": {"format": "gguf", "family": "llama"},
-                    "model_info": {"general.architecture": "llama"},
-                    "capabilities": ["completion", "tools"],
-                },
-            )
         elif route == ("POST", "/api/chat"):
             await self._chat(body, ex)
         elif route == ("POST", "/api/pull"):

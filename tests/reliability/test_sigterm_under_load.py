@@ -131,4 +131,4 @@ async def test_sigterm_under_write_load(own_database: TestDatabase, tmp_path: Pa
         assert len(rows_now) == len(acknowledged)
     finally:
         server.stop()
-        await container.engine.dispose()
+        await container.aclose()

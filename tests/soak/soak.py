@@ -128,7 +128,7 @@ async def soak(seconds: float, clients: int, database_url: str, tmp: Path) -> in
         await asyncio.gather(*tasks)
     finally:
         exit_code = server.stop()
-        await container.engine.dispose()
+        await container.aclose()
 
     ordered = sorted(latencies)
 

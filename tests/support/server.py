@@ -11,9 +11,9 @@ import grpc
 
 from opengovfood.app import App, build_server
 from opengovfood.config import Settings
-from opengovfood.db.models import User
-from opengovfood.repositories import users as users_repo
-from opengovfood.serve import bind
+from opengovfood.domain.users import NewUser
+from opengovfood.repositories.users import UserRepository
+from opengovfood.serve import bind, start, stop
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
@@ -56,19 +56,13 @@ async def start_server(
     if extra_handlers:
         app.server.add_generic_rpc_handlers(tuple(extra_handlers))
     port = bind(app)  # TLS when the settings name certificates
-    for hook in app.on_startup:
-        await hook()
-    await app.server.start()
+    await start(app)
     return RunningServer(app=app, address=f"127.0.0.1:{port}")
 
 
 async def stop_server(running: RunningServer, grace: float = 1.0) -> None:
-    await running.app.health.shutdown()
-    for hook in running.app.on_shutdown:
-        await hook()
-    await running.app.server.stop(grace)
-    for hook in running.app.on_cleanup:
-        await hook()
+    """The same stop as `serve`'s: drain, stop, release everything."""
+    await stop(running.app, grace)
 
 
 @dataclass
@@ -87,8 +81,7 @@ class TestUser:
 
 
 class UserFactory:
-    """Makes users straight in the database, each with a sign-in (a refresh-token family)
-    and an access token for it."""
+    """Makes users straight in the database and signs access tokens for them."""
 
     def __init__(self, app: App) -> None:
         self._app = app
@@ -99,18 +92,10 @@ class UserFactory:
         container = self._app.container
         email = f"user-{uuid.uuid4().hex[:12]}@example.org"
         hashed = await container.passwords.hash(password)
-        async with container.sessions() as session, session.begin():
-            user = await users_repo.add(
-                session,
-                User(
-                    email=email,
-                    hashed_password=hashed,
-                    full_name="Test User",
-                    is_active=active,
-                    is_superuser=superuser,
-                ),
-            )
-            user_id = user.id
+        user = await UserRepository(container.engine).add(
+            NewUser(email, hashed, "Test User", is_active=active, is_superuser=superuser)
+        )
+        user_id = user.id
         if not active:  # no sign-in can start; a token naming a made-up one stands in
             token, _ = container.tokens.issue_access_token(str(user_id), session_id="none")
             return TestUser(user_id, email, password, token, superuser)

@@ -110,6 +110,6 @@ def _wait_serving(server: ServerProcess, within: float) -> None:
 
 def user_factory(settings: Settings) -> tuple[UserFactory, Any]:
     """Users made straight in the database the subprocess uses, with tokens it accepts.
-    Returns the factory and the container (dispose its engine when done)."""
+    Returns the factory and the container (`aclose()` it when done)."""
     container = build_container(settings)
     return UserFactory(SimpleNamespace(container=container)), container  # type: ignore[arg-type]

@@ -62,7 +62,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 1
     from opengovfood import eventloop
-    from opengovfood.serve import BindError, serve
+    from opengovfood.lifecycle import BindError
+    from opengovfood.serve import serve
     from opengovfood.tls import TlsConfigError
     from opengovfood.tracing import TracingUnavailable
 

@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import DBAPIError
 
 from opengovfood.config import Settings, get_settings
+from opengovfood.domain.principal import KNOWN_SCOPES
 from opengovfood.errors import InvalidArgument, ServiceError
-from opengovfood.rpc.policy import KNOWN_SCOPES
 from opengovfood.services.tokens import SERVICE_NAME_PATTERN, SERVICE_SUBJECT_PREFIX
 
 Subparsers = Any  # argparse's _SubParsersAction is private
@@ -54,9 +54,7 @@ def _run_with_container(settings: Settings, work: Callable[[Any], Awaitable[_T]]
         try:
             return await work(container)
         finally:
-            container.passwords.close()
-            await container.limits.close()
-            await container.engine.dispose()
+            await container.aclose()
 
     try:
         return asyncio.run(run())
@@ -132,7 +130,7 @@ def cmd_db_seed(args: argparse.Namespace) -> int:
     from opengovfood.services.seed import seed
 
     settings = get_settings()
-    result = _run_with_container(settings, lambda c: seed(c.users, c.sessions))
+    result = _run_with_container(settings, lambda c: seed(c.users, c.items))
     if not result.users:
         print("the demo users already exist; nothing added")
         return 0

@@ -77,7 +77,8 @@ def compile_read(stmt: Select[Any]) -> CompiledRead | None:
 
 
 class SqliteFastReads:
-    """The dedicated connection; `fetch` returns rows, or None: run it the normal way."""
+    """The dedicated connection; `fetch` returns rows (sqlite3.Row: by column name), or
+    None: run it the normal way."""
 
     def __init__(self, path: str) -> None:
         self._path = path
@@ -105,6 +106,7 @@ class SqliteFastReads:
             self._usable = False
             return None
         conn.execute("PRAGMA query_only=ON")  # a bug here can never write
+        conn.row_factory = sqlite3.Row  # rows are read by column name
         register_functions(conn)
         self._conn = conn
         return conn

@@ -36,7 +36,7 @@ DATABASE_UNAVAILABLE = "the database is unavailable; retry later"
 
 def status_for(error: ServiceError) -> grpc.Status:
     """The rich status (with details) for a domain error."""
-    status = status_pb2.Status(code=error.code.value[0], message=error.message)
+    status = status_pb2.Status(code=int(error.code), message=error.message)
     if isinstance(error, InvalidArgument) and error.violations:
         detail = error_details_pb2.BadRequest(
             field_violations=[

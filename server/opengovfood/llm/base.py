@@ -36,6 +36,7 @@ __all__ = [
     "ContextTooLong",
     "LLMError",
     "ModelInfo",
+    "ModelLimits",
     "ModelNotFound",
     "NotSupported",
     "Provider",
@@ -114,6 +115,27 @@ class PullProgress:
     status: str
     completed: int = 0
     total: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ModelLimits:
+    """What a provider knows of the model it runs, so the agent fits its requests to
+    any provider without asking which one it is. Tokens are estimated by the caller."""
+
+    context_window: int
+    """Tokens of prompt and reply together."""
+    reply_reserve: int
+    """Tokens kept free for a chat reply when the history is trimmed to the window."""
+    chat_max_tokens: int | None
+    """``max_tokens`` of a chat reply; None: the server's own limit."""
+    analysis_max_tokens: int | None
+    """``max_tokens`` of an analysis; None: the server's own limit."""
+    exact_window: bool
+    """The window is this model's for sure: a prompt that cannot fit is refused up
+    front. (A remote server's operator may have configured a larger window: it judges
+    for itself.)"""
+    bounded_output: bool
+    """Constrain JSON output with length limits (a small model's grammar)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +300,10 @@ class Provider(Protocol):
     """Provider name: ``"local"``, ``"ollama"`` or ``"openai"``."""
     supports_tools: bool
     """Whether ``stream_chat`` accepts ``tools``."""
+    limits: ModelLimits
+    """The default model's window and output limits."""
+    supports_pull: bool
+    """Whether ``pull_model`` can download models."""
     default_model: str
     """Model used when a call passes ``model=None``."""
 

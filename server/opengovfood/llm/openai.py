@@ -34,6 +34,7 @@ from .base import (
     ChatMessage,
     LLMError,
     ModelInfo,
+    ModelLimits,
     ModelNotFound,
     NotSupported,
     ProviderBusy,
@@ -60,6 +61,15 @@ __all__ = [
 
 DEFAULT_OPENAI_URL = "https://api.openai.com/v1"
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+# Assumed for an unknown OpenAI-compatible model; the server judges for itself.
+OPENAI_LIMITS = ModelLimits(
+    context_window=16_384,
+    reply_reserve=2048,
+    chat_max_tokens=None,
+    analysis_max_tokens=None,
+    exact_window=False,
+    bounded_output=False,
+)
 JSON_SCHEMA_NAME = "inspection_analysis"
 _READY_TIMEOUT = 3.0
 _MAX_ERROR_BODY = 4096
@@ -148,6 +158,7 @@ class OpenAIProvider:
     """
 
     supports_tools: bool = True
+    supports_pull: bool = False
 
     def __init__(
         self,
@@ -160,6 +171,7 @@ class OpenAIProvider:
     ) -> None:
         self.name = name
         self.default_model = default_model
+        self.limits = OPENAI_LIMITS
         self.base_url = normalize_base_url(base_url)
         headers = {"Accept": "application/json"}
         if api_key:

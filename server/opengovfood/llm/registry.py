@@ -97,6 +97,10 @@ class ProviderRegistry:
             raise UnknownProvider(name or "", self.names)
         return provider
 
+    def puller(self) -> Provider | None:
+        """The first configured provider that can download models."""
+        return next((p for p in self._providers.values() if p.supports_pull), None)
+
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.strip().lower() in self._providers
 

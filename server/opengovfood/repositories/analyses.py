@@ -1,52 +1,125 @@
-"""Inspection-analysis rows: owner-scoped lookups, pages, inserts."""
+"""AnalysisRepository: inspection analyses, scoped to their owner, as AnalysisRecords."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Row, Table, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from opengovfood.db.models import InspectionAnalysis, Item
+from opengovfood.db.models import InspectionAnalysis, Item, utcnow
+from opengovfood.domain.analyses import AnalysisRecord, NewAnalysis, Violation
+from opengovfood.domain.listing import ListQuery
+from opengovfood.domain.scopes import Scope
+from opengovfood.repositories import sql_lists
+
+_analyses = cast(Table, InspectionAnalysis.__table__)
+_items = cast(Table, Item.__table__)
+_c = _analyses.c
+
+# ListAnalyses' filter and order fields (services/analyses.py) -> columns.
+# `item_id = 0` selects analyses attached to no item (0 is "none" in the API).
+LIST_COLUMNS: Mapping[str, ColumnElement[Any]] = {
+    "item_id": func.coalesce(_c.item_id, 0),
+    "create_time": _c.create_time,
+    "id": _c.id,
+}
 
 
-async def add(session: AsyncSession, analysis: InspectionAnalysis) -> InspectionAnalysis:
-    session.add(analysis)
-    await session.flush()
-    return analysis
-
-
-async def get_owned(
-    session: AsyncSession, owner_id: int, analysis_id: int
-) -> InspectionAnalysis | None:
-    return (
-        await session.execute(
-            select(InspectionAnalysis).where(
-                InspectionAnalysis.id == analysis_id, InspectionAnalysis.owner_id == owner_id
-            )
+def _violations(stored: Any) -> tuple[Violation, ...]:
+    return tuple(
+        Violation(
+            code=str(v.get("code", "")),
+            description=str(v.get("description", "")),
+            severity=str(v.get("severity", "")),
         )
-    ).scalar_one_or_none()
+        for v in stored or ()
+        if isinstance(v, dict)
+    )
 
 
-async def list_page(
-    session: AsyncSession,
-    where: Sequence[ColumnElement[bool]],
-    order: Sequence[ColumnElement[Any]],
-    limit: int,
-) -> list[InspectionAnalysis]:
-    query = select(InspectionAnalysis).where(*where).order_by(*order).limit(limit)
-    return list((await session.execute(query)).scalars())
+def _record(row: Row[Any]) -> AnalysisRecord:
+    return AnalysisRecord(
+        id=row.id,
+        owner_id=row.owner_id,
+        item_id=row.item_id,
+        notes=row.notes,
+        summary=row.summary,
+        violations=_violations(row.violations),
+        corrective_actions=tuple(str(a) for a in row.corrective_actions or ()),
+        compliance_score=row.compliance_score,
+        public_health_narrative=row.public_health_narrative,
+        provider=row.provider,
+        model=row.model,
+        create_time=row.create_time,
+    )
 
 
-async def count(session: AsyncSession, where: Sequence[ColumnElement[bool]]) -> int:
-    query = select(func.count()).select_from(InspectionAnalysis).where(*where)
-    return int((await session.execute(query)).scalar_one())
+def _scoped(scope: Scope) -> list[ColumnElement[bool]]:
+    return [] if scope.owner_id is None else [_c.owner_id == scope.owner_id]
 
 
-async def item_owned_by(session: AsyncSession, item_id: int, owner_id: int) -> bool:
-    """Whether the item exists and belongs to ``owner_id`` (analyses attach to own items)."""
-    found = (
-        await session.execute(select(Item.id).where(Item.id == item_id, Item.owner_id == owner_id))
-    ).scalar_one_or_none()
-    return found is not None
+class AnalysisRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect.name
+
+    async def item_visible(self, item_id: int, scope: Scope) -> bool:
+        """Whether the item exists within `scope` (analyses attach to visible items)."""
+        where = [_items.c.id == item_id]
+        if scope.owner_id is not None:
+            where.append(_items.c.owner_id == scope.owner_id)
+        async with self._engine.connect() as connection:
+            found = (await connection.execute(select(_items.c.id).where(*where))).first()
+        return found is not None
+
+    async def add(self, new: NewAnalysis) -> AnalysisRecord:
+        values = {
+            "owner_id": new.owner_id,
+            "item_id": new.item_id,
+            "notes": new.notes,
+            "summary": new.summary,
+            "violations": [
+                {"code": v.code, "description": v.description, "severity": v.severity}
+                for v in new.violations
+            ],
+            "corrective_actions": list(new.corrective_actions),
+            "compliance_score": new.compliance_score,
+            "public_health_narrative": new.public_health_narrative,
+            "provider": new.provider,
+            "model": new.model,
+            "create_time": utcnow(),
+        }
+        async with self._engine.begin() as connection:
+            row = (await connection.execute(insert(_analyses).returning(*_c), values)).one()
+        return _record(row)
+
+    async def get(self, analysis_id: int, scope: Scope) -> AnalysisRecord | None:
+        statement = select(*_c).where(_c.id == analysis_id, *_scoped(scope))
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(statement)).one_or_none()
+        return None if row is None else _record(row)
+
+    def _where(self, query: ListQuery, scope: Scope) -> list[ColumnElement[bool]]:
+        return [*_scoped(scope), *sql_lists.where(query.filter, LIST_COLUMNS, self._dialect)]
+
+    async def page(self, query: ListQuery, scope: Scope) -> list[AnalysisRecord]:
+        """Up to page_size + 1 analyses after the query's keyset position."""
+        where = self._where(query, scope)
+        if query.after is not None:
+            where.append(sql_lists.after(query.ordering, LIST_COLUMNS, query.after))
+        statement = (
+            select(*_c)
+            .where(*where)
+            .order_by(*sql_lists.order_by(query.ordering, LIST_COLUMNS))
+            .limit(query.page_size + 1)
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(statement)).all()
+        return [_record(row) for row in rows]
+
+    async def count(self, query: ListQuery, scope: Scope) -> int:
+        statement = select(func.count()).select_from(_analyses).where(*self._where(query, scope))
+        async with self._engine.connect() as connection:
+            return int((await connection.execute(statement)).scalar_one())

@@ -1,20 +1,27 @@
-"""Conversation and conversation-message rows."""
+"""ConversationRepository: chat conversations and their messages, as records.
+
+The statements are built once: a chat turn's writes are on its first chunk's path,
+and a statement built per call (insert().values(...)) cost ~0.5 ms of SQLAlchemy work
+each. Every call runs on an engine connection (Core; no unit of work is needed)."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from opengovfood.db.models import Conversation, ConversationMessage, utcnow
+from opengovfood.domain.conversations import (
+    ConversationRecord,
+    MessageRecord,
+    TurnStart,
+)
+from opengovfood.domain.scopes import Scope
 
 _conversations = cast(Table, Conversation.__table__)
 _messages = cast(Table, ConversationMessage.__table__)
 
-
-# Built once: a chat turn's writes are on its first chunk's path, and a statement
-# built per call (insert().values(...)) cost ~0.5 ms of SQLAlchemy work each.
 _INSERT_CONVERSATION = insert(_conversations).returning(_conversations.c.id)
 _INSERT_MESSAGE = insert(_messages).returning(_messages.c.id)
 _TOUCH = (
@@ -23,24 +30,34 @@ _TOUCH = (
     .values(provider=bindparam("provider"), model=bindparam("model"), update_time=bindparam("now"))
 )
 
-Executor = AsyncSession | AsyncConnection
+
+def _conversation(row: Row[Any]) -> ConversationRecord:
+    return ConversationRecord(
+        id=row.id,
+        owner_id=row.owner_id,
+        provider=row.provider,
+        model=row.model,
+        create_time=row.create_time,
+        update_time=row.update_time,
+    )
 
 
-async def insert_conversation(db: Executor, owner_id: int, provider: str, model: str) -> int:
-    """A new conversation's id."""
-    now = utcnow()
-    values = {
-        "owner_id": owner_id,
-        "provider": provider,
-        "model": model,
-        "create_time": now,
-        "update_time": now,
-    }
-    return int((await db.execute(_INSERT_CONVERSATION, values)).scalar_one())
+def _message(row: Row[Any]) -> MessageRecord:
+    return MessageRecord(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        role=row.role,
+        content=row.content,
+        tool_calls=tuple(row.tool_calls or ()),
+        tool_call_id=row.tool_call_id,
+        tool_name=row.tool_name,
+        incomplete=bool(row.incomplete),
+        create_time=row.create_time,
+    )
 
 
-async def insert_message(
-    db: Executor,
+async def _insert_message(
+    connection: AsyncConnection,
     conversation_id: int,
     role: str,
     content: str,
@@ -50,7 +67,6 @@ async def insert_message(
     tool_name: str | None = None,
     incomplete: bool = False,
 ) -> int:
-    """A new message's id."""
     values = {
         "conversation_id": conversation_id,
         "role": role,
@@ -63,66 +79,103 @@ async def insert_message(
     }
     if tool_calls is None:
         del values["tool_calls"]  # SQL NULL; a JSON column stores a given None as 'null'
-    return int((await db.execute(_INSERT_MESSAGE, values)).scalar_one())
+    return int((await connection.execute(_INSERT_MESSAGE, values)).scalar_one())
 
 
-async def get_owned(
-    session: AsyncSession, owner_id: int, conversation_id: int
-) -> Conversation | None:
-    return (
-        await session.execute(
-            select(Conversation).where(
-                Conversation.id == conversation_id, Conversation.owner_id == owner_id
-            )
-        )
-    ).scalar_one_or_none()
+class ConversationRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
 
+    async def get(self, conversation_id: int, scope: Scope) -> ConversationRecord | None:
+        statement = select(*_conversations.c).where(_conversations.c.id == conversation_id)
+        if scope.owner_id is not None:
+            statement = statement.where(_conversations.c.owner_id == scope.owner_id)
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(statement)).one_or_none()
+        return None if row is None else _conversation(row)
 
-async def touch(db: Executor, conversation_id: int, provider: str, model: str) -> None:
-    """Record the provider/model of the latest turn and bump ``update_time``."""
-    values = {"conversation_id": conversation_id, "provider": provider, "model": model}
-    await db.execute(_TOUCH, {**values, "now": utcnow()})
-
-
-async def delete_conversation(session: AsyncSession, conversation_id: int) -> None:
-    await session.execute(
-        delete(ConversationMessage).where(ConversationMessage.conversation_id == conversation_id)
-    )
-    await session.execute(delete(Conversation).where(Conversation.id == conversation_id))
-
-
-async def recent_messages(
-    session: AsyncSession, conversation_id: int, limit: int
-) -> list[ConversationMessage]:
-    """The newest ``limit`` messages, returned oldest first."""
-    rows = (
-        await session.execute(
-            select(ConversationMessage)
-            .where(ConversationMessage.conversation_id == conversation_id)
-            .order_by(ConversationMessage.id.desc())
+    async def recent_messages(self, conversation_id: int, limit: int) -> list[MessageRecord]:
+        """The newest `limit` messages, oldest first."""
+        statement = (
+            select(*_messages.c)
+            .where(_messages.c.conversation_id == conversation_id)
+            .order_by(_messages.c.id.desc())
             .limit(limit)
         )
-    ).scalars()
-    return list(reversed(list(rows)))
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(statement)).all()
+        return [_message(row) for row in reversed(rows)]
 
+    async def begin_turn(
+        self, owner_id: int, conversation_id: int | None, provider: str, model: str, text: str
+    ) -> TurnStart:
+        """Store the user's message: in a new conversation (`conversation_id` None), or
+        in that one, recording the provider and model of this turn."""
+        now = utcnow()
+        async with self._engine.begin() as connection:
+            if conversation_id is None:
+                values = {
+                    "owner_id": owner_id,
+                    "provider": provider,
+                    "model": model,
+                    "create_time": now,
+                    "update_time": now,
+                }
+                result = await connection.execute(_INSERT_CONVERSATION, values)
+                conversation_id = int(result.scalar_one())
+                created = True
+            else:
+                await connection.execute(
+                    _TOUCH,
+                    {
+                        "conversation_id": conversation_id,
+                        "provider": provider,
+                        "model": model,
+                        "now": now,
+                    },
+                )
+                created = False
+            first = await _insert_message(connection, conversation_id, "user", text)
+        return TurnStart(conversation_id, first, created)
 
-async def all_messages(session: AsyncSession, conversation_id: int) -> list[ConversationMessage]:
-    return list(
-        (
-            await session.execute(
-                select(ConversationMessage)
-                .where(ConversationMessage.conversation_id == conversation_id)
-                .order_by(ConversationMessage.id)
+    async def add_message(
+        self,
+        conversation_id: int,
+        role: str,
+        content: str,
+        *,
+        tool_calls: list[dict[str, Any]] | None = None,
+        tool_call_id: str | None = None,
+        tool_name: str | None = None,
+        incomplete: bool = False,
+    ) -> int:
+        """A new message's id."""
+        async with self._engine.begin() as connection:
+            return await _insert_message(
+                connection,
+                conversation_id,
+                role,
+                content,
+                tool_calls=tool_calls,
+                tool_call_id=tool_call_id,
+                tool_name=tool_name,
+                incomplete=incomplete,
             )
-        ).scalars()
-    )
 
+    async def delete_conversation(self, conversation_id: int) -> None:
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                delete(_messages).where(_messages.c.conversation_id == conversation_id)
+            )
+            await connection.execute(
+                delete(_conversations).where(_conversations.c.id == conversation_id)
+            )
 
-async def delete_messages_from(session: AsyncSession, conversation_id: int, first_id: int) -> None:
-    """Delete the messages of one conversation from ``first_id`` on (a failed turn)."""
-    await session.execute(
-        delete(ConversationMessage).where(
-            ConversationMessage.conversation_id == conversation_id,
-            ConversationMessage.id >= first_id,
-        )
-    )
+    async def delete_messages_from(self, conversation_id: int, first_id: int) -> None:
+        """Delete one conversation's messages from `first_id` on (a failed turn)."""
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                delete(_messages).where(
+                    _messages.c.conversation_id == conversation_id, _messages.c.id >= first_id
+                )
+            )

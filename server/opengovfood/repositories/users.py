@@ -1,172 +1,248 @@
-"""User rows: lookups, writes, and filtered keyset listing."""
+"""UserRepository: user rows as UserRecords; ListUsers' filters and keyset pages."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Row, Table, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from opengovfood.db.models import RefreshToken, User
+from opengovfood.db.models import RefreshToken, User, utcnow
+from opengovfood.domain.listing import ListQuery
+from opengovfood.domain.users import (
+    AuthState,
+    Credentials,
+    EmailTaken,
+    NewUser,
+    UserChanges,
+    UserRecord,
+)
+from opengovfood.repositories import sql_lists
 
+users = cast(Table, User.__table__)
+_tokens = cast(Table, RefreshToken.__table__)
+_c = users.c
+AnyRow = Row[*tuple[Any, ...]]
 
-# --- the filter language ListUsers' parser produces ------------------------------
-@dataclass(frozen=True, slots=True)
-class FlagIs:
-    field: Literal["is_active", "is_superuser"]
-    value: bool
+_PUBLIC = (
+    _c.id,
+    _c.email,
+    _c.full_name,
+    _c.is_active,
+    _c.is_superuser,
+    _c.create_time,
+    _c.update_time,
+)
 
-
-@dataclass(frozen=True, slots=True)
-class TextIs:
-    """Exact match (emails are compared normalised)."""
-
-    field: Literal["email", "full_name"]
-    value: str
-
-
-@dataclass(frozen=True, slots=True)
-class TextHas:
-    """Case-insensitive substring match."""
-
-    field: Literal["email", "full_name"]
-    value: str
-
-
-@dataclass(frozen=True, slots=True)
-class Not:
-    operand: UserFilter
-
-
-@dataclass(frozen=True, slots=True)
-class And:
-    operands: tuple[UserFilter, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Or:
-    operands: tuple[UserFilter, ...]
+# ListUsers' filter and order fields (services/users.py) -> columns.
+LIST_COLUMNS: Mapping[str, ColumnElement[Any]] = {
+    "is_active": _c.is_active,
+    "is_superuser": _c.is_superuser,
+    "email": _c.email,
+    "full_name": _c.full_name,
+    "id": _c.id,
+}
 
 
-UserFilter = FlagIs | TextIs | TextHas | Not | And | Or
-
-
-def _clause(node: UserFilter) -> ColumnElement[bool]:
-    if isinstance(node, FlagIs):
-        column = User.is_active if node.field == "is_active" else User.is_superuser
-        return column.is_(true()) if node.value else column.is_(false())
-    if isinstance(node, TextIs):
-        text_column = User.email if node.field == "email" else User.full_name
-        return text_column == node.value
-    if isinstance(node, TextHas):
-        # Bound parameter with LIKE wildcards escaped: the user's text is never SQL.
-        text_column = User.email if node.field == "email" else User.full_name
-        return func.lower(text_column).contains(node.value.lower(), autoescape=True)
-    if isinstance(node, Not):
-        return not_(_clause(node.operand))
-    if isinstance(node, And):
-        return and_(*(_clause(child) for child in node.operands))
-    return or_(*(_clause(child) for child in node.operands))
-
-
-async def get_auth_state(
-    session: AsyncSession, user_id: int
-) -> tuple[str, bool, bool, datetime | None] | None:
-    """(email, is_active, is_superuser, sessions_valid_after) of a user, or None if there
-    is no such user."""
-    row = (
-        await session.execute(
-            select(User.email, User.is_active, User.is_superuser, User.sessions_valid_after).where(
-                User.id == user_id
-            )
-        )
-    ).one_or_none()
-    return None if row is None else (row[0], row[1], row[2], row[3])
-
-
-async def get_session_state(
-    session: AsyncSession, user_id: int, session_id: str
-) -> tuple[str, bool, bool, datetime | None, bool] | None:
-    """`get_auth_state` plus whether the sign-in `session_id` (a refresh-token family)
-    is still live: one of its tokens is not revoked. One round trip."""
-    live = (
-        select(RefreshToken.id)
-        .where(
-            RefreshToken.family_id == session_id,
-            RefreshToken.user_id == user_id,
-            RefreshToken.revoked_time.is_(None),
-        )
-        .exists()
+def _record(row: AnyRow) -> UserRecord:
+    return UserRecord(
+        id=row.id,
+        email=row.email,
+        full_name=row.full_name,
+        is_active=bool(row.is_active),
+        is_superuser=bool(row.is_superuser),
+        create_time=row.create_time,
+        update_time=row.update_time,
     )
-    row = (
-        await session.execute(
-            select(
-                User.email,
-                User.is_active,
-                User.is_superuser,
-                User.sessions_valid_after,
-                live.label("live"),
-            ).where(User.id == user_id)
+
+
+async def revoke_all_tokens(connection: AsyncConnection, user_id: int, now: datetime) -> int:
+    """Revoke every live refresh token of a user (in the caller's transaction)."""
+    result = await connection.execute(
+        update(_tokens)
+        .where(_tokens.c.user_id == user_id, _tokens.c.revoked_time.is_(None))
+        .values(revoked_time=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+class UserRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect.name
+
+    async def get(self, user_id: int) -> UserRecord | None:
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(select(*_PUBLIC).where(_c.id == user_id))).one_or_none()
+        return None if row is None else _record(row)
+
+    async def _credentials(self, condition: ColumnElement[bool]) -> Credentials | None:
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(select(*_PUBLIC, _c.hashed_password).where(condition))
+            ).one_or_none()
+        return None if row is None else Credentials(_record(row), row.hashed_password)
+
+    async def credentials_by_email(self, email: str) -> Credentials | None:
+        """`email` must be normalised (trimmed, lower-cased): that is how it is stored."""
+        return await self._credentials(_c.email == email)
+
+    async def credentials(self, user_id: int) -> Credentials | None:
+        return await self._credentials(_c.id == user_id)
+
+    async def auth_state(self, user_id: int) -> AuthState | None:
+        statement = select(_c.email, _c.is_active, _c.is_superuser, _c.sessions_valid_after).where(
+            _c.id == user_id
         )
-    ).one_or_none()
-    return None if row is None else (row[0], row[1], row[2], row[3], bool(row[4]))
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(statement)).one_or_none()
+        if row is None:
+            return None
+        return AuthState(
+            row.email, bool(row.is_active), bool(row.is_superuser), row.sessions_valid_after
+        )
 
+    async def session_state(self, user_id: int, session_id: str) -> AuthState | None:
+        """`auth_state` plus whether the sign-in `session_id` (a refresh-token family)
+        is still live: one of its tokens is not revoked. One round trip."""
+        live = (
+            select(_tokens.c.id)
+            .where(
+                _tokens.c.family_id == session_id,
+                _tokens.c.user_id == user_id,
+                _tokens.c.revoked_time.is_(None),
+            )
+            .exists()
+        )
+        statement = select(
+            _c.email, _c.is_active, _c.is_superuser, _c.sessions_valid_after, live.label("live")
+        ).where(_c.id == user_id)
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(statement)).one_or_none()
+        if row is None:
+            return None
+        return AuthState(
+            row.email,
+            bool(row.is_active),
+            bool(row.is_superuser),
+            row.sessions_valid_after,
+            bool(row.live),
+        )
 
-async def get_by_id(
-    session: AsyncSession, user_id: int, *, for_update: bool = False
-) -> User | None:
-    statement = select(User).where(User.id == user_id)
-    if for_update:
-        statement = statement.with_for_update()
-    return (await session.execute(statement)).scalar_one_or_none()
+    async def email_taken(self, email: str) -> bool:
+        async with self._engine.connect() as connection:
+            return bool(await connection.scalar(select(exists().where(_c.email == email))))
 
+    async def any_user(self) -> bool:
+        async with self._engine.connect() as connection:
+            return bool(await connection.scalar(select(exists().where(_c.id.is_not(None)))))
 
-async def get_by_email(session: AsyncSession, email: str) -> User | None:
-    """`email` must be normalised (trimmed, lower-cased): that is how it is stored."""
-    return (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
+    async def add(self, new: NewUser) -> UserRecord:
+        """The new user; EmailTaken when the unique email index refuses it."""
+        now = utcnow()
+        values = {
+            "email": new.email,
+            "hashed_password": new.hashed_password,
+            "full_name": new.full_name,
+            "is_active": new.is_active,
+            "is_superuser": new.is_superuser,
+            "create_time": now,
+            "update_time": now,
+        }
+        try:
+            async with self._engine.begin() as connection:
+                row = (
+                    await connection.execute(insert(users).values(**values).returning(*_PUBLIC))
+                ).one()
+        except IntegrityError:
+            raise EmailTaken(new.email) from None
+        return _record(row)
 
+    async def update(
+        self,
+        user_id: int,
+        changes: UserChanges,
+        revoke_tokens: Callable[[UserRecord], bool] = lambda _before: False,
+    ) -> UserRecord | None:
+        """Apply `changes` to the locked row (None: no such user); EmailTaken when the
+        new email is another user's. `revoke_tokens` sees the state before the change:
+        True revokes all the user's refresh tokens in the same transaction."""
+        now = utcnow()
+        try:
+            async with self._engine.begin() as connection:
+                row = (
+                    await connection.execute(
+                        select(*_PUBLIC).where(_c.id == user_id).with_for_update()
+                    )
+                ).one_or_none()
+                if row is None:
+                    return None
+                before = _record(row)
+                values: dict[str, Any] = {"update_time": now}
+                if changes.email is not None and changes.email != before.email:
+                    taken = await connection.scalar(
+                        select(exists().where(_c.email == changes.email, _c.id != user_id))
+                    )
+                    if taken:
+                        raise EmailTaken(changes.email)
+                    values["email"] = changes.email
+                for name in ("full_name", "is_active", "is_superuser", "hashed_password"):
+                    value = getattr(changes, name)
+                    if value is not None:
+                        values[name] = value
+                if changes.sessions_valid_after is not None:
+                    values["sessions_valid_after"] = changes.sessions_valid_after
+                row = (
+                    await connection.execute(
+                        update(users).where(_c.id == user_id).values(**values).returning(*_PUBLIC)
+                    )
+                ).one()
+                if revoke_tokens(before):
+                    await revoke_all_tokens(connection, user_id, now)
+        except IntegrityError:
+            raise EmailTaken(changes.email or "") from None
+        return _record(row)
 
-async def email_taken(session: AsyncSession, email: str, except_id: int | None = None) -> bool:
-    condition = User.email == email
-    if except_id is not None:
-        condition = and_(condition, User.id != except_id)
-    return bool(await session.scalar(select(exists().where(condition))))
+    async def set_password_hash(
+        self,
+        user_id: int,
+        hashed: str,
+        sessions_valid_after: datetime | None = None,
+        revoke_tokens: bool = False,
+    ) -> None:
+        """A new hash (and the time before which access tokens are refused); with
+        `revoke_tokens`, every refresh token of the user is revoked in the same
+        transaction."""
+        values: dict[str, Any] = {"hashed_password": hashed}
+        if sessions_valid_after is not None:
+            values["sessions_valid_after"] = sessions_valid_after
+        async with self._engine.begin() as connection:
+            await connection.execute(update(users).where(_c.id == user_id).values(**values))
+            if revoke_tokens:
+                await revoke_all_tokens(connection, user_id, utcnow())
 
+    def _where(self, query: ListQuery) -> list[ColumnElement[bool]]:
+        return sql_lists.where(query.filter, LIST_COLUMNS, self._dialect)
 
-async def any_user_exists(session: AsyncSession) -> bool:
-    return bool(await session.scalar(select(exists().where(User.id.is_not(None)))))
+    async def page(self, query: ListQuery) -> list[UserRecord]:
+        """Up to page_size + 1 users after the query's keyset position."""
+        where = self._where(query)
+        if query.after is not None:
+            where.append(sql_lists.after(query.ordering, LIST_COLUMNS, query.after))
+        statement = (
+            select(*_PUBLIC)
+            .where(*where)
+            .order_by(*sql_lists.order_by(query.ordering, LIST_COLUMNS))
+            .limit(query.page_size + 1)
+        )
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(statement)).all()
+        return [_record(row) for row in rows]
 
-
-async def add(session: AsyncSession, user: User) -> User:
-    session.add(user)
-    await session.flush()
-    return user
-
-
-async def set_password_hash(
-    session: AsyncSession, user_id: int, hashed: str, sessions_valid_after: datetime | None = None
-) -> None:
-    values: dict[str, object] = {"hashed_password": hashed}
-    if sessions_valid_after is not None:
-        values["sessions_valid_after"] = sessions_valid_after
-    await session.execute(update(User).where(User.id == user_id).values(**values))
-
-
-async def list_page(
-    session: AsyncSession, where: UserFilter | None, after_id: int, limit: int
-) -> Sequence[User]:
-    """Users matching `where` with id > after_id, by id (keyset: stable under inserts)."""
-    statement = select(User).where(User.id > after_id).order_by(User.id).limit(limit)
-    if where is not None:
-        statement = statement.where(_clause(where))
-    return (await session.execute(statement)).scalars().all()
-
-
-async def count(session: AsyncSession, where: UserFilter | None) -> int:
-    statement: Any = select(func.count()).select_from(User)
-    if where is not None:
-        statement = statement.where(_clause(where))
-    return int(await session.scalar(statement) or 0)
+    async def count(self, query: ListQuery) -> int:
+        statement = select(func.count()).select_from(users).where(*self._where(query))
+        async with self._engine.connect() as connection:
+            return int((await connection.execute(statement)).scalar_one())

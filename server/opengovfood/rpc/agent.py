@@ -1,4 +1,5 @@
-"""AgentService servicer: protobuf <-> plain values around services.agent."""
+"""AgentService servicer: protobuf <-> plain values around the analysis, chat and
+model services; the caller is passed on explicitly."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from contextlib import aclosing
 from typing import Any
 
 import grpc
-from google.protobuf import timestamp_pb2
 
-from opengovfood.db.models import InspectionAnalysis
-from opengovfood.services.agent import AgentService
+from opengovfood.context import current_principal
+from opengovfood.domain.analyses import AnalysisRecord
+from opengovfood.rpc.timestamps import set_timestamp
+from opengovfood.services.analyses import AnalysisService
+from opengovfood.services.chat import ChatService
+from opengovfood.services.models import ModelService
 from opengovfood_client.v1 import agent_pb2, agent_pb2_grpc
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -22,57 +26,60 @@ _SEVERITY = {
 }
 
 
-def analysis_to_proto(row: InspectionAnalysis) -> agent_pb2.InspectionAnalysis:
-    created = timestamp_pb2.Timestamp()
-    created.FromDatetime(row.create_time)
-    return agent_pb2.InspectionAnalysis(
-        id=row.id,
-        item_id=row.item_id or 0,
-        summary=row.summary,
+def analysis_to_proto(record: AnalysisRecord) -> agent_pb2.InspectionAnalysis:
+    message = agent_pb2.InspectionAnalysis(
+        id=record.id,
+        item_id=record.item_id or 0,
+        summary=record.summary,
         violations=[
             agent_pb2.Violation(
-                code=str(v.get("code", "")),
-                description=str(v.get("description", "")),
-                severity=_SEVERITY.get(
-                    str(v.get("severity", "")), agent_pb2.VIOLATION_SEVERITY_UNSPECIFIED
-                ),
+                code=v.code,
+                description=v.description,
+                severity=_SEVERITY.get(v.severity, agent_pb2.VIOLATION_SEVERITY_UNSPECIFIED),
             )
-            for v in row.violations
+            for v in record.violations
         ],
-        corrective_actions=list(row.corrective_actions),
-        compliance_score=row.compliance_score,
-        public_health_narrative=row.public_health_narrative,
-        provider=row.provider,
-        model=row.model,
-        create_time=created,
+        corrective_actions=list(record.corrective_actions),
+        compliance_score=record.compliance_score,
+        public_health_narrative=record.public_health_narrative,
+        provider=record.provider,
+        model=record.model,
     )
+    set_timestamp(message.create_time, record.create_time)
+    return message
 
 
 class AgentServicer(agent_pb2_grpc.AgentServiceServicer):
-    def __init__(self, agent: AgentService) -> None:
-        self._agent = agent
+    def __init__(self, analyses: AnalysisService, chat: ChatService, models: ModelService) -> None:
+        self._analyses = analyses
+        self._chat = chat
+        self._models = models
 
     async def AnalyzeInspection(
         self, request: agent_pb2.AnalyzeInspectionRequest, context: Context
     ) -> agent_pb2.InspectionAnalysis:
-        row = await self._agent.analyze(
-            request.notes, request.item_id, request.provider, request.model
+        record = await self._analyses.analyze(
+            current_principal(), request.notes, request.item_id, request.provider, request.model
         )
-        return analysis_to_proto(row)
+        return analysis_to_proto(record)
 
     async def GetAnalysis(
         self, request: agent_pb2.GetAnalysisRequest, context: Context
     ) -> agent_pb2.InspectionAnalysis:
-        return analysis_to_proto(await self._agent.get_analysis(request.id))
+        record = await self._analyses.get_analysis(current_principal(), request.id)
+        return analysis_to_proto(record)
 
     async def ListAnalyses(
         self, request: agent_pb2.ListAnalysesRequest, context: Context
     ) -> agent_pb2.ListAnalysesResponse:
-        page = await self._agent.list_analyses(
-            request.page_size, request.page_token, request.filter
+        page = await self._analyses.list_analyses(
+            current_principal(),
+            page_size=request.page_size,
+            page_token=request.page_token,
+            filter=request.filter,
         )
         return agent_pb2.ListAnalysesResponse(
-            analyses=[analysis_to_proto(row) for row in page.analyses],
+            analyses=[analysis_to_proto(record) for record in page.items],
             next_page_token=page.next_page_token,
             total_size=page.total_size,
         )
@@ -82,8 +89,12 @@ class AgentServicer(agent_pb2_grpc.AgentServiceServicer):
     ) -> AsyncIterator[agent_pb2.ChatResponse]:
         # aclosing: however the RPC ends (cancelled, deadline), the turn's generator
         # and the provider stream inside it are closed now, not at garbage collection.
-        chunks = self._agent.chat(
-            request.message, request.conversation_id, request.provider, request.model
+        chunks = self._chat.chat(
+            current_principal(),
+            request.message,
+            request.conversation_id,
+            request.provider,
+            request.model,
         )
         async with aclosing(chunks):
             async for chunk in chunks:
@@ -94,7 +105,7 @@ class AgentServicer(agent_pb2_grpc.AgentServiceServicer):
     async def ListModels(
         self, request: agent_pb2.ListModelsRequest, context: Context
     ) -> agent_pb2.ListModelsResponse:
-        models = await self._agent.list_models()
+        models = await self._models.list_models(current_principal())
         return agent_pb2.ListModelsResponse(
             models=[agent_pb2.Model(name=m.name, provider=m.provider) for m in models]
         )
@@ -102,7 +113,7 @@ class AgentServicer(agent_pb2_grpc.AgentServiceServicer):
     async def PullModel(
         self, request: agent_pb2.PullModelRequest, context: Context
     ) -> AsyncIterator[agent_pb2.PullModelProgress]:
-        progress = self._agent.pull_model(request.name)
+        progress = self._models.pull_model(current_principal(), request.name)
         async with aclosing(progress):
             async for step in progress:
                 yield agent_pb2.PullModelProgress(

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Scope that lets a service principal read every item (GetItem, ListItems, WatchItems).
-SCOPE_ITEMS_READ = "items:read"
-KNOWN_SCOPES = frozenset({SCOPE_ITEMS_READ})
+from opengovfood.domain.principal import KNOWN_SCOPES, SCOPE_ITEMS_READ
+
+__all__ = ["KNOWN_SCOPES", "PUBLIC", "RULES", "SCOPE_ITEMS_READ", "Rule", "rule_for"]
 
 
 @dataclass(frozen=True, slots=True)

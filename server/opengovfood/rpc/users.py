@@ -6,9 +6,9 @@ from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from opengovfood.context import current_principal
+from opengovfood.rpc.timestamps import set_timestamp
 from opengovfood.services.rate_limit import client_key
 from opengovfood.services.users import TokenPair, UserInput, UserService, UserView
 from opengovfood_client.v1 import users_pb2, users_pb2_grpc
@@ -16,22 +16,17 @@ from opengovfood_client.v1 import users_pb2, users_pb2_grpc
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
-def _timestamp(value: Any) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
 def user_message(user: UserView) -> users_pb2.User:
-    return users_pb2.User(
+    message = users_pb2.User(
         id=user.id,
         email=user.email,
         full_name=user.full_name,
         is_active=user.is_active,
         is_superuser=user.is_superuser,
-        create_time=_timestamp(user.create_time),
-        update_time=_timestamp(user.update_time),
     )
+    set_timestamp(message.create_time, user.create_time)
+    set_timestamp(message.update_time, user.update_time)
+    return message
 
 
 def _input(user: users_pb2.User) -> UserInput:
@@ -117,9 +112,14 @@ class UserServicer(users_pb2_grpc.UserServiceServicer):
     async def ListUsers(
         self, request: users_pb2.ListUsersRequest, context: Context
     ) -> users_pb2.ListUsersResponse:
-        page = await self._users.list_users(request.page_size, request.page_token, request.filter)
+        page = await self._users.list_users(
+            current_principal(),
+            page_size=request.page_size,
+            page_token=request.page_token,
+            filter=request.filter,
+        )
         return users_pb2.ListUsersResponse(
-            users=[user_message(user) for user in page.users],
+            users=[user_message(user) for user in page.items],
             next_page_token=page.next_page_token,
             total_size=min(page.total_size, 2**31 - 1),  # int32 on the wire
         )

@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from opengovfood.context import Principal
+from opengovfood.domain.principal import Principal
+from opengovfood.domain.users import AuthState
 from opengovfood.errors import Unauthenticated
-from opengovfood.repositories import users as users_repo
 from opengovfood.services.tokens import TokenService
 
 _MAX_CACHED_SESSIONS = 100_000
@@ -48,15 +47,21 @@ class _SessionState:
 _Key = tuple[int, str]
 
 
+class AuthStates(Protocol):
+    """Where a user's current state and a sign-in's are read (the user repository)."""
+
+    async def session_state(self, user_id: int, session_id: str) -> AuthState | None: ...
+
+
 class Authenticator:
     def __init__(
         self,
         tokens: TokenService,
-        session_factory: async_sessionmaker[AsyncSession],
+        users: AuthStates,
         cache_ttl: float = 5.0,
     ) -> None:
         self._tokens = tokens
-        self._sessions = session_factory
+        self._states = users
         self._ttl = cache_ttl
         # user id -> sign-in id -> (state, expiry on the monotonic clock)
         self._cache: dict[int, dict[str, tuple[_SessionState, float]]] = {}
@@ -117,17 +122,16 @@ class Authenticator:
         return state
 
     async def _load(self, user_id: int, session_id: str) -> _SessionState:
-        async with self._sessions() as session:
-            found = await users_repo.get_session_state(session, user_id, session_id)
-        if found is None:
+        found = await self._states.session_state(user_id, session_id)
+        if found is None or not found.is_active:
             return _SessionState(None, 0.0, _INACTIVE)
-        email, is_active, is_superuser, valid_after, live = found
-        if not is_active:
-            return _SessionState(None, 0.0, _INACTIVE)
+        valid_after = found.sessions_valid_after
         after = 0.0 if valid_after is None else valid_after.timestamp()
-        if not live:
+        if not found.session_live:
             return _SessionState(None, after, _ENDED)
-        principal = Principal(kind="user", user_id=user_id, name=email, is_superuser=is_superuser)
+        principal = Principal(
+            kind="user", user_id=user_id, name=found.email, is_superuser=found.is_superuser
+        )
         return _SessionState(principal, after, "")
 
     def invalidate(self, user_id: int) -> None:

@@ -15,11 +15,11 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from opengovfood.context import Principal, current_principal
+from opengovfood.domain import bounds
+from opengovfood.domain.items import ItemRecord, ItemStatus
+from opengovfood.domain.principal import Principal
 from opengovfood.errors import InvalidArgument, ServiceError
 from opengovfood.llm import ToolCall, ToolSpec
-from opengovfood.services import bounds
-from opengovfood.services.item_types import ItemRecord, ItemStatus
 from opengovfood.services.items import ItemService
 
 logger = logging.getLogger("opengovfood.agent.tools")
@@ -134,7 +134,7 @@ def _string(args: dict[str, Any], name: str, *, required: bool = False) -> str |
 
 
 def _quoted(text: str) -> str:
-    """A filter string literal (services/filters.py escapes)."""
+    """A filter string literal (domain/filters.py escapes)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -142,7 +142,7 @@ Handler = Callable[[Principal, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 class ItemTools:
-    """The :class:`~opengovfood.services.agent.ChatTools` over the items service."""
+    """The :class:`~opengovfood.services.chat.ChatTools` over the items service."""
 
     def __init__(self, items: ItemService) -> None:
         self._items = items
@@ -157,12 +157,12 @@ class ItemTools:
     def specs(self) -> Sequence[ToolSpec]:
         return SPECS
 
-    async def run(self, call: ToolCall) -> str:
+    async def run(self, principal: Principal, call: ToolCall) -> str:
         handler = self._handlers.get(call.name)
         try:
             if handler is None:
                 raise InvalidArgument(f"there is no tool named '{call.name[:100]}'")
-            result = await handler(current_principal(), call.arguments)
+            result = await handler(principal, call.arguments)
         except ServiceError as exc:
             logger.info("chat tool %s refused: %s", call.name[:100], exc.code.name)
             result = {"error": {"code": exc.code.name, "message": exc.message}}

@@ -37,7 +37,7 @@ Rules:
   update/delete applies only if the item is still at that version, else ABORTED; the
   check is part of the UPDATE/DELETE statement, so concurrent writers never lose an
   update. Without it, the write applies to the current version.
-- `list_items`: see services/filters.py (filter language) and services/pagination.py
+- `list_items`: see domain/filters.py (filter language) and domain/pagination.py
   (page sizes, order_by, keyset page tokens). Default order `create_time desc`.
 - `watch_items`: see services/watch.py. The subscription carries the caller's
   visibility and filter; iterate it inside `async with` so it is freed on exit.
@@ -52,17 +52,33 @@ import json
 import logging
 import unicodedata
 import uuid
-from collections.abc import Sequence
-from datetime import timedelta
-from typing import Any
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
 
-from sqlalchemy import Integer, Select, bindparam
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.sql.elements import ColumnElement
-
-from opengovfood.context import Principal
-from opengovfood.db.fast_reads import SqliteFastReads
-from opengovfood.db.models import utcnow
+from opengovfood.domain.bounds import INT64_MAX, checked_id
+from opengovfood.domain.filters import (
+    FilterSpec,
+    enum_field,
+    integer_field,
+    text_field,
+    timestamp_field,
+)
+from opengovfood.domain.items import (
+    ItemChanges,
+    ItemRecord,
+    ItemStatus,
+    NewItem,
+    PriorRequest,
+    WriteMiss,
+    etag_version,
+    make_etag,
+)
+from opengovfood.domain.listing import ListQuery, ListSpec
+from opengovfood.domain.pagination import OrderSpec, Page, PageTokens, SortField
+from opengovfood.domain.principal import SCOPE_ITEMS_READ, Principal
+from opengovfood.domain.scopes import Scope
+from opengovfood.domain.timestamps import utcnow
 from opengovfood.errors import (
     Aborted,
     FieldViolation,
@@ -70,34 +86,6 @@ from opengovfood.errors import (
     NotFound,
     PermissionDenied,
     excerpt,
-)
-from opengovfood.repositories import items as repo
-from opengovfood.rpc.policy import SCOPE_ITEMS_READ
-from opengovfood.services.bounds import INT64_MAX, checked_id
-from opengovfood.services.filters import (
-    FilterSpec,
-    ParsedFilter,
-    enum_field,
-    integer_field,
-    text_field,
-    timestamp_field,
-)
-from opengovfood.services.item_types import (
-    EventType,
-    ItemEvent,
-    ItemRecord,
-    ItemStatus,
-    etag_version,
-    make_etag,
-)
-from opengovfood.services.pagination import (
-    Ordering,
-    OrderSpec,
-    Page,
-    PageTokens,
-    SortField,
-    clamp_page_size,
-    fingerprint,
 )
 from opengovfood.services.watch import ItemEventHub, Subscription
 
@@ -111,12 +99,10 @@ PURGE_INTERVAL = 3600.0
 UPDATABLE = ("title", "description", "status")
 OUTPUT_ONLY = ("id", "owner_id", "create_time", "update_time", "etag")
 
-_t = repo.items.c
 ITEM_FILTERS = FilterSpec(
     [
         enum_field(
             "status",
-            _t.status,
             [
                 (("ITEM_STATUS_PENDING", "PENDING"), ItemStatus.PENDING.value),
                 (("ITEM_STATUS_IN_PROGRESS", "IN_PROGRESS"), ItemStatus.IN_PROGRESS.value),
@@ -124,24 +110,26 @@ ITEM_FILTERS = FilterSpec(
                 (("ITEM_STATUS_CANCELLED", "CANCELLED"), ItemStatus.CANCELLED.value),
             ],
         ),
-        integer_field("owner_id", _t.owner_id),
-        timestamp_field("create_time", _t.create_time),
-        timestamp_field("update_time", _t.update_time),
-        text_field("title", _t.title),
-        text_field("description", _t.description),
+        integer_field("owner_id"),
+        timestamp_field("create_time"),
+        timestamp_field("update_time"),
+        text_field("title"),
+        text_field("description"),
     ]
 )
-_ID = SortField("id", _t.id, "integer", "id")
+_ID = SortField("id", "integer", "id")
 ITEM_ORDER = OrderSpec(
     [
-        SortField("create_time", _t.create_time, "timestamp", "create_time"),
-        SortField("update_time", _t.update_time, "timestamp", "update_time"),
-        SortField("title", _t.title, "text", "title"),
+        SortField("create_time", "timestamp", "create_time"),
+        SortField("update_time", "timestamp", "update_time"),
+        SortField("title", "text", "title"),
         _ID,
     ],
     tiebreaker=_ID,
     default="create_time desc",
 )
+# Later pages carry the first page's count (AIP-158 allows an estimate).
+ITEMS = ListSpec("items", ITEM_FILTERS, ITEM_ORDER, carry_total=True)
 
 _STATUS_NAMES = {
     **{s.value.upper(): s for s in ItemStatus},
@@ -250,20 +238,44 @@ def _mask_fields(update_mask: Sequence[str]) -> tuple[str, ...]:
     return tuple(chosen)
 
 
+class ItemRepository(Protocol):
+    async def get(self, item_id: int, scope: Scope) -> ItemRecord | None: ...
+    async def page(self, query: ListQuery, scope: Scope) -> list[ItemRecord]: ...
+    async def count(self, query: ListQuery, scope: Scope) -> int: ...
+    async def add(self, new: NewItem) -> ItemRecord: ...
+    async def add_once(
+        self, new: NewItem, request_id: str, body_hash: str, expired_before: datetime
+    ) -> ItemRecord | PriorRequest | None: ...
+    async def update(
+        self,
+        item_id: int,
+        scope: Scope,
+        changes: ItemChanges,
+        expected_version: int | None = None,
+        accept: Callable[[ItemRecord], bool] | None = None,
+    ) -> ItemRecord | WriteMiss: ...
+    async def delete(
+        self,
+        item_id: int,
+        scope: Scope,
+        expected_version: int | None = None,
+        accept: Callable[[ItemRecord], bool] | None = None,
+    ) -> ItemRecord | WriteMiss: ...
+    async def purge_requests(self, before: datetime) -> int: ...
+
+
 class ItemService:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        items: ItemRepository,
         events: ItemEventHub,
         page_tokens: PageTokens,
         request_ttl: timedelta = REQUEST_TTL,
         purge_interval: float = PURGE_INTERVAL,
-        fast_reads: SqliteFastReads | None = None,
     ) -> None:
-        self._sessions = sessions
-        self._page_tokens = page_tokens
-        self._reads = repo.ItemReads(sessions, fast_reads)
+        self._items = items
         self._events = events
+        self._page_tokens = page_tokens
         self._request_ttl = request_ttl
         self._purge_interval = purge_interval
         self._purger: asyncio.Task[None] | None = None
@@ -282,8 +294,7 @@ class ItemService:
 
     async def purge_expired_requests(self) -> int:
         """Delete idempotency records older than the request TTL; returns how many."""
-        async with self._sessions() as session, session.begin():
-            return await repo.purge_requests(session, utcnow() - self._request_ttl)
+        return await self._items.purge_requests(utcnow() - self._request_ttl)
 
     async def _purge_loop(self) -> None:
         while True:
@@ -298,29 +309,24 @@ class ItemService:
     # --- who may do what ---------------------------------------------------------------
 
     @staticmethod
-    def _read_owner(principal: Principal) -> int | None:
-        """The owner reads are limited to (None: everything the caller may see)."""
+    def _read_scope(principal: Principal) -> Scope:
+        """What the caller may read."""
         if principal.is_service:
             if not principal.has_scope(SCOPE_ITEMS_READ):
                 raise PermissionDenied(f"this method needs the '{SCOPE_ITEMS_READ}' scope")
-            return None
-        if principal.is_superuser:
-            return None
-        return principal.user_id
+            return Scope.everything()
+        if principal.is_superuser or principal.user_id is None:
+            return Scope.everything()
+        return Scope.owned_by(principal.user_id)
 
     @staticmethod
-    def _read_scope(principal: Principal) -> list[ColumnElement[bool]]:
-        """Conditions limiting reads to what the caller may see (empty: everything)."""
-        owner = ItemService._read_owner(principal)
-        return [] if owner is None else [_t.owner_id == owner]
-
-    @staticmethod
-    def _write_scope(principal: Principal) -> list[ColumnElement[bool]]:
+    def _write_scope(principal: Principal) -> Scope:
+        """What the caller may change."""
         if principal.is_service or principal.user_id is None:
             raise PermissionDenied("service principals may not change items")
         if principal.is_superuser:
-            return []
-        return [_t.owner_id == principal.user_id]
+            return Scope.everything()
+        return Scope.owned_by(principal.user_id)
 
     # --- methods ---------------------------------------------------------------------
 
@@ -335,7 +341,6 @@ class ItemService:
     ) -> ItemRecord:
         self._write_scope(principal)
         assert principal.user_id is not None
-        owner_id = principal.user_id
         violations: list[FieldViolation] = []
         clean_title = _check_title(title, violations)
         clean_description = _check_description(description, violations)
@@ -343,64 +348,36 @@ class ItemService:
         if violations:
             raise InvalidArgument.for_fields(violations)
         assert clean_status is not None
-        values: dict[str, Any] = {
-            "title": clean_title,
-            "description": clean_description,
-            "status": clean_status.value,
-            "owner_id": owner_id,
-            "version": 1,
-        }
+        new = NewItem(clean_title, clean_description, clean_status, principal.user_id)
         if not request_id:
-            async with self._sessions() as session, session.begin():
-                return await self._insert(session, values)
+            return await self._items.add(new)
 
         key = _normalise_request_id(request_id)
         body_hash = hashlib.sha256(
             json.dumps([clean_title, clean_description, clean_status.value]).encode()
         ).hexdigest()
-        for _attempt in range(3):
-            async with self._sessions() as session:
-                async with session.begin():
-                    now = utcnow()
-                    claimed = await repo.claim_request(
-                        session, owner_id, key, body_hash, now, now - self._request_ttl
-                    )
-                    if claimed:
-                        record = await self._insert(session, values)
-                        await repo.link_request(session, owner_id, key, record.id)
-                        return record
-                    existing = await repo.get_request(session, owner_id, key)
-                if existing is None:
-                    continue  # purged or rolled back between the two statements: retry
-                if existing.body_hash != body_hash:
-                    raise InvalidArgument.field(
-                        "request_id",
-                        "was already used for a different item; use a new request_id",
-                    )
-                if existing.item_id is None:
-                    raise NotFound("the item created with this request_id has since been deleted")
-                row = await repo.get_item(session, existing.item_id, [_t.owner_id == owner_id])
-                if row is None:
-                    raise NotFound("the item created with this request_id has since been deleted")
-                return ItemRecord.from_row(row)
-        raise Aborted("the request conflicted with a concurrent one; retry")
-
-    async def _insert(self, session: AsyncSession, values: dict[str, Any]) -> ItemRecord:
-        now = utcnow()
-        row = await repo.insert_item(session, {**values, "create_time": now, "update_time": now})
-        record = ItemRecord.from_row(row)
-        await self._events.announce(session, ItemEvent(EventType.CREATED, record))
-        return record
+        outcome = await self._items.add_once(new, key, body_hash, utcnow() - self._request_ttl)
+        if outcome is None:
+            raise Aborted("the request conflicted with a concurrent one; retry")
+        if isinstance(outcome, ItemRecord):
+            return outcome
+        if outcome.body_hash != body_hash:
+            raise InvalidArgument.field(
+                "request_id", "was already used for a different item; use a new request_id"
+            )
+        if outcome.item is None:
+            raise NotFound("the item created with this request_id has since been deleted")
+        return outcome.item
 
     async def get_item(self, principal: Principal, item_id: int) -> ItemRecord:
-        owner = self._read_owner(principal)  # a parameter of a prebuilt statement
+        scope = self._read_scope(principal)
         if item_id == 0:
             raise InvalidArgument.field("id", "is required")
         checked_id(item_id, "id")
-        row = await self._reads.get_visible_item(item_id, owner)
-        if row is None:
+        record = await self._items.get(item_id, scope)
+        if record is None:
             raise NotFound(f"item {item_id} not found")
-        return ItemRecord.from_row(row)
+        return record
 
     async def list_items(
         self,
@@ -411,43 +388,20 @@ class ItemService:
         filter: str = "",  # the API's name, shadowing the builtin
         order_by: str = "",
     ) -> Page[ItemRecord]:
-        owner = self._read_owner(principal)
-        size = clamp_page_size(page_size)
-        parsed = ITEM_FILTERS.parse(filter)
-        ordering = ITEM_ORDER.parse(order_by)
-        query = fingerprint("items", principal.key, parsed.canonical, ordering.canonical)
-        cursor = self._page_tokens.decode(page_token, ordering, query)
-        values: dict[str, Any] = {"owner": owner}
-        if cursor is not None:
-            values.update((f"k{i}", v) for i, v in enumerate(cursor.key))
-        # One statement per shape, built and compiled once (repositories.items.ItemReads);
-        # what varies per call (owner, the keyset position) is a bound parameter.
-        scoped, dialect = owner is not None, self._reads.dialect
-        shape = (scoped, parsed.canonical, ordering.canonical)
-        rows = await self._reads.items(
-            ("page", *shape, cursor is not None, size),
-            lambda: _page_statement(scoped, parsed, ordering, cursor is not None, size, dialect),
-            values,
+        scope = self._read_scope(principal)
+        query = ITEMS.query(
+            self._page_tokens,
+            principal.key,
+            page_size=page_size,
+            page_token=page_token,
+            filter=filter,
+            order_by=order_by,
         )
-        if cursor is not None and cursor.total is not None:
-            total = cursor.total  # counted by the first page (see services/pagination.py)
-        elif cursor is None and len(rows) <= size:
-            total = len(rows)  # a complete first page is its own count
-        else:
-            total = int(
-                await self._reads.scalar(
-                    ("count", *shape),
-                    lambda: repo.count_statement(_conditions(scoped, parsed, dialect)),
-                    values,
-                )
-            )
-        records = [ItemRecord.from_row(row) for row in rows[:size]]
-        token = (
-            self._page_tokens.encode(ordering, records[-1], query, total)
-            if len(rows) > size
-            else ""
-        )
-        return Page(records, token, total)
+        rows = await self._items.page(query, scope)
+        total = query.known_total(len(rows))
+        if total is None:
+            total = await self._items.count(query, scope)
+        return ITEMS.page(self._page_tokens, query, rows, total)
 
     async def update_item(
         self,
@@ -477,15 +431,11 @@ class ItemService:
             violations.append(
                 FieldViolation("update_mask", "names no field and the item sets none to update")
             )
-        values: dict[str, Any] = {}
-        if "title" in fields:
-            values["title"] = _check_title(title, violations)
-        if "description" in fields:
-            values["description"] = _check_description(description, violations)
-        if "status" in fields:
-            checked = _check_status(status, violations, default=None)
-            if checked is not None:
-                values["status"] = checked.value
+        new_title = _check_title(title, violations) if "title" in fields else None
+        new_description = (
+            _check_description(description, violations) if "description" in fields else None
+        )
+        new_status = _check_status(status, violations, default=None) if "status" in fields else None
         expected: int | None = None
         if etag:
             try:
@@ -495,18 +445,18 @@ class ItemService:
         if violations:
             raise InvalidArgument.for_fields(violations)
 
-        values["update_time"] = utcnow()
-        where = [*scope, _t.version == expected] if expected is not None else scope
-        async with self._sessions() as session, session.begin():
-            row = await repo.update_item(session, item_id, where, values)
-            if row is None:
-                await self._explain_miss(session, item_id, scope)
-                raise AssertionError("unreachable")
-            record = ItemRecord.from_row(row)
-            if etag and make_etag(record.id, record.version - 1, record.create_time) != etag:
-                raise _stale()  # right version of another item/incarnation; rolls back
-            await self._events.announce(session, ItemEvent(EventType.UPDATED, record))
-        return record
+        def same_incarnation(record: ItemRecord) -> bool:
+            # The right version of another item (or of a deleted and re-made id).
+            return make_etag(record.id, record.version - 1, record.create_time) == etag
+
+        outcome = await self._items.update(
+            item_id,
+            scope,
+            ItemChanges(new_title, new_description, new_status),
+            expected,
+            same_incarnation if etag else None,
+        )
+        return _written(outcome, item_id)
 
     async def delete_item(self, principal: Principal, item_id: int, *, etag: str = "") -> None:
         scope = self._write_scope(principal)
@@ -514,67 +464,30 @@ class ItemService:
             raise InvalidArgument.field("id", "is required")
         checked_id(item_id, "id")
         expected = etag_version(etag, "etag") if etag else None
-        where = [*scope, _t.version == expected] if expected is not None else scope
-        async with self._sessions() as session, session.begin():
-            row = await repo.delete_item(session, item_id, where)
-            if row is None:
-                await self._explain_miss(session, item_id, scope)
-                raise AssertionError("unreachable")
-            record = ItemRecord.from_row(row)
-            if etag and record.etag != etag:
-                raise _stale()
-            await self._events.announce(session, ItemEvent(EventType.DELETED, record))
+        outcome = await self._items.delete(
+            item_id, scope, expected, (lambda record: record.etag == etag) if etag else None
+        )
+        _written(outcome, item_id)
 
     def watch_items(self, principal: Principal, *, filter: str = "") -> Subscription:
         """A subscription to committed changes the caller may see, narrowed by `filter`.
         Use it as `async with ... as events: async for event in events`."""
-        scope = self._read_scope(principal)
+        owner = self._read_scope(principal).owner_id
         parsed = ITEM_FILTERS.parse(filter)
-        owner = principal.user_id if scope else None
 
         def accepts(item: ItemRecord) -> bool:
             return (owner is None or item.owner_id == owner) and parsed.matches(item)
 
         return self._events.subscribe(accepts)
 
-    async def _explain_miss(
-        self, session: AsyncSession, item_id: int, scope: list[ColumnElement[bool]]
-    ) -> None:
-        """A conditional write matched nothing: NOT_FOUND unless the caller can see the
-        item, in which case its etag was stale."""
-        row = await repo.get_item(session, item_id, scope)
-        if row is None:
-            raise NotFound(f"item {item_id} not found")
+
+def _written(outcome: ItemRecord | WriteMiss, item_id: int) -> ItemRecord:
+    if outcome is WriteMiss.NOT_FOUND:
+        raise NotFound(f"item {item_id} not found")
+    if outcome is WriteMiss.STALE:
         raise _stale()
-
-
-def _conditions(
-    owner_scoped: bool, parsed: ParsedFilter, dialect: str
-) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = []
-    if owner_scoped:
-        where.append(_t.owner_id == bindparam("owner", type_=Integer()))
-    if parsed.node is not None:
-        where.append(parsed.where(dialect))
-    return where
-
-
-def _page_statement(
-    owner_scoped: bool,
-    parsed: ParsedFilter,
-    ordering: Ordering,
-    after: bool,
-    size: int,
-    dialect: str,
-) -> Select[Any]:
-    where = _conditions(owner_scoped, parsed, dialect)
-    if after:
-        position = tuple(
-            bindparam(f"k{i}", type_=field.column.type)
-            for i, (field, _) in enumerate(ordering.keys)
-        )
-        where.append(ordering.after(position))
-    return repo.list_statement(where, ordering.clauses(), size + 1)
+    assert isinstance(outcome, ItemRecord)
+    return outcome
 
 
 def _stale() -> Aborted:

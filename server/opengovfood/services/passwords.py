@@ -13,41 +13,19 @@ from typing import TypeVar
 
 import bcrypt
 
-from opengovfood.errors import FieldViolation, InvalidArgument, ResourceExhausted
+from opengovfood.domain.accounts import (
+    MAX_PASSWORD_BYTES,
+    password_length_violations,
+    password_violations,
+    utf8_or_none,
+)
+from opengovfood.errors import InvalidArgument, ResourceExhausted
 
-MIN_PASSWORD_CHARS = 8
-MAX_PASSWORD_BYTES = 72  # bcrypt's limit; bcrypt 5 raises beyond it
+__all__ = ["PasswordHasher", "hash_cost", "password_length_violations", "password_violations"]
 
 BCRYPT_THREAD_NICENESS = 10
 _COST = re.compile(r"^\$2[aby]\$(\d\d)\$")
 _T = TypeVar("_T")
-
-
-def _utf8(password: str) -> bytes | None:
-    """The UTF-8 bytes, or None for text that is not valid Unicode (lone surrogates)."""
-    try:
-        return password.encode("utf-8")
-    except UnicodeEncodeError:
-        return None
-
-
-def password_length_violations(password: str, field: str = "password") -> list[FieldViolation]:
-    """What any presented password must meet (also at login): present, <= 72 bytes."""
-    if not password:
-        return [FieldViolation(field, "is required")]
-    encoded = _utf8(password)
-    if encoded is None:
-        return [FieldViolation(field, "must be valid Unicode text")]
-    if len(encoded) > MAX_PASSWORD_BYTES:
-        return [FieldViolation(field, f"must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8")]
-    return []
-
-
-def password_violations(password: str, field: str = "password") -> list[FieldViolation]:
-    """Policy for new passwords: 8 or more characters, at most 72 bytes of UTF-8."""
-    if password and len(password) < MIN_PASSWORD_CHARS:
-        return [FieldViolation(field, f"must be at least {MIN_PASSWORD_CHARS} characters")]
-    return password_length_violations(password, field)
 
 
 def _lower_thread_priority() -> None:
@@ -127,7 +105,7 @@ class PasswordHasher:
     async def verify(self, password: str, hashed: str | None) -> bool:
         """Check `password`; with `hashed=None` (unknown or unusable user) check against
         a dummy hash of the same cost so both answers take the same time."""
-        encoded = _utf8(password)
+        encoded = utf8_or_none(password)
         if encoded is None or len(encoded) > MAX_PASSWORD_BYTES:
             return False
         if hashed is None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from opengovfood.domain.principal import Principal
 from opengovfood.errors import AlreadyExists
-from opengovfood.repositories import demo
+from opengovfood.services.items import ItemService
 from opengovfood.services.users import UserInput, UserService
 
 DEMO_USERS = (
@@ -48,7 +47,7 @@ class SeedResult:
     items: int
 
 
-async def seed(users: UserService, sessions: async_sessionmaker[AsyncSession]) -> SeedResult:
+async def seed(users: UserService, item_service: ItemService) -> SeedResult:
     """Create the demo users that do not exist yet (with fresh random passwords) and
     give each new ordinary user the demo items. Existing users are left alone."""
     created: list[SeededUser] = []
@@ -64,6 +63,10 @@ async def seed(users: UserService, sessions: async_sessionmaker[AsyncSession]) -
             continue
         created.append(SeededUser(email, password, superuser))
         if not superuser:
-            async with sessions() as session, session.begin():
-                items += await demo.add_items(session, user.id, DEMO_ITEMS)
+            owner = Principal(kind="user", user_id=user.id, name=user.email)
+            for title, description, status in DEMO_ITEMS:
+                await item_service.create_item(
+                    owner, title=title, description=description, status=status
+                )
+                items += 1
     return SeedResult(created, items)

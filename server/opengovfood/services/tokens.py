@@ -206,10 +206,6 @@ class TokenService:
         distinct labels give unrelated keys (a page-token key never signs a JWT)."""
         return hmac.new(self._root_key, label, hashlib.sha256).digest()
 
-    @property
-    def access_ttl_seconds(self) -> int:
-        return self._access_ttl
-
     def issue_access_token(
         self,
         subject: str,

@@ -12,25 +12,45 @@ Decisions worth knowing:
   deactivation and reactivation revoke all of the user's refresh tokens.
 - A sign-in is its refresh-token family: access tokens carry its id (`sid`), and
   revoking the family ends them too (services/authn.py).
+- Changing the email (UpdateMe) needs the current password and is rate-limited like
+  a sign-in: ALREADY_EXISTS would otherwise tell any token holder which emails exist.
 - A superuser cannot deactivate themselves or drop their own superuser role
   (FAILED_PRECONDITION): the last administrator cannot lock everyone out.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typing import Protocol
 
 from opengovfood.config import Settings
-from opengovfood.context import Principal
-from opengovfood.db.models import User, utcnow
+from opengovfood.domain.accounts import (
+    email_violations,
+    full_name_violations,
+    is_valid_email,
+    normalize_email,
+    password_length_violations,
+    password_violations,
+)
+from opengovfood.domain.filters import FilterSpec, boolean_field, string_field
+from opengovfood.domain.listing import ListQuery, ListSpec, Page
+from opengovfood.domain.pagination import OrderSpec, PageTokens, SortField
+from opengovfood.domain.principal import Principal
+from opengovfood.domain.timestamps import utcnow
+from opengovfood.domain.users import (
+    AuthState,
+    Credentials,
+    EmailTaken,
+    NewUser,
+    Rotation,
+    TokenState,
+    UserChanges,
+    UserRecord,
+)
 from opengovfood.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -41,31 +61,14 @@ from opengovfood.errors import (
     Unauthenticated,
     excerpt,
 )
-from opengovfood.repositories import refresh_tokens as tokens_repo
-from opengovfood.repositories import users as users_repo
 from opengovfood.services.authn import Authenticator
-from opengovfood.services.bounds import OutOfRange, positive_id
-from opengovfood.services.pagination import RESTART, PageTokens
-from opengovfood.services.passwords import (
-    PasswordHasher,
-    password_length_violations,
-    password_violations,
-)
+from opengovfood.services.passwords import PasswordHasher
 from opengovfood.services.rate_limit import RateLimits
 from opengovfood.services.tokens import TokenService, hash_refresh_token, new_refresh_token
-from opengovfood.services.user_fields import (
-    email_violations,
-    full_name_violations,
-    is_valid_email,
-    normalize_email,
-)
-from opengovfood.services.user_filter import parse_user_filter
 
 logger = logging.getLogger("opengovfood.users")
 
 LOGIN_FAILED = "incorrect email or password"
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 1000
 MAX_REFRESH_TOKEN_CHARS = 512
 
 # Mask paths each update accepts; the others name real User fields that cannot change
@@ -77,29 +80,7 @@ UPDATE_ME_PATHS = frozenset({"email", "full_name"})
 UPDATE_USER_PATHS = frozenset({"email", "full_name", "is_active", "is_superuser", "password"})
 
 
-@dataclass(frozen=True, slots=True)
-class UserView:
-    """A user as callers see it: never a password hash."""
-
-    id: int
-    email: str
-    full_name: str
-    is_active: bool
-    is_superuser: bool
-    create_time: datetime
-    update_time: datetime
-
-    @classmethod
-    def of(cls, user: User) -> UserView:
-        return cls(
-            id=user.id,
-            email=user.email,
-            full_name=user.full_name,
-            is_active=user.is_active,
-            is_superuser=user.is_superuser,
-            create_time=user.create_time,
-            update_time=user.update_time,
-        )
+UserView = UserRecord  # what every method returns: never a password hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +101,63 @@ class TokenPair:
     expires_in: int
 
 
-@dataclass(frozen=True, slots=True)
-class UserPage:
-    users: list[UserView]
-    next_page_token: str
-    total_size: int
+_ID = SortField("id", "integer", "id")
+# ListUsers: the shared AIP-160 grammar (no implicit AND), ordered by id.
+USERS = ListSpec(
+    "users",
+    FilterSpec(
+        [
+            boolean_field("is_active"),
+            boolean_field("is_superuser"),
+            # Emails are stored normalised: `=` compares normalised, `:` ignores case.
+            string_field("email", normalize=normalize_email),
+            string_field("full_name"),
+        ]
+    ),
+    OrderSpec([_ID], tiebreaker=_ID, default="id"),
+)
+
+
+class UserRepository(Protocol):
+    async def get(self, user_id: int) -> UserRecord | None: ...
+    async def credentials_by_email(self, email: str) -> Credentials | None: ...
+    async def credentials(self, user_id: int) -> Credentials | None: ...
+    async def auth_state(self, user_id: int) -> AuthState | None: ...
+    async def email_taken(self, email: str) -> bool: ...
+    async def any_user(self) -> bool: ...
+    async def add(self, new: NewUser) -> UserRecord: ...
+    async def update(
+        self,
+        user_id: int,
+        changes: UserChanges,
+        revoke_tokens: Callable[[UserRecord], bool] = ...,
+    ) -> UserRecord | None: ...
+    async def set_password_hash(
+        self,
+        user_id: int,
+        hashed: str,
+        sessions_valid_after: datetime | None = None,
+        revoke_tokens: bool = False,
+    ) -> None: ...
+    async def page(self, query: ListQuery) -> list[UserRecord]: ...
+    async def count(self, query: ListQuery) -> int: ...
+
+
+class RefreshTokenRepository(Protocol):
+    async def issue(
+        self,
+        user_id: int,
+        family_id: str,
+        token_hash: str,
+        now: datetime,
+        expire_time: datetime,
+        drop_expired: bool = False,
+    ) -> None: ...
+    async def rotate(
+        self, token_hash: str, new_hash: str, now: datetime, expire_time: datetime
+    ) -> Rotation: ...
+    async def state(self, token_hash: str) -> TokenState | None: ...
+    async def revoke_family(self, family_id: str, now: datetime) -> int: ...
 
 
 def _check(violations: Iterable[FieldViolation]) -> None:
@@ -148,24 +181,12 @@ def _mask_violations(
     return violations
 
 
-def _page_size(requested: int) -> int:
-    if requested < 0:
-        raise InvalidArgument.field("page_size", "must not be negative")
-    if requested == 0:
-        return DEFAULT_PAGE_SIZE
-    return min(requested, MAX_PAGE_SIZE)
-
-
-def _filter_fingerprint(tree: users_repo.UserFilter | None) -> str:
-    # The parsed tree, so equivalent spellings (spacing, quotes) share page tokens.
-    return hashlib.sha256(repr(tree).encode()).hexdigest()[:16]
-
-
 class UserService:
     def __init__(
         self,
         settings: Settings,
-        sessions: async_sessionmaker[AsyncSession],
+        users: UserRepository,
+        refresh_tokens: RefreshTokenRepository,
         passwords: PasswordHasher,
         tokens: TokenService,
         authenticator: Authenticator,
@@ -173,7 +194,8 @@ class UserService:
         page_tokens: PageTokens,
     ) -> None:
         self._settings = settings
-        self._sessions = sessions
+        self._users = users
+        self._refresh_tokens = refresh_tokens
         self._passwords = passwords
         self._tokens = tokens
         self._authenticator = authenticator
@@ -218,27 +240,12 @@ class UserService:
     ) -> UserView:
         # Cheap check first so a taken email costs no bcrypt; the unique index still
         # decides a race between two creations of the same email.
-        async with self._sessions() as session:
-            if await users_repo.email_taken(session, email):
-                raise AlreadyExists("a user with this email already exists")
+        if await self._users.email_taken(email):
+            raise AlreadyExists("a user with this email already exists")
         hashed = await self._passwords.hash(password)
-        now = utcnow()
         try:
-            async with self._sessions() as session, session.begin():
-                user = await users_repo.add(
-                    session,
-                    User(
-                        email=email,
-                        hashed_password=hashed,
-                        full_name=full_name,
-                        is_active=active,
-                        is_superuser=superuser,
-                        create_time=now,
-                        update_time=now,
-                    ),
-                )
-                view = UserView.of(user)
-        except IntegrityError:
+            view = await self._users.add(NewUser(email, hashed, full_name, active, superuser))
+        except EmailTaken:
             raise AlreadyExists("a user with this email already exists") from None
         logger.info("user created", extra={"user_id": view.id, "superuser": superuser})
         return view
@@ -247,9 +254,8 @@ class UserService:
         """Bootstrap: create a superuser only while there is no user at all."""
         email = normalize_email(email)
         _check([*email_violations(email), *password_violations(password)])
-        async with self._sessions() as session:
-            if await users_repo.any_user_exists(session):
-                return None
+        if await self._users.any_user():
+            return None
         try:
             return await self._create(email, password, "", active=True, superuser=True)
         except AlreadyExists:
@@ -266,11 +272,10 @@ class UserService:
         return await self._get(user_id)
 
     async def _get(self, user_id: int) -> UserView:
-        async with self._sessions() as session:
-            user = await users_repo.get_by_id(session, user_id)
-            if user is None:
-                raise NotFound(f"user {user_id} not found")
-            return UserView.of(user)
+        user = await self._users.get(user_id)
+        if user is None:
+            raise NotFound(f"user {user_id} not found")
+        return user
 
     @staticmethod
     def _user_id(principal: Principal) -> int:
@@ -278,32 +283,24 @@ class UserService:
             raise PermissionDenied("this method is for signed-in users, not service principals")
         return principal.user_id
 
-    async def list_users(self, page_size: int, page_token: str, filter_text: str) -> UserPage:
-        size = _page_size(page_size)
-        tree = parse_user_filter(filter_text)
-        fingerprint = _filter_fingerprint(tree)
-        after = self._decode_page_token(page_token, fingerprint) if page_token else 0
-        async with self._sessions() as session:
-            rows = await users_repo.list_page(session, tree, after, size + 1)
-            total = await users_repo.count(session, tree)
-        page = [UserView.of(user) for user in rows[:size]]
-        next_token = (
-            self._page_tokens.seal({"f": fingerprint, "after": page[-1].id})
-            if len(rows) > size
-            else ""
+    async def list_users(
+        self, principal: Principal, *, page_size: int = 0, page_token: str = "", filter: str = ""
+    ) -> Page[UserRecord]:
+        """Superusers only (the policy table says so; checked here too)."""
+        if not principal.is_superuser:
+            raise PermissionDenied("this method is for superusers only")
+        query = USERS.query(
+            self._page_tokens,
+            principal.key,
+            page_size=page_size,
+            page_token=page_token,
+            filter=filter,
         )
-        return UserPage(users=page, next_page_token=next_token, total_size=total)
-
-    def _decode_page_token(self, token: str, fingerprint: str) -> int:
-        body = self._page_tokens.open(token)
-        if body.get("f") != fingerprint:
-            raise InvalidArgument.field("page_token", f"was made for a different filter; {RESTART}")
-        try:
-            return positive_id(body.get("after"), "after")  # type: ignore[arg-type]
-        except OutOfRange:
-            raise InvalidArgument.field(
-                "page_token", f"is not a page token this list issued; {RESTART}"
-            ) from None
+        rows = await self._users.page(query)
+        total = query.known_total(len(rows))
+        if total is None:
+            total = await self._users.count(query)
+        return USERS.page(self._page_tokens, query, rows, total)
 
     async def update_me(
         self,
@@ -332,15 +329,14 @@ class UserService:
         email = normalize_email(fields.email)
         if email_violations(email):
             return  # reported with the other fields' problems by _update, before any change
-        async with self._sessions() as session:
-            user = await users_repo.get_by_id(session, self._user_id(principal))
-        if user is None or email == user.email:
+        found = await self._users.credentials(self._user_id(principal))
+        if found is None or email == found.user.email:
             return  # no change of email (a missing user is NOT_FOUND in _update)
         if not current_password:
             raise InvalidArgument.field("current_password", "is required to change the email")
         _check(password_length_violations(current_password, "current_password"))
         await self._limits.check_sign_in("email change", principal.key, client)
-        if not await self._passwords.verify(current_password, user.hashed_password):
+        if not await self._passwords.verify(current_password, found.hashed_password):
             raise InvalidArgument.field("current_password", "is incorrect")
 
     async def update_user(
@@ -379,37 +375,29 @@ class UserService:
             violations += password_violations(password, "password")
         _check(violations)
         hashed = await self._passwords.hash(password) if password is not None else None
-        now = utcnow()
-        revoke = False
+        changes = UserChanges(
+            email=email if "email" in paths else None,
+            full_name=fields.full_name if "full_name" in paths else None,
+            is_active=fields.is_active if "is_active" in paths else None,
+            is_superuser=fields.is_superuser if "is_superuser" in paths else None,
+            hashed_password=hashed,
+            # see change_password
+            sessions_valid_after=utcnow().replace(microsecond=0) if hashed else None,
+        )
+
+        def revoke(before: UserRecord) -> bool:
+            # A new password, a deactivation or a reactivation ends every sign-in (after
+            # a reactivation, in case the account was deactivated some other way: no old
+            # token comes back).
+            toggled = changes.is_active is not None and before.is_active != changes.is_active
+            return hashed is not None or toggled
+
         try:
-            async with self._sessions() as session, session.begin():
-                user = await users_repo.get_by_id(session, user_id, for_update=True)
-                if user is None:
-                    raise NotFound(f"user {user_id} not found")
-                if "email" in paths and email != user.email:
-                    if await users_repo.email_taken(session, email, except_id=user_id):
-                        raise AlreadyExists("a user with this email already exists")
-                    user.email = email
-                if "full_name" in paths:
-                    user.full_name = fields.full_name
-                if "is_superuser" in paths:
-                    user.is_superuser = fields.is_superuser
-                if "is_active" in paths:
-                    # Deactivation ends every sign-in; so does reactivation, in case the
-                    # account was deactivated some other way: no old token comes back.
-                    revoke = user.is_active != fields.is_active
-                    user.is_active = fields.is_active
-                if hashed is not None:
-                    user.hashed_password = hashed
-                    user.sessions_valid_after = now.replace(microsecond=0)  # see change_password
-                    revoke = True
-                user.update_time = now
-                await session.flush()
-                if revoke:
-                    await tokens_repo.revoke_all_for_user(session, user_id, now)
-                view = UserView.of(user)
-        except IntegrityError:
+            view = await self._users.update(user_id, changes, revoke)
+        except EmailTaken:
             raise AlreadyExists("a user with this email already exists") from None
+        if view is None:
+            raise NotFound(f"user {user_id} not found")
         # After the commit: the next RPC of this user reads the new state.
         self._authenticator.invalidate(user_id)
         logger.info(
@@ -431,21 +419,20 @@ class UserService:
         _check(violations)
         # A stolen access token must not become a way to guess the password.
         await self._limits.check_sign_in("password", principal.key, client)
-        async with self._sessions() as session:
-            user = await users_repo.get_by_id(session, user_id)
-        if user is None:
+        found = await self._users.credentials(user_id)
+        if found is None:
             raise NotFound(f"user {user_id} not found")
-        if not await self._passwords.verify(current_password, user.hashed_password):
+        if not await self._passwords.verify(current_password, found.hashed_password):
             raise InvalidArgument.field("current_password", "is incorrect")
         hashed = await self._passwords.hash(new_password)
-        now = utcnow()
-        async with self._sessions() as session, session.begin():
-            # Access tokens carry whole seconds (iat): one issued earlier in this same
-            # second stays valid; a sign-in right after the change must not be refused.
-            await users_repo.set_password_hash(
-                session, user_id, hashed, sessions_valid_after=now.replace(microsecond=0)
-            )
-            await tokens_repo.revoke_all_for_user(session, user_id, now)
+        # Access tokens carry whole seconds (iat): one issued earlier in this same
+        # second stays valid; a sign-in right after the change must not be refused.
+        await self._users.set_password_hash(
+            user_id,
+            hashed,
+            sessions_valid_after=utcnow().replace(microsecond=0),
+            revoke_tokens=True,
+        )
         self._authenticator.invalidate(user_id)  # here at once; other workers within the TTL
         logger.info("password changed", extra={"user_id": user_id})
 
@@ -455,13 +442,13 @@ class UserService:
         violations = [FieldViolation("email", "is required")] if not email else []
         _check(violations + password_length_violations(password))
         await self._limits.check_login(email, client)
-        user = None
+        found = None
         if is_valid_email(email):  # a malformed one cannot exist; don't send it to SQL
-            async with self._sessions() as session:
-                user = await users_repo.get_by_email(session, email)
+            found = await self._users.credentials_by_email(email)
         # Exactly one bcrypt check whatever the case, so the timing tells nothing.
-        ok = await self._passwords.verify(password, user.hashed_password if user else None)
-        if user is None or not ok or not user.is_active:
+        ok = await self._passwords.verify(password, found.hashed_password if found else None)
+        user = found.user if found else None
+        if found is None or user is None or not ok or not user.is_active:
             reason = "unknown email" if user is None else "wrong password" if not ok else "inactive"
             logger.info(
                 "login refused",
@@ -470,7 +457,7 @@ class UserService:
             await self._limits.login_failed(email, client)
             raise Unauthenticated(LOGIN_FAILED)
         await self._limits.login_succeeded(email, client)
-        if self._passwords.needs_rehash(user.hashed_password):
+        if self._passwords.needs_rehash(found.hashed_password):
             await self._rehash(user.id, password)
         return await self._issue(user.id, family_id=None, cleanup=True)
 
@@ -482,24 +469,15 @@ class UserService:
     async def _rehash(self, user_id: int, password: str) -> None:
         """The configured bcrypt cost changed: upgrade the stored hash at sign-in."""
         hashed = await self._passwords.hash(password)
-        async with self._sessions() as session, session.begin():
-            await users_repo.set_password_hash(session, user_id, hashed)
+        await self._users.set_password_hash(user_id, hashed)
 
     async def _issue(self, user_id: int, family_id: str | None, cleanup: bool) -> TokenPair:
         refresh, refresh_hash = new_refresh_token()
         now = utcnow()
         family = family_id or str(uuid.uuid4())
-        async with self._sessions() as session, session.begin():
-            if cleanup:
-                await tokens_repo.delete_expired_for_user(session, user_id, now)
-            await tokens_repo.add(
-                session,
-                user_id=user_id,
-                family_id=family,
-                token_hash=refresh_hash,
-                now=now,
-                expire_time=now + self._refresh_ttl,
-            )
+        await self._refresh_tokens.issue(
+            user_id, family, refresh_hash, now, now + self._refresh_ttl, drop_expired=cleanup
+        )
         access, expires_in = self._tokens.issue_access_token(str(user_id), session_id=family)
         return TokenPair(access_token=access, refresh_token=refresh, expires_in=expires_in)
 
@@ -512,25 +490,16 @@ class UserService:
         token_hash = hash_refresh_token(refresh_token)
         now = utcnow()
         new_refresh, new_hash = new_refresh_token()
-        async with self._sessions() as session, session.begin():
-            consumed = await tokens_repo.consume(session, token_hash, now)
-            state = await tokens_repo.get_state(session, token_hash)
-            if state is None:
-                raise Unauthenticated("refresh token is invalid")
-            if consumed:
-                auth = await users_repo.get_auth_state(session, state.user_id)
-                if auth is None or not auth[1]:
-                    # Rolled back with the transaction: the token stays unused.
-                    raise Unauthenticated("user is inactive or no longer exists")
-                await tokens_repo.add(
-                    session,
-                    user_id=state.user_id,
-                    family_id=state.family_id,
-                    token_hash=new_hash,
-                    now=now,
-                    expire_time=now + self._refresh_ttl,
-                )
-        if consumed:
+        rotation = await self._refresh_tokens.rotate(
+            token_hash, new_hash, now, now + self._refresh_ttl
+        )
+        state = rotation.state
+        if state is None:
+            raise Unauthenticated("refresh token is invalid")
+        if rotation.user_inactive:
+            # Nothing changed: the token stays unused.
+            raise Unauthenticated("user is inactive or no longer exists")
+        if rotation.rotated:
             access, expires_in = self._tokens.issue_access_token(
                 str(state.user_id), session_id=state.family_id
             )
@@ -539,8 +508,7 @@ class UserService:
             raise Unauthenticated("refresh token has been revoked")
         if state.used_time is not None:
             # Someone holds a copy of a rotated token: end the whole sign-in.
-            async with self._sessions() as session, session.begin():
-                revoked = await tokens_repo.revoke_family(session, state.family_id, now)
+            revoked = await self._refresh_tokens.revoke_family(state.family_id, now)
             self._authenticator.end_session(state.user_id, state.family_id)
             logger.warning(
                 "refresh token reused; family revoked",
@@ -557,16 +525,15 @@ class UserService:
             raise InvalidArgument.field("refresh_token", "is required")
         token_hash = hash_refresh_token(refresh_token)
         now = utcnow()
-        async with self._sessions() as session, session.begin():
-            state = (
-                await tokens_repo.get_state(session, token_hash)
-                if len(refresh_token) <= MAX_REFRESH_TOKEN_CHARS
-                else None
-            )
-            # Someone else's token answers like an unknown one: nothing is revealed.
-            if state is None or state.user_id != user_id:
-                raise NotFound("refresh token not found")
-            # The whole sign-in ends, including any copy of an older rotated token.
-            await tokens_repo.revoke_family(session, state.family_id, now)
+        state = (
+            await self._refresh_tokens.state(token_hash)
+            if len(refresh_token) <= MAX_REFRESH_TOKEN_CHARS
+            else None
+        )
+        # Someone else's token answers like an unknown one: nothing is revealed.
+        if state is None or state.user_id != user_id:
+            raise NotFound("refresh token not found")
+        # The whole sign-in ends, including any copy of an older rotated token.
+        await self._refresh_tokens.revoke_family(state.family_id, now)
         # Its access tokens stop here at once, elsewhere within the principal cache TTL.
         self._authenticator.end_session(user_id, state.family_id)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,3 +200,17 @@ def is_local_address(target: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+DEFAULT_ADDRESS = "127.0.0.1:50051"
+
+
+def resolve_timeout(
+    overrides: Mapping[str, float | None], method: str, given: float | None
+) -> float | None:
+    """`given` wins (math.inf: no deadline); else the client's, else the default table."""
+    if given is not None:
+        return None if math.isinf(given) else given
+    if method in overrides:
+        return overrides[method]
+    return DEFAULT_TIMEOUTS.get(method, DEFAULT_TIMEOUT)

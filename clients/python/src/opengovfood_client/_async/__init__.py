@@ -1,0 +1,1 @@
+"""The client written once, for asyncio; `_sync/` is generated from it."""

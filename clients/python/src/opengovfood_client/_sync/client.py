@@ -1,0 +1,603 @@
+# Generated from _async/client.py by tools/unasync.py (make client-sync): do not edit.
+"""The synchronous client: `Client(address)`, then `client.items.list()` and friends.
+
+    with Client("127.0.0.1:50051") as client:
+        client.login("ann@example.org", "a long passphrase")
+        item = client.items.create(title="Walk-in cooler at 9 C")
+        for item in client.items.list(filter="status = ITEM_STATUS_PENDING"):
+            print(item.id, item.title)
+
+Thread-safe: one Client can serve many threads (it shares one HTTP/2 connection).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+import grpc
+
+from opengovfood_client import _requests, health
+from opengovfood_client._requests import ItemStatusLike
+from opengovfood_client.auth import TokenListener, TokenPair, TokenState
+from opengovfood_client.config import (
+    DEFAULT_ADDRESS,
+    ChannelSettings,
+    TLSConfig,
+    resolve_timeout,
+)
+from opengovfood_client.errors import (
+    DeadlineExceededError,
+    OpenGovFoodError,
+    UnauthenticatedError,
+    UnavailableError,
+    from_rpc_error,
+)
+from opengovfood_client.v1 import (
+    agent_pb2,
+    agent_pb2_grpc,
+    items_pb2,
+    items_pb2_grpc,
+    users_pb2,
+    users_pb2_grpc,
+)
+
+from ._transport import CANCELLED, Lock, cancel, close, gather, open_channel
+
+if TYPE_CHECKING:
+    from ._transport import Channel, PageFetch, StreamCall, UnaryStream, UnaryUnary
+
+Req = TypeVar("Req")
+Resp = TypeVar("Resp")
+T = TypeVar("T")
+
+
+class Stream(Generic[T]):
+    """A server stream. Iterate it for messages; `cancel()` or leave a `with` block to stop.
+
+    Errors are raised as `OpenGovFoodError` while iterating. If the server answers
+    UNAUTHENTICATED before the first message, the token is refreshed and the call
+    restarted once.
+    """
+
+    def __init__(self, client: Client, start: Callable[[], StreamCall[T]]) -> None:
+        self._client = client
+        self._start = start
+        self._call: StreamCall[T] | None = None
+        self._cancelled = False
+
+    def __iter__(self) -> Iterator[T]:
+        received = False
+        retried = False
+        while True:
+            self._client._ensure_fresh()
+            generation = self._client._state.generation
+            self._call = self._start()
+            try:
+                for message in self._call:
+                    received = True
+                    yield message
+                return
+            except grpc.RpcError as error:
+                if self._cancelled and error.code() == grpc.StatusCode.CANCELLED:
+                    return
+                if not received and not retried and self._client._auth_retry(error, generation):
+                    retried = True
+                    continue
+                raise from_rpc_error(error) from error
+            except CANCELLED:
+                if self._cancelled:
+                    return
+                raise
+            finally:
+                if self._call is not None:
+                    cancel(self._call)
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        if self._call is not None:
+            cancel(self._call)
+
+    def __enter__(self) -> Stream[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cancel()
+
+
+class ChatStream:
+    """Iterates the text deltas of a chat answer; `conversation_id` is set once known."""
+
+    def __init__(self, stream: Stream[agent_pb2.ChatResponse]) -> None:
+        self._stream = stream
+        self.conversation_id: int | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        for response in self._stream:
+            if response.conversation_id:
+                self.conversation_id = response.conversation_id
+            if response.text:
+                yield response.text
+
+    def text(self) -> str:
+        """The whole answer (consumes the stream)."""
+        return "".join([delta for delta in self])
+
+    def cancel(self) -> None:
+        self._stream.cancel()
+
+    def __enter__(self) -> ChatStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cancel()
+
+
+def _paginate(page: PageFetch[T], limit: int | None) -> Iterator[T]:
+    token = ""
+    count = 0
+    while True:
+        found, token = page(token)
+        for value in found:
+            if limit is not None and count >= limit:
+                return
+            count += 1
+            yield value
+        if not token:
+            return
+
+
+class Users:
+    """UserService: accounts and sign-in (`login` on the client keeps the tokens)."""
+
+    def __init__(self, client: Client) -> None:
+        self._c = client
+        self._stub = client._users_stub
+
+    def register(
+        self, email: str, password: str, full_name: str = "", *, timeout: float | None = None
+    ) -> users_pb2.User:
+        request = users_pb2.RegisterRequest(email=email, password=password, full_name=full_name)
+        return self._c._unary(self._stub.Register, request, "Register", timeout)
+
+    def me(self, *, timeout: float | None = None) -> users_pb2.User:
+        return self._c._unary(self._stub.GetMe, users_pb2.GetMeRequest(), "GetMe", timeout)
+
+    def update_me(
+        self,
+        *,
+        full_name: str | None = None,
+        email: str | None = None,
+        current_password: str | None = None,
+        timeout: float | None = None,
+    ) -> users_pb2.User:
+        """Changes the caller's name and/or email; a new email needs `current_password`
+        (the server answers INVALID_ARGUMENT on `current_password` without it)."""
+        request = _requests.update_me(full_name, email, current_password)
+        return self._c._unary(self._stub.UpdateMe, request, "UpdateMe", timeout)
+
+    def change_password(
+        self, current_password: str, new_password: str, *, timeout: float | None = None
+    ) -> None:
+        """Changes the password; the server revokes every refresh token, so sign in again."""
+        request = users_pb2.ChangePasswordRequest(
+            current_password=current_password, new_password=new_password
+        )
+        self._c._unary(self._stub.ChangePassword, request, "ChangePassword", timeout)
+
+    def create(
+        self,
+        email: str,
+        password: str,
+        full_name: str = "",
+        *,
+        is_superuser: bool = False,
+        is_active: bool = True,
+        timeout: float | None = None,
+    ) -> users_pb2.User:
+        request = _requests.create_user(email, password, full_name, is_superuser, is_active)
+        return self._c._unary(self._stub.CreateUser, request, "CreateUser", timeout)
+
+    def get(self, user_id: int, *, timeout: float | None = None) -> users_pb2.User:
+        request = users_pb2.GetUserRequest(id=user_id)
+        return self._c._unary(self._stub.GetUser, request, "GetUser", timeout)
+
+    def list_page(
+        self,
+        *,
+        filter: str = "",
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> users_pb2.ListUsersResponse:
+        request = users_pb2.ListUsersRequest(
+            filter=filter, page_size=page_size, page_token=page_token
+        )
+        return self._c._unary(self._stub.ListUsers, request, "ListUsers", timeout)
+
+    def list(
+        self, *, filter: str = "", page_size: int = 0, limit: int | None = None
+    ) -> Iterator[users_pb2.User]:
+        """Every matching user, fetching pages as you iterate."""
+
+        def page(token: str) -> tuple[list[users_pb2.User], str]:
+            response = self.list_page(filter=filter, page_size=page_size, page_token=token)
+            return list(response.users), response.next_page_token
+
+        return _paginate(page, limit)
+
+    def update(
+        self,
+        user_id: int,
+        *,
+        email: str | None = None,
+        full_name: str | None = None,
+        is_active: bool | None = None,
+        is_superuser: bool | None = None,
+        password: str | None = None,
+        timeout: float | None = None,
+    ) -> users_pb2.User:
+        request = _requests.update_user(
+            user_id,
+            email=email,
+            full_name=full_name,
+            is_active=is_active,
+            is_superuser=is_superuser,
+            password=password,
+        )
+        return self._c._unary(self._stub.UpdateUser, request, "UpdateUser", timeout)
+
+
+class Items:
+    """ItemService: the inspections, complaints and reviews inspectors work on."""
+
+    def __init__(self, client: Client) -> None:
+        self._c = client
+        self._stub = client._items_stub
+
+    def create(
+        self,
+        title: str,
+        description: str = "",
+        status: ItemStatusLike | None = None,
+        *,
+        request_id: str | None = None,
+        timeout: float | None = None,
+    ) -> items_pb2.Item:
+        """Creates an item. A `request_id` (a fresh UUID unless given) makes retries safe:
+        the server answers a repeated id with the first item."""
+        request = _requests.create_item(title, description, status, request_id)
+        return self._c._unary(self._stub.CreateItem, request, "CreateItem", timeout)
+
+    def get(self, item_id: int, *, timeout: float | None = None) -> items_pb2.Item:
+        request = items_pb2.GetItemRequest(id=item_id)
+        return self._c._unary(self._stub.GetItem, request, "GetItem", timeout)
+
+    def list_page(
+        self,
+        *,
+        filter: str = "",
+        order_by: str = "",
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> items_pb2.ListItemsResponse:
+        """One page, with `next_page_token` and `total_size`."""
+        request = items_pb2.ListItemsRequest(
+            filter=filter, order_by=order_by, page_size=page_size, page_token=page_token
+        )
+        return self._c._unary(self._stub.ListItems, request, "ListItems", timeout)
+
+    def list(
+        self,
+        *,
+        filter: str = "",
+        order_by: str = "",
+        page_size: int = 0,
+        limit: int | None = None,
+    ) -> Iterator[items_pb2.Item]:
+        """Every matching item (at most `limit`), fetching pages lazily as you iterate."""
+
+        def page(token: str) -> tuple[list[items_pb2.Item], str]:
+            response = self.list_page(
+                filter=filter, order_by=order_by, page_size=page_size, page_token=token
+            )
+            return list(response.items), response.next_page_token
+
+        return _paginate(page, limit)
+
+    def update(
+        self,
+        item_id: int,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        status: ItemStatusLike | None = None,
+        etag: str | None = None,
+        timeout: float | None = None,
+    ) -> items_pb2.Item:
+        """Changes the given fields only. With `etag`, only if the item is unchanged since
+        (else `ConflictError`)."""
+        request = _requests.update_item(
+            item_id, title=title, description=description, status=status, etag=etag
+        )
+        return self._c._unary(self._stub.UpdateItem, request, "UpdateItem", timeout)
+
+    def delete(
+        self, item_id: int, *, etag: str | None = None, timeout: float | None = None
+    ) -> None:
+        request = items_pb2.DeleteItemRequest(id=item_id, etag=etag or "")
+        self._c._unary(self._stub.DeleteItem, request, "DeleteItem", timeout)
+
+    def watch(
+        self, filter: str = "", *, timeout: float | None = None
+    ) -> Stream[items_pb2.ItemEvent]:
+        """Events for the items you may see, as they happen. Cancel it to stop."""
+        request = items_pb2.WatchItemsRequest(filter=filter)
+        return self._c._stream(self._stub.WatchItems, request, "WatchItems", timeout)
+
+
+class Agent:
+    """AgentService: inspection analysis, chat, and models."""
+
+    def __init__(self, client: Client) -> None:
+        self._c = client
+        self._stub = client._agent_stub
+
+    def analyze(
+        self,
+        notes: str,
+        *,
+        item_id: int | None = None,
+        model: str | None = None,
+        provider: str | None = None,
+        timeout: float | None = None,
+    ) -> agent_pb2.InspectionAnalysis:
+        request = _requests.analyze(notes, item_id, model, provider)
+        return self._c._unary(self._stub.AnalyzeInspection, request, "AnalyzeInspection", timeout)
+
+    def get_analysis(
+        self, analysis_id: int, *, timeout: float | None = None
+    ) -> agent_pb2.InspectionAnalysis:
+        request = agent_pb2.GetAnalysisRequest(id=analysis_id)
+        return self._c._unary(self._stub.GetAnalysis, request, "GetAnalysis", timeout)
+
+    def list_analyses_page(
+        self,
+        *,
+        filter: str = "",
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> agent_pb2.ListAnalysesResponse:
+        request = agent_pb2.ListAnalysesRequest(
+            filter=filter, page_size=page_size, page_token=page_token
+        )
+        return self._c._unary(self._stub.ListAnalyses, request, "ListAnalyses", timeout)
+
+    def list_analyses(
+        self, *, filter: str = "", page_size: int = 0, limit: int | None = None
+    ) -> Iterator[agent_pb2.InspectionAnalysis]:
+        def page(token: str) -> tuple[list[agent_pb2.InspectionAnalysis], str]:
+            response = self.list_analyses_page(filter=filter, page_size=page_size, page_token=token)
+            return list(response.analyses), response.next_page_token
+
+        return _paginate(page, limit)
+
+    def chat(
+        self,
+        message: str,
+        *,
+        conversation_id: int | None = None,
+        model: str | None = None,
+        provider: str | None = None,
+        timeout: float | None = None,
+    ) -> ChatStream:
+        """Iterate the result for text deltas; its `conversation_id` continues the chat."""
+        request = _requests.chat(message, conversation_id, model, provider)
+        return ChatStream(self._c._stream(self._stub.Chat, request, "Chat", timeout))
+
+    def models(self, *, timeout: float | None = None) -> list[agent_pb2.Model]:
+        request = agent_pb2.ListModelsRequest()
+        response = self._c._unary(self._stub.ListModels, request, "ListModels", timeout)
+        return list(response.models)
+
+    def pull(
+        self, name: str, *, timeout: float | None = None
+    ) -> Stream[agent_pb2.PullModelProgress]:
+        request = agent_pb2.PullModelRequest(name=name)
+        return self._c._stream(self._stub.PullModel, request, "PullModel", timeout)
+
+
+class Health:
+    """grpc.health.v1: `check()` answers SERVING, NOT_SERVING, SERVICE_UNKNOWN, ..."""
+
+    SERVICES = (
+        "",
+        "opengovfood.v1.UserService",
+        "opengovfood.v1.ItemService",
+        "opengovfood.v1.AgentService",
+    )
+
+    def __init__(self, client: Client) -> None:
+        self._c = client
+        self._check: UnaryUnary[str, str] = client.channel.unary_unary(
+            health.CHECK_METHOD,
+            request_serializer=health.serialize_request,
+            response_deserializer=health.parse_status,
+        )
+
+    def check(self, service: str = "", *, timeout: float | None = None) -> str:
+        return self._c._unary(self._check, service, "Check", timeout)
+
+    def check_all(self, *, timeout: float | None = None) -> dict[str, str]:
+        """Status of the server ("") and of each OpenGov-Food service."""
+        statuses = gather(*(self.check(s, timeout=timeout) for s in self.SERVICES))
+        return dict(zip(self.SERVICES, statuses, strict=True))
+
+
+class Client:
+    """A connection to an OpenGov-Food server.
+
+    Credentials, pick one: nothing (then `login()`), `token=` (a service or any
+    access token, used as is), or `tokens=` (a saved `TokenPair`, refreshed as
+    needed). `on_tokens` is called with every new pair (and None on logout), e.g.
+    to save the rotated refresh token.
+    """
+
+    def __init__(
+        self,
+        address: str = DEFAULT_ADDRESS,
+        *,
+        token: str | None = None,
+        tokens: TokenPair | None = None,
+        on_tokens: TokenListener | None = None,
+        tls: TLSConfig | None = None,
+        insecure: bool = False,
+        timeouts: Mapping[str, float | None] | None = None,
+        settings: ChannelSettings | None = None,
+    ) -> None:
+        self.address = address
+        self._state = TokenState(token, tokens, on_tokens)
+        self._timeouts = dict(timeouts or {})
+        self._refresh_lock = Lock()
+        options = (settings or ChannelSettings()).options(tls)
+        self.channel: Channel = open_channel(address, self._state, tls, insecure, options)
+        self._users_stub = users_pb2_grpc.UserServiceStub(self.channel)
+        self._items_stub = items_pb2_grpc.ItemServiceStub(self.channel)
+        self._agent_stub = agent_pb2_grpc.AgentServiceStub(self.channel)
+        self.users = Users(self)
+        self.items = Items(self)
+        self.agent = Agent(self)
+        self.health = Health(self)
+
+    # --- sign-in ---------------------------------------------------------------
+
+    def login(self, email: str, password: str, *, timeout: float | None = None) -> TokenPair:
+        """Signs in; the client keeps (and refreshes) the tokens from now on."""
+        request = users_pb2.LoginRequest(email=email, password=password)
+        response = self._unary(self._users_stub.Login, request, "Login", timeout)
+        pair = TokenPair.from_response(response)
+        self._state.set_pair(pair)
+        return pair
+
+    def logout(self, *, timeout: float | None = None) -> None:
+        """Revokes the refresh token on the server and forgets the tokens."""
+        pair = self._state.pair
+        if pair is not None:
+            request = users_pb2.LogoutRequest(refresh_token=pair.refresh_token)
+            # Already revoked or expired: nothing left to revoke.
+            with contextlib.suppress(UnauthenticatedError):
+                self._unary(self._users_stub.Logout, request, "Logout", timeout)
+        self._state.set_pair(None)
+
+    def refresh(self) -> TokenPair:
+        """Exchanges the refresh token for a new pair now."""
+        self._refresh(self._state.generation)
+        pair = self._state.pair
+        if pair is None:
+            raise UnauthenticatedError("not signed in", grpc.StatusCode.UNAUTHENTICATED)
+        return pair
+
+    @property
+    def tokens(self) -> TokenPair | None:
+        return self._state.pair
+
+    def use_token(self, token: str | None) -> None:
+        """Use a service token (or any access token) as is, without refreshing."""
+        self._state.set_static(token)
+
+    def use_tokens(self, tokens: TokenPair | None) -> None:
+        self._state.set_pair(tokens)
+
+    # --- lifecycle -------------------------------------------------------------
+
+    def close(self) -> None:
+        close(self.channel)
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- plumbing ----------------------------------------------------------------
+
+    def _unary(
+        self,
+        method: UnaryUnary[Req, Resp],
+        request: Req,
+        name: str,
+        timeout: float | None,
+    ) -> Resp:
+        deadline = resolve_timeout(self._timeouts, name, timeout)
+        self._ensure_fresh()
+        generation = self._state.generation
+        try:
+            return method(request, timeout=deadline)
+        except grpc.RpcError as error:
+            if not self._auth_retry(error, generation):
+                raise from_rpc_error(error) from error
+        try:
+            return method(request, timeout=deadline)
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from error
+
+    def _stream(
+        self,
+        method: UnaryStream[Req, Resp],
+        request: Req,
+        name: str,
+        timeout: float | None,
+    ) -> Stream[Resp]:
+        deadline = resolve_timeout(self._timeouts, name, timeout)
+        return Stream(self, lambda: method(request, timeout=deadline))
+
+    def _ensure_fresh(self) -> None:
+        """Refresh ahead of expiry. If the server can't be reached for that, carry on with
+        the current token while it is still valid: the call itself will tell."""
+        pair = self._state.pair
+        if pair is None or not pair.needs_refresh():
+            return
+        try:
+            self._refresh(self._state.generation)
+        except (UnavailableError, DeadlineExceededError):
+            if pair.expires_at <= time.time():
+                raise
+
+    def _auth_retry(self, error: grpc.RpcError, generation: int) -> bool:
+        """After UNAUTHENTICATED: refresh once (unless another call already did) -> retry."""
+        if error.code() != grpc.StatusCode.UNAUTHENTICATED or not self._state.refreshable:
+            return False
+        try:
+            self._refresh(generation)
+        except OpenGovFoodError:
+            return False
+        return self._state.pair is not None
+
+    def _refresh(self, seen_generation: int) -> None:
+        with self._refresh_lock:
+            if self._state.generation != seen_generation:
+                return  # someone refreshed (or signed in/out) meanwhile
+            pair = self._state.pair
+            if pair is None:
+                return
+            request = users_pb2.RefreshTokenRequest(refresh_token=pair.refresh_token)
+            try:
+                response = self._users_stub.RefreshToken(
+                    request, timeout=resolve_timeout(self._timeouts, "RefreshToken", None)
+                )
+            except grpc.RpcError as error:
+                mapped = from_rpc_error(error)
+                if isinstance(mapped, UnauthenticatedError):
+                    self._state.set_pair(None)  # the session is over: sign in again
+                raise mapped from error
+            self._state.set_pair(TokenPair.from_response(response))

@@ -1,0 +1,116 @@
+"""Items as every layer sees them: the record, its status, its etag, its events."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from opengovfood.domain.timestamps import to_micros
+from opengovfood.errors import InvalidArgument
+
+
+class ItemStatus(enum.StrEnum):
+    """Stored values, in the proto enum's declared order."""
+
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+def make_etag(item_id: int, version: int, create_time: datetime) -> str:
+    """Strong etag: the version plus a hash binding it to this item (and this
+    incarnation of the id, via create_time), so an etag from another item never
+    matches."""
+    digest = hashlib.sha256(f"{item_id}:{version}:{to_micros(create_time)}".encode()).hexdigest()
+    return f"{version}-{digest[:12]}"
+
+
+def etag_version(etag: str, argument: str) -> int:
+    """The version an etag names; INVALID_ARGUMENT if it is not one of ours."""
+    version, sep, digest = etag.partition("-")
+    if (
+        not sep
+        or not version.isdigit()
+        or len(version) > 12
+        or len(digest) != 12
+        or any(c not in "0123456789abcdef" for c in digest)
+    ):
+        raise InvalidArgument.field(argument, "is not an etag this service issued")
+    return int(version)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRecord:
+    id: int
+    title: str
+    description: str
+    status: ItemStatus
+    owner_id: int
+    create_time: datetime
+    update_time: datetime
+    version: int
+
+    @property
+    def etag(self) -> str:
+        return make_etag(self.id, self.version, self.create_time)
+
+
+# Stored value -> status; a dict lookup is faster than ItemStatus(value).
+STATUSES = {status.value: status for status in ItemStatus}
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """An item to create (fields validated); the repository adds id, times, version."""
+
+    title: str
+    description: str
+    status: ItemStatus
+    owner_id: int
+
+
+class EventType(enum.StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemEvent:
+    """One committed change. For DELETED, `item` is the last state."""
+
+    type: EventType
+    item: ItemRecord
+
+    @property
+    def order_key(self) -> tuple[int, int]:
+        """Later writes of one item have larger keys (a delete follows its last version)."""
+        return (self.item.version, 1 if self.type is EventType.DELETED else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemChanges:
+    """The fields an update sets (validated); None leaves a field as it is."""
+
+    title: str | None = None
+    description: str | None = None
+    status: ItemStatus | None = None
+
+
+class WriteMiss(enum.Enum):
+    """Why a conditional update or delete changed nothing."""
+
+    NOT_FOUND = "not_found"  # no such item within the caller's scope
+    STALE = "stale"  # the item is there, at another version than the etag named
+
+
+@dataclass(frozen=True, slots=True)
+class PriorRequest:
+    """An idempotent create whose request_id was used before: what that call sent
+    (`body_hash`) and the item it created (None: deleted since)."""
+
+    body_hash: str
+    item: ItemRecord | None

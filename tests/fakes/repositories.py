@@ -1,0 +1,520 @@
+"""In-memory repositories: one fake per repository protocol the services declare, so
+the services' rules are tested in milliseconds without a database.
+
+Each keeps its rows in a dict and answers a `ListQuery` the way the SQL does: the
+filter's syntax tree evaluated in Python (`ParsedFilter.matches`, the same semantics
+WatchItems relies on), the ordering and the keyset position applied to the records.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from functools import cmp_to_key
+from typing import Any, TypeVar
+
+from opengovfood.domain.analyses import AnalysisRecord, NewAnalysis
+from opengovfood.domain.conversations import ConversationRecord, MessageRecord, TurnStart
+from opengovfood.domain.items import (
+    EventType,
+    ItemChanges,
+    ItemEvent,
+    ItemRecord,
+    NewItem,
+    PriorRequest,
+    WriteMiss,
+)
+from opengovfood.domain.listing import ListQuery
+from opengovfood.domain.pagination import Ordering
+from opengovfood.domain.scopes import Scope
+from opengovfood.domain.timestamps import utcnow
+from opengovfood.domain.users import (
+    AuthState,
+    Credentials,
+    EmailTaken,
+    NewUser,
+    Rotation,
+    TokenState,
+    UserChanges,
+    UserRecord,
+)
+
+R = TypeVar("R")
+
+
+class Clock:
+    """Strictly increasing times, so orderings by time are deterministic."""
+
+    def __init__(self) -> None:
+        self._now = utcnow()
+
+    def __call__(self) -> datetime:
+        self._now += timedelta(milliseconds=1)
+        return self._now
+
+
+def _compare(ordering: Ordering, a: Any, b: Any) -> int:
+    for (_field, desc), x, y in zip(
+        ordering.keys, ordering.key_of(a), ordering.key_of(b), strict=True
+    ):
+        if x != y:
+            smaller = x < y
+            return (1 if smaller else -1) if desc else (-1 if smaller else 1)
+    return 0
+
+
+def _after(ordering: Ordering, record: Any, key: Sequence[Any]) -> bool:
+    for (_field, desc), value, bound in zip(
+        ordering.keys, ordering.key_of(record), key, strict=True
+    ):
+        if value != bound:
+            return value < bound if desc else value > bound
+    return False
+
+
+def list_page(
+    records: Iterable[R], query: ListQuery, view: Callable[[R], Any] = lambda r: r
+) -> list[R]:
+    """The page a repository returns: matching, ordered, after the cursor, size + 1.
+    `view` adapts a record for matching where a column is computed (e.g. COALESCE)."""
+    matching = [r for r in records if query.filter.matches(view(r))]
+    matching.sort(key=cmp_to_key(lambda a, b: _compare(query.ordering, a, b)))
+    if query.after is not None:
+        matching = [r for r in matching if _after(query.ordering, r, query.after)]
+    return matching[: query.page_size + 1]
+
+
+def _in_scope(owner_id: int, scope: Scope) -> bool:
+    return scope.owner_id is None or owner_id == scope.owner_id
+
+
+class InMemoryItems:
+    """services.items.ItemRepository; `events` records what would be announced."""
+
+    def __init__(self, publish: Callable[[ItemEvent], None] | None = None) -> None:
+        self.rows: dict[int, ItemRecord] = {}
+        self.requests: dict[tuple[int, str], tuple[str, int | None, datetime]] = {}
+        self.events: list[ItemEvent] = []
+        self._ids = itertools.count(1)
+        self._clock = Clock()
+        self._publish = publish
+
+    def _announce(self, event: ItemEvent) -> None:
+        self.events.append(event)
+        if self._publish is not None:
+            self._publish(event)
+
+    async def get(self, item_id: int, scope: Scope) -> ItemRecord | None:
+        row = self.rows.get(item_id)
+        return row if row is not None and _in_scope(row.owner_id, scope) else None
+
+    async def page(self, query: ListQuery, scope: Scope) -> list[ItemRecord]:
+        return list_page((r for r in self.rows.values() if _in_scope(r.owner_id, scope)), query)
+
+    async def count(self, query: ListQuery, scope: Scope) -> int:
+        return sum(
+            1
+            for r in self.rows.values()
+            if _in_scope(r.owner_id, scope) and query.filter.matches(r)
+        )
+
+    async def add(self, new: NewItem) -> ItemRecord:
+        now = self._clock()
+        record = ItemRecord(
+            next(self._ids), new.title, new.description, new.status, new.owner_id, now, now, 1
+        )
+        self.rows[record.id] = record
+        self._announce(ItemEvent(EventType.CREATED, record))
+        return record
+
+    async def add_once(
+        self, new: NewItem, request_id: str, body_hash: str, expired_before: datetime
+    ) -> ItemRecord | PriorRequest | None:
+        key = (new.owner_id, request_id)
+        prior = self.requests.get(key)
+        if prior is not None and prior[2] >= expired_before:
+            item_id = prior[1]
+            item = self.rows.get(item_id) if item_id is not None else None
+            return PriorRequest(prior[0], item)
+        record = await self.add(new)
+        self.requests[key] = (body_hash, record.id, self._clock())
+        return record
+
+    def _miss(self, item_id: int, scope: Scope) -> WriteMiss:
+        row = self.rows.get(item_id)
+        if row is None or not _in_scope(row.owner_id, scope):
+            return WriteMiss.NOT_FOUND
+        return WriteMiss.STALE
+
+    async def update(
+        self,
+        item_id: int,
+        scope: Scope,
+        changes: ItemChanges,
+        expected_version: int | None = None,
+        accept: Callable[[ItemRecord], bool] | None = None,
+    ) -> ItemRecord | WriteMiss:
+        row = self.rows.get(item_id)
+        if row is None or not _in_scope(row.owner_id, scope):
+            return WriteMiss.NOT_FOUND
+        if expected_version is not None and row.version != expected_version:
+            return WriteMiss.STALE
+        updated = replace(
+            row,
+            title=row.title if changes.title is None else changes.title,
+            description=row.description if changes.description is None else changes.description,
+            status=row.status if changes.status is None else changes.status,
+            update_time=self._clock(),
+            version=row.version + 1,
+        )
+        if accept is not None and not accept(updated):
+            return WriteMiss.STALE
+        self.rows[item_id] = updated
+        self._announce(ItemEvent(EventType.UPDATED, updated))
+        return updated
+
+    async def delete(
+        self,
+        item_id: int,
+        scope: Scope,
+        expected_version: int | None = None,
+        accept: Callable[[ItemRecord], bool] | None = None,
+    ) -> ItemRecord | WriteMiss:
+        row = self.rows.get(item_id)
+        if row is None or not _in_scope(row.owner_id, scope):
+            return WriteMiss.NOT_FOUND
+        if expected_version is not None and row.version != expected_version:
+            return WriteMiss.STALE
+        if accept is not None and not accept(row):
+            return WriteMiss.STALE
+        del self.rows[item_id]
+        for key, (body, linked, when) in list(self.requests.items()):
+            if linked == item_id:
+                self.requests[key] = (body, None, when)  # ON DELETE SET NULL
+        self._announce(ItemEvent(EventType.DELETED, row))
+        return row
+
+    async def purge_requests(self, before: datetime) -> int:
+        old = [key for key, (_, _, when) in self.requests.items() if when < before]
+        for key in old:
+            del self.requests[key]
+        return len(old)
+
+
+@dataclass
+class _StoredUser:
+    record: UserRecord
+    hashed_password: str
+    sessions_valid_after: datetime | None = None
+
+
+class InMemoryUsers:
+    """services.users.UserRepository (with the refresh tokens it revokes)."""
+
+    def __init__(self, tokens: InMemoryRefreshTokens | None = None) -> None:
+        self.rows: dict[int, _StoredUser] = {}
+        self.tokens = tokens
+        self._ids = itertools.count(1)
+        self._clock = Clock()
+
+    def _by_email(self, email: str) -> _StoredUser | None:
+        return next((u for u in self.rows.values() if u.record.email == email), None)
+
+    async def get(self, user_id: int) -> UserRecord | None:
+        stored = self.rows.get(user_id)
+        return None if stored is None else stored.record
+
+    async def credentials_by_email(self, email: str) -> Credentials | None:
+        stored = self._by_email(email)
+        return None if stored is None else Credentials(stored.record, stored.hashed_password)
+
+    async def credentials(self, user_id: int) -> Credentials | None:
+        stored = self.rows.get(user_id)
+        return None if stored is None else Credentials(stored.record, stored.hashed_password)
+
+    async def auth_state(self, user_id: int) -> AuthState | None:
+        stored = self.rows.get(user_id)
+        if stored is None:
+            return None
+        user = stored.record
+        return AuthState(user.email, user.is_active, user.is_superuser, stored.sessions_valid_after)
+
+    async def session_state(self, user_id: int, session_id: str) -> AuthState | None:
+        state = await self.auth_state(user_id)
+        if state is None:
+            return None
+        rows = self.tokens.rows.values() if self.tokens is not None else ()
+        live = any(
+            t.user_id == user_id and t.family_id == session_id and t.revoked_time is None
+            for t in rows
+        )
+        return replace(state, session_live=live)
+
+    async def email_taken(self, email: str) -> bool:
+        return self._by_email(email) is not None
+
+    async def any_user(self) -> bool:
+        return bool(self.rows)
+
+    async def add(self, new: NewUser) -> UserRecord:
+        if self._by_email(new.email) is not None:
+            raise EmailTaken(new.email)
+        now = self._clock()
+        record = UserRecord(
+            next(self._ids), new.email, new.full_name, new.is_active, new.is_superuser, now, now
+        )
+        self.rows[record.id] = _StoredUser(record, new.hashed_password)
+        return record
+
+    async def update(
+        self,
+        user_id: int,
+        changes: UserChanges,
+        revoke_tokens: Callable[[UserRecord], bool] = lambda _before: False,
+    ) -> UserRecord | None:
+        stored = self.rows.get(user_id)
+        if stored is None:
+            return None
+        before = stored.record
+        if changes.email is not None and changes.email != before.email:
+            other = self._by_email(changes.email)
+            if other is not None and other.record.id != user_id:
+                raise EmailTaken(changes.email)
+        stored.record = replace(
+            before,
+            email=before.email if changes.email is None else changes.email,
+            full_name=before.full_name if changes.full_name is None else changes.full_name,
+            is_active=before.is_active if changes.is_active is None else changes.is_active,
+            is_superuser=(
+                before.is_superuser if changes.is_superuser is None else changes.is_superuser
+            ),
+            update_time=self._clock(),
+        )
+        if changes.hashed_password is not None:
+            stored.hashed_password = changes.hashed_password
+        if changes.sessions_valid_after is not None:
+            stored.sessions_valid_after = changes.sessions_valid_after
+        if revoke_tokens(before) and self.tokens is not None:
+            self.tokens.revoke_user(user_id)
+        return stored.record
+
+    async def set_password_hash(
+        self,
+        user_id: int,
+        hashed: str,
+        sessions_valid_after: datetime | None = None,
+        revoke_tokens: bool = False,
+    ) -> None:
+        stored = self.rows[user_id]
+        stored.hashed_password = hashed
+        if sessions_valid_after is not None:
+            stored.sessions_valid_after = sessions_valid_after
+        if revoke_tokens and self.tokens is not None:
+            self.tokens.revoke_user(user_id)
+
+    async def page(self, query: ListQuery) -> list[UserRecord]:
+        return list_page((u.record for u in self.rows.values()), query)
+
+    async def count(self, query: ListQuery) -> int:
+        return sum(1 for u in self.rows.values() if query.filter.matches(u.record))
+
+
+class InMemoryRefreshTokens:
+    """services.users.RefreshTokenRepository; `users` answers whether a user is active."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, TokenState] = {}
+        self.users: InMemoryUsers | None = None
+        self._ids = itertools.count(1)
+
+    def revoke_user(self, user_id: int) -> None:
+        now = utcnow()
+        for token_hash, state in self.rows.items():
+            if state.user_id == user_id and state.revoked_time is None:
+                self.rows[token_hash] = replace(state, revoked_time=now)
+
+    async def issue(
+        self,
+        user_id: int,
+        family_id: str,
+        token_hash: str,
+        now: datetime,
+        expire_time: datetime,
+        drop_expired: bool = False,
+    ) -> None:
+        if drop_expired:
+            for key, state in list(self.rows.items()):
+                if state.user_id == user_id and state.expire_time <= now:
+                    del self.rows[key]
+        self.rows[token_hash] = TokenState(
+            next(self._ids), user_id, family_id, expire_time, None, None
+        )
+
+    async def rotate(
+        self, token_hash: str, new_hash: str, now: datetime, expire_time: datetime
+    ) -> Rotation:
+        state = self.rows.get(token_hash)
+        live = (
+            state is not None
+            and state.used_time is None
+            and state.revoked_time is None
+            and state.expire_time > now
+        )
+        if state is None or not live:
+            return Rotation(state, rotated=False)
+        user = None if self.users is None else self.users.rows.get(state.user_id)
+        if user is None or not user.record.is_active:
+            return Rotation(state, rotated=False, user_inactive=True)
+        self.rows[token_hash] = replace(state, used_time=now)
+        await self.issue(state.user_id, state.family_id, new_hash, now, expire_time)
+        return Rotation(state, rotated=True)
+
+    async def state(self, token_hash: str) -> TokenState | None:
+        return self.rows.get(token_hash)
+
+    async def revoke_family(self, family_id: str, now: datetime) -> int:
+        revoked = 0
+        for token_hash, state in self.rows.items():
+            if state.family_id == family_id and state.revoked_time is None:
+                self.rows[token_hash] = replace(state, revoked_time=now)
+                revoked += 1
+        return revoked
+
+
+@dataclass(frozen=True)
+class _AnalysisView:
+    """What ListAnalyses' filter sees: `item_id` 0 for "no item" (COALESCE in SQL)."""
+
+    item_id: int
+    create_time: datetime
+
+
+class InMemoryAnalyses:
+    """services.analyses.AnalysisRepository; `items` maps item id -> owner id."""
+
+    def __init__(self, items: dict[int, int] | None = None) -> None:
+        self.rows: dict[int, AnalysisRecord] = {}
+        self.items: dict[int, int] = items if items is not None else {}
+        self._ids = itertools.count(1)
+        self._clock = Clock()
+
+    async def item_visible(self, item_id: int, scope: Scope) -> bool:
+        owner = self.items.get(item_id)
+        return owner is not None and _in_scope(owner, scope)
+
+    async def add(self, new: NewAnalysis) -> AnalysisRecord:
+        record = AnalysisRecord(
+            next(self._ids),
+            new.owner_id,
+            new.item_id,
+            new.notes,
+            new.summary,
+            new.violations,
+            new.corrective_actions,
+            new.compliance_score,
+            new.public_health_narrative,
+            new.provider,
+            new.model,
+            self._clock(),
+        )
+        self.rows[record.id] = record
+        return record
+
+    async def get(self, analysis_id: int, scope: Scope) -> AnalysisRecord | None:
+        row = self.rows.get(analysis_id)
+        return row if row is not None and _in_scope(row.owner_id, scope) else None
+
+    @staticmethod
+    def _view(record: AnalysisRecord) -> _AnalysisView:
+        return _AnalysisView(record.item_id or 0, record.create_time)
+
+    async def page(self, query: ListQuery, scope: Scope) -> list[AnalysisRecord]:
+        visible = (r for r in self.rows.values() if _in_scope(r.owner_id, scope))
+        return list_page(visible, query, self._view)
+
+    async def count(self, query: ListQuery, scope: Scope) -> int:
+        return sum(
+            1
+            for r in self.rows.values()
+            if _in_scope(r.owner_id, scope) and query.filter.matches(self._view(r))
+        )
+
+
+class InMemoryConversations:
+    """services.chat.ConversationRepository."""
+
+    def __init__(self) -> None:
+        self.conversations: dict[int, ConversationRecord] = {}
+        self.messages: dict[int, MessageRecord] = {}
+        self._conversation_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._clock = Clock()
+
+    def of(self, conversation_id: int) -> list[MessageRecord]:
+        """The conversation's messages, oldest first."""
+        return sorted(
+            (m for m in self.messages.values() if m.conversation_id == conversation_id),
+            key=lambda m: m.id,
+        )
+
+    async def get(self, conversation_id: int, scope: Scope) -> ConversationRecord | None:
+        row = self.conversations.get(conversation_id)
+        return row if row is not None and _in_scope(row.owner_id, scope) else None
+
+    async def recent_messages(self, conversation_id: int, limit: int) -> list[MessageRecord]:
+        return self.of(conversation_id)[-limit:]
+
+    async def begin_turn(
+        self, owner_id: int, conversation_id: int | None, provider: str, model: str, text: str
+    ) -> TurnStart:
+        now = self._clock()
+        created = conversation_id is None
+        if conversation_id is None:
+            conversation_id = next(self._conversation_ids)
+            self.conversations[conversation_id] = ConversationRecord(
+                conversation_id, owner_id, provider, model, now, now
+            )
+        else:
+            current = self.conversations[conversation_id]
+            self.conversations[conversation_id] = replace(
+                current, provider=provider, model=model, update_time=now
+            )
+        first = await self.add_message(conversation_id, "user", text)
+        return TurnStart(conversation_id, first, created)
+
+    async def add_message(
+        self,
+        conversation_id: int,
+        role: str,
+        content: str,
+        *,
+        tool_calls: list[dict[str, Any]] | None = None,
+        tool_call_id: str | None = None,
+        tool_name: str | None = None,
+        incomplete: bool = False,
+    ) -> int:
+        message = MessageRecord(
+            next(self._message_ids),
+            conversation_id,
+            role,
+            content,
+            tuple(tool_calls or ()),
+            tool_call_id,
+            tool_name,
+            incomplete,
+            self._clock(),
+        )
+        self.messages[message.id] = message
+        return message.id
+
+    async def delete_conversation(self, conversation_id: int) -> None:
+        for message in self.of(conversation_id):
+            del self.messages[message.id]
+        del self.conversations[conversation_id]
+
+    async def delete_messages_from(self, conversation_id: int, first_id: int) -> None:
+        for message in self.of(conversation_id):
+            if message.id >= first_id:
+                del self.messages[message.id]
