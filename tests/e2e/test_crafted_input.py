@@ -18,7 +18,7 @@ from typing import Any
 import grpc
 import pytest
 
-from opengovfood.services.pagination import fingerprint
+from opengovfood.domain.pagination import fingerprint
 from opengovfood_client.v1 import agent_pb2, items_pb2, items_pb2_grpc
 from support.items import create
 from support.reliability import all_methods, call
@@ -168,7 +168,7 @@ async def test_signed_tokens_are_range_checked_too(
 async def test_page_tokens_of_another_key_are_refused(
     items_stub: items_pb2_grpc.ItemServiceStub, caller: TestUser
 ) -> None:
-    from opengovfood.services.pagination import PageTokens
+    from opengovfood.domain.pagination import PageTokens
 
     first = await items_stub.ListItems(
         items_pb2.ListItemsRequest(page_size=1), metadata=caller.metadata
@@ -193,7 +193,7 @@ async def test_page_tokens_of_another_key_are_refused(
 
 
 def test_page_token_keys_differ_from_the_signing_key_and_across_secrets(tmp_path: Any) -> None:
-    from opengovfood.services.pagination import PAGE_TOKEN_KEY_LABEL
+    from opengovfood.domain.pagination import PAGE_TOKEN_KEY_LABEL
     from opengovfood.services.tokens import TokenService
     from support.server import SECRET, make_settings
 

@@ -473,28 +473,21 @@ def list_requests(draw: st.DrawFn, method: Method) -> dict[str, Any]:
 def _aim(method: Method, values: dict[str, Any], body: dict[str, Any], caller: str) -> None:
     """Give a generated token body the fingerprint the list computes for this request (as
     anyone could, before tokens were signed), so it reaches the checks of its values."""
+    from opengovfood.domain.pagination import fingerprint
     from opengovfood.errors import InvalidArgument
-    from opengovfood.services.analysis_query import ANALYSIS_FILTERS, ANALYSIS_ORDER
-    from opengovfood.services.items import ITEM_FILTERS, ITEM_ORDER
-    from opengovfood.services.pagination import fingerprint
-    from opengovfood.services.user_filter import parse_user_filter
-    from opengovfood.services.users import _filter_fingerprint
+    from opengovfood.services.analyses import ANALYSES
+    from opengovfood.services.items import ITEMS
+    from opengovfood.services.users import USERS
 
     if body.get("q") != "aim":
         return
+    spec = {"ListItems": ITEMS, "ListAnalyses": ANALYSES, "ListUsers": USERS}[method.name]
     try:
-        if method.name == "ListUsers":
-            body["f"] = _filter_fingerprint(parse_user_filter(values.get("filter", "")))
-            return
-        if method.name == "ListItems":
-            ordering = ITEM_ORDER.parse(values.get("order_by", ""))
-            parsed, name = ITEM_FILTERS.parse(values.get("filter", "")), "items"
-        else:
-            ordering = ANALYSIS_ORDER
-            parsed, name = ANALYSIS_FILTERS.parse(values.get("filter", "")), "analyses"
+        parsed = spec.filters.parse(values.get("filter", ""))
+        ordering = spec.order.parse(values.get("order_by", ""))
     except InvalidArgument:
         return
-    body["q"] = fingerprint(name, caller, parsed.canonical, ordering.canonical)
+    body["q"] = fingerprint(spec.name, caller, parsed.canonical, ordering.canonical)
     body["k"] = (body["k"] * len(ordering.keys))[: len(ordering.keys)] or [0] * len(ordering.keys)
 
 
