@@ -1,0 +1,207 @@
+"""The narrative field-note corpus (eval/corpora/narrative): schema, gold labels, coverage.
+
+Pure file checks, no server: every note parses, every gold violation quotes its note, and the
+corpus keeps the coverage its README promises (splits, clean notes, Form 3-A items, units,
+lengths). The README's statistics block is recomputed here so it cannot drift from the files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parents[3] / "eval" / "corpora" / "narrative"
+SPLITS = ("dev", "test")
+
+NOTE_KEYS = {
+    "id",
+    "style",
+    "units",
+    "establishment_type",
+    "inspection_type",
+    "notes",
+    "clean",
+    "violations",
+}
+VIOLATION_KEYS = {"form_item", "severity", "section", "evidence", "corrected_on_site", "repeat"}
+UNITS = {"F", "C", "mixed", "none"}
+INSPECTION_TYPES = {"routine", "follow-up", "complaint", "pre-opening"}
+SEVERITIES = {"P", "Pf", "C"}
+# A Food Code section with an optional paragraph path: 3-501.16, 3-501.16(A)(2), 3-302.11(A)(1)(b).
+SECTION = re.compile(r"^[1-8]-\d{3}\.\d{2,3}(\([A-Z]\)(\(\d+\)(\([a-z]\))?)?)?$")
+TAG = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+Note = dict[str, Any]
+
+
+def load_split(split: str) -> list[Note]:
+    return [
+        {"_path": path, **json.loads(path.read_text(encoding="utf-8"))}
+        for path in sorted((CORPUS / split).glob("*.json"))
+    ]
+
+
+@pytest.fixture(scope="module")
+def corpus() -> dict[str, list[Note]]:
+    return {split: load_split(split) for split in SPLITS}
+
+
+def all_notes(corpus: dict[str, list[Note]]) -> list[Note]:
+    return [note for split in SPLITS for note in corpus[split]]
+
+
+def items_of(note: Note) -> set[int]:
+    return {violation["form_item"] for violation in note["violations"]}
+
+
+def tally(values: list[str], keys: Iterable[str]) -> str:
+    counts = Counter(values)
+    return ", ".join(f"{key} {counts[key]}" for key in keys)
+
+
+def corpus_summary(corpus: dict[str, list[Note]]) -> str:
+    """The statistics block of the README, one line per figure and split."""
+    lines: list[str] = []
+    for split in SPLITS:
+        notes = corpus[split]
+        violations = [v for note in notes for v in note["violations"]]
+        lengths = sorted(len(note["notes"]) for note in notes)
+        per_item = Counter(v["form_item"] for v in violations)
+        notes_per_item = Counter(item for note in notes for item in items_of(note))
+        covered = sorted(notes_per_item)
+        lines += [
+            f"[{split}] notes: {len(notes)}",
+            f"[{split}] clean notes: {sum(note['clean'] for note in notes)}",
+            f"[{split}] violations: {len(violations)}"
+            f" (corrected on site {sum(v['corrected_on_site'] for v in violations)},"
+            f" repeat {sum(v['repeat'] for v in violations)})",
+            f"[{split}] by severity: "
+            + tally([v["severity"] for v in violations], ("P", "Pf", "C")),
+            f"[{split}] Form 3-A items covered: {len(covered)} of 56",
+            f"[{split}] violations per item: "
+            + " ".join(f"{item}:{per_item[item]}" for item in sorted(per_item)),
+            f"[{split}] units: " + tally([n["units"] for n in notes], ("F", "C", "mixed", "none")),
+            f"[{split}] inspection types: "
+            + tally([n["inspection_type"] for n in notes], sorted(INSPECTION_TYPES)),
+            f"[{split}] note length in characters: min {lengths[0]},"
+            f" median {lengths[len(lengths) // 2]}, max {lengths[-1]};"
+            f" over 3000: {sum(n > 3000 for n in lengths)},"
+            f" over 8000: {sum(n > 8000 for n in lengths)}",
+        ]
+    return "\n".join(lines)
+
+
+def test_every_file_parses_and_matches_the_schema(corpus: dict[str, list[Note]]) -> None:
+    for note in all_notes(corpus):
+        where = note["_path"].name
+        assert set(note) - {"_path"} == NOTE_KEYS, where
+        for key in ("id", "style", "establishment_type", "notes"):
+            assert isinstance(note[key], str), (where, key)
+            assert note[key].strip(), (where, key)
+        assert TAG.match(note["style"]), where
+        assert TAG.match(note["establishment_type"]), where
+        assert note["units"] in UNITS, where
+        assert note["inspection_type"] in INSPECTION_TYPES, where
+        assert isinstance(note["clean"], bool), where
+        assert isinstance(note["violations"], list), where
+        for violation in note["violations"]:
+            assert set(violation) == VIOLATION_KEYS, where
+            item = violation["form_item"]
+            assert type(item) is int, (where, item)
+            assert 1 <= item <= 56, (where, item)
+            assert violation["severity"] in SEVERITIES, (where, violation)
+            assert SECTION.match(violation["section"]), (where, violation["section"])
+            assert isinstance(violation["corrected_on_site"], bool), where
+            assert isinstance(violation["repeat"], bool), where
+
+
+def test_evidence_is_quoted_verbatim_from_the_note(corpus: dict[str, list[Note]]) -> None:
+    for note in all_notes(corpus):
+        for violation in note["violations"]:
+            evidence = violation["evidence"]
+            assert isinstance(evidence, str), note["id"]
+            assert len(evidence.strip()) >= 8, (note["id"], evidence)
+            assert evidence in note["notes"], (note["id"], evidence)
+
+
+def test_clean_exactly_when_there_are_no_violations(corpus: dict[str, list[Note]]) -> None:
+    for note in all_notes(corpus):
+        assert note["clean"] is (not note["violations"]), note["id"]
+
+
+def test_ids_are_unique_and_name_their_files(corpus: dict[str, list[Note]]) -> None:
+    ids = [note["id"] for note in all_notes(corpus)]
+    assert len(ids) == len(set(ids))
+    for split in SPLITS:
+        for note in corpus[split]:
+            assert note["_path"].name == f"{note['id']}.json"
+            assert note["id"].startswith(f"{split}-"), note["id"]
+
+
+def test_one_section_has_one_designation(corpus: dict[str, list[Note]]) -> None:
+    """A paragraph of the Food Code carries one designation wherever it is cited."""
+    seen: dict[str, tuple[str, str]] = {}
+    for note in all_notes(corpus):
+        for violation in note["violations"]:
+            section, severity = violation["section"], violation["severity"]
+            first = seen.setdefault(section, (severity, note["id"]))
+            assert first[0] == severity, (section, first, (severity, note["id"]))
+
+
+def test_splits_are_written_separately(corpus: dict[str, list[Note]]) -> None:
+    """No note, and no line of 60 characters or more, appears in both splits."""
+
+    def long_lines(split: str) -> set[str]:
+        return {
+            line.strip()
+            for note in corpus[split]
+            for line in note["notes"].splitlines()
+            if len(line.strip()) >= 60
+        }
+
+    assert not long_lines("dev") & long_lines("test")
+    texts = [note["notes"] for note in all_notes(corpus)]
+    assert len(texts) == len(set(texts))
+
+
+def test_size_clean_notes_and_item_coverage(corpus: dict[str, list[Note]]) -> None:
+    notes = all_notes(corpus)
+    assert len(notes) >= 90
+    assert sum(note["clean"] for note in notes) >= 16
+    assert set().union(*(items_of(note) for note in notes)) == set(range(1, 57))
+    for split in SPLITS:
+        assert len(corpus[split]) >= 45, split
+        assert any(note["clean"] for note in corpus[split]), split
+        covered = set().union(*(items_of(note) for note in corpus[split]))
+        assert len(covered) >= 40, (split, sorted(set(range(1, 57)) - covered))
+
+
+def test_variety_of_units_lengths_and_kinds(corpus: dict[str, list[Note]]) -> None:
+    notes = all_notes(corpus)
+    assert sum(note["units"] in ("C", "mixed") for note in notes) >= 12
+    assert sum(len(note["notes"]) > 3000 for note in notes) >= 6
+    assert sum(len(note["notes"]) > 8000 for note in notes) >= 3
+    assert {note["inspection_type"] for note in notes} == INSPECTION_TYPES
+    assert len({note["style"] for note in notes}) >= 6
+    assert len({note["establishment_type"] for note in notes}) >= 15
+    violations = [v for note in notes for v in note["violations"]]
+    assert any(v["corrected_on_site"] for v in violations)
+    assert any(v["repeat"] for v in violations)
+    assert {v["severity"] for v in violations} == SEVERITIES
+    for split in SPLITS:
+        assert any(note["units"] in ("C", "mixed") for note in corpus[split]), split
+        assert any(len(note["notes"]) > 8000 for note in corpus[split]), split
+        assert any(note["clean"] and len(note["notes"]) > 3000 for note in corpus[split]), split
+
+
+def test_readme_statistics_match_the_files(corpus: dict[str, list[Note]]) -> None:
+    readme = (CORPUS / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```text\n(\[dev\].*?)\n```", readme, re.S)
+    assert block, "README.md has no statistics block"
+    assert block.group(1) == corpus_summary(corpus)
