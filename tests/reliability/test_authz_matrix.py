@@ -30,6 +30,7 @@ from support.reliability import (
     FORBIDDEN_CODES,
     Method,
     all_methods,
+    assert_error_info,
     call,
     changes,
     internals_in,
@@ -324,6 +325,7 @@ async def test_matrix(
     after = await snapshot(engine)
     assert outcome.code not in FORBIDDEN_CODES, outcome
     assert outcome.code in expected, f"{method.path} as {principal}: {outcome}"
+    assert_error_info(outcome, f"{method.path} as {principal}")
     assert internals_in(outcome.details) is None, outcome.details
     allowed_owner = caller_id if outcome.code == OK else None
     assert changes(before, after, except_owner=allowed_owner) == []

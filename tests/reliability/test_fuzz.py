@@ -46,6 +46,7 @@ from support.reliability import (
     Method,
     Outcome,
     all_methods,
+    assert_error_info,
     call,
     count,
     health_status,
@@ -391,6 +392,7 @@ def strings_in(values: Any) -> list[str]:
 
 def check(method: Method, outcome: Any, echoed: list[str] | None = None) -> None:
     assert outcome.code not in FORBIDDEN_CODES, f"{method.path}: {outcome.code} {outcome.details}"
+    assert_error_info(outcome, method.path)
     leaked = internals_in(outcome.details, echoed or [])
     assert leaked is None, f"{method.path} leaked {leaked!r}: {outcome.details}"
 

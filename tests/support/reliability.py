@@ -12,7 +12,9 @@ from typing import Any
 import grpc
 from google.protobuf import message, message_factory
 from google.protobuf.descriptor import MethodDescriptor
+from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_status import rpc_status
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -67,6 +69,8 @@ class Outcome:
     code: grpc.StatusCode
     details: str
     responses: list[Any]
+    reason: str | None = None  # google.rpc.ErrorInfo.reason, when the status had one
+    domain: str | None = None
 
 
 async def call(
@@ -102,7 +106,34 @@ async def call(
             stream_call.cancel()
         return Outcome(grpc.StatusCode.OK, "", responses)
     except grpc.aio.AioRpcError as error:
-        return Outcome(error.code(), error.details() or "", responses)
+        reason, domain = error_info(error)
+        return Outcome(error.code(), error.details() or "", responses, reason, domain)
+
+
+def error_info(error: grpc.aio.AioRpcError) -> tuple[str | None, str | None]:
+    """The ErrorInfo reason and domain of a failed call's rich status."""
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    for detail in status.details if status is not None else ():
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            return info.reason, info.domain
+    return None, None
+
+
+# Statuses the server itself answers carry an ErrorInfo; these may come from the
+# client or the transport instead (a deadline, a cancelled stream, a dropped call).
+TRANSPORT_CODES = (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED)
+
+
+def assert_error_info(outcome: Outcome, where: str) -> None:
+    if outcome.code == grpc.StatusCode.OK or outcome.code in TRANSPORT_CODES:
+        return
+    if "metadata size exceeds" in outcome.details:
+        return  # the client refused the trailer (its 16 KiB limit): the server's status is lost
+    assert outcome.domain == "opengovfood.v1", f"{where}: no ErrorInfo: {outcome}"
+    assert outcome.reason, outcome
+    assert re.fullmatch(r"[A-Z][A-Z0-9_]*[A-Z0-9]", outcome.reason), outcome
 
 
 def _serialize(request: message.Message) -> bytes:

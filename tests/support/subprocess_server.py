@@ -63,6 +63,7 @@ def start_server_process(
     tmp: Path,
     extra_env: dict[str, str] | None = None,
     args: list[str] | None = None,
+    start_within: float = 30,
 ) -> ServerProcess:
     port = free_port()
     env = {
@@ -86,7 +87,7 @@ def start_server_process(
         )
     settings = make_settings(database_url, tmp)
     running = ServerProcess(process, f"127.0.0.1:{port}", settings, log)
-    _wait_serving(running, 30)
+    _wait_serving(running, start_within)
     return running
 
 

@@ -154,7 +154,12 @@ def _exit_code(error: OpenGovFoodError) -> int:
 
 
 def _error_line(error: OpenGovFoodError, args: argparse.Namespace) -> str:
-    if isinstance(error, UnavailableError) and "failed to connect" in error.message:
+    # gRPC's words for "no connection": pick_first says "failed to connect to all
+    # addresses", round_robin "connections to all backends failing".
+    connecting = ("failed to connect", "connections to all backends failing")
+    if isinstance(error, UnavailableError) and any(
+        words in error.message.lower() for words in connecting
+    ):
         if "Connection refused" in error.message:
             return f"cannot reach the server at {target(args)} (is it running?)"
         # gRPC's own words, e.g. a TLS handshake that failed.

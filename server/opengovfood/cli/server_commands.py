@@ -52,10 +52,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except KeyConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
+
+    from opengovfood.db.migrate import SchemaBehind, require_current
+
+    if settings.migrate_on_start:
+        _migrate_first(settings)
     if settings.workers > 1:
         # Fork before anything creates a grpc object (opengovfood.supervisor).
         from opengovfood.supervisor import SupervisorError, run
 
+        try:
+            require_current(settings.database_url)  # once, not in every worker
+        except SchemaBehind as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
         try:
             return run(settings, settings.workers)
         except SupervisorError as error:
@@ -69,7 +79,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     try:
         eventloop.run(serve(settings))
-    except BindError as error:
+    except (BindError, SchemaBehind) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except (TlsConfigError, TracingUnavailable) as error:
@@ -78,14 +88,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate_first(settings: Settings) -> None:
+    """OPENGOVFOOD_MIGRATE_ON_START: migrate before any worker forks (safe with several
+    replicas on PostgreSQL: an advisory lock)."""
+    from opengovfood.db import migrate
+
+    applied = migrate.upgrade(settings.database_url)
+    print(_migration_outcome("head", applied, "upgraded"), file=sys.stderr)
+
+
+def _migration_outcome(target: str, steps: list[str], verb: str) -> str:
+    if not steps:
+        return f"database already at {target}: nothing to do"
+    return f"database {verb} to {target} ({', '.join(steps)})"
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from opengovfood.db import migrate
 
     _private_files()
     settings = _settings()
     configure_logging(settings.log_format, "WARNING")
-    migrate.upgrade(settings.database_url, args.revision)
-    print(f"database upgraded to {args.revision}")
+    applied = migrate.upgrade(settings.database_url, args.revision)
+    print(_migration_outcome(args.revision, applied, "upgraded"))
     return 0
 
 
@@ -94,8 +119,8 @@ def cmd_db_downgrade(args: argparse.Namespace) -> int:
 
     settings = _settings()
     configure_logging(settings.log_format, "WARNING")
-    migrate.downgrade(settings.database_url, args.revision)
-    print(f"database downgraded to {args.revision}")
+    reverted = migrate.downgrade(settings.database_url, args.revision)
+    print(_migration_outcome(args.revision, reverted, "downgraded"))
     return 0
 
 

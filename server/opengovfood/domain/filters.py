@@ -50,6 +50,7 @@ from typing import Any
 
 from opengovfood.domain import bounds
 from opengovfood.errors import InvalidArgument, excerpt
+from opengovfood.reasons import Reason
 
 MAX_FILTER_LENGTH = 2000
 MAX_DEPTH = 16
@@ -343,7 +344,9 @@ class _Parser:
 
     def error(self, message: str, at: int | None = None) -> InvalidArgument:
         column = (self.pos if at is None else at) + 1
-        return InvalidArgument.field(self.spec.argument, f"{message} (at column {column})")
+        return InvalidArgument.field(
+            self.spec.argument, f"{message} (at column {column})", reason=Reason.FILTER_INVALID
+        )
 
     def skip_space(self) -> None:
         while self.pos < len(self.text) and self.text[self.pos].isspace():

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from opengovfood.domain.timestamps import to_micros
 from opengovfood.errors import InvalidArgument
+from opengovfood.reasons import Reason
 
 
 class ItemStatus(enum.StrEnum):
@@ -38,7 +39,9 @@ def etag_version(etag: str, argument: str) -> int:
         or len(digest) != 12
         or any(c not in "0123456789abcdef" for c in digest)
     ):
-        raise InvalidArgument.field(argument, "is not an etag this service issued")
+        raise InvalidArgument.field(
+            argument, "is not an etag this service issued", reason=Reason.ETAG_INVALID
+        )
     return int(version)
 
 

@@ -41,6 +41,7 @@ from typing import Any, Generic, Literal, TypeVar
 from opengovfood.domain import bounds
 from opengovfood.domain.timestamps import to_micros
 from opengovfood.errors import InvalidArgument, excerpt
+from opengovfood.reasons import Reason
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -103,7 +104,9 @@ class OrderSpec:
     def parse(self, text: str) -> Ordering:
         if len(text) > MAX_ORDER_BY_LENGTH:  # before any splitting
             raise InvalidArgument.field(
-                self.argument, f"is longer than {MAX_ORDER_BY_LENGTH} characters"
+                self.argument,
+                f"is longer than {MAX_ORDER_BY_LENGTH} characters",
+                reason=Reason.ORDER_BY_INVALID,
             )
         text = text.strip() or self.default
         keys: list[tuple[SortField, bool]] = []
@@ -111,7 +114,9 @@ class OrderSpec:
         for index, part in enumerate(text.split(",")):
             words = part.split()
             if not words:
-                raise InvalidArgument.field(self.argument, f"item {index + 1} is empty")
+                raise InvalidArgument.field(
+                    self.argument, f"item {index + 1} is empty", reason=Reason.ORDER_BY_INVALID
+                )
             name = words[0]
             field = self.fields.get(name)
             if field is None:
@@ -119,14 +124,18 @@ class OrderSpec:
                 raise InvalidArgument.field(
                     self.argument,
                     f"cannot order by {excerpt(name)} (use {known}, each optionally desc)",
+                    reason=Reason.ORDER_BY_INVALID,
                 )
             if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
                 raise InvalidArgument.field(
                     self.argument,
                     f"expected 'desc' or nothing after {name}, got {excerpt(part.strip())}",
+                    reason=Reason.ORDER_BY_INVALID,
                 )
             if name in seen:
-                raise InvalidArgument.field(self.argument, f"{name} is listed twice")
+                raise InvalidArgument.field(
+                    self.argument, f"{name} is listed twice", reason=Reason.ORDER_BY_INVALID
+                )
             seen.add(name)
             keys.append((field, len(words) == 2 and words[1].lower() == "desc"))
         # Anything after a unique key is redundant; make the order total with the tiebreaker.
@@ -202,7 +211,9 @@ class PageTokens:
     def open(self, token: str, argument: str = "page_token") -> dict[str, Any]:
         """The body of a token this server sealed; INVALID_ARGUMENT otherwise."""
         invalid = InvalidArgument.field(
-            argument, f"is not a page token this list issued; {RESTART}"
+            argument,
+            f"is not a page token this list issued; {RESTART}",
+            reason=Reason.PAGE_TOKEN_INVALID,
         )
         if len(token) > _MAX_TOKEN_LENGTH:
             raise invalid
@@ -250,10 +261,14 @@ class PageTokens:
         body = self.open(token, argument)
         if body.get("q") != query_fingerprint:
             raise InvalidArgument.field(
-                argument, f"was issued for a different filter, order_by or caller; {RESTART}"
+                argument,
+                f"was issued for a different filter, order_by or caller; {RESTART}",
+                reason=Reason.PAGE_TOKEN_INVALID,
             )
         invalid = InvalidArgument.field(
-            argument, f"is not a page token this list issued; {RESTART}"
+            argument,
+            f"is not a page token this list issued; {RESTART}",
+            reason=Reason.PAGE_TOKEN_INVALID,
         )
         key = body.get("k")
         total = body.get("t")

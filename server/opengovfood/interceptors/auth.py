@@ -21,6 +21,7 @@ from opengovfood.interceptors.base import (
     WrappingInterceptor,
     metadata_value,
 )
+from opengovfood.reasons import Reason
 from opengovfood.rpc.policy import Rule, rule_for
 
 Authenticate = Callable[[str], Awaitable[Principal]]
@@ -31,24 +32,36 @@ PeerAuthenticate = Callable[[grpc.aio.ServicerContext[Any, Any]], Principal | No
 def _bearer(context: grpc.aio.ServicerContext[Any, Any]) -> str:
     header = metadata_value(context, "authorization")
     if header is None:
-        raise Unauthenticated("missing 'authorization: Bearer <token>' metadata")
+        raise Unauthenticated(
+            "missing 'authorization: Bearer <token>' metadata", reason=Reason.CREDENTIALS_MISSING
+        )
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("authorization metadata must be 'Bearer <token>'")
+        raise Unauthenticated(
+            "authorization metadata must be 'Bearer <token>'", reason=Reason.CREDENTIALS_MISSING
+        )
     return token.strip()
 
 
 def _authorize(rule: Rule, principal: Principal) -> None:
     if principal.kind == "service":
         if rule.service_scope is None:
-            raise PermissionDenied("service principals may not call this method")
+            raise PermissionDenied(
+                "service principals may not call this method", reason=Reason.PRINCIPAL_NOT_ALLOWED
+            )
         if not principal.has_scope(rule.service_scope):
-            raise PermissionDenied(f"this method needs the '{rule.service_scope}' scope")
+            raise PermissionDenied(
+                f"this method needs the '{rule.service_scope}' scope", reason=Reason.SCOPE_REQUIRED
+            )
         return
     if not rule.users:
-        raise PermissionDenied("signed-in users may not call this method")
+        raise PermissionDenied(
+            "signed-in users may not call this method", reason=Reason.PRINCIPAL_NOT_ALLOWED
+        )
     if rule.superuser_only and not principal.is_superuser:
-        raise PermissionDenied("this method is for superusers only")
+        raise PermissionDenied(
+            "this method is for superusers only", reason=Reason.SUPERUSER_REQUIRED
+        )
 
 
 class AuthInterceptor(WrappingInterceptor):

@@ -19,6 +19,7 @@ import grpc
 
 from opengovfood.errors import Unavailable
 from opengovfood.interceptors.base import StreamBehavior, UnaryBehavior, WrappingInterceptor
+from opengovfood.reasons import Reason
 
 SHUTTING_DOWN = "the server is shutting down; retry on another instance"
 # Once nothing is in flight: calls still queued in grpc core reach us within a few
@@ -43,7 +44,7 @@ class Drain:
 
     def refuse(self) -> Unavailable:
         self._refused.set()
-        return Unavailable(SHUTTING_DOWN)
+        return Unavailable(SHUTTING_DOWN, reason=Reason.SHUTTING_DOWN)
 
     def ended(self) -> None:
         """A call in flight ended."""

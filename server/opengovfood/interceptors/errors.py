@@ -1,8 +1,9 @@
 """Exception -> gRPC status, in one place.
 
 ServiceError subclasses carry their code and a message meant for the caller;
-INVALID_ARGUMENT gets a google.rpc.BadRequest detail and RESOURCE_EXHAUSTED a
-google.rpc.RetryInfo. Database outages become UNAVAILABLE. Anything else is a
+every status carries a google.rpc.ErrorInfo (reason from reasons.py, domain
+opengovfood.v1), INVALID_ARGUMENT also a google.rpc.BadRequest and
+RESOURCE_EXHAUSTED a google.rpc.RetryInfo. Database outages become UNAVAILABLE. Anything else is a
 bug: logged with its traceback, answered INTERNAL with a generic message and
 the request id, never with internals.
 """
@@ -15,6 +16,7 @@ from typing import Any, NoReturn
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
+from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 from sqlalchemy import exc as sa_exc
@@ -28,15 +30,29 @@ from opengovfood.interceptors.base import (
     WrappingInterceptor,
 )
 from opengovfood.interceptors.request_id import REQUEST_ID_KEY
+from opengovfood.reasons import DOMAIN, Reason
 
 logger = logging.getLogger("opengovfood.errors")
 
 DATABASE_UNAVAILABLE = "the database is unavailable; retry later"
 
 
+def _pack(status: status_pb2.Status, detail: Message) -> None:
+    packed = any_pb2.Any()
+    packed.Pack(detail)
+    status.details.append(packed)
+
+
+def rich_status(code: int, message: str, reason: Reason) -> status_pb2.Status:
+    """A google.rpc.Status with the ErrorInfo every error of ours carries."""
+    status = status_pb2.Status(code=code, message=message)
+    _pack(status, error_details_pb2.ErrorInfo(reason=reason.value, domain=DOMAIN))
+    return status
+
+
 def status_for(error: ServiceError) -> grpc.Status:
     """The rich status (with details) for a domain error."""
-    status = status_pb2.Status(code=int(error.code), message=error.message)
+    status = rich_status(int(error.code), error.message, error.reason)
     if isinstance(error, InvalidArgument) and error.violations:
         detail = error_details_pb2.BadRequest(
             field_violations=[
@@ -68,28 +84,49 @@ def _is_database_outage(error: BaseException) -> bool:
 
 async def abort_for(error: Exception, context: grpc.aio.ServicerContext[Any, Any]) -> NoReturn:
     """Abort the RPC with the status `error` stands for."""
-    trailers: tuple[tuple[str, str | bytes], ...] = ((REQUEST_ID_KEY, request_id_var.get()),)
     if isinstance(error, ServiceError):
-        status = status_for(error)
-        await context.abort(status.code, status.details, tuple(status.trailing_metadata) + trailers)
+        await _abort(context, status_for(error))
     if isinstance(error, NotImplementedError):
         # The generated servicer base answers methods a later release implements.
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "method not implemented", trailers)
+        await _abort_with(
+            context, grpc.StatusCode.UNIMPLEMENTED, "method not implemented", Reason.NOT_IMPLEMENTED
+        )
     if _is_database_outage(error):
         logger.warning("database unavailable: %s", type(error).__name__)
-        await context.abort(grpc.StatusCode.UNAVAILABLE, DATABASE_UNAVAILABLE, trailers)
+        await _abort_with(
+            context, grpc.StatusCode.UNAVAILABLE, DATABASE_UNAVAILABLE, Reason.DATABASE_UNAVAILABLE
+        )
     if isinstance(error, sa_exc.IntegrityError):
         logger.warning("integrity conflict: %s", error.orig.__class__.__name__)
-        await context.abort(
-            grpc.StatusCode.ABORTED, "the change conflicted with another one; retry", trailers
+        await _abort_with(
+            context,
+            grpc.StatusCode.ABORTED,
+            "the change conflicted with another one; retry",
+            Reason.CONCURRENT_CHANGE,
         )
     logger.error("unhandled error in RPC", exc_info=error)
-    await context.abort(
+    await _abort_with(
+        context,
         grpc.StatusCode.INTERNAL,
         f"internal error (request id {request_id_var.get()})",
-        trailers,
+        Reason.INTERNAL_ERROR,
     )
     raise AssertionError("unreachable")  # context.abort always raises
+
+
+async def _abort(context: grpc.aio.ServicerContext[Any, Any], status: grpc.Status) -> NoReturn:
+    trailers = ((REQUEST_ID_KEY, request_id_var.get()),)
+    await context.abort(status.code, status.details, tuple(status.trailing_metadata) + trailers)
+    raise AssertionError("unreachable")
+
+
+async def _abort_with(
+    context: grpc.aio.ServicerContext[Any, Any],
+    code: grpc.StatusCode,
+    message: str,
+    reason: Reason,
+) -> NoReturn:
+    await _abort(context, rpc_status.to_status(rich_status(code.value[0], message, reason)))
 
 
 class Undecodable:
@@ -117,7 +154,10 @@ def _safe_deserializer(deserialize: Callable[[bytes], Any] | None) -> Callable[[
 
 async def _refuse_undecodable(context: grpc.aio.ServicerContext[Any, Any]) -> NoReturn:
     await abort_for(
-        InvalidArgument("the request payload is not a valid protobuf message for this method"),
+        InvalidArgument(
+            "the request payload is not a valid protobuf message for this method",
+            reason=Reason.PAYLOAD_UNDECODABLE,
+        ),
         context,
     )
 

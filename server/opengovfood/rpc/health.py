@@ -13,7 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from opengovfood.errors import excerpt
+from opengovfood.errors import NotFound, excerpt
 from opengovfood_client.v1 import agent_pb2, items_pb2, users_pb2
 
 logger = logging.getLogger("opengovfood.health")
@@ -27,6 +27,10 @@ ITEM_SERVICE = items_pb2.DESCRIPTOR.services_by_name["ItemService"].full_name
 AGENT_SERVICE = agent_pb2.DESCRIPTOR.services_by_name["AgentService"].full_name
 # "" is the server as a whole; it and the data services follow the database.
 DATABASE_BACKED = ("", USER_SERVICE, ITEM_SERVICE)
+# SERVING while the process answers at all, whatever the database does: a liveness
+# probe on it restarts a wedged process, never every replica during a database outage
+# (that is what readiness on "" is for).
+LIVENESS = "liveness"
 
 
 async def database_reachable(engine: AsyncEngine, within: float) -> bool:
@@ -96,9 +100,7 @@ class HealthServicer(health_pb2_grpc.HealthServicer):  # type: ignore[misc]
     ) -> health_pb2.HealthCheckResponse:
         status = self._status.get(request.service)
         if status is None:
-            await context.abort(
-                grpc.StatusCode.NOT_FOUND, f"unknown service {excerpt(request.service)}"
-            )
+            raise NotFound(f"unknown service {excerpt(request.service)}")
         return health_pb2.HealthCheckResponse(status=status)
 
     async def Watch(
@@ -145,6 +147,7 @@ class HealthMonitor:
         self._db_ok: bool | None = None
 
     async def check_once(self) -> None:
+        await self.servicer.set(LIVENESS, SERVING)
         # Generous: under CPU load a reachable database can take a while to answer;
         # an unreachable one fails at once (connection refused) or at the timeout.
         db_ok = await database_reachable(self._engine, within=max(self._interval, 2.0))

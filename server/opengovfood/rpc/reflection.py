@@ -1,9 +1,15 @@
-"""Server reflection (grpc.reflection.v1alpha) that serves the protos WITH comments.
+"""Server reflection that serves the protos WITH comments, as grpc.reflection.v1
+and v1alpha.
 
 The descriptors compiled into *_pb2 modules drop source info, so stock reflection
 makes `grpcurl describe` show no documentation. `make protos` also writes a
 descriptor set with source info; this servicer answers from it (and from the
 health/reflection modules for those services).
+
+grpc.reflection.v1 is v1alpha under a new package name: the same messages with the
+same field numbers, so one servicer answers both, with v1alpha's message classes
+(grpcio-reflection ships no v1 module). Current tools (grpcurl, Postman) ask for
+v1 first; older ones only know v1alpha.
 """
 
 from __future__ import annotations
@@ -18,6 +24,26 @@ from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 SERVICE_NAME = reflection_pb2.DESCRIPTOR.services_by_name["ServerReflection"].full_name
+V1_PACKAGE = "grpc.reflection.v1"
+V1_SERVICE_NAME = f"{V1_PACKAGE}.ServerReflection"
+SERVICE_NAMES = (V1_SERVICE_NAME, SERVICE_NAME)
+
+
+def _v1_file() -> descriptor_pb2.FileDescriptorProto:
+    """grpc/reflection/v1/reflection.proto, from v1alpha's descriptor renamed."""
+    proto = descriptor_pb2.FileDescriptorProto.FromString(reflection_pb2.DESCRIPTOR.serialized_pb)
+    old = f".{proto.package}."
+    proto.name = "grpc/reflection/v1/reflection.proto"
+    proto.package = V1_PACKAGE
+    for message in proto.message_type:
+        for field in message.field:
+            if field.type_name.startswith(old):
+                field.type_name = f".{V1_PACKAGE}." + field.type_name[len(old) :]
+    for service in proto.service:
+        for method in service.method:
+            method.input_type = f".{V1_PACKAGE}." + method.input_type[len(old) :]
+            method.output_type = f".{V1_PACKAGE}." + method.output_type[len(old) :]
+    return proto
 
 
 def _load_files() -> dict[str, descriptor_pb2.FileDescriptorProto]:
@@ -26,6 +52,8 @@ def _load_files() -> dict[str, descriptor_pb2.FileDescriptorProto]:
     for module in (health_pb2, reflection_pb2):
         proto = descriptor_pb2.FileDescriptorProto.FromString(module.DESCRIPTOR.serialized_pb)
         files.setdefault(proto.name, proto)
+    v1 = _v1_file()
+    files.setdefault(v1.name, v1)
     return files
 
 
@@ -137,3 +165,20 @@ class ReflectionServicer(reflection_pb2_grpc.ServerReflectionServicer):  # type:
             response.valid_host = request.host
             response.original_request.CopyFrom(request)
             yield response
+
+
+def add_reflection(server: grpc.aio.Server, service_names: Iterable[str]) -> None:
+    """Serve reflection as v1 and v1alpha, listing `service_names` and itself."""
+    servicer = ReflectionServicer((*service_names, *SERVICE_NAMES))
+    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(servicer, server)
+    v1 = grpc.method_handlers_generic_handler(
+        V1_SERVICE_NAME,
+        {
+            "ServerReflectionInfo": grpc.stream_stream_rpc_method_handler(
+                servicer.ServerReflectionInfo,
+                request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+                response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString,
+            )
+        },
+    )
+    server.add_generic_rpc_handlers((v1,))

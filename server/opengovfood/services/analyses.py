@@ -27,6 +27,7 @@ from opengovfood.errors import (
     PermissionDenied,
 )
 from opengovfood.llm import ChatMessage, LLMError, Provider, ProviderRegistry
+from opengovfood.reasons import Reason
 from opengovfood.services.analysis_schema import (
     ANALYSIS_SYSTEM_PROMPT,
     AnalysisInvalid,
@@ -71,7 +72,10 @@ class AnalysisRepository(Protocol):
 
 def _owner(principal: Principal) -> int:
     if principal.user_id is None:
-        raise PermissionDenied("this method is for signed-in users, not service principals")
+        raise PermissionDenied(
+            "this method is for signed-in users, not service principals",
+            reason=Reason.PRINCIPAL_NOT_ALLOWED,
+        )
     return principal.user_id
 
 
@@ -166,7 +170,8 @@ class AnalysisService:
             raise FailedPrecondition(
                 f"LLM provider '{provider.name}' (model '{model or provider.default_model}') "
                 f"did not produce a valid analysis, even after one retry ({second}); nothing "
-                "was stored. Try again or use a larger model."
+                "was stored. Try again or use a larger model.",
+                reason=Reason.LLM_OUTPUT_INVALID,
             ) from None
 
     async def get_analysis(self, principal: Principal, analysis_id: int) -> AnalysisRecord:

@@ -26,6 +26,7 @@ from typing import Protocol
 from opengovfood.domain.principal import Principal
 from opengovfood.domain.users import AuthState
 from opengovfood.errors import Unauthenticated
+from opengovfood.reasons import Reason
 from opengovfood.services.tokens import TokenService
 
 _MAX_CACHED_SESSIONS = 100_000
@@ -79,7 +80,9 @@ class Authenticator:
             return Principal(kind="service", user_id=None, name=name, scopes=claims.scopes)
         session_id = claims.session_id
         if session_id is None:
-            raise Unauthenticated("access token belongs to no sign-in; sign in again")
+            raise Unauthenticated(
+                "access token belongs to no sign-in; sign in again", reason=Reason.TOKEN_REVOKED
+            )
         cached = self._cache.get(user_id, {}).get(session_id)
         if cached is not None and cached[1] > time.monotonic():
             state = cached[0]
@@ -87,10 +90,12 @@ class Authenticator:
             state = await self._lookup((user_id, session_id))
         if claims.issued_at < state.valid_after:  # the likely reason a sign-in ended
             raise Unauthenticated(
-                "access token was issued before the password was changed; sign in again"
+                "access token was issued before the password was changed; sign in again",
+                reason=Reason.TOKEN_REVOKED,
             )
         if state.principal is None:
-            raise Unauthenticated(state.refusal)
+            reason = Reason.ACCOUNT_INACTIVE if state.refusal == _INACTIVE else Reason.TOKEN_REVOKED
+            raise Unauthenticated(state.refusal, reason=reason)
         return state.principal
 
     async def _lookup(self, key: _Key) -> _SessionState:

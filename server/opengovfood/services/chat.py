@@ -34,6 +34,7 @@ from opengovfood.llm import (
     ToolCallsRequested,
     ToolSpec,
 )
+from opengovfood.reasons import Reason
 from opengovfood.services.llm_errors import service_error
 from opengovfood.services.models import check_model_name, estimate_tokens, pick_provider
 
@@ -186,7 +187,10 @@ class ChatService:
     ) -> AsyncGenerator[ChatChunk, None]:
         """Stream one chat turn; see the module docstring for what is stored when."""
         if principal.user_id is None:
-            raise PermissionDenied("this method is for signed-in users, not service principals")
+            raise PermissionDenied(
+                "this method is for signed-in users, not service principals",
+                reason=Reason.PRINCIPAL_NOT_ALLOWED,
+            )
         owner_id = principal.user_id
         text = message.strip()
         if not text:

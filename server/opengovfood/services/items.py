@@ -87,6 +87,7 @@ from opengovfood.errors import (
     PermissionDenied,
     excerpt,
 )
+from opengovfood.reasons import Reason
 from opengovfood.services.watch import ItemEventHub, Subscription
 
 logger = logging.getLogger("opengovfood.items")
@@ -313,7 +314,10 @@ class ItemService:
         """What the caller may read."""
         if principal.is_service:
             if not principal.has_scope(SCOPE_ITEMS_READ):
-                raise PermissionDenied(f"this method needs the '{SCOPE_ITEMS_READ}' scope")
+                raise PermissionDenied(
+                    f"this method needs the '{SCOPE_ITEMS_READ}' scope",
+                    reason=Reason.SCOPE_REQUIRED,
+                )
             return Scope.everything()
         if principal.is_superuser or principal.user_id is None:
             return Scope.everything()
@@ -323,7 +327,9 @@ class ItemService:
     def _write_scope(principal: Principal) -> Scope:
         """What the caller may change."""
         if principal.is_service or principal.user_id is None:
-            raise PermissionDenied("service principals may not change items")
+            raise PermissionDenied(
+                "service principals may not change items", reason=Reason.PRINCIPAL_NOT_ALLOWED
+            )
         if principal.is_superuser:
             return Scope.everything()
         return Scope.owned_by(principal.user_id)
@@ -363,7 +369,9 @@ class ItemService:
             return outcome
         if outcome.body_hash != body_hash:
             raise InvalidArgument.field(
-                "request_id", "was already used for a different item; use a new request_id"
+                "request_id",
+                "was already used for a different item; use a new request_id",
+                reason=Reason.REQUEST_ID_REUSED,
             )
         if outcome.item is None:
             raise NotFound("the item created with this request_id has since been deleted")
@@ -491,4 +499,7 @@ def _written(outcome: ItemRecord | WriteMiss, item_id: int) -> ItemRecord:
 
 
 def _stale() -> Aborted:
-    return Aborted("the item changed since its etag was read; get it again and retry")
+    return Aborted(
+        "the item changed since its etag was read; get it again and retry",
+        reason=Reason.ETAG_MISMATCH,
+    )

@@ -25,6 +25,7 @@ from opengovfood.llm import (
     ProviderUnavailable,
     UnknownProvider,
 )
+from opengovfood.reasons import Reason
 
 logger = logging.getLogger("opengovfood.agent")
 
@@ -44,15 +45,19 @@ def service_error(error: LLMError, *, model_named: bool = True) -> ServiceError:
     if isinstance(error, UnknownProvider):
         return InvalidArgument.field("provider", error.message)
     if isinstance(error, ModelNotFound):
-        return NotFound(error.message) if model_named else FailedPrecondition(error.message)
+        if model_named:
+            return NotFound(error.message, reason=Reason.MODEL_NOT_FOUND)
+        return FailedPrecondition(error.message, reason=Reason.MODEL_UNAVAILABLE)
     if isinstance(error, ProviderBusy):
-        return ResourceExhausted(error.message, retry_after=BUSY_RETRY_AFTER)
+        return ResourceExhausted(
+            error.message, retry_after=BUSY_RETRY_AFTER, reason=Reason.LLM_BUSY
+        )
     if isinstance(error, ContextTooLong):
         return InvalidArgument(error.message)
     if isinstance(error, NotSupported):
-        return FailedPrecondition(error.message)
+        return FailedPrecondition(error.message, reason=Reason.MODEL_UNAVAILABLE)
     if isinstance(error, ProviderUnavailable):
-        return Unavailable(error.message)
+        return Unavailable(error.message, reason=Reason.LLM_PROVIDER_UNAVAILABLE)
     # ProviderError: the upstream failed while working on the request. Retrying
     # may well succeed (models are not deterministic, servers restart).
-    return Unavailable(error.message)
+    return Unavailable(error.message, reason=Reason.LLM_PROVIDER_UNAVAILABLE)

@@ -11,6 +11,7 @@ from contextlib import aclosing
 from opengovfood.domain.principal import Principal
 from opengovfood.errors import FailedPrecondition, InvalidArgument, PermissionDenied, Unavailable
 from opengovfood.llm import LLMError, ModelInfo, Provider, ProviderRegistry, PullProgress
+from opengovfood.reasons import Reason
 from opengovfood.services.llm_errors import service_error
 
 MAX_MODEL_NAME = 200
@@ -58,7 +59,9 @@ class ModelService:
         self, principal: Principal, name: str
     ) -> AsyncGenerator[PullProgress, None]:
         if not principal.is_superuser:
-            raise PermissionDenied("this method is for superusers only")
+            raise PermissionDenied(
+                "this method is for superusers only", reason=Reason.SUPERUSER_REQUIRED
+            )
         model = check_model_name(name)
         if model is None:
             raise InvalidArgument.field("name", "is required")
@@ -67,7 +70,8 @@ class ModelService:
             raise FailedPrecondition(
                 "PullModel downloads models into Ollama, and no Ollama server is configured "
                 "(set OPENGOVFOOD_OLLAMA_URL). The local provider runs its bundled model "
-                "and OpenAI-compatible servers manage their own models."
+                "and OpenAI-compatible servers manage their own models.",
+                reason=Reason.MODEL_UNAVAILABLE,
             )
         try:
             async with aclosing(provider.pull_model(model)) as progress:

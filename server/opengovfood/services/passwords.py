@@ -20,6 +20,7 @@ from opengovfood.domain.accounts import (
     utf8_or_none,
 )
 from opengovfood.errors import InvalidArgument, ResourceExhausted
+from opengovfood.reasons import Reason
 
 __all__ = ["PasswordHasher", "hash_cost", "password_length_violations", "password_violations"]
 
@@ -68,7 +69,11 @@ class PasswordHasher:
 
     async def _run(self, fn: Callable[..., _T], *args: object) -> _T:
         if self._pending >= self._max_pending:
-            raise ResourceExhausted("the server is busy checking passwords; retry shortly", 1.0)
+            raise ResourceExhausted(
+                "the server is busy checking passwords; retry shortly",
+                1.0,
+                reason=Reason.SERVER_BUSY,
+            )
         self._pending += 1
         try:
             loop = asyncio.get_running_loop()

@@ -28,6 +28,7 @@ import jwt
 
 from opengovfood.config import MIN_SECRET_KEY_BYTES, Settings
 from opengovfood.errors import Unauthenticated
+from opengovfood.reasons import Reason
 
 ACCESS_TOKEN_TYPE = "access"
 SERVICE_SUBJECT_PREFIX = "service:"
@@ -241,7 +242,7 @@ class TokenService:
             if cached.expires_at + _LEEWAY_SECONDS > time.time():
                 return cached
             self._cache.pop(token, None)
-            raise Unauthenticated("access token has expired")
+            raise Unauthenticated("access token has expired", reason=Reason.TOKEN_EXPIRED)
         claims = self._decode(token)
         if len(self._cache) >= self._cache_size:
             self._cache.popitem(last=False)
@@ -260,7 +261,7 @@ class TokenService:
                 options={"require": ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]},
             )
         except jwt.ExpiredSignatureError:
-            raise Unauthenticated("access token has expired") from None
+            raise Unauthenticated("access token has expired", reason=Reason.TOKEN_EXPIRED) from None
         except jwt.ImmatureSignatureError:
             raise Unauthenticated("access token is not valid yet") from None
         except jwt.InvalidAudienceError:

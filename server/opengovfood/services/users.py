@@ -61,6 +61,7 @@ from opengovfood.errors import (
     Unauthenticated,
     excerpt,
 )
+from opengovfood.reasons import Reason
 from opengovfood.services.authn import Authenticator
 from opengovfood.services.passwords import PasswordHasher
 from opengovfood.services.rate_limit import RateLimits
@@ -69,6 +70,8 @@ from opengovfood.services.tokens import TokenService, hash_refresh_token, new_re
 logger = logging.getLogger("opengovfood.users")
 
 LOGIN_FAILED = "incorrect email or password"
+EMAIL_EXISTS = "a user with this email already exists"
+REFRESH_INVALID = "refresh token is invalid"
 MAX_REFRESH_TOKEN_CHARS = 512
 
 # Mask paths each update accepts; the others name real User fields that cannot change
@@ -206,7 +209,10 @@ class UserService:
     # --- accounts -------------------------------------------------------------------
     async def register(self, email: str, password: str, full_name: str, client: str) -> UserView:
         if not self._settings.open_registration:
-            raise PermissionDenied("registration is closed; ask an administrator for an account")
+            raise PermissionDenied(
+                "registration is closed; ask an administrator for an account",
+                reason=Reason.REGISTRATION_CLOSED,
+            )
         email = normalize_email(email)
         await self._limits.check_sign_in("register", email, client)
         _check(
@@ -241,12 +247,12 @@ class UserService:
         # Cheap check first so a taken email costs no bcrypt; the unique index still
         # decides a race between two creations of the same email.
         if await self._users.email_taken(email):
-            raise AlreadyExists("a user with this email already exists")
+            raise AlreadyExists(EMAIL_EXISTS, reason=Reason.EMAIL_TAKEN)
         hashed = await self._passwords.hash(password)
         try:
             view = await self._users.add(NewUser(email, hashed, full_name, active, superuser))
         except EmailTaken:
-            raise AlreadyExists("a user with this email already exists") from None
+            raise AlreadyExists(EMAIL_EXISTS, reason=Reason.EMAIL_TAKEN) from None
         logger.info("user created", extra={"user_id": view.id, "superuser": superuser})
         return view
 
@@ -280,7 +286,10 @@ class UserService:
     @staticmethod
     def _user_id(principal: Principal) -> int:
         if principal.user_id is None:
-            raise PermissionDenied("this method is for signed-in users, not service principals")
+            raise PermissionDenied(
+                "this method is for signed-in users, not service principals",
+                reason=Reason.PRINCIPAL_NOT_ALLOWED,
+            )
         return principal.user_id
 
     async def list_users(
@@ -288,7 +297,9 @@ class UserService:
     ) -> Page[UserRecord]:
         """Superusers only (the policy table says so; checked here too)."""
         if not principal.is_superuser:
-            raise PermissionDenied("this method is for superusers only")
+            raise PermissionDenied(
+                "this method is for superusers only", reason=Reason.SUPERUSER_REQUIRED
+            )
         query = USERS.query(
             self._page_tokens,
             principal.key,
@@ -333,11 +344,15 @@ class UserService:
         if found is None or email == found.user.email:
             return  # no change of email (a missing user is NOT_FOUND in _update)
         if not current_password:
-            raise InvalidArgument.field("current_password", "is required to change the email")
+            raise InvalidArgument.field(
+                "current_password", "is required to change the email", reason=Reason.FIELD_INVALID
+            )
         _check(password_length_violations(current_password, "current_password"))
         await self._limits.check_sign_in("email change", principal.key, client)
         if not await self._passwords.verify(current_password, found.hashed_password):
-            raise InvalidArgument.field("current_password", "is incorrect")
+            raise InvalidArgument.field(
+                "current_password", "is incorrect", reason=Reason.PASSWORD_INCORRECT
+            )
 
     async def update_user(
         self, principal: Principal, fields: UserInput, paths: Sequence[str], password: str
@@ -351,9 +366,13 @@ class UserService:
         _check(violations)
         if fields.id == principal.user_id:
             if "is_active" in paths and not fields.is_active:
-                raise FailedPrecondition("you cannot deactivate your own account")
+                raise FailedPrecondition(
+                    "you cannot deactivate your own account", reason=Reason.SELF_LOCKOUT
+                )
             if "is_superuser" in paths and not fields.is_superuser:
-                raise FailedPrecondition("you cannot remove your own superuser role")
+                raise FailedPrecondition(
+                    "you cannot remove your own superuser role", reason=Reason.SELF_LOCKOUT
+                )
         new_password = password if "password" in paths else None
         return await self._update(fields.id, fields, paths, new_password, actor=principal)
 
@@ -395,7 +414,7 @@ class UserService:
         try:
             view = await self._users.update(user_id, changes, revoke)
         except EmailTaken:
-            raise AlreadyExists("a user with this email already exists") from None
+            raise AlreadyExists(EMAIL_EXISTS, reason=Reason.EMAIL_TAKEN) from None
         if view is None:
             raise NotFound(f"user {user_id} not found")
         # After the commit: the next RPC of this user reads the new state.
@@ -423,7 +442,9 @@ class UserService:
         if found is None:
             raise NotFound(f"user {user_id} not found")
         if not await self._passwords.verify(current_password, found.hashed_password):
-            raise InvalidArgument.field("current_password", "is incorrect")
+            raise InvalidArgument.field(
+                "current_password", "is incorrect", reason=Reason.PASSWORD_INCORRECT
+            )
         hashed = await self._passwords.hash(new_password)
         # Access tokens carry whole seconds (iat): one issued earlier in this same
         # second stays valid; a sign-in right after the change must not be refused.
@@ -455,7 +476,7 @@ class UserService:
                 extra={"reason": reason, "user_id": user.id if user else None},
             )
             await self._limits.login_failed(email, client)
-            raise Unauthenticated(LOGIN_FAILED)
+            raise Unauthenticated(LOGIN_FAILED, reason=Reason.LOGIN_FAILED)
         await self._limits.login_succeeded(email, client)
         if self._passwords.needs_rehash(found.hashed_password):
             await self._rehash(user.id, password)
@@ -486,7 +507,7 @@ class UserService:
             raise InvalidArgument.field("refresh_token", "is required")
         await self._limits.check_refresh(client)
         if len(refresh_token) > MAX_REFRESH_TOKEN_CHARS:
-            raise Unauthenticated("refresh token is invalid")
+            raise Unauthenticated(REFRESH_INVALID, reason=Reason.REFRESH_TOKEN_INVALID)
         token_hash = hash_refresh_token(refresh_token)
         now = utcnow()
         new_refresh, new_hash = new_refresh_token()
@@ -495,17 +516,21 @@ class UserService:
         )
         state = rotation.state
         if state is None:
-            raise Unauthenticated("refresh token is invalid")
+            raise Unauthenticated(REFRESH_INVALID, reason=Reason.REFRESH_TOKEN_INVALID)
         if rotation.user_inactive:
             # Nothing changed: the token stays unused.
-            raise Unauthenticated("user is inactive or no longer exists")
+            raise Unauthenticated(
+                "user is inactive or no longer exists", reason=Reason.ACCOUNT_INACTIVE
+            )
         if rotation.rotated:
             access, expires_in = self._tokens.issue_access_token(
                 str(state.user_id), session_id=state.family_id
             )
             return TokenPair(access_token=access, refresh_token=new_refresh, expires_in=expires_in)
         if state.revoked_time is not None:
-            raise Unauthenticated("refresh token has been revoked")
+            raise Unauthenticated(
+                "refresh token has been revoked", reason=Reason.REFRESH_TOKEN_REVOKED
+            )
         if state.used_time is not None:
             # Someone holds a copy of a rotated token: end the whole sign-in.
             revoked = await self._refresh_tokens.revoke_family(state.family_id, now)
@@ -515,9 +540,10 @@ class UserService:
                 extra={"user_id": state.user_id, "revoked": revoked},
             )
             raise Unauthenticated(
-                "refresh token was already used; this sign-in has been revoked, sign in again"
+                "refresh token was already used; this sign-in has been revoked, sign in again",
+                reason=Reason.REFRESH_TOKEN_REVOKED,
             )
-        raise Unauthenticated("refresh token has expired")
+        raise Unauthenticated("refresh token has expired", reason=Reason.REFRESH_TOKEN_EXPIRED)
 
     async def logout(self, principal: Principal, refresh_token: str) -> None:
         user_id = self._user_id(principal)

@@ -26,6 +26,7 @@ from typing import Any
 
 from opengovfood.domain.items import EventType, ItemEvent, ItemRecord
 from opengovfood.errors import ResourceExhausted, ServiceError, Unavailable
+from opengovfood.reasons import Reason
 
 _RECENT_ITEMS = 10_000
 
@@ -58,7 +59,7 @@ class Subscription:
         if self._ended or not self._accepts(event.item):
             return
         if len(self._queue) >= self._maxsize:
-            self.end(ResourceExhausted(OVERFLOW_MESSAGE))
+            self.end(ResourceExhausted(OVERFLOW_MESSAGE, reason=Reason.WATCH_QUEUE_OVERFLOW))
             return
         self._queue.append(event)
         self._wakeup.set()
@@ -117,9 +118,15 @@ class ItemEventHub:
 
     def subscribe(self, accepts: Accepts) -> Subscription:
         if self._closed:
-            raise Unavailable("the server is shutting down; reconnect and watch again")
+            raise Unavailable(
+                "the server is shutting down; reconnect and watch again",
+                reason=Reason.SHUTTING_DOWN,
+            )
         if not self._available:
-            raise Unavailable("live item updates are unavailable right now; retry shortly")
+            raise Unavailable(
+                "live item updates are unavailable right now; retry shortly",
+                reason=Reason.WATCH_INTERRUPTED,
+            )
         subscription = Subscription(self, accepts, self.queue_size)
         self._subscriptions.add(subscription)
         return subscription
@@ -145,7 +152,7 @@ class ItemEventHub:
     def set_available(self, available: bool) -> None:
         if self._available and not available:
             for subscription in list(self._subscriptions):
-                subscription.end(Unavailable(INTERRUPTED_MESSAGE))
+                subscription.end(Unavailable(INTERRUPTED_MESSAGE, reason=Reason.WATCH_INTERRUPTED))
         self._available = available
 
     async def close(self) -> None:

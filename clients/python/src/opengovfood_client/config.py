@@ -9,6 +9,16 @@ sends a `request_id` (the server returns the first result for a repeated one).
 Never retried: RefreshToken (rotation: a retried refresh whose first attempt
 reached the server would present a used token and revoke the whole family),
 Login/Register (rate limited, not idempotent), writes without a request id.
+
+Load spreading: the service config asks for `round_robin` over every address the
+target resolves to — a multi-address target (`ipv4:10.0.0.1:50051,10.0.0.2:50051`),
+`dns:///opengovfood-headless:50051` (a Kubernetes headless Service) or a plain
+`host:port` — and for client-side health checking (gRFC A17) on the server's
+`liveness` health status, which leaves SERVING only when the server begins to shut
+down: that backend stops getting new calls at once, and an attempt it refused is
+retried on another one. (Not `""`, which also follows the database: a slow health
+probe would then stop calls that would have succeeded. A server without a
+`liveness` status looks unhealthy: use `ChannelSettings(health_check_service=None)`.)
 """
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,8 +101,18 @@ class RetryPolicy:
     retryable_status_codes: tuple[str, ...] = ("UNAVAILABLE",)
 
 
-def service_config(retry: RetryPolicy | None = RetryPolicy()) -> dict[str, Any]:
-    """The service config JSON object (gRPC A6 retry design)."""
+def service_config(
+    retry: RetryPolicy | None = RetryPolicy(),
+    load_balancing: str | None = "round_robin",
+    health_check_service: str | None = "liveness",
+) -> dict[str, Any]:
+    """The service config JSON object: retries (gRPC A6), the load-balancing policy,
+    and client-side health checking (A17; ignored by servers without health)."""
+    config: dict[str, Any] = {}
+    if load_balancing is not None:
+        config["loadBalancingConfig"] = [{load_balancing: {}}]
+    if health_check_service is not None:
+        config["healthCheckConfig"] = {"serviceName": health_check_service}
     method_configs: list[dict[str, Any]] = []
     if retry is not None:
         method_configs.append(
@@ -107,7 +127,8 @@ def service_config(retry: RetryPolicy | None = RetryPolicy()) -> dict[str, Any]:
                 },
             }
         )
-    return {"methodConfig": method_configs}
+    config["methodConfig"] = method_configs
+    return config
 
 
 @dataclass(frozen=True)
@@ -158,6 +179,12 @@ class ChannelSettings:
     """Everything about the connection, shared by `Client` and `AsyncClient`."""
 
     retry: RetryPolicy | None = field(default_factory=RetryPolicy)
+    # "round_robin" spreads calls over every resolved address; "pick_first" (gRPC's
+    # own default) keeps one connection. None leaves the choice to gRPC.
+    load_balancing: str | None = "round_robin"
+    # The grpc.health.v1 service whose status decides whether a backend gets calls
+    # (the server's "liveness": SERVING until it begins to stop); None: no checks.
+    health_check_service: str | None = "liveness"
     keepalive: Keepalive = field(default_factory=Keepalive)
     # Reconnect quickly after a server restart: the default first backoff (1 s,
     # growing to 120 s) would outlast the retry budget of a restart of a second or two.
@@ -169,7 +196,12 @@ class ChannelSettings:
     def options(self, tls: TLSConfig | None) -> list[tuple[str, Any]]:
         options: list[tuple[str, Any]] = [
             ("grpc.enable_retries", 1),
-            ("grpc.service_config", json.dumps(service_config(self.retry))),
+            (
+                "grpc.service_config",
+                json.dumps(
+                    service_config(self.retry, self.load_balancing, self.health_check_service)
+                ),
+            ),
             ("grpc.keepalive_time_ms", int(self.keepalive.time * 1000)),
             ("grpc.keepalive_timeout_ms", int(self.keepalive.timeout * 1000)),
             ("grpc.keepalive_permit_without_calls", int(self.keepalive.permit_without_calls)),
@@ -187,12 +219,33 @@ class ChannelSettings:
         return options
 
 
+def multi_address_target(addresses: Iterable[str]) -> str:
+    """One target for several `host:port` addresses (IP literals), balanced by
+    round_robin: `ipv4:127.0.0.1:50051,127.0.0.1:50052` (`ipv6:` for IPv6)."""
+    found = list(addresses)
+    if not found:
+        raise ValueError("no addresses")
+    hosts = [address.rpartition(":")[0].strip("[]") for address in found]
+    try:
+        versions = {ipaddress.ip_address(host).version for host in hosts}
+    except ValueError:
+        raise ValueError("multi-address targets take IP addresses, not names") from None
+    if len(versions) != 1:
+        raise ValueError("all addresses must be IPv4, or all IPv6")
+    return f"ipv{versions.pop()}:{','.join(found)}"
+
+
 def is_local_address(target: str) -> bool:
-    """True for unix sockets and loopback host:port targets (plaintext is safe there)."""
+    """True for unix sockets and loopback targets (plaintext is safe there); a
+    multi-address target is local when every address is."""
     if target.startswith(("unix:", "unix-abstract:")):
         return True
     target = target.removeprefix("dns:///").removeprefix("ipv4:").removeprefix("ipv6:")
-    host = target.rpartition(":")[0] if ":" in target else target
+    return all(_is_loopback(address) for address in target.split(","))
+
+
+def _is_loopback(address: str) -> bool:
+    host = address.rpartition(":")[0] if ":" in address else address
     host = host.strip("[]")
     if host == "localhost":
         return True

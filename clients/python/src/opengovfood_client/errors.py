@@ -3,8 +3,11 @@
 Every failed call raises an `OpenGovFoodError` subclass (never a bare
 `grpc.RpcError`), mapped from the status code. The rich status the server sends
 (google.rpc.Status in the `grpc-status-details-bin` trailer, decoded with
-grpcio-status) is exposed where it helps: `InvalidArgumentError.field_violations`
-(google.rpc.BadRequest) and `RateLimitedError.retry_after` (google.rpc.RetryInfo).
+grpcio-status) is exposed where it helps: `reason` and `domain` on every error
+(google.rpc.ErrorInfo: a stable UPPER_SNAKE_CASE cause to branch on, e.g.
+`TOKEN_EXPIRED`, `ETAG_MISMATCH`; the server's reasons are listed in docs/api.md),
+`InvalidArgumentError.field_violations` (google.rpc.BadRequest) and
+`RateLimitedError.retry_after` (google.rpc.RetryInfo).
 """
 
 from __future__ import annotations
@@ -46,10 +49,32 @@ class OpenGovFoodError(Exception):
         self.request_id = request_id
 
     def __str__(self) -> str:
-        return f"{self.code.name}: {self.message}"
+        reason = f" [{self.reason}]" if self.reason else ""
+        return f"{self.code.name}{reason}: {self.message}"
 
     def _details(self) -> Iterable[Any]:
         return self.status.details if self.status is not None else ()
+
+    def _error_info(self) -> error_details_pb2.ErrorInfo | None:
+        for detail in self._details():
+            if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                info = error_details_pb2.ErrorInfo()
+                detail.Unpack(info)
+                return info
+        return None
+
+    @property
+    def reason(self) -> str | None:
+        """The server's machine-readable cause (google.rpc.ErrorInfo.reason), e.g.
+        "TOKEN_EXPIRED"; None when the status carried no ErrorInfo (a transport error)."""
+        info = self._error_info()
+        return info.reason if info is not None else None
+
+    @property
+    def domain(self) -> str | None:
+        """The ErrorInfo domain, "opengovfood.v1" for this service's errors."""
+        info = self._error_info()
+        return info.domain if info is not None else None
 
 
 class InvalidArgumentError(OpenGovFoodError):

@@ -1,0 +1,89 @@
+"""The evaluation cases: Chicago inspections and the narrative field notes, one shape."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from opengovfood.inspection.chicago import ChicagoInspection, load_inspections
+from opengovfood.inspection.findings import DESIGNATION_RANK
+
+__all__ = ["NARRATIVE_DIR", "Case", "GoldViolation", "chicago_cases", "narrative_cases"]
+
+NARRATIVE_DIR: Final = Path(__file__).resolve().parent / "corpora" / "narrative"
+
+
+@dataclass(frozen=True, slots=True)
+class GoldViolation:
+    form_item: int
+    severity: str  # "P" | "Pf" | "C"
+    section: str = ""
+    corrected_on_site: bool = False
+    repeat: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    id: str
+    notes: str
+    violations: tuple[GoldViolation, ...]
+    group: str = ""  # Chicago: the inspection day (the leave-one-day-out fold)
+
+    @property
+    def clean(self) -> bool:
+        return not self.violations
+
+    @property
+    def items(self) -> frozenset[int]:
+        return frozenset(v.form_item for v in self.violations)
+
+    def item_severity(self, item: int) -> str | None:
+        """The most severe designation gold gives the item (entries of one item collapse)."""
+        marks = [v.severity for v in self.violations if v.form_item == item]
+        return max(marks, key=DESIGNATION_RANK.__getitem__) if marks else None
+
+
+def _chicago_case(inspection: ChicagoInspection) -> Case:
+    return Case(
+        id=f"chicago-{inspection.id}",
+        notes=inspection.paragraph,
+        violations=tuple(
+            GoldViolation(e.item, e.severity) for e in inspection.entries if 1 <= e.item <= 56
+        ),
+        group=inspection.date,
+    )
+
+
+def chicago_cases() -> list[Case]:
+    """Every inspection that cites violations (those without comments have no notes to read)."""
+    return [_chicago_case(i) for i in load_inspections() if i.paragraph]
+
+
+def narrative_cases(split: str, root: Path = NARRATIVE_DIR) -> list[Case]:
+    """The notes of one split (`dev` or `test`), in file-name order; empty if absent."""
+    folder = root / split
+    if not folder.is_dir():
+        return []
+    cases = []
+    for path in sorted(folder.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        cases.append(
+            Case(
+                id=str(data["id"]),
+                notes=str(data["notes"]),
+                violations=tuple(
+                    GoldViolation(
+                        form_item=int(v["form_item"]),
+                        severity=str(v["severity"]),
+                        section=str(v.get("section", "")),
+                        corrected_on_site=bool(v.get("corrected_on_site", False)),
+                        repeat=bool(v.get("repeat", False)),
+                    )
+                    for v in data["violations"]
+                ),
+                group=split,
+            )
+        )
+    return cases

@@ -1,0 +1,67 @@
+"""Quality floors: `make eval` fails when the default engine falls below them.
+
+Set just under what the engine achieves (see eval/results/), so a real regression fails CI
+while run-to-run noise (none: everything is deterministic) and the bounded --quick sample
+do not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from .metrics import CorpusMetrics
+
+__all__ = ["FLOORS", "Floor", "check_floors"]
+
+
+@dataclass(frozen=True, slots=True)
+class Floor:
+    corpus: str  # key of the metrics it applies to
+    metric: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+def _value(metrics: CorpusMetrics, metric: str) -> float | None:
+    values: dict[str, float | None] = {
+        "precision": metrics.micro.precision,
+        "recall": metrics.micro.recall,
+        "severity_accuracy": metrics.severity_accuracy,
+        "grounded_share": metrics.grounded_share,
+        "clean_with_priority": float(metrics.clean_with_priority),
+        "score_gap": metrics.score_gap,
+    }
+    return values[metric]
+
+
+FLOORS: Final[tuple[Floor, ...]] = (
+    Floor("chicago", "precision", minimum=0.80),
+    Floor("chicago", "recall", minimum=0.86),
+    Floor("chicago", "severity_accuracy", minimum=0.86),
+    Floor("narrative-dev", "recall", minimum=0.92),
+    Floor("narrative-dev", "precision", minimum=0.88),
+    Floor("narrative-dev", "grounded_share", minimum=0.95),
+    Floor("narrative-dev", "clean_with_priority", maximum=1.0),
+)
+
+
+def check_floors(
+    results: dict[str, CorpusMetrics], floors: tuple[Floor, ...] = FLOORS
+) -> list[str]:
+    """The floors broken, as sentences; empty when all hold. A floor whose corpus was not
+    run (e.g. the narrative corpus is absent) is skipped; a metric that cannot be computed
+    on a corpus that was run counts as broken."""
+    broken = []
+    for floor in floors:
+        metrics = results.get(floor.corpus)
+        if metrics is None:
+            continue
+        value = _value(metrics, floor.metric)
+        if value is None:
+            broken.append(f"{floor.corpus} {floor.metric}: not measurable")
+        elif floor.minimum is not None and value < floor.minimum:
+            broken.append(f"{floor.corpus} {floor.metric} {value:.3f} < floor {floor.minimum}")
+        elif floor.maximum is not None and value > floor.maximum:
+            broken.append(f"{floor.corpus} {floor.metric} {value:.3f} > ceiling {floor.maximum}")
+    return broken

@@ -1,0 +1,294 @@
+"""The inspection engine: rules and the trained comment classifier, combined per sentence.
+
+    engine = build_engine()              # once, at warm-up (trains in well under a second)
+    findings = engine.analyse(notes)     # pure, no I/O; or analyse_notes(notes)
+
+Per sentence: the rules' findings (measurements, phrases) stand, except a rule family that
+on the training comments mostly disagrees with the inspectors' item, when the classifier is
+confident of another item. The classifier adds its item when no rule found that item in the
+sentence and the sentence reads as a problem (see `_problem_cue`); its section is the item's
+section of the designation its severity model predicts. Findings are merged per section
+(one finding per distinct violation; corrected-on-site and repeat marks are kept if any
+mention has them).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import lru_cache
+from typing import Final
+
+from .catalogue import catalogue
+from .chicago import ChicagoInspection, load_inspections
+from .classifier import CommentClassifier, Prediction
+from .findings import DESIGNATION_RANK, Finding
+from .form_items import item_title, section_for
+from .negation import is_advisory, mentions_correction, mentions_repeat
+from .rules import SentenceFindings, rule_findings, sentence_findings
+from .text import Sentence, bound, lower_view, sentences
+
+__all__ = ["InspectionEngine", "analyse_notes", "build_engine", "default_engine", "merge"]
+
+# A rule family that agrees with the inspectors' item on fewer than this share of its
+# training firings yields to the classifier, but only for an item the inspectors filed at
+# least RELABEL_SHARE of that family's findings under (their established practice, not a
+# guess on text the training comments never resembled).
+_MIN_AGREEMENT: Final = 0.5
+RELABEL_SHARE: Final = 0.25
+_MIN_FIRINGS: Final = 6  # fewer firings say too little about inspectors' practice
+# The classifier adds an item in a sentence where rules fired only when all those rule
+# families agreed with the inspectors' item on fewer than this share of training firings.
+# Zero: where a rule speaks, the classifier adds nothing (measured best on notes unlike the
+# training comments; see eval/README.md).
+TRUSTED_AGREEMENT: Final = 0.0
+# An order right after a finding ("Instructed to…") starts a new finding only when the
+# classifier is at least this sure of another item.
+FOLLOW_UP_CONFIDENCE: Final = 0.95
+
+# The classifier speaks only where a sentence reads as a problem: a deficiency word, an
+# order, or the absence of something required ("no soap"). Compliance wording ("hand sink
+# stocked with soap and towels", "no evidence of pests", "floors clean") never is: absences
+# of bad things are removed before looking.
+_BAD_THINGS: Final = (
+    r"(?:evidence|signs?|pests?|roach\w*|cockroach\w*|mice|mouse|rats?|rodents?|insects?|flies|"
+    r"fl(?:y|ys)|gnats?|droppings|activity|issues?|problems?|concerns?|violations?|deficienc\w+|"
+    r"debris|leaks?|leaking|mold|mould|gaps?|bare[-\s]?hand\w*|build[-\s]?up|odou?rs?|damage|"
+    r"cracks?|holes?|condensation|dripping|grease|residue|ice\s+build[-\s]?up|"
+    r"contact|jewelry|illness|ill|sick|symptoms?|vomit\w*|diarrh\w+|fever|smoking|eating|"
+    r"drinking|clutter|standing\s+water|sewage|backup|overflow|trash|garbage|litter|dust|"
+    r"dirt|soil|stains?|rust|chips?|peeling|cross[-\s]?contamination|expired|outdated)"
+)
+_COMPLIANT: Final = re.compile(
+    rf"\b(?:no|not|none|without|free\s+of|zero|nor|never)\s+(?:\w+\s+){{0,3}}?{_BAD_THINGS}\b"
+    rf"(?:\s*(?:,|or|and|nor)\s+(?:\w+\s+){{0,2}}?{_BAD_THINGS}\b)*[^,;:.()]*"
+    r"|\b(?:not|none|nothing)\s+(?:\w+\s+)?(?:observed|seen|noted|found|present|evident|"
+    r"blocked|obstructed|dirty|soiled|damaged|broken|expired|exceeded)\b"
+    r"|\bin\s+good\s+(?:repair|condition|order)|\bno\s+(?:other\s+)?(?:violations?|issues?)"
+)
+_PROBLEM_CUE: Final = re.compile(
+    r"\b(?:dirty|soiled|filthy|unclean|unsanitary|debris|build[-\s]?up|buildup|greasy|"
+    r"grease(?!\s+(?:trap|bins?|containers?|barrels?|drums?|interceptor))|"
+    r"grime|mold|mould|slime|residue|dust\w*|broken|damaged|torn|cracked|chipped|leak\w*|"
+    r"drip\w*|clogged|rust\w*|peeling|holes?|gaps?|stain\w*|accumulat\w*|excess\w*|"
+    r"inadequate\w*|improper\w*|insufficient|missing|lack\w*|unlabell?ed|uncovered|unwrapped|"
+    r"undated|expired|blocked|obstructed|inaccessible|overflow\w*|clutter\w*|unused|poor|"
+    r"droppings|roach\w*|cockroach\w*|flies|gnats?|rodent\w*|mice|mouse|insects?|"
+    r"must|instruct\w*|instd|need(?:s|ed)?\s+to|shall|required\s+to|repair|replace|install|"
+    r"elevate|violation\w*|cited|failed|fail\w*|exceed\w*|"
+    r"unapproved|bare[-\s]?hand\w*|not\s+(?:\w+\s+)?(?:clean|cleaned|maintained|labell?ed|"
+    r"dated|covered|stored|provided|available|posted|working|functioning|accurate|calibrated|"
+    r"protected|sanitized|washed|shielded|sealed|accessible|stocked|supplied|present|on\s+site|"
+    r"in\s+use|used|followed|kept|marked|approved|restrained|wearing|changed)"
+    r"|(?:no|without|out\s+of|empty)\s+(?:\w+\s+){0,2}?(?:soap|paper|towels?|drying|signs?|"
+    r"signage|thermometers?|test|strips?|kits?|labels?|date|dates|lids?|covers?|hair|beard|"
+    r"restraints?|gloves?|sanitizer|hot\s+water|water|certificat\w+|cfpm|manager|policy|plan|"
+    r"procedures?|advisory|disclosure|records?|logs?|tags?|receptacles?|screens?|sweeps?|"
+    r"shields?|lights?|lighting|ventilation|backflow|air\s+gap|vacuum\s+breaker|probe|"
+    r"variance|haccp|handwashing|hand\s+sink|sink|invoices?|receipts?|time|stoppers?))\b"
+)
+
+
+# "Instructed to…", "Must…": the order that goes with the observation just before it.
+_DIRECTIVE_START: Final = re.compile(
+    r"^(?:instruct\w*|instd|must|manager\s+(?:was\s+)?instructed|advised|ordered|told|"
+    r"need(?:s|ed)?\s+to|shall|(?:all\s+)?\w+\s+must)\b"
+)
+_NOT_A_PROBLEM: Final = re.compile(r"\bpest\s+control\b[^,;.]*|\bbait\s+stations?\b")
+
+
+def _problem_cue(view: str) -> bool:
+    if is_advisory(view) and not re.search(r"\b(?:observed|found|noted|saw)\b", view):
+        return False
+    return _PROBLEM_CUE.search(_COMPLIANT.sub(" ", _NOT_A_PROBLEM.sub(" ", view))) is not None
+
+
+def _rule_concepts(sentence: Sentence) -> tuple[tuple[str, int], ...]:
+    return _concepts_of_text(sentence.text)
+
+
+@lru_cache(maxsize=16_384)
+def _concepts_of_text(text: str) -> tuple[tuple[str, int], ...]:
+    # Training sees each comment sentence twice (alone and in its paragraph) and again in
+    # every cross-validation fold: the rules run once per distinct sentence.
+    sentence = Sentence(0, len(text), text, lower_view(text))
+    return tuple((f.concept, f.form_item) for f in sentence_findings(sentence))
+
+
+class InspectionEngine:
+    """Rules, optionally with a trained comment classifier."""
+
+    def __init__(
+        self,
+        classifier: CommentClassifier | None = None,
+        *,
+        trusted_agreement: float = TRUSTED_AGREEMENT,
+        follow_up_confidence: float = FOLLOW_UP_CONFIDENCE,
+    ) -> None:
+        self.classifier = classifier
+        self.follow_up_confidence = follow_up_confidence
+        self._yielding: frozenset[str] = frozenset()
+        self._loose: frozenset[str] = frozenset()
+        if classifier is not None:
+            agreement = classifier.rule_agreement
+            self._yielding = frozenset(
+                c for c, (agree, fired) in agreement.items()
+                if fired >= _MIN_FIRINGS and agree / fired < _MIN_AGREEMENT
+            )  # fmt: skip
+            # Rule families whose item inspectors often cite differently: the classifier
+            # may add its own item next to theirs.
+            self._loose = frozenset(
+                c for c, (agree, fired) in agreement.items()
+                if fired >= _MIN_FIRINGS and agree / fired < trusted_agreement
+            )  # fmt: skip
+
+    def _files_elsewhere(self, finding: Finding, item: int) -> bool:
+        """Whether inspectors, on the training comments, filed this rule family's findings
+        under `item` (the classifier's item for the sentence) often enough that the
+        classifier's reading should replace the rule's: the family mostly disagreed with
+        the cited item, and `item` took at least RELABEL_SHARE of its firings."""
+        if self.classifier is None or finding.concept not in self._yielding:
+            return False
+        cited = self.classifier.rule_cited.get(finding.concept, {})
+        fired = sum(cited.values())
+        return (
+            item != finding.form_item
+            and fired > 0
+            and cited.get(item, 0) / fired >= (RELABEL_SHARE)
+        )
+
+    def analyse(self, notes: str) -> list[Finding]:
+        """The distinct violations in the notes, in the order they are first mentioned."""
+        text = bound(notes)
+        found = sentences(text, lower_view(text))
+        per_sentence = rule_findings(found, text)
+        predictions = (
+            self.classifier.predict_sentences(found, [_concepts(s) for s in per_sentence])
+            if self.classifier is not None
+            else [None] * len(found)
+        )
+        chosen: list[Finding] = []
+        previous_found = False
+        for index, (entry, prediction) in enumerate(zip(per_sentence, predictions, strict=True)):
+            rule_items = {f.form_item for f in entry.findings}
+            # "Instructed to…" right after a finding is that finding's order, not a new one.
+            follows_up = previous_found and _DIRECTIVE_START.match(entry.sentence.lower) is not None
+            previous_found = bool(entry.findings) or follows_up
+            for finding in entry.findings:
+                if prediction is not None and self._files_elsewhere(finding, prediction.item):
+                    continue
+                chosen.append(finding)
+            if (
+                prediction is not None
+                and prediction.item not in rule_items
+                and all(f.concept in self._loose for f in entry.findings)
+                and (not follows_up or prediction.probability >= self.follow_up_confidence)
+                and _problem_cue(entry.sentence.lower)
+            ):
+                chosen.append(self._classifier_finding(found, index, prediction))
+                previous_found = True
+        return merge(_drop_subsumed(chosen))
+
+    @staticmethod
+    def _classifier_finding(
+        found: Sequence[Sentence], index: int, prediction: Prediction
+    ) -> Finding:
+        item = prediction.item
+        sentence = found[index]
+        section, designation = section_for(item, prediction.severity)
+        follow = found[index + 1] if index + 1 < len(found) else None
+        corrected = mentions_correction(sentence.lower) or (
+            follow is not None and mentions_correction(follow.lower)
+        )
+        repeat = mentions_repeat(sentence.lower)
+        return Finding(
+            food_code_section=section,
+            form_item=item,
+            designation=designation,
+            description=item_title(item),
+            evidence=sentence.text,
+            start=sentence.start,
+            end=sentence.end,
+            source="classifier",
+            corrected_on_site=corrected,
+            repeat=repeat,
+            concept="classifier",
+        )
+
+
+def _concepts(entry: SentenceFindings) -> list[tuple[str, int]]:
+    return [(f.concept, f.form_item) for f in entry.findings]
+
+
+def _drop_subsumed(findings: list[Finding]) -> list[Finding]:
+    """Readings that restate a finding already made: the air of a unit holding warm food
+    (cited as the food's cold holding, item 22), and the water of each sink where the notes
+    say there is no hot water at all (cited once, item 50)."""
+    items = {f.form_item for f in findings}
+    sections = {f.food_code_section for f in findings if not f.concept.startswith("measure:")}
+    kept = []
+    for finding in findings:
+        if finding.concept == "measure:4-301.11" and 22 in items:
+            continue
+        if (
+            finding.concept in ("measure:5-202.12(A)", "measure:5-103.11")
+            and "5-103.11" in sections
+        ):
+            continue
+        kept.append(finding)
+    return kept
+
+
+def merge(findings: Sequence[Finding]) -> list[Finding]:
+    """One finding per section, in first-mention order; marks kept if any mention has them.
+    A classifier finding whose item a rule finding already covers adds nothing."""
+    rule_items = {f.form_item for f in findings if f.source == "rule"}
+    merged: dict[str, Finding] = {}
+    for finding in findings:
+        if finding.source == "classifier" and finding.form_item in rule_items:
+            continue
+        seen = merged.get(finding.food_code_section)
+        if seen is None:
+            merged[finding.food_code_section] = finding
+            continue
+        merged[finding.food_code_section] = replace(
+            seen,
+            corrected_on_site=seen.corrected_on_site or finding.corrected_on_site,
+            repeat=seen.repeat or finding.repeat,
+            designation=max(
+                (seen.designation, finding.designation), key=DESIGNATION_RANK.__getitem__
+            ),
+        )
+    return list(merged.values())
+
+
+def build_engine(
+    training: Sequence[ChicagoInspection] | None = None, *, with_classifier: bool = True
+) -> InspectionEngine:
+    """An engine whose classifier is trained on `training` (default: the shipped sample)."""
+    catalogue()  # read and validated here, at warm-up, not on the first analysis
+    if not with_classifier:
+        return InspectionEngine()
+    inspections = load_inspections() if training is None else training
+    return InspectionEngine(CommentClassifier(inspections, rule_concepts=_rule_concepts))
+
+
+_default: InspectionEngine | None = None
+_default_lock = threading.Lock()
+
+
+def default_engine() -> InspectionEngine:
+    """The engine trained on the shipped sample, built once (call it at warm-up, off the
+    event loop: training takes a fraction of a second of CPU)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = build_engine()
+        return _default
+
+
+def analyse_notes(notes: str) -> list[Finding]:
+    """The violations in `notes`, by the default engine (rules and the trained classifier)."""
+    return default_engine().analyse(notes)

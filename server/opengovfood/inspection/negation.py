@@ -1,0 +1,147 @@
+"""How inspectors say that something is fine, was fixed on the spot, or was cited before.
+
+- Negation: "no evidence of pests", "no droppings observed", "not blocked", "free of debris".
+  A problem phrase preceded by a negator in its clause (or followed by "not observed") is
+  not a violation, unless the phrase itself is the absence ("no soap").
+- Compliance statements: "all temperatures in range", "in compliance", "no violations".
+- Advisory sentences ("reminded the PIC that…", "discussed date marking") describe no
+  observed problem: a directive alone in them is not a violation.
+- Corrected on site: "COS", "corrected on site", "voluntarily discarded", "PIC moved…".
+- Repeat: "repeat", "previously cited", "not corrected from the last inspection".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+__all__ = [
+    "is_advisory",
+    "is_compliance_statement",
+    "is_negated",
+    "mentions_correction",
+    "mentions_repeat",
+]
+
+_NEGATOR: Final = re.compile(
+    r"\b(?:no|not|never|none|without|nor|free\s+of|absence\s+of|lack\s+of\s+any|"
+    r"zero|nothing|neither|n't)\b(?![-\s]*(?:longer|only|later|less|more))|n't\b"
+)
+# A clause break ends a negation's reach: "no droppings, but live roaches" keeps the roaches.
+_CLAUSE_BREAK: Final = re.compile(
+    r"[,;:()/]|\s-+\s|\b(?:but|however|although|though|except|yet|whereas|while)\b"
+)
+_LIST_ITEM: Final = re.compile(r"^\s*(?:[\w'-]+\s+){0,3}?(?:or|and|nor)?\s*(?:[\w'-]+\s*)?$")
+_TRAILING_NEGATION: Final = re.compile(
+    r"^[^.;,]{0,40}?\b(?:(?:was|were|is|are)\s+)?(?:not|none|never)\s+"
+    r"(?:observed|seen|noted|found|present|evident|detected|visible|identified)\b"
+    r"|^[^.;,]{0,12}?:\s*(?:none|no|n/?a|ok|okay)\b"
+)
+
+_COMPLIANCE: Final = re.compile(
+    r"\b(?:no\s+(?:other\s+)?(?:violations?|issues|concerns|problems|deficiencies)"
+    r"(?:\s+(?:were\s+)?(?:observed|noted|found|cited))?"
+    r"|all\s+(?:\w+\s+){0,3}(?:temps?|temperatures)\s+(?:were\s+|are\s+)?(?:in\s+range|within|"
+    r"compliant|in\s+compliance|ok|acceptable|correct|good|satisfactory|proper)"
+    r"|in\s+(?:full\s+)?compliance|satisfactory\s+inspection|passed\s+inspection"
+    r"|no\s+(?:priority|core|critical)\s+(?:foundation\s+)?(?:items?|violations?)"
+    r"|nothing\s+(?:to\s+)?(?:note|cite|report)d?)\b"
+)
+_ADVISORY: Final = re.compile(
+    r"^(?:[\w'-]+\s+){0,3}?(?:reminded|discussed|reviewed|educated|recommend(?:ed|s)?|"
+    r"suggest(?:ed|s)?|encouraged|explained|advised\s+(?:the\s+)?\w+\s+(?:on|about|of)|"
+    r"talked|went\s+over|provided\s+(?:education|information|guidance)|education\s+provided)\b"
+)
+# Past participles that say something was put right. The strong ones say it on their own
+# ("discarded", "reheated"); the weak ones also describe a state ("hand sink stocked",
+# "bins labeled") and count only after an agent or "was/were/then" ("PIC stocked the sink").
+_STRONG_FIX = (
+    r"(?:discarded|disposed(?:\s+of)?|destroyed|denatured|thrown\s+(?:out|away)|dumped|tossed|"
+    r"poured\s+out|moved|relocated|removed|re-?heated|rearranged|re-?stocked|refilled|replaced|"
+    r"cleared|emptied|re-?labell?ed|re-?dated|re-?washed|re-?sanitized|adjusted|re-?set|"
+    r"re-?calibrated|corrected|fixed|unblocked|sent\s+(?:\w+\s+)?home|excluded|set\s+aside|"
+    r"pulled|transferred|re-?made|re-?trained|hung|elevated|lowered|raised|"
+    r"turned\s+(?:on|up|down)|plugged\s+in|drained|separated)"
+)
+_WEAK_FIX = (
+    r"(?:washed|cleaned|sanitized|labell?ed|dated|stocked|covered|provided|installed|posted|"
+    r"filled|changed|put\s+(?:on|in|into|away)|set\s+up|calibrated|returned\s+to|restricted|"
+    r"brought|placed)"
+)
+_AGENT = (
+    r"(?:pic|manager|mgr|owner|operator|staff|employees?|cooks?|chef|he|she|they|cashier|"
+    r"director|receiver|server|workers?|person\s+in\s+charge|management|baker|dishwasher)"
+)
+_CORRECTED: Final = re.compile(
+    r"\bc\.?o\.?s\.?\b|\bcorrected\s+(?:on[-\s]?site|at\s+(?:the\s+)?time|immediately|during)"
+    r"|\bon[-\s]site\s+correct|\bvoluntary\s+(?:disposal|destruction|discard)"
+    r"|\bupon\s+(?:my\s+)?request\b|\bat\s+(?:my|the\s+inspector'?s?)\s+request\b"
+    r"|\bwhen\s+asked\b|\bbefore\s+(?:i|the\s+inspector)\s+left\b"
+    rf"|\b{_STRONG_FIX}\b"
+    rf"|\b(?:{_AGENT}|was|were|has\s+been|have\s+been|then|immediately|promptly|now)\s+"
+    rf"(?:\w+\s+){{0,2}}?{_WEAK_FIX}\b"
+)
+# An order, a promise or a negation is not a correction: "must be discarded", "will replace
+# by Friday", "not labeled", "being washed".
+_NOT_YET: Final = re.compile(
+    r"\b(?:will|must|shall|should|to\s+be|to|needs?|need\s+to|required|instructed|"
+    r"asked\s+to|advised|until|once|if|when\s+(?!asked)|no|not|never|without|being|n't)\s+"
+    r"(?:\w+\s+){0,2}?$"
+)
+_LATER: Final = re.compile(r"^[^.;]{0,40}?\b(?:by|before|within|next|tomorrow)\b\s+\w")
+_REPEAT: Final = re.compile(
+    r"\brepeat(?:ed)?\b(?!\s+(?:the\s+)?(?:process|steps?|test|testing|temp))"
+    r"|\b(?:previously|prior|last)\s+(?:\w+\s+){0,2}?(?:cited|noted|written|documented|"
+    r"inspection|visit|report)"
+    r"|\bnot\s+corrected\s+(?:from|since)|\bstill\s+(?:not|no|present|observed|has|have)\b"
+    r"|\bsecond\s+(?:consecutive|time)\b|\bagain\s+(?:observed|noted|found)\b"
+    r"|\bcontinued\s+non[-\s]?compliance\b|\bongoing\b"
+)
+
+
+def is_negated(clause_view: str, match_start: int, match_end: int, *, self_negating: bool) -> bool:
+    """Whether the problem phrase at [match_start, match_end) of the clause is denied.
+
+    `self_negating` phrases carry their own "no" ("no soap"): only a negator before that
+    ("not … no soap" is rare) or "… not observed" after them flips them.
+    """
+    after = clause_view[match_end : match_end + 60]
+    if _TRAILING_NEGATION.search(after):
+        return True
+    if self_negating:
+        return False
+    before = clause_view[max(0, match_start - 90) : match_start]
+    breaks = list(_CLAUSE_BREAK.finditer(before))
+    cut = len(breaks)
+    # A list keeps its head's negation: "no droppings, roaches or flies" denies the flies.
+    while (
+        cut > 0
+        and _LIST_ITEM.match(before[breaks[cut - 1].end() :])
+        and (breaks[cut - 1].group() == ",")
+    ):
+        cut -= 1
+    if cut:
+        before = before[breaks[cut - 1].end() :]
+    return _NEGATOR.search(before) is not None
+
+
+def is_compliance_statement(view: str) -> bool:
+    return _COMPLIANCE.search(view) is not None
+
+
+def is_advisory(view: str) -> bool:
+    return _ADVISORY.search(view) is not None
+
+
+def mentions_correction(view: str) -> bool:
+    """The sentence says the problem was fixed during the inspection."""
+    for match in _CORRECTED.finditer(view):
+        before = view[max(0, match.start() - 40) : match.start()]
+        if _NOT_YET.search(before) or _LATER.search(view[match.end() : match.end() + 50]):
+            continue
+        return True
+    return False
+
+
+def mentions_repeat(view: str) -> bool:
+    return _REPEAT.search(view) is not None

@@ -1,0 +1,1717 @@
+"""Phrase rules for the violations notes show in words, one family per Food Code concept.
+
+A rule fires on a sentence when its *problem* phrase occurs (not negated) and, if it has one,
+its *subject* (what the problem is about: "hand sink", "floors") occurs in the same sentence.
+Problems are written in inspectors' vocabulary: what was seen ("droppings", "blocked",
+"no soap", "torn gasket") and, as Chicago-style reports put it, what was ordered ("must
+repair", "instructed to clean"). Each rule carries the Food Code section (with the
+paragraph where designation differs within a section), the Form 3-A item and a short
+description; the designation comes from the catalogue entry of that section.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from .findings import Designation
+
+__all__ = ["PHRASE_RULES", "PhraseRule"]
+
+
+@dataclass(frozen=True, slots=True)
+class PhraseRule:
+    name: str
+    form_item: int
+    section: str
+    designation: Designation
+    description: str
+    problem: re.Pattern[str]
+    subject: re.Pattern[str] | None = None
+    # When the subject is present but also one of these, the rule does not apply (the
+    # sentence is about another concept: "gap under the door" is pests, not floors).
+    unless: re.Pattern[str] | None = None
+    # Words the whole notes must contain (e.g. that the establishment serves a highly
+    # susceptible population): a note-level condition.
+    requires_note: re.Pattern[str] | None = None
+
+
+# Shared vocabulary (lower-case views).
+ABSENT = r"(?:no|not|without|missing|lack(?:ing|s)?(?:\s+of)?|absent|out\s+of|empty|none|zero)"
+_DIRECTIVE = (
+    r"(?:must|instructed(?:\s+[\w/]+){0,3}?\s+to|instruct(?:ed)?\s+to|need(?:s|ed)?\s+to|needs|"
+    r"shall|should|required\s+to|ordered\s+to|advised\s+to|told\s+to|to\s+be|request(?:ed)?\s+to|"
+    # a sentence that starts with the order itself: "Clean the interior of the microwave."
+    r"^(?=(?:detail\s+)?(?:clean|repair|replace|seal|install|provide|remove|label|elevate|"
+    r"cover|post|store|discard)\s+(?:the|all|and|a|an|interior|exterior|inside|under|behind)\b))"
+)
+
+
+def _directive(verbs: str) -> str:
+    return rf"{_DIRECTIVE}\s*(?:\w+\s+){{0,3}}?(?:{verbs})\b"
+
+
+_DIRTY = (
+    r"(?:dirty|soiled|unclean|not\s+clean(?:ed)?|filthy|grimy|greasy|sticky|dusty|"
+    r"(?:food\s+)?debris|(?:heavy\s+)?(?:grease|dust|dirt|grime|ice|food|mold|mould|slime|"
+    r"residue|soil|scale|lime|carbon)\s*(?:build[-\s]?up|accumulation|deposits?|residue|"
+    r"encrust\w*)|build[-\s]?up|buildup|accumulat\w+|residue|encrusted|caked|crusted|"
+    r"mold(?:[-\s]like)?|mould|mildew|black\s+(?:substance|residue|growth)|slime|slimy|"
+    r"stain(?:ed|s)?|splatter\w*|spills?|spilled|(?:covered|coated|filled|caked)\s+(?:with|in)\s+"
+    r"(?:grease|dirt|debris|food|dust|grime|old\s+\w+|mold|residue|\w+\s+(?:debris|residue))|"
+    r"fly\s+specks?|cobwebs?|"
+    + _directive(r"(?:detail[-\s]?)?clean|wash|degrease|scrub|wipe")
+    + ")"
+)
+_DISREPAIR = (
+    r"(?:(?:torn|broken|damaged|cracked|chipped|missing|worn|rust(?:y|ed|ing)?|corroded|peeling|"
+    r"split|deteriorat\w+|dilapidated|in\s+(?:poor\s+)?(?:disrepair|poor\s+(?:repair|condition))|"
+    r"(?:poor|bad)\s+(?:repair|condition)|disrepair|not\s+(?:working|functioning|operational|"
+    r"in\s+good\s+repair|maintained)|out\s+of\s+order|inoperable|non[-\s]?functional|"
+    r"duct[-\s]?tape\w*|taped|loose|falling|holes?|gaps?|missing|unsealed|not\s+sealed|"
+    r"exposed\s+(?:wood|insulation)|bare\s+wood|unfinished)\b|"
+    + _directive(
+        r"repair|replace|fix|seal|patch|re-?caulk|caulk|refinish|resurface|re-?paint|"
+        r"paint|reinstall|re-?secure|secure|tighten|maintain\s+in\s+good\s+repair"
+    )
+    + ")"
+)
+_FOOD_NOUN = (
+    r"(?:food|foods|tcs|phf|rte|ready[-\s]to[-\s]eat|products?|ingredients?|produce|meats?|"
+    r"chicken|poultry|beef|pork|fish|seafood|shrimp|rice|sauces?|soups?|salads?|vegetables?|"
+    r"cheese|eggs|milk|bread|flour|sugar|onions?|lettuce|tomato\w*|fruits?|items|stock|"
+    r"containers?\s+of\s+\w+|bags?\s+of\s+\w+|boxes\s+of\s+\w+|cases?\s+of\s+\w+)"
+)
+_HAND_SINK = (
+    r"(?:hand[-\s]?(?:wash(?:ing)?[-\s]?)?(?:sinks?|stations?|basins?|lavator(?:y|ies))|"
+    r"handsinks?|hand[-\s]?wash(?:ing)?\s+facilit\w+|hws|hand\s+wash\b|hand\s+washing\s+bowl|"
+    r"wash\s?bowls?)"
+)
+_EQUIPMENT = (
+    r"(?:gaskets?|shel(?:f|ves|ving)|racks?|cutting\s+boards?|coolers?|freezers?|refrigerat\w+|"
+    r"fridges?|reach[-\s]?ins?|walk[-\s]?ins?|prep\s+(?:tables?|units?|coolers?)|tables?|"
+    r"equipment|door\s+handles?|handles?|hinges?|drawers?|carts?|dollies|bins?|lids?|"
+    r"containers?|pans?|pots?|utensils?|knobs?|microwaves?|ovens?|fryers?|stoves?|ranges?|"
+    r"grills?|griddles?|ice\s+(?:machines?|makers?|bins?|chutes?)|slicers?|can\s+openers?|"
+    r"mixers?|blenders?|dish\s?machines?|dish\s?washers?|steam\s+tables?|hot\s+holding\s+units?|"
+    r"cabinets?|counters?|countertops?|make[-\s]?(?:lines?|tables?)|units?|hoods?\s+filters?|"
+    r"fans?\s+guards?|machines?|dispensers?|nozzles?|soda\s+guns?|trays?|sheet\s+pans?|"
+    r"storage\s+(?:racks?|shelves)|wire\s+(?:racks?|shelves)|casters|wheels|legs|exterior|"
+    r"interior|insulation|door\s+seals?|seals?|baskets?|scoops?|knives|spatulas?|tongs?)"
+)
+_FACILITY = (
+    r"(?:floors?|flooring|walls?|ceilings?|ceiling\s+(?:tiles?|panels?)|(?:floor|wall|ceiling)\s+"
+    r"(?:tiles?|panels?|surfaces?)|tiles?|baseboards?|coving|cove\s+base|wall\s+base|grout|"
+    r"floor\s+drains?|corners|door\s?frames?|doors?|windows?|window\s+sills?|vents?|"
+    r"premises|building|stairs?|stairways?|thresholds?|pipes?|ducts?|electrical\s+\w+|outlets?|"
+    r"light\s+switch\w*|junction\s+box\w*|under\s+(?:and\s+)?(?:behind|around)?\s*equipment)"
+)
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _rule(
+    name: str,
+    item: int,
+    section: str,
+    designation: Designation,
+    description: str,
+    problem: str,
+    subject: str | None = None,
+    unless: str | None = None,
+    requires_note: str | None = None,
+) -> PhraseRule:
+    return PhraseRule(
+        name,
+        item,
+        section,
+        designation,
+        description,
+        _rx(problem),
+        _rx(subject) if subject else None,
+        _rx(unless) if unless else None,
+        _rx(requires_note) if requires_note else None,
+    )
+
+
+_PEST = (
+    r"(?:roach(?:es)?|cockroach(?:es)?|mice|mouse|rats?|rodents?|vermin|insects?|flies|"
+    r"(?:fruit|drain|house|small)\s+fl(?:y|ys|ies)|flys|gnats?|ants|beetles?|weevils?|moths?|"
+    r"silverfish|pests?|bats?|birds?|pigeons?|sparrows?|bed\s?bugs?|spiders?|larvae|maggots?)"
+)
+
+PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
+    # --- 1-2 supervision ---------------------------------------------------------------
+    _rule(
+        "pic_absent",
+        1,
+        "2-101.11",
+        "Pf",
+        "No person in charge present",
+        rf"\b{ABSENT}\s+(?:designated\s+)?(?:person\s+in\s+charge|pic)\b|\b(?:person\s+in\s+"
+        r"charge|pic)\s+(?:was\s+|is\s+)?(?:not\s+(?:present|on\s+site|designated|available)|absent)",
+    ),
+    _rule(
+        "pic_knowledge",
+        1,
+        "2-102.11",
+        "Pf",
+        "Person in charge does not demonstrate food-safety knowledge",
+        r"\b(?:person\s+in\s+charge|pic|manager|management|owner)\s+(?:[\w()]+\s+){0,3}?(?:unable|"
+        r"could\s+not|couldn't|did\s+not|didn't|does\s+not|doesn't|not\s+able|failed|lacks?|"
+        r"lacking|unaware|not\s+aware|not\s+knowledgeable|no\s+knowledge)\s+(?:\w+\s+){0,4}?"
+        r"(?:knowledge|answer|explain|describe|demonstrate|aware|know|knew|identify|recite|state|"
+        r"name|tell|list)"
+        r"|\b(?:person\s+in\s+charge|pic)\s+(?:[\w()]+\s+){0,2}?not\s+(?:demonstrat\w+|"
+        r"knowledgeable|able\s+to\s+(?:answer|demonstrate|explain))"
+        r"|\black\s+of\s+(?:food\s+safety\s+)?knowledge\b|\bnot\s+(?:knowledgeable|aware)\s+of\s+"
+        r"(?:the\s+)?(?:food\s+code|requirements?|procedures?|cooling|cooking|temperatures?|"
+        r"date\s+marking|symptoms?)",
+    ),
+    _rule(
+        "cfpm_missing",
+        2,
+        "2-102.12",
+        "C",
+        "No certified food protection manager",
+        rf"\b{ABSENT}\s+(?:valid\s+|current\s+)?(?:certified\s+food\s+(?:protection\s+|service\s+)?"
+        r"managers?|cfpm|cfm|food\s+(?:protection\s+|safety\s+)?manager(?:'s)?\s+"
+        r"(?:certificat\w+|certification|card)|(?:food\s+service\s+)?sanitation\s+(?:manager\s+)?"
+        r"certificat\w+|servsafe|manager\s+certificat\w+|certified\s+(?:food\s+)?manager)"
+        r"|\b(?:cfpm|cfm|food\s+manager|manager(?:'s)?|servsafe|sanitation)\s+(?:certificat\w+|"
+        r"certification|card)\s+(?:\w+\s+){0,2}?(?:expired|not\s+(?:available|on\s+site|posted|"
+        r"present|current|valid))|\b(?:cfpm|certified\s+(?:food\s+)?manager)\s+(?:\w+\s+){0,2}?"
+        r"(?:not\s+(?:present|on\s+(?:site|duty)|available)|absent|expired)",
+    ),
+    # --- 3-7 employee health and hygiene -----------------------------------------------
+    _rule(
+        "health_policy",
+        3,
+        "2-103.11(O)",
+        "Pf",
+        "No employee health policy or illness-reporting agreement",
+        rf"\b{ABSENT}\s+(?:proof\s+of\s+|copy\s+of\s+)?(?:written\s+|signed\s+)?(?:employees?'?s?\s+)?"
+        r"(?:health|illness)\s+(?:policy|"
+        r"policies|reporting|agreement|plan)|\b(?:employee\s+)?(?:health|illness)\s+(?:policy|"
+        r"reporting\s+agreement|agreements?)\s+(?:\w+\s+){0,2}?(?:not\s+(?:available|on\s+site|"
+        r"signed|provided)|missing|unsigned)|\bnot\s+(?:been\s+)?(?:informed|told|trained|made\s+"
+        r"aware|instructed)\s+(?:\w+\s+){0,4}?(?:report\w*|duty|illness\w*|symptoms?|exclusion)|\b(?:employees?|staff|food\s+handlers?)\s+(?:\w+\s+)"
+        r"{0,2}?(?:not\s+aware|unaware|not\s+informed)\s+(?:of|that)\s+(?:\w+\s+){0,4}?(?:report|symptoms?|illness)",
+    ),
+    _rule(
+        "ill_worker",
+        4,
+        "2-201.12",
+        "P",
+        "Ill food employee working (exclusion/restriction)",
+        r"\b(?:vomit\w*|diarrh\w+|fever(?:ish)?|jaundice\w*|sore\s+throat|sick|ill\b|illness|"
+        r"stomach\s+(?:flu|bug)|norovirus|salmonella|shigella|hepatitis|e\.?\s?coli)\b",
+        r"\b(?:working|handling|preparing|prepping|serving|on\s+duty|at\s+work|reported\s+to\s+work|"
+        r"continued|still|cooking|making|came\s+in|come\s+in|showed\s+up|on\s+shift|in\s+today|"
+        r"short[-\s]?staffed|worked|works)\b",
+        r"\b(?:vomit\w*|diarrh\w+)\s+(?:and\s+diarrh\w+\s+)?(?:clean[-\s]?up|kit|events?|"
+        r"procedures?|policy|plan|supplies)|\bbodily\s+fluid|\bpolicy\b|\bexclusion\s+list",
+    ),
+    _rule(
+        "vomit_plan",
+        5,
+        "2-501.11",
+        "Pf",
+        "No procedures or supplies for vomiting and diarrheal events",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:(?:vomit\w*|diarrh\w+|bodily\s+fluids?|body\s+"
+        r"fluids?|norovirus)\s+(?:\w+\s+){0,4}?(?:clean[-\s]?up|kit|plan|procedures?|policy|"
+        r"supplies|response)|clean[-\s]?up\s+(?:kit|procedures?|plan|supplies)|spill\s+kit|"
+        r"(?:written\s+)?(?:procedures?|plan|policy)\s+(?:\w+\s+){0,3}?(?:vomit\w*|diarrh\w+|"
+        r"bodily\s+fluids?))"
+        r"|\b(?:vomit\w*|diarrh\w+|bodily\s+fluids?|body\s+fluids?)\s+(?:\w+\s+){0,4}?(?:kit|"
+        r"plan|procedures?|policy|supplies)\s+(?:\w+\s+){0,3}?(?:not\s+(?:available|on\s+site|"
+        r"provided|complete)|missing|incomplete|expired|lacking|unavailable)"
+        r"|\b(?:clean[-\s]?up\s+kit|spill\s+kit)\s+(?:\w+\s+){0,2}?(?:not\s+(?:available|"
+        r"complete|on\s+site)|missing|incomplete|expired)",
+    ),
+    _rule(
+        "eating_drinking",
+        6,
+        "2-401.11",
+        "C",
+        "Employee eating, drinking or using tobacco in a food area",
+        r"\b(?:employees?|workers?|cooks?|staff|food\s+handlers?|chef|server)\s+(?:\w+\s+){0,3}?"
+        r"(?:eating|drinking|smoking|vaping|chewing\s+(?:gum|tobacco)|using\s+tobacco)"
+        r"|\b(?:personal|employee(?:'s|s')?|open|uncovered|lidless)\s+(?:drinks?|beverages?|cups?|"
+        r"food|meals?|coffee|soda|water\s+bottles?)\s+(?:\w+\s+){0,5}?(?:on|over|above|in|at|"
+        r"next\s+to|stored\s+(?:on|with|in))\s+(?:the\s+)?(?:\w+\s+){0,2}?(?:prep|food|cutting|"
+        r"cooking|make|work|line|counter|table|station)"
+        r"|\b(?:cigarettes?|ashtrays?|cigarette\s+butts?)\s+(?:\w+\s+){0,4}?(?:in|on|near)\s+"
+        r"(?:the\s+)?(?:kitchen|prep|food)",
+        None,
+        r"\b(?:covered\s+(?:cup|container|drink)|(?:lid|lidded)\s+(?:and|with)\s+(?:a\s+)?straw|"
+        r"with\s+a\s+(?:lid|straw)|away\s+from|designated\s+(?:area|break))",
+    ),
+    _rule(
+        "discharge",
+        7,
+        "2-401.12",
+        "C",
+        "Employee with discharges from eyes, nose or mouth working with food",
+        r"\b(?:sneez\w+|cough\w+|runny\s+nose|nasal\s+discharge|wiping\s+(?:his|her|their)\s+"
+        r"nose)\b",
+        r"\b(?:employees?|workers?|cooks?|staff|food\s+handlers?|chef|server|bartender|cashier|"
+        r"dishwasher|he|she|while\s+(?:plating|preparing|prepping|serving|cooking|handling))\b",
+    ),
+    # --- 8-10 hands ----------------------------------------------------------------------
+    _rule(
+        "handwash_missed",
+        8,
+        "2-301.14",
+        "P",
+        "Employees not washing hands when required",
+        r"\b(?:did\s+not|didn't|does\s+not|doesn't|do\s+not|don't|failed\s+to|fail\s+to|not|"
+        r"never|without|no)\s+(?:properly\s+)?(?:wash(?:ing)?|wash\s+(?:their|his|her)|"
+        r"handwash\w*|hand\s+wash\w*)\s*(?:their\s+|his\s+|her\s+)?(?:hands)?\s*(?:between|"
+        r"after|before|prior|when|upon|following|and|then)"
+        r"|\b(?:without|no|not)\s+(?:first\s+)?(?:washing|handwashing|hand\s+washing|washing\s+"
+        r"(?:their|his|her)\s+hands)\b"
+        r"|\b(?:did\s+not|didn't|failed\s+to|not\s+observed\s+to)\s+wash\s+(?:their|his|her)?\s*"
+        r"hands\b|\bhands\s+(?:were\s+)?not\s+washed\b|\bno\s+hand\s?washing\s+observed\b"
+        r"|\b(?:gloves?)\s+(?:\w+\s+){0,3}?(?:changed|donned|put\s+on|replaced)\s+(?:\w+\s+){0,2}?"
+        r"without\s+(?:\w+\s+){0,2}?wash",
+        unless=r"\b(?:produce|vegetables|fruits?|lettuce)\s+(?:not\s+)?washed|\bsign",
+    ),
+    _rule(
+        "handwash_wrong_sink",
+        8,
+        "2-301.15",
+        "Pf",
+        "Hands washed in a sink not meant for handwashing",
+        r"\b(?:wash(?:ed|ing)?|rins(?:ed|ing))\s+(?:\w+\s+){0,2}?hands\s+(?:\w+\s+){0,2}?(?:in|at)\s+"
+        r"(?:the\s+)?(?:3|three|prep|food\s+prep|dish|mop|utility|service|bar|compartment)"
+        r"[-\s]?(?:comp\w*\s+)?sink",
+    ),
+    _rule(
+        "bare_hand",
+        9,
+        "3-301.11(B)",
+        "P",
+        "Bare-hand contact with ready-to-eat food",
+        r"\bbare[-\s]?hand\w*|\bwith\s+(?:their\s+|his\s+|her\s+)?(?:bare\s+)?hands\b|"
+        r"\bwithout\s+(?:using\s+)?(?:gloves?|utensils?|tongs|deli\s+(?:tissue|paper))|"
+        r"\b(?:no|not\s+wearing)\s+gloves?\b|\bungloved\b|\bby\s+hand\b",
+        r"\b(?:rte|ready[-\s]to[-\s]eat|lettuce|tomato\w*|sandwich\w*|bread|buns?|toast|"
+        r"garnish\w*|fruit|salad|sushi|rice|tortillas?|chips|cheese|deli|ice|herbs|cilantro|"
+        r"onions?|pickles?|cooked|fries|bagels?|pastr\w+|cake|wraps?|tacos?|burritos?|"
+        r"lemons?|limes?|cucumbers?|peppers?|olives|jalape\w+|pizza|toppings|food)\b",
+        r"\b(?:raw\s+(?:chicken|beef|pork|meat|fish|poultry))|\bhand\s+sinks?|\bwash\w*\s+hands",
+    ),
+    _rule(
+        "hand_sink_access",
+        10,
+        "5-205.11(A)",
+        "Pf",
+        "Handwashing sink blocked or used for other purposes",
+        r"\b(?:blocked|obstructed|inaccessible|not\s+(?:easily\s+)?accessible|access\w*\s+"
+        r"(?:blocked|obstructed)|used\s+(?:for|as)\s+(?:\w+\s+){0,2}?(?:storage|dump\w*|other|"
+        r"(?:food\s+)?prep\w*|wash\w*|rins\w*|dish\w*|thaw\w*|draining|disposal|ice)|"
+        r"(?:stored|storing|placed|sitting|found|left)\s+(?:in|inside|on|in\s+front\s+of|under)|"
+        r"filled\s+with|full\s+of|contain(?:ed|s|ing)|with\s+(?:\w+\s+){0,2}?(?:dishes|utensils|"
+        r"pans|pots|buckets?|food|ice|bottles|boxes|rags|towels|cups|pitchers?|containers?|"
+        r"equipment|items)\s+(?:in|inside|stored|on)|blocking|(?:stored|placed|boxes|cases|"
+        r"items|equipment|carts?|buckets?|trash\s+cans?|garbage\s+cans?|chairs?|tables?|"
+        r"ladders?)\s+(?:\w+\s+){0,2}?in\s+front\s+of|"
+        r"dump\w*|(?:food|ice|coffee|grease)\s+(?:debris|residue)|not\s+used\s+for\s+hand\w*|"
+        + _directive(
+            r"remove\s+(?:all\s+)?(?:items|articles|\w+)|keep\s+(?:\w+\s+)?(?:clear|"
+            r"accessible)|make\s+accessible|unblock"
+        )
+        + r")",
+        _HAND_SINK,
+        r"\b(?:sign|signage|poster|soap|paper\s+towels?)\b(?!.*\b(?:blocked|obstructed|"
+        r"inaccessible|stored|filled|dishes)\b)",
+    ),
+    _rule(
+        "hand_sink_soap",
+        10,
+        "6-301.11",
+        "Pf",
+        "No hand cleanser at the handwashing sink",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?(?:hand\s+)?(?:soap|cleanser|hand\s+cleaner)"
+        r"|\b(?:soap|cleanser)\s+(?:\w+\s+){0,2}?(?:dispenser\s+)?(?:empty|not\s+(?:available|"
+        r"provided|stocked|working)|missing|out|ran\s+out)",
+        unless=r"\bdish\s?(?:soap|detergent|washing\s+(?:soap|liquid))|\bsanitiz|\bdetergent",
+    ),
+    _rule(
+        "hand_sink_towels",
+        10,
+        "6-301.12",
+        "Pf",
+        "No hand-drying provision at the handwashing sink",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?(?:paper\s+towels?|(?:hand[-\s]?)?(?:drying|dryer)|"
+        r"towels?|hand\s+towels)|\b(?:paper\s+)?towels?\s+(?:\w+\s+){0,2}?(?:dispenser\s+)?"
+        r"(?:empty|not\s+(?:available|provided|stocked)|missing|out)|\b(?:hand\s+)?dryer\s+"
+        r"(?:\w+\s+){0,2}?(?:not\s+working|broken|inoperable)",
+        _HAND_SINK + r"|\bwash\s?rooms?|\brest\s?rooms?|\btoilet|\bbathrooms?|\bdispenser"
+        r"|\bhands?\b",
+        r"\bwiping|\bsingle[-\s]service",
+    ),
+    _rule(
+        "hand_sink_not_stocked",
+        10,
+        "6-301.11",
+        "Pf",
+        "Handwashing sink not supplied",
+        r"\bnot\s+(?:properly\s+|fully\s+)?(?:stocked|supplied|equipped)|\bunstocked|"
+        r"\blacking\s+(?:supplies|soap|towels)",
+        _HAND_SINK,
+    ),
+    _rule(
+        "hand_sink_missing",
+        10,
+        "5-204.11",
+        "Pf",
+        "No handwashing sink where required",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?{_HAND_SINK}|\b{_HAND_SINK}\s+(?:\w+\s+){{0,2}}?"
+        r"(?:not\s+(?:provided|installed|available|conveniently\s+located)|missing|removed|"
+        r"disconnected|inoperable|out\s+of\s+(?:order|service)|not\s+(?:working|functional))"
+        r"|\b(?:install|provide)\s+(?:an?\s+)?(?:additional\s+|exposed\s+)?"
+        + _HAND_SINK
+        + r"|\b"
+        + _HAND_SINK
+        + r"\s+(?:\w+\s+){0,2}?(?:needed|required)\b",
+        unless=r"\b(?:soap|towels?|sign|signage|poster|drying|cleanser|water)\b",
+    ),
+    _rule(
+        "hand_sink_sign",
+        10,
+        "6-301.14",
+        "C",
+        "No handwashing signage",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:sign|signs|signage|posters?)\b|\b(?:signs?|signage|"
+        r"posters?)\b[^.;]{0,20}?\bnone\s+(?:posted|provided|present)|\b(?:signs?|signage|"
+        r"posters?)\s+(?:\w+\s+){0,3}?(?:not\s+(?:posted|provided)|missing|needed|required)|"
+        + _directive(r"post|provide\s+(?:\w+\s+){0,2}?(?:signs?|signage)"),
+        r"\bhand\s?wash\w*|\bhand\s?sinks?|\bwash\s+(?:their\s+)?hands|\bhws\b",
+    ),
+    # --- 11-14 approved source --------------------------------------------------------------
+    _rule(
+        "unapproved_source",
+        11,
+        "3-201.11(A)",
+        "P",
+        "Food from an unapproved source",
+        r"\b(?:unapproved|unlicensed|uninspected|unknown|non[-\s]?approved|not\s+(?:from\s+)?an?\s+"
+        r"approved|not\s+approved)\s+(?:food\s+)?(?:source|supplier|vendor|establishment|"
+        r"facility|kitchen)|\b(?:home[-\s]?(?:made|prepared|cooked|canned|baked)|prepared\s+"
+        r"(?:at|in\s+(?:a\s+)?private)\s+(?:home|residence)|private\s+(?:home|residence)|"
+        r"from\s+(?:a\s+|the\s+)?(?:home|residence|private\s+kitchen))\b|\b(?:no|without|lacking)\s+"
+        r"(?:receipts?|invoices?|proof\s+of\s+(?:purchase|source))\b|\bwild[-\s]?(?:harvested|"
+        r"caught|game|mushrooms?)\b|\b(?:game|venison|deer)\s+(?:meat\s+)?(?:not|without)\s+"
+        r"(?:inspected|approved)",
+    ),
+    _rule(
+        "food_unsafe",
+        13,
+        "3-101.11",
+        "P",
+        "Food not in good condition, unsafe or adulterated",
+        r"\b(?:spoiled|rotten|rotting|putrid|moldy|mouldy|slimy|decomposed|adulterated|"
+        r"contaminated|spoilage|off[-\s]odou?r|rancid|(?:severely\s+|badly\s+)?dented|"
+        r"swollen|bulging|bloated|rusted\s+cans?|leaking\s+cans?|rodent[-\s]gnawed|gnawed|"
+        r"chewed|pest[-\s]damaged|insect[-\s]infested|infested|torn\s+(?:bags?|packages?)|"
+        r"damaged\s+(?:cans?|packages?|packaging)|(?:broken|missing)\s+seals?)\b",
+        r"\b(?:food|cans?|canned|products?|produce|meat|chicken|fish|fruit|vegetables|bread|"
+        r"cheese|rice|flour|bags?|packages?|boxes|items|milk|eggs|lettuce|tomato\w*|onions?|"
+        r"potato\w*|berries|herbs|goods)\b",
+        r"\b(?:shelv\w+|walls?|floors?|ceilings?|gaskets?|interior\s+of|ice\s+machine|surfaces?|"
+        r"cutting\s+boards?|equipment|wood|tiles?|doors?|coolers?)\b",
+    ),
+    _rule(
+        "shellstock_parasite",
+        14,
+        "3-203.12",
+        "Pf",
+        "Shellstock tags or parasite-destruction records not kept",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:shellstock|shellfish|oyster|clam|mussel)\s+"
+        r"(?:tags?|labels?|records?)|\b(?:shellstock|shellfish)\s+tags?\s+(?:\w+\s+){0,4}?"
+        r"(?:not\s+(?:kept|retained|maintained|available|on\s+(?:file|site))|missing|discarded|"
+        r"thrown\s+away|less\s+than\s+90\s+days)|\btags?\s+(?:\w+\s+){0,3}?(?:not\s+(?:kept|"
+        r"retained)|discarded)\s+(?:\w+\s+){0,3}?90\s+days",
+    ),
+    _rule(
+        "parasite_records",
+        14,
+        "3-402.12",
+        "Pf",
+        "No parasite-destruction records for raw fish",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:parasite\s+destruction|freezing)\s+(?:records?|"
+        r"letter|documentation|logs?)|\b(?:parasite\s+destruction|freezing)\s+(?:records?|"
+        r"letter|documentation|logs?)\s+(?:\w+\s+){0,2}?(?:not\s+(?:available|kept|on\s+site)|"
+        r"missing)|\bparasite\s+destruction\b(?:\s+[\w()°-]+){0,10}?\s+(?:not\s+(?:on\s+file|"
+        r"available|kept|documented|provided)|missing|no\s+(?:records?|documentation|letter))",
+    ),
+    # --- 15-17 protection from contamination ----------------------------------------------------
+    _rule(
+        "raw_over_rte",
+        15,
+        "3-302.11(A)(1)",
+        "P",
+        "Raw animal food stored over or with ready-to-eat food (cross-contamination)",
+        r"\b(?:above|over|on\s+top\s+of|atop|dripping\s+(?:on|onto)|touching|next\s+to|"
+        r"beside|in\s+contact\s+with|mixed\s+with|in\s+the\s+same\s+(?:container|bin)\s+as)"
+        r"\s+(?:the\s+)?(?:\w+\s+){0,4}?(?:rte|ready[-\s]to[-\s]eat|produce|vegetables?|"
+        r"veggies|lettuce|greens|fruits?|salads?|cooked\s+\w+|cheese|bread|tortillas|sauces?|"
+        r"beverages?|desserts?|cakes?|tomato\w*|onions?|peppers?|cut\s+\w+|sliced\s+\w+|"
+        r"deli\s+\w+|dairy)",
+        r"\braw\s+(?:\w+\s+)?(?:chicken|poultry|beef|pork|meats?|eggs|shell\s?eggs|fish|"
+        r"seafood|shrimp|fish|sausages?|bacon|steaks?|hamburger|ground\s+\w+|turkey|lamb|"
+        r"ribs|wings|animal\s+foods?)|\b(?:raw\s+)?(?:shell\s?eggs|raw\s+\w+)\s+(?:stored|placed"
+        r"|kept)|\bcross[-\s]?contaminat",
+        r"\b(?:properly\s+(?:stored|separated)|stored\s+(?:below|beneath|under)\s+(?:the\s+)?"
+        r"(?:\w+\s+){0,2}?(?:rte|ready))",
+    ),
+    _rule(
+        "cross_contamination",
+        15,
+        "3-302.11(A)(1)",
+        "P",
+        "Food not separated and protected",
+        r"\bcross[-\s]?contaminat\w*|\b(?:same|shared)\s+(?:cutting\s+board|knife|utensils?|"
+        r"gloves?|surface)\s+(?:\w+\s+){0,3}?(?:for|between)\s+raw|\b(?:cut(?:ting)?|prepar\w+|"
+        r"prepp\w+)\s+raw\s+\w+\s+(?:\w+\s+){0,3}?(?:then|and\s+then)\s+(?:\w+\s+){0,3}?"
+        r"(?:rte|ready|lettuce|vegetables|produce|cooked)",
+    ),
+    _rule(
+        "food_contact_dirty",
+        16,
+        "4-601.11(A)",
+        "Pf",
+        "Food-contact surfaces not clean",
+        _DIRTY,
+        r"\b(?:slicers?|cutting\s+boards?|can\s+openers?|(?:ice\s+(?:machine|maker|bin)s?\s+"
+        r"(?:interior|chute|bin|deflector|panel|plate))|interior\s+(?:\w+\s+){0,2}?of\s+(?:the\s+)?"
+        r"ice\s+(?:machine|maker|bin)|inside\s+(?:of\s+)?(?:the\s+)?ice\s+(?:machine|maker|bin)|"
+        r"food[-\s]contact\s+surfaces?|utensils?|knives|knife|blades?|mixer\s+(?:bowls?|"
+        r"attachments?|paddles?)|(?:soda|beverage)\s+(?:nozzles?|guns?)|nozzles?|"
+        r"clean\s+(?:dishes|plates|pans|utensils)|(?:stored\s+)?(?:dishes|plates|bowls|cups|"
+        r"glasses)\s+(?:stored\s+)?(?:as\s+)?clean|food\s+(?:containers?|bins|pans)|"
+        r"prep\s+(?:table|surface)\s+(?:tops?|surfaces?)|blenders?|tongs|ladles?|scoops?|"
+        r"grinders?|food\s+processors?|(?:coffee|espresso|juice|smoothie)\s+(?:machine|maker)s?)\b",
+        r"\b(?:exterior|outside|handles?|gaskets?|legs|shelves|sides)\b",
+    ),
+    _rule(
+        "not_sanitized",
+        16,
+        "4-602.11(A)",
+        "P",
+        "Food-contact surfaces not cleaned and sanitized",
+        r"\bnot\s+(?:being\s+)?(?:properly\s+)?(?:cleaned\s+and\s+)?sanitiz\w+|\bwithout\s+"
+        r"(?:being\s+)?sanitiz\w+|\b(?:no|without)\s+sanitiz\w+\s+(?:step|compartment|used|"
+        r"solution\s+(?:in|at)\s+(?:the\s+)?(?:3|three|third|dish))|\b(?:wash\w*|rins\w*)\s+"
+        r"(?:\w+\s+){0,3}?(?:but|and)\s+not\s+sanitiz\w+|\bsanitiz\w+\s+(?:step|compartment)\s+"
+        r"(?:\w+\s+){0,2}?(?:skipped|not\s+used|empty|missing)|\bdish\s?machine\s+(?:\w+\s+){0,3}?"
+        r"not\s+(?:sanitizing|dispensing)|\bno\s+(?:detectable\s+)?(?:sanitizer|chlorine|quat\w*)"
+        r"\s+(?:\w+\s+){0,3}?(?:detected|in|at|dispens\w+|residual)",
+        unless=r"\bwiping\s+cloths?|\btest\s+(?:strips?|kits?)",
+    ),
+    _rule(
+        "reserved_food",
+        17,
+        "3-306.14",
+        "P",
+        "Returned or previously served food re-served",
+        r"\b(?:re-?serv\w+|re-?us\w+|served\s+again|returned\s+to\s+(?:the\s+)?(?:bulk|"
+        r"container|bin)|back\s+(?:in|into|to)\s+(?:the\s+)?(?:\w+\s+){0,2}?(?:for|to\s+serve)\s+"
+        r"(?:the\s+|a\s+|another\s+)?(?:next|another|other)\s+(?:table|customer|guest|party))\b",
+        r"\b(?:previously\s+served|returned|left\s?over|uneaten|customers?'?\s+(?:plates?|tables?)|"
+        r"bread|chips|salsa|butter|condiments?|garnish\w*|unwrapped\s+\w+)\b",
+    ),
+    _rule(
+        "unsafe_food_kept",
+        17,
+        "3-701.11",
+        "P",
+        "Unsafe or contaminated food not discarded",
+        r"\b(?:not\s+discarded|kept\s+for\s+(?:sale|service)|still\s+(?:offered|served|for\s+sale))"
+        r"\b",
+        r"\b(?:contaminated|unsafe|expired|spoiled|adulterated|recalled)\b",
+    ),
+    # --- 18-24 time/temperature (numbers are in measurements.py) --------------------------------
+    _rule(
+        "undercooked",
+        18,
+        "3-401.11(A)(1)",
+        "P",
+        "Food not cooked to the required temperature",
+        r"\bundercooked\b|\bnot\s+(?:\w+\s+)?cooked\s+to\s+(?:the\s+)?(?:required|proper|minimum|"
+        r"safe)|\bnot\s+(?:\w+\s+)?(?:reaching|reach)\s+(?:the\s+)?(?:required\s+|minimum\s+)?"
+        r"(?:internal\s+)?cook",
+        unless=r"\b(?:advisory|menu|disclosure|reminder|consumer)\b",
+    ),
+    _rule(
+        "reheat_improper",
+        19,
+        "3-403.11(A)",
+        "P",
+        "Food not reheated properly for hot holding",
+        r"\b(?:not\s+(?:\w+\s+)?re-?heated\s+to|re-?heat\w*\s+(?:\w+\s+){0,4}?(?:in|on|using)\s+"
+        r"(?:the\s+)?(?:steam\s+table|hot\s+(?:well|holding)|warmer|bain\s?marie|holding\s+unit)|"
+        r"re-?heat\w*\s+(?:\w+\s+){0,3}?(?:slowly|over\s+\d+\s+hours?|more\s+than\s+2\s+hours?))",
+    ),
+    _rule(
+        "cooling_time_missed",
+        20,
+        "3-501.14(A)",
+        "P",
+        "Cooked food not cooled within the required time",
+        r"\b(?:did\s+not|didn't|does\s+not|not|failed\s+to|never|unable\s+to)\s+(?:\w+\s+){0,3}?"
+        r"(?:reach|get|drop|cool\w*|fall|come\s+down)\b[^.;]{0,60}?\b(?:within|in|after|by)\s+"
+        r"(?:the\s+)?(?:required\s+|first\s+)?(?:2|two|6|six|4|four)\s*(?:h\b|hours?|hrs?)",
+        r"\b(?:cool\w*|70|21|41|5)\b",
+    ),
+    _rule(
+        "cooling_improper",
+        20,
+        "3-501.14(A)",
+        "P",
+        "Cooked food not cooled within the required time",
+        r"\b(?:not\s+(?:\w+\s+)?cooled\s+(?:\w+\s+){0,2}?(?:within|properly|in\s+time|rapidly)|"
+        r"(?:improper(?:ly)?|slow)\s+cool\w*|cool\w*\s+(?:\w+\s+){0,3}?(?:overnight|too\s+slow\w*|"
+        r"exceed\w*\s+(?:the\s+)?(?:\d|two|six)))",
+        unless=r"\b(?:method|ice\s+bath|shallow|room\s+temp\w*|deep|covered|lids?|stock\s?pots?|"
+        r"container)\b",
+    ),
+    _rule(
+        "cooling_method",
+        33,
+        "3-501.15(A)",
+        "Pf",
+        "Improper cooling method",
+        r"\bcool(?:ed|ing)\s+(?:\w+\s+){0,4}?(?:at\s+room\s+temp\w*|on\s+(?:the\s+)?(?:counter|"
+        r"stove|floor|prep\s+table|shelf)|in\s+(?:a\s+|the\s+)?(?:deep|large|big|covered|"
+        r"tightly\s+covered|\d+[-\s]?(?:gallon|quart|qt|inch|in)|stock\s?pot|pot|bucket|cambro)|"
+        r"(?:tightly\s+)?covered|with\s+(?:a\s+)?lids?\s+on|(?:in|on)\s+(?:the\s+)?(?:\w+\s+)?"
+        r"(?:rack|speed\s+rack)\s+at\s+room)|\bimproper\s+cooling\s+method|\b(?:deep|large|big|"
+        r"covered)\s+(?:\w+\s+){0,2}?(?:pots?|containers?|pans?|buckets?|cambros?)\s+(?:\w+\s+)"
+        r"{0,4}?cool\w*|\b(?:\d+[-\s]?(?:qt|quart|gallon|gal)\s+)?(?:stock\s?pots?|deep\s+(?:pots?|"
+        r"containers?)|(?:\d+[-\s]?(?:qt|quart|gallon|gal)|large|big)\s+(?:pots?|containers?|"
+        r"buckets?|cambros?))\b[^.;]{0,80}?\b(?:lids?\s+on|covered|no\s+ice\s+bath|without\s+(?:an\s+)?"
+        r"ice\s+bath|not\s+(?:in\s+(?:an\s+)?ice|vented|stirred)|no\s+shallow)",
+    ),
+    _rule(
+        "cold_holding_words",
+        22,
+        "3-501.16(A)(2)",
+        "P",
+        "TCS food not held at 41°F (5°C) or below",
+        r"\b(?:improper(?:ly)?\s+(?:cold\s+)?(?:held|holding|stored)\s+(?:\w+\s+){0,2}?"
+        r"(?:cold|temp\w*)|improper\s+cold[-\s]holding|(?:at|held\s+at|left\s+at|sitting\s+at|"
+        r"stored\s+at)\s+room\s+temperature|out\s+of\s+temp\w*(?:\s+control)?|(?:left|sitting|"
+        r"stored|held|kept|thawing|holding)\s+(?:\w+\s+){0,2}?(?:out\s+)?on\s+(?:the\s+)?"
+        r"(?:counter|prep\s+table|table|shelf)\s+(?:\w+\s+){0,3}?(?:without|at\s+room|not\s+"
+        r"(?:under|in)|for\s+\d|since|\(?\d+\s*(?:°|f\b|deg))|not\s+(?:\w+\s+)?(?:held|kept|"
+        r"maintained)\s+(?:cold|at\s+41|at\s+or\s+below\s+41|under\s+refrigeration))",
+        r"\b(?:tcs|phf|potentially\s+hazardous|milk|cream|cheese|dairy|meat|chicken|fish|"
+        r"seafood|eggs?|salads?|cut\s+\w+|sliced\s+\w+|tofu|sushi|rice|beans|sauces?|"
+        r"mayo\w*|deli|ham|turkey|food|foods|items?|products?)\b",
+        r"\b(?:hot\s+holding|steam\s+table|135|thaw\w*|acidified|sushi\s+rice|hangiri|"
+        r"shelf[-\s]stable|whole\s+(?:fruit|produce)|uncut)\b",
+    ),
+    _rule(
+        "hot_holding_words",
+        21,
+        "3-501.16(A)(1)",
+        "P",
+        "TCS food not held at 135°F (57°C) or above",
+        r"\bimproper(?:ly)?\s+(?:hot\s+)?(?:held|holding)\s+(?:\w+\s+){0,2}?(?:hot|temp\w*)|"
+        r"\bimproper\s+hot[-\s]holding|\bnot\s+(?:\w+\s+)?(?:held|kept|maintained)\s+(?:hot|at\s+135"
+        r"|at\s+or\s+above\s+135)|\b(?:steam\s+table|hot\s+(?:well|holding\s+unit)|warmer|"
+        r"bain\s?marie)\s+(?:\w+\s+){0,2}?(?:not\s+(?:turned\s+on|on|working|heating|holding)|off|"
+        r"turned\s+off|unplugged)",
+    ),
+    _rule(
+        "date_marking_missing",
+        23,
+        "3-501.17",
+        "Pf",
+        "Ready-to-eat TCS food not date marked",
+        r"\b(?:not|no|without|missing|lack(?:ing|s)?|improper(?:ly)?|unmarked|undated|never)\s+"
+        r"(?:\w+\s+){0,2}?(?:date[-\s]?mark\w*|dated|date\s+label\w*|labell?ed\s+with\s+(?:a\s+|"
+        r"the\s+)?(?:\w+\s+)?dates?|(?:prep(?:aration)?|discard|use[-\s]by|expiration|"
+        r"disposition|open(?:ed|ing)?)\s+dates?|dates?\b(?!\s+(?:of|on)\s+(?:the\s+)?(?:last|"
+        r"previous|inspection)))|\bundated\b|\bdate\s+mark\w*\s+(?:\w+\s+){0,2}?(?:missing|"
+        r"not\s+(?:provided|present|done|used)|incomplete|improper)|"
+        + _directive(
+            r"date[-\s]?mark|date\s+label|label\s+(?:\w+\s+){0,3}?with\s+(?:a\s+|the\s+)?"
+            r"(?:\w+\s+)?dates?|provide\s+(?:proper\s+)?date"
+        ),
+        unless=r"\b(?:shellstock|shellfish)\s+tags?|\bconsumer\s+advisory|"
+        r"\bcertificat\w*|\bpermit|\blicen[cs]e|\bcalibrat",
+    ),
+    _rule(
+        "date_marking_expired",
+        23,
+        "3-501.18",
+        "P",
+        "Ready-to-eat TCS food held past its 7-day discard date",
+        r"\b(?:past|beyond|exceed\w*|over|older\s+than|more\s+than|longer\s+than)\s+(?:the\s+|"
+        r"its\s+)?(?:7|seven)[-\s]?days?|\b(?:past|beyond|exceed\w*)\s+(?:the\s+|its\s+)?"
+        r"(?:discard|use[-\s]?by|expiration|disposition|sell[-\s]by)\s+date|\b(?:expired|"
+        r"out[-\s]of[-\s]date)\s+(?:\w+\s+){0,2}?(?:food|product|items?|milk|deli|meat|salads?|"
+        r"sauces?|cheese|ham|turkey|dairy|tcs|rte)|\b(?:food|product|items?|milk|deli|meat|"
+        r"salads?|sauces?|cheese|ham|dairy|tcs|rte)\s+(?:\w+\s+){0,3}?(?:expired|past\s+date)|"
+        r"\b(?:8|9|1\d|eight|nine|ten|eleven|twelve)\s+days?\s+old|\bdated\s+(?:\w+\s+){0,2}?"
+        r"(?:8|9|1\d|eight|nine|ten)\s+days",
+        unless=r"\b(?:certificat\w*|permit|licen[cs]e|card|test\s+strips?|calibrat\w*|"
+        r"fire\s+extinguisher|report)\b",
+    ),
+    _rule(
+        "tphc",
+        24,
+        "3-501.19(A)",
+        "Pf",
+        "Time as a public health control not properly used",
+        r"\b(?:time\s+as\s+(?:a\s+)?public\s+health\s+control|tphc|time\s+control)\b|"
+        r"\b(?:no|without)\s+(?:a\s+|the\s+)?(?:discard\s+)?times?\s+(?:\w+\s+)?(?:written|marked|"
+        r"recorded|labell?ed|noted)|\btimes?\s+(?:\w+\s+)?not\s+(?:written|marked|recorded)",
+        r"\b(?:no|not|without|missing|lack\w*|exceed\w*|beyond|over|more\s+than|past|improper\w*|"
+        r"unmarked)\b",
+    ),
+    # --- 25-29 ------------------------------------------------------------------------------
+    _rule(
+        "consumer_advisory",
+        25,
+        "3-603.11",
+        "Pf",
+        "No consumer advisory for raw or undercooked animal food",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:consumer\s+advisory|advisory|disclosure|reminder|"
+        r"asterisk\w*)|\b(?:consumer\s+)?advisory\s+(?:\w+\s+){0,3}?(?:missing|not\s+(?:\w+\s+)?"
+        r"(?:provided|posted|on|present|available|complete)|incomplete|lacks?|lacking)|"
+        r"\b(?:disclosure|reminder)\s+(?:\w+\s+){0,3}?(?:missing|not\s+(?:provided|posted|on)|"
+        r"incomplete)|" + _directive(r"provide\s+(?:\w+\s+){0,3}?(?:advisory|disclosure|reminder)"),
+    ),
+    _rule(
+        "hsp",
+        26,
+        "3-801.11",
+        "P",
+        "Prohibited food served to a highly susceptible population",
+        r"\b(?:unpasteuri[sz]ed|runny|soft[-\s]?(?:cooked|boiled)|sunny[-\s]side|over[-\s]easy|"
+        r"(?:raw|alfalfa|bean|clover|radish)\s+(?:seed\s+)?sprouts|raw\s+(?:shell\s+)?eggs?|"
+        r"undercooked|rare|raw\s+(?:oysters?|fish|meat|beef|seafood|animal\s+food))\b",
+        r"\b(?:served|serving|offered|offer|given|on\s+(?:the\s+)?(?:menu|tray|breakfast|line)|"
+        r"residents?|patients?|children|kids|labell?ed|label|jug|made|prepared|used|menu)\b",
+        r"\b(?:pasteuri[sz]ed\s+(?:shell\s+)?eggs?\s+(?:are\s+|were\s+)?used|no\s+(?:raw|"
+        r"undercooked))\b",
+        requires_note=r"\b(?:nursing\s+homes?|day\s?cares?|child\s?care|pre-?schools?|"
+        r"hospitals?|assisted\s+living|highly\s+susceptible|hsp|senior\s+(?:center|living|"
+        r"home)|long[-\s]term\s+care|elementary|kindergarten|residents|patients)\b",
+    ),
+    _rule(
+        "additives",
+        27,
+        "3-302.14",
+        "P",
+        "Unapproved food or color additive",
+        r"\b(?:unapproved|not\s+approved|prohibited)\s+(?:food\s+|color\s+)?additives?|"
+        r"\b(?:sodium\s+|potassium\s+)?(?:meta)?bisulfite|\bsulfiting\s+agents?|"
+        r"\bsulfites?\s+(?:\w+\s+){0,3}?(?:added|applied|used)\s+(?:\w+\s+){0,2}?(?:on|to)\s+"
+        r"(?:fresh|raw)",
+    ),
+    _rule(
+        "toxic_storage",
+        28,
+        "7-201.11",
+        "P",
+        "Toxic materials stored above or next to food or food-contact items",
+        r"\b(?:above|over|next\s+to|adjacent\s+to|beside|near|with|among|on\s+(?:the\s+)?(?:same\s+)?"
+        r"(?:shelf|rack|table|counter)\s+(?:with|as)|on\s+top\s+of|in\s+the\s+same|stored\s+"
+        r"(?:on|in)|on)\s+(?:the\s+)?(?:\w+\s+){0,3}?(?:food|foods|produce|prep\s+(?:tables?|"
+        r"surfaces?|areas?|counter)|utensils?|single[-\s]service|clean\s+(?:dishes|equipment|"
+        r"utensils)|ice|spices?|ingredients?|bread|dry\s+goods|cutting\s+boards?|drink|"
+        r"beverages?|flour|sugar|rice|onions?|potato\w*|vegetables?)",
+        r"\b(?:chemicals?|cleaners?|cleaning\s+(?:supplies|products|agents?|solutions?|chemicals?)|"
+        r"degreaser|bleach|sanitizers?\s+(?:bottles?|buckets?|containers?|jugs?)|spray\s+bottles?|"
+        r"pesticides?|insecticides?|raid|bug\s+spray|rodenticide|toxic\w*|windex|oven\s+cleaner|"
+        r"lye|detergents?|soaps?\s+(?:bottles?|jugs?)|disinfectants?|ammonia|drain\s+cleaner|"
+        r"lighter\s+fluid|fuel|paint|wd-?40|poisons?|ant\s+(?:bait|spray))\b",
+        r"\b(?:properly\s+stored|stored\s+(?:below|away|separately|under))\b",
+    ),
+    _rule(
+        "toxic_unlabelled",
+        28,
+        "7-102.11",
+        "Pf",
+        "Chemical working container not labeled",
+        r"\b(?:unlabell?ed|not\s+labell?ed|no\s+labels?|without\s+(?:a\s+|any\s+)?labels?|"
+        r"unmarked|missing\s+labels?|lacks?\s+(?:a\s+)?labels?|not\s+marked)\b|\b"
+        + _directive(r"label"),
+        r"\b(?:chemicals?|spray\s+bottles?|bottles?\s+of\s+(?:\w+\s+)?(?:cleaner|sanitizer|"
+        r"chemical|degreaser|bleach)|cleaners?|sanitizers?\s+(?:\w+\s+)?(?:bottles?|buckets?|"
+        r"containers?)|degreaser|bleach|toxic|squeeze\s+bottles?\s+of\s+(?:\w+\s+)?"
+        r"(?:cleaner|sanitizer|chemical)|pesticides?|detergents?|solutions?)\b",
+        r"\b(?:food|foods|bins?\s+of\s+(?:flour|sugar|rice|salt)|spices?|oil|sauces?)\b"
+        r"(?!.*\b(?:chemical|cleaner|spray\s+bottle|sanitizer\s+bottle))",
+    ),
+    _rule(
+        "pesticide_use",
+        28,
+        "7-202.12",
+        "P",
+        "Pesticide or toxic material used improperly",
+        r"\b(?:raid|bug\s+spray|insecticides?|pesticides?|rodenticides?|(?:rodent|rat|mouse|"
+        r"mice)\s+(?:bait|poison)|ant\s+(?:bait|traps?|spray)|bait\s+stations?|fly\s+(?:spray|"
+        r"bait))\b",
+        r"\b(?:used|using|applied|sprayed|spraying|found|observed|stored|placed|on\s+site|in\s+"
+        r"(?:the\s+)?(?:kitchen|prep|food|storage)|over|near|open|not\s+(?:approved|labell?ed)|"
+        r"household|consumer)\b",
+        r"\b(?:licensed\s+(?:\w+\s+)?(?:pest\s+control|exterminator|contractor|operator|applicator|"
+        r"company|professional)|pest\s+control\s+(?:company|operator|service|contractor)|by\s+(?:a\s+|"
+        r"the\s+)?(?:\w+\s+)?(?:licensed|professional|contractor))\b",
+    ),
+    _rule(
+        "medicine_storage",
+        28,
+        "7-207.11(B)",
+        "P",
+        "Medicines or first aid supplies stored improperly",
+        r"\b(?:medicines?|medications?|pills|tylenol|aspirin|ibuprofen|first[-\s]aid\s+(?:kit|"
+        r"supplies))\b",
+        r"\b(?:above|over|with|next\s+to|on|in|among|near)\s+(?:the\s+)?(?:\w+\s+){0,2}?(?:food|"
+        r"prep|shelf|shelves|cooler|utensils?|single[-\s]service|ingredients?|spices?)\b",
+        r"\b(?:stored\s+(?:properly|separately|away|below))\b",
+    ),
+    _rule(
+        "haccp_no_plan",
+        29,
+        "3-502.12",
+        "P",
+        "Reduced-oxygen packaging or specialized process without a HACCP plan",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?haccp\s+(?:plan|procedures?)|\bhaccp\s+plan\s+"
+        r"(?:\w+\s+){0,3}?(?:not\s+(?:on\s+file|available|provided|approved)|missing)",
+    ),
+    _rule(
+        "haccp",
+        29,
+        "8-103.12(A)",
+        "P",
+        "Specialized process or HACCP plan not followed or records not kept",
+        r"\b(?:not\s+(?:being\s+)?(?:follow\w*|maintain\w*|kept|monitor\w*|record\w*)|deviat\w+|"
+        r"incomplete|outdated|missing|no\s+(?:\w+\s+)?(?:records?|logs?|monitoring))\b",
+        r"\b(?:haccp|reduced\s+oxygen\s+packag\w*|\brop\b|vacuum[-\s]?(?:pack\w*|seal\w*)|"
+        r"sous[-\s]?vide|cook[-\s]?chill|curing|cured\s+meats?\s+made|acidif\w+|ferment\w+|"
+        r"smok(?:ing|ed)\s+(?:meat|fish)\s+(?:on\s+site|in[-\s]house)|specialized\s+process\w*)\b",
+        r"\bno\s+(?:\w+\s+)?haccp\s+plan",
+    ),
+    # --- 30-36 ------------------------------------------------------------------------------
+    _rule(
+        "pasteurized_eggs",
+        30,
+        "3-302.13",
+        "P",
+        "Raw shell eggs used where pasteurized eggs are required",
+        r"\b(?:unpasteuri[sz]ed|raw|non[-\s]?pasteuri[sz]ed)\s+(?:shell\s+)?eggs?\b",
+        r"\b(?:caesar|aioli|mayo\w*|eggnog|hollandaise|tiramisu|mousse|meringue|dressing|"
+        r"uncooked|not\s+cooked|undercooked|raw\s+egg\s+\w+|sabayon|zabaglione|royal\s+icing)\b",
+        r"\b(?:cooked\s+to|stored\s+(?:above|over|below)|over\s+(?:rte|ready)|hospital|nursing|"
+        r"day\s?care|school|child|assisted|elderly|susceptible)\b",
+    ),
+    _rule(
+        "water_ice_source",
+        31,
+        "5-101.11",
+        "P",
+        "Water or ice not from an approved source",
+        r"\b(?:private|home|residential|untested)\s+wells?\b|\bwell\s+water\b|\b(?:well|private|"
+        r"untested|unapproved|non[-\s]?potable)\s+water\b(?:\s+\w+){0,4}?\s+(?:not|no|untested|"
+        r"without)|\bice\s+(?:\w+\s+){0,3}?(?:from|made\s+(?:at|in))\s+(?:a\s+)?"
+        r"(?:home|residence|unapproved|grocery\s+bags?)|\bnon[-\s]?potable\s+water\s+(?:used|"
+        r"for)|\bwater\s+(?:\w+\s+){0,2}?(?:from|via)\s+(?:a\s+)?(?:garden\s+)?hose\s+(?:for|to)\s+"
+        r"(?:drinking|food|ice|cooking)|\bno\s+(?:\w+\s+)?water\s+(?:test|testing|sample|analysis)|"
+        r"\bno\s+approval\s+for\s+(?:the\s+|that\s+|this\s+)?(?:water\s+)?source",
+    ),
+    _rule(
+        "variance_missing",
+        32,
+        "3-502.11",
+        "Pf",
+        "Specialized processing without a variance",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?variance|\bvariance\s+(?:\w+\s+){{0,3}}?(?:not\s+"
+        r"(?:obtained|approved|on\s+(?:file|site))|required|needed|missing|expired)|"
+        + _directive(r"obtain\s+(?:a\s+)?variance"),
+    ),
+    _rule(
+        "equipment_temperature",
+        33,
+        "4-301.11",
+        "Pf",
+        "Cold- or hot-holding equipment unable to keep food at safe temperatures",
+        r"\b(?:not\s+(?:\w+\s+)?(?:maintaining|holding|keeping)\s+(?:\w+\s+){0,3}?(?:temp\w*|cold|"
+        r"41|proper)|not\s+(?:cooling|working|functioning|operating)\s+(?:properly|correctly)?|"
+        r"(?:broken|malfunction\w*|inoperable|out\s+of\s+order|not\s+cold)|held\s+for\s+inspection|"
+        r"(?:too\s+)?warm\b|(?:un|in)?capable\s+of|insufficient\s+(?:cold\s+holding|refrigeration)"
+        r"\s+capacity|overloaded|over[-\s]?stocked|overfilled)",
+        r"\b(?:coolers?|refrigerat\w+|fridges?|reach[-\s]?ins?|walk[-\s]?ins?|prep\s+(?:coolers?|"
+        r"units?|tables?)|make[-\s]?(?:lines?|tables?)|cold\s+(?:holding\s+)?(?:units?|wells?|"
+        r"tables?)|freezers?|compressor|cooling\s+units?|display\s+cases?|hot\s+holding\s+units?|"
+        r"steam\s+tables?|low[-\s]?boys?)\b",
+        r"\b(?:gaskets?|doors?\s+(?:handles?|hinges?)|shelves|light|thermometers?|drain\w*|"
+        r"leak\w*|ice\s+build|clean|dirty|debris|condensat\w+)\b",
+    ),
+    _rule(
+        "plant_food",
+        34,
+        "3-401.13",
+        "Pf",
+        "Plant food for hot holding not cooked to 135°F",
+        r"\b(?:vegetables?|beans|plant\s+foods?|fruits?|grains?|rice)\s+(?:\w+\s+){0,4}?not\s+"
+        r"(?:\w+\s+)?cooked\s+to\s+135",
+    ),
+    _rule(
+        "thawing",
+        35,
+        "3-501.13",
+        "C",
+        "Improper thawing method",
+        r"\bthaw(?:ed|ing|s)?\s+(?:\w+\s+){0,5}?(?:at\s+room\s+temp\w*|on\s+(?:the\s+)?(?:\w+\s+)?"
+        r"(?:counter|floor|table|shelf|stove|speed\s+rack)|in\s+(?:standing|stagnant|still|warm|"
+        r"hot)\s+water|in\s+(?:a\s+|the\s+)?(?:\w+\s+)?(?:sink|bucket|basin|container)\s+(?:of\s+"
+        r"|with\s+)?(?:\w+\s+){0,2}?(?:standing|stagnant|still|warm|hot)\s+water|without\s+running\s+"
+        r"water|outside|in\s+(?:the\s+)?(?:hand|mop)\s+sink)"
+        r"|\b(?:improper(?:ly)?|incorrect(?:ly)?)\s+thaw\w*|\bthaw(?:ed|ing)\s+(?:\w+\s+){0,3}?"
+        r"(?:in|under)\s+(?:\w+\s+)?water\s+(?:that\s+is\s+)?not\s+running",
+    ),
+    _rule(
+        "thermometer_unit",
+        36,
+        "4-204.112",
+        "C",
+        "No accurate temperature-measuring device in a cold- or hot-holding unit",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?thermometers?|\bthermometers?\s+(?:\w+\s+){{0,3}}?"
+        r"(?:missing|broken|inaccurate|not\s+(?:working|functioning|accurate|calibrated|present|"
+        r"provided|available|visible|readable)|reads?\s+(?:incorrect|inaccurate)|out\s+of\s+"
+        r"calibration)|\b(?:broken|inaccurate|non[-\s]?working|damaged)\s+thermometers?|"
+        + _directive(
+            r"provide\s+(?:\w+\s+){0,4}?thermometers?|install\s+(?:\w+\s+){0,3}?thermometers?"
+            r"|equip\s+(?:\w+\s+){0,4}?thermometers?|calibrate"
+        ),
+        unless=r"\b(?:probe|stem|food|metal[-\s]stem|digital\s+probe|bi-?metal\w*|thin[-\s]probe|"
+        r"tip)\s+thermometers?|\bthermometers?\s+(?:to\s+)?(?:check|measure|monitor|take)\s+"
+        r"(?:the\s+)?(?:internal\s+)?(?:food|product)|\bfood\s+temp|\bdish\s?machine|"
+        r"\btest\s+strips|\birreversible",
+    ),
+    _rule(
+        "thermometer_inaccurate",
+        36,
+        "4-502.11(B)",
+        "Pf",
+        "Food temperature-measuring device not accurate or not calibrated",
+        r"\bthermometers?\b[^.;]{0,30}?\b(?:read|reads|reading|was|is|measured)\s+(?:\d+(?:\.\d+)?|"
+        r"several|a\s+few|two|three|four|five)\s*(?:°|degrees?)?\s*(?:[fc]\s+)?(?:off|high|low|too)|"
+        r"\bthermometers?\s+(?:\w+\s+){0,3}?(?:inaccurate|out\s+of\s+calibration|not\s+calibrated)",
+        None,
+        r"\b(?:in\s+the\s+)?(?:cooler|refrigerator|reach[-\s]?in|walk[-\s]?in|freezer)\s+"
+        r"thermometer",
+    ),
+    _rule(
+        "thermometer_probe",
+        36,
+        "4-302.12",
+        "Pf",
+        "No food temperature-measuring device (probe)",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:probe|stem|food|metal[-\s]stem|digital\s+probe|"
+        r"bi-?metal\w*|thin[-\s]probe|tip)\s+(?:temp\w*\s+)?thermometers?|\b(?:probe|stem|food)\s+"
+        r"thermometers?\s+(?:\w+\s+){0,2}?(?:missing|broken|inaccurate|not\s+(?:available|"
+        r"accurate|calibrated|working|provided))|\b(?:no|without)\s+(?:a\s+)?thermometers?\s+"
+        r"(?:to\s+)?(?:check|measure|monitor|take)\s+(?:the\s+)?(?:internal\s+)?(?:food|product)",
+    ),
+    # --- 37-46 ------------------------------------------------------------------------------
+    _rule(
+        "food_label",
+        37,
+        "3-302.12",
+        "C",
+        "Food or working container not labeled",
+        r"\b(?:unlabell?ed|not\s+(?:properly\s+)?labell?ed|no\s+labels?|without\s+(?:a\s+|any\s+|"
+        r"proper\s+)?(?:labels?|labeling|labelling|common\s+name|name)|missing\s+labels?|"
+        r"lacks?\s+(?:a\s+)?labels?|unidentified|not\s+identified|improperly\s+labell?ed)\b|\b"
+        + _directive(r"label|provide\s+(?:\w+\s+){0,3}?labels?|identify"),
+        r"\b(?:food|foods|bins?|containers?|squeeze\s+bottles?|shakers?|ingredients?|flour|"
+        r"sugar|salt|spices?|rice|bulk|oils?|sauces?|products?|items|packages?|packaged|"
+        r"grab[-\s]and[-\s]go|baked\s+goods|storage)\b",
+        r"\b(?:chemicals?|spray\s+bottles?|cleaners?|sanitizer|degreaser|bleach|toxic|"
+        r"date[-\s]?mark\w*|dates?|dated|discard|expiration|consumer\s+advisory|shellstock|"
+        r"pesticides?|detergents?|test\s+strips)\b",
+    ),
+    _rule(
+        "pests_present",
+        38,
+        "6-501.111(C)",
+        "Pf",
+        "Evidence of insects or rodents",
+        r"\b(?:droppings|feces|fecal|excreta|urine\s+stains?|gnaw\s+marks|gnawed|nest(?:s|ing)?|"
+        r"infestation|infested|activity|evidence|live\b|crawling|flying|alive|"
+        r"present|sighted|(?:\d+|several|numerous|many|multiple|few|a\s+few|some|one|two|three)"
+        r"\s+(?:\w+\s+)?" + _PEST + r"|" + _PEST + r"\s+(?:\w+\s+){0,2}?(?:around|near|in|on|at|"
+        r"under|behind|inside|throughout|by|landing|crawling|flying|breeding)\b(?!\s+control))",
+        r"\b" + _PEST + r"\b|\bdroppings\b",
+        r"\b(?:dead|pest\s+control\s+(?:log|records?|service|company|report)|licensed\s+"
+        r"(?:pest|exterminator)|outer\s+openings?|gaps?|door\s+sweeps?|screens?|tight[-\s]?fitting"
+        r"|rodent[-\s]?proof\w*)\b(?!.*\b(?:droppings|live|crawling|activity)\b)"
+        r"|\bprevent\w*\s+(?:\w+\s+)?(?:pests?|rodents?|insects?|vermin)\b",
+    ),
+    _rule(
+        "pest_records",
+        38,
+        "6-501.111(C)",
+        "Pf",
+        "No pest-control records",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:pest\s+control|exterminator|extermination)\s+"
+        r"(?:log|records?|reports?|service|contract|invoices?|documents?|book)|\bpest\s+control\s+"
+        r"(?:log\s*book|log|records?|reports?)\s+(?:\w+\s+){0,3}?(?:missing|not\s+(?:available|"
+        r"on\s+site|maintained|kept)|incomplete|outdated)",
+    ),
+    _rule(
+        "dead_pests",
+        38,
+        "6-501.112",
+        "C",
+        "Dead pests not removed",
+        r"\bdead\s+(?:\w+\s+){0,2}?(?:roach(?:es)?|cockroach(?:es)?|mice|mouse|rats?|rodents?|"
+        r"insects?|flies|bugs?|pests?|birds?|gnats?|beetles?|moths?)",
+    ),
+    _rule(
+        "outer_openings",
+        38,
+        "6-202.15",
+        "C",
+        "Outer openings not protected against pests",
+        r"\b(?:gaps?|openings?|holes?|spaces?|light\s+(?:visible|coming|seen)|daylight|not\s+"
+        r"(?:tight[-\s]?fitting|self[-\s]closing|closing|sealed|rodent[-\s]?proof\w*|pest[-\s]?"
+        r"proof\w*)|(?:torn|missing|damaged|broken|worn|no)\s+(?:door\s+)?(?:sweeps?|screens?|"
+        r"weather\s?strip\w*|strips?|air\s+curtains?|thresholds?)|propped\s+open|left\s+open|"
+        r"(?:kept|was|were|is|are)\s+open|open\s+to\s+(?:the\s+)?outside|"
+        + _directive(
+            r"(?:make\s+)?(?:\w+\s+){0,2}?(?:tight[-\s]?fitting|rodent[-\s]?proof|pest[-\s]?proof)|"
+            r"seal\s+(?:\w+\s+){0,3}?(?:gaps?|openings?|holes?)|install\s+(?:a\s+)?(?:door\s+)?sweep"
+        )
+        + r")",
+        r"\b(?:(?:exterior|outer|rear|back|front|side|entrance|entry|exit|delivery|service|"
+        r"screen|receiving)\s+doors?|doors?\s+(?:to|leading\s+to)\s+(?:the\s+)?(?:outside|"
+        r"exterior|alley)|door\s+sweeps?|screens?|windows?|outer\s+openings?|exterior\s+walls?|"
+        r"pipe\s+penetrations?|utility\s+penetrations?|rodent[-\s]?proof\w*|pest\s+entry)\b",
+        r"\b(?:toilet|restroom|washroom|bathroom|walk[-\s]?in|cooler|freezer|oven|cabinet)\s+"
+        r"doors?\b|\bdoors?\s+(?:gaskets?|handles?)",
+    ),
+    _rule(
+        "animals",
+        38,
+        "6-501.115(A)",
+        "Pf",
+        "Live animals in the food establishment",
+        r"\b(?:dogs?|cats?|kittens?|puppy|puppies|pets?|parrots?|birds?)\b",
+        r"\b(?:in|inside|present|observed|roaming|kept|living)\s+(?:\w+\s+){0,3}?(?:kitchen|prep|"
+        r"food|establishment|facility|premises|store|restaurant|storage|area)\b|\b(?:kitchen|prep|"
+        r"food)\s+area\b",
+        r"\b(?:service\s+(?:dogs?|animals?)|dog\s+food|cat\s+food|pet\s+food|hot\s+dogs?|"
+        r"birds?\s+nests?)\b",
+    ),
+    _rule(
+        "food_on_floor",
+        39,
+        "3-305.11",
+        "C",
+        "Food stored on the floor or unprotected",
+        r"\b(?:stored|placed|sitting|kept|found|left)?\s*(?:directly\s+)?on\s+(?:the\s+)?"
+        r"(?:[\w-]+\s+){0,2}?floors?\b|"
+        r"\bnot\s+(?:\w+\s+)?(?:6|six)\s+inch\w*\s+(?:off|above)|\b"
+        + _directive(r"elevate|(?:store|keep)\s+(?:\w+\s+){0,3}?(?:off|above)\s+(?:the\s+)?floor"),
+        _FOOD_NOUN + r"|\b(?:cases|boxes|sacks|bags|buckets|crates|stock|cans|kegs)\b",
+        r"\b(?:single[-\s]service|single[-\s]use|cups|lids|plates|utensils|equipment|dishes|pans|"
+        r"pots|chemicals?|garbage|trash|mops?|droppings|debris|grease|water|dead|clutter|"
+        r"linens?|paper\s+towels?|napkins|take[-\s]?out|to[-\s]go|containers|foam|styrofoam|"
+        r"clamshells?|straws)\b(?!.*\b(?:food|produce|meat|lettuce|onions?|potato\w*|rice|flour|"
+        r"sugar|buns|bread|chicken|beef|pork)\b)",
+    ),
+    _rule(
+        "food_uncovered",
+        39,
+        "3-302.11(A)(4)",
+        "C",
+        "Food stored uncovered or unprotected",
+        r"\b(?:uncovered|unwrapped|not\s+(?:properly\s+)?(?:covered|wrapped|protected)|"
+        r"without\s+(?:a\s+|any\s+|proper\s+)?(?:covers?|covering|coverage|lids?|wrap\w*)|"
+        r"(?:left\s+)?open\s+(?:bags?|boxes|cases|containers?)|exposed\s+to\s+(?:\w+\s+)?"
+        r"contamination|" + _directive(r"cover") + r")",
+        _FOOD_NOUN + r"|\b(?:bins?|containers?)\b",
+        r"\b(?:trash|garbage|waste|receptacles?|dumpsters?|lights?|bulbs?|toilet|drains?|"
+        r"ice\s+(?:bin|machine)|single[-\s]service|cups|utensils?|outlets?|advisory|"
+        r"menu|thermometer|policy)\b",
+    ),
+    _rule(
+        "ice_scoop_or_bin",
+        39,
+        "3-305.11",
+        "C",
+        "Ice or food not protected from contamination",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?(?:cover|lid|door)\s+(?:\w+\s+){{0,2}}?(?:for\s+|on\s+)?"
+        r"(?:the\s+)?ice\s+(?:bin|chest|machine|well)|\bice\s+(?:bin|chest|well)\s+(?:\w+\s+)"
+        r"{0,2}?(?:uncovered|without\s+(?:a\s+)?(?:cover|lid)|no\s+(?:cover|lid))|\b(?:cans?|"
+        r"bottles?|beverages?|drinks?|food|produce|items)\s+(?:\w+\s+){0,3}?(?:stored\s+)?in\s+"
+        r"(?:the\s+)?ice\s+(?:used\s+for|for)\s+(?:drinks|beverages|consumption)",
+    ),
+    _rule(
+        "contamination_other",
+        39,
+        "3-307.11",
+        "C",
+        "Food not protected from contamination",
+        r"\b(?:no|without|missing|lack\w*|needs?|" + _directive(r"install|provide") + r")\s+"
+        r"(?:\w+\s+){0,2}?(?:splash\s?guards?|sneeze\s?guards?|food\s+shields?|breath\s+guards?)\b"
+        r"|\b(?:splash\s?guards?|sneeze\s?guards?|food\s+shields?|breath\s+guards?)\s+(?:\w+\s+)"
+        r"{0,2}?(?:missing|needed|required|not\s+(?:provided|installed|present))",
+    ),
+    _rule(
+        "food_storage_container",
+        39,
+        "3-305.11",
+        "C",
+        "Food stored in unapproved containers or locations",
+        r"\b(?:stored|kept|placed|held)\s+(?:\w+\s+){0,2}?in\s+(?:\w+\s+){0,2}?(?:grocery|"
+        r"shopping|plastic\s+shopping|garbage|trash|t-?shirt|non[-\s]?food[-\s]?grade)\s+"
+        r"(?:bags?|containers?|bins?)|\b(?:under|below)\s+(?:\w+\s+){0,2}?(?:sewer|waste\s?water|"
+        r"drain)\s+(?:lines?|pipes?)|\b(?:sewer|sewage|waste\s?water|drain(?:age)?)\s+(?:\w+\s+){0,2}?"
+        r"(?:pipes?|lines?)\s+(?:\w+\s+){0,3}?(?:above|over)|\bin\s+(?:the\s+)?(?:toilet\s+room|restroom|washroom|locker\s+"
+        r"room|garage|mop\s+closet)",
+        _FOOD_NOUN,
+    ),
+    _rule(
+        "hair_restraint",
+        40,
+        "2-402.11",
+        "C",
+        "Food employees without effective hair restraints",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:hair\s*nets?|hair\s+restraints?|hats?|caps?|beard\s+"
+        r"(?:nets?|restraints?|guards?|covers?)|hair\s+cover\w*|head\s+cover\w*)|\b(?:not|without)"
+        r"\s+(?:\w+\s+){0,2}?(?:wearing|using)\s+(?:\w+\s+){0,2}?(?:hair|beard|hats?|caps?)"
+        r"|\bhair\s+(?:\w+\s+)?(?:not\s+restrained|unrestrained|not\s+(?:properly\s+)?(?:covered|"
+        r"tied))|\bunrestrained\s+hair|\b"
+        + _directive(
+            r"(?:wear|use|provide)\s+(?:\w+\s+){0,2}?(?:hair|beard)|(?:effective(?:ly)?\s+)?"
+            r"restrain"
+        ),
+    ),
+    _rule(
+        "jewelry_clothing",
+        40,
+        "2-303.11",
+        "C",
+        "Food employee wearing jewelry while preparing food",
+        r"\b(?:jewelry|jewellery|rings?|bracelets?|watch(?:es)?|wristwatch\w*)\b",
+        r"\b(?:employees?|workers?|cooks?|staff|food\s+handlers?|chef|wearing|worn|hands?|wrists?|"
+        r"arms?)\b",
+        r"\b(?:plain\s+(?:wedding\s+)?band|o-?rings?|ring\s+binder|onion\s+rings?)\b",
+    ),
+    _rule(
+        "dirty_clothing",
+        40,
+        "2-304.11",
+        "C",
+        "Food employee in dirty outer clothing",
+        r"\b(?:dirty|soiled|stained|filthy)\s+(?:\w+\s+)?(?:aprons?|uniforms?|clothes|clothing|"
+        r"shirts?|jackets?|garments?)",
+    ),
+    _rule(
+        "fingernails",
+        40,
+        "2-302.11",
+        "C",
+        "Fingernails not trimmed, or polished without gloves",
+        r"\b(?:long|painted|polished|artificial|acrylic|false|dirty|unkempt)\s+(?:finger)?nails\b|"
+        r"\bnail\s+polish\b",
+    ),
+    _rule(
+        "wiping_cloths",
+        41,
+        "3-304.14",
+        "C",
+        "Wiping cloths not properly used or stored",
+        r"\b(?:stored|left|lying|laying|sitting|hanging|placed|found|kept|used|draped)\s+(?:\w+\s+)"
+        r"{0,3}?(?:on|over|across|around|from)\s+(?:the\s+)?(?:\w+\s+){0,2}?(?:counters?|tables?|"
+        r"cutting\s+boards?|prep|surfaces?|shoulders?|aprons?|pockets?|coolers?|equipment|handles?|"
+        r"sinks?|oven|stove|line|shelf|shelves|rails?|door|bins?|lids?|make\s+\w+)|in\s+(?:the\s+)?"
+        r"(?:\w+\s+)?(?:pockets?|aprons?)|\bnot\s+(?:\w+\s+){0,2}?(?:stored|kept|held|"
+        r"placed|maintained)\s+in\s+(?:\w+\s+){0,2}?(?:sanitiz\w+|solution|buckets?)|\bnot\s+in\s+"
+        r"(?:\w+\s+)?(?:sanitiz\w*|solution|buckets?)|\b(?:no|"
+        r"without)\s+(?:\w+\s+){0,2}?(?:sanitiz\w+\s+)?(?:buckets?|solution)|\bsoiled\b|\bdirty\b|"
+        r"\bwet\b|\b" + _directive(r"store|keep|place|maintain"),
+        r"\b(?:wiping\s+(?:cloths?|towels?|rags?)|(?:wet|damp|soiled|dirty|used|kitchen|dish|"
+        r"cleaning|cloth|bar)\s+(?:cloths?|towels?|rags?)|rags?)\b",
+        r"\b(?:paper\s+towels?|hand\s+(?:drying|towels?)|towel\s+dispensers?)\b",
+    ),
+    _rule(
+        "produce_unwashed",
+        42,
+        "3-302.15",
+        "C",
+        "Raw fruits and vegetables not washed",
+        r"\b(?:not|un|without\s+being|without)\s*(?:properly\s+)?(?:washed|rinsed|washing|rinsing)"
+        r"\b",
+        r"\b(?:produce|vegetables?|veggies|fruits?|lettuce|greens|tomato\w*|herbs|cilantro|"
+        r"berries|apples?|cucumbers?|peppers?|spinach|sprouts|potato\w*|onions?|carrots?|"
+        r"celery|melons?|avocados?|lemons?|limes?)\b",
+        r"\bhands\b",
+    ),
+    _rule(
+        "in_use_utensils",
+        43,
+        "3-304.12",
+        "C",
+        "In-use utensils improperly stored",
+        r"\b(?:handles?\s+(?:\w+\s+){0,2}?(?:touching|buried\s+in|down\s+in|submerged\s+in|in\s+"
+        r"contact\s+with|in|lying\s+in)\s+(?:the\s+)?(?:\w+\s+)?(?:food|ice|product|flour|sugar|rice|"
+        r"beans|sauce|salsa|bins?|containers?)|handles?\s+buried\b|dipper\s?wells?\b[^.;]{0,30}?\b(?:turned\s+off|"
+        r"off|not\s+(?:running|on|working)|without\s+(?:running\s+)?water|no\s+water)|"
+        r"stored\s+(?:\w+\s+){0,3}?in\s+(?:\w+\s+){0,3}?(?:stagnant|standing|still|warm|room\s+"
+        r"temperature|dirty|tepid)\s+water|in\s+(?:stagnant|standing|still|tepid)\s+water|"
+        r"(?:stored|left|kept|sitting|placed)\s+(?:\w+\s+){0,2}?(?:in|inside|on\s+top\s+of)\s+"
+        r"(?:the\s+)?(?:\w+\s+){0,2}?(?:food|product|bins?|flour|sugar|rice|ice|containers?|"
+        r"sauces?|beans|salsa|bulk)|(?:in|on)\s+(?:a\s+)?(?:dirty|unsanitary|soiled)\s+"
+        r"(?:\w+\s+)?(?:surface|container|area)|dipper\s?wells?\s+(?:\w+\s+){0,2}?(?:not|off|"
+        r"without)|between\s+(?:the\s+)?(?:equipment|wall|cooler))",
+        r"\b(?:scoops?|ladles?|spoons?|tongs|knives|knife|utensils?|cups?|bowls?|spatulas?|"
+        r"scrapers?|measuring\s+cups?|dippers?|whisks?)\b",
+        r"\b(?:clean\s+utensils?\s+stored|single[-\s]service|bare\s+hand)\b",
+    ),
+    _rule(
+        "utensil_storage",
+        44,
+        "4-901.11",
+        "C",
+        "Clean equipment and utensils not properly dried or stored",
+        r"\b(?:wet[-\s]?nest\w*|wet[-\s]?stack\w*|nested\s+(?:while\s+)?wet|stacked\s+(?:while\s+)?"
+        r"wet|not\s+air[-\s]?dried|towel[-\s]?dried|dried\s+with\s+(?:a\s+)?(?:towel|cloth|rag)|"
+        r"(?:stored|kept|placed)\s+(?:\w+\s+){0,2}?(?:on\s+(?:the\s+)?floor|under\s+(?:\w+\s+){0,2}"
+        r"?(?:sink|drain|pipes?)|uncovered|not\s+inverted|face\s+up|upright|in\s+(?:the\s+)?"
+        r"(?:hand\s+sink|toilet|restroom)|wet))",
+        r"\b(?:utensils?|dishes|plates|pans|pots|equipment|cups|glasses|bowls|trays|sheet\s+pans|"
+        r"containers?|cutting\s+boards?|linens?|silverware|cutlery|lids|cambros?|hotel\s+pans)\b",
+        r"\b(?:single[-\s]service|single[-\s]use|food\s+items|raw)\b",
+    ),
+    _rule(
+        "single_service",
+        45,
+        "4-904.11",
+        "C",
+        "Single-use or single-service articles not properly stored or used",
+        r"\b(?:stored|kept|placed|found)\s+(?:\w+\s+){0,2}?(?:on\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?"
+        r"floors?\b|uncovered|"
+        r"unprotected|not\s+inverted|face\s+up|under\s+(?:\w+\s+){0,2}?(?:sink|drain|pipes?)|"
+        r"in\s+(?:the\s+)?(?:restroom|toilet|mop))|\b(?:re-?used|re-?using|re-?use|washed\s+and\s+"
+        r"re-?used)\b|\bnot\s+(?:\w+\s+)?(?:inverted|protected|covered|in\s+(?:a\s+)?dispenser)|"
+        r"\bexposed\b|\bhandled\s+by\s+(?:the\s+)?(?:food[-\s]contact|lip|rim)",
+        r"\b(?:single[-\s]?(?:service|use)|to[-\s]?go|take[-\s]?out|disposable|paper|plastic|"
+        r"foam|styrofoam)\s+(?:\w+\s+)?(?:cups?|containers?|articles?|items?|utensils?|plates?|"
+        r"forks?|spoons?|lids?|straws?|bowls?|boxes|clamshells?|gloves?|buckets?|tubs?|bags?)|"
+        r"\b(?:straws|lids|cups|napkins|take[-\s]?out\s+containers|pizza\s+boxes)\b",
+        r"\bfood\s+items|\bsanitiz",
+    ),
+    _rule(
+        "gloves",
+        46,
+        "3-304.15(A)",
+        "P",
+        "Gloves not used properly",
+        r"\b(?:not|never|did\s+not|didn't|failed\s+to|without)\s+(?:\w+\s+){0,2}?(?:chang\w+|"
+        r"replac\w+|discard\w*)\s+(?:\w+\s+){0,2}?gloves?|\bgloves?\s+(?:\w+\s+){0,3}?(?:not\s+"
+        r"(?:changed|replaced|discarded)|re-?used|torn|ripped|washed|rinsed)|\b(?:same|torn|"
+        r"ripped|dirty|soiled|re-?used)\s+(?:pair\s+of\s+)?gloves?\b|\bgloves?\s+(?:used|worn)\s+"
+        r"(?:\w+\s+){0,3}?(?:for|between|while)\s+(?:\w+\s+){0,3}?(?:raw|multiple|different|"
+        r"both|money|cash|phone|trash|garbage)|\b(?:cloth|fabric|latex)\s+gloves?\s+(?:\w+\s+)"
+        r"{0,3}?(?:used|worn)\s+(?:\w+\s+){0,3}?(?:rte|ready|food)",
+        unless=r"\bwithout\s+(?:\w+\s+){0,2}?wash",
+    ),
+    # --- 47-49 equipment -------------------------------------------------------------------------
+    _rule(
+        "equipment_repair",
+        47,
+        "4-501.11",
+        "C",
+        "Equipment not in good repair",
+        _DISREPAIR,
+        r"\b" + _EQUIPMENT + r"\b",
+        r"\b(?:hand\s?(?:wash\w*\s+)?sinks?|handsinks?|floors?|walls?|ceilings?|toilet|"
+        r"faucets?|pipes?|drains?|plumbing|leak\w*|thermometers?|light\w*|vents?|hoods?|exhaust|"
+        r"exterior\s+doors?|rear\s+doors?|front\s+doors?|screens?|door\s+sweeps?|dumpsters?|"
+        r"garbage|trash|test\s+strips?)\b(?!.*\b(?:gaskets?|shelv\w+|cutting\s+boards?|"
+        r"coolers?|racks?)\b)|\b(?:hair|caps?|hats?|beards?)\b",
+    ),
+    _rule(
+        "cutting_board",
+        47,
+        "4-501.12",
+        "C",
+        "Cutting surfaces scored or stained beyond cleaning",
+        r"\b(?:scored|scratched|grooved|gouged|stained|discolou?red|cut\s+marks|deeply\s+cut|"
+        r"worn|pitted|" + _directive(r"resurface|replace|refinish|sand") + r")",
+        r"\bcutting\s+(?:boards?|surfaces?)\b",
+    ),
+    _rule(
+        "equipment_design",
+        47,
+        "4-201.11",
+        "C",
+        "Equipment or materials not approved, cleanable or food grade",
+        r"\b(?:non[-\s]?(?:commercial|nsf|food[-\s]?grade)|not\s+(?:commercial|nsf|food[-\s]?"
+        r"grade|approved|easily\s+cleanable|smooth|durable|non[-\s]?absorbent|designed)|"
+        r"domestic|household|residential|unapproved\s+(?:equipment|containers?|materials?)|"
+        r"(?:lined|lining|"
+        r"covered)\s+(?:\w+\s+){0,2}?(?:with\s+)?(?:aluminum\s+foil|foil|cardboard|paper\s+towels?|"
+        r"paper|plastic\s+wrap)|(?:aluminum\s+foil|foil|cardboard|paper\s+towels?)\s+(?:used\s+)?"
+        r"(?:as\s+(?:a\s+)?)?(?:liners?|lining|to\s+line|on\s+(?:the\s+)?shel\w+)|wood(?:en)?\s+"
+        r"(?:shelv\w+|pallets?|crates?|boxes|cutting|surfaces?|tables?)|milk\s+crates|pop\s+crates|"
+        r"(?:bare|raw|unsealed|unfinished)\s+wood)",
+        r"\b(?:" + _EQUIPMENT + r"|materials?|surfaces?|pallets?|crates?|shel\w+)\b",
+        r"\b(?:floors?|walls?|ceilings?|hand\s?sinks?|food\s+source|approved\s+source|"
+        r"additive|thermometer)\b",
+    ),
+    _rule(
+        "warewash_test_kit",
+        48,
+        "4-302.14",
+        "Pf",
+        "No sanitizer test kit or strips",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,4}}?(?:test(?:ing)?\s+(?:strips?|kits?|papers?|devices?)|"
+        r"test\s?strips?|(?:chemical|sanitizer|chlorine|quat\w*)\s+(?:test\s+)?(?:strips?|kits?)|"
+        r"testing\s+(?:kit|device|equipment))|\b(?:test(?:ing)?\s+(?:strips?|kits?)|test\s?strips?)"
+        r"\s+(?:\w+\s+){0,3}?(?:not\s+(?:available|provided|on\s+site)|missing|expired|"
+        r"unavailable|empty|used\s+up)|" + _directive(r"provide\s+(?:\w+\s+){0,3}?test"),
+        unless=r"\b(?:temperature\s+(?:test\s+)?strips?|irreversible|thermo[-\s]?labels?|heat\s+strips?)",
+    ),
+    _rule(
+        "warewash_temp_device",
+        48,
+        "4-302.13",
+        "Pf",
+        "No irreversible registering temperature indicator for hot-water sanitizing",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,4}}?(?:irreversible\s+(?:registering\s+)?(?:temp\w*\s+)?"
+        r"(?:indicators?|thermometers?)|(?:temperature|heat)\s+(?:test\s+)?(?:strips?|labels?|"
+        r"indicators?)|thermo[-\s]?labels?|max(?:imum)?[-\s]registering\s+thermometers?)",
+    ),
+    _rule(
+        "warewash_facilities",
+        48,
+        "4-301.12",
+        "Pf",
+        "Warewashing equipment not installed, maintained or used properly",
+        r"\b(?:not\s+(?:\w+\s+)?(?:working|functioning|operating|set\s+up|used|maintained|"
+        r"installed)|broken|leak\w*|inoperable|out\s+of\s+(?:order|service)|too\s+small|"
+        r"(?:pots|pans|equipment|utensils)\s+(?:\w+\s+){0,3}?(?:too\s+large|not\s+fit|cannot\s+"
+        r"fit|unable\s+to\s+(?:fit|be\s+submerged))|no\s+(?:\w+\s+)?(?:drain\s?boards?|stoppers?|"
+        r"plugs?)|missing\s+(?:\w+\s+)?(?:drain\s?boards?|stoppers?|plugs?)|(?:dishes|utensils|"
+        r"pots|pans|equipment)\s+(?:\w+\s+){0,2}?(?:washed|cleaned|rinsed)\s+(?:\w+\s+){0,2}?"
+        r"(?:in|at)\s+(?:the\s+)?(?:hand|prep|mop|bar)\s+sink)",
+        r"\b(?:3|three|two|2|4|four)[-\s]?comp(?:artment)?\s+sinks?|\bdish\s?(?:machines?|"
+        r"washers?|washing\s+machines?)|\bware\s?wash\w*|\bdish\s?(?:washing\s+)?sinks?|"
+        r"\bwashing\s+(?:\w+\s+)?(?:dishes|utensils)",
+        r"\b(?:hand\s?sinks?|handsinks?|hand\s+wash\w*\s+sinks?|test\s+strips?|faucet|leak\w*\s+"
+        r"(?:at|under|from)\s+(?:the\s+)?(?:faucet|drain|pipe))\b",
+    ),
+    _rule(
+        "nonfood_contact_dirty",
+        49,
+        "4-602.13",
+        "C",
+        "Non-food-contact surfaces not clean",
+        _DIRTY,
+        r"\b(?:(?:exterior|outside|sides?|tops?|bottoms?|undersides?|legs|handles?|doors?|"
+        r"gaskets?|interior|inside|shel(?:f|ves|ving)|racks?|wheels|casters|cabinets?|drawers?|"
+        r"knobs|fans?|vents?|coils?|hoods?)\s+(?:\w+\s+){0,3}?(?:of\s+)?(?:the\s+)?(?:\w+\s+)?"
+        r"(?:equipment|coolers?|freezers?|refrigerat\w+|reach[-\s]?ins?|walk[-\s]?ins?|units?|"
+        r"ovens?|fryers?|stoves?|ranges?|grills?|microwaves?|machines?|tables?|carts?|"
+        r"dish\s?machines?|steam\s+tables?|prep\s+tables?|shelving)|(?:coolers?|freezers?|"
+        r"refrigerat\w+|reach[-\s]?ins?|walk[-\s]?ins?|prep\s+(?:coolers?|tables?|units?)|"
+        r"make[-\s]?(?:lines?|tables?)|equipment|ovens?|fryers?|deep\s+fryers?|stoves?|ranges?|"
+        r"grills?|griddles?|microwaves?|shel(?:f|ves|ving)|racks?|carts?|cabinets?|drawers?|"
+        r"gaskets?|door\s+handles?|handles?|hot\s+holding\s+units?|steam\s+tables?|dish\s?"
+        r"machines?|(?:soda|pop|beverage)\s+(?:machines?|dispensers?)|fountain|"
+        r"ice\s+(?:machine|maker)\s+(?:exterior|top)|(?:storage|wire)\s+(?:racks?|shelves)|"
+        r"sinks?|mixers?|toaster|holding\s+cabinets?|proof\w*\s+box\w*|bins?\s+exterior|"
+        r"hood\s+(?:system)?|exhaust\s+hood|cooking\s+equipment|pizza\s+ovens?|"
+        r"can\s+opener\s+(?:base|holder)|knife\s+(?:racks?|holders?)))\b",
+        r"\b(?:slicers?|cutting\s+boards?|can\s+openers?\b(?!\s+(?:base|holder))|food[-\s]contact|"
+        r"interior\s+of\s+(?:the\s+)?ice)\b(?!.*\b(?:equipment|coolers?|shelv\w+|gaskets?|racks?)\b)",
+    ),
+    # --- 50-56 physical facilities -------------------------------------------------------------
+    _rule(
+        "no_hot_water",
+        50,
+        "5-103.11",
+        "Pf",
+        "Hot water not available",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?(?:hot|running|potable)\s+water|\b(?:hot\s+)?water\s+"
+        r"(?:\w+\s+){0,2}?(?:not\s+(?:available|working|hot|reaching)|unavailable|shut\s+off|"
+        r"turned\s+off|cold\s+only|out)|\bwater\s+heater\s+(?:\w+\s+){0,3}?(?:not\s+working|"
+        r"broken|out|inoperable|off|too\s+small|undersized)|\b(?:inadequate|insufficient)\s+"
+        r"(?:supply\s+of\s+)?hot\s+water",
+        unless=r"\b(?:compartment|sanitiz|wiping|in\s+use\s+utensils?|thaw|dipper)",
+    ),
+    _rule(
+        "water_pressure",
+        50,
+        "5-103.12",
+        "Pf",
+        "Inadequate water pressure",
+        r"\b(?:low|inadequate|insufficient|poor|no)\s+(?:water\s+)?pressure\b|\bwater\s+pressure\s+"
+        r"(?:\w+\s+){0,2}?(?:low|inadequate|insufficient)",
+    ),
+    _rule(
+        "plumbing_repair",
+        51,
+        "5-205.15(B)",
+        "C",
+        "Plumbing not maintained in good repair",
+        r"\b(?:leak(?:s|ing|ed|y|age)?|drip(?:s|ping)?|clogged|slow(?:ly)?\s+drain\w*|"
+        r"not\s+draining|(?:broken|damaged|loose|missing|cracked)\s+(?:\w+\s+)?(?:faucets?|pipes?|"
+        r"drains?|knobs?|handles?|valves?|fixtures?|drain\s+lines?|p-traps?|traps?)|"
+        r"(?:faucets?|pipes?|drains?|valves?|fixtures?|plumbing)\s+(?:\w+\s+){0,3}?(?:broken|"
+        r"damaged|loose|not\s+(?:working|functioning)|in\s+(?:poor\s+)?(?:disrepair|poor\s+repair)"
+        r"|poor\s+repair|leak\w*|clogged|drip\w*)|"
+        + _directive(r"repair\s+(?:\w+\s+){0,3}?(?:leak\w*|faucets?|pipes?|drains?|plumbing)")
+        + r")",
+        r"\b(?:faucets?|pipes?|piping|drains?|drain\s+lines?|sinks?|plumbing|valves?|fixtures?|"
+        r"water\s+lines?|p-traps?|traps?|spigots?|hoses?|toilets?|urinals?|water\s+heaters?|"
+        r"ice\s+machine|dish\s?machine|knobs?|handles?|under\s+the)\b",
+        r"\b(?:gaskets?|roof|ceiling\s+tiles?|coolers?\s+(?:door|gasket))\b(?!.*\b(?:pipe|"
+        r"plumbing|faucet|sink)\b)",
+    ),
+    _rule(
+        "backflow",
+        51,
+        "5-203.14",
+        "P",
+        "No backflow prevention (air gap or vacuum breaker)",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:backflow|back[-\s]?flow|back[-\s]?siphonage|air\s+gap|"
+        r"air\s+break|vacuum\s+breaker|anti[-\s]?siphon|atmospheric\s+vacuum\s+breaker|avb|rpz|"
+        r"check\s+valve)|\b(?:back[-\s]?flow|vacuum\s+breaker|air\s+gap)\s+(?:\w+\s+){0,3}?(?:missing|"
+        r"not\s+(?:provided|installed|present|located|found)|needed|required|removed)|"
+        r"\bunable\s+to\s+(?:locate|find)\s+(?:\w+\s+)?(?:back[-\s]?flow|vacuum\s+breaker)|\bhoses?\s+(?:\w+\s+){0,4}?"
+        r"(?:submerged|below\s+(?:the\s+)?flood\s+(?:level\s+)?rim|in\s+(?:the\s+)?(?:mop\s+)?"
+        r"(?:sink|bucket|water))|\b(?:direct(?:ly)?\s+(?:connect\w*|plumbed)|hard[-\s]?plumbed)\s+"
+        r"(?:\w+\s+){0,4}?(?:to\s+)?(?:the\s+)?(?:sewer|drain)|"
+        + _directive(
+            r"install\s+(?:\w+\s+){0,3}?(?:backflow|vacuum\s+breaker|air\s+gap|air\s+break)"
+        ),
+    ),
+    _rule(
+        "service_sink",
+        51,
+        "5-203.13",
+        "C",
+        "No service (mop) sink",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?(?:mop|utility|service|janitor(?:ial)?|curbside)\s+"
+        r"(?:sinks?|basins?)",
+    ),
+    _rule(
+        "sewage",
+        52,
+        "5-403.11",
+        "P",
+        "Sewage or waste water not properly disposed",
+        r"\b(?:sewage|sewer\s+(?:back\w*|overflow\w*|odou?r|leak\w*)|(?:back(?:ed|ing|s)?[-\s]?up|"
+        r"overflow\w*|pooling|ponding|standing|leak\w*|draining)\s+(?:\w+\s+){0,3}?(?:sewage|"
+        r"waste\s?water|grey\s?water|gray\s?water|floor\s+drains?|drains?|onto\s+(?:the\s+)?"
+        r"(?:floor|ground))|(?:waste\s?water|grey\s?water|gray\s?water|condensate|drain\s+water)\s+"
+        r"(?:\w+\s+){0,3}?(?:on\s+(?:the\s+)?(?:floor|ground)|back\w*\s+up|overflow\w*|pooling|"
+        r"draining\s+(?:onto|on|to)\s+(?:the\s+)?(?:floor|ground))|(?:floor\s+)?drains?\s+"
+        r"(?:\w+\s+){0,2}?(?:backed\s+up|backing\s+up|overflow\w*)|grease\s+trap\s+(?:\w+\s+){0,3}?"
+        r"(?:overflow\w*|full|leak\w*|back\w*))",
+        unless=r"\b(?:no\s+(?:sewage|sewer)|sewage\s+(?:pipes?|lines?)\s+(?:above|over))\b",
+    ),
+    _rule(
+        "toilet_room",
+        53,
+        "6-501.18",
+        "C",
+        "Toilet room not clean, supplied or maintained",
+        r"\b(?:dirty|soiled|unclean|not\s+clean|filthy|stained|unsanitary|clogged|"
+        r"not\s+(?:working|flushing|functioning|self[-\s]?closing|closing|closed|(?:fully\s+)?clos\w+)|"
+        r"do(?:es)?\s+not\s+(?:fully\s+)?(?:self[-\s])?close|needs?\s+(?:a\s+)?(?:lid|cover)|"
+        r"out\s+of\s+order|"
+        r"broken|propped\s+open|left\s+open|open\b|no\s+(?:toilet\s+(?:paper|tissue)|"
+        r"self[-\s]?clos\w+|door\s+closer|(?:covered|lidded)\s+(?:waste\s+|trash\s+)?"
+        r"(?:receptacle|can|container|bin)s?|lids?|covers?|(?:waste\s+|trash\s+|garbage\s+)?"
+        r"(?:receptacles?|cans?|bins?)\s+(?:with\s+(?:a\s+)?)?(?:lids?|covers?))|without\s+"
+        r"(?:a\s+)?(?:lid|cover|toilet\s+(?:paper|tissue))|uncovered\s+(?:\w+\s+)?(?:receptacle|"
+        r"can|bin)|lids?\s+(?:missing|broken)|missing\s+(?:\w+\s+)?(?:lids?|covers?|toilet\s+"
+        r"paper|tissue|seat)|"
+        + _directive(
+            r"(?:detail\s+)?clean|provide\s+(?:\w+\s+){0,3}?(?:lid|cover|receptacle|toilet\s+"
+            r"(?:paper|tissue)|self[-\s]?clos\w+)|repair|install\s+(?:\w+\s+){0,2}?"
+            r"(?:self[-\s]?clos\w+|door\s+closer)"
+        )
+        + r")",
+        r"\b(?:toilets?|toilet\s+rooms?|rest\s?rooms?|bathrooms?|wash\s?rooms?|lavatory\s+room|"
+        r"water\s+closets?|urinals?|men'?s\s+room|women'?s\s+room|employee\s+restroom)\b",
+        r"^(?!.*\b(?:toilets?|urinals?|toilet\s+(?:paper|tissue)|tissue|lids?|self[-\s]?clos\w*|"
+        r"receptacles?|bowls?|stalls?|doors?)\b).*\b(?:hand\s?(?:wash\w*\s+)?sinks?|soap|"
+        r"paper\s+towels?|hand\s+drying|hand\s?wash\w*\s+signs?|signage|floors?|walls?|"
+        r"ceilings?|ventilation|exhaust|fans?|lights?|leak\w*|faucets?)\b",
+    ),
+    _rule(
+        "garbage",
+        54,
+        "5-501.113",
+        "C",
+        "Garbage and refuse not properly contained or maintained",
+        r"\b(?:overflow\w*|over[-\s]?filled|full|(?:lids?|covers?)\s+(?:\w+\s+){0,2}?(?:open|"
+        r"missing|broken|not\s+closed|left\s+open|propped)|(?:no|without|missing)\s+(?:tight[-\s]"
+        r"fitting\s+)?(?:lids?|covers?)|uncovered|not\s+covered|open|dirty|soiled|leak\w*|"
+        r"(?:debris|litter|trash|garbage|grease|refuse)\s+(?:\w+\s+){0,3}?(?:on|around|surround\w*"
+        r"|near|beside|next\s+to)\s+(?:the\s+)?(?:ground|floor|area|dumpsters?|containers?|"
+        r"receptacles?)|(?:on|around)\s+(?:the\s+)?ground|excessive|accumulat\w*|broken|"
+        r"damaged|rusted|holes?|drain\s+plugs?|(?:no|not\s+(?:a\s+)?)\s*commercial|"
+        r"non[-\s]?commercial|not\s+(?:rodent|pest)[-\s]proof|"
+        + _directive(
+            r"(?:detail\s+)?clean|cover|close|provide\s+(?:\w+\s+){0,2}?(?:lids?|covers?|"
+            r"receptacles?|dumpsters?)|remove|replace|repair|empty"
+        )
+        + r")",
+        r"\b(?:garbage|trash|refuse|rubbish|waste\s+(?:receptacles?|containers?|cans?|bins?)|"
+        r"dumpsters?|recycl\w+|grease\s+(?:containers?|bins?|barrels?|drums?|receptacles?)|"
+        r"compactors?|totes?|waste\s+oil)\b",
+        r"\b(?:toilet|restroom|washroom|bathroom|hand\s?sinks?)\b",
+    ),
+    _rule(
+        "waste_receptacle_handsink",
+        54,
+        "5-501.16",
+        "C",
+        "No waste receptacle at a handwashing sink",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?(?:waste|trash|garbage)\s+(?:receptacles?|cans?|bins?|"
+        r"containers?)",
+        _HAND_SINK,
+    ),
+    _rule(
+        "facility_clean",
+        55,
+        "6-501.12",
+        "C",
+        "Floors, walls or ceilings not clean",
+        _DIRTY,
+        r"\b" + _FACILITY + r"\b",
+    ),
+    _rule(
+        "facility_repair",
+        55,
+        "6-501.11",
+        "C",
+        "Floors, walls or ceilings not in good repair",
+        _DISREPAIR + r"|\bwater[-\s]?(?:damaged|stained|damage)|\bpeeling\s+paint|\bstained\s+"
+        r"ceiling|\bnot\s+(?:smooth|durable|easily\s+cleanable|non[-\s]?absorbent)",
+        r"\b" + _FACILITY + r"\b",
+        r"\b(?:(?:exterior|outer|rear|back|front|side|entrance|entry|exit|delivery|screen|service|"
+        r"receiving|alley|loading)\s+(?:\w+\s+)?doors?|door\s+sweeps?|rodent|pests?|screens?|insects?|(?:walk[-\s]?in|cooler|freezer|"
+        r"oven|cabinet|reach[-\s]?in)\s+(?:\w+\s+)?(?:doors?|floors?|walls?|ceilings?)|gaskets?|"
+        r"hand\s?sinks?|faucets?|pipes?\s+leak\w*|leak\w*|toilet|restroom|washroom|bathroom|"
+        r"hood|vent(?:ilation)?|exhaust|cutting\s+boards?)\b"
+        r"(?!.*\b(?:floors?|walls?|ceilings?|tiles?|coving|baseboards?)\b)|\b(?:light\s?bulbs?|"
+        r"bulbs?|light\s+(?:fixtures?|shields?)|door\s+(?:handles?|gaskets?|hinges?)|\d[-\s]door|"
+        r"shel(?:f|ves|ving))\b",
+    ),
+    _rule(
+        "clutter",
+        55,
+        "6-501.114",
+        "C",
+        "Unnecessary items or litter on the premises",
+        r"\b(?:clutter\w*|unused|unnecessary|broken|old|discarded|obsolete|non[-\s]?working|"
+        r"inoperable|excess(?:ive)?)\s+(?:\w+\s+){0,2}?(?:items|articles|equipment|materials|"
+        r"boxes|junk|stuff|appliances|furniture)|\b(?:cluttered|clutter)\b|\b"
+        + _directive(
+            r"remove\s+(?:all\s+)?(?:\w+\s+){0,2}?(?:unused|unnecessary|clutter|old|broken|"
+            r"articles|items\s+not)|(?:de-?clutter|organize)"
+        ),
+        unless=r"\b(?:hand\s?sinks?|blocked)\b",
+    ),
+    _rule(
+        "mops",
+        55,
+        "6-501.16",
+        "C",
+        "Mops not hung to air dry",
+        r"\bmops?\s+(?:\w+\s+){0,5}?(?:not\s+(?:\w+\s+)?(?:hung|hanging|stored|air)|stored\s+"
+        r"(?:\w+\s+){0,2}?(?:in\s+(?:the\s+)?(?:\w+\s+)?(?:bucket|water|sink)|on\s+(?:the\s+)?floor|"
+        r"wet)|left\s+in|sitting\s+in|in\s+(?:dirty\s+)?(?:mop\s+)?(?:bucket|water))|\bmops?\s+"
+        r"(?:\w+\s+){0,3}?(?:must|should|need\w*)\s+(?:\w+\s+){0,2}?(?:be\s+)?hung|"
+        + _directive(r"hang\s+(?:\w+\s+){0,2}?mops?|store\s+(?:\w+\s+){0,2}?mops?"),
+    ),
+    _rule(
+        "living_quarters",
+        55,
+        "6-501.114",
+        "C",
+        "Living or sleeping quarters in food areas",
+        r"\b(?:mattress\w*|bedding|sleeping\s+(?:bags?|quarters|area)|cots?|living\s+"
+        r"quarters|someone\s+(?:living|sleeping)|(?:living|sleeping)\s+in)\b",
+        None,
+        r"\bbed\s?bugs?\b|\bflower\s+beds?\b|\brice\s+beds?|\bbeds?\s+of\s+(?:lettuce|rice|ice)",
+    ),
+    _rule(
+        "lighting",
+        56,
+        "6-303.11",
+        "C",
+        "Inadequate lighting",
+        r"\b(?:inadequate|insufficient|poor|low|dim|not\s+(?:adequate|enough|sufficient|working)|"
+        r"no)\s+(?:\w+\s+)?(?:light(?:s|ing)?|illumination)\b|\b(?:light(?:s|ing)?|bulbs?|fixtures?)"
+        r"\s+(?:\w+\s+){0,3}?(?:out|burn(?:t|ed)\s+out|not\s+(?:working|functioning|on)|broken|"
+        r"missing|inadequate|insufficient|dim)|\b(?:burn(?:t|ed)[-\s]out|broken|missing)\s+"
+        r"(?:light\s+)?bulbs?|\d+\s*foot[-\s]?candles?\b|\b"
+        + _directive(
+            r"(?:replace|provide|install)\s+(?:\w+\s+){0,3}?(?:light\s+bulbs?|lighting|lights?)|"
+            r"increase\s+(?:\w+\s+)?light"
+        ),
+        unless=r"\b(?:shield\w*|cover(?:s|ed|ing)?|shatter\w*|guard)\b",
+    ),
+    _rule(
+        "light_shield",
+        56,
+        "6-202.11",
+        "C",
+        "Light bulbs not shielded or shatter-resistant",
+        r"\b(?:unshielded|not\s+(?:shielded|covered|shatter[-\s]?(?:proof|resistant)|protected)|"
+        r"no\s+(?:\w+\s+)?(?:shields?|shielding|covers?|guards?|sleeves?)|without\s+(?:\w+\s+)?"
+        r"(?:shields?|shielding|covers?|guards?)|missing\s+(?:\w+\s+)?(?:shields?|covers?|guards?|"
+        r"end\s+caps?)|(?:broken|cracked|damaged)\s+(?:\w+\s+)?(?:shields?|covers?|diffusers?)|"
+        r"exposed\s+(?:light\s+)?bulbs?|(?:shields?|covers?)\s+(?:\w+\s+){0,2}?(?:missing|broken|"
+        r"cracked)|"
+        + _directive(
+            r"(?:provide|install)\s+(?:\w+\s+){0,4}?(?:shield\w*|covers?|shatter[-\s]?(?:proof|"
+            r"resistant))"
+        )
+        + r")",
+        r"\b(?:light(?:s|ing)?|bulbs?|fixtures?|lamps?|fluorescent\w*)\b",
+        r"\bheat\s+lamps?\s+(?:on|over)",
+    ),
+    _rule(
+        "ventilation",
+        56,
+        "6-304.11",
+        "C",
+        "Ventilation hood or system not adequate or clean",
+        r"\b(?:grease|greasy|dust(?:y)?|dirty|soiled|build[-\s]?up|buildup|accumulat\w*|"
+        r"dripping|not\s+(?:working|functioning|operating|adequate|on)|inadequate|insufficient|"
+        r"broken|missing|no\b|condensation|"
+        + _directive(r"(?:detail\s+)?clean|degrease|provide|install|repair|replace|service")
+        + r")",
+        r"\b(?:hoods?|exhaust(?:\s+(?:fans?|systems?|hoods?))?|ventilation|vents?|hood\s+filters?"
+        r"|filters?|fans?|baffles?|make[-\s]up\s+air)\b",
+        r"\b(?:fans?\s+guards?|fan\s+in\s+(?:the\s+)?(?:walk[-\s]?in|cooler)|coolers?\s+fans?|"
+        r"water\s+filters?|ice\s+machine\s+filters?)\b",
+    ),
+    _rule(
+        "personal_items",
+        56,
+        "6-305.11",
+        "C",
+        "Employee personal items not in a designated area",
+        r"\b(?:personal|employees?'?)\s+(?:\w+\s+){0,2}?(?:items|belongings|effects|phones?|"
+        r"cell\s+phones?|bags?|purses?|coats?|jackets?|clothing|medications?|food|drinks?)\s+"
+        r"(?:\w+\s+){0,4}?(?:stored|kept|placed|left|on|in|above|over|with|next\s+to)\s+"
+        r"(?:\w+\s+){0,3}?(?:food|prep|shel\w+|coolers?|kitchen|storage|equipment|single[-\s]"
+        r"service|utensils?|counter)",
+    ),
+    # --- wider wording, same concepts ------------------------------------------------------
+    _rule(
+        "pic_absent_words",
+        1,
+        "2-101.11",
+        "Pf",
+        "No person in charge present",
+        r"\bno\s*(?:one|body|person)\s+(?:was\s+|is\s+)?in\s+charge|\bno\s+(?:\w+\s+)?(?:manager|"
+        r"supervisor|person)\s+(?:was\s+|is\s+)?(?:designated|on\s+(?:site|duty)|present|in\s+charge)",
+    ),
+    _rule(
+        "cfpm_none_holds",
+        2,
+        "2-102.12",
+        "C",
+        "No certified food protection manager",
+        r"\b(?:none|nobody|no\s+one)\s+(?:of\s+the\s+\w+\s+)?(?:holds?|has|have|with)\s+(?:a\s+)?"
+        r"(?:valid\s+|current\s+)?(?:certified\s+)?(?:food\s+(?:protection\s+|safety\s+)?manager|cfpm|"
+        r"servsafe|manager\s+certif)",
+    ),
+    _rule(
+        "hand_sink_used_to",
+        10,
+        "5-205.11(B)",
+        "Pf",
+        "Handwashing sink used for other purposes",
+        r"\bused\s+to\s+(?:\w+\s+)?(?:thaw|wash|rinse|store|dump|prep|soak|fill|drain|cool|hold)\b",
+        _HAND_SINK,
+    ),
+    _rule(
+        "home_kitchen",
+        11,
+        "3-201.11(A)",
+        "P",
+        "Food from an unapproved source",
+        r"\b(?:home|residential|private)\s+kitchens?\b|\b(?:made|prepared|cooked|baked|canned)\s+"
+        r"(?:\w+\s+){0,3}?(?:at|in)\s+(?:\w+'?s?\s+)?(?:home|house|residence)\b",
+        r"\b(?:sale|sold|served|serve|offered|menu|customers?|selling|display)\b",
+    ),
+    _rule(
+        "shellfish_tags",
+        14,
+        "3-203.12",
+        "Pf",
+        "Shellstock tags not kept for 90 days",
+        r"\b(?:oysters?|clams?|mussels?|shellfish|shellstock)\s+tags?\b[^.;]{0,40}?\b(?:thrown\s+"
+        r"(?:away|out)|discarded|not\s+(?:kept|retained|saved|on\s+file)|missing|tossed)",
+    ),
+    _rule(
+        "sulfite_words",
+        27,
+        "3-302.14",
+        "P",
+        "Unapproved food or color additive",
+        r"\bsulfit\w+\s+(?:\w+\s+){0,3}?(?:added|applied|used|sprayed)\b",
+        r"\b(?:fresh|raw|produce|vegetables|fruits?|salad)\b",
+    ),
+    _rule(
+        "ice_from_home",
+        31,
+        "5-101.11",
+        "P",
+        "Water or ice not from an approved source",
+        r"\bice\b[^.;]{0,40}?\b(?:made|bagged|brought|prepared|frozen)\s+(?:at|from)\s+(?:\w+\s+)?home",
+    ),
+    _rule(
+        "water_pressure_words",
+        50,
+        "5-103.12",
+        "Pf",
+        "Inadequate water pressure",
+        r"\bwater\s+pressure\b[^.;]{0,30}?\b(?:low|inadequate|insufficient|weak|poor)\b",
+    ),
+    _rule(
+        "waste_water_floor",
+        52,
+        "5-403.11",
+        "P",
+        "Sewage or waste water not properly disposed",
+        r"\b(?:waste\s?water|grey\s?water|gray\s?water|condensate|drain\s+water|dirty\s+water)\b"
+        r"[^.;]{0,40}?\b(?:drain\w*|leak\w*|flow\w*|run\w*|spill\w*|pool\w*)\s+(?:onto|on|to|across)\s+"
+        r"(?:the\s+)?(?:floor|ground)",
+    ),
+    _rule(
+        "lighting_words",
+        56,
+        "6-303.11",
+        "C",
+        "Inadequate lighting",
+        r"\b(?:light(?:s|ing)?|illumination)\b[^.;]{0,30}?\b(?:too\s+(?:dark|dim|low)|dim|"
+        r"inadequate|insufficient|burn(?:t|ed)\s+out)\b",
+    ),
+)

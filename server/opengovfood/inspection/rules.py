@@ -1,0 +1,204 @@
+"""The rules pass: measurements and phrase rules over each sentence of the notes.
+
+Pure functions over text; no model. Findings carry the sentence (or, for a measurement, the
+clause) they rest on as verbatim evidence, and whether the notes say the problem was
+corrected on site or is a repeat.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Final
+
+from .findings import Finding
+from .form_items import designation_of
+from .measurements import check_sentence
+from .negation import (
+    is_advisory,
+    is_compliance_statement,
+    is_negated,
+    mentions_correction,
+    mentions_repeat,
+)
+from .phrases import PHRASE_RULES, PhraseRule
+from .prefilter import LiteralIndex, Prefilter
+from .text import Sentence, expand_abbreviations
+from .timeline import check_times, inspection_day
+
+__all__ = ["SentenceFindings", "rule_findings", "sentence_findings"]
+
+_SELF_NEGATING: Final = re.compile(
+    r"^(?:no|not|without|missing|lack|absent|out\s+of|empty|none|zero|never|un|non|did\s+not|"
+    r"didn't|does\s+not|doesn't|failed|fail)\b"
+)
+_DIRECTIVE_START: Final = re.compile(
+    r"^(?:must|instructed|instruct|need|needs|needed|shall|should|required|ordered|advised|"
+    r"told|to\s+be|request)"
+)
+
+
+# Literal pre-checks: a rule is tried only when its subject's and its problem's literals
+# occur in the sentence (filter 2n is rule n's subject, 2n + 1 its problem).
+_LITERALS: Final = LiteralIndex(
+    [f for rule in PHRASE_RULES for f in (Prefilter(rule.subject), Prefilter(rule.problem))]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceFindings:
+    sentence: Sentence
+    findings: tuple[Finding, ...]
+
+
+def _rule_applies(rule: PhraseRule, sentence: Sentence, advisory: bool, notes_view: str) -> bool:
+    view = sentence.lower
+    if rule.requires_note is not None and rule.requires_note.search(notes_view) is None:
+        return False
+    if rule.subject is not None and rule.subject.search(view) is None:
+        return False
+    if rule.unless is not None and rule.unless.search(view) is not None:
+        return False
+    for match in rule.problem.finditer(view):
+        text = match.group().strip()
+        if advisory and _DIRECTIVE_START.match(text):
+            continue
+        start = match.start() + (len(match.group()) - len(match.group().lstrip()))
+        if is_negated(view, start, match.end(), self_negating=bool(_SELF_NEGATING.match(text))):
+            continue
+        return True
+    return False
+
+
+_HISTORY: Final = re.compile(
+    r"\b(?:previous(?:ly)?|prior|last|earlier|routine|original)\s+(?:\w+\s+){0,3}?"
+    r"(?:inspection|visit|report)\b(?:\s+\w+){0,4}?\s+(?:cited|noted|found|documented|"
+    r"recorded|identified)|\bwhich\s+cited\b|\bwere\s+cited\s+(?:on|at|during)\b|"
+    r"\b(?:all|each|every)\s+(?:\w+\s+){0,3}?(?:items?|violations?)\s+(?:\w+\s+){0,2}?"
+    r"(?:corrected|resolved|addressed|fixed)\b"
+)
+_STILL: Final = re.compile(
+    r"\b(?:still|again|remains?|remained|not\s+(?:yet\s+)?corrected|uncorrected|repeat|"
+    r"continues?|persists?|outstanding)\b"
+)
+
+
+def is_history(view: str) -> bool:
+    """A sentence that reports what an earlier inspection cited (now corrected), rather
+    than what this one found."""
+    return _HISTORY.search(view) is not None and _STILL.search(view) is None
+
+
+def sentence_findings(
+    sentence: Sentence, hint: str = "", notes_view: str = "", today: date | None = None
+) -> tuple[Finding, ...]:
+    """Findings of one sentence (before correction/repeat marks and merging)."""
+    if is_history(sentence.lower):
+        return ()
+    found: list[Finding] = []
+    for violation in check_sentence(sentence, hint):
+        start = sentence.start + violation.clause_start
+        sentence.start + violation.clause_end
+        text = sentence.text[violation.clause_start : violation.clause_end]
+        stripped = text.strip(" ,;")
+        start += len(text) - len(text.lstrip(" ,;"))
+        found.append(
+            Finding(
+                food_code_section=violation.section,
+                form_item=violation.form_item,
+                designation=designation_of(violation.section),
+                description=violation.description,
+                evidence=stripped,
+                start=start,
+                end=start + len(stripped),
+                source="rule",
+                concept=f"measure:{violation.section}",
+            )
+        )
+    for late in check_times(sentence.lower, today, hint):
+        found.append(
+            Finding(
+                food_code_section=late.section,
+                form_item=late.form_item,
+                designation=designation_of(late.section),
+                description=late.description,
+                evidence=sentence.text,
+                start=sentence.start,
+                end=sentence.end,
+                source="rule",
+                concept=f"time:{late.section}",
+            )
+        )
+    compliance = is_compliance_statement(sentence.lower)
+    if compliance and not found:
+        return ()
+    advisory = is_advisory(sentence.lower)
+    # phrase rules read the shorthand spelt out; the evidence stays the sentence as written
+    view = expand_abbreviations(sentence.lower)
+    sentence = Sentence(sentence.start, sentence.end, sentence.text, view)
+    passing = _LITERALS.passing(view)
+    for number, rule in enumerate(PHRASE_RULES):
+        if 2 * number + 1 not in passing or 2 * number not in passing:
+            continue
+        if _rule_applies(rule, sentence, advisory, notes_view):
+            found.append(
+                Finding(
+                    food_code_section=rule.section,
+                    form_item=rule.form_item,
+                    designation=designation_of(rule.section),
+                    description=rule.description,
+                    evidence=sentence.text,
+                    start=sentence.start,
+                    end=sentence.end,
+                    source="rule",
+                    concept=rule.name,
+                )
+            )
+    return tuple(found)
+
+
+_REMARKS_AHEAD: Final = 3
+
+
+def _remarks_after(
+    sentences: list[Sentence], raw: list[tuple[Finding, ...]], index: int, notes: str
+) -> list[Sentence]:
+    """The sentences after a finding that only remark on it ("PIC discarded it, COS."): up
+    to three, on the same line, until a sentence with findings of its own."""
+    remarks: list[Sentence] = []
+    for later in range(index + 1, min(len(sentences), index + 1 + _REMARKS_AHEAD)):
+        gap = notes[sentences[later - 1].end : sentences[later].start]
+        if raw[later] or "\n" in gap:
+            break
+        remarks.append(sentences[later])
+    return remarks
+
+
+def rule_findings(sentences: list[Sentence], notes: str = "") -> list[SentenceFindings]:
+    """Per-sentence findings with corrected-on-site and repeat marks.
+
+    A correction or repeat remark counts for the sentence it is in and for the finding
+    before it when the remark follows on the same line ("COS.", "Product was discarded by
+    the manager.").
+    """
+    raw: list[tuple[Finding, ...]] = []
+    hint = ""
+    notes_view = " ".join(s.lower for s in sentences)
+    today = inspection_day(notes_view)
+    for sentence in sentences:
+        raw.append(sentence_findings(sentence, hint, notes_view, today))
+        hint = sentence.lower
+    out: list[SentenceFindings] = []
+    for index, (sentence, findings) in enumerate(zip(sentences, raw, strict=True)):
+        if not findings:
+            out.append(SentenceFindings(sentence, findings))
+            continue
+        remarks = _remarks_after(sentences, raw, index, notes)
+        corrected = mentions_correction(sentence.lower) or any(
+            mentions_correction(r.lower) for r in remarks
+        )
+        repeat = mentions_repeat(sentence.lower) or any(mentions_repeat(r.lower) for r in remarks)
+        marked = tuple(replace(f, corrected_on_site=corrected, repeat=repeat) for f in findings)
+        out.append(SentenceFindings(sentence, marked))
+    return out
