@@ -829,6 +829,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"for)|\bwater\s+(?:\w+\s+){0,2}?(?:from|via)\s+(?:a\s+)?(?:garden\s+)?hose\s+(?:for|to)\s+"
         r"(?:drinking|food|ice|cooking)|\bno\s+(?:\w+\s+)?water\s+(?:test|testing|sample|analysis)|"
         r"\bno\s+approval\s+for\s+(?:the\s+|that\s+|this\s+)?(?:water\s+)?source",
+        unless=r"(?<!not )(?<!never )\b(?:tested|sampled|approved)\b|\breport\s+on\s+file",
     ),
     _rule(
         "variance_missing",
@@ -1621,6 +1622,7 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:\w+\s+){0,4}?(?:stored|kept|placed|left|on|in|above|over|with|next\s+to)\s+"
         r"(?:\w+\s+){0,3}?(?:food|prep|shel\w+|coolers?|kitchen|storage|equipment|single[-\s]"
         r"service|utensils?|counter)",
+        unless=r"\b(?:lockers?|away\s+from|designated|break\s+room|office|cubbies)\b",
     ),
     # --- wider wording, same concepts ------------------------------------------------------
     _rule(
