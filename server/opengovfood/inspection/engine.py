@@ -53,6 +53,12 @@ TRUSTED_AGREEMENT: Final = 0.0
 # An order right after a finding ("Instructed to…") starts a new finding only when the
 # classifier is at least this sure of another item.
 FOLLOW_UP_CONFIDENCE: Final = 0.95
+# A rule's finding yields to the classifier's other item only when the classifier is this
+# sure: on wording unlike the training comments its posterior is a guess.
+YIELD_CONFIDENCE: Final = 0.9
+# The classifier alone adds a Priority or Priority Foundation finding only when this sure:
+# a Priority violation that is not there is the worst error an inspector can be shown.
+PRIORITY_CONFIDENCE: Final = 0.9
 
 # The classifier speaks only where a sentence reads as a problem: a deficiency word, an
 # order, or the absence of something required ("no soap"). Compliance wording ("hand sink
@@ -200,7 +206,11 @@ class InspectionEngine:
             follows_up = previous_found and _DIRECTIVE_START.match(entry.sentence.lower) is not None
             previous_found = bool(entry.findings) or follows_up
             for finding in entry.findings:
-                if prediction is not None and self._files_elsewhere(finding, prediction.item):
+                if (
+                    prediction is not None
+                    and prediction.probability >= YIELD_CONFIDENCE
+                    and self._files_elsewhere(finding, prediction.item)
+                ):
                     continue
                 chosen.append(finding)
             if (
@@ -209,6 +219,10 @@ class InspectionEngine:
                 and all(f.concept in self._loose for f in entry.findings)
                 and (not follows_up or prediction.probability >= self.follow_up_confidence)
                 and _problem_cue(entry.sentence.lower)
+                and (
+                    prediction.severity not in ("P", "Pf")
+                    or prediction.probability >= PRIORITY_CONFIDENCE
+                )
             ):
                 chosen.append(self._classifier_finding(found, index, prediction))
                 previous_found = True

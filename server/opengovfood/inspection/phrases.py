@@ -160,11 +160,13 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "2-102.11",
         "Pf",
         "Person in charge does not demonstrate food-safety knowledge",
-        r"\b(?:person\s+in\s+charge|pic|manager|management|owner)\s+(?:[\w()]+\s+){0,3}?(?:unable|"
+        r"\b(?:person\s+in\s+charge|pic|manager|management|owner|operator|supervisor|shift\s+"
+        r"(?:lead|leader|manager|supervisor)|lead\s+cook|kitchen\s+manager|chef)\s+"
+        r"(?:[\w()]+\s+){0,3}?(?:unable|"
         r"could\s+not|couldn't|did\s+not|didn't|does\s+not|doesn't|not\s+able|failed|lacks?|"
         r"lacking|unaware|not\s+aware|not\s+knowledgeable|no\s+knowledge)\s+(?:\w+\s+){0,4}?"
         r"(?:knowledge|answer|explain|describe|demonstrate|aware|know|knew|identify|recite|state|"
-        r"name|tell|list)"
+        r"name|tell|list|provide)"
         r"|\b(?:person\s+in\s+charge|pic)\s+(?:[\w()]+\s+){0,2}?not\s+(?:demonstrat\w+|"
         r"knowledgeable|able\s+to\s+(?:answer|demonstrate|explain))"
         r"|\black\s+of\s+(?:food\s+safety\s+)?knowledge\b|\bnot\s+(?:knowledgeable|aware)\s+of\s+"
@@ -195,7 +197,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "No employee health policy or illness-reporting agreement",
         rf"\b{ABSENT}\s+(?:proof\s+of\s+|copy\s+of\s+)?(?:written\s+|signed\s+)?(?:employees?'?s?\s+)?"
         r"(?:health|illness)\s+(?:policy|"
-        r"policies|reporting|agreement|plan)|\b(?:employee\s+)?(?:health|illness)\s+(?:policy|"
+        r"policies|reporting|agreement|plan)|\bnever\s+(?:been\s+)?(?:informed|told|trained|made\s+"
+        r"aware|instructed)\s+(?:\w+\s+){0,4}?(?:report\w*|duty|illness\w*|symptoms?|exclusion)|"
+        r"\b(?:employee\s+)?(?:health|illness)\s+(?:policy|"
         r"reporting\s+agreement|agreements?)\s+(?:\w+\s+){0,2}?(?:not\s+(?:available|on\s+site|"
         r"signed|provided)|missing|unsigned)|\bnot\s+(?:been\s+)?(?:informed|told|trained|made\s+"
         r"aware|instructed)\s+(?:\w+\s+){0,4}?(?:report\w*|duty|illness\w*|symptoms?|exclusion)|\b(?:employees?|staff|food\s+handlers?)\s+(?:\w+\s+)"
@@ -244,7 +248,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:employees?|workers?|cooks?|staff|food\s+handlers?|chef|server)\s+(?:\w+\s+){0,3}?"
         r"(?:eating|drinking|smoking|vaping|chewing\s+(?:gum|tobacco)|using\s+tobacco)"
         r"|\b(?:personal|employee(?:'s|s')?|open|uncovered|lidless)\s+(?:drinks?|beverages?|cups?|"
-        r"food|meals?|coffee|soda|water\s+bottles?)\s+(?:\w+\s+){0,5}?(?:on|over|above|in|at|"
+        r"food|meals?|coffee|soda|water\s+bottles?)\s+(?:\w+\s+){0,7}?(?:on|over|above|in|at|"
         r"next\s+to|stored\s+(?:on|with|in))\s+(?:the\s+)?(?:\w+\s+){0,2}?(?:prep|food|cutting|"
         r"cooking|make|work|line|counter|table|station)"
         r"|\b(?:cigarettes?|ashtrays?|cigarette\s+butts?)\s+(?:\w+\s+){0,4}?(?:in|on|near)\s+"
@@ -317,7 +321,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:blocked|obstructed|inaccessible|not\s+(?:easily\s+)?accessible|access\w*\s+"
         r"(?:blocked|obstructed)|used\s+(?:for|as)\s+(?:\w+\s+){0,2}?(?:storage|dump\w*|other|"
         r"(?:food\s+)?prep\w*|wash\w*|rins\w*|dish\w*|thaw\w*|draining|disposal|ice)|"
-        r"(?:stored|storing|placed|sitting|found|left)\s+(?:in|inside|on|in\s+front\s+of|under)|"
+        r"(?:stored|storing|placed|sitting|found|left|stacked|kept|piled|soaking|being\s+stored)\s+"
+        r"(?:in|inside|on|in\s+front\s+of|under)|"
         r"filled\s+with|full\s+of|contain(?:ed|s|ing)|with\s+(?:\w+\s+){0,2}?(?:dishes|utensils|"
         r"pans|pots|buckets?|food|ice|bottles|boxes|rags|towels|cups|pitchers?|containers?|"
         r"equipment|items)\s+(?:in|inside|stored|on)|blocking|(?:stored|placed|boxes|cases|"
@@ -410,7 +415,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"from\s+(?:a\s+|the\s+)?(?:home|residence|private\s+kitchen))\b|\b(?:no|without|lacking)\s+"
         r"(?:receipts?|invoices?|proof\s+of\s+(?:purchase|source))\b|\bwild[-\s]?(?:harvested|"
         r"caught|game|mushrooms?)\b|\b(?:game|venison|deer)\s+(?:meat\s+)?(?:not|without)\s+"
-        r"(?:inspected|approved)",
+        r"(?:inspected|approved)|\bnot\s+(?:usda|state|federally)\s+inspected|\b(?:from|by)\s+"
+        r"(?:a\s+)?(?:local\s+)?hunters?\b",
     ),
     _rule(
         "food_unsafe",
@@ -421,7 +427,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:spoiled|rotten|rotting|putrid|moldy|mouldy|slimy|decomposed|adulterated|"
         r"contaminated|spoilage|off[-\s]odou?r|rancid|(?:severely\s+|badly\s+)?dented|"
         r"swollen|bulging|bloated|rusted\s+cans?|leaking\s+cans?|rodent[-\s]gnawed|gnawed|"
-        r"chewed|pest[-\s]damaged|insect[-\s]infested|infested|torn\s+(?:bags?|packages?)|"
+        r"chewed|gnaw\s+(?:marks|holes)|(?:rodent|mouse|rat)\s+(?:damage|damaged|chew\w*)|pest[-\s]damaged|insect[-\s]infested|infested|torn\s+(?:bags?|packages?)|"
         r"damaged\s+(?:cans?|packages?|packaging)|(?:broken|missing)\s+seals?)\b",
         r"\b(?:food|cans?|canned|products?|produce|meat|chicken|fish|fruit|vegetables|bread|"
         r"cheese|rice|flour|bags?|packages?|boxes|items|milk|eggs|lettuce|tomato\w*|onions?|"
@@ -466,7 +472,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"veggies|lettuce|greens|fruits?|salads?|cooked\s+\w+|cheese|bread|tortillas|sauces?|"
         r"beverages?|desserts?|cakes?|tomato\w*|onions?|peppers?|cut\s+\w+|sliced\s+\w+|"
         r"deli\s+\w+|dairy)",
-        r"\braw\s+(?:\w+\s+)?(?:chicken|poultry|beef|pork|meats?|eggs|shell\s?eggs|fish|"
+        r"\b(?:raw|uncooked)\s+(?:\w+\s+)?(?:chicken|poultry|beef|pork|meats?|eggs|shell\s?eggs|fish|"
         r"seafood|shrimp|fish|sausages?|bacon|steaks?|hamburger|ground\s+\w+|turkey|lamb|"
         r"ribs|wings|animal\s+foods?)|\b(?:raw\s+)?(?:shell\s?eggs|raw\s+\w+)\s+(?:stored|placed"
         r"|kept)|\bcross[-\s]?contaminat",
@@ -525,9 +531,11 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Returned or previously served food re-served",
         r"\b(?:re-?serv\w+|re-?us\w+|served\s+again|returned\s+to\s+(?:the\s+)?(?:bulk|"
         r"container|bin)|back\s+(?:in|into|to)\s+(?:the\s+)?(?:\w+\s+){0,2}?(?:for|to\s+serve)\s+"
-        r"(?:the\s+|a\s+|another\s+)?(?:next|another|other)\s+(?:table|customer|guest|party))\b",
+        r"(?:the\s+|a\s+|another\s+)?(?:next|another|other)\s+(?:tables?|customers?|guests?|"
+        r"part(?:y|ies)|patrons?|diners?))\b",
         r"\b(?:previously\s+served|returned|left\s?over|uneaten|customers?'?\s+(?:plates?|tables?)|"
-        r"bread|chips|salsa|butter|condiments?|garnish\w*|unwrapped\s+\w+)\b",
+        r"bread|rolls|chips|salsa|butter|condiments?|garnish\w*|unwrapped\s+\w+|left\s+on\s+"
+        r"(?:a\s+|the\s+)?tables?)\b",
     ),
     _rule(
         "unsafe_food_kept",
@@ -663,7 +671,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"out[-\s]of[-\s]date)\s+(?:\w+\s+){0,2}?(?:food|product|items?|milk|deli|meat|salads?|"
         r"sauces?|cheese|ham|turkey|dairy|tcs|rte)|\b(?:food|product|items?|milk|deli|meat|"
         r"salads?|sauces?|cheese|ham|dairy|tcs|rte)\s+(?:\w+\s+){0,3}?(?:expired|past\s+date)|"
-        r"\b(?:8|9|1\d|eight|nine|ten|eleven|twelve)\s+days?\s+old|\bdated\s+(?:\w+\s+){0,2}?"
+        r"\b(?:8|9|1\d|eight|nine|ten|eleven|twelve)\s+days?\s+old|\b(?:made|prepared|prepped|"
+        r"opened|cooked|dated)\s+(?:\w+\s+)?(?:8|9|[1-3]\d|eight|nine|ten|eleven|twelve|two\s+weeks)"
+        r"\s+days?\s+(?:ago|earlier|prior|before)|\bdated\s+(?:\w+\s+){0,2}?"
         r"(?:8|9|1\d|eight|nine|ten)\s+days",
         unless=r"\b(?:certificat\w*|permit|licen[cs]e|card|test\s+strips?|calibrat\w*|"
         r"fire\s+extinguisher|report)\b",
@@ -752,10 +762,11 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"beverages?|flour|sugar|rice|onions?|potato\w*|vegetables?)",
         r"\b(?:chemicals?|cleaners?|cleaning\s+(?:supplies|products|agents?|solutions?|chemicals?)|"
         r"degreaser|bleach|sanitizers?\s+(?:bottles?|buckets?|containers?|jugs?)|spray\s+bottles?|"
-        r"pesticides?|insecticides?|raid|bug\s+spray|rodenticide|toxic\w*|windex|oven\s+cleaner|"
+        r"pesticides?|insecticides?|raid|(?:bug|insect|roach|ant|fly|wasp)\s+(?:spray|killer)|rodenticide|toxic\w*|windex|oven\s+cleaner|"
         r"lye|detergents?|soaps?\s+(?:bottles?|jugs?)|disinfectants?|ammonia|drain\s+cleaner|"
         r"lighter\s+fluid|fuel|paint|wd-?40|poisons?|ant\s+(?:bait|spray))\b",
-        r"\b(?:properly\s+stored|stored\s+(?:below|away|separately|under))\b",
+        r"\b(?:properly\s+stored|stored\s+(?:below|away|separately|under))\b"
+        r"|\bwiping\s+(?:cloths?|towels?|rags?)\b",
     ),
     _rule(
         "toxic_unlabelled",
@@ -867,7 +878,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "4-301.11",
         "Pf",
         "Cold- or hot-holding equipment unable to keep food at safe temperatures",
-        r"\b(?:not\s+(?:\w+\s+)?(?:maintaining|holding|keeping)\s+(?:\w+\s+){0,3}?(?:temp\w*|cold|"
+        r"\b(?:(?:unable\s+to|cannot|can't|could\s+not|does\s+not|doesn't|not\s+able\s+to)\s+"
+        r"(?:maintain|hold|keep)\s+(?:\w+\s+){0,3}?(?:temp\w*|cold|41|5|proper|food)|"
+        r"not\s+(?:\w+\s+)?(?:maintaining|holding|keeping)\s+(?:\w+\s+){0,3}?(?:temp\w*|cold|"
         r"41|proper)|not\s+(?:cooling|working|functioning|operating)\s+(?:properly|correctly)?|"
         r"(?:broken|malfunction\w*|inoperable|out\s+of\s+order|not\s+cold)|held\s+for\s+inspection|"
         r"(?:too\s+)?warm\b|(?:un|in)?capable\s+of|insufficient\s+(?:cold\s+holding|refrigeration)"
@@ -979,7 +992,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:dead|pest\s+control\s+(?:log|records?|service|company|report)|licensed\s+"
         r"(?:pest|exterminator)|outer\s+openings?|gaps?|door\s+sweeps?|screens?|tight[-\s]?fitting"
         r"|rodent[-\s]?proof\w*)\b(?!.*\b(?:droppings|live|crawling|activity)\b)"
-        r"|\bprevent\w*\s+(?:\w+\s+)?(?:pests?|rodents?|insects?|vermin)\b",
+        r"|\bprevent\w*\s+(?:\w+\s+)?(?:pests?|rodents?|insects?|vermin)\b"
+        r"|\b(?:insect|bug|roach|ant|fly|wasp|pest)\s+(?:spray|killer|repellent)\b"
+        r"(?!.*\b(?:droppings|live|crawling|activity)\b)",
     ),
     _rule(
         "pest_records",
@@ -1047,11 +1062,16 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:[\w-]+\s+){0,2}?floors?\b|"
         r"\bnot\s+(?:\w+\s+)?(?:6|six)\s+inch\w*\s+(?:off|above)|\b"
         + _directive(r"elevate|(?:store|keep)\s+(?:\w+\s+){0,3}?(?:off|above)\s+(?:the\s+)?floor"),
-        _FOOD_NOUN + r"|\b(?:cases|boxes|sacks|bags|buckets|crates|stock|cans|kegs)\b",
+        _FOOD_NOUN.replace("items|", "").replace(
+            "(?:food|foods|",
+            r"(?:food(?!\s+(?:prep\w*|service|contact|debris|residue|areas?|handlers?|"
+            r"employees?|establishment|safety|grade))|foods|",
+        )
+        + r"|\b(?:cases|boxes|sacks|bags|buckets|crates|stock|cans|kegs)\b",
         r"\b(?:single[-\s]service|single[-\s]use|cups|lids|plates|utensils|equipment|dishes|pans|"
         r"pots|chemicals?|garbage|trash|mops?|droppings|debris|grease|water|dead|clutter|"
-        r"linens?|paper\s+towels?|napkins|take[-\s]?out|to[-\s]go|containers|foam|styrofoam|"
-        r"clamshells?|straws)\b(?!.*\b(?:food|produce|meat|lettuce|onions?|potato\w*|rice|flour|"
+        r"linens?|paper\s+towels?|napkins|take[-\s]?out|to[-\s]go|(?<!food\s)containers|foam|"
+        r"styrofoam|clamshells?|straws)\b(?!.*\b(?:food|produce|meat|lettuce|onions?|potato\w*|rice|flour|"
         r"sugar|buns|bread|chicken|beef|pork)\b)",
     ),
     _rule(
@@ -1210,8 +1230,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "4-901.11",
         "C",
         "Clean equipment and utensils not properly dried or stored",
-        r"\b(?:wet[-\s]?nest\w*|wet[-\s]?stack\w*|nested\s+(?:while\s+)?wet|stacked\s+(?:while\s+)?"
-        r"wet|not\s+air[-\s]?dried|towel[-\s]?dried|dried\s+with\s+(?:a\s+)?(?:towel|cloth|rag)|"
+        r"\b(?:wet[-\s]?nest\w*|wet[-\s]?stack\w*|(?:nested|stacked|stored)\s+(?:while\s+)?"
+        r"(?:still\s+)?wet|not\s+air[-\s]?dried|towel[-\s]?dried|dried\s+with\s+(?:a\s+)?(?:towel|cloth|rag)|"
         r"(?:stored|kept|placed)\s+(?:\w+\s+){0,2}?(?:on\s+(?:the\s+)?floor|under\s+(?:\w+\s+){0,2}"
         r"?(?:sink|drain|pipes?)|uncovered|not\s+inverted|face\s+up|upright|in\s+(?:the\s+)?"
         r"(?:hand\s+sink|toilet|restroom)|wet))",
@@ -1468,8 +1488,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Sewage or waste water not properly disposed",
         r"\b(?:sewage|sewer\s+(?:back\w*|overflow\w*|odou?r|leak\w*)|(?:back(?:ed|ing|s)?[-\s]?up|"
         r"overflow\w*|pooling|ponding|standing|leak\w*|draining)\s+(?:\w+\s+){0,3}?(?:sewage|"
-        r"waste\s?water|grey\s?water|gray\s?water|floor\s+drains?|drains?|onto\s+(?:the\s+)?"
-        r"(?:floor|ground))|(?:waste\s?water|grey\s?water|gray\s?water|condensate|drain\s+water)\s+"
+        r"waste\s?water|grey\s?water|gray\s?water|onto\s+(?:the\s+)?(?:floor|ground))|(?:back(?:ed|"
+        r"ing|s)?[-\s]?up|overflow\w*|pooling|ponding|standing)\s+(?:\w+\s+){0,3}?(?:floor\s+)?"
+        r"drains?\b(?!\s*(?:pipes?|lines?))|(?:waste\s?water|grey\s?water|gray\s?water|condensate|drain\s+water)\s+"
         r"(?:\w+\s+){0,3}?(?:on\s+(?:the\s+)?(?:floor|ground)|back\w*\s+up|overflow\w*|pooling|"
         r"draining\s+(?:onto|on|to)\s+(?:the\s+)?(?:floor|ground))|(?:floor\s+)?drains?\s+"
         r"(?:\w+\s+){0,2}?(?:backed\s+up|backing\s+up|overflow\w*)|grease\s+trap\s+(?:\w+\s+){0,3}?"
@@ -1687,7 +1708,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "2-102.12",
         "C",
         "No certified food protection manager",
-        r"\b(?:none|nobody|no\s+one)\s+(?:of\s+the\s+\w+\s+)?(?:holds?|has|have|with)\s+(?:a\s+)?"
+        r"\b(?:none|nobody|no\s+one)\s+(?:(?:of|on|in)\s+(?:the\s+)?\w+\s+)?(?:holds?|has|have|with)\s+(?:a\s+)?"
         r"(?:valid\s+|current\s+)?(?:certified\s+)?(?:food\s+(?:protection\s+|safety\s+)?manager|cfpm|"
         r"servsafe|manager\s+certif)",
     ),

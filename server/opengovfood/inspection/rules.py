@@ -92,6 +92,11 @@ _STILL: Final = re.compile(
 )
 
 
+# Rules that read dirt on a kind of surface: food-contact (16), non-food-contact (49),
+# floors/walls/ceilings (55).
+_SOILED_SURFACE_RULES: Final = frozenset({"food_contact_dirty", "nonfood_contact_dirty", "facility_clean"})
+
+
 def is_history(view: str) -> bool:
     """A sentence that reports what an earlier inspection cited (now corrected), rather
     than what this one found."""
@@ -146,10 +151,14 @@ def sentence_findings(
     view = expand_abbreviations(sentence.lower)
     sentence = Sentence(sentence.start, sentence.end, sentence.text, view)
     passing = _LITERALS.passing(view)
+    surfaces: list[tuple[int, str]] = []  # (where its subject is named, rule) of soiled surfaces
     for number, rule in enumerate(PHRASE_RULES):
         if 2 * number + 1 not in passing or 2 * number not in passing:
             continue
         if _rule_applies(rule, sentence, advisory, notes_view):
+            if rule.name in _SOILED_SURFACE_RULES and rule.subject is not None:
+                named = rule.subject.search(view)
+                surfaces.append((named.start() if named else 0, rule.name))
             found.append(
                 Finding(
                     food_code_section=rule.section,
@@ -163,6 +172,11 @@ def sentence_findings(
                     concept=rule.name,
                 )
             )
+    if len(surfaces) > 1:
+        # One soiled thing read as two kinds of surface ("floor under the fryers has grease":
+        # the floor, not the fryer): the surface the sentence names first is its subject.
+        first = min(surfaces)[1]
+        found = [f for f in found if f.concept not in _SOILED_SURFACE_RULES or f.concept == first]
     return tuple(found)
 
 

@@ -170,6 +170,17 @@ _SHORTHAND: Final = {
     "obs": "observed",
     "insp": "inspection",
     "rte": "ready-to-eat",
+    # synonyms and spellings, said one way for the rules
+    "defrost": "thaw",
+    "defrosts": "thaws",
+    "defrosted": "thawed",
+    "defrosting": "thawing",
+    "sanitiser": "sanitizer",
+    "sanitisers": "sanitizers",
+    "sanitised": "sanitized",
+    "sanitising": "sanitizing",
+    "sanitise": "sanitize",
+    "uncooked": "raw",
 }
 _SHORTHAND_WORD: Final = re.compile(
     r"\b(?:" + "|".join(sorted(_SHORTHAND, key=len, reverse=True)) + r")\b"

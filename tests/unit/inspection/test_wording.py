@@ -90,3 +90,22 @@ def test_no_paraphrased_clean_sentence_gets_a_priority_finding() -> None:
         if case.clean:
             found = [f for f in engine.analyse(case.notes) if f.designation in ("P", "Pf")]
             assert found == [], case.notes
+
+
+@pytest.mark.parametrize(
+    ("text", "item", "not_item"),
+    [
+        ("Floor under the fryers has heavy grease accumulation.", 55, 49),
+        ("Exterior of the reach-in cooler soiled with food debris.", 49, 55),
+        ("Leaking drain pipe under the three-compartment sink.", 51, 52),
+        ("Observed dirt and debris on the floor along the wall base in the food prep area.", 55, 39),
+        ("Fish defrosting in a bucket of stagnant water.", 35, 0),
+        ("Can of insect spray kept on the dry storage shelf with food.", 28, 38),
+        ("Uncooked chicken stored above the cooked rice in the walk-in.", 15, 0),
+        ("Walk-in cooler unable to maintain 41F.", 33, 0),
+    ],
+)
+def test_the_thing_named_decides_the_item(text: str, item: int, not_item: int) -> None:
+    found = _sections(text)
+    assert item in found
+    assert not_item not in found
