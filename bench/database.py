@@ -151,3 +151,34 @@ async def _seed_pg(db: Database, users: dict[str, int], hashed: str) -> None:
         await connection.execute("ANALYZE")  # type: ignore[attr-defined]
     finally:
         await connection.close()  # type: ignore[attr-defined]
+
+
+def add_sign_ins(db: Database) -> dict[str, str]:
+    """A sign-in (refresh-token family) per user, so the access tokens the benchmark
+    signs can name one (`sid`): the server refuses user tokens that name none."""
+    return asyncio.run(_add_sign_ins(db))
+
+
+async def _add_sign_ins(db: Database) -> dict[str, str]:
+    import datetime as dt
+    import uuid
+
+    from opengovfood.config import Settings
+    from opengovfood.db.engine import create_engine
+    from opengovfood.db.models import utcnow
+    from opengovfood.repositories.refresh_tokens import RefreshTokenRepository
+    from opengovfood.services.tokens import new_refresh_token
+
+    engine = create_engine(Settings(database_url=db.url))
+    repository = RefreshTokenRepository(engine)
+    families: dict[str, str] = {}
+    try:
+        now = utcnow()
+        for name, user_id in db.user_ids.items():
+            families[name] = str(uuid.uuid4())
+            await repository.issue(
+                user_id, families[name], new_refresh_token()[1], now, now + dt.timedelta(days=1)
+            )
+    finally:
+        await engine.dispose()
+    return families

@@ -26,7 +26,7 @@ import grpc
 
 from bench import provider as bench_provider
 from bench import report
-from bench.database import Database, prepare, throwaway_database
+from bench.database import Database, add_sign_ins, prepare, throwaway_database
 from bench.processes import (
     ROOT,
     LoadGenerator,
@@ -97,7 +97,11 @@ def sign_tokens(db: Database) -> dict[str, str]:
         access_token_ttl=dt.timedelta(hours=2),
     )
     tokens = TokenService(settings)
-    return {name: tokens.issue_access_token(str(uid))[0] for name, uid in db.user_ids.items()}
+    sign_ins = add_sign_ins(db)
+    return {
+        name: tokens.issue_access_token(str(uid), session_id=sign_ins[name])[0]
+        for name, uid in db.user_ids.items()
+    }
 
 
 def git_commit() -> str:

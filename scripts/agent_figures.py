@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import os
 import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -107,18 +109,24 @@ class TimedOllama(FakeOllama):
 async def _make_user_token(database_url: str) -> str:
     from opengovfood.config import Settings
     from opengovfood.db.engine import create_engine, create_session_factory
-    from opengovfood.db.models import User
-    from opengovfood.services.tokens import TokenService
+    from opengovfood.db.models import User, utcnow
+    from opengovfood.repositories.refresh_tokens import RefreshTokenRepository
+    from opengovfood.services.tokens import TokenService, new_refresh_token
 
     settings = Settings(database_url=database_url, secret_key=SECRET)  # type: ignore[arg-type]
     engine = create_engine(settings)
+    sign_in = str(uuid.uuid4())  # user tokens name a sign-in (a refresh-token family)
     async with create_session_factory(engine)() as session, session.begin():
         user = User(email="figures@example.org", hashed_password="x", full_name="Figures")
         session.add(user)
         await session.flush()
         user_id = user.id
+    now = utcnow()
+    await RefreshTokenRepository(engine).issue(
+        user_id, sign_in, new_refresh_token()[1], now, now + datetime.timedelta(days=1)
+    )
     await engine.dispose()
-    token, _ = TokenService(settings).issue_access_token(str(user_id))
+    token, _ = TokenService(settings).issue_access_token(str(user_id), session_id=sign_in)
     return token
 
 

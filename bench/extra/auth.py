@@ -41,7 +41,7 @@ async def make_user(app: App) -> tuple[str, tuple[tuple[str, str], ...]]:
     hashed = await container.passwords.hash(PASSWORD)
     user = await UserRepository(container.engine).add(NewUser(email, hashed, "", True, False))
     user_id = user.id
-    token, _ = container.tokens.issue_access_token(str(user_id))
+    token = (await container.users.start_session(user_id)).access_token  # names a sign-in
     return email, (("authorization", f"Bearer {token}"),)
 
 

@@ -21,10 +21,12 @@ from opengovfood.db.engine import (
     create_session_factory,
 )
 from opengovfood.db.fast_reads import SqliteFastReads
+from opengovfood.domain.pagination import PAGE_TOKEN_KEY_LABEL, PageTokens
 from opengovfood.interceptors.access_log import AccessLogInterceptor
 from opengovfood.interceptors.auth import AuthInterceptor
 from opengovfood.interceptors.drain import Drain, DrainInterceptor
 from opengovfood.interceptors.errors import ErrorInterceptor
+from opengovfood.interceptors.input_limits import InputLimitInterceptor
 from opengovfood.interceptors.metrics import MetricsInterceptor
 from opengovfood.interceptors.rate_limit import PrincipalRateLimitInterceptor
 from opengovfood.interceptors.request_id import RequestIdInterceptor
@@ -81,6 +83,7 @@ class Container:
     item_events: ItemEventHub
     items: ItemService
     limits: RateLimits
+    page_tokens: PageTokens
     users: UserService
     llm: ProviderRegistry
 
@@ -130,6 +133,7 @@ def build_container(settings: Settings) -> Container:
     users = UserRepository(engine)
     authenticator = Authenticator(tokens, users, settings.principal_cache_ttl)
     limits = RateLimits(make_buckets(settings), settings)
+    page_tokens = PageTokens(tokens.derive_key(PAGE_TOKEN_KEY_LABEL))
     return Container(
         settings=settings,
         engine=engine,
@@ -140,9 +144,12 @@ def build_container(settings: Settings) -> Container:
         authenticator=authenticator,
         item_events=item_events,
         items=ItemService(
-            ItemRepository(engine, fast_reads, publish=item_events.dispatch), item_events
+            ItemRepository(engine, fast_reads, publish=item_events.dispatch),
+            item_events,
+            page_tokens,
         ),
         limits=limits,
+        page_tokens=page_tokens,
         users=UserService(
             settings,
             users,
@@ -151,6 +158,7 @@ def build_container(settings: Settings) -> Container:
             tokens,
             authenticator,
             limits,
+            page_tokens,
         ),
         llm=build_llm_registry(settings),
     )
@@ -219,7 +227,8 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
         container.authenticator.authenticate, PeerPrincipals.from_settings(settings)
     )
     drain = Drain()
-    interceptors += [ErrorInterceptor(), DrainInterceptor(drain), auth]
+    # Callers are known before their input is sized, and sized before anything reads it.
+    interceptors += [ErrorInterceptor(), DrainInterceptor(drain), auth, InputLimitInterceptor()]
     if settings.rpc_rate_per_second is not None:
         interceptors.append(PrincipalRateLimitInterceptor(container.limits))
     server = grpc.aio.server(
@@ -232,7 +241,7 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     items_pb2_grpc.add_ItemServiceServicer_to_server(ItemServicer(container.items), server)
     # Chat tools run as the caller through the same ItemService as the RPCs.
     agent = AgentServicer(
-        AnalysisService(AnalysisRepository(container.engine), container.llm),
+        AnalysisService(AnalysisRepository(container.engine), container.llm, container.page_tokens),
         ChatService(
             ConversationRepository(container.engine), container.llm, ItemTools(container.items)
         ),

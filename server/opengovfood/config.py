@@ -174,9 +174,24 @@ class Settings(BaseSettings):
         None, description="Share rate limits across workers/instances through Redis."
     )
     login_rate_per_minute: float = Field(
-        10.0, gt=0, description="Login/Register attempts per minute per email and per address."
+        10.0,
+        gt=0,
+        description="Login attempts per minute per address and per email+address pair; "
+        "Register attempts per address and per email.",
     )
     login_burst: int = Field(10, ge=1, description="Login/Register burst size.")
+    login_email_rate_per_minute: float = Field(
+        100.0,
+        gt=0,
+        description="Failed logins per minute one email may take from all addresses "
+        "together (a ceiling above the per-pair limit: never locks the owner's address out "
+        "by itself).",
+    )
+    login_email_burst: int = Field(100, ge=1, description="Burst of the per-email ceiling.")
+    refresh_rate_per_minute: float = Field(
+        120.0, gt=0, description="RefreshToken calls per minute per client address."
+    )
+    refresh_burst: int = Field(60, ge=1, description="RefreshToken burst per address.")
     rpc_rate_per_second: float | None = Field(
         None, gt=0, description="Optional per-principal limit for all RPCs. Unset: none."
     )

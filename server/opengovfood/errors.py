@@ -29,6 +29,18 @@ class Code(enum.IntEnum):
     UNAUTHENTICATED = 16
 
 
+EXCERPT_CHARS = 40
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """A caller's input, quoted in a message: at most `limit` characters (then "…").
+    Messages never echo a whole input: it may be megabytes (and a status message
+    travels in HTTP/2 headers, where a long one fails the call)."""
+    if len(text) <= limit:
+        return repr(text)
+    return repr(text[:limit])[:-1] + "…" + repr(text[:limit])[-1]
+
+
 class ServiceError(Exception):
     """An error meant for the caller. `message` is shown to clients as is; `reason`
     (google.rpc.ErrorInfo, see reasons.py) is what programs branch on: each class has

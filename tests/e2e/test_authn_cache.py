@@ -84,8 +84,8 @@ async def test_invalidate_beats_a_lookup_in_flight(
     read_done = asyncio.Event()
     release = asyncio.Event()
 
-    async def slow_load(user_id: int) -> Any:
-        state = await original(user_id)
+    async def slow_load(user_id: int, session_id: str) -> Any:
+        state = await original(user_id, session_id)
         read_done.set()
         await release.wait()
         return state

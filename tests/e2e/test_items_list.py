@@ -199,13 +199,15 @@ async def test_later_pages_carry_the_total_the_first_page_counted(
         items_pb2.ListItemsRequest(page_size=2), metadata=user.metadata
     )
     assert again.total_size == 6  # a new listing counts again
-    # A token whose carried total is not a count is not one of ours.
-    body = json.loads(base64.urlsafe_b64decode(first.next_page_token + "=="))
-    for bad in (-1, "5", 1.5):
+    # The carried total is signed with the rest: a changed one (even a plausible one)
+    # makes the token not one of ours.
+    payload, mac = first.next_page_token.split(".")
+    body = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    for bad in (-1, "5", 1.5, 1_000_000):
         forged = base64.urlsafe_b64encode(json.dumps({**body, "t": bad}).encode()).decode()
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await items_stub.ListItems(
-                items_pb2.ListItemsRequest(page_size=2, page_token=forged.rstrip("=")),
+                items_pb2.ListItemsRequest(page_size=2, page_token=f"{forged.rstrip('=')}.{mac}"),
                 metadata=user.metadata,
             )
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -54,7 +54,9 @@ async def _list_statements(
 ) -> list[str]:
     # Through the engine only, where its events see the SQL; the SQLite fast path
     # (db/fast_reads.py) runs the same statements compiled for the same dialect.
-    service = ItemService(ItemRepository(engine), ItemEventHub(10, use_notify=False))
+    service = ItemService(
+        ItemRepository(engine), ItemEventHub(10, use_notify=False), service._page_tokens
+    )
     with captured_selects(engine) as seen:
         first = await service.list_items(principal, page_size=2, filter=filter)
         await service.list_items(

@@ -241,6 +241,17 @@ class InMemoryUsers:
         user = stored.record
         return AuthState(user.email, user.is_active, user.is_superuser, stored.sessions_valid_after)
 
+    async def session_state(self, user_id: int, session_id: str) -> AuthState | None:
+        state = await self.auth_state(user_id)
+        if state is None:
+            return None
+        rows = self.tokens.rows.values() if self.tokens is not None else ()
+        live = any(
+            t.user_id == user_id and t.family_id == session_id and t.revoked_time is None
+            for t in rows
+        )
+        return replace(state, session_live=live)
+
     async def email_taken(self, email: str) -> bool:
         return self._by_email(email) is not None
 

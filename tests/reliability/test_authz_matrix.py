@@ -1,12 +1,14 @@
 """Authorization matrix, generated from the service descriptors.
 
-Every method of every opengovfood.v1 service is called by five principals that must
-not get at a first user's data: anonymous, a deactivated user, another ordinary user
-(aimed at the first user's resources), a service principal without scopes and a service
-principal with `items:read`. Each answer is checked against RULES below, and the
-database must not change (except rows the caller itself owns, for methods it may call).
-A method the descriptors list but RULES does not fails the test: a new method is
-covered the day it is added.
+Every method of every opengovfood.v1 service is called by principals that must not get
+at a first user's data: anonymous, a deactivated user, another ordinary user (aimed at
+the first user's resources), a service principal without scopes, a service principal
+with `items:read`, and the access token of a sign-in that has ended: after Logout,
+after its refresh token was reused, and after the user was deactivated and
+reactivated. Each answer is checked against RULES below, and the database must not
+change (except rows the caller itself owns, for methods it may call). A method the
+descriptors list but RULES does not fails the test: a new method is covered the day
+it is added.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from google.protobuf import field_mask_pb2, message
 
 from opengovfood.db.models import Conversation, InspectionAnalysis
 from opengovfood.rpc import policy
-from opengovfood_client.v1 import agent_pb2, items_pb2, users_pb2
+from opengovfood_client.v1 import agent_pb2, items_pb2, users_pb2, users_pb2_grpc
 from support.items import create
 from support.reliability import (
     FORBIDDEN_CODES,
@@ -38,7 +40,8 @@ from support.server import RunningServer, TestUser, UserFactory
 
 C = grpc.StatusCode
 OK, UNAUTH, DENIED, NOT_FOUND = C.OK, C.UNAUTHENTICATED, C.PERMISSION_DENIED, C.NOT_FOUND
-PRINCIPALS = ("anonymous", "deactivated", "other_user", "service", "items_reader")
+ENDED_SIGN_INS = ("after_logout", "after_reuse", "after_reactivation")
+PRINCIPALS = ("anonymous", "deactivated", "other_user", "service", "items_reader", *ENDED_SIGN_INS)
 OWNER_PASSWORD = "owner's own password 7"
 
 
@@ -79,6 +82,7 @@ def _signed_in(request: Build, other: C | set[C], reader: C | set[C] = DENIED) -
         deactivated=UNAUTH,
         other_user=other,
         items_reader=reader,
+        **dict.fromkeys(ENDED_SIGN_INS, UNAUTH),
     )
 
 
@@ -95,9 +99,10 @@ RULES: dict[str, Rule] = {
         ),
         C.ALREADY_EXISTS,
     ),
+    # Every principal guesses from the same address: past five failures the pair backs off.
     "Login": rule(
         lambda w: users_pb2.LoginRequest(email=w.owner.email, password="wrong password 123"),
-        UNAUTH,
+        {UNAUTH, C.RESOURCE_EXHAUSTED},
     ),
     "RefreshToken": rule(
         lambda w: users_pb2.RefreshTokenRequest(refresh_token=w.refresh_token + "x"), UNAUTH
@@ -106,11 +111,13 @@ RULES: dict[str, Rule] = {
         lambda w: users_pb2.LogoutRequest(refresh_token=w.refresh_token), NOT_FOUND
     ),
     "GetMe": _signed_in(lambda w: users_pb2.GetMeRequest(), OK),
+    # Without the caller's password an email change is refused before the email is looked
+    # up: whether the owner's email has an account is not revealed.
     "UpdateMe": _signed_in(
         lambda w: users_pb2.UpdateMeRequest(
             user=users_pb2.User(id=w.owner.id, email=w.owner.email), update_mask=_mask("email")
         ),
-        C.ALREADY_EXISTS,
+        C.INVALID_ARGUMENT,
     ),
     "ChangePassword": _signed_in(
         lambda w: users_pb2.ChangePasswordRequest(
@@ -227,14 +234,51 @@ async def world(server: RunningServer, channel: grpc.aio.Channel, make_user: Use
     return World(owner, item.id, request_id, analysis_id, conversation_id, refresh_token)
 
 
+async def _ended_sign_ins(
+    channel: grpc.aio.Channel, make_user: UserFactory
+) -> dict[str, tuple[int | None, tuple[tuple[str, str], ...]]]:
+    """Access tokens of real sign-ins (Login) that have since ended, each its own way."""
+    users = users_pb2_grpc.UserServiceStub(channel)
+    admin = await make_user(superuser=True)
+    ended: dict[str, tuple[int | None, tuple[tuple[str, str], ...]]] = {}
+    for how in ENDED_SIGN_INS:
+        user = await make_user()
+        pair = await users.Login(users_pb2.LoginRequest(email=user.email, password=user.password))
+        bearer = (("authorization", f"Bearer {pair.access_token}"),)
+        if how == "after_logout":
+            await users.Logout(
+                users_pb2.LogoutRequest(refresh_token=pair.refresh_token), metadata=bearer
+            )
+        elif how == "after_reuse":
+            await users.RefreshToken(
+                users_pb2.RefreshTokenRequest(refresh_token=pair.refresh_token)
+            )
+            with pytest.raises(grpc.aio.AioRpcError):
+                await users.RefreshToken(
+                    users_pb2.RefreshTokenRequest(refresh_token=pair.refresh_token)
+                )
+        else:
+            for active in (False, True):
+                await users.UpdateUser(
+                    users_pb2.UpdateUserRequest(
+                        user=users_pb2.User(id=user.id, is_active=active),
+                        update_mask=_mask("is_active"),
+                    ),
+                    metadata=admin.metadata,
+                )
+        ended[how] = (user.id, bearer)
+    return ended
+
+
 @pytest.fixture(scope="module")
 async def principals(
-    make_user: UserFactory,
+    channel: grpc.aio.Channel, make_user: UserFactory
 ) -> dict[str, tuple[int | None, tuple[tuple[str, str], ...]]]:
     """principal -> (its user id, its metadata)."""
     deactivated = await make_user(active=False)
     other = await make_user()
     return {
+        **await _ended_sign_ins(channel, make_user),
         "anonymous": (None, ()),
         "deactivated": (deactivated.id, deactivated.metadata),
         "other_user": (other.id, other.metadata),

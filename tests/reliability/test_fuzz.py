@@ -7,6 +7,15 @@ tokens. Invariant for every answer: never UNKNOWN or INTERNAL, no internals in t
 message; afterwards the server still answers health SERVING and the database holds
 only valid rows.
 
+A grammar-aware generator also writes valid filters, order_by and page tokens with
+extreme values (years 1 and 9999 with offsets that push them out of range, 2^63 and
+2^64, lone surrogates, very long strings); a list must answer OK or INVALID_ARGUMENT
+on the field it could not take, never INTERNAL or UNKNOWN.
+
+No single request may hold the event loop (which the in-process server shares) for
+more than LOOP_BUDGET of CPU time: every case is timed by a ticker on the loop, and a
+case over budget is run twice more, so only a stall that repeats fails the test.
+
 Cases per method come from OPENGOVFOOD_FUZZ_EXAMPLES (CI default below); `make fuzz`
 raises it.
 """
@@ -15,10 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import string
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any, TypeVar
 
 import grpc
 import pytest
@@ -29,6 +39,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from opengovfood.db.models import Base
+from support.loop_lag import LoopLag
 from support.reliability import (
     FORBIDDEN_CODES,
     SERVING,
@@ -41,7 +52,7 @@ from support.reliability import (
     health_status,
     internals_in,
 )
-from support.server import RunningServer, UserFactory
+from support.server import RunningServer, TestUser, UserFactory
 
 EXAMPLES = int(os.environ.get("OPENGOVFOOD_FUZZ_EXAMPLES", "40"))
 RAW_EXAMPLES = max(10, EXAMPLES // 2)
@@ -58,6 +69,9 @@ FUZZ_SETTINGS = settings(
 # plus the awkward parts spelled out: NULs, controls, RTL, combining marks, SQL, huge.
 ODD = "\x00\x01\x7f\u200b\u202e\u0301\ufeff\uffff\U0010ffff'\";--%_\\*"
 TEXT = st.one_of(
+    # Very long: sized before anything reads it (a per-character pass over one
+    # megabyte would hold the event loop past LOOP_BUDGET).
+    st.just("w" * 1_000_000),
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
     st.text(st.sampled_from(ODD + string.ascii_letters), max_size=20),
     st.sampled_from(
@@ -153,6 +167,100 @@ MASK_PATHS = st.lists(
 )
 
 
+# --- grammar-aware: valid syntax, extreme values ------------------------------------
+EXTREME_INTS = st.sampled_from(
+    [0, -1, 1, 2**31, 2**53 + 1, 2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64, 10**30]
+)
+OFFSETS = st.sampled_from(
+    ["Z", "z", "+00:00", "+01:00", "-01:00", "+14:00", "-12:00", "+23:59", "-23:59"]
+)
+EDGE_TIMESTAMPS = st.one_of(
+    OFFSETS.map(lambda offset: f"0001-01-01T00:00:00{offset}"),
+    OFFSETS.map(lambda offset: f"9999-12-31T23:59:59.999999{offset}"),
+)
+ANY_TIMESTAMPS = st.builds(
+    "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}{}{}".format,
+    st.sampled_from([1, 2, 1969, 1970, 2026, 9998, 9999]),
+    st.sampled_from([1, 12]),
+    st.sampled_from([1, 28, 31]),
+    st.sampled_from([0, 23]),
+    st.sampled_from([0, 59]),
+    st.sampled_from([0, 59]),
+    st.sampled_from(["", ".999999", ".000000001"]),
+    OFFSETS,
+)
+TIMESTAMPS = st.one_of(EDGE_TIMESTAMPS, EDGE_TIMESTAMPS, ANY_TIMESTAMPS)
+LONG = st.sampled_from(["a" * 1500, "é" * 1000, "🦠" * 500, "\\" * 700, '\\"' * 400])
+SEARCH_TEXT = st.one_of(st.text(st.characters(blacklist_categories=("Cs",)), max_size=30), LONG)
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# The value each field takes, by the fields the lists know (others get any value).
+VALUES: dict[str, st.SearchStrategy[str]] = {
+    "owner_id": EXTREME_INTS.map(str),
+    "item_id": EXTREME_INTS.map(str),
+    "create_time": TIMESTAMPS.map(_quoted),
+    "update_time": TIMESTAMPS.map(_quoted),
+    "status": st.sampled_from(["PENDING", "ITEM_STATUS_COMPLETED", "cancelled", "BOGUS"]),
+    "title": SEARCH_TEXT.map(_quoted),
+    "description": SEARCH_TEXT.map(_quoted),
+    "email": SEARCH_TEXT.map(_quoted),
+    "full_name": SEARCH_TEXT.map(_quoted),
+    "is_active": st.sampled_from(["true", "false", "TRUE", "maybe"]),
+    "is_superuser": st.sampled_from(["true", "false"]),
+}
+TIME_FIELDS = ("create_time", "update_time")
+COMPARISON = st.sampled_from([*sorted(VALUES), *TIME_FIELDS * 4]).flatmap(
+    lambda name: st.tuples(
+        st.just(name),
+        st.sampled_from(["=", "!=", "<", "<=", ">", ">=", ":"]),
+        VALUES[name],
+    ).map(" ".join)
+)
+FILTER_EXPR = st.recursive(
+    COMPARISON,
+    lambda inner: st.one_of(
+        inner.map(lambda e: f"NOT {e}"),
+        inner.map(lambda e: f"-{e}"),
+        inner.map(lambda e: f"({e})"),
+        st.tuples(inner, st.sampled_from(["AND", "OR"]), inner).map(" ".join),
+    ),
+    max_leaves=8,
+)
+SORT_FIELDS = st.sampled_from(["create_time", "update_time", "title", "id", "owner_id", "x" * 150])
+ORDER_BY = st.lists(
+    st.tuples(SORT_FIELDS, st.sampled_from(["", " desc", " asc", " DESC", " up"])).map("".join),
+    min_size=1,
+    max_size=5,
+).map(lambda parts: ", ".join(parts))
+# What a page token may carry back: keys of every kind at and past their ranges.
+TOKEN_KEYS = st.one_of(
+    EXTREME_INTS,
+    st.sampled_from(["\ud800", "\udfff", "", "t" * 3000, 1.5, True, None, [1], {"a": 1}]),
+)
+
+
+@st.composite
+def token_bodies(draw: st.DrawFn) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "k": draw(st.lists(TOKEN_KEYS, max_size=4)),
+        "q": draw(st.sampled_from(["", "x", "A" * 16, "aim"])),  # aim: the real fingerprint
+    }
+    if draw(st.booleans()):
+        body["t"] = draw(st.one_of(EXTREME_INTS, st.just(-5), st.just("5")))
+    if draw(st.booleans()):
+        body["f"], body["after"] = "x", draw(EXTREME_INTS)
+    return body
+
+
+def _unsigned(body: dict[str, Any]) -> str:
+    raw = json.dumps({"v": 1, **body}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
 def _field_strategy(field: FieldDescriptor, depth: int) -> st.SearchStrategy[Any]:
     t = field.type
     if field.message_type is not None:
@@ -220,10 +328,55 @@ def _fill(msg: message.Message, values: dict[str, Any]) -> None:
             setattr(msg, name, value)
 
 
-def on_loop(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Outcome]) -> Outcome:
+T = TypeVar("T")
+# CPU time one request may hold the event loop (issue 19: 4 MB titles held it 0.4-0.7 s).
+LOOP_BUDGET = 0.05
+
+
+def on_loop(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:
     """Hypothesis runs sync functions (here in a worker thread); the calls run on the
     test's event loop, where the channel lives."""
     return asyncio.run_coroutine_threadsafe(coro, loop).result(60)
+
+
+@pytest.fixture(scope="module")
+async def loop_lag() -> AsyncIterator[LoopLag]:
+    async with LoopLag() as lag:
+        yield lag
+
+
+async def _timed(
+    lag: LoopLag,
+    channel: grpc.aio.Channel,
+    method: Method,
+    request: message.Message | bytes,
+    metadata: tuple[tuple[str, str], ...],
+) -> tuple[Outcome, float]:
+    lag.reset()
+    outcome = await call(channel, method, request, metadata, stream_wait=0.02)
+    await asyncio.sleep(0.012)  # the ticker's next tick sees the end of the call
+    return outcome, lag.worst_cpu
+
+
+def run_case(
+    loop: asyncio.AbstractEventLoop,
+    lag: LoopLag,
+    channel: grpc.aio.Channel,
+    method: Method,
+    request: message.Message | bytes,
+    metadata: tuple[tuple[str, str], ...],
+) -> Outcome:
+    """One fuzz case, timed: a request holding the loop past LOOP_BUDGET is run twice
+    more, and fails the test if it does so every time (a GC pause does not repeat)."""
+    outcome, held = on_loop(loop, _timed(lag, channel, method, request, metadata))
+    if held > LOOP_BUDGET:
+        count("fuzz: cases timed again")
+        again = [on_loop(loop, _timed(lag, channel, method, request, metadata))[1] for _ in "12"]
+        shown = repr(request)[:300]
+        assert min(again) <= LOOP_BUDGET, (
+            f"{method.path} held the event loop {min(again) * 1000:.0f} ms: {shown}"
+        )
+    return outcome
 
 
 def strings_in(values: Any) -> list[str]:
@@ -256,6 +409,7 @@ async def callers(own_users: UserFactory) -> dict[str, tuple[tuple[str, str], ..
 async def test_fuzz_fields(
     own_channel: grpc.aio.Channel,
     callers: dict[str, tuple[tuple[str, str], ...]],
+    loop_lag: LoopLag,
     method: Method,
     as_: str,
 ) -> None:
@@ -267,7 +421,7 @@ async def test_fuzz_fields(
     @given(values=message_dicts(method.request_class().DESCRIPTOR))
     def one(values: dict[str, Any]) -> None:
         request = build(request_class, values)
-        outcome = on_loop(loop, call(own_channel, method, request, callers[as_], stream_wait=0.02))
+        outcome = run_case(loop, loop_lag, own_channel, method, request, callers[as_])
         count("fuzz: field cases")
         check(method, outcome, strings_in(values))
 
@@ -278,6 +432,7 @@ async def test_fuzz_fields(
 async def test_fuzz_raw_bytes(
     own_channel: grpc.aio.Channel,
     callers: dict[str, tuple[tuple[str, str], ...]],
+    loop_lag: LoopLag,
     method: Method,
 ) -> None:
     loop = asyncio.get_running_loop()
@@ -285,11 +440,96 @@ async def test_fuzz_raw_bytes(
     @settings(FUZZ_SETTINGS, max_examples=RAW_EXAMPLES)
     @given(payload=st.one_of(st.binary(max_size=256), st.binary(min_size=1000, max_size=5000)))
     def one(payload: bytes) -> None:
-        outcome = on_loop(
-            loop, call(own_channel, method, payload, callers["superuser"], stream_wait=0.02)
-        )
+        outcome = run_case(loop, loop_lag, own_channel, method, payload, callers["superuser"])
         count("fuzz: raw-bytes cases")
         check(method, outcome)
+
+    await asyncio.to_thread(one)
+
+
+LISTS = [m for m in METHODS if m.name in ("ListItems", "WatchItems", "ListAnalyses", "ListUsers")]
+LIST_FIELDS = ("filter", "order_by", "page_token")
+
+
+@st.composite
+def list_requests(draw: st.DrawFn, method: Method) -> dict[str, Any]:
+    """A list request whose filter, order_by and page token are valid syntax with extreme
+    values; page tokens come unsigned (as anyone can make them), with a made-up signature,
+    and signed with the server's own key (so the checks after the signature run too)."""
+    fields = method.request_class().DESCRIPTOR.fields_by_name
+    values: dict[str, Any] = {}
+    if draw(st.booleans()):
+        values["filter"] = draw(FILTER_EXPR)
+    if "order_by" in fields and draw(st.booleans()):
+        values["order_by"] = draw(ORDER_BY)
+    if "page_token" in fields and draw(st.booleans()):
+        values["page_token"] = (
+            draw(st.sampled_from(["unsigned", "forged", "signed"])),
+            draw(token_bodies()),
+        )
+    if "page_size" in fields:
+        values["page_size"] = draw(st.sampled_from([0, 1, 1000, 2**31 - 1]))
+    return values
+
+
+def _aim(method: Method, values: dict[str, Any], body: dict[str, Any], caller: str) -> None:
+    """Give a generated token body the fingerprint the list computes for this request (as
+    anyone could, before tokens were signed), so it reaches the checks of its values."""
+    from opengovfood.domain.pagination import fingerprint
+    from opengovfood.errors import InvalidArgument
+    from opengovfood.services.analyses import ANALYSES
+    from opengovfood.services.items import ITEMS
+    from opengovfood.services.users import USERS
+
+    if body.get("q") != "aim":
+        return
+    spec = {"ListItems": ITEMS, "ListAnalyses": ANALYSES, "ListUsers": USERS}[method.name]
+    try:
+        parsed = spec.filters.parse(values.get("filter", ""))
+        ordering = spec.order.parse(values.get("order_by", ""))
+    except InvalidArgument:
+        return
+    body["q"] = fingerprint(spec.name, caller, parsed.canonical, ordering.canonical)
+    body["k"] = (body["k"] * len(ordering.keys))[: len(ordering.keys)] or [0] * len(ordering.keys)
+
+
+@pytest.fixture(scope="module")
+async def lister(own_users: UserFactory) -> TestUser:
+    return await own_users(superuser=True)
+
+
+@pytest.mark.parametrize("method", LISTS, ids=lambda m: m.name)
+async def test_fuzz_list_grammar(
+    own_server: RunningServer,
+    own_channel: grpc.aio.Channel,
+    lister: TestUser,
+    loop_lag: LoopLag,
+    method: Method,
+) -> None:
+    loop = asyncio.get_running_loop()
+    seal = own_server.app.container.page_tokens.seal
+
+    @FUZZ_SETTINGS
+    @given(values=list_requests(method))
+    def one(values: dict[str, Any]) -> None:
+        token = values.pop("page_token", None)
+        if token is not None:
+            kind, body = token
+            _aim(method, values, body, f"user:{lister.id}")
+            if kind == "signed":
+                values["page_token"] = seal(body)
+            elif kind == "forged":
+                values["page_token"] = _unsigned(body) + ".AAAAAAAAAAAAAAAAAAAAAA"
+            else:
+                values["page_token"] = _unsigned(body)
+        request = build(method.request_class(), values)
+        outcome = run_case(loop, loop_lag, own_channel, method, request, lister.metadata)
+        count("fuzz: grammar cases")
+        check(method, outcome, strings_in(values))
+        assert outcome.code in (grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT), outcome
+        if outcome.code == grpc.StatusCode.INVALID_ARGUMENT:
+            assert outcome.details.startswith(tuple(f"{f}: " for f in LIST_FIELDS)), outcome
+            assert len(outcome.details) < 400, outcome.details[:500]
 
     await asyncio.to_thread(one)
 

@@ -30,6 +30,10 @@ def make_settings(database_url: str, tmp: Path, **overrides: object) -> Settings
         "log_format": "console",
         "login_rate_per_minute": 10_000,
         "login_burst": 10_000,
+        "login_email_rate_per_minute": 10_000,
+        "login_email_burst": 10_000,
+        "refresh_rate_per_minute": 10_000,
+        "refresh_burst": 10_000,
         # Tests load the local model only where they use it: loading swaps the
         # process's stdout/stderr for a moment (llama.cpp's logging), which would
         # race with output-capturing tests.
@@ -69,6 +73,7 @@ class TestUser:
     password: str
     token: str
     is_superuser: bool
+    refresh_token: str = ""  # of the sign-in `token` belongs to
 
     @property
     def metadata(self) -> tuple[tuple[str, str], ...]:
@@ -91,8 +96,11 @@ class UserFactory:
             NewUser(email, hashed, "Test User", is_active=active, is_superuser=superuser)
         )
         user_id = user.id
-        token, _ = container.tokens.issue_access_token(str(user_id))
-        return TestUser(user_id, email, password, token, superuser)
+        if not active:  # no sign-in can start; a token naming a made-up one stands in
+            token, _ = container.tokens.issue_access_token(str(user_id), session_id="none")
+            return TestUser(user_id, email, password, token, superuser)
+        pair = await container.users.start_session(user_id)
+        return TestUser(user_id, email, password, pair.access_token, superuser, pair.refresh_token)
 
     def service_token(self, name: str, scopes: frozenset[str]) -> tuple[tuple[str, str], ...]:
         token, _ = self._app.container.tokens.issue_access_token(f"service:{name}", scopes)

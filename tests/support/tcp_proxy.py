@@ -8,8 +8,12 @@ import contextlib
 
 
 class TcpProxy:
-    def __init__(self, target_host: str, target_port: int) -> None:
+    """`source_host` (e.g. 127.0.0.2) is the address the upstream connection comes from:
+    through it a test can be another client address on the same machine."""
+
+    def __init__(self, target_host: str, target_port: int, source_host: str | None = None) -> None:
         self._target = (target_host, target_port)
+        self._source = (source_host, 0) if source_host else None
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self.port = 0
@@ -22,7 +26,9 @@ class TcpProxy:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.accepted += 1
         try:
-            up_reader, up_writer = await asyncio.open_connection(*self._target)
+            up_reader, up_writer = await asyncio.open_connection(
+                *self._target, local_addr=self._source
+            )
         except OSError:
             writer.close()
             return

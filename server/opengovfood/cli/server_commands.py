@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,13 @@ def _worker_count(text: str) -> int:
     return value
 
 
+def _private_files() -> None:
+    """Files the server makes (database, -wal/-shm, secret, metrics) are the user's only."""
+    os.umask(0o077)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    _private_files()
     overrides: dict[str, Any] = {}
     if args.address:
         overrides["address"] = args.address
@@ -38,6 +45,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         overrides["workers"] = args.workers
     settings = _settings().model_copy(update=overrides) if overrides else _settings()
     configure_logging(settings.log_format, settings.log_level)
+    from opengovfood.services.tokens import KeyConfigError, TokenService
+
+    try:  # a bad key or secret file is a clear startup error, before any worker starts
+        TokenService(settings)
+    except KeyConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+
     from opengovfood.db.migrate import SchemaBehind, require_current
 
     if settings.migrate_on_start:
@@ -91,6 +106,7 @@ def _migration_outcome(target: str, steps: list[str], verb: str) -> str:
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from opengovfood.db import migrate
 
+    _private_files()
     settings = _settings()
     configure_logging(settings.log_format, "WARNING")
     applied = migrate.upgrade(settings.database_url, args.revision)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import stat
 from functools import partial
 from typing import Any
 
@@ -18,6 +22,31 @@ from opengovfood.config import Settings
 from opengovfood.db import sqlite_inline
 from opengovfood.db.fast_reads import SqliteFastReads
 from opengovfood.db.sqlite_functions import register_functions
+
+logger = logging.getLogger("opengovfood.db")
+
+
+def make_sqlite_file_private(database_url: str) -> None:
+    """Create a SQLite database file with mode 0600 before SQLite does, and tighten an
+    existing one of ours (and its -wal/-shm/-journal) that others could read: it holds
+    password hashes, refresh-token hashes and chat text. SQLite creates the -wal and
+    -shm files with the database file's mode, so they follow."""
+    url = make_url(database_url)
+    path = url.database or ""
+    if not url.drivername.startswith("sqlite") or not path or path == ":memory:":
+        return
+    if url.query.get("mode") == "memory" or path.startswith("file:"):
+        return
+    with contextlib.suppress(FileExistsError, FileNotFoundError):  # no folder: SQLite says
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+    for name in (path, path + "-wal", path + "-shm", path + "-journal"):
+        try:
+            info = os.lstat(name)
+        except FileNotFoundError:
+            continue
+        if stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid() and info.st_mode & 0o077:
+            os.chmod(name, 0o600)
+            logger.warning("made %s private (mode 0600; it was %04o)", name, info.st_mode & 0o777)
 
 
 def create_fast_reads(settings: Settings) -> SqliteFastReads | None:
@@ -45,6 +74,7 @@ def create_probe_engine(settings: Settings) -> AsyncEngine:
 def create_engine(settings: Settings) -> AsyncEngine:
     """Build the engine for `settings.database_url` with the backend's sane options."""
     if settings.is_sqlite:
+        make_sqlite_file_private(settings.database_url)
         path = make_url(settings.database_url).database or ""
         timeout = settings.sqlite_busy_timeout_ms / 1000
         engine = create_async_engine(

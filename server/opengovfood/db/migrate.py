@@ -26,6 +26,9 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str, revision: str = "head") -> list[str]:
     """Apply migrations up to `revision`; the revisions applied, in order ([] at head)."""
+    from opengovfood.db.engine import make_sqlite_file_private
+
+    make_sqlite_file_private(database_url)  # before Alembic's connection creates it 0644
     config = alembic_config(database_url)
     command.upgrade(config, revision)
     return list(config.attributes.get("applied", []))

@@ -45,16 +45,17 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from opengovfood.errors import InvalidArgument
+from opengovfood.domain import bounds
+from opengovfood.errors import InvalidArgument, excerpt
 from opengovfood.reasons import Reason
 
 MAX_FILTER_LENGTH = 2000
 MAX_DEPTH = 16
 MAX_COMPARISONS = 50
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+INT64_MIN, INT64_MAX = bounds.INT64_MIN, bounds.INT64_MAX
 
 COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
 ORDERED = frozenset(COMPARISONS)
@@ -91,28 +92,27 @@ class Field:
 def integer_field(name: str, attribute: str | None = None) -> Field:
     def parse(text: str) -> int:
         if not re.fullmatch(r"[+-]?[0-9]{1,19}", text):
-            raise ValueError(f"{name} expects an integer, got {text!r}")
-        value = int(text)
-        if not INT64_MIN <= value <= INT64_MAX:
-            raise ValueError(f"{name} is out of range")
-        return value
+            raise ValueError(f"{name} expects an integer, got {excerpt(text)}")
+        return bounds.int64(int(text), name)
 
     return Field(name, Kind.INTEGER, ORDERED, parse, attribute or name, (), "an integer")
 
 
 def parse_timestamp(text: str, name: str = "timestamp") -> datetime:
-    """RFC 3339 with a zone -> aware UTC datetime; ValueError otherwise."""
+    """RFC 3339 with a zone -> aware UTC datetime (years 1 to 9999 once in UTC: what
+    the drivers can bind); ValueError otherwise."""
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(
-            f"{name} expects an RFC 3339 timestamp like 2025-01-31T08:00:00Z, got {text!r}"
+            f"{name} expects an RFC 3339 timestamp like 2025-01-31T08:00:00Z, got {excerpt(text)}"
         ) from None
     if value.tzinfo is None or "T" not in text.upper():
         raise ValueError(
-            f"{name} expects a date, time and time zone like 2025-01-31T08:00:00Z, got {text!r}"
+            f"{name} expects a date, time and time zone like 2025-01-31T08:00:00Z, "
+            f"got {excerpt(text)}"
         )
-    return value.astimezone(UTC)
+    return bounds.utc(value, name)
 
 
 def timestamp_field(name: str, attribute: str | None = None) -> Field:
@@ -144,7 +144,9 @@ def enum_field(
         try:
             return lookup[text.upper()]
         except KeyError:
-            raise ValueError(f"{name} has no value {text!r}; use one of {canonical}") from None
+            raise ValueError(
+                f"{name} has no value {excerpt(text)}; use one of {canonical}"
+            ) from None
 
     return Field(
         name,
@@ -159,7 +161,11 @@ def enum_field(
 
 def text_field(name: str, attribute: str | None = None) -> Field:
     """Searchable text: only the has-operator (`title:"walk-in"`)."""
-    return Field(name, Kind.TEXT, HAS, lambda text: text, attribute or name, (), "text")
+
+    def parse(text: str) -> str:
+        return bounds.text(text, name, MAX_FILTER_LENGTH)  # lone surrogates cannot be bound
+
+    return Field(name, Kind.TEXT, HAS, parse, attribute or name, (), "text")
 
 
 def string_field(
@@ -170,6 +176,7 @@ def string_field(
 
     def parse(text: str) -> str:
         value = normalize(text) if normalize is not None else text
+        bounds.text(value, name, MAX_FILTER_LENGTH)
         if not value:
             raise ValueError(f"{name} needs a non-empty value")
         return value
@@ -181,7 +188,7 @@ def boolean_field(name: str, attribute: str | None = None) -> Field:
     def parse(text: str) -> bool:
         lowered = text.lower()
         if lowered not in ("true", "false"):
-            raise ValueError(f"{name} expects true or false, got {text!r}")
+            raise ValueError(f"{name} expects true or false, got {excerpt(text)}")
         return lowered == "true"
 
     return Field(name, Kind.BOOLEAN, EQUALITY, parse, attribute or name, (), "true/false")
@@ -368,7 +375,7 @@ class _Parser:
     def describe_here(self) -> str:
         if self.pos >= len(self.text):
             return "the end of the filter"
-        match = re.match(r"\S{1,20}", self.text[self.pos :])
+        match = re.compile(r"\S{1,20}").match(self.text, self.pos)
         return f"{match.group(0)!r}" if match else repr(self.text[self.pos])
 
     # -- grammar
@@ -452,7 +459,9 @@ class _Parser:
             if name.upper() in _KEYWORDS:
                 hint = f"; the keyword is written {name.upper()}"
             known = ", ".join(sorted(self.spec.fields))
-            raise self.error(f"unknown field {name!r}{hint} (filterable fields: {known})", start)
+            raise self.error(
+                f"unknown field {excerpt(name)}{hint} (filterable fields: {known})", start
+            )
         self.pos = match.end()
         self.skip_space()
         op_start = self.pos

@@ -4,12 +4,14 @@ ordered by) turns a request's page_size / page_token / filter / order_by into a
 the rows back into a `Page` with its next page token.
 
     ITEMS = ListSpec("items", ITEM_FILTERS, ITEM_ORDER, carry_total=True)
-    query = ITEMS.query(principal.key, page_size=20, page_token=token, filter=text)
+    query = ITEMS.query(tokens, principal.key, page_size=20, page_token=token, filter=text)
     rows = await repository.page(query, scope)        # up to page_size + 1 rows
     total = query.known_total(len(rows))
     if total is None:
         total = await repository.count(query, scope)
-    return ITEMS.page(query, rows, total)
+    return ITEMS.page(tokens, query, rows, total)
+
+`tokens` is the server's `PageTokens` (signed page tokens, domain/pagination.py).
 """
 
 from __future__ import annotations
@@ -23,9 +25,8 @@ from opengovfood.domain.pagination import (
     Ordering,
     OrderSpec,
     Page,
+    PageTokens,
     clamp_page_size,
-    decode_cursor,
-    encode_token,
     fingerprint,
 )
 
@@ -81,6 +82,7 @@ class ListSpec:
 
     def query(
         self,
+        tokens: PageTokens,
         caller: str,
         *,
         page_size: int = 0,
@@ -94,18 +96,18 @@ class ListSpec:
         parsed = self.filters.parse(filter)
         ordering = self.order.parse(order_by)
         bound = fingerprint(self.name, caller, parsed.canonical, ordering.canonical)
-        cursor = decode_cursor(page_token, ordering, bound)
+        cursor = tokens.decode(page_token, ordering, bound)
         if cursor is None:
             return ListQuery(parsed, ordering, size, fingerprint=bound)
         total = cursor.total if self.carry_total else None
         return ListQuery(parsed, ordering, size, cursor.key, total, bound)
 
-    def page(self, query: ListQuery, rows: Sequence[T], total: int) -> Page[T]:
+    def page(self, tokens: PageTokens, query: ListQuery, rows: Sequence[T], total: int) -> Page[T]:
         """The page of `rows` (as fetched: up to page_size + 1) and its next token."""
         size = query.page_size
         records = list(rows[:size])
         token = ""
         if len(rows) > size:
             carried = total if self.carry_total else None
-            token = encode_token(query.ordering, records[-1], query.fingerprint, carried)
+            token = tokens.encode(query.ordering, records[-1], query.fingerprint, carried)
         return Page(records, token, total)

@@ -5,15 +5,20 @@
   followed by `desc` (or `asc`); unknown or repeated fields -> INVALID_ARGUMENT. The
   tiebreaker (a unique column, e.g. `id`) is always appended in the direction of the
   last key, so the order is total and one index can serve it.
-- Page tokens are opaque base64url JSON holding the last row's sort key and a
-  fingerprint of (list name, caller, canonical filter, canonical order). They grant
-  nothing: the next page is still narrowed by the caller's visibility and filter.
-  A token presented with another filter/order/caller, or one that does not decode,
-  is INVALID_ARGUMENT on `page_token`. The page size may change between pages.
+- Page tokens are opaque: base64url JSON holding the last row's sort key and a
+  fingerprint of (list name, caller, canonical filter, canonical order), signed with
+  HMAC-SHA256 under a key only the server knows (`PageTokens`, the key derived from the
+  signing secret through its own label; services/tokens.py). They grant nothing: the
+  next page is still narrowed by the caller's visibility and filter. A token presented
+  with another filter/order/caller, one whose signature does not match (forged, or an
+  older unsigned one) or one that does not decode is INVALID_ARGUMENT on `page_token`
+  ("start again without a page_token"). Every value a token carries back is
+  range-checked again (domain/bounds.py): it will be bound into SQL. The page size
+  may change between pages.
 - A list may put the total it counted for its first page in the token (`total=`), so
   later pages skip a COUNT that costs O(matching rows) (~95 ms per million on SQLite):
   AIP-158 lets total_size be an estimate, and this one is exact as of the first page.
-  A forged total only misleads the caller holding the token.
+  The signature means the total is the server's own count.
 - The repositories turn an `Ordering` into ORDER BY and the keyset predicate
   (repositories/sql_lists.py); the cost of page N does not grow with N. Sort columns
   must be NOT NULL.
@@ -26,20 +31,28 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from opengovfood.domain.timestamps import from_micros, to_micros
-from opengovfood.errors import InvalidArgument
+from opengovfood.domain import bounds
+from opengovfood.domain.timestamps import to_micros
+from opengovfood.errors import InvalidArgument, excerpt
 from opengovfood.reasons import Reason
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
-_TOKEN_VERSION = 1
+MAX_ORDER_BY_LENGTH = 200
+_TOKEN_VERSION = 2  # 1: unsigned (refused since tokens are signed)
 _MAX_TOKEN_LENGTH = 2048
+_MAC_BYTES = 16  # HMAC-SHA256 truncated to 128 bits (RFC 2104 allows it; enough to forge nothing)
+# What a sort key's text may be: the longest sortable column (titles) with room to spare.
+_MAX_KEY_TEXT = 1000
+PAGE_TOKEN_KEY_LABEL = b"opengovfood page tokens v2"
+RESTART = "start again without a page_token"
 
 SortKind = Literal["integer", "text", "timestamp"]
 
@@ -89,6 +102,12 @@ class OrderSpec:
         self.argument = argument
 
     def parse(self, text: str) -> Ordering:
+        if len(text) > MAX_ORDER_BY_LENGTH:  # before any splitting
+            raise InvalidArgument.field(
+                self.argument,
+                f"is longer than {MAX_ORDER_BY_LENGTH} characters",
+                reason=Reason.ORDER_BY_INVALID,
+            )
         text = text.strip() or self.default
         keys: list[tuple[SortField, bool]] = []
         seen: set[str] = set()
@@ -104,13 +123,13 @@ class OrderSpec:
                 known = ", ".join(self.fields)
                 raise InvalidArgument.field(
                     self.argument,
-                    f"cannot order by {name!r} (use {known}, each optionally desc)",
+                    f"cannot order by {excerpt(name)} (use {known}, each optionally desc)",
                     reason=Reason.ORDER_BY_INVALID,
                 )
             if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
                 raise InvalidArgument.field(
                     self.argument,
-                    f"expected 'desc' or nothing after {name}, got {part.strip()!r}",
+                    f"expected 'desc' or nothing after {name}, got {excerpt(part.strip())}",
                     reason=Reason.ORDER_BY_INVALID,
                 )
             if name in seen:
@@ -143,32 +162,20 @@ def _encode_value(kind: SortKind, value: Any) -> Any:
 
 
 def _decode_value(kind: SortKind, value: Any) -> Any:
+    """A sort key value from a token, range-checked as if a client had typed it."""
     if kind == "timestamp":
-        if type(value) is not int:
-            raise ValueError
-        return from_micros(value)
+        return bounds.from_micros(value, "key")
     if kind == "integer":
-        if type(value) is not int:
-            raise ValueError
-        return value
-    if type(value) is not str:
-        raise ValueError
-    return value
+        return bounds.int64(value, "key")
+    return bounds.text(value, "key", _MAX_KEY_TEXT)
 
 
-def encode_token(
-    ordering: Ordering, row: object, query_fingerprint: str, total: int | None = None
-) -> str:
-    """`total`, when given, is carried to the next pages (see `decode_cursor`)."""
-    key = [
-        _encode_value(f.kind, v)
-        for (f, _), v in zip(ordering.keys, ordering.key_of(row), strict=True)
-    ]
-    fields: dict[str, Any] = {"v": _TOKEN_VERSION, "q": query_fingerprint, "k": key}
-    if total is not None:
-        fields["t"] = total
-    body = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
-    return base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,43 +187,104 @@ class Cursor:
     total: int | None
 
 
-def decode_cursor(
-    token: str, ordering: Ordering, query_fingerprint: str, argument: str = "page_token"
-) -> Cursor | None:
-    """The token's `Cursor`; None for an empty token."""
-    if not token:
-        return None
-    invalid = InvalidArgument.field(
-        argument, "is not a page token this list issued", reason=Reason.PAGE_TOKEN_INVALID
-    )
-    if len(token) > _MAX_TOKEN_LENGTH:
-        raise invalid
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        body = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise invalid from None
-    if not isinstance(body, dict) or body.get("v") != _TOKEN_VERSION:
-        raise invalid
-    if body.get("q") != query_fingerprint:
-        raise InvalidArgument.field(
+class PageTokens:
+    """Signs and checks page tokens: `<base64url JSON>.<base64url HMAC-SHA256>`.
+
+    `key` must be known to the server only; build it with `TokenService.derive_key`
+    (HMAC of the signing secret, or of the RS256/ES256 private key, with the label
+    PAGE_TOKEN_KEY_LABEL), so every worker and instance with the same configuration
+    accepts the others' tokens and nobody else can make one."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 32:
+            raise ValueError("page token keys must be at least 32 bytes")
+        self._key = key
+
+    def _mac(self, payload: bytes) -> bytes:
+        return hmac.new(self._key, payload, hashlib.sha256).digest()[:_MAC_BYTES]
+
+    def seal(self, body: Mapping[str, Any]) -> str:
+        """Any JSON object, signed; `open` gives it back."""
+        payload = json.dumps({"v": _TOKEN_VERSION, **body}, separators=(",", ":")).encode()
+        return f"{_b64(payload)}.{_b64(self._mac(payload))}"
+
+    def open(self, token: str, argument: str = "page_token") -> dict[str, Any]:
+        """The body of a token this server sealed; INVALID_ARGUMENT otherwise."""
+        invalid = InvalidArgument.field(
             argument,
-            "was issued for a different filter, order_by or caller; "
-            "start again without a page_token",
+            f"is not a page token this list issued; {RESTART}",
+            reason=Reason.PAGE_TOKEN_INVALID,
         )
-    key = body.get("k")
-    total = body.get("t")
-    if not isinstance(key, list) or len(key) != len(ordering.keys):
-        raise invalid
-    if total is not None and (type(total) is not int or total < 0):
-        raise invalid
-    try:
-        values = tuple(
-            _decode_value(f.kind, v) for (f, _), v in zip(ordering.keys, key, strict=True)
+        if len(token) > _MAX_TOKEN_LENGTH:
+            raise invalid
+        body_text, dot, mac_text = token.partition(".")
+        if not dot:
+            raise invalid  # an unsigned (version 1) token, or not a token at all
+        try:
+            payload, mac = _unb64(body_text), _unb64(mac_text)
+        except (binascii.Error, ValueError):
+            raise invalid from None
+        if not hmac.compare_digest(mac, self._mac(payload)):
+            raise invalid
+        try:
+            body = json.loads(payload)
+        except (ValueError, UnicodeDecodeError):
+            raise invalid from None
+        if not isinstance(body, dict) or body.get("v") != _TOKEN_VERSION:
+            raise invalid
+        return body
+
+    def encode(
+        self, ordering: Ordering, row: object, query_fingerprint: str, total: int | None = None
+    ) -> str:
+        """The token for the page after `row`; `total`, when given, is carried to the
+        next pages (see `decode`)."""
+        key = [
+            _encode_value(f.kind, v)
+            for (f, _), v in zip(ordering.keys, ordering.key_of(row), strict=True)
+        ]
+        fields: dict[str, Any] = {"q": query_fingerprint, "k": key}
+        if total is not None:
+            fields["t"] = total
+        return self.seal(fields)
+
+    def decode(
+        self,
+        token: str,
+        ordering: Ordering,
+        query_fingerprint: str,
+        argument: str = "page_token",
+    ) -> Cursor | None:
+        """The token's `Cursor`; None for an empty token."""
+        if not token:
+            return None
+        body = self.open(token, argument)
+        if body.get("q") != query_fingerprint:
+            raise InvalidArgument.field(
+                argument,
+                f"was issued for a different filter, order_by or caller; {RESTART}",
+                reason=Reason.PAGE_TOKEN_INVALID,
+            )
+        invalid = InvalidArgument.field(
+            argument,
+            f"is not a page token this list issued; {RESTART}",
+            reason=Reason.PAGE_TOKEN_INVALID,
         )
-    except (ValueError, OverflowError):
-        raise invalid from None
-    return Cursor(values, total)
+        key = body.get("k")
+        total = body.get("t")
+        if not isinstance(key, list) or len(key) != len(ordering.keys):
+            raise invalid
+        try:
+            if total is not None:
+                total = bounds.int64(total, "total")
+                if total < 0:
+                    raise invalid
+            values = tuple(
+                _decode_value(f.kind, v) for (f, _), v in zip(ordering.keys, key, strict=True)
+            )
+        except bounds.OutOfRange:
+            raise invalid from None
+        return Cursor(values, total)
 
 
 T = TypeVar("T")

@@ -36,6 +36,7 @@ class AuthState:
     is_active: bool
     is_superuser: bool
     sessions_valid_after: datetime | None  # tokens issued before it are refused
+    session_live: bool = True  # the sign-in the token names is not revoked (session_state)
 
 
 @dataclass(frozen=True, slots=True)

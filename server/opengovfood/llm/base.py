@@ -273,8 +273,9 @@ class UnknownProvider(LLMError):
 
     def __init__(self, name: str, configured: Sequence[str] = ()) -> None:
         known = ", ".join(configured) if configured else "none"
+        shown = name if len(name) <= 40 else name[:40] + "…"  # a caller's text: an excerpt
         super().__init__(
-            name, f"LLM provider '{name}' is not configured (configured providers: {known})"
+            name[:64], f"LLM provider '{shown}' is not configured (configured providers: {known})"
         )
 
 

@@ -105,6 +105,33 @@ class UserRepository:
             row.email, bool(row.is_active), bool(row.is_superuser), row.sessions_valid_after
         )
 
+    async def session_state(self, user_id: int, session_id: str) -> AuthState | None:
+        """`auth_state` plus whether the sign-in `session_id` (a refresh-token family)
+        is still live: one of its tokens is not revoked. One round trip."""
+        live = (
+            select(_tokens.c.id)
+            .where(
+                _tokens.c.family_id == session_id,
+                _tokens.c.user_id == user_id,
+                _tokens.c.revoked_time.is_(None),
+            )
+            .exists()
+        )
+        statement = select(
+            _c.email, _c.is_active, _c.is_superuser, _c.sessions_valid_after, live.label("live")
+        ).where(_c.id == user_id)
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(statement)).one_or_none()
+        if row is None:
+            return None
+        return AuthState(
+            row.email,
+            bool(row.is_active),
+            bool(row.is_superuser),
+            row.sessions_valid_after,
+            bool(row.live),
+        )
+
     async def email_taken(self, email: str) -> bool:
         async with self._engine.connect() as connection:
             return bool(await connection.scalar(select(exists().where(_c.email == email))))

@@ -13,7 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from opengovfood.errors import NotFound
+from opengovfood.errors import NotFound, excerpt
 from opengovfood_client.v1 import agent_pb2, items_pb2, users_pb2
 
 logger = logging.getLogger("opengovfood.health")
@@ -100,7 +100,7 @@ class HealthServicer(health_pb2_grpc.HealthServicer):  # type: ignore[misc]
     ) -> health_pb2.HealthCheckResponse:
         status = self._status.get(request.service)
         if status is None:
-            raise NotFound(f"unknown service {request.service!r}")
+            raise NotFound(f"unknown service {excerpt(request.service)}")
         return health_pb2.HealthCheckResponse(status=status)
 
     async def Watch(

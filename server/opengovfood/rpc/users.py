@@ -69,7 +69,7 @@ class UserServicer(users_pb2_grpc.UserServiceServicer):
     async def RefreshToken(
         self, request: users_pb2.RefreshTokenRequest, context: Context
     ) -> users_pb2.TokenResponse:
-        return _tokens(await self._users.refresh(request.refresh_token))
+        return _tokens(await self._users.refresh(request.refresh_token, client_key(context.peer())))
 
     async def Logout(self, request: users_pb2.LogoutRequest, context: Context) -> empty_pb2.Empty:
         await self._users.logout(current_principal(), request.refresh_token)
@@ -82,7 +82,11 @@ class UserServicer(users_pb2_grpc.UserServiceServicer):
         self, request: users_pb2.UpdateMeRequest, context: Context
     ) -> users_pb2.User:
         user = await self._users.update_me(
-            current_principal(), _input(request.user), list(request.update_mask.paths)
+            current_principal(),
+            _input(request.user),
+            list(request.update_mask.paths),
+            request.current_password,
+            client_key(context.peer()),
         )
         return user_message(user)
 

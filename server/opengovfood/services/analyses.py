@@ -16,7 +16,7 @@ from typing import Protocol
 from opengovfood.domain.analyses import AnalysisRecord, NewAnalysis, Violation
 from opengovfood.domain.filters import FilterSpec, integer_field, timestamp_field
 from opengovfood.domain.listing import ListQuery, ListSpec, Page
-from opengovfood.domain.pagination import OrderSpec, SortField
+from opengovfood.domain.pagination import OrderSpec, PageTokens, SortField
 from opengovfood.domain.principal import Principal
 from opengovfood.domain.scopes import Scope
 from opengovfood.errors import (
@@ -80,9 +80,12 @@ def _owner(principal: Principal) -> int:
 
 
 class AnalysisService:
-    def __init__(self, analyses: AnalysisRepository, registry: ProviderRegistry) -> None:
+    def __init__(
+        self, analyses: AnalysisRepository, registry: ProviderRegistry, page_tokens: PageTokens
+    ) -> None:
         self._analyses = analyses
         self._registry = registry
+        self._page_tokens = page_tokens
 
     async def analyze(
         self, principal: Principal, notes: str, item_id: int, provider_name: str, model_name: str
@@ -185,10 +188,14 @@ class AnalysisService:
     ) -> Page[AnalysisRecord]:
         scope = Scope.owned_by(_owner(principal))
         query = ANALYSES.query(
-            principal.key, page_size=page_size, page_token=page_token, filter=filter
+            self._page_tokens,
+            principal.key,
+            page_size=page_size,
+            page_token=page_token,
+            filter=filter,
         )
         rows = await self._analyses.page(query, scope)
         total = query.known_total(len(rows))
         if total is None:
             total = await self._analyses.count(query, scope)
-        return ANALYSES.page(query, rows, total)
+        return ANALYSES.page(self._page_tokens, query, rows, total)

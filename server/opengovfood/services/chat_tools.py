@@ -15,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from opengovfood.domain import bounds
 from opengovfood.domain.items import ItemRecord, ItemStatus
 from opengovfood.domain.principal import Principal
 from opengovfood.errors import InvalidArgument, ServiceError
@@ -27,6 +28,8 @@ LIST_LIMIT_DEFAULT = 20
 LIST_LIMIT_MAX = 50
 # List results are summaries: the model's context is small, descriptions can be long.
 LIST_DESCRIPTION_CHARS = 200
+# A text argument the model sends: room for any valid value (descriptions are 1000).
+MAX_TOOL_TEXT = 4000
 
 _STATUSES = [s.value for s in ItemStatus]
 _ID = {"type": "integer", "description": "The item id."}
@@ -98,18 +101,21 @@ def _item(record: ItemRecord, description_limit: int | None = None) -> dict[str,
 
 
 def _integer(args: dict[str, Any], name: str, *, required: bool) -> int | None:
+    """A JSON number from the model, range-checked to int64 like any client value (a
+    model may send 2**70, which no database column holds)."""
     value = args.get(name)
     if value is None:
         if required:
             raise InvalidArgument.field(name, "is required")
         return None
     # Models sometimes send numbers as strings ("12") or floats (12.0).
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+    numeric_text = (
+        isinstance(value, str) and len(value) <= 24 and value.strip().lstrip("-").isdigit()
+    )
+    if numeric_text or (isinstance(value, float) and value.is_integer()):
+        value = int(value)
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
+        return bounds.checked_int64(value, name)
     raise InvalidArgument.field(name, "must be an integer")
 
 
@@ -121,7 +127,10 @@ def _string(args: dict[str, Any], name: str, *, required: bool = False) -> str |
         return None
     if not isinstance(value, str):
         raise InvalidArgument.field(name, "must be a string")
-    return value
+    try:  # bounded and encodable before any service looks at it
+        return bounds.text(value, name, MAX_TOOL_TEXT)
+    except bounds.OutOfRange as exc:
+        raise InvalidArgument.field(name, str(exc).removeprefix(name + " ")) from None
 
 
 def _quoted(text: str) -> str:

@@ -56,6 +56,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from opengovfood.domain.bounds import INT64_MAX, checked_id
 from opengovfood.domain.filters import (
     FilterSpec,
     enum_field,
@@ -74,7 +75,7 @@ from opengovfood.domain.items import (
     make_etag,
 )
 from opengovfood.domain.listing import ListQuery, ListSpec
-from opengovfood.domain.pagination import OrderSpec, Page, SortField
+from opengovfood.domain.pagination import OrderSpec, Page, PageTokens, SortField
 from opengovfood.domain.principal import SCOPE_ITEMS_READ, Principal
 from opengovfood.domain.scopes import Scope
 from opengovfood.domain.timestamps import utcnow
@@ -84,6 +85,7 @@ from opengovfood.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    excerpt,
 )
 from opengovfood.reasons import Reason
 from opengovfood.services.watch import ItemEventHub, Subscription
@@ -158,33 +160,32 @@ def _text_problem(value: str, allow_newlines: bool) -> str | None:
 
 
 def _check_title(value: str | None, violations: list[FieldViolation]) -> str:
+    # The length first: the per-character checks only ever see a bounded title.
     title = (value or "").strip()
-    problem = _text_problem(title, allow_newlines=False)
-    if problem:
-        violations.append(FieldViolation("item.title", problem))
-    elif not title:
-        violations.append(FieldViolation("item.title", "is required (1 to 100 characters)"))
-    elif len(title) > TITLE_MAX:
+    if len(title) > TITLE_MAX:
         violations.append(
             FieldViolation(
                 "item.title", f"must be at most {TITLE_MAX} characters (got {len(title)})"
             )
         )
+    elif problem := _text_problem(title, allow_newlines=False):
+        violations.append(FieldViolation("item.title", problem))
+    elif not title:
+        violations.append(FieldViolation("item.title", "is required (1 to 100 characters)"))
     return title
 
 
 def _check_description(value: str | None, violations: list[FieldViolation]) -> str:
     description = value or ""
-    problem = _text_problem(description, allow_newlines=True)
-    if problem:
-        violations.append(FieldViolation("item.description", problem))
-    elif len(description) > DESCRIPTION_MAX:
+    if len(description) > DESCRIPTION_MAX:
         violations.append(
             FieldViolation(
                 "item.description",
                 f"must be at most {DESCRIPTION_MAX} characters (got {len(description)})",
             )
         )
+    elif problem := _text_problem(description, allow_newlines=True):
+        violations.append(FieldViolation("item.description", problem))
     return description
 
 
@@ -230,7 +231,7 @@ def _mask_fields(update_mask: Sequence[str]) -> tuple[str, ...]:
         else:
             violations.append(
                 FieldViolation(
-                    where, f"unknown field {path!r} (use title, description, status or *)"
+                    where, f"unknown field {excerpt(path)} (use title, description, status or *)"
                 )
             )
     if violations:
@@ -269,11 +270,13 @@ class ItemService:
         self,
         items: ItemRepository,
         events: ItemEventHub,
+        page_tokens: PageTokens,
         request_ttl: timedelta = REQUEST_TTL,
         purge_interval: float = PURGE_INTERVAL,
     ) -> None:
         self._items = items
         self._events = events
+        self._page_tokens = page_tokens
         self._request_ttl = request_ttl
         self._purge_interval = purge_interval
         self._purger: asyncio.Task[None] | None = None
@@ -376,8 +379,9 @@ class ItemService:
 
     async def get_item(self, principal: Principal, item_id: int) -> ItemRecord:
         scope = self._read_scope(principal)
-        if item_id <= 0:
+        if item_id == 0:
             raise InvalidArgument.field("id", "is required")
+        checked_id(item_id, "id")
         record = await self._items.get(item_id, scope)
         if record is None:
             raise NotFound(f"item {item_id} not found")
@@ -394,6 +398,7 @@ class ItemService:
     ) -> Page[ItemRecord]:
         scope = self._read_scope(principal)
         query = ITEMS.query(
+            self._page_tokens,
             principal.key,
             page_size=page_size,
             page_token=page_token,
@@ -404,7 +409,7 @@ class ItemService:
         total = query.known_total(len(rows))
         if total is None:
             total = await self._items.count(query, scope)
-        return ITEMS.page(query, rows, total)
+        return ITEMS.page(self._page_tokens, query, rows, total)
 
     async def update_item(
         self,
@@ -424,8 +429,12 @@ class ItemService:
             given = {"title": title, "description": description, "status": status}
             fields = tuple(name for name in UPDATABLE if given[name] is not None)
         violations: list[FieldViolation] = []
-        if item_id <= 0:
+        if item_id == 0:
             violations.append(FieldViolation("item.id", "is required"))
+        elif not 0 < item_id <= INT64_MAX:
+            violations.append(
+                FieldViolation("item.id", f"must be a positive id of at most {INT64_MAX}")
+            )
         if not fields:
             violations.append(
                 FieldViolation("update_mask", "names no field and the item sets none to update")
@@ -459,8 +468,9 @@ class ItemService:
 
     async def delete_item(self, principal: Principal, item_id: int, *, etag: str = "") -> None:
         scope = self._write_scope(principal)
-        if item_id <= 0:
+        if item_id == 0:
             raise InvalidArgument.field("id", "is required")
+        checked_id(item_id, "id")
         expected = etag_version(etag, "etag") if etag else None
         outcome = await self._items.delete(
             item_id, scope, expected, (lambda record: record.etag == etag) if etag else None

@@ -1,17 +1,22 @@
 """Access tokens (JWT, pyjwt) and opaque refresh-token material.
 
-Access tokens carry sub, exp, iat, nbf, iss, aud, jti, `token_type: access` and
-`scope`. Only the configured algorithm is accepted (no `none`, no confusion
+Access tokens carry sub, exp, iat, nbf, iss, aud, jti, `token_type: access`,
+`scope` and, for a user's sign-in, `sid`: the session id, which is the id of the
+refresh-token family the sign-in started (services/authn.py refuses the token once
+that family is revoked). Only the configured algorithm is accepted (no `none`, no confusion
 between HMAC and public keys). Decoded tokens are cached until they expire so
 verification costs a dict lookup on the hot path.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import hmac
 import os
 import re
 import secrets
+import stat
 import time
 import uuid
 from collections import OrderedDict
@@ -30,6 +35,7 @@ SERVICE_SUBJECT_PREFIX = "service:"
 _LEEWAY_SECONDS = 5
 # A user id (a positive int64) or `service:NAME`.
 _MAX_USER_ID = 2**63 - 1
+_MAX_SESSION_ID = 64  # refresh-token family ids are UUIDs (36 characters)
 SERVICE_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
 _VALID_SUBJECT = re.compile(rf"[1-9][0-9]{{0,18}}|{SERVICE_SUBJECT_PREFIX}{SERVICE_NAME_PATTERN}")
 
@@ -43,6 +49,7 @@ class AccessClaims:
     expires_at: float
     token_id: str
     issued_at: float = 0.0
+    session_id: str | None = None  # the sign-in (refresh-token family); None for services
 
     @property
     def user_id(self) -> int | None:
@@ -61,13 +68,48 @@ class KeyConfigError(ValueError):
     """The configured key files are unusable (wrong type, too weak, mismatched)."""
 
 
+def _private_file_problem(path: Path, info: os.stat_result) -> str | None:
+    """Why a secret file must not be trusted, with the fix; None when it is fine."""
+    if not stat.S_ISREG(info.st_mode):
+        return f"secret key file {path} is not a regular file; remove it to generate a new one"
+    if info.st_uid != os.geteuid():
+        return (
+            f"secret key file {path} belongs to uid {info.st_uid}, not to the user running "
+            f"the server (uid {os.geteuid()}); chown it to that user, or delete it to "
+            "generate a new one"
+        )
+    if info.st_mode & 0o077:
+        return (
+            f"secret key file {path} can be read or written by others (mode "
+            f"{stat.S_IMODE(info.st_mode):04o}); run `chmod 600 {path}`"
+        )
+    return None
+
+
 def _read_dev_secret(path: Path) -> str:
-    key = ""
-    for _ in range(50):
-        key = path.read_text().strip()
-        if key:
-            break
-        time.sleep(0.02)  # another process is writing it right now
+    """The key in an existing file, refused unless it is a regular file (not a symlink)
+    of the current user with mode 0600: anyone who could read or swap it could sign
+    tokens as anyone."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise KeyConfigError(
+                f"secret key file {path} is a symbolic link; replace it with a regular "
+                "file of mode 0600, or delete it to generate a new one"
+            ) from None
+        raise KeyConfigError(f"cannot read the secret key file {path}: {exc.strerror}") from None
+    with os.fdopen(fd) as handle:
+        problem = _private_file_problem(path, os.fstat(handle.fileno()))
+        if problem:
+            raise KeyConfigError(problem)
+        key = ""
+        for _ in range(50):
+            key = handle.read().strip()
+            if key:
+                break
+            time.sleep(0.02)  # another process is writing it right now
+            handle.seek(0)
     if len(key.encode()) < MIN_SECRET_KEY_BYTES:
         raise KeyConfigError(f"secret key file {path} holds a key that is too short")
     return key
@@ -76,11 +118,12 @@ def _read_dev_secret(path: Path) -> str:
 def load_or_create_dev_secret(path: Path) -> str:
     """Development signing key kept in a 0600 file so restarts and workers agree.
 
-    Created with O_EXCL: when several workers start at once, one writes and the
-    others read the same key.
+    Created with O_EXCL (and O_NOFOLLOW): when several workers start at once, one
+    writes and the others read the same key. An existing file is used only if it is
+    the current user's, mode 0600 and not a symlink (a clear error says the fix).
     """
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     except FileExistsError:
         return _read_dev_secret(path)
     key = secrets.token_urlsafe(48)
@@ -144,11 +187,35 @@ class TokenService:
             )
         self._cache: OrderedDict[str, AccessClaims] = OrderedDict()
         self._cache_size = cache_size
+        # The root of keys for other purposes (page tokens): what only this server knows.
+        if self._algorithm == "HS256":
+            self._root_key: bytes = self._signing_key
+        else:
+            from cryptography.hazmat.primitives.serialization import (
+                Encoding,
+                NoEncryption,
+                PrivateFormat,
+            )
+
+            self._root_key = self._signing_key.private_bytes(
+                Encoding.DER, PrivateFormat.PKCS8, NoEncryption()
+            )
+
+    def derive_key(self, label: bytes) -> bytes:
+        """A 32-byte key for one purpose, HMAC-SHA256(root, label): the root is the HS256
+        secret or the RS256/ES256 private key, so only the server can compute it, and
+        distinct labels give unrelated keys (a page-token key never signs a JWT)."""
+        return hmac.new(self._root_key, label, hashlib.sha256).digest()
 
     def issue_access_token(
-        self, subject: str, scopes: frozenset[str] = frozenset(), ttl_seconds: int | None = None
+        self,
+        subject: str,
+        scopes: frozenset[str] = frozenset(),
+        ttl_seconds: int | None = None,
+        session_id: str | None = None,
     ) -> tuple[str, int]:
-        """Sign an access token; returns (token, seconds until expiry)."""
+        """Sign an access token; returns (token, seconds until expiry). A user's token
+        names its sign-in (`session_id`, the refresh-token family)."""
         ttl = self._access_ttl if ttl_seconds is None else ttl_seconds
         if ttl <= 0:
             raise ValueError("token lifetime must be positive")
@@ -164,6 +231,8 @@ class TokenService:
             "token_type": ACCESS_TOKEN_TYPE,
             "scope": " ".join(sorted(scopes)),
         }
+        if session_id is not None:
+            claims["sid"] = session_id
         return jwt.encode(claims, self._signing_key, algorithm=self._algorithm), ttl
 
     def verify_access_token(self, token: str) -> AccessClaims:
@@ -219,12 +288,18 @@ class TokenService:
         scope = payload.get("scope", "")
         if not isinstance(scope, str):
             raise Unauthenticated("access token has an invalid scope claim")
+        session_id = payload.get("sid")
+        if session_id is not None and (
+            not isinstance(session_id, str) or not 0 < len(session_id) <= _MAX_SESSION_ID
+        ):
+            raise Unauthenticated("access token has an invalid session claim")
         return AccessClaims(
             subject=subject,
             scopes=frozenset(scope.split()),
             expires_at=float(payload["exp"]),
             token_id=str(payload["jti"]),
             issued_at=float(payload["iat"]),
+            session_id=session_id,
         )
 
 

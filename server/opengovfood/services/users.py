@@ -8,8 +8,12 @@ Decisions worth knowing:
 - Refresh tokens rotate: each use marks the token used (one conditional UPDATE,
   so two concurrent uses cannot both succeed) and issues a new one in the same
   family. Presenting a used token revokes the whole family. Logout revokes the
-  family of the given token; ChangePassword, a password set by an administrator
-  and deactivation revoke all of the user's refresh tokens.
+  family of the given token; ChangePassword, a password set by an administrator,
+  deactivation and reactivation revoke all of the user's refresh tokens.
+- A sign-in is its refresh-token family: access tokens carry its id (`sid`), and
+  revoking the family ends them too (services/authn.py).
+- Changing the email (UpdateMe) needs the current password and is rate-limited like
+  a sign-in: ALREADY_EXISTS would otherwise tell any token holder which emails exist.
 - A superuser cannot deactivate themselves or drop their own superuser role
   (FAILED_PRECONDITION): the last administrator cannot lock everyone out.
 """
@@ -34,7 +38,7 @@ from opengovfood.domain.accounts import (
 )
 from opengovfood.domain.filters import FilterSpec, boolean_field, string_field
 from opengovfood.domain.listing import ListQuery, ListSpec, Page
-from opengovfood.domain.pagination import OrderSpec, SortField
+from opengovfood.domain.pagination import OrderSpec, PageTokens, SortField
 from opengovfood.domain.principal import Principal
 from opengovfood.domain.timestamps import utcnow
 from opengovfood.domain.users import (
@@ -55,6 +59,7 @@ from opengovfood.errors import (
     NotFound,
     PermissionDenied,
     Unauthenticated,
+    excerpt,
 )
 from opengovfood.reasons import Reason
 from opengovfood.services.authn import Authenticator
@@ -172,9 +177,9 @@ def _mask_violations(
         if path in allowed:
             continue
         if path in USER_FIELDS:
-            description = f"'{path}' cannot be changed with {method}"
+            description = f"{excerpt(path)} cannot be changed with {method}"
         else:
-            description = f"unknown field '{path}'"
+            description = f"unknown field {excerpt(path)}"
         violations.append(FieldViolation("update_mask", description))
     return violations
 
@@ -189,6 +194,7 @@ class UserService:
         tokens: TokenService,
         authenticator: Authenticator,
         limits: RateLimits,
+        page_tokens: PageTokens,
     ) -> None:
         self._settings = settings
         self._users = users
@@ -197,6 +203,7 @@ class UserService:
         self._tokens = tokens
         self._authenticator = authenticator
         self._limits = limits
+        self._page_tokens = page_tokens
         self._refresh_ttl = settings.refresh_token_ttl
 
     # --- accounts -------------------------------------------------------------------
@@ -294,24 +301,58 @@ class UserService:
                 "this method is for superusers only", reason=Reason.SUPERUSER_REQUIRED
             )
         query = USERS.query(
-            principal.key, page_size=page_size, page_token=page_token, filter=filter
+            self._page_tokens,
+            principal.key,
+            page_size=page_size,
+            page_token=page_token,
+            filter=filter,
         )
         rows = await self._users.page(query)
         total = query.known_total(len(rows))
         if total is None:
             total = await self._users.count(query)
-        return USERS.page(query, rows, total)
+        return USERS.page(self._page_tokens, query, rows, total)
 
     async def update_me(
-        self, principal: Principal, fields: UserInput, paths: Sequence[str]
+        self,
+        principal: Principal,
+        fields: UserInput,
+        paths: Sequence[str],
+        current_password: str = "",
+        client: str = "",
     ) -> UserView:
+        """Changing the email needs the current password and is rate-limited like a
+        sign-in: otherwise a stolen access token takes the account over, and ALREADY_EXISTS
+        answers any caller which emails have accounts."""
         user_id = self._user_id(principal)
         if not paths:  # empty mask: every field that is set
             paths = [name for name in ("email", "full_name") if getattr(fields, name)]
             if not paths:
                 raise InvalidArgument.field("update_mask", "names no field to update")
         _check(_mask_violations(paths, UPDATE_ME_PATHS, "UpdateMe"))
+        if "email" in paths:
+            await self._confirm_email_change(principal, fields, current_password, client)
         return await self._update(user_id, fields, paths, password=None, actor=principal)
+
+    async def _confirm_email_change(
+        self, principal: Principal, fields: UserInput, current_password: str, client: str
+    ) -> None:
+        email = normalize_email(fields.email)
+        if email_violations(email):
+            return  # reported with the other fields' problems by _update, before any change
+        found = await self._users.credentials(self._user_id(principal))
+        if found is None or email == found.user.email:
+            return  # no change of email (a missing user is NOT_FOUND in _update)
+        if not current_password:
+            raise InvalidArgument.field(
+                "current_password", "is required to change the email", reason=Reason.FIELD_INVALID
+            )
+        _check(password_length_violations(current_password, "current_password"))
+        await self._limits.check_sign_in("email change", principal.key, client)
+        if not await self._passwords.verify(current_password, found.hashed_password):
+            raise InvalidArgument.field(
+                "current_password", "is incorrect", reason=Reason.PASSWORD_INCORRECT
+            )
 
     async def update_user(
         self, principal: Principal, fields: UserInput, paths: Sequence[str], password: str
@@ -364,9 +405,11 @@ class UserService:
         )
 
         def revoke(before: UserRecord) -> bool:
-            # A new password, or a deactivation, ends every sign-in.
-            deactivated = before.is_active and changes.is_active is False
-            return hashed is not None or deactivated
+            # A new password, a deactivation or a reactivation ends every sign-in (after
+            # a reactivation, in case the account was deactivated some other way: no old
+            # token comes back).
+            toggled = changes.is_active is not None and before.is_active != changes.is_active
+            return hashed is not None or toggled
 
         try:
             view = await self._users.update(user_id, changes, revoke)
@@ -419,7 +462,7 @@ class UserService:
         email = normalize_email(email)
         violations = [FieldViolation("email", "is required")] if not email else []
         _check(violations + password_length_violations(password))
-        await self._limits.check_sign_in("login", email, client)
+        await self._limits.check_login(email, client)
         found = None
         if is_valid_email(email):  # a malformed one cannot exist; don't send it to SQL
             found = await self._users.credentials_by_email(email)
@@ -432,10 +475,17 @@ class UserService:
                 "login refused",
                 extra={"reason": reason, "user_id": user.id if user else None},
             )
+            await self._limits.login_failed(email, client)
             raise Unauthenticated(LOGIN_FAILED, reason=Reason.LOGIN_FAILED)
+        await self._limits.login_succeeded(email, client)
         if self._passwords.needs_rehash(found.hashed_password):
             await self._rehash(user.id, password)
         return await self._issue(user.id, family_id=None, cleanup=True)
+
+    async def start_session(self, user_id: int) -> TokenPair:
+        """A new sign-in for a user, without a password (tools and tests that made the
+        user themselves): a refresh-token family and an access token naming it."""
+        return await self._issue(user_id, family_id=None, cleanup=False)
 
     async def _rehash(self, user_id: int, password: str) -> None:
         """The configured bcrypt cost changed: upgrade the stored hash at sign-in."""
@@ -445,20 +495,17 @@ class UserService:
     async def _issue(self, user_id: int, family_id: str | None, cleanup: bool) -> TokenPair:
         refresh, refresh_hash = new_refresh_token()
         now = utcnow()
+        family = family_id or str(uuid.uuid4())
         await self._refresh_tokens.issue(
-            user_id,
-            family_id or str(uuid.uuid4()),
-            refresh_hash,
-            now,
-            now + self._refresh_ttl,
-            drop_expired=cleanup,
+            user_id, family, refresh_hash, now, now + self._refresh_ttl, drop_expired=cleanup
         )
-        access, expires_in = self._tokens.issue_access_token(str(user_id))
+        access, expires_in = self._tokens.issue_access_token(str(user_id), session_id=family)
         return TokenPair(access_token=access, refresh_token=refresh, expires_in=expires_in)
 
-    async def refresh(self, refresh_token: str) -> TokenPair:
+    async def refresh(self, refresh_token: str, client: str = "") -> TokenPair:
         if not refresh_token:
             raise InvalidArgument.field("refresh_token", "is required")
+        await self._limits.check_refresh(client)
         if len(refresh_token) > MAX_REFRESH_TOKEN_CHARS:
             raise Unauthenticated(REFRESH_INVALID, reason=Reason.REFRESH_TOKEN_INVALID)
         token_hash = hash_refresh_token(refresh_token)
@@ -476,7 +523,9 @@ class UserService:
                 "user is inactive or no longer exists", reason=Reason.ACCOUNT_INACTIVE
             )
         if rotation.rotated:
-            access, expires_in = self._tokens.issue_access_token(str(state.user_id))
+            access, expires_in = self._tokens.issue_access_token(
+                str(state.user_id), session_id=state.family_id
+            )
             return TokenPair(access_token=access, refresh_token=new_refresh, expires_in=expires_in)
         if state.revoked_time is not None:
             raise Unauthenticated(
@@ -485,6 +534,7 @@ class UserService:
         if state.used_time is not None:
             # Someone holds a copy of a rotated token: end the whole sign-in.
             revoked = await self._refresh_tokens.revoke_family(state.family_id, now)
+            self._authenticator.end_session(state.user_id, state.family_id)
             logger.warning(
                 "refresh token reused; family revoked",
                 extra={"user_id": state.user_id, "revoked": revoked},
@@ -511,3 +561,5 @@ class UserService:
             raise NotFound("refresh token not found")
         # The whole sign-in ends, including any copy of an older rotated token.
         await self._refresh_tokens.revoke_family(state.family_id, now)
+        # Its access tokens stop here at once, elsewhere within the principal cache TTL.
+        self._authenticator.end_session(user_id, state.family_id)

@@ -293,3 +293,38 @@ async def test_continuing_after_tool_calls_sends_them_in_the_history(
     assert json.loads(sent[3]["content"])["item"]["title"] == "Sushi bar"
     if name == "openai":
         assert sent[2]["tool_calls"][0]["id"] == sent[3]["tool_call_id"]
+
+
+async def test_out_of_range_tool_arguments_are_tool_errors_and_the_chat_goes_on(
+    agent: agent_pb2_grpc.AgentServiceStub,
+    make_user: Any,
+    db: Any,
+    remote: tuple[str, Any],
+) -> None:
+    """Issue 19, finding 3: `get_item {"id": 2**70}` once ended the Chat with INTERNAL (no
+    database column holds it). Every such argument is now a tool error for the model."""
+    name, fake = remote
+    caller = await make_user()
+    fake.turns = [
+        {
+            "chunks": [],
+            "tool_calls": [
+                {"name": "get_item", "arguments": {"id": 2**70}},
+                {"name": "get_item", "arguments": {"id": -(2**64)}},
+                {"name": "get_item", "arguments": {"id": "9" * 30}},
+                {"name": "update_item_status", "arguments": {"id": 1e300, "status": "completed"}},
+                {"name": "list_items", "arguments": {"limit": 2**70}},
+                {"name": "create_item", "arguments": {"title": "t" * 101}},
+            ],
+        },
+        {"chunks": ["Those ids are not valid."], "tool_calls": []},
+    ]
+
+    text, conversation_id = await run_chat(agent, caller, "Show item 2^70", name)
+
+    assert text == "Those ids are not valid."
+    second = fake.requests_to(CHAT_PATH[name])[-1].json
+    results = [json.loads(m["content"]) for m in tool_messages(second)]
+    assert [r["error"]["code"] for r in results] == ["INVALID_ARGUMENT"] * 6
+    rows = await stored_messages(db, conversation_id)
+    assert [r.role for r in rows] == ["user", "assistant", *["tool"] * 6, "assistant"]

@@ -75,7 +75,11 @@ async def test_fast_and_normal_paths_answer_alike(
         )
     container = server.app.container
     fast = container.items
-    normal = ItemService(ItemRepository(container.engine), ItemEventHub(10, use_notify=False))
+    normal = ItemService(
+        ItemRepository(container.engine),
+        ItemEventHub(10, use_notify=False),
+        container.page_tokens,
+    )
     principal = Principal(kind="user", user_id=user.id, name=user.email)
     queries = [
         ("", ""),

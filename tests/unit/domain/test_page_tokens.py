@@ -15,6 +15,7 @@ from opengovfood.domain.pagination import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
     OrderSpec,
+    PageTokens,
     SortField,
     clamp_page_size,
 )
@@ -30,6 +31,7 @@ ORDER = OrderSpec(
     tiebreaker=_ID,
     default="create_time desc",
 )
+TOKENS = PageTokens(b"a unit test's page token key, 32 bytes or more")
 THINGS = ListSpec(
     "things", FilterSpec([integer_field("owner_id"), text_field("title")]), ORDER, carry_total=True
 )
@@ -79,8 +81,8 @@ def test_bad_order_by(text: str, message: str) -> None:
 
 
 def page_of(rows: list[Thing], **request: object) -> tuple[list[Thing], str]:
-    query = THINGS.query("user:1", **request)  # type: ignore[arg-type]
-    page = THINGS.page(query, rows[: query.page_size + 1], total=len(rows))
+    query = THINGS.query(TOKENS, "user:1", **request)  # type: ignore[arg-type]
+    page = THINGS.page(TOKENS, query, rows[: query.page_size + 1], total=len(rows))
     return page.items, page.next_page_token
 
 
@@ -90,14 +92,14 @@ def test_token_round_trip_carries_the_key_and_the_total() -> None:
     first, token = page_of(rows, page_size=2)
     assert [t.id for t in first] == [3, 2]
     assert token
-    query = THINGS.query("user:1", page_size=2, page_token=token)
+    query = THINGS.query(TOKENS, "user:1", page_size=2, page_token=token)
     assert query.after == (stamp, 2)  # microseconds survive
     assert query.total == 3
     assert query.known_total(fetched=1) == 3
 
 
 def test_a_complete_first_page_is_its_own_count() -> None:
-    query = THINGS.query("user:1", page_size=5)
+    query = THINGS.query(TOKENS, "user:1", page_size=5)
     assert query.known_total(fetched=3) == 3
     assert query.known_total(fetched=6) is None  # more follow: count them
 
@@ -105,16 +107,16 @@ def test_a_complete_first_page_is_its_own_count() -> None:
 def test_tokens_are_bound_to_filter_order_and_caller() -> None:
     stamp = datetime(2026, 1, 1, tzinfo=UTC)
     _, token = page_of([Thing(2, "b", stamp), Thing(1, "a", stamp)], page_size=1, filter="title:a")
-    THINGS.query("user:1", page_token=token, filter='title : "a"')  # same filter, respelled
+    THINGS.query(TOKENS, "user:1", page_token=token, filter='title : "a"')  # same filter, respelled
     for request in (
         {"filter": "title:b"},
         {"filter": "title:a", "order_by": "title"},
     ):
         with pytest.raises(InvalidArgument) as error:
-            THINGS.query("user:1", page_token=token, **request)  # type: ignore[arg-type]
+            THINGS.query(TOKENS, "user:1", page_token=token, **request)  # type: ignore[arg-type]
         assert "different filter, order_by or caller" in violation(error)[1]
     with pytest.raises(InvalidArgument):
-        THINGS.query("user:2", page_token=token, filter="title:a")
+        THINGS.query(TOKENS, "user:2", page_token=token, filter="title:a")
 
 
 def _forged(body: object) -> str:
@@ -133,16 +135,54 @@ def _forged(body: object) -> str:
 )
 def test_tokens_we_did_not_issue(token: str) -> None:
     with pytest.raises(InvalidArgument) as error:
-        THINGS.query("user:1", page_token=token)
+        THINGS.query(TOKENS, "user:1", page_token=token)
     assert violation(error)[0] == "page_token"
 
 
+def _body(token: str) -> dict[str, object]:
+    payload = token.split(".")[0]
+    body: dict[str, object] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
+    body.pop("v")
+    return body
+
+
 def test_a_token_with_a_wrong_key_is_refused() -> None:
+    """Even signed by us (tokens made by hand are refused by their signature first),
+    a token whose values the database cannot hold is not one we issued."""
     stamp = datetime(2026, 1, 1, tzinfo=UTC)
     _, token = page_of([Thing(2, "b", stamp), Thing(1, "a", stamp)], page_size=1)
-    body = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    for key in (["not a time", 1], [1], [1, "2"]):
+    body = _body(token)
+    for key in (
+        ["not a time", 1],
+        [1],
+        [1, "2"],
+        [2**62, 1],  # microseconds past year 9999
+        [0, 2**64],  # no database integer holds it
+        [0, -(2**63) - 1],
+    ):
         with pytest.raises(InvalidArgument, match="not a page token this list issued"):
-            THINGS.query("user:1", page_token=_forged({**body, "k": key}))
+            THINGS.query(TOKENS, "user:1", page_token=TOKENS.seal({**body, "k": key}))
+    for total in (-1, 2**64, "3", 1.5):
+        with pytest.raises(InvalidArgument):
+            THINGS.query(TOKENS, "user:1", page_token=TOKENS.seal({**body, "t": total}))
+    by_title = THINGS.query(TOKENS, "user:1", order_by="title")
+    title_body = {"q": by_title.fingerprint, "k": ["\ud800", 1]}
     with pytest.raises(InvalidArgument):
-        THINGS.query("user:1", page_token=_forged({**body, "t": -1}))
+        THINGS.query(TOKENS, "user:1", order_by="title", page_token=TOKENS.seal(title_body))
+
+
+def test_unsigned_and_foreign_tokens_say_start_again() -> None:
+    stamp = datetime(2026, 1, 1, tzinfo=UTC)
+    _, token = page_of([Thing(2, "b", stamp), Thing(1, "a", stamp)], page_size=1)
+    body = _body(token)
+    other = PageTokens(b"another server's key, also 32 bytes long!")
+    for forged in (_forged({"v": 1, **body}), other.seal(body), token[:-4] + "AAAA"):
+        with pytest.raises(InvalidArgument) as error:
+            THINGS.query(TOKENS, "user:1", page_token=forged)
+        assert violation(error) == (
+            "page_token",
+            "is not a page token this list issued; start again without a page_token",
+        )
+    assert THINGS.query(TOKENS, "user:1", page_token=token).after is not None

@@ -10,6 +10,7 @@ import pytest
 
 from fakes.providers import SMALL, ScriptedProvider, Turn
 from fakes.repositories import InMemoryAnalyses, InMemoryConversations
+from opengovfood.domain.pagination import PageTokens
 from opengovfood.domain.principal import Principal
 from opengovfood.errors import (
     FailedPrecondition,
@@ -22,6 +23,8 @@ from opengovfood.llm import ProviderRegistry, ProviderUnavailable, ToolCall, Too
 from opengovfood.services.analyses import AnalysisService
 from opengovfood.services.chat import MAX_TOOL_ROUNDS, ChatService
 from opengovfood.services.models import ModelService
+
+PAGE_TOKENS = PageTokens(b"a unit test's page token key, 32 bytes or more")
 
 ANA = Principal(kind="user", user_id=1, name="ana@example.org")
 BEN = Principal(kind="user", user_id=2, name="ben@example.org")
@@ -47,7 +50,7 @@ def registry(*providers: ScriptedProvider) -> ProviderRegistry:
 async def test_analysis_is_validated_clamped_and_stored_for_its_owner() -> None:
     provider = ScriptedProvider(answers=[GOOD])
     repository = InMemoryAnalyses(items={7: ANA.user_id or 0})
-    service = AnalysisService(repository, registry(provider))
+    service = AnalysisService(repository, registry(provider), PAGE_TOKENS)
     stored = await service.analyze(ANA, "  cooler at 9 C  ", 7, "", "")
     assert stored.owner_id == 1
     assert stored.item_id == 7
@@ -64,7 +67,7 @@ async def test_analysis_is_validated_clamped_and_stored_for_its_owner() -> None:
 
 async def test_invalid_output_gets_one_repair_then_a_clear_error() -> None:
     provider = ScriptedProvider(answers=["not json", GOOD])
-    service = AnalysisService(InMemoryAnalyses(), registry(provider))
+    service = AnalysisService(InMemoryAnalyses(), registry(provider), PAGE_TOKENS)
     await service.analyze(ANA, "notes", 0, "", "")
     repair = provider.requests[1]["messages"]
     assert repair[-2].content == "not json"
@@ -76,7 +79,7 @@ async def test_invalid_output_gets_one_repair_then_a_clear_error() -> None:
 
 async def test_the_providers_limits_decide_not_its_name() -> None:
     small = ScriptedProvider(name="tiny", limits=SMALL, answers=[GOOD])
-    service = AnalysisService(InMemoryAnalyses(), registry(small))
+    service = AnalysisService(InMemoryAnalyses(), registry(small), PAGE_TOKENS)
     with pytest.raises(InvalidArgument, match="too long for the model of LLM provider 'tiny'"):
         await service.analyze(ANA, "x" * 2000, 0, "", "")
     await service.analyze(ANA, "short notes", 0, "", "")
@@ -86,7 +89,7 @@ async def test_the_providers_limits_decide_not_its_name() -> None:
 
 async def test_analysis_input_rules_and_provider_errors() -> None:
     down = ScriptedProvider(answers=[ProviderUnavailable("scripted")])
-    service = AnalysisService(InMemoryAnalyses(), registry(down))
+    service = AnalysisService(InMemoryAnalyses(), registry(down), PAGE_TOKENS)
     with pytest.raises(InvalidArgument) as error:
         await service.analyze(ANA, "   ", -1, "", "bad model name!")
     assert {v.field for v in error.value.violations} == {"notes", "item_id"}
@@ -100,7 +103,7 @@ async def test_analysis_input_rules_and_provider_errors() -> None:
 
 async def test_analyses_list_newest_first_with_filters() -> None:
     provider = ScriptedProvider(answers=[GOOD] * 3)
-    service = AnalysisService(InMemoryAnalyses(items={5: 1}), registry(provider))
+    service = AnalysisService(InMemoryAnalyses(items={5: 1}), registry(provider), PAGE_TOKENS)
     first = await service.analyze(ANA, "a", 5, "", "")
     second = await service.analyze(ANA, "b", 0, "", "")
     third = await service.analyze(ANA, "c", 5, "", "")

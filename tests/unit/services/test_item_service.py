@@ -9,10 +9,13 @@ import pytest
 
 from fakes.repositories import InMemoryItems
 from opengovfood.domain.items import ItemStatus
+from opengovfood.domain.pagination import PageTokens
 from opengovfood.domain.principal import SCOPE_ITEMS_READ, Principal
 from opengovfood.errors import Aborted, InvalidArgument, NotFound, PermissionDenied
 from opengovfood.services.items import ItemService
 from opengovfood.services.watch import ItemEventHub
+
+PAGE_TOKENS = PageTokens(b"a unit test's page token key, 32 bytes or more")
 
 ANA = Principal(kind="user", user_id=1, name="ana@example.org")
 BEN = Principal(kind="user", user_id=2, name="ben@example.org")
@@ -35,7 +38,7 @@ def repository(hub: ItemEventHub) -> InMemoryItems:
 
 @pytest.fixture
 def service(repository: InMemoryItems, hub: ItemEventHub) -> ItemService:
-    return ItemService(repository, hub)
+    return ItemService(repository, hub, PAGE_TOKENS)
 
 
 def fields(error: pytest.ExceptionInfo[InvalidArgument]) -> dict[str, str]:

@@ -9,6 +9,7 @@ import pytest
 
 from fakes.repositories import InMemoryRefreshTokens, InMemoryUsers
 from opengovfood.config import Settings
+from opengovfood.domain.pagination import PAGE_TOKEN_KEY_LABEL, PageTokens
 from opengovfood.domain.principal import Principal
 from opengovfood.errors import (
     AlreadyExists,
@@ -56,7 +57,10 @@ async def service(settings: Settings, users: InMemoryUsers, tokens: InMemoryRefr
     token_service = TokenService(settings)
     limits = RateLimits(make_buckets(settings), settings)
     authenticator = Authenticator(token_service, users)
-    yield UserService(settings, users, tokens, passwords, token_service, authenticator, limits)
+    page_tokens = PageTokens(token_service.derive_key(PAGE_TOKEN_KEY_LABEL))
+    yield UserService(
+        settings, users, tokens, passwords, token_service, authenticator, limits, page_tokens
+    )
     passwords.close()
     await limits.close()
 
@@ -160,8 +164,14 @@ async def test_update_me_refuses_other_paths_and_taken_emails(service: UserServi
     await service.register("ben@example.org", PASSWORD, "Ben", "c")
     with pytest.raises(InvalidArgument, match="cannot be changed with UpdateMe"):
         await service.update_me(caller(ana.id), UserInput(is_superuser=True), ["is_superuser"])
+    taken = UserInput(email="BEN@example.org")
+    # Without the password the answer says nothing about whether the email is taken.
+    with pytest.raises(InvalidArgument, match="current_password: is required"):
+        await service.update_me(caller(ana.id), taken, ["email"])
+    with pytest.raises(InvalidArgument, match="current_password: is incorrect"):
+        await service.update_me(caller(ana.id), taken, ["email"], "not the password 1", "c")
     with pytest.raises(AlreadyExists):
-        await service.update_me(caller(ana.id), UserInput(email="BEN@example.org"), ["email"])
+        await service.update_me(caller(ana.id), taken, ["email"], PASSWORD, "c")
     renamed = await service.update_me(caller(ana.id), UserInput(full_name="Ana B."), [])
     assert renamed.full_name == "Ana B."
 

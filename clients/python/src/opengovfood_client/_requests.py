@@ -69,7 +69,9 @@ def update_item(
     return items_pb2.UpdateItemRequest(item=item, update_mask=field_mask_pb2.FieldMask(paths=paths))
 
 
-def update_me(full_name: str | None, email: str | None) -> users_pb2.UpdateMeRequest:
+def update_me(
+    full_name: str | None, email: str | None, current_password: str | None = None
+) -> users_pb2.UpdateMeRequest:
     user = users_pb2.User()
     paths: list[str] = []
     if full_name is not None:
@@ -80,7 +82,11 @@ def update_me(full_name: str | None, email: str | None) -> users_pb2.UpdateMeReq
         paths.append("email")
     if not paths:
         raise ValueError("nothing to update: give full_name or email")
-    return users_pb2.UpdateMeRequest(user=user, update_mask=field_mask_pb2.FieldMask(paths=paths))
+    return users_pb2.UpdateMeRequest(
+        user=user,
+        update_mask=field_mask_pb2.FieldMask(paths=paths),
+        current_password=current_password or "",
+    )
 
 
 def update_user(

@@ -178,9 +178,12 @@ class AsyncUsers:
         *,
         full_name: str | None = None,
         email: str | None = None,
+        current_password: str | None = None,
         timeout: float | None = None,
     ) -> users_pb2.User:
-        request = _requests.update_me(full_name, email)
+        """Changes the caller's name and/or email; a new email needs `current_password`
+        (the server answers INVALID_ARGUMENT on `current_password` without it)."""
+        request = _requests.update_me(full_name, email, current_password)
         return await self._c._unary(self._stub.UpdateMe, request, "UpdateMe", timeout)
 
     async def change_password(

@@ -229,6 +229,12 @@ class UpdateMeRequest(_message.Message):
 
     USER_FIELD_NUMBER: _builtins.int
     UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    CURRENT_PASSWORD_FIELD_NUMBER: _builtins.int
+    current_password: _builtins.str
+    """The password in use now: required to change the email (as ChangePassword needs
+    it), so a stolen access token can neither take over the account nor probe which
+    emails have accounts. Such attempts are rate-limited like sign-ins.
+    """
     @_builtins.property
     def user(self) -> Global___User:
         """New values for the fields named in `update_mask`."""
@@ -242,10 +248,11 @@ class UpdateMeRequest(_message.Message):
         *,
         user: Global___User | None = ...,
         update_mask: _field_mask_pb2.FieldMask | None = ...,
+        current_password: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask", "user", b"user"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask", "user", b"user"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["current_password", b"current_password", "update_mask", b"update_mask", "user", b"user"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
