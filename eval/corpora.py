@@ -10,9 +10,18 @@ from typing import Final
 from opengovfood.inspection.chicago import ChicagoInspection, load_inspections
 from opengovfood.inspection.findings import DESIGNATION_RANK
 
-__all__ = ["NARRATIVE_DIR", "Case", "GoldViolation", "chicago_cases", "narrative_cases"]
+__all__ = [
+    "NARRATIVE_DIR",
+    "PARAPHRASE_DIR",
+    "Case",
+    "GoldViolation",
+    "chicago_cases",
+    "narrative_cases",
+    "paraphrase_cases",
+]
 
 NARRATIVE_DIR: Final = Path(__file__).resolve().parent / "corpora" / "narrative"
+PARAPHRASE_DIR: Final = Path(__file__).resolve().parent / "corpora" / "paraphrase"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,4 +95,23 @@ def narrative_cases(split: str, root: Path = NARRATIVE_DIR) -> list[Case]:
                 group=split,
             )
         )
+    return cases
+
+
+def paraphrase_cases(root: Path = PARAPHRASE_DIR) -> list[Case]:
+    """The sentence sets of eval/corpora/paraphrase: each violation sentence a one-line note
+    with its item, each compliant sentence a clean note."""
+    cases: list[Case] = []
+    lines = (root / "violations.tsv").read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        item, severity, sentence = line.split("\t")
+        cases.append(
+            Case(f"paraphrase-v{number:03d}", sentence, (GoldViolation(int(item), severity),))
+        )
+    lines = (root / "clean.txt").read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, 1):
+        if line.strip() and not line.startswith("#"):
+            cases.append(Case(f"paraphrase-c{number:03d}", line.strip(), ()))
     return cases

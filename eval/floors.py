@@ -36,13 +36,17 @@ def _value(metrics: CorpusMetrics, metric: str) -> float | None:
 
 
 FLOORS: Final[tuple[Floor, ...]] = (
-    Floor("chicago", "precision", minimum=0.80),
-    Floor("chicago", "recall", minimum=0.86),
-    Floor("chicago", "severity_accuracy", minimum=0.86),
-    Floor("narrative-dev", "recall", minimum=0.92),
-    Floor("narrative-dev", "precision", minimum=0.88),
-    Floor("narrative-dev", "grounded_share", minimum=0.95),
-    Floor("narrative-dev", "clean_with_priority", maximum=1.0),
+    # Chicago: under both the full run and the --quick sample (the lower of the two)
+    Floor("chicago", "precision", minimum=0.82),
+    Floor("chicago", "recall", minimum=0.875),
+    Floor("chicago", "severity_accuracy", minimum=0.91),
+    Floor("narrative-dev", "recall", minimum=0.98),
+    Floor("narrative-dev", "precision", minimum=0.91),
+    Floor("narrative-dev", "grounded_share", minimum=0.98),
+    Floor("narrative-dev", "clean_with_priority", maximum=0.0),
+    Floor("paraphrase", "recall", minimum=0.85),
+    Floor("paraphrase", "precision", minimum=0.89),
+    Floor("paraphrase", "clean_with_priority", maximum=0.0),
 )
 
 

@@ -69,8 +69,10 @@ def _counts(c: ItemCounts) -> dict[str, Any]:
     }
 
 
-def as_json(m: CorpusMetrics) -> dict[str, Any]:
-    return {
+def as_json(m: CorpusMetrics, *, per_item: bool = True) -> dict[str, Any]:
+    """The metrics as JSON; without `per_item` (held-out splits) only the summary figures:
+    no per-item counts, per-severity counts or confusions to tune to."""
+    summary = {
         "notes": m.cases,
         "clean_notes": m.clean_cases,
         "micro": _counts(m.micro),
@@ -89,6 +91,11 @@ def as_json(m: CorpusMetrics) -> dict[str, Any]:
         "repeat_agreement": m.repeat_right / m.marks_compared if m.marks_compared else None,
         "latency_p50_ms": m.latency_p50_ms,
         "latency_p95_ms": m.latency_p95_ms,
+    }
+    if not per_item:
+        return summary
+    return {
+        **summary,
         "per_item": {str(k): _counts(v) for k, v in sorted(m.per_item.items())},
         "per_severity": {k: _counts(v) for k, v in m.per_severity.items()},
         "confusions": [{"missed": g, "extra": p, "notes": n} for g, p, n in m.confusions],

@@ -26,8 +26,14 @@ from .chicago import ChicagoInspection, load_inspections
 from .classifier import CommentClassifier, Prediction
 from .findings import DESIGNATION_RANK, Finding
 from .form_items import item_title, section_for
-from .negation import is_advisory, mentions_correction, mentions_repeat
-from .rules import SentenceFindings, rule_findings, sentence_findings
+from .negation import (
+    is_advisory,
+    is_allegation,
+    is_negated,
+    mentions_correction,
+    mentions_repeat,
+)
+from .rules import SentenceFindings, is_history, rule_findings, sentence_findings
 from .text import Sentence, bound, lower_view, sentences
 
 __all__ = ["InspectionEngine", "analyse_notes", "build_engine", "default_engine", "merge"]
@@ -99,10 +105,27 @@ _DIRECTIVE_START: Final = re.compile(
 _NOT_A_PROBLEM: Final = re.compile(r"\bpest\s+control\b[^,;.]*|\bbait\s+stations?\b")
 
 
+_SELF_NEGATING_CUE: Final = re.compile(r"^(?:no|without|out\s+of|empty|not|un|lack|missing)\b")
+
+
 def _problem_cue(view: str) -> bool:
+    """Whether the sentence says something is wrong: a problem word that no negation in
+    its clause denies ("no cracked or chipped utensils observed" says nothing is), in a
+    sentence that reports what this inspection saw (not an earlier one's corrected
+    finding, not a complaint's unconfirmed allegation)."""
     if is_advisory(view) and not re.search(r"\b(?:observed|found|noted|saw)\b", view):
         return False
-    return _PROBLEM_CUE.search(_COMPLIANT.sub(" ", _NOT_A_PROBLEM.sub(" ", view))) is not None
+    if is_history(view) or is_allegation(view):
+        return False
+    view = _NOT_A_PROBLEM.sub(lambda m: " " * len(m.group()), view)
+    compliant = [m.span() for m in _COMPLIANT.finditer(view)]
+    for match in _PROBLEM_CUE.finditer(view):
+        if any(a <= match.start() < b for a, b in compliant):
+            continue
+        self_negating = _SELF_NEGATING_CUE.match(match.group()) is not None
+        if not is_negated(view, match.start(), match.end(), self_negating=self_negating):
+            return True
+    return False
 
 
 def _rule_concepts(sentence: Sentence) -> tuple[tuple[str, int], ...]:

@@ -8,6 +8,8 @@
   observed problem: a directive alone in them is not a violation.
 - Corrected on site: "COS", "corrected on site", "voluntarily discarded", "PIC moved…".
 - Repeat: "repeat", "previously cited", "not corrected from the last inspection".
+- Allegations: what a complaint says ("complaint regarding flies at the entrance") is not
+  what the inspector saw, unless the sentence also says it was observed or confirmed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Final
 
 __all__ = [
     "is_advisory",
+    "is_allegation",
     "is_compliance_statement",
     "is_negated",
     "mentions_correction",
@@ -145,3 +148,26 @@ def mentions_correction(view: str) -> bool:
 
 def mentions_repeat(view: str) -> bool:
     return _REPEAT.search(view) is not None
+
+
+_ALLEGATION: Final = re.compile(
+    r"\b(?:complaint|complaints|complainant|alleg\w+|reportedly|"
+    r"(?:customer|patron|caller|guest)s?\s+(?:\w+\s+)?(?:reported|stated|claimed|complained|"
+    r"said|alleged))\b"
+)
+_CONFIRMED: Final = re.compile(
+    r"\b(?:observed|found|confirmed|verified|substantiated|noted|seen|saw|documented|"
+    r"detected|identified|present)\b"
+)
+
+
+def is_allegation(view: str) -> bool:
+    """A sentence that only reports what a complaint alleged: nothing in it says the
+    inspector saw it (or it says the inspector did not: "not substantiated")."""
+    if _ALLEGATION.search(view) is None:
+        return False
+    for match in _CONFIRMED.finditer(view):
+        before = view[max(0, match.start() - 40) : match.start()]
+        if not re.search(r"\b(?:not|no|never|un|nothing|none)\b[^,;]*$|n't\s+(?:\w+\s+)?$", before):
+            return False
+    return True

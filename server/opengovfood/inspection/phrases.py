@@ -143,7 +143,7 @@ _PEST = (
     r"silverfish|pests?|bats?|birds?|pigeons?|sparrows?|bed\s?bugs?|spiders?|larvae|maggots?)"
 )
 
-PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
+_WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
     # --- 1-2 supervision ---------------------------------------------------------------
     _rule(
         "pic_absent",
@@ -213,7 +213,10 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"continued|still|cooking|making|came\s+in|come\s+in|showed\s+up|on\s+shift|in\s+today|"
         r"short[-\s]?staffed|worked|works)\b",
         r"\b(?:vomit\w*|diarrh\w+)\s+(?:and\s+diarrh\w+\s+)?(?:clean[-\s]?up|kit|events?|"
-        r"procedures?|policy|plan|supplies)|\bbodily\s+fluid|\bpolicy\b|\bexclusion\s+list",
+        r"procedures?|policy|plan|supplies)|\bbodily\s+fluid|\bpolicy\b|\bexclusion\s+list|"
+        # what staff know or were taught about illness is not an ill worker
+        r"\bknow\w*|\baware\w*|\btrain\w*|\beducat\w*|\breporting\s+(?:requirements?|"
+        r"procedures?|duties|obligations?)",
     ),
     _rule(
         "vomit_plan",
@@ -665,17 +668,34 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         unless=r"\b(?:certificat\w*|permit|licen[cs]e|card|test\s+strips?|calibrat\w*|"
         r"fire\s+extinguisher|report)\b",
     ),
+    # No time marked on food held under time control is a problem on its own; any other
+    # mention of time control needs a problem word of its own (4 hours exceeded, not
+    # discarded), which negation can deny ("none past their discard time").
     _rule(
         "tphc",
+        24,
+        "3-501.19(B)(2)",
+        "Pf",
+        "Food held under time as a public health control not marked with a time",
+        r"\b(?:no|without|missing)\s+(?:a\s+|the\s+|any\s+)?(?:discard\s+|start\s+|removal\s+)?"
+        r"(?:times?|time\s+stamps?|time\s+labels?)\s+(?:\w+\s+)?(?:written|marked|recorded|"
+        r"labell?ed|noted|documented|indicated)|\b(?:discard\s+|start\s+|removal\s+)?times?\s+"
+        r"(?:\w+\s+)?not\s+(?:written|marked|recorded|labell?ed|documented|indicated)|\bnot\s+"
+        r"(?:\w+\s+)?(?:marked|labell?ed)\s+with\s+(?:a\s+|the\s+|any\s+)?(?:discard\s+|"
+        r"start\s+|removal\s+)?times?\b",
+    ),
+    _rule(
+        "tphc_misuse",
         24,
         "3-501.19(A)",
         "Pf",
         "Time as a public health control not properly used",
-        r"\b(?:time\s+as\s+(?:a\s+)?public\s+health\s+control|tphc|time\s+control)\b|"
-        r"\b(?:no|without)\s+(?:a\s+|the\s+)?(?:discard\s+)?times?\s+(?:\w+\s+)?(?:written|marked|"
-        r"recorded|labell?ed|noted)|\btimes?\s+(?:\w+\s+)?not\s+(?:written|marked|recorded)",
-        r"\b(?:no|not|without|missing|lack\w*|exceed\w*|beyond|over|more\s+than|past|improper\w*|"
-        r"unmarked)\b",
+        r"\b(?:exceed\w*|beyond|over|more\s+than|past|longer\s+than|after)\s+(?:the\s+|its\s+)?"
+        r"(?:4|four)[-\s]?(?:hours?|hrs?|h)\b|\b(?:past|beyond|exceed\w*)\s+(?:the\s+|its\s+)?"
+        r"(?:discard|removal)\s+times?|\bimproper(?:ly)?\b|\bnot\s+(?:\w+\s+)?(?:discarded|"
+        r"followed|tracked|logged|documented)|\bno\s+(?:\w+\s+)?(?:logs?|records?|procedures?)",
+        r"\b(?:time\s+as\s+(?:a\s+)?public\s+health\s+control|tphc|time\s+control|"
+        r"(?:discard|removal)\s+times?)\b",
     ),
     # --- 25-29 ------------------------------------------------------------------------------
     _rule(
@@ -1386,23 +1406,50 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:gaskets?|roof|ceiling\s+tiles?|coolers?\s+(?:door|gasket))\b(?!.*\b(?:pipe|"
         r"plumbing|faucet|sink)\b)",
     ),
+    # A demonstrated cross-connection (a hose in the water, a chemical dispenser or a drain
+    # line plumbed straight in) is 5-203.14, Priority. A device the inspector could not find
+    # or that "is needed" at a water line is what Chicago's inspectors cite under 5-204.12
+    # (Core): the hazard is unverified, and a Priority mark would overstate it.
     _rule(
         "backflow",
         51,
         "5-203.14",
         "P",
-        "No backflow prevention (air gap or vacuum breaker)",
+        "No backflow prevention at a point of use (hose, chemical dispenser)",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:backflow|back[-\s]?flow|back[-\s]?siphonage|air\s+gap|"
         r"air\s+break|vacuum\s+breaker|anti[-\s]?siphon|atmospheric\s+vacuum\s+breaker|avb|rpz|"
         r"check\s+valve)|\b(?:back[-\s]?flow|vacuum\s+breaker|air\s+gap)\s+(?:\w+\s+){0,3}?(?:missing|"
         r"not\s+(?:provided|installed|present|located|found)|needed|required|removed)|"
-        r"\bunable\s+to\s+(?:locate|find)\s+(?:\w+\s+)?(?:back[-\s]?flow|vacuum\s+breaker)|\bhoses?\s+(?:\w+\s+){0,4}?"
-        r"(?:submerged|below\s+(?:the\s+)?flood\s+(?:level\s+)?rim|in\s+(?:the\s+)?(?:mop\s+)?"
-        r"(?:sink|bucket|water))|\b(?:direct(?:ly)?\s+(?:connect\w*|plumbed)|hard[-\s]?plumbed)\s+"
-        r"(?:\w+\s+){0,4}?(?:to\s+)?(?:the\s+)?(?:sewer|drain)|"
+        r"\bunable\s+to\s+(?:locate|find)\s+(?:\w+\s+)?(?:back[-\s]?flow|vacuum\s+breaker)|"
+        r"\bhoses?\s+(?:\w+\s+){0,4}?(?:submerged|below\s+(?:the\s+)?flood\s+(?:level\s+)?rim|"
+        r"in\s+(?:the\s+)?(?:mop\s+)?(?:sink|bucket|water))|\b(?:direct(?:ly)?\s+(?:connect\w*|"
+        r"plumbed)|hard[-\s]?plumbed)\s+(?:\w+\s+){0,4}?(?:to\s+)?(?:the\s+)?(?:sewer|drain)|"
         + _directive(
             r"install\s+(?:\w+\s+){0,3}?(?:backflow|vacuum\s+breaker|air\s+gap|air\s+break)"
         ),
+        r"\b(?:hoses?|hose\s+bibbs?|submerged|flood\s+(?:level\s+)?rim|chemical\s+(?:dispens\w+|"
+        r"proportion\w+|mix\w+)|dispens\w+\s+(?:\w+\s+)?chemicals?|direct(?:ly)?\s+(?:connect\w*|"
+        r"plumbed)|hard[-\s]?plumbed|sewer|siphon\w*|cross[-\s]?connect\w*)\b",
+    ),
+    _rule(
+        "backflow_device",
+        51,
+        "5-204.12",
+        "C",
+        "Backflow prevention device not found where required",
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:backflow|back[-\s]?flow|air\s+gap|air\s+break|"
+        r"vacuum\s+breaker|anti[-\s]?siphon|avb|rpz|check\s+valve)|\b(?:back[-\s]?flow|vacuum\s+"
+        r"breaker|air\s+gap)\s+(?:\w+\s+){0,3}?(?:missing|not\s+(?:provided|installed|present|"
+        r"located|found|accessible)|needed|required|removed)|\b(?:unable|failed)\s+to\s+(?:locate|"
+        r"find)\s+(?:\w+\s+)?(?:back[-\s]?flow|vacuum\s+breaker|air\s+gap)|"
+        + _directive(
+            r"(?:identify\s+(?:\w+\s+){0,2}?)?install\s+(?:\w+\s+){0,3}?(?:backflow|vacuum\s+"
+            r"breaker|air\s+gap|air\s+break)"
+        ),
+        None,
+        r"\b(?:hoses?|hose\s+bibbs?|submerged|flood\s+(?:level\s+)?rim|chemical\s+(?:dispens\w+|"
+        r"proportion\w+|mix\w+)|dispens\w+\s+(?:\w+\s+)?chemicals?|direct(?:ly)?\s+(?:connect\w*|"
+        r"plumbed)|hard[-\s]?plumbed|sewer|siphon\w*|cross[-\s]?connect\w*)\b",
     ),
     _rule(
         "service_sink",
@@ -1717,3 +1764,196 @@ PHRASE_RULES: Final[tuple[PhraseRule, ...]] = (
         r"inadequate|insufficient|burn(?:t|ed)\s+out)\b",
     ),
 )
+
+
+# --- things the Code requires to be there, however their absence is worded ------------------
+# One statement of absence for every required thing: "no X", "without X", "lacks X", "could
+# not produce X", "does not have/employ X", "X not available / on file / posted", "X
+# missing / expired / lapsed", "unable to locate X". Writers vary the verb far more than the
+# noun, so the verb is said once here and each required thing names only its noun.
+_ABSENT_BEFORE = (
+    r"(?:no|without|missing|lack(?:s|ed|ing)?(?:\s+of)?|absence\s+of|absent|none\s+of\s+the|"
+    r"(?:could|can|did|does|do|would)(?:\s+not|n't)\s+(?:\w+\s+)?(?:produce|provide|locate|"
+    r"find|show|present|have|employ|keep|maintain|retain|post|use|supply)|"
+    r"(?:unable|failed|fail)\s+to\s+(?:\w+\s+)?(?:produce|provide|locate|find|show|present|"
+    r"have|keep|maintain|retain|post|supply)|(?:has|have|had)\s+(?:no|not\s+(?:\w+\s+)?"
+    r"(?:obtained|provided|posted|kept|signed|completed|received))|never\s+(?:had|received|"
+    r"obtained|signed|completed|kept|posted|provided))"
+)
+_ABSENT_AFTER = (
+    r"(?:(?:is|are|was|were|has\s+been|have\s+been)?\s*(?:not|n't|never)\s+(?:\w+\s+)?"
+    r"(?:available|provided|present|on\s+(?:site|file|hand|the\s+premises|premises)|posted|"
+    r"kept|maintained|retained|signed|found|located|in\s+place|current|valid|renewed|"
+    r"obtained|produced|completed|supplied)|missing|expired|lapsed|out\s+of\s+date|"
+    r"unavailable|absent|unsigned|could\s+not\s+be\s+(?:found|located|produced|provided)|"
+    r"(?:is|was|are|were)\s+(?:empty|out)\b|ran\s+out)"
+)
+
+
+def _absent(
+    name: str,
+    item: int,
+    section: str,
+    designation: Designation,
+    description: str,
+    noun: str,
+    unless: str | None = None,
+) -> PhraseRule:
+    problem = (
+        rf"\b{_ABSENT_BEFORE}\s+(?:[\w'-]+\s+){{0,4}}?(?:{noun})\b"
+        rf"|\b(?:{noun})\b(?:\s+[\w'()-]+){{0,5}}?\s+{_ABSENT_AFTER}"
+    )
+    return _rule(f"absent_{name}", item, section, designation, description, problem, unless=unless)
+
+
+REQUIRED_THINGS: Final[tuple[PhraseRule, ...]] = (
+    _absent(
+        "cfpm",
+        2,
+        "2-102.12",
+        "C",
+        "No certified food protection manager",
+        r"certified\s+(?:food\s+)?(?:protection\s+|safety\s+|service\s+)?managers?|cfpm|cfm|"
+        r"(?:food\s+(?:protection|safety|service|handler)\s+)?manager(?:'s)?\s+(?:food\s+safety\s+)?"
+        r"(?:certificat\w+|certification|card|license)|servsafe(?:\s+(?:manager\s+)?"
+        r"certificat\w+)?|food\s+(?:protection|safety)\s+(?:manager\s+)?certificat\w+|"
+        r"sanitation\s+certificat\w+",
+        unless=r"\bfood\s+handler\s+(?:cards?|training|certificat)",
+    ),
+    _absent(
+        "health_policy",
+        3,
+        "2-103.11(O)",
+        "Pf",
+        "No employee health policy or illness-reporting agreement",
+        r"(?:employee\s+)?(?:health|illness)\s+(?:reporting\s+)?(?:policy|policies|agreements?|"
+        r"forms?|acknowledg\w+)|reporting\s+(?:agreements?|policy|forms?)|"
+        r"(?:health|illness)\s+reporting\s+(?:\w+\s+)?(?:policy|agreements?|forms?)",
+    ),
+    _absent(
+        "vomit_kit",
+        5,
+        "2-501.11",
+        "Pf",
+        "No procedures or supplies for vomiting and diarrheal events",
+        r"(?:vomit\w*|diarrh\w+|bodily\s+fluids?|body\s+fluids?)\s+(?:\w+\s+){0,3}?"
+        r"(?:clean[-\s]?up\s+)?(?:kits?|plans?|procedures?|polic(?:y|ies)|supplies|response)|"
+        r"(?:clean[-\s]?up|spill)\s+kits?|(?:procedures?|plan)\s+for\s+(?:\w+\s+){0,2}?"
+        r"(?:vomit\w*|diarrh\w+|bodily\s+fluids?|body\s+fluids?)",
+    ),
+    _absent(
+        "hand_soap",
+        10,
+        "6-301.11",
+        "Pf",
+        "No hand cleanser at the handwashing sink",
+        r"(?:hand\s+)?soap|hand\s+cleanser|hand\s+cleaner",
+        unless=r"\bdish\s?(?:soap|detergent)|\bsoap\s+(?:bottles?|jugs?)\s+(?:stored|above|on)",
+    ),
+    _absent(
+        "hand_towels",
+        10,
+        "6-301.12",
+        "Pf",
+        "No hand-drying provision at the handwashing sink",
+        r"paper\s+towels?|hand\s+towels?|(?:hand[-\s]?)?drying\s+(?:devices?|provisions?)|"
+        r"hand\s+dryers?|towel\s+dispensers?",
+        unless=r"\bwiping|\bsingle[-\s]service",
+    ),
+    _absent(
+        "handwash_sign",
+        10,
+        "6-301.14",
+        "C",
+        "No handwashing signage",
+        r"hand\s?wash(?:ing)?\s+(?:reminder\s+)?(?:signs?|signage|posters?|notices?)|"
+        r"(?:signs?|signage|posters?|notices?)\s+(?:\w+\s+){0,3}?(?:hand\s?wash\w*|wash\s+hands)",
+    ),
+    _absent(
+        "shellstock_tags",
+        14,
+        "3-203.12",
+        "Pf",
+        "Shellstock tags not kept for 90 days",
+        r"(?:shellstock|shellfish|oysters?|clams?|mussels?|scallops?)\s+(?:identification\s+)?"
+        r"(?:tags?|labels?|records?)",
+    ),
+    _absent(
+        "parasite_records",
+        14,
+        "3-402.12",
+        "Pf",
+        "No parasite-destruction records for raw fish",
+        r"parasite[-\s]destruction\s+(?:\w+\s+)?(?:records?|letters?|documentation|logs?|"
+        r"certificat\w+|statements?)|(?:records?|documentation|letters?|proof|logs?)\s+of\s+"
+        r"(?:\w+\s+)?(?:parasite\s+destruction|freezing)|freezing\s+(?:records?|logs?)",
+    ),
+    _absent(
+        "tphc_procedures",
+        24,
+        "3-501.19(A)",
+        "Pf",
+        "Time as a public health control without written procedures",
+        r"(?:written\s+)?(?:procedures?|plan|polic(?:y|ies))\s+(?:\w+\s+){0,2}?for\s+(?:\w+\s+)?"
+        r"(?:time\s+(?:as\s+a\s+public\s+health\s+control|control|instead|in\s+place|rather)|"
+        r"tphc)|(?:tphc|time\s+as\s+a\s+public\s+health\s+control|time\s+control)\s+"
+        r"(?:written\s+)?(?:procedures?|plan|polic(?:y|ies))",
+    ),
+    _absent(
+        "consumer_advisory",
+        25,
+        "3-603.11",
+        "Pf",
+        "No consumer advisory for raw or undercooked animal food",
+        r"consumer\s+advisor(?:y|ies)|advisory\s+(?:\w+\s+){0,2}?(?:raw|undercooked)|"
+        r"(?:raw|undercooked)\s+(?:\w+\s+){0,2}?(?:advisory|disclosure|reminder)|"
+        r"(?:menu\s+)?(?:disclosure|reminder)\s+(?:statement|asterisk|for\s+(?:raw|undercooked))",
+    ),
+    _absent(
+        "variance",
+        32,
+        "3-502.11",
+        "Pf",
+        "Specialized processing without a variance",
+        r"variances?",
+    ),
+    _absent(
+        "probe_thermometer",
+        36,
+        "4-302.12",
+        "Pf",
+        "No food temperature-measuring device (probe)",
+        r"(?:probe|stem|food|metal[-\s]stem|digital|bi-?metal\w*|thin[-\s]probe|tip|"
+        r"calibrated|working)\s+(?:temp\w*\s+)?thermometers?|(?:food\s+)?"
+        r"temperature[-\s]measuring\s+devices?",
+    ),
+    _absent(
+        "test_strips",
+        48,
+        "4-302.14",
+        "Pf",
+        "No sanitizer test kit or strips",
+        r"(?:sanitizer|chlorine|quat\w*|chemical|bleach|iodine)?\s*test(?:ing)?\s*"
+        r"(?:strips?|kits?|papers?|devices?)|(?:sanitizer|chlorine|quat\w*)\s+(?:test\s+)?strips?",
+        unless=r"\b(?:temperature|heat|thermo)[-\s]?(?:test\s+)?(?:strips?|labels?)|\birreversible",
+    ),
+    _absent(
+        "toilet_tissue",
+        53,
+        "6-501.18",
+        "C",
+        "Toilet room not supplied",
+        r"toilet\s+(?:paper|tissue)",
+    ),
+    _absent(
+        "hot_water",
+        50,
+        "5-103.11",
+        "Pf",
+        "Hot water not available",
+        r"hot\s+(?:running\s+)?water",
+        unless=r"\b(?:compartment|sanitiz|wiping|dipper|thaw)",
+    ),
+)
+
+PHRASE_RULES: Final[tuple[PhraseRule, ...]] = _WORDED_RULES + REQUIRED_THINGS

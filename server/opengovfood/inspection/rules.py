@@ -17,6 +17,7 @@ from .form_items import designation_of
 from .measurements import check_sentence
 from .negation import (
     is_advisory,
+    is_allegation,
     is_compliance_statement,
     is_negated,
     mentions_correction,
@@ -77,6 +78,13 @@ _HISTORY: Final = re.compile(
     r"recorded|identified)|\bwhich\s+cited\b|\bwere\s+cited\s+(?:on|at|during)\b|"
     r"\b(?:all|each|every)\s+(?:\w+\s+){0,3}?(?:items?|violations?)\s+(?:\w+\s+){0,2}?"
     r"(?:corrected|resolved|addressed|fixed)\b"
+    # "the previous violation for the blocked hand sink has been corrected"
+    r"|\b(?:previous(?:ly)?|prior|last|earlier)\s+(?:\w+\s+){0,3}?(?:violations?|items?|"
+    r"citations?|deficienc\w+|issues?|findings?|inspection|visit)\b[^.;]{0,80}?\b(?:has|have|"
+    r"had|was|were|is|are|now)\s+(?:been\s+)?(?:\w+\s+)?(?:corrected|resolved|addressed|fixed|"
+    r"abated|repaired|replaced|removed|in\s+compliance)\b"
+    r"|\b(?:corrected|resolved|addressed|fixed|abated|repaired)\s+since\s+(?:the\s+|my\s+)?"
+    r"(?:last|previous|prior)\b"
 )
 _STILL: Final = re.compile(
     r"\b(?:still|again|remains?|remained|not\s+(?:yet\s+)?corrected|uncorrected|repeat|"
@@ -94,7 +102,7 @@ def sentence_findings(
     sentence: Sentence, hint: str = "", notes_view: str = "", today: date | None = None
 ) -> tuple[Finding, ...]:
     """Findings of one sentence (before correction/repeat marks and merging)."""
-    if is_history(sentence.lower):
+    if is_history(sentence.lower) or is_allegation(sentence.lower):
         return ()
     found: list[Finding] = []
     for violation in check_sentence(sentence, hint):

@@ -1,0 +1,92 @@
+"""Wording that varies between writers: how absence is said, complaints, earlier inspections,
+how sure a backflow finding is; and the paraphrase sets as a regression floor."""
+
+from __future__ import annotations
+
+import pytest
+
+from eval.corpora import paraphrase_cases
+from opengovfood.inspection.engine import build_engine, default_engine
+from opengovfood.inspection.negation import is_allegation
+
+RULES_ONLY = build_engine(with_classifier=False)
+
+
+def _sections(text: str) -> dict[int, tuple[str, str]]:
+    return {f.form_item: (f.food_code_section, f.designation) for f in RULES_ONLY.analyse(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("The operator could not produce a certified food protection manager certificate.", 2),
+        ("Establishment does not employ a CFPM.", 2),
+        ("Manager certification has lapsed.", 2),
+        ("Unable to locate the employee illness reporting policy.", 3),
+        ("Owner failed to provide a vomit clean-up kit.", 5),
+        ("Oyster tags were not retained.", 14),
+        ("Records of parasite destruction were not available for the salmon.", 14),
+        ("There are no written procedures for time as a public health control.", 24),
+        ("Menu lacks a consumer advisory for the raw oysters.", 25),
+        ("The kitchen does not have a calibrated probe thermometer.", 36),
+        ("Sanitizer test strips were not on site.", 48),
+        ("Women's restroom has no toilet paper.", 53),
+    ],
+)
+def test_absence_is_understood_whatever_the_verb(text: str, item: int) -> None:
+    assert item in _sections(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Test strips available and used by staff.",
+        "Consumer advisory posted on the menu.",
+        "Oyster tags on file for 90 days.",
+        "CFPM certificate current and posted.",
+    ],
+)
+def test_present_things_are_not_absent(text: str) -> None:
+    assert _sections(text) == {}
+
+
+def test_backflow_designation_follows_what_was_shown() -> None:
+    # an unverified device is cited as Chicago's inspectors do (Core); a shown
+    # cross-connection is Priority
+    assert _sections("Unable to locate a backflow device on the ice machine water line.") == {
+        51: ("5-204.12", "C")
+    }
+    assert _sections("Hose on the mop sink faucet submerged in a bucket, no vacuum breaker.")[
+        51
+    ] == ("5-203.14", "P")
+
+
+def test_a_complaint_is_not_a_finding_until_the_inspector_sees_it() -> None:
+    assert is_allegation("complaint alleging roaches in the dining room")
+    assert is_allegation("complaint of mice was not substantiated")
+    assert not is_allegation("complaint investigated: live roaches observed under the sink")
+    assert _sections("Complaint alleging roaches in the dining room.") == {}
+    assert 38 in _sections("Complaint investigated: live roaches observed under the sink.")
+
+
+def test_a_corrected_finding_of_an_earlier_inspection_is_not_one() -> None:
+    assert _sections("The previous violation for the blocked hand sink has been corrected.") == {}
+    assert 10 in _sections("Hand sink blocked again, same as the previous inspection.")
+
+
+def test_the_classifier_speaks_only_where_something_is_wrong() -> None:
+    engine = default_engine()
+    for text in (
+        "No cracked or chipped utensils observed.",
+        "Complaint regarding flies at the front entrance investigated.",
+        "No evidence of rodents, roaches or flies was found in dry storage, under the line.",
+    ):
+        assert engine.analyse(text) == [], text
+
+
+def test_no_paraphrased_clean_sentence_gets_a_priority_finding() -> None:
+    engine = default_engine()
+    for case in paraphrase_cases():
+        if case.clean:
+            found = [f for f in engine.analyse(case.notes) if f.designation in ("P", "Pf")]
+            assert found == [], case.notes
