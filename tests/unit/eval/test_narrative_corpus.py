@@ -2,7 +2,11 @@
 
 Pure file checks, no server: every note parses, every gold violation quotes its note, and the
 corpus keeps the coverage its README promises (splits, clean notes, Form 3-A items, units,
-lengths). The README's statistics block is recomputed here so it cannot drift from the files.
+lengths). The README's statistics blocks are recomputed here so they cannot drift from the files.
+
+Two independently written corpora share the schema: the first author's `dev`/`test` and the second
+author's `dev2`/`test2`. Each pair is checked against its own promises; labels, ids and the
+no-shared-text rule hold across all four splits.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from typing import Any
 import pytest
 
 CORPUS = Path(__file__).resolve().parents[3] / "eval" / "corpora" / "narrative"
-SPLITS = ("dev", "test")
+FIRST = ("dev", "test")
+SECOND = ("dev2", "test2")
+SPLITS = FIRST + SECOND
 
 NOTE_KEYS = {
     "id",
@@ -65,14 +71,15 @@ def tally(values: list[str], keys: Iterable[str]) -> str:
     return ", ".join(f"{key} {counts[key]}" for key in keys)
 
 
-def corpus_summary(corpus: dict[str, list[Note]]) -> str:
-    """The statistics block of the README, one line per figure and split."""
+def corpus_summary(corpus: dict[str, list[Note]], splits: tuple[str, ...]) -> str:
+    """A statistics block of the README, one line per figure and split."""
     lines: list[str] = []
-    for split in SPLITS:
+    for split in splits:
         notes = corpus[split]
         violations = [v for note in notes for v in note["violations"]]
         lengths = sorted(len(note["notes"]) for note in notes)
         per_item = Counter(v["form_item"] for v in violations)
+        per_item_severity = Counter((v["form_item"], v["severity"]) for v in violations)
         notes_per_item = Counter(item for note in notes for item in items_of(note))
         covered = sorted(notes_per_item)
         lines += [
@@ -86,6 +93,14 @@ def corpus_summary(corpus: dict[str, list[Note]]) -> str:
             f"[{split}] Form 3-A items covered: {len(covered)} of 56",
             f"[{split}] violations per item: "
             + " ".join(f"{item}:{per_item[item]}" for item in sorted(per_item)),
+            f"[{split}] violations per item and severity: "
+            + " ".join(
+                f"{item}:{severity}{count}"
+                for (item, severity), count in sorted(
+                    per_item_severity.items(),
+                    key=lambda kv: (kv[0][0], ("P", "Pf", "C").index(kv[0][1])),
+                )
+            ),
             f"[{split}] units: " + tally([n["units"] for n in notes], ("F", "C", "mixed", "none")),
             f"[{split}] inspection types: "
             + tally([n["inspection_type"] for n in notes], sorted(INSPECTION_TYPES)),
@@ -155,7 +170,7 @@ def test_one_section_has_one_designation(corpus: dict[str, list[Note]]) -> None:
 
 
 def test_splits_are_written_separately(corpus: dict[str, list[Note]]) -> None:
-    """No note, and no line of 60 characters or more, appears in both splits."""
+    """No note, and no line of 60 characters or more, appears in two splits."""
 
     def long_lines(split: str) -> set[str]:
         return {
@@ -165,17 +180,20 @@ def test_splits_are_written_separately(corpus: dict[str, list[Note]]) -> None:
             if len(line.strip()) >= 60
         }
 
-    assert not long_lines("dev") & long_lines("test")
+    for i, first in enumerate(SPLITS):
+        for second in SPLITS[i + 1 :]:
+            shared = long_lines(first) & long_lines(second)
+            assert not shared, (first, second, sorted(shared)[:3])
     texts = [note["notes"] for note in all_notes(corpus)]
     assert len(texts) == len(set(texts))
 
 
 def test_size_clean_notes_and_item_coverage(corpus: dict[str, list[Note]]) -> None:
-    notes = all_notes(corpus)
+    notes = [note for split in FIRST for note in corpus[split]]
     assert len(notes) >= 90
     assert sum(note["clean"] for note in notes) >= 16
     assert set().union(*(items_of(note) for note in notes)) == set(range(1, 57))
-    for split in SPLITS:
+    for split in FIRST:
         assert len(corpus[split]) >= 45, split
         assert any(note["clean"] for note in corpus[split]), split
         covered = set().union(*(items_of(note) for note in corpus[split]))
@@ -183,7 +201,7 @@ def test_size_clean_notes_and_item_coverage(corpus: dict[str, list[Note]]) -> No
 
 
 def test_variety_of_units_lengths_and_kinds(corpus: dict[str, list[Note]]) -> None:
-    notes = all_notes(corpus)
+    notes = [note for split in FIRST for note in corpus[split]]
     assert sum(note["units"] in ("C", "mixed") for note in notes) >= 12
     assert sum(len(note["notes"]) > 3000 for note in notes) >= 6
     assert sum(len(note["notes"]) > 8000 for note in notes) >= 3
@@ -194,14 +212,60 @@ def test_variety_of_units_lengths_and_kinds(corpus: dict[str, list[Note]]) -> No
     assert any(v["corrected_on_site"] for v in violations)
     assert any(v["repeat"] for v in violations)
     assert {v["severity"] for v in violations} == SEVERITIES
-    for split in SPLITS:
+    for split in FIRST:
         assert any(note["units"] in ("C", "mixed") for note in corpus[split]), split
         assert any(len(note["notes"]) > 8000 for note in corpus[split]), split
         assert any(note["clean"] and len(note["notes"]) > 3000 for note in corpus[split]), split
 
 
-def test_readme_statistics_match_the_files(corpus: dict[str, list[Note]]) -> None:
+def test_second_corpus_size_clean_notes_and_item_coverage(corpus: dict[str, list[Note]]) -> None:
+    """dev2/test2: 50+ notes each, 12+ clean, every Form 3-A item in each split."""
+    notes = [note for split in SECOND for note in corpus[split]]
+    assert sum(note["clean"] for note in notes) >= 12
+    for split in SECOND:
+        assert len(corpus[split]) >= 50, split
+        assert sum(note["clean"] for note in corpus[split]) >= 5, split
+        covered = set().union(*(items_of(note) for note in corpus[split]))
+        assert covered == set(range(1, 57)), (split, sorted(set(range(1, 57)) - covered))
+
+
+def test_second_corpus_variety(corpus: dict[str, list[Note]]) -> None:
+    """dev2/test2: Celsius, long reports, many voices, corrected-on-site and repeat cases."""
+    notes = [note for split in SECOND for note in corpus[split]]
+    assert sum(note["units"] in ("C", "mixed") for note in notes) >= 12
+    assert sum(len(note["notes"]) > 3000 for note in notes) >= 4
+    assert sum(len(note["notes"]) > 8000 for note in notes) >= 2
+    assert {note["inspection_type"] for note in notes} == INSPECTION_TYPES
+    assert len({note["establishment_type"] for note in notes}) >= 20
+    for split in SECOND:
+        split_notes = corpus[split]
+        violations = [v for note in split_notes for v in note["violations"]]
+        assert len({note["style"] for note in split_notes}) >= 8, split
+        assert sum(note["units"] in ("C", "mixed") for note in split_notes) >= 6, split
+        assert any(len(note["notes"]) > 8000 for note in split_notes), split
+        assert any(note["clean"] and len(note["notes"]) > 3000 for note in split_notes), split
+        assert any(v["corrected_on_site"] for v in violations), split
+        assert any(not v["corrected_on_site"] for v in violations), split
+        assert any(v["repeat"] for v in violations), split
+        assert {v["severity"] for v in violations} == SEVERITIES, split
+
+
+def test_readme_voice_table_matches_the_second_corpus(corpus: dict[str, list[Note]]) -> None:
+    """The dev2/test2 table of styles gives each style's note count per split."""
     readme = (CORPUS / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"```text\n(\[dev\].*?)\n```", readme, re.S)
-    assert block, "README.md has no statistics block"
-    assert block.group(1) == corpus_summary(corpus)
+    rows = re.findall(r"^\| `([a-z-]+)` \| [^|]+ \| (\d+) \| (\d+) \|$", readme, re.M)
+    table = {style: (int(dev2), int(test2)) for style, dev2, test2 in rows}
+    counts = {split: Counter(note["style"] for note in corpus[split]) for split in SECOND}
+    styles = set(counts["dev2"]) | set(counts["test2"])
+    assert table == {style: (counts["dev2"][style], counts["test2"][style]) for style in styles}
+
+
+@pytest.mark.parametrize("splits", [FIRST, SECOND], ids=["dev-test", "dev2-test2"])
+def test_readme_statistics_match_the_files(
+    corpus: dict[str, list[Note]], splits: tuple[str, ...]
+) -> None:
+    readme = (CORPUS / "README.md").read_text(encoding="utf-8")
+    first = re.escape(f"[{splits[0]}]")
+    block = re.search(rf"```text\n({first} .*?)\n```", readme, re.S)
+    assert block, f"README.md has no statistics block for {splits}"
+    assert block.group(1) == corpus_summary(corpus, splits)
