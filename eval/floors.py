@@ -41,11 +41,17 @@ FLOORS: Final[tuple[Floor, ...]] = (
     Floor("chicago", "recall", minimum=0.875),
     Floor("chicago", "severity_accuracy", minimum=0.91),
     Floor("narrative-dev", "recall", minimum=0.98),
-    Floor("narrative-dev", "precision", minimum=0.91),
+    Floor("narrative-dev", "precision", minimum=0.92),
     Floor("narrative-dev", "grounded_share", minimum=0.98),
     Floor("narrative-dev", "clean_with_priority", maximum=0.0),
-    Floor("paraphrase", "recall", minimum=0.85),
-    Floor("paraphrase", "precision", minimum=0.89),
+    # dev2: the second author's development split
+    Floor("narrative-dev2", "recall", minimum=0.80),
+    Floor("narrative-dev2", "precision", minimum=0.70),
+    Floor("narrative-dev2", "severity_accuracy", minimum=0.90),
+    Floor("narrative-dev2", "grounded_share", minimum=0.98),
+    Floor("narrative-dev2", "clean_with_priority", maximum=2.0),
+    Floor("paraphrase", "recall", minimum=0.96),
+    Floor("paraphrase", "precision", minimum=0.93),
     Floor("paraphrase", "clean_with_priority", maximum=0.0),
 )
 

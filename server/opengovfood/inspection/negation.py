@@ -50,6 +50,14 @@ _COMPLIANCE: Final = re.compile(
     r"|no\s+(?:priority|core|critical)\s+(?:foundation\s+)?(?:items?|violations?)"
     r"|nothing\s+(?:to\s+)?(?:note|cite|report)d?)\b"
 )
+# The writer's own verdict on what a short sentence just described ("..., which is fine";
+# "almond milk made in house, dated, day 2, ok"). A long run-on sentence (dictated notes)
+# holds other things too, so the verdict counts only in a short one.
+_VERDICT: Final = re.compile(
+    r"\b(?:which|that|this)\s+is\s+(?:fine|acceptable|allowed|approved|correct|compliant|ok|"
+    r"okay)\b|,\s*(?:ok|okay|fine|good|compliant|acceptable)\s*[.;]?$"
+)
+_SHORT_SENTENCE: Final = 160
 _ADVISORY: Final = re.compile(
     r"^(?:[\w'-]+\s+){0,3}?(?:reminded|discussed|reviewed|educated|recommend(?:ed|s)?|"
     r"suggest(?:ed|s)?|encouraged|explained|advised\s+(?:the\s+)?\w+\s+(?:on|about|of)|"
@@ -129,7 +137,9 @@ def is_negated(clause_view: str, match_start: int, match_end: int, *, self_negat
 
 
 def is_compliance_statement(view: str) -> bool:
-    return _COMPLIANCE.search(view) is not None
+    return _COMPLIANCE.search(view) is not None or (
+        len(view) <= _SHORT_SENTENCE and _VERDICT.search(view) is not None
+    )
 
 
 def is_advisory(view: str) -> bool:

@@ -66,7 +66,7 @@ _DIRTY = (
 )
 _DISREPAIR = (
     r"(?:(?:torn|broken|damaged|cracked|chipped|missing|worn|rust(?:y|ed|ing)?|corroded|peeling|"
-    r"split|deteriorat\w+|dilapidated|in\s+(?:poor\s+)?(?:disrepair|poor\s+(?:repair|condition))|"
+    r"split(?!\s+(?:into|between|among|in\s+half))|deteriorat\w+|dilapidated|in\s+(?:poor\s+)?(?:disrepair|poor\s+(?:repair|condition))|"
     r"(?:poor|bad)\s+(?:repair|condition)|disrepair|not\s+(?:working|functioning|operational|"
     r"in\s+good\s+repair|maintained)|out\s+of\s+order|inoperable|non[-\s]?functional|"
     r"duct[-\s]?tape\w*|taped|loose|falling|holes?|gaps?|missing|unsealed|not\s+sealed|"
@@ -160,9 +160,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "2-102.11",
         "Pf",
         "Person in charge does not demonstrate food-safety knowledge",
-        r"\b(?:person\s+in\s+charge|pic|manager|management|owner|operator|supervisor|shift\s+"
+        r"\b(?:person\s+in\s+charge|pic|manager|management|owner|operator|supervisor|she|he|shift\s+"
         r"(?:lead|leader|manager|supervisor)|lead\s+cook|kitchen\s+manager|chef)\s+"
-        r"(?:[\w()]+\s+){0,3}?(?:unable|"
+        r"(?:[\w()]+\s+){0,3}?(?:unable|cant|can't|cannot|"
         r"could\s+not|couldn't|did\s+not|didn't|does\s+not|doesn't|not\s+able|failed|lacks?|"
         r"lacking|unaware|not\s+aware|not\s+knowledgeable|no\s+knowledge)\s+(?:\w+\s+){0,4}?"
         r"(?:knowledge|answer|explain|describe|demonstrate|aware|know|knew|identify|recite|state|"
@@ -279,7 +279,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"never|without|no)\s+(?:properly\s+)?(?:wash(?:ing)?|wash\s+(?:their|his|her)|"
         r"handwash\w*|hand\s+wash\w*)\s*(?:their\s+|his\s+|her\s+)?(?:hands)?\s*(?:between|"
         r"after|before|prior|when|upon|following|and|then)"
-        r"|\b(?:without|no|not)\s+(?:first\s+)?(?:washing|handwashing|hand\s+washing|washing\s+"
+        r"|\b(?:without|no|not)\s+(?:first\s+)?(?:washing|hand\s?wash\w*|hand\s+washing|washing\s+"
         r"(?:their|his|her)\s+hands)\b"
         r"|\b(?:did\s+not|didn't|failed\s+to|not\s+observed\s+to)\s+wash\s+(?:their|his|her)?\s*"
         r"hands\b|\bhands\s+(?:were\s+)?not\s+washed\b|\bno\s+hand\s?washing\s+observed\b"
@@ -412,7 +412,10 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"approved|not\s+approved)\s+(?:food\s+)?(?:source|supplier|vendor|establishment|"
         r"facility|kitchen)|\b(?:home[-\s]?(?:made|prepared|cooked|canned|baked)|prepared\s+"
         r"(?:at|in\s+(?:a\s+)?private)\s+(?:home|residence)|private\s+(?:home|residence)|"
-        r"from\s+(?:a\s+|the\s+)?(?:home|residence|private\s+kitchen))\b|\b(?:no|without|lacking)\s+"
+        r"from\s+(?:a\s+|the\s+)?(?:home|residence|private\s+kitchen)|(?:made|prepared|cooked|"
+        r"baked|canned)\s+(?:\w+\s+){0,3}?(?:at\s+home|(?:at|in)\s+(?:the|a|an|his|her|their|my|"
+        r"someone's|[\w]+'s)\s+(?:[\w']+\s+)?(?:home|house|residence|apartment))\b(?!\s+(?:made|"
+        r"style)))\b|\b(?:no|without|lacking)\s+"
         r"(?:receipts?|invoices?|proof\s+of\s+(?:purchase|source))\b|\bwild[-\s]?(?:harvested|"
         r"caught|game|mushrooms?)\b|\b(?:game|venison|deer)\s+(?:meat\s+)?(?:not|without)\s+"
         r"(?:inspected|approved)|\bnot\s+(?:usda|state|federally)\s+inspected|\b(?:from|by)\s+"
@@ -600,8 +603,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Improper cooling method",
         r"\bcool(?:ed|ing)\s+(?:\w+\s+){0,4}?(?:at\s+room\s+temp\w*|on\s+(?:the\s+)?(?:counter|"
         r"stove|floor|prep\s+table|shelf)|in\s+(?:a\s+|the\s+)?(?:deep|large|big|covered|"
-        r"tightly\s+covered|\d+[-\s]?(?:gallon|quart|qt|inch|in)|stock\s?pot|pot|bucket|cambro)|"
-        r"(?:tightly\s+)?covered|with\s+(?:a\s+)?lids?\s+on|(?:in|on)\s+(?:the\s+)?(?:\w+\s+)?"
+        r"tightly\s+covered|\d+[-\s]?(?:gallon|quart|qt|inch|in|l|litres?|liters?)|stock\s?pot|pot|"
+        r"bucket|cambro|tub)|(?:tightly\s+)?covered|with\s+(?:a\s+|the\s+)?lids?\s+on|(?:in|on)\s+(?:the\s+)?(?:\w+\s+)?"
         r"(?:rack|speed\s+rack)\s+at\s+room)|\bimproper\s+cooling\s+method|\b(?:deep|large|big|"
         r"covered)\s+(?:\w+\s+){0,2}?(?:pots?|containers?|pans?|buckets?|cambros?)\s+(?:\w+\s+)"
         r"{0,4}?cool\w*|\b(?:\d+[-\s]?(?:qt|quart|gallon|gal)\s+)?(?:stock\s?pots?|deep\s+(?:pots?|"
@@ -646,8 +649,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "3-501.17",
         "Pf",
         "Ready-to-eat TCS food not date marked",
-        r"\b(?:not|no|without|missing|lack(?:ing|s)?|improper(?:ly)?|unmarked|undated|never)\s+"
-        r"(?:\w+\s+){0,2}?(?:date[-\s]?mark\w*|dated|date\s+label\w*|labell?ed\s+with\s+(?:a\s+|"
+        r"\b(?:not|no|without|missing|lack(?:ing|s)?|improper(?:ly)?|unmarked|undated|never|"
+        r"nothing|none)\s+(?:\w+\s+){0,2}?(?:date[-\s]?mark\w*|dated|date\s+label\w*|labell?ed\s+with\s+(?:a\s+|"
         r"the\s+)?(?:\w+\s+)?dates?|(?:prep(?:aration)?|discard|use[-\s]by|expiration|"
         r"disposition|open(?:ed|ing)?)\s+dates?|dates?\b(?!\s+(?:of|on)\s+(?:the\s+)?(?:last|"
         r"previous|inspection)))|\bundated\b|\bdate\s+mark\w*\s+(?:\w+\s+){0,2}?(?:missing|"
@@ -966,7 +969,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "3-302.12",
         "C",
         "Food or working container not labeled",
-        r"\b(?:unlabell?ed|not\s+(?:properly\s+)?labell?ed|no\s+labels?|without\s+(?:a\s+|any\s+|"
+        r"\b(?:unlabell?ed|unmarked|not\s+(?:properly\s+)?labell?ed|no\s+labels?|without\s+(?:a\s+|any\s+|"
         r"proper\s+)?(?:labels?|labeling|labelling|common\s+name|name)|missing\s+labels?|"
         r"lacks?\s+(?:a\s+)?labels?|unidentified|not\s+identified|improperly\s+labell?ed)\b|\b"
         + _directive(r"label|provide\s+(?:\w+\s+){0,3}?labels?|identify"),
@@ -1413,6 +1416,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "C",
         "Plumbing not maintained in good repair",
         r"\b(?:leak(?:s|ing|ed|y|age)?|drip(?:s|ping)?|clogged|slow(?:ly)?\s+drain\w*|"
+        r"(?<=drain\s)(?:\w+\s+){0,4}?(?:blocked|obstructed|plugged)|"
         r"not\s+draining|(?:broken|damaged|loose|missing|cracked)\s+(?:\w+\s+)?(?:faucets?|pipes?|"
         r"drains?|knobs?|handles?|valves?|fixtures?|drain\s+lines?|p-traps?|traps?)|"
         r"(?:faucets?|pipes?|drains?|valves?|fixtures?|plumbing)\s+(?:\w+\s+){0,3}?(?:broken|"
@@ -1508,7 +1512,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"do(?:es)?\s+not\s+(?:fully\s+)?(?:self[-\s])?close|needs?\s+(?:a\s+)?(?:lid|cover)|"
         r"out\s+of\s+order|"
         r"broken|propped\s+open|left\s+open|open\b|no\s+(?:toilet\s+(?:paper|tissue)|"
-        r"self[-\s]?clos\w+|door\s+closer|(?:covered|lidded)\s+(?:waste\s+|trash\s+)?"
+        r"self[-\s]?clos\w+|(?:door\s+)?closer|(?:covered|lidded)\s+(?:waste\s+|trash\s+)?"
         r"(?:receptacle|can|container|bin)s?|lids?|covers?|(?:waste\s+|trash\s+|garbage\s+)?"
         r"(?:receptacles?|cans?|bins?)\s+(?:with\s+(?:a\s+)?)?(?:lids?|covers?))|without\s+"
         r"(?:a\s+)?(?:lid|cover|toilet\s+(?:paper|tissue))|uncovered\s+(?:\w+\s+)?(?:receptacle|"
@@ -1634,7 +1638,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Inadequate lighting",
         r"\b(?:inadequate|insufficient|poor|low|dim|not\s+(?:adequate|enough|sufficient|working)|"
         r"no)\s+(?:\w+\s+)?(?:light(?:s|ing)?|illumination)\b|\b(?:light(?:s|ing)?|bulbs?|fixtures?)"
-        r"\s+(?:\w+\s+){0,3}?(?:out|burn(?:t|ed)\s+out|not\s+(?:working|functioning|on)|broken|"
+        r"\s+(?:\w+\s+){0,6}?(?:out|burn(?:t|ed)\s+out|not\s+(?:working|functioning|on)|broken|"
         r"missing|inadequate|insufficient|dim)|\b(?:burn(?:t|ed)[-\s]out|broken|missing)\s+"
         r"(?:light\s+)?bulbs?|\d+\s*foot[-\s]?candles?\b|\b"
         + _directive(
@@ -1708,7 +1712,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "2-102.12",
         "C",
         "No certified food protection manager",
-        r"\b(?:none|nobody|no\s+one)\s+(?:(?:of|on|in)\s+(?:the\s+)?\w+\s+)?(?:holds?|has|have|with)\s+(?:a\s+)?"
+        r"\b(?:none|nobody|no\s+one)\s+(?:(?:of|on|in|at)\s+(?:the\s+)?(?:[\w']+\s+){1,3}?)?(?:holds?|has|have|with)\s+(?:a\s+)?"
         r"(?:valid\s+|current\s+)?(?:certified\s+)?(?:food\s+(?:protection\s+|safety\s+)?manager|cfpm|"
         r"servsafe|manager\s+certif)",
     ),
@@ -1797,7 +1801,8 @@ _ABSENT_BEFORE = (
     r"(?:could|can|did|does|do|would)(?:\s+not|n't)\s+(?:\w+\s+)?(?:produce|provide|locate|"
     r"find|show|present|have|employ|keep|maintain|retain|post|use|supply)|"
     r"(?:unable|failed|fail)\s+to\s+(?:\w+\s+)?(?:produce|provide|locate|find|show|present|"
-    r"have|keep|maintain|retain|post|supply)|(?:has|have|had)\s+(?:no|not\s+(?:\w+\s+)?"
+    r"have|keep|maintain|retain|post|supply)|(?:nobody|no\s+one|none)(?:\s+[\w']+){0,5}?\s+"
+    r"(?:has|holds|have|had|possess\w*)|(?:has|have|had)\s+(?:no|not\s+(?:\w+\s+)?"
     r"(?:obtained|provided|posted|kept|signed|completed|received))|never\s+(?:had|received|"
     r"obtained|signed|completed|kept|posted|provided))"
 )
@@ -1959,6 +1964,15 @@ REQUIRED_THINGS: Final[tuple[PhraseRule, ...]] = (
         unless=r"\b(?:temperature|heat|thermo)[-\s]?(?:test\s+)?(?:strips?|labels?)|\birreversible",
     ),
     _absent(
+        "sanitizer",
+        16,
+        "4-702.11",
+        "P",
+        "Utensils and food-contact surfaces not sanitized (no sanitizer)",
+        r"(?<!hand\s)sanitiz(?:er|ing)(?:\s+(?:solution|buckets?|compartment|step))?",
+        unless=r"\bhand\s+sanitiz|\btest\s+strips?|\bwiping|\bdispens",
+    ),
+    _absent(
         "toilet_tissue",
         53,
         "6-501.18",
@@ -1977,4 +1991,42 @@ REQUIRED_THINGS: Final[tuple[PhraseRule, ...]] = (
     ),
 )
 
-PHRASE_RULES: Final[tuple[PhraseRule, ...]] = _WORDED_RULES + REQUIRED_THINGS
+# Tasks in sequence: raw food, or the body, then ready-to-eat food, with no handwash between.
+_TASK_SWITCH: Final[tuple[PhraseRule, ...]] = (
+    _rule(
+        "raw_then_rte_no_handwash",
+        8,
+        "2-301.14",
+        "P",
+        "Hands not washed between raw food and ready-to-eat food",
+        r"\b(?:same\s+gloves?|(?:without|w/o|no|not|never|did\s+not|didn't)\s+(?:\w+\s+)?"
+        r"(?:chang\w+|wash\w*|hand\s?wash\w*|glove\s+change|new\s+gloves))\b",
+        r"\b(?:from|touched|touching|handled|handling|cutting|cut)\s+(?:\w+\s+){0,2}?raw\s+"
+        r"(?:[\w-]+\s+){0,4}?(?:\w+\s+)?(?:to|then|and\s+then|before)\b",
+    ),
+    _rule(
+        "body_then_food",
+        8,
+        "2-301.14",
+        "P",
+        "Hands not washed after touching the body",
+        r"\b(?:went\s+back\s+to|returned\s+to|resumed|continued|then\s+(?:\w+\s+)?(?:sliced|"
+        r"slicing|prepared|preparing|handled|handling|served|serving|plated|plating|cut|cutting|"
+        r"made|making))\b",
+        r"\b(?:wiped|touched|scratched|rubbed|blew)\s+(?:his|her|their|the)\s+(?:\w+\s+)?"
+        r"(?:nose|face|hair|mouth|ears?|eyes?|head|skin)\b",
+        r"\bwash\w*\s+(?:\w+\s+)?hands\s+(?:before|then|first)",
+    ),
+    _rule(
+        "raw_over_raw",
+        15,
+        "3-302.11(A)(2)",
+        "P",
+        "Raw animal foods of different kinds stored so that one contaminates another",
+        r"\b(?:raw\s+(?:\w+\s+){0,3}?(?:chicken|poultry|turkey|duck)\b[^.;]{0,60}?\b(?:above|over|"
+        r"on\s+top\s+of|dripping\s+(?:on|onto))\s+(?:the\s+)?(?:\w+\s+){0,2}?(?:raw\s+)?(?:\w+\s+)?"
+        r"(?:beef|pork|fish|seafood|shrimp|steaks?|ribs|lamb|eggs))",
+    ),
+)
+
+PHRASE_RULES: Final[tuple[PhraseRule, ...]] = _WORDED_RULES + REQUIRED_THINGS + _TASK_SWITCH

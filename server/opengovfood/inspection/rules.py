@@ -73,14 +73,14 @@ def _rule_applies(rule: PhraseRule, sentence: Sentence, advisory: bool, notes_vi
 
 
 _HISTORY: Final = re.compile(
-    r"\b(?:previous(?:ly)?|prior|last|earlier|routine|original)\s+(?:\w+\s+){0,3}?"
+    r"\b(?:previous(?:ly)?|prior|last|earlier|routine|original)\s+(?:[\w']+\s+){0,3}?"
     r"(?:inspection|visit|report)\b(?:\s+\w+){0,4}?\s+(?:cited|noted|found|documented|"
     r"recorded|identified)|\bwhich\s+cited\b|\bwere\s+cited\s+(?:on|at|during)\b|"
     r"\b(?:all|each|every)\s+(?:\w+\s+){0,3}?(?:items?|violations?)\s+(?:\w+\s+){0,2}?"
     r"(?:corrected|resolved|addressed|fixed)\b"
     # "the previous violation for the blocked hand sink has been corrected"
-    r"|\b(?:previous(?:ly)?|prior|last|earlier)\s+(?:\w+\s+){0,3}?(?:violations?|items?|"
-    r"citations?|deficienc\w+|issues?|findings?|inspection|visit)\b[^.;]{0,80}?\b(?:has|have|"
+    r"|\b(?:previous(?:ly)?|prior|last|earlier)\s+(?:[\w']+\s+){0,3}?(?:violations?|items?|"
+    r"citations?|deficienc\w+|issues?|findings?|inspection|visit|report|notes?|write[-\s]?up)\b[^.;]{0,80}?\b(?:has|have|"
     r"had|was|were|is|are|now)\s+(?:been\s+)?(?:\w+\s+)?(?:corrected|resolved|addressed|fixed|"
     r"abated|repaired|replaced|removed|in\s+compliance)\b"
     r"|\b(?:corrected|resolved|addressed|fixed|abated|repaired)\s+since\s+(?:the\s+|my\s+)?"
@@ -94,7 +94,17 @@ _STILL: Final = re.compile(
 
 # Rules that read dirt on a kind of surface: food-contact (16), non-food-contact (49),
 # floors/walls/ceilings (55).
-_SOILED_SURFACE_RULES: Final = frozenset({"food_contact_dirty", "nonfood_contact_dirty", "facility_clean"})
+_SOILED_SURFACE_RULES: Final = frozenset(
+    {"food_contact_dirty", "nonfood_contact_dirty", "facility_clean"}
+)
+# Rules that read disrepair: of equipment (47) or of floors, walls and ceilings (55).
+_REPAIR_RULES: Final = frozenset({"equipment_repair", "facility_repair"})
+# A checklist line that only names an item ("38 Insects, rodents, animals ......"), with
+# nothing or a pass mark after its leader dots, reports nothing.
+_CHECKLIST_HEADING: Final = re.compile(
+    r"^\s*\d{1,2}[.)]?\s+[^.]{3,90}?\.{3,}\s*(?:ok|okay|in|n/?a|yes|c|compliant|good|"
+    r"satisfactory|pass(?:ed)?|\W)?\s*$"
+)
 
 
 def is_history(view: str) -> bool:
@@ -107,7 +117,11 @@ def sentence_findings(
     sentence: Sentence, hint: str = "", notes_view: str = "", today: date | None = None
 ) -> tuple[Finding, ...]:
     """Findings of one sentence (before correction/repeat marks and merging)."""
-    if is_history(sentence.lower) or is_allegation(sentence.lower):
+    if (
+        is_history(sentence.lower)
+        or is_allegation(sentence.lower)
+        or _CHECKLIST_HEADING.match(sentence.lower)
+    ):
         return ()
     found: list[Finding] = []
     for violation in check_sentence(sentence, hint):
@@ -151,14 +165,17 @@ def sentence_findings(
     view = expand_abbreviations(sentence.lower)
     sentence = Sentence(sentence.start, sentence.end, sentence.text, view)
     passing = _LITERALS.passing(view)
-    surfaces: list[tuple[int, str]] = []  # (where its subject is named, rule) of soiled surfaces
+    # (where its subject is named, rule) of the soiled-surface and the disrepair families
+    surfaces: list[tuple[int, str]] = []
+    repairs: list[tuple[int, str]] = []
     for number, rule in enumerate(PHRASE_RULES):
         if 2 * number + 1 not in passing or 2 * number not in passing:
             continue
         if _rule_applies(rule, sentence, advisory, notes_view):
-            if rule.name in _SOILED_SURFACE_RULES and rule.subject is not None:
+            if rule.subject is not None and rule.name in _SOILED_SURFACE_RULES | _REPAIR_RULES:
                 named = rule.subject.search(view)
-                surfaces.append((named.start() if named else 0, rule.name))
+                family = surfaces if rule.name in _SOILED_SURFACE_RULES else repairs
+                family.append((named.start() if named else 0, rule.name))
             found.append(
                 Finding(
                     food_code_section=rule.section,
@@ -172,11 +189,12 @@ def sentence_findings(
                     concept=rule.name,
                 )
             )
-    if len(surfaces) > 1:
-        # One soiled thing read as two kinds of surface ("floor under the fryers has grease":
-        # the floor, not the fryer): the surface the sentence names first is its subject.
-        first = min(surfaces)[1]
-        found = [f for f in found if f.concept not in _SOILED_SURFACE_RULES or f.concept == first]
+    for family, names in ((surfaces, _SOILED_SURFACE_RULES), (repairs, _REPAIR_RULES)):
+        if len(family) > 1:
+            # One soiled or damaged thing read as two kinds of surface ("floor under the
+            # fryers has grease": the floor, not the fryer): the one named first is the subject.
+            first = min(family)[1]
+            found = [f for f in found if f.concept not in names or f.concept == first]
     return tuple(found)
 
 

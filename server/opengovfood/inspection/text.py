@@ -150,6 +150,8 @@ _SHORTHAND: Final = {
     "hws": "hand washing sink",
     "bhc": "bare hand contact",
     "chx": "chicken",
+    "chkn": "chicken",
+    "chix": "chicken",
     "btl": "bottle",
     "btls": "bottles",
     "tp": "toilet paper",
@@ -182,6 +184,14 @@ _SHORTHAND: Final = {
     "sanitise": "sanitize",
     "uncooked": "raw",
 }
+# Phrases whose words mislead the rules ("slicer broken down" is taken apart for cleaning;
+# "made in house" is the establishment's own kitchen, not a home).
+_IDIOMS: Final = re.compile(r"\bbroken\s+down\b|\bin[-\s]house\b")
+_IDIOM_READING: Final = {
+    "broken down": "disassembled",
+    "in house": "on site",
+    "in-house": "on site",
+}
 _SHORTHAND_WORD: Final = re.compile(
     r"\b(?:" + "|".join(sorted(_SHORTHAND, key=len, reverse=True)) + r")\b"
 )
@@ -197,4 +207,5 @@ def expand_abbreviations(view: str) -> str:
         ),
         view,
     )
+    view = _IDIOMS.sub(lambda m: _IDIOM_READING.get(re.sub(r"\s+", " ", m.group()), " "), view)
     return _SHORTHAND_WORD.sub(lambda m: _SHORTHAND[m.group()], view)

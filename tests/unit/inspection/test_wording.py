@@ -98,7 +98,7 @@ def test_no_paraphrased_clean_sentence_gets_a_priority_finding() -> None:
         ("Floor under the fryers has heavy grease accumulation.", 55, 49),
         ("Exterior of the reach-in cooler soiled with food debris.", 49, 55),
         ("Leaking drain pipe under the three-compartment sink.", 51, 52),
-        ("Observed dirt and debris on the floor along the wall base in the food prep area.", 55, 39),
+        ("Dirt and debris on the floor along the wall base in the food prep area.", 55, 39),
         ("Fish defrosting in a bucket of stagnant water.", 35, 0),
         ("Can of insect spray kept on the dry storage shelf with food.", 28, 38),
         ("Uncooked chicken stored above the cooked rice in the walk-in.", 15, 0),
@@ -109,3 +109,33 @@ def test_the_thing_named_decides_the_item(text: str, item: int, not_item: int) -
     found = _sections(text)
     assert item in found
     assert not_item not in found
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("Cook went from raw burgers to buns w/o changing gloves.", 8),
+        ("She wiped her nose with the back of her glove and went back to slicing cheese.", 8),
+        ("Raw marinated chicken on the shelf directly above the raw beef ribs.", 15),
+        ("They didn't have any sanitizer set up at the three-compartment sink.", 16),
+        ("Nobody on the stall's staff has a food protection manager certificate.", 2),
+        ("Tamales made at the owner's house on weekends.", 11),
+    ],
+)
+def test_task_switches_and_other_wordings(text: str, item: int) -> None:
+    assert item in _sections(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "38 Insects, rodents, animals .........",
+        "52 Sewage / waste water .............. OK",
+        "Ranch is made in house from commercial mayonnaise and buttermilk.",
+        "Slicer broken down, washed, rinsed and sanitized at the 3-compartment sink.",
+        "A case of frozen tilapia was thawing on the bottom shelf in the walk-in, which is fine.",
+        "Hand sanitizer dispenser at the entrance is empty.",
+    ],
+)
+def test_headings_verdicts_and_idioms_report_nothing(text: str) -> None:
+    assert _sections(text) == {}
