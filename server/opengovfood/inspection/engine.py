@@ -28,12 +28,12 @@ from .findings import DESIGNATION_RANK, Finding
 from .form_items import item_title, section_for
 from .negation import (
     is_advisory,
-    is_allegation,
+    is_compliance_statement,
     is_negated,
     mentions_correction,
     mentions_repeat,
 )
-from .rules import SentenceFindings, is_history, rule_findings, sentence_findings
+from .rules import SentenceFindings, reports_nothing, rule_findings, sentence_findings
 from .text import Sentence, bound, lower_view, sentences
 
 __all__ = ["InspectionEngine", "analyse_notes", "build_engine", "default_engine", "merge"]
@@ -111,6 +111,7 @@ _DIRECTIVE_START: Final = re.compile(
 _NOT_A_PROBLEM: Final = re.compile(r"\bpest\s+control\b[^,;.]*|\bbait\s+stations?\b")
 
 
+_OBSERVED: Final = re.compile(r"\b(?:observed|found|noted|saw|seen)\b")
 _SELF_NEGATING_CUE: Final = re.compile(r"^(?:no|without|out\s+of|empty|not|un|lack|missing)\b")
 
 
@@ -121,7 +122,7 @@ def _problem_cue(view: str) -> bool:
     finding, not a complaint's unconfirmed allegation)."""
     if is_advisory(view) and not re.search(r"\b(?:observed|found|noted|saw)\b", view):
         return False
-    if is_history(view) or is_allegation(view):
+    if reports_nothing(view) or (is_compliance_statement(view) and not _OBSERVED.search(view)):
         return False
     view = _NOT_A_PROBLEM.sub(lambda m: " " * len(m.group()), view)
     compliant = [m.span() for m in _COMPLIANT.finditer(view)]
@@ -260,13 +261,16 @@ def _concepts(entry: SentenceFindings) -> list[tuple[str, int]]:
 
 
 def _drop_subsumed(findings: list[Finding]) -> list[Finding]:
-    """Readings that restate a finding already made: the air of a unit holding warm food
+    """Readings that restate a finding already made: a wrong cooling method where the
+    cooling time was missed (cited as item 20), the air of a unit holding warm food
     (cited as the food's cold holding, item 22), and the water of each sink where the notes
     say there is no hot water at all (cited once, item 50)."""
     items = {f.form_item for f in findings}
     sections = {f.food_code_section for f in findings if not f.concept.startswith("measure:")}
     kept = []
     for finding in findings:
+        if finding.concept == "cooling_method" and 20 in items:
+            continue  # the cooling time was missed: cited as item 20, not the method
         if finding.concept == "measure:4-301.11" and 22 in items:
             continue
         if (

@@ -44,7 +44,7 @@ _TEMP: Final = re.compile(
 )
 # The first half of a range just before a temperature: "38-40F", "115.1F-120.9F", "45 to 48F".
 _RANGE_HEAD: Final = re.compile(
-    rf"(?<![\w.])(?P<num>{_NUM})\s?(?:°\s?)?(?:[fc]\b)?\s?(?:-|to|through|and)\s?$"
+    rf"(?<![\w.:/])(?P<num>{_NUM})\s?(?:°\s?)?(?:[fc]\b)?\s?(?:-|to|through|and)\s?$"
 )
 # A bare number read as a temperature when the sentence is about temperatures.
 _BARE: Final = re.compile(
@@ -99,7 +99,10 @@ _CONTEXTS: Final[tuple[tuple[Context, re.Pattern[str]], ...]] = (
     ("reheating", re.compile(r"\bre-?heat\w*")),
     (
         "cooling",
-        re.compile(r"\bcool(?:ed|ing|s)?\b(?!\s+(?:unit|room))|\bcooling\s+log|\bcooldown"),
+        re.compile(
+            r"\bcool(?:ed|ing|s)?\b(?!\s+(?:unit|room))|\bcooling\s+log|\bcooldown|"
+            r"\bice[-\s]?(?:wands?|paddles?|sticks?)|\bblast[-\s]?chill\w*"
+        ),
     ),
     (
         "cooking",
@@ -490,7 +493,10 @@ def _check_temperature(
     if context == "receiving":
         if re.search(r"\bwater\b", phrase):
             return None
-        if high > (45.0 if _SHELL_EGGS_OR_MILK.search(phrase) else 41.0) + eps and high < 135:
+        # the food received may be named outside the reading's own phrase ("eggs received
+        # in a truck (air 6 °C)"): shell eggs and milk are received at 45°F
+        named = phrase if _FOOD.search(phrase) else view
+        if high > (45.0 if _SHELL_EGGS_OR_MILK.search(named) else 41.0) + eps and high < 135:
             return "3-202.11(A)", 12, f"TCS food received at {value}, above 41°F (5°C)"
         return None
     if context == "hand_sink_water":
@@ -542,7 +548,8 @@ def _cooling_from_to(view: str) -> tuple[float, float, float] | None:
 # cold water, ambient room temperature.
 _NOT_A_HOLDING_READING: Final = re.compile(
     r"\bthaw\w*|\bsushi\s+rice|\bhangiri|\bacidified|\bcold\s+(?:running\s+)?water\b|"
-    r"\broom\s+(?:air\s+)?(?:temp\w*\s+)?(?:is|was|at)\s+\d|\bambient\s+(?:room|air|kitchen)"
+    r"\broom\s+(?:air\s+)?(?:temp\w*\s+)?(?:is|was|at)\s+\d|\bambient\s+(?:room|air|kitchen)|"
+    r"\bwater\s+(?:ran|runs|running|came\s+out|comes\s+out|reached|reaches|only\s+reached)"
 )
 _HOLDING: Final = ("cold_holding", "hot_holding", "unknown")
 _HOLDING_UNIT: Final = re.compile(
@@ -576,10 +583,75 @@ def _slow_cooling(start_f: float, end_f: float, hours: float) -> bool:
     return end_f > 41.05 and hours >= 4
 
 
+_CLOCK_TIME: Final = re.compile(
+    r"(?<![\d:.])(1[0-2]|0?[1-9])(?::([0-5]\d))?\s?([ap])\.?\s?m\b\.?"
+    r"|(?<![\d:.])([01]?\d|2[0-3]):([0-5]\d)(?![\d:])"
+)
+_STARTED: Final = re.compile(
+    r"\b(?:made|cooked|prepared|prepped|removed\s+from\s+(?:the\s+)?(?:heat|stove|oven)|"
+    r"started\s+cooling|placed\s+in\s+(?:the\s+)?(?:walk[-\s]?in|cooler|fridge)|began\s+cooling|"
+    r"came\s+off)\b"
+)
+_YESTERDAY: Final = re.compile(
+    r"\b(?:yesterday|last\s+night|overnight|previous\s+(?:day|evening))\b"
+)
+_COLD_PLACE: Final = re.compile(
+    r"\bcool(?:ed|ing)\b|\bchill\w*|\bwalk[-\s]?ins?\b|\bcoolers?\b|\bfridges?\b|"
+    r"\brefrigerat\w*|\breach[-\s]?ins?\b"
+)
+
+
+def _clock_minutes(match: re.Match[str]) -> int:
+    if match.group(1) is not None:
+        hour = int(match.group(1)) % 12 + (12 if match.group(3) == "p" else 0)
+        return hour * 60 + int(match.group(2) or 0)
+    return int(match.group(4)) * 60 + int(match.group(5))
+
+
+def _elapsed_cooling(view: str, hint: str) -> tuple[float, float] | None:
+    """(hours since the food was made, °F now) when the sentence dates the food's start
+    ("made 5PM yesterday", "cooked at 10am") and reads it later ("now 58F at 10AM"): a
+    cooling time the notes do not state in hours."""
+    start = _STARTED.search(view)
+    if start is None or not (_COLD_PLACE.search(view) or _COLD_PLACE.search(hint)):
+        return None
+    temperatures = [
+        r for r in readings(view) if r.kind == "temperature" and r.start > start.start()
+    ]
+    if not temperatures:
+        return None
+    reading = temperatures[-1]
+    if reading.high >= 135:
+        return None
+    clocks = [_clock_minutes(c) for c in _CLOCK_TIME.finditer(view, start.start())]
+    yesterday = _YESTERDAY.search(view) is not None
+    if len(clocks) >= 2:
+        elapsed = clocks[-1] - clocks[0]
+        if yesterday or elapsed <= 0:
+            elapsed += 24 * 60
+    elif yesterday and (clocks or re.search(r"\b(?:this\s+morning|today|now)\b", view)):
+        elapsed = 12 * 60  # made yesterday, read this morning: overnight at the least
+    else:
+        return None
+    return elapsed / 60, reading.high
+
+
 def check_sentence(sentence: Sentence, hint: str = "") -> list[MeasurementViolation]:
     """The measurement violations of one sentence, each with the clause it rests on."""
     view = sentence.lower
     found: list[MeasurementViolation] = []
+    elapsed = _elapsed_cooling(view, hint)
+    if elapsed is not None:
+        hours, now_f = elapsed
+        if (hours > 2 and now_f > 70.05) or (hours > 6 and now_f > 41.05):
+            return [
+                MeasurementViolation(
+                    "3-501.14(A)", 20,
+                    f"Cooling too slow: {now_f:g}°F after {hours:g} h "
+                    "(135°F to 70°F within 2 h, to 41°F within 6 h)",
+                    0, len(view),
+                )
+            ]  # fmt: skip
     if re.search(r"\bcool(?:ed|ing)\b", view):
         cooled = _cooling_from_to(view)
         if cooled is not None:

@@ -56,6 +56,10 @@ _COMPLIANCE: Final = re.compile(
 _VERDICT: Final = re.compile(
     r"\b(?:which|that|this)\s+is\s+(?:fine|acceptable|allowed|approved|correct|compliant|ok|"
     r"okay)\b|,\s*(?:ok|okay|fine|good|compliant|acceptable)\s*[.;]?$"
+    # a verdict after a colon or dash: "Hand basin without paper towels: dispenser full today"
+    r"|[:\u2014-]\s*(?:(?:\w+\s+){0,2}?(?:full|stocked|refilled|restocked|replaced|repaired|"
+    r"fixed|corrected|resolved)\s+(?:today|now)|not\s+tcs|acceptable|compliant|in\s+compliance|"
+    r"ok|okay|fine)\b"
 )
 _SHORT_SENTENCE: Final = 160
 _ADVISORY: Final = re.compile(

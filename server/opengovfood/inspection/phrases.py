@@ -69,7 +69,8 @@ _DISREPAIR = (
     r"split(?!\s+(?:into|between|among|in\s+half))|deteriorat\w+|dilapidated|in\s+(?:poor\s+)?(?:disrepair|poor\s+(?:repair|condition))|"
     r"(?:poor|bad)\s+(?:repair|condition)|disrepair|not\s+(?:working|functioning|operational|"
     r"in\s+good\s+repair|maintained)|out\s+of\s+order|inoperable|non[-\s]?functional|"
-    r"duct[-\s]?tape\w*|taped|loose|falling|holes?|gaps?|missing|unsealed|not\s+sealed|"
+    r"duct[-\s]?tape\w*|taped(?!\s+(?:to|on|onto|inside|above|next|beside))|loose|falling|"
+    r"holes?|(?<!air\s)gaps?|missing|unsealed|not\s+sealed|"
     r"exposed\s+(?:wood|insulation)|bare\s+wood|unfinished)\b|"
     + _directive(
         r"repair|replace|fix|seal|patch|re-?caulk|caulk|refinish|resurface|re-?paint|"
@@ -436,7 +437,10 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"cheese|rice|flour|bags?|packages?|boxes|items|milk|eggs|lettuce|tomato\w*|onions?|"
         r"potato\w*|berries|herbs|goods)\b",
         r"\b(?:shelv\w+|walls?|floors?|ceilings?|gaskets?|interior\s+of|ice\s+machine|surfaces?|"
-        r"cutting\s+boards?|equipment|wood|tiles?|doors?|coolers?)\b",
+        r"cutting\s+boards?|equipment|wood|tiles?|doors?|coolers?)\b"
+        r"|\b(?:return|returns|damaged[-\s]goods|reject\w*|credit)\s+(?:box|bin|area|shelf|pile|"
+        r"cart|tote)|\bset\s+aside|\bsegregated|\bheld\s+for\s+(?:return|credit|the\s+vendor)|"
+        r"\bmarked\s+(?:for\s+)?(?:return|credit|discard)",
     ),
     _rule(
         "shellstock_parasite",
@@ -603,7 +607,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Improper cooling method",
         r"\bcool(?:ed|ing)\s+(?:\w+\s+){0,4}?(?:at\s+room\s+temp\w*|on\s+(?:the\s+)?(?:counter|"
         r"stove|floor|prep\s+table|shelf)|in\s+(?:a\s+|the\s+)?(?:deep|large|big|covered|"
-        r"tightly\s+covered|\d+[-\s]?(?:gallon|quart|qt|inch|in|l|litres?|liters?)|stock\s?pot|pot|"
+        r"tightly\s+covered|\d+[-\s]?(?:gallon|quart|qt|l|litres?|liters?)\b|(?:[4-9]|1\d)[-\s]?"
+        r"(?:inch|in)\b|stock\s?pot|pot|"
         r"bucket|cambro|tub)|(?:tightly\s+)?covered|with\s+(?:a\s+|the\s+)?lids?\s+on|(?:in|on)\s+(?:the\s+)?(?:\w+\s+)?"
         r"(?:rack|speed\s+rack)\s+at\s+room)|\bimproper\s+cooling\s+method|\b(?:deep|large|big|"
         r"covered)\s+(?:\w+\s+){0,2}?(?:pots?|containers?|pans?|buckets?|cambros?)\s+(?:\w+\s+)"
@@ -629,7 +634,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"seafood|eggs?|salads?|cut\s+\w+|sliced\s+\w+|tofu|sushi|rice|beans|sauces?|"
         r"mayo\w*|deli|ham|turkey|food|foods|items?|products?)\b",
         r"\b(?:hot\s+holding|steam\s+table|135|thaw\w*|acidified|sushi\s+rice|hangiri|"
-        r"shelf[-\s]stable|whole\s+(?:fruit|produce)|uncut)\b",
+        r"shelf[-\s]stable|whole\s+(?:fruit|produce)|uncut|not\s+tcs|non[-\s]?tcs|ferment\w*|"
+        r"time\s+as\s+a\s+public\s+health\s+control|tphc|time\s+control|under\s+time)\b",
     ),
     _rule(
         "hot_holding_words",
@@ -1025,7 +1031,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "6-202.15",
         "C",
         "Outer openings not protected against pests",
-        r"\b(?:gaps?|openings?|holes?|spaces?|light\s+(?:visible|coming|seen)|daylight|not\s+"
+        r"\b(?:(?<!air\s)gaps?|openings?|holes?|spaces?|light\s+(?:visible|coming|seen)|daylight|not\s+"
         r"(?:tight[-\s]?fitting|self[-\s]closing|closing|sealed|rodent[-\s]?proof\w*|pest[-\s]?"
         r"proof\w*)|(?:torn|missing|damaged|broken|worn|no)\s+(?:door\s+)?(?:sweeps?|screens?|"
         r"weather\s?strip\w*|strips?|air\s+curtains?|thresholds?)|propped\s+open|left\s+open|"
@@ -1240,7 +1246,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:hand\s+sink|toilet|restroom)|wet))",
         r"\b(?:utensils?|dishes|plates|pans|pots|equipment|cups|glasses|bowls|trays|sheet\s+pans|"
         r"containers?|cutting\s+boards?|linens?|silverware|cutlery|lids|cambros?|hotel\s+pans)\b",
-        r"\b(?:single[-\s]service|single[-\s]use|food\s+items|raw)\b",
+        r"\b(?:single[-\s]service|single[-\s]use|food\s+items|raw|to[-\s]?go|take[-\s]?out|"
+        r"disposable|containers?\s+of|cooked|pans?\s+of)\b",
     ),
     _rule(
         "single_service",
@@ -1398,7 +1405,10 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"turned\s+off|cold\s+only|out)|\bwater\s+heater\s+(?:\w+\s+){0,3}?(?:not\s+working|"
         r"broken|out|inoperable|off|too\s+small|undersized)|\b(?:inadequate|insufficient)\s+"
         r"(?:supply\s+of\s+)?hot\s+water",
-        unless=r"\b(?:compartment|sanitiz|wiping|in\s+use\s+utensils?|thaw|dipper)",
+        unless=r"\b(?:compartment|sanitiz|wiping|in\s+use\s+utensils?|thaw|dipper)"
+        # only hand sinks named: the hand sink's own provision (item 10)
+        r"|^(?!.*\b(?:any|all|every|anywhere|building|facility|establishment|kitchen|heater|"
+        r"compartment|prep\s+sinks?|mop)\b).*\bhand\s?(?:wash\w*\s+)?(?:sinks?|basins?|lavator\w+)\b",
     ),
     _rule(
         "water_pressure",
@@ -1973,6 +1983,16 @@ REQUIRED_THINGS: Final[tuple[PhraseRule, ...]] = (
         unless=r"\bhand\s+sanitiz|\btest\s+strips?|\bwiping|\bdispens",
     ),
     _absent(
+        "hand_sink_hot_water",
+        10,
+        "5-202.12(A)",
+        "Pf",
+        "No hot water at the handwashing sink",
+        r"(?:hot|warm|tempered)\s+(?:running\s+)?water",
+        unless=r"^(?!.*\bhand\s?(?:wash\w*\s+)?(?:sinks?|basins?|lavator\w+)\b)|\b(?:any|all|"
+        r"every|anywhere|building|facility|establishment|heater)\b",
+    ),
+    _absent(
         "toilet_tissue",
         53,
         "6-501.18",
@@ -1987,7 +2007,9 @@ REQUIRED_THINGS: Final[tuple[PhraseRule, ...]] = (
         "Pf",
         "Hot water not available",
         r"hot\s+(?:running\s+)?water",
-        unless=r"\b(?:compartment|sanitiz|wiping|dipper|thaw)",
+        unless=r"\b(?:compartment|sanitiz|wiping|dipper|thaw)(?!.*\bhand\s?(?:wash\w*\s+)?sinks?)"
+        r"|^(?!.*\b(?:any|all|every|anywhere|building|facility|establishment|kitchen|heater|"
+        r"compartment|prep\s+sinks?|mop)\b).*\bhand\s?(?:wash\w*\s+)?(?:sinks?|basins?|lavator\w+)\b",
     ),
 )
 

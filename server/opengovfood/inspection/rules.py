@@ -28,7 +28,7 @@ from .prefilter import LiteralIndex, Prefilter
 from .text import Sentence, expand_abbreviations
 from .timeline import check_times, inspection_day
 
-__all__ = ["SentenceFindings", "rule_findings", "sentence_findings"]
+__all__ = ["SentenceFindings", "reports_nothing", "rule_findings", "sentence_findings"]
 
 _SELF_NEGATING: Final = re.compile(
     r"^(?:no|not|without|missing|lack|absent|out\s+of|empty|none|zero|never|un|non|did\s+not|"
@@ -113,15 +113,26 @@ def is_history(view: str) -> bool:
     return _HISTORY.search(view) is not None and _STILL.search(view) is None
 
 
+_CORRECTION_LABEL: Final = re.compile(r"^\s*(?:corrected|c\.?o\.?s\.?)\s*[:\u2014-]")
+
+
+def reports_nothing(view: str) -> bool:
+    """A sentence that reports no finding of this inspection, whatever its words: an earlier
+    inspection's corrected finding, a complaint's allegation, a checklist heading, or a
+    remark labelled as the correction made ("CORRECTED: slicer broken down and washed")."""
+    return (
+        is_history(view)
+        or is_allegation(view)
+        or _CHECKLIST_HEADING.match(view) is not None
+        or _CORRECTION_LABEL.match(view) is not None
+    )
+
+
 def sentence_findings(
     sentence: Sentence, hint: str = "", notes_view: str = "", today: date | None = None
 ) -> tuple[Finding, ...]:
     """Findings of one sentence (before correction/repeat marks and merging)."""
-    if (
-        is_history(sentence.lower)
-        or is_allegation(sentence.lower)
-        or _CHECKLIST_HEADING.match(sentence.lower)
-    ):
+    if reports_nothing(sentence.lower):
         return ()
     found: list[Finding] = []
     for violation in check_sentence(sentence, hint):

@@ -139,3 +139,39 @@ def test_task_switches_and_other_wordings(text: str, item: int) -> None:
 )
 def test_headings_verdicts_and_idioms_report_nothing(text: str) -> None:
     assert _sections(text) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("Bolognese in the walk-in. Made 5PM yesterday, now 58F at 10AM.", 20),
+        ("Pot of beans cooked at 10am measured 95F at 2pm in the walk-in.", 20),
+        ("Rice cooked yesterday, 45F in the walk-in this morning.", 20),
+    ],
+)
+def test_cooling_time_from_clock_times_and_days(text: str, item: int) -> None:
+    assert item in _sections(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Chili made at 8am held at 150F at 2pm on the steam table.",
+        "Soup cooked at 9am, in the walk-in at 38F at 3pm.",
+        "Custard cooked 11:00 at 85 °C, in the blast chiller: 19 °C at 12:30 and 6 °C at 13:40.",
+        "Eggs received in a refrigerated truck (air 6 °C on the receiving log), stored at 3 °C.",
+        "Cut melon at room temperature under time as a public health control, pans marked.",
+        "Ice machine drains to a floor sink with an air gap.",
+        "Hand basin without paper towels: dispenser full today.",
+        "CORRECTED: slicer broken down, washed, rinsed and sanitized.",
+    ],
+)
+def test_compliant_readings_and_remarks_report_nothing(text: str) -> None:
+    assert _sections(text) == {}
+
+
+def test_no_hot_water_at_a_hand_sink_is_the_hand_sink_item() -> None:
+    assert _sections("The hand sink at the meat counter had no hot water.") == {
+        10: ("5-202.12(A)", "Pf")
+    }
+    assert 50 in _sections("No hot water at any sink in the kitchen.")
