@@ -93,8 +93,8 @@ def _seed_sqlite(db: Database, users: dict[str, int], hashed: str) -> None:
             for name, count in users.items():
                 cursor = connection.execute(
                     "INSERT INTO users (email, hashed_password, full_name, is_active,"
-                    " is_superuser, create_time, update_time)"
-                    " VALUES (?, ?, ?, 1, 0, ?, ?)",
+                    " is_superuser, create_time, update_time, department_id, role)"
+                    " VALUES (?, ?, ?, 1, 0, ?, ?, 1, 'inspector')",
                     (f"{name}@bench.example", hashed, f"Bench {name}", SEED_TIME, SEED_TIME),
                 )
                 owner = cursor.lastrowid
@@ -105,13 +105,13 @@ def _seed_sqlite(db: Database, users: dict[str, int], hashed: str) -> None:
                         "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq"
                         " WHERE n < ?)"
                         " INSERT INTO items (title, description, status, owner_id, create_time,"
-                        " update_time, version)"
+                        " update_time, version, department_id)"
                         " SELECT 'Item ' || n,"
                         " 'Walk-in cooler at 41F; hand sink blocked; seeded row ' || n,"
                         " CASE n % 4 WHEN 0 THEN 'pending' WHEN 1 THEN 'in_progress'"
                         " WHEN 2 THEN 'completed' ELSE 'cancelled' END,"
                         " ?, printf('%s.000000', datetime(?, '+' || n || ' seconds')),"
-                        " printf('%s.000000', datetime(?, '+' || n || ' seconds')), 1"
+                        " printf('%s.000000', datetime(?, '+' || n || ' seconds')), 1, 1"
                         " FROM seq",
                         (count, owner, SEED_TIME, SEED_TIME),
                     )
@@ -127,9 +127,9 @@ async def _seed_pg(db: Database, users: dict[str, int], hashed: str) -> None:
         for name, count in users.items():
             owner = await connection.fetchval(  # type: ignore[attr-defined]
                 "INSERT INTO users (email, hashed_password, full_name, is_active, is_superuser,"
-                " create_time, update_time) VALUES ($1, $2, $3, true, false,"
-                " timestamptz '2024-01-01 00:00:00+00', timestamptz '2024-01-01 00:00:00+00')"
-                " RETURNING id",
+                " create_time, update_time, department_id, role) VALUES ($1, $2, $3, true, false,"
+                " timestamptz '2024-01-01 00:00:00+00', timestamptz '2024-01-01 00:00:00+00',"
+                " 1, 'inspector') RETURNING id",
                 f"{name}@bench.example",
                 hashed,
                 f"Bench {name}",
@@ -138,12 +138,12 @@ async def _seed_pg(db: Database, users: dict[str, int], hashed: str) -> None:
             if count:
                 await connection.execute(  # type: ignore[attr-defined]
                     "INSERT INTO items (title, description, status, owner_id, create_time,"
-                    " update_time, version)"
+                    " update_time, version, department_id)"
                     " SELECT 'Item ' || n,"
                     " 'Walk-in cooler at 41F; hand sink blocked; seeded row ' || n,"
                     " (ARRAY['pending','in_progress','completed','cancelled'])[n % 4 + 1],"
                     " $1, timestamptz '2024-01-01 00:00:00+00' + n * interval '1 second',"
-                    " timestamptz '2024-01-01 00:00:00+00' + n * interval '1 second', 1"
+                    " timestamptz '2024-01-01 00:00:00+00' + n * interval '1 second', 1, 1"
                     " FROM generate_series(1, $2::int) AS n",
                     owner,
                     count,

@@ -35,6 +35,7 @@ from opengovfood.llm import LLMError, LocalProvider, ProviderRegistry
 from opengovfood.metrics import MetricsEndpoint
 from opengovfood.repositories.analyses import AnalysisRepository
 from opengovfood.repositories.conversations import ConversationRepository
+from opengovfood.repositories.departments import DepartmentRepository
 from opengovfood.repositories.item_events import PostgresListener
 from opengovfood.repositories.items import ItemRepository
 from opengovfood.repositories.refresh_tokens import RefreshTokenRepository
@@ -54,6 +55,7 @@ from opengovfood.services.analyses import AnalysisService
 from opengovfood.services.authn import Authenticator
 from opengovfood.services.chat import ChatService
 from opengovfood.services.chat_tools import ItemTools
+from opengovfood.services.departments import DepartmentService
 from opengovfood.services.items import ItemService
 from opengovfood.services.models import ModelService
 from opengovfood.services.passwords import PasswordHasher
@@ -85,6 +87,7 @@ class Container:
     limits: RateLimits
     page_tokens: PageTokens
     users: UserService
+    departments: DepartmentService
     llm: ProviderRegistry
 
     async def aclose(self) -> None:
@@ -147,6 +150,7 @@ def build_container(settings: Settings) -> Container:
             ItemRepository(engine, fast_reads, publish=item_events.dispatch),
             item_events,
             page_tokens,
+            members=users,
         ),
         limits=limits,
         page_tokens=page_tokens,
@@ -160,6 +164,7 @@ def build_container(settings: Settings) -> Container:
             limits,
             page_tokens,
         ),
+        departments=DepartmentService(DepartmentRepository(engine), page_tokens),
         llm=build_llm_registry(settings),
     )
 
@@ -237,7 +242,9 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
     )
 
-    users_pb2_grpc.add_UserServiceServicer_to_server(UserServicer(container.users), server)
+    users_pb2_grpc.add_UserServiceServicer_to_server(
+        UserServicer(container.users, container.departments), server
+    )
     items_pb2_grpc.add_ItemServiceServicer_to_server(ItemServicer(container.items), server)
     # Chat tools run as the caller through the same ItemService as the RPCs.
     agent = AgentServicer(

@@ -11,6 +11,7 @@ import logging
 
 from sqlalchemy.exc import DBAPIError
 
+from opengovfood.errors import NotFound
 from opengovfood.config import Settings
 from opengovfood.services.users import UserService
 
@@ -38,7 +39,8 @@ class FirstSuperuser:
     async def _attempt(self, email: str, password: str) -> bool:
         try:
             created = await self._users.create_first_superuser(email, password)
-        except (DBAPIError, OSError) as error:
+        # NotFound: the default department is not there yet (a migration under way).
+        except (DBAPIError, OSError, NotFound) as error:
             logger.warning(
                 "cannot create the first superuser yet: database unavailable or not migrated",
                 extra={"error": type(error).__name__, "retry_seconds": RETRY_SECONDS},

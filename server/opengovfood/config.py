@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from opengovfood.domain.accounts import email_violations, normalize_email, password_violations
-from opengovfood.domain.principal import KNOWN_SCOPES
+from opengovfood.domain.principal import KNOWN_SCOPES, is_known_scope
 
 MIN_SECRET_KEY_BYTES = 32
 
@@ -298,11 +298,12 @@ class Settings(BaseSettings):
         for identity, scopes in value.items():
             if not identity.strip():
                 raise ValueError("an identity must not be empty")
-            unknown = sorted(set(scopes) - KNOWN_SCOPES)
+            unknown = sorted(scope for scope in scopes if not is_known_scope(scope))
             if unknown:
                 raise ValueError(
                     f"unknown scope {unknown[0]!r} for {identity!r}; known: "
                     + ", ".join(sorted(KNOWN_SCOPES))
+                    + ", department:<id>"
                 )
         return value
 

@@ -67,6 +67,11 @@ class Reason(enum.StrEnum):
     # UNIMPLEMENTED, INTERNAL
     NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    # Departments and roles
+    ROLE_REQUIRED = "ROLE_REQUIRED"
+    NOT_A_MEMBER = "NOT_A_MEMBER"
+    DEPARTMENT_NAME_TAKEN = "DEPARTMENT_NAME_TAKEN"
+    ROLE_CHANGED = "ROLE_CHANGED"
 
 
 # What each reason means, and what the caller should do: docs/api.md shows these.
@@ -218,5 +223,19 @@ DESCRIPTIONS: dict[Reason, tuple[str, str]] = {
     Reason.INTERNAL_ERROR: (
         "INTERNAL",
         "A server bug; the message carries the request id to report.",
+    ),
+    # Departments and roles
+    Reason.ROLE_REQUIRED: (
+        "PERMISSION_DENIED",
+        "The caller's role in their department does not allow this (reassigning needs a supervisor, managing users a department admin).",
+    ),
+    Reason.NOT_A_MEMBER: (
+        "INVALID_ARGUMENT",
+        "The named user is not an active member of the department (an item is reassigned only within its department).",
+    ),
+    Reason.DEPARTMENT_NAME_TAKEN: ("ALREADY_EXISTS", "A department with this name exists."),
+    Reason.ROLE_CHANGED: (
+        "UNAUTHENTICATED",
+        "The user's role or department changed since the token was issued; sign in again.",
     ),
 }

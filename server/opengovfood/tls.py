@@ -158,9 +158,7 @@ class PeerPrincipals:
 
     def __init__(self, mapping: Mapping[str, Sequence[str]]) -> None:
         self._principals = {
-            identity: Principal(
-                kind="service", user_id=None, name=identity, scopes=frozenset(scopes)
-            )
+            identity: Principal.service(identity, frozenset(scopes))
             for identity, scopes in mapping.items()
         }
 

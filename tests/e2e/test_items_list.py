@@ -15,6 +15,7 @@ from google.protobuf import field_mask_pb2
 from sqlalchemy import insert
 
 from opengovfood.db.models import Item
+from opengovfood.domain.departments import DEFAULT_DEPARTMENT_ID
 from opengovfood.domain.items import ItemRecord, ItemStatus
 from opengovfood.services.items import ITEM_FILTERS
 from opengovfood_client.v1 import items_pb2, items_pb2_grpc
@@ -64,6 +65,7 @@ async def bulk_insert(server: RunningServer, owner_id: int, count: int) -> None:
             "description": "",
             "status": "pending",
             "owner_id": owner_id,
+            "department_id": DEFAULT_DEPARTMENT_ID,  # the test users'
             "create_time": base + timedelta(microseconds=n),
             "update_time": base + timedelta(microseconds=n),
             "version": 1,

@@ -760,7 +760,15 @@ async def test_admin_methods_refuse_ordinary_users(
     error = await rpc_error(
         getattr(users_stub, method)(request_message, metadata=user.metadata), DENIED
     )
-    assert error.details() == "this method is for superusers only"
+    # An inspector: neither a superuser nor their department's admin (or supervisor).
+    assert (
+        error.details()
+        == {
+            "CreateUser": "only superusers and department admins manage users",
+            "UpdateUser": "only superusers and department admins manage users",
+            "ListUsers": "this method is for superusers and department supervisors or admins",
+        }[method]
+    )
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from opengovfood.domain.analyses import AnalysisRecord, NewAnalysis
 from opengovfood.domain.conversations import ConversationRecord, MessageRecord, TurnStart
+from opengovfood.domain.departments import DEFAULT_DEPARTMENT_ID
 from opengovfood.domain.items import (
     EventType,
     ItemChanges,
@@ -86,8 +87,11 @@ def list_page(
     return matching[: query.page_size + 1]
 
 
-def _in_scope(owner_id: int, scope: Scope) -> bool:
-    return scope.owner_id is None or owner_id == scope.owner_id
+_ALL = Scope.everything()
+
+
+def _in_scope(owner_id: int, scope: Scope, department_id: int = DEFAULT_DEPARTMENT_ID) -> bool:
+    return scope.admits(owner_id, department_id)
 
 
 class InMemoryItems:
@@ -108,35 +112,53 @@ class InMemoryItems:
 
     async def get(self, item_id: int, scope: Scope) -> ItemRecord | None:
         row = self.rows.get(item_id)
-        return row if row is not None and _in_scope(row.owner_id, scope) else None
+        return (
+            row if row is not None and _in_scope(row.owner_id, scope, row.department_id) else None
+        )
 
     async def page(self, query: ListQuery, scope: Scope) -> list[ItemRecord]:
-        return list_page((r for r in self.rows.values() if _in_scope(r.owner_id, scope)), query)
+        return list_page(
+            (r for r in self.rows.values() if _in_scope(r.owner_id, scope, r.department_id)),
+            query,
+        )
 
     async def count(self, query: ListQuery, scope: Scope) -> int:
         return sum(
             1
             for r in self.rows.values()
-            if _in_scope(r.owner_id, scope) and query.filter.matches(r)
+            if _in_scope(r.owner_id, scope, r.department_id) and query.filter.matches(r)
         )
 
     async def add(self, new: NewItem) -> ItemRecord:
         now = self._clock()
         record = ItemRecord(
-            next(self._ids), new.title, new.description, new.status, new.owner_id, now, now, 1
+            next(self._ids),
+            new.title,
+            new.description,
+            new.status,
+            new.owner_id,
+            now,
+            now,
+            1,
+            new.department_id,
         )
         self.rows[record.id] = record
         self._announce(ItemEvent(EventType.CREATED, record))
         return record
 
     async def add_once(
-        self, new: NewItem, request_id: str, body_hash: str, expired_before: datetime
+        self,
+        new: NewItem,
+        request_id: str,
+        body_hash: str,
+        expired_before: datetime,
+        scope: Scope,
     ) -> ItemRecord | PriorRequest | None:
         key = (new.owner_id, request_id)
         prior = self.requests.get(key)
         if prior is not None and prior[2] >= expired_before:
             item_id = prior[1]
-            item = self.rows.get(item_id) if item_id is not None else None
+            item = await self.get(item_id, scope) if item_id is not None else None
             return PriorRequest(prior[0], item)
         record = await self.add(new)
         self.requests[key] = (body_hash, record.id, self._clock())
@@ -144,7 +166,7 @@ class InMemoryItems:
 
     def _miss(self, item_id: int, scope: Scope) -> WriteMiss:
         row = self.rows.get(item_id)
-        if row is None or not _in_scope(row.owner_id, scope):
+        if row is None or not _in_scope(row.owner_id, scope, row.department_id):
             return WriteMiss.NOT_FOUND
         return WriteMiss.STALE
 
@@ -157,7 +179,7 @@ class InMemoryItems:
         accept: Callable[[ItemRecord], bool] | None = None,
     ) -> ItemRecord | WriteMiss:
         row = self.rows.get(item_id)
-        if row is None or not _in_scope(row.owner_id, scope):
+        if row is None or not _in_scope(row.owner_id, scope, row.department_id):
             return WriteMiss.NOT_FOUND
         if expected_version is not None and row.version != expected_version:
             return WriteMiss.STALE
@@ -166,6 +188,7 @@ class InMemoryItems:
             title=row.title if changes.title is None else changes.title,
             description=row.description if changes.description is None else changes.description,
             status=row.status if changes.status is None else changes.status,
+            owner_id=row.owner_id if changes.owner_id is None else changes.owner_id,
             update_time=self._clock(),
             version=row.version + 1,
         )
@@ -183,7 +206,7 @@ class InMemoryItems:
         accept: Callable[[ItemRecord], bool] | None = None,
     ) -> ItemRecord | WriteMiss:
         row = self.rows.get(item_id)
-        if row is None or not _in_scope(row.owner_id, scope):
+        if row is None or not _in_scope(row.owner_id, scope, row.department_id):
             return WriteMiss.NOT_FOUND
         if expected_version is not None and row.version != expected_version:
             return WriteMiss.STALE
@@ -239,7 +262,14 @@ class InMemoryUsers:
         if stored is None:
             return None
         user = stored.record
-        return AuthState(user.email, user.is_active, user.is_superuser, stored.sessions_valid_after)
+        return AuthState(
+            user.email,
+            user.is_active,
+            user.is_superuser,
+            stored.sessions_valid_after,
+            department_id=user.department_id,
+            role=user.role,
+        )
 
     async def session_state(self, user_id: int, session_id: str) -> AuthState | None:
         state = await self.auth_state(user_id)
@@ -263,7 +293,15 @@ class InMemoryUsers:
             raise EmailTaken(new.email)
         now = self._clock()
         record = UserRecord(
-            next(self._ids), new.email, new.full_name, new.is_active, new.is_superuser, now, now
+            next(self._ids),
+            new.email,
+            new.full_name,
+            new.is_active,
+            new.is_superuser,
+            now,
+            now,
+            new.department_id,
+            new.role,
         )
         self.rows[record.id] = _StoredUser(record, new.hashed_password)
         return record
@@ -273,9 +311,10 @@ class InMemoryUsers:
         user_id: int,
         changes: UserChanges,
         revoke_tokens: Callable[[UserRecord], bool] = lambda _before: False,
+        within: int | None = None,
     ) -> UserRecord | None:
         stored = self.rows.get(user_id)
-        if stored is None:
+        if stored is None or (within is not None and stored.record.department_id != within):
             return None
         before = stored.record
         if changes.email is not None and changes.email != before.email:
@@ -290,6 +329,10 @@ class InMemoryUsers:
             is_superuser=(
                 before.is_superuser if changes.is_superuser is None else changes.is_superuser
             ),
+            department_id=(
+                before.department_id if changes.department_id is None else changes.department_id
+            ),
+            role=before.role if changes.role is None else changes.role,
             update_time=self._clock(),
         )
         if changes.hashed_password is not None:
@@ -314,11 +357,23 @@ class InMemoryUsers:
         if revoke_tokens and self.tokens is not None:
             self.tokens.revoke_user(user_id)
 
-    async def page(self, query: ListQuery) -> list[UserRecord]:
-        return list_page((u.record for u in self.rows.values()), query)
+    @staticmethod
+    def _member(record: UserRecord, scope: Scope) -> bool:
+        return scope.department_id is None or (
+            record.department_id == scope.department_id and not record.is_superuser
+        )
 
-    async def count(self, query: ListQuery) -> int:
-        return sum(1 for u in self.rows.values() if query.filter.matches(u.record))
+    async def page(self, query: ListQuery, scope: Scope = _ALL) -> list[UserRecord]:
+        return list_page(
+            (u.record for u in self.rows.values() if self._member(u.record, scope)), query
+        )
+
+    async def count(self, query: ListQuery, scope: Scope = _ALL) -> int:
+        return sum(
+            1
+            for u in self.rows.values()
+            if self._member(u.record, scope) and query.filter.matches(u.record)
+        )
 
 
 class InMemoryRefreshTokens:
@@ -400,9 +455,11 @@ class InMemoryAnalyses:
         self._ids = itertools.count(1)
         self._clock = Clock()
 
-    async def item_visible(self, item_id: int, scope: Scope) -> bool:
+    async def item_department(self, item_id: int, scope: Scope) -> int | None:
         owner = self.items.get(item_id)
-        return owner is not None and _in_scope(owner, scope)
+        if owner is None or not _in_scope(owner, scope):
+            return None
+        return DEFAULT_DEPARTMENT_ID
 
     async def add(self, new: NewAnalysis) -> AnalysisRecord:
         record = AnalysisRecord(
@@ -418,27 +475,30 @@ class InMemoryAnalyses:
             new.provider,
             new.model,
             self._clock(),
+            new.department_id,
         )
         self.rows[record.id] = record
         return record
 
     async def get(self, analysis_id: int, scope: Scope) -> AnalysisRecord | None:
         row = self.rows.get(analysis_id)
-        return row if row is not None and _in_scope(row.owner_id, scope) else None
+        return (
+            row if row is not None and _in_scope(row.owner_id, scope, row.department_id) else None
+        )
 
     @staticmethod
     def _view(record: AnalysisRecord) -> _AnalysisView:
         return _AnalysisView(record.item_id or 0, record.create_time)
 
     async def page(self, query: ListQuery, scope: Scope) -> list[AnalysisRecord]:
-        visible = (r for r in self.rows.values() if _in_scope(r.owner_id, scope))
+        visible = (r for r in self.rows.values() if _in_scope(r.owner_id, scope, r.department_id))
         return list_page(visible, query, self._view)
 
     async def count(self, query: ListQuery, scope: Scope) -> int:
         return sum(
             1
             for r in self.rows.values()
-            if _in_scope(r.owner_id, scope) and query.filter.matches(self._view(r))
+            if _in_scope(r.owner_id, scope, r.department_id) and query.filter.matches(self._view(r))
         )
 
 

@@ -1,14 +1,18 @@
 """Authorization matrix, generated from the service descriptors.
 
-Every method of every opengovfood.v1 service is called by principals that must not get
-at a first user's data: anonymous, a deactivated user, another ordinary user (aimed at
-the first user's resources), a service principal without scopes, a service principal
-with `items:read`, and the access token of a sign-in that has ended: after Logout,
-after its refresh token was reused, and after the user was deactivated and
-reactivated. Each answer is checked against RULES below, and the database must not
-change (except rows the caller itself owns, for methods it may call). A method the
-descriptors list but RULES does not fails the test: a new method is covered the day
-it is added.
+Every method of every opengovfood.v1 service is called by principals aimed at a first
+user's data (an inspector of a department of its own): anonymous, a deactivated user,
+another ordinary user (of the default department), a service principal without scopes, a
+service principal with `items:read`, one with `items:read` confined to another
+department, the access token of a sign-in that has ended (after Logout, after its
+refresh token was reused, after the user was deactivated and reactivated, after their
+role changed), and the department's people: an inspector of another department, a
+colleague (an inspector of the owner's department), the owner's supervisor, another
+department's supervisor and the owner's department admin. The supervisor and the admin
+may see the owner's work (and must); nobody else may. Each answer is checked against
+RULES below, and the database must not change (except rows the caller itself owns, for
+methods it may call). A method the descriptors list but RULES does not fails the test: a
+new method is covered the day it is added.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import pytest
 from google.protobuf import field_mask_pb2, message
 
 from opengovfood.db.models import Conversation, InspectionAnalysis
+from opengovfood.domain.principal import Role
 from opengovfood.rpc import policy
 from opengovfood_client.v1 import agent_pb2, items_pb2, users_pb2, users_pb2_grpc
 from support.items import create
@@ -40,13 +45,27 @@ from support.server import RunningServer, TestUser, UserFactory
 
 C = grpc.StatusCode
 OK, UNAUTH, DENIED, NOT_FOUND = C.OK, C.UNAUTHENTICATED, C.PERMISSION_DENIED, C.NOT_FOUND
-ENDED_SIGN_INS = ("after_logout", "after_reuse", "after_reactivation")
-PRINCIPALS = ("anonymous", "deactivated", "other_user", "service", "items_reader", *ENDED_SIGN_INS)
+ENDED_SIGN_INS = ("after_logout", "after_reuse", "after_reactivation", "after_role_change")
+DEPARTMENT_PEOPLE = ("inspector", "colleague", "supervisor", "other_supervisor", "admin")
+PRINCIPALS = (
+    "anonymous",
+    "deactivated",
+    "other_user",
+    "service",
+    "items_reader",
+    "department_reader",
+    *ENDED_SIGN_INS,
+    *DEPARTMENT_PEOPLE,
+)
+# Principals that may see the owner's items and analyses (their department's work).
+SEES_OWNER = frozenset({"items_reader", "supervisor", "admin"})
+STALE_ETAG = "999-aaaaaaaaaaaa"  # a version the item is not at: ABORTED if it is visible
 OWNER_PASSWORD = "owner's own password 7"
 
 
 @dataclass
 class World:
+    department_id: int
     owner: TestUser
     item_id: int
     request_id: str
@@ -73,17 +92,32 @@ def rule(request: Build, default: C | set[C], **expect: C | set[C]) -> Rule:
     return Rule(request, {k: as_set(v) for k, v in expect.items()}, as_set(default))
 
 
-def _signed_in(request: Build, other: C | set[C], reader: C | set[C] = DENIED) -> Rule:
-    """A method for signed-in users: token checks first, then the resource rules."""
-    return rule(
-        request,
-        DENIED,
-        anonymous=UNAUTH,
-        deactivated=UNAUTH,
-        other_user=other,
-        items_reader=reader,
+def _signed_in(
+    request: Build,
+    other: C | set[C],
+    reader: C | set[C] = DENIED,
+    department: C | set[C] | None = None,
+    **people: C | set[C],
+) -> Rule:
+    """A method for signed-in users: token checks first, then the resource rules.
+    `other`: what users who may not see the owner's data get (other users, a colleague,
+    other departments' people); `department`: what the owner's supervisor and admin get
+    (default: `other`); `people`: any principal's own expectation."""
+    seeing = other if department is None else department
+    expect: dict[str, C | set[C]] = {
+        "anonymous": UNAUTH,
+        "deactivated": UNAUTH,
+        "other_user": other,
+        "items_reader": reader,
+        "department_reader": reader,
         **dict.fromkeys(ENDED_SIGN_INS, UNAUTH),
-    )
+        "inspector": other,
+        "colleague": other,
+        "other_supervisor": other,
+        "supervisor": seeing,
+        "admin": seeing,
+    }
+    return rule(request, DENIED, **{**expect, **people})
 
 
 def _mask(*paths: str) -> field_mask_pb2.FieldMask:
@@ -125,6 +159,7 @@ RULES: dict[str, Rule] = {
         ),
         C.INVALID_ARGUMENT,
     ),
+    # A department admin may create users, but never a superuser.
     "CreateUser": _signed_in(
         lambda w: users_pb2.CreateUserRequest(
             user=users_pb2.User(
@@ -134,13 +169,43 @@ RULES: dict[str, Rule] = {
         ),
         DENIED,
     ),
-    "GetUser": _signed_in(lambda w: users_pb2.GetUserRequest(id=w.owner.id), NOT_FOUND),
-    "ListUsers": _signed_in(lambda w: users_pb2.ListUsersRequest(), DENIED),
+    "GetUser": _signed_in(
+        lambda w: users_pb2.GetUserRequest(id=w.owner.id),
+        NOT_FOUND,
+        department=OK,
+        other_supervisor=NOT_FOUND,
+    ),
+    # Supervisors and admins list their own department's members (checked: not the
+    # owner, for another department's supervisor); inspectors may not list.
+    "ListUsers": _signed_in(
+        lambda w: users_pb2.ListUsersRequest(),
+        DENIED,
+        department=OK,
+        other_supervisor=OK,
+    ),
+    # An email that is not one: only a caller allowed to change the owner gets as far as
+    # validating it (INVALID_ARGUMENT), and nothing changes. Another department's admin
+    # would get NOT_FOUND; inspectors and supervisors may not manage users.
     "UpdateUser": _signed_in(
         lambda w: users_pb2.UpdateUserRequest(
-            user=users_pb2.User(id=w.owner.id, is_active=False), update_mask=_mask("is_active")
+            user=users_pb2.User(id=w.owner.id, email="not an email"),
+            update_mask=_mask("email"),
         ),
         DENIED,
+        admin=C.INVALID_ARGUMENT,
+    ),
+    "CreateDepartment": _signed_in(
+        lambda w: users_pb2.CreateDepartmentRequest(
+            department=users_pb2.Department(name=f"Evil {uuid.uuid4().hex[:8]}")
+        ),
+        DENIED,
+    ),
+    "ListDepartments": _signed_in(lambda w: users_pb2.ListDepartmentsRequest(), DENIED),
+    "GetDepartment": _signed_in(
+        lambda w: users_pb2.GetDepartmentRequest(id=w.department_id),
+        NOT_FOUND,
+        department=OK,
+        colleague=OK,
     ),
     # Another user reusing the owner's request_id gets an item of its own (checked below).
     "CreateItem": _signed_in(
@@ -149,21 +214,39 @@ RULES: dict[str, Rule] = {
         ),
         OK,
     ),
-    "GetItem": _signed_in(lambda w: items_pb2.GetItemRequest(id=w.item_id), NOT_FOUND, OK),
+    "GetItem": _signed_in(
+        lambda w: items_pb2.GetItemRequest(id=w.item_id),
+        NOT_FOUND,
+        OK,
+        department=OK,
+        department_reader=NOT_FOUND,
+    ),
     "ListItems": _signed_in(lambda w: items_pb2.ListItemsRequest(), OK, OK),
+    # A stale etag: whoever may update the item learns only that it moved on (ABORTED),
+    # the rest that it does not exist; nothing changes either way.
     "UpdateItem": _signed_in(
         lambda w: items_pb2.UpdateItemRequest(
-            item=items_pb2.Item(id=w.item_id, title="pwned"), update_mask=_mask("title")
+            item=items_pb2.Item(id=w.item_id, title="pwned", etag=STALE_ETAG),
+            update_mask=_mask("title"),
         ),
         NOT_FOUND,
+        department=C.ABORTED,
     ),
     "DeleteItem": _signed_in(lambda w: items_pb2.DeleteItemRequest(id=w.item_id), NOT_FOUND),
     "WatchItems": _signed_in(lambda w: items_pb2.WatchItemsRequest(), OK, OK),
+    # A provider that does not exist: whoever may not see the item gets NOT_FOUND before
+    # that matters; the owner's supervisor and admin get past the item to the provider
+    # (INVALID_ARGUMENT), so no model runs and nothing is stored.
     "AnalyzeInspection": _signed_in(
-        lambda w: agent_pb2.AnalyzeInspectionRequest(notes="Cooler at 9C", item_id=w.item_id),
+        lambda w: agent_pb2.AnalyzeInspectionRequest(
+            notes="Cooler at 9C", item_id=w.item_id, provider="no-such-provider"
+        ),
         NOT_FOUND,
+        department=C.INVALID_ARGUMENT,
     ),
-    "GetAnalysis": _signed_in(lambda w: agent_pb2.GetAnalysisRequest(id=w.analysis_id), NOT_FOUND),
+    "GetAnalysis": _signed_in(
+        lambda w: agent_pb2.GetAnalysisRequest(id=w.analysis_id), NOT_FOUND, department=OK
+    ),
     "ListAnalyses": _signed_in(
         lambda w: agent_pb2.ListAnalysesRequest(filter=f"item_id = {w.item_id}"), OK
     ),
@@ -181,6 +264,8 @@ METHODS = all_methods()
 def _leaks_owner(method: Method, responses: list[Any], world: World) -> bool:
     """Does an allowed answer carry the owner's data?"""
     for response in responses:
+        if method.name == "ListUsers" and any(u.id == world.owner.id for u in response.users):
+            return True
         if method.name in ("ListItems",) and any(
             i.owner_id == world.owner.id for i in response.items
         ):
@@ -200,7 +285,8 @@ def _leaks_owner(method: Method, responses: list[Any], world: World) -> bool:
 async def world(server: RunningServer, channel: grpc.aio.Channel, make_user: UserFactory) -> World:
     from opengovfood_client.v1 import items_pb2_grpc
 
-    owner = await make_user(password=OWNER_PASSWORD)
+    department_id = await make_user.department()
+    owner = await make_user(password=OWNER_PASSWORD, department_id=department_id)
     request_id = str(uuid.uuid4())
     item = await create(
         items_pb2_grpc.ItemServiceStub(channel), owner.metadata, request_id=request_id
@@ -209,6 +295,7 @@ async def world(server: RunningServer, channel: grpc.aio.Channel, make_user: Use
     async with server.app.container.sessions() as session, session.begin():
         analysis = InspectionAnalysis(
             owner_id=owner.id,
+            department_id=department_id,
             item_id=item.id,
             notes="n",
             summary="s",
@@ -231,7 +318,9 @@ async def world(server: RunningServer, channel: grpc.aio.Channel, make_user: Use
     )
     if outcome.code == OK:
         refresh_token = outcome.responses[0].refresh_token
-    return World(owner, item.id, request_id, analysis_id, conversation_id, refresh_token)
+    return World(
+        department_id, owner, item.id, request_id, analysis_id, conversation_id, refresh_token
+    )
 
 
 async def _ended_sign_ins(
@@ -257,6 +346,14 @@ async def _ended_sign_ins(
                 await users.RefreshToken(
                     users_pb2.RefreshTokenRequest(refresh_token=pair.refresh_token)
                 )
+        elif how == "after_role_change":
+            await users.UpdateUser(
+                users_pb2.UpdateUserRequest(
+                    user=users_pb2.User(id=user.id, role=users_pb2.ROLE_SUPERVISOR),
+                    update_mask=_mask("role"),
+                ),
+                metadata=admin.metadata,
+            )
         else:
             for active in (False, True):
                 await users.UpdateUser(
@@ -272,12 +369,28 @@ async def _ended_sign_ins(
 
 @pytest.fixture(scope="module")
 async def principals(
-    channel: grpc.aio.Channel, make_user: UserFactory
+    channel: grpc.aio.Channel, make_user: UserFactory, world: World
 ) -> dict[str, tuple[int | None, tuple[tuple[str, str], ...]]]:
     """principal -> (its user id, its metadata)."""
     deactivated = await make_user(active=False)
     other = await make_user()
+    elsewhere = await make_user.department()
+    people = {
+        "inspector": await make_user(department_id=elsewhere),
+        "colleague": await make_user(department_id=world.department_id),
+        "supervisor": await make_user(department_id=world.department_id, role=Role.SUPERVISOR),
+        "other_supervisor": await make_user(department_id=elsewhere, role=Role.SUPERVISOR),
+        "admin": await make_user(department_id=world.department_id, role=Role.ADMIN),
+    }
     return {
+        **{name: (user.id, user.metadata) for name, user in people.items()},
+        "department_reader": (
+            None,
+            make_user.service_token(
+                "county-auditor",
+                frozenset({policy.SCOPE_ITEMS_READ, f"department:{elsewhere}"}),
+            ),
+        ),
         **await _ended_sign_ins(channel, make_user),
         "anonymous": (None, ()),
         "deactivated": (deactivated.id, deactivated.metadata),
@@ -329,5 +442,8 @@ async def test_matrix(
     assert internals_in(outcome.details) is None, outcome.details
     allowed_owner = caller_id if outcome.code == OK else None
     assert changes(before, after, except_owner=allowed_owner) == []
-    if principal != "items_reader":  # may read every item (items:read)
+    if principal not in SEES_OWNER:  # the owner's department's staff, and items:read
         assert not _leaks_owner(method, outcome.responses, world)
+    elif method.name in ("ListItems", "ListAnalyses") and principal != "items_reader":
+        # ... and they do see it: the owner's item and analysis are in their lists.
+        assert _leaks_owner(method, outcome.responses, world), f"{principal} misses it"

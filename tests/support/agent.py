@@ -11,6 +11,7 @@ from fakes import Exchange, RecordedRequest
 from fakes.ollama_server import FakeOllama
 from fakes.openai_server import FakeOpenAI
 from opengovfood.db.models import ConversationMessage, InspectionAnalysis, Item
+from opengovfood.domain.departments import DEFAULT_DEPARTMENT_ID
 from support.rpc_errors import field_violations
 
 # A valid analysis as a model would return it.
@@ -81,7 +82,13 @@ def reset(fake: Any, kind: type) -> None:
 
 async def add_item(sessions: Any, owner_id: int, title: str = "Kitchen inspection") -> int:
     async with sessions() as session, session.begin():
-        item = Item(title=title, description="", status="pending", owner_id=owner_id)
+        item = Item(
+            title=title,
+            description="",
+            status="pending",
+            owner_id=owner_id,
+            department_id=DEFAULT_DEPARTMENT_ID,  # where test users are made
+        )
         session.add(item)
         await session.flush()
         return int(item.id)

@@ -11,7 +11,10 @@ import grpc
 
 from opengovfood.app import App, build_server
 from opengovfood.config import Settings
+from opengovfood.domain.departments import DEFAULT_DEPARTMENT_ID
+from opengovfood.domain.principal import Role
 from opengovfood.domain.users import NewUser
+from opengovfood.repositories.departments import DepartmentRepository
 from opengovfood.repositories.users import UserRepository
 from opengovfood.serve import bind, start, stop
 
@@ -74,6 +77,8 @@ class TestUser:
     token: str
     is_superuser: bool
     refresh_token: str = ""  # of the sign-in `token` belongs to
+    department_id: int = DEFAULT_DEPARTMENT_ID
+    role: Role = Role.INSPECTOR
 
     @property
     def metadata(self) -> tuple[tuple[str, str], ...]:
@@ -87,20 +92,50 @@ class UserFactory:
         self._app = app
 
     async def __call__(
-        self, *, superuser: bool = False, active: bool = True, password: str = "correct horse 1"
+        self,
+        *,
+        superuser: bool = False,
+        active: bool = True,
+        password: str = "correct horse 1",
+        department_id: int = DEFAULT_DEPARTMENT_ID,
+        role: Role = Role.INSPECTOR,
     ) -> TestUser:
         container = self._app.container
         email = f"user-{uuid.uuid4().hex[:12]}@example.org"
         hashed = await container.passwords.hash(password)
         user = await UserRepository(container.engine).add(
-            NewUser(email, hashed, "Test User", is_active=active, is_superuser=superuser)
+            NewUser(
+                email,
+                hashed,
+                "Test User",
+                is_active=active,
+                is_superuser=superuser,
+                department_id=department_id,
+                role=role,
+            )
         )
         user_id = user.id
         if not active:  # no sign-in can start; a token naming a made-up one stands in
             token, _ = container.tokens.issue_access_token(str(user_id), session_id="none")
-            return TestUser(user_id, email, password, token, superuser)
+            return TestUser(user_id, email, password, token, superuser, "", department_id, role)
         pair = await container.users.start_session(user_id)
-        return TestUser(user_id, email, password, pair.access_token, superuser, pair.refresh_token)
+        return TestUser(
+            user_id,
+            email,
+            password,
+            pair.access_token,
+            superuser,
+            pair.refresh_token,
+            department_id,
+            role,
+        )
+
+    async def department(self, name: str | None = None) -> int:
+        """A new department's id."""
+        record = await DepartmentRepository(self._app.container.engine).add(
+            name or f"Department {uuid.uuid4().hex[:8]}"
+        )
+        return record.id
 
     def service_token(self, name: str, scopes: frozenset[str]) -> tuple[tuple[str, str], ...]:
         token, _ = self._app.container.tokens.issue_access_token(f"service:{name}", scopes)

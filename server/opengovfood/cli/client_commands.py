@@ -348,8 +348,15 @@ def cmd_items_create(args: argparse.Namespace) -> int:
 
 @client_command
 def cmd_items_update(args: argparse.Namespace) -> int:
-    if args.title is None and args.description is None and args.status is None:
-        raise CliError("nothing to update: give --title, --description or --status", EXIT_USAGE)
+    if (
+        args.title is None
+        and args.description is None
+        and args.status is None
+        and args.owner is None
+    ):
+        raise CliError(
+            "nothing to update: give --title, --description, --status or --owner", EXIT_USAGE
+        )
     with connect(args) as client:
         item = client.items.update(
             args.id,
@@ -357,6 +364,7 @@ def cmd_items_update(args: argparse.Namespace) -> int:
             description=args.description,
             status=args.status,
             etag=args.etag,
+            owner_id=args.owner,
         )
     _show_item(item, args)
     return 0
@@ -671,6 +679,11 @@ def register(commands: Subparsers) -> None:
     update.add_argument("--description")
     update.add_argument(
         "--status", type=_status_arg, help="pending, in_progress, completed, cancelled"
+    )
+    update.add_argument(
+        "--owner",
+        type=_positive_id,
+        help="reassign to this member of the department (supervisors)",
     )
     update.add_argument("--etag", help="only if unchanged since this etag was read")
     update.set_defaults(handler=cmd_items_update)

@@ -159,8 +159,11 @@ def user_details(user: users_pb2.User) -> Table:
     table.add_row("ID", str(user.id))
     table.add_row("Email", user.email)
     table.add_row("Name", user.full_name or Text("-", style="dim"))
-    role = "superuser" if user.is_superuser else "user"
+    role = users_pb2.Role.Name(user.role).removeprefix("ROLE_").lower() if user.role else "user"
+    role = "superuser" if user.is_superuser else role
     table.add_row("Role", role + ("" if user.is_active else " (deactivated)"))
+    if user.department_id:
+        table.add_row("Department", str(user.department_id))
     table.add_row("Since", when(user.create_time))
     return table
 

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import DBAPIError
 
 from opengovfood.config import Settings, get_settings
-from opengovfood.domain.principal import KNOWN_SCOPES
+from opengovfood.domain.principal import KNOWN_SCOPES, OPERATOR, ROLES, is_known_scope
 from opengovfood.errors import InvalidArgument, ServiceError
 from opengovfood.services.tokens import SERVICE_NAME_PATTERN, SERVICE_SUBJECT_PREFIX
 
@@ -92,11 +92,19 @@ def cmd_users_create(args: argparse.Namespace) -> int:
     settings = get_settings()
     password = _read_password(args.password_stdin)
     fields = UserInput(
-        email=args.email, full_name=args.full_name, is_active=True, is_superuser=args.superuser
+        email=args.email,
+        full_name=args.full_name,
+        is_active=True,
+        is_superuser=args.superuser,
+        department_id=args.department,
+        role=ROLES[args.role],
     )
-    user = _run_with_container(settings, lambda c: c.users.create_user(fields, password))
-    role = "superuser" if user.is_superuser else "user"
-    print(f"created {role} {user.email} (id {user.id})")
+    user = _run_with_container(settings, lambda c: c.users.create_user(OPERATOR, fields, password))
+    kind = "superuser" if user.is_superuser else "user"
+    print(
+        f"created {kind} {user.email} (id {user.id}, {user.role.value} "
+        f"in department {user.department_id})"
+    )
     return 0
 
 
@@ -108,10 +116,11 @@ def cmd_token_issue(args: argparse.Namespace) -> int:
             "--service must be 1-64 letters, digits, '.', '_' or '-', starting with a "
             "letter or digit"
         )
-    unknown = sorted(set(args.scope) - KNOWN_SCOPES)
+    unknown = sorted(scope for scope in set(args.scope) if not is_known_scope(scope))
     if unknown:
         raise CommandError(
-            f"unknown scope {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_SCOPES))}"
+            f"unknown scope {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_SCOPES))}, "
+            "department:<id>"
         )
     if args.ttl > MAX_SERVICE_TOKEN_TTL:
         raise CommandError(f"--ttl may be at most {MAX_SERVICE_TOKEN_TTL.days} days")
@@ -174,6 +183,12 @@ def register(commands: Subparsers) -> None:
     create.add_argument("--full-name", default="", help="display name")
     create.add_argument("--superuser", action="store_true", help="make an administrator")
     create.add_argument(
+        "--department", type=int, default=0, help="department id (default: the default one)"
+    )
+    create.add_argument(
+        "--role", choices=sorted(ROLES), default="inspector", help="role in the department"
+    )
+    create.add_argument(
         "--password-stdin",
         action="store_true",
         help="read the password from the first line of standard input instead of a prompt",
@@ -187,7 +202,8 @@ def register(commands: Subparsers) -> None:
         "--scope",
         action="append",
         required=True,
-        help=f"a scope to grant; repeat for more (known: {', '.join(sorted(KNOWN_SCOPES))})",
+        help=f"a scope to grant; repeat for more (known: {', '.join(sorted(KNOWN_SCOPES))}; "
+        "department:<id> confines the service to one department)",
     )
     issue.add_argument(
         "--ttl",

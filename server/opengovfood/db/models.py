@@ -69,6 +69,17 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class Department(Base):
+    """A department (county, city): users, items and analyses belong to exactly one,
+    and nothing is seen across departments (domain/scopes.py)."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -84,6 +95,9 @@ class User(Base):
     # Access tokens issued before this second are refused (set when the password
     # changes): they are self-contained, so without it they would outlive the change.
     sessions_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    department_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("departments.id"), index=True)
+    # inspector | supervisor | admin (within the department)
+    role: Mapped[str] = mapped_column(String(16), default="inspector")
 
 
 class RefreshToken(Base):
@@ -113,6 +127,8 @@ class Item(Base):
         # Superusers/services list across owners in the default order.
         Index("ix_items_create_time_id", "create_time", "id"),
         Index("ix_items_status", "status"),
+        # A supervisor's department-wide lists in the default order.
+        Index("ix_items_department_id_create_time_id", "department_id", "create_time", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -125,6 +141,9 @@ class Item(Base):
     update_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Incremented on every write; the strong etag is derived from (id, version).
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The creator's department; the item stays in it when reassigned or when its owner
+    # moves to another department.
+    department_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("departments.id"))
 
 
 class ItemRequest(Base):
@@ -149,6 +168,12 @@ class InspectionAnalysis(Base):
     __table_args__ = (
         Index("ix_inspection_analyses_owner_id_create_time_id", "owner_id", "create_time", "id"),
         Index("ix_inspection_analyses_owner_id_item_id", "owner_id", "item_id"),
+        Index(
+            "ix_inspection_analyses_department_id_create_time_id",
+            "department_id",
+            "create_time",
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -166,6 +191,7 @@ class InspectionAnalysis(Base):
     provider: Mapped[str] = mapped_column(String(32))
     model: Mapped[str] = mapped_column(String(200))
     create_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    department_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("departments.id"))
 
 
 class Conversation(Base):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from opengovfood.domain.departments import DEFAULT_DEPARTMENT_ID
+
 
 @dataclass(frozen=True, slots=True)
 class Violation:
@@ -27,6 +29,7 @@ class NewAnalysis:
     public_health_narrative: str
     provider: str
     model: str
+    department_id: int = DEFAULT_DEPARTMENT_ID
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +46,4 @@ class AnalysisRecord:
     provider: str
     model: str
     create_time: datetime
+    department_id: int = DEFAULT_DEPARTMENT_ID

@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+from opengovfood.domain.departments import DEFAULT_DEPARTMENT_ID
 from opengovfood.domain.timestamps import to_micros
 from opengovfood.errors import InvalidArgument
 from opengovfood.reasons import Reason
@@ -55,6 +56,7 @@ class ItemRecord:
     create_time: datetime
     update_time: datetime
     version: int
+    department_id: int = DEFAULT_DEPARTMENT_ID  # the creator's, kept when reassigned
 
     @property
     def etag(self) -> str:
@@ -73,6 +75,7 @@ class NewItem:
     description: str
     status: ItemStatus
     owner_id: int
+    department_id: int = DEFAULT_DEPARTMENT_ID
 
 
 class EventType(enum.StrEnum):
@@ -101,6 +104,7 @@ class ItemChanges:
     title: str | None = None
     description: str | None = None
     status: ItemStatus | None = None
+    owner_id: int | None = None  # a reassignment (the service checked the new owner)
 
 
 class WriteMiss(enum.Enum):

@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from opengovfood.domain.departments import DEFAULT_DEPARTMENT_ID
+from opengovfood.domain.principal import Role
+
 
 @dataclass(frozen=True, slots=True)
 class UserRecord:
@@ -18,6 +21,8 @@ class UserRecord:
     is_superuser: bool
     create_time: datetime
     update_time: datetime
+    department_id: int = DEFAULT_DEPARTMENT_ID  # superusers too, though above it
+    role: Role = Role.INSPECTOR
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +42,8 @@ class AuthState:
     is_superuser: bool
     sessions_valid_after: datetime | None  # tokens issued before it are refused
     session_live: bool = True  # the sign-in the token names is not revoked (session_state)
+    department_id: int = DEFAULT_DEPARTMENT_ID
+    role: Role = Role.INSPECTOR
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +53,8 @@ class NewUser:
     full_name: str
     is_active: bool
     is_superuser: bool
+    department_id: int = DEFAULT_DEPARTMENT_ID
+    role: Role = Role.INSPECTOR
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +67,12 @@ class UserChanges:
     is_superuser: bool | None = None
     hashed_password: str | None = None
     sessions_valid_after: datetime | None = None
+    department_id: int | None = None
+    role: Role | None = None
+
+
+class DepartmentMissing(Exception):
+    """The department a user was to join does not exist."""
 
 
 class EmailTaken(Exception):

@@ -1,4 +1,5 @@
-"""AnalysisRepository: inspection analyses, scoped to their owner, as AnalysisRecords."""
+"""AnalysisRepository: inspection analyses, within the caller's scope (owner and/or
+department, repositories/scoping.py), as AnalysisRecords."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from opengovfood.db.models import InspectionAnalysis, Item, utcnow
 from opengovfood.domain.analyses import AnalysisRecord, NewAnalysis, Violation
 from opengovfood.domain.listing import ListQuery
 from opengovfood.domain.scopes import Scope
-from opengovfood.repositories import sql_lists
+from opengovfood.repositories import scoping, sql_lists
 
 _analyses = cast(Table, InspectionAnalysis.__table__)
 _items = cast(Table, Item.__table__)
@@ -53,11 +54,8 @@ def _record(row: Row[Any]) -> AnalysisRecord:
         provider=row.provider,
         model=row.model,
         create_time=row.create_time,
+        department_id=row.department_id,
     )
-
-
-def _scoped(scope: Scope) -> list[ColumnElement[bool]]:
-    return [] if scope.owner_id is None else [_c.owner_id == scope.owner_id]
 
 
 class AnalysisRepository:
@@ -65,18 +63,20 @@ class AnalysisRepository:
         self._engine = engine
         self._dialect = engine.dialect.name
 
-    async def item_visible(self, item_id: int, scope: Scope) -> bool:
-        """Whether the item exists within `scope` (analyses attach to visible items)."""
-        where = [_items.c.id == item_id]
-        if scope.owner_id is not None:
-            where.append(_items.c.owner_id == scope.owner_id)
+    async def item_department(self, item_id: int, scope: Scope) -> int | None:
+        """The item's department if it exists within `scope` (analyses attach to
+        visible items, in the item's department); None if not."""
+        statement = select(_items.c.department_id).where(
+            _items.c.id == item_id, *scoping.where(scope, _items)
+        )
         async with self._engine.connect() as connection:
-            found = (await connection.execute(select(_items.c.id).where(*where))).first()
-        return found is not None
+            found = (await connection.execute(statement)).first()
+        return None if found is None else int(found[0])
 
     async def add(self, new: NewAnalysis) -> AnalysisRecord:
         values = {
             "owner_id": new.owner_id,
+            "department_id": new.department_id,
             "item_id": new.item_id,
             "notes": new.notes,
             "summary": new.summary,
@@ -96,13 +96,16 @@ class AnalysisRepository:
         return _record(row)
 
     async def get(self, analysis_id: int, scope: Scope) -> AnalysisRecord | None:
-        statement = select(*_c).where(_c.id == analysis_id, *_scoped(scope))
+        statement = select(*_c).where(_c.id == analysis_id, *scoping.where(scope, _analyses))
         async with self._engine.connect() as connection:
             row = (await connection.execute(statement)).one_or_none()
         return None if row is None else _record(row)
 
     def _where(self, query: ListQuery, scope: Scope) -> list[ColumnElement[bool]]:
-        return [*_scoped(scope), *sql_lists.where(query.filter, LIST_COLUMNS, self._dialect)]
+        return [
+            *scoping.where(scope, _analyses),
+            *sql_lists.where(query.filter, LIST_COLUMNS, self._dialect),
+        ]
 
     async def page(self, query: ListQuery, scope: Scope) -> list[AnalysisRecord]:
         """Up to page_size + 1 analyses after the query's keyset position."""

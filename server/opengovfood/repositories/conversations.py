@@ -18,6 +18,7 @@ from opengovfood.domain.conversations import (
     TurnStart,
 )
 from opengovfood.domain.scopes import Scope
+from opengovfood.repositories import scoping
 
 _conversations = cast(Table, Conversation.__table__)
 _messages = cast(Table, ConversationMessage.__table__)
@@ -87,9 +88,9 @@ class ConversationRepository:
         self._engine = engine
 
     async def get(self, conversation_id: int, scope: Scope) -> ConversationRecord | None:
-        statement = select(*_conversations.c).where(_conversations.c.id == conversation_id)
-        if scope.owner_id is not None:
-            statement = statement.where(_conversations.c.owner_id == scope.owner_id)
+        statement = select(*_conversations.c).where(
+            _conversations.c.id == conversation_id, *scoping.where(scope, _conversations)
+        )
         async with self._engine.connect() as connection:
             row = (await connection.execute(statement)).one_or_none()
         return None if row is None else _conversation(row)

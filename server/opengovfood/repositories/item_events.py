@@ -60,6 +60,7 @@ def encode_event(event: ItemEvent) -> str:
             "s": item.status.value,
             "c": to_micros(item.create_time),
             "u": to_micros(item.update_time),
+            "dp": item.department_id,
         },
         separators=(",", ":"),
         ensure_ascii=False,
@@ -83,6 +84,7 @@ def decode_event(payload: str) -> ItemEvent | None:
             create_time=from_micros(int(data["c"])),
             update_time=from_micros(int(data["u"])),
             version=int(data["v"]),
+            department_id=int(data["dp"]),
         )
         return ItemEvent(EventType(data["t"]), item)
     except (ValueError, KeyError, TypeError):

@@ -49,7 +49,7 @@ from opengovfood.domain.items import (
 )
 from opengovfood.domain.listing import ListQuery
 from opengovfood.domain.scopes import Scope
-from opengovfood.repositories import sql_lists
+from opengovfood.repositories import scoping, sql_lists
 from opengovfood.repositories.item_events import NOTIFY, encode_event
 
 items = cast(Table, Item.__table__)
@@ -65,6 +65,7 @@ COLUMNS = (
     _c.create_time,
     _c.update_time,
     _c.version,
+    _c.department_id,
 )
 
 # ListItems' filter and order fields (services/items.py) -> columns.
@@ -78,7 +79,7 @@ LIST_COLUMNS: Mapping[str, ColumnElement[Any]] = {
     "id": _c.id,
 }
 
-_UPDATABLE = ("title", "description", "status")
+_UPDATABLE = ("title", "description", "status", "owner_id")
 _CACHE_LIMIT = 512
 
 _INSERT = insert(items).returning(*COLUMNS)
@@ -105,6 +106,7 @@ def _record(row: Row[Any]) -> ItemRecord:
         create_time=row.create_time,
         update_time=row.update_time,
         version=row.version,
+        department_id=row.department_id,
     )
 
 
@@ -123,12 +125,8 @@ def _raw_record(row: sqlite3.Row) -> ItemRecord:
         create_time=_utc(row["create_time"]),
         update_time=_utc(row["update_time"]),
         version=row["version"],
+        department_id=row["department_id"],
     )
-
-
-def _owner_condition(scoped: bool) -> list[ColumnElement[bool]]:
-    """The scope's condition, its owner bound per call as `owner`."""
-    return [_c.owner_id == bindparam("owner")] if scoped else []
 
 
 def _claim_statement(dialect: str) -> Any:
@@ -223,19 +221,21 @@ class ItemRepository:
 
     async def get(self, item_id: int, scope: Scope) -> ItemRecord | None:
         """The item, if it exists within `scope`."""
-        scoped = scope.owner_id is not None
+        shape = scope.shape
 
         def build() -> Select[Any]:
-            return select(*COLUMNS).where(_c.id == bindparam("item_id"), *_owner_condition(scoped))
+            return select(*COLUMNS).where(
+                _c.id == bindparam("item_id"), *scoping.bound(shape, items)
+            )
 
         found = await self._records(
-            ("get", scoped), build, {"item_id": item_id, "owner": scope.owner_id}
+            ("get", shape), build, {"item_id": item_id, **scoping.params(scope)}
         )
         return found[0] if found else None
 
     def _where(self, query: ListQuery, scope: Scope) -> list[ColumnElement[bool]]:
         return [
-            *_owner_condition(scope.owner_id is not None),
+            *scoping.bound(scope.shape, items),
             *sql_lists.where(query.filter, LIST_COLUMNS, self.dialect),
         ]
 
@@ -253,15 +253,15 @@ class ItemRepository:
                 .limit(query.page_size + 1)
             )
 
-        values = {"owner": scope.owner_id, **sql_lists.keyset_params(query)}
-        return await self._records(("page", scope.owner_id is not None, query.shape), build, values)
+        values = {**scoping.params(scope), **sql_lists.keyset_params(query)}
+        return await self._records(("page", scope.shape, query.shape), build, values)
 
     async def count(self, query: ListQuery, scope: Scope) -> int:
         def build() -> Select[Any]:
             return select(func.count()).select_from(items).where(*self._where(query, scope))
 
-        shape = ("count", scope.owner_id is not None, query.filter.canonical)
-        rows, _raw = await self._fetch(shape, build, {"owner": scope.owner_id})
+        shape = ("count", scope.shape, query.filter.canonical)
+        rows, _raw = await self._fetch(shape, build, scoping.params(scope))
         return int(rows[0][0])
 
     # --- writes ----------------------------------------------------------------------
@@ -283,6 +283,7 @@ class ItemRepository:
             "description": new.description,
             "status": new.status.value,
             "owner_id": new.owner_id,
+            "department_id": new.department_id,
             "version": 1,
             "create_time": now,
             "update_time": now,
@@ -299,10 +300,17 @@ class ItemRepository:
         return event.item
 
     async def add_once(
-        self, new: NewItem, request_id: str, body_hash: str, expired_before: datetime
+        self,
+        new: NewItem,
+        request_id: str,
+        body_hash: str,
+        expired_before: datetime,
+        scope: Scope,
     ) -> ItemRecord | PriorRequest | None:
         """Create the item unless `request_id` was used by its owner since
-        `expired_before`: the new item, or what the earlier call left (PriorRequest).
+        `expired_before`: the new item, or what the earlier call left (PriorRequest),
+        whose item is read within `scope` (the caller's: an item that has since left
+        it, reassigned or in the department the caller left, is not returned).
         Concurrent duplicates create one item. None: contended three times; retry."""
         keys = {"r_owner": new.owner_id, "r_request": request_id}
         for _attempt in range(3):
@@ -323,15 +331,17 @@ class ItemRepository:
                 continue  # purged or rolled back between the two statements: retry
             item = None
             if prior.item_id is not None:
-                item = await self.get(prior.item_id, Scope.owned_by(new.owner_id))
+                item = await self.get(prior.item_id, scope)
             return PriorRequest(prior.body_hash, item)
         return None
 
-    def _update_statement(self, scoped: bool, fields: tuple[str, ...], versioned: bool) -> Update:
+    def _update_statement(
+        self, scoped: tuple[bool, bool], fields: tuple[str, ...], versioned: bool
+    ) -> Update:
         shape = ("update", scoped, fields, versioned)
         stmt = self._writes.get(shape)
         if stmt is None:
-            where = [_c.id == bindparam("item_id"), *_owner_condition(scoped)]
+            where = [_c.id == bindparam("item_id"), *scoping.bound(scoped, items)]
             if versioned:
                 where.append(_c.version == bindparam("expected"))
             values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in fields}
@@ -344,11 +354,11 @@ class ItemRepository:
             self._writes[shape] = stmt
         return cast(Update, stmt)
 
-    def _delete_statement(self, scoped: bool, versioned: bool) -> Delete:
+    def _delete_statement(self, scoped: tuple[bool, bool], versioned: bool) -> Delete:
         shape = ("delete", scoped, versioned)
         stmt = self._writes.get(shape)
         if stmt is None:
-            where = [_c.id == bindparam("item_id"), *_owner_condition(scoped)]
+            where = [_c.id == bindparam("item_id"), *scoping.bound(scoped, items)]
             if versioned:
                 where.append(_c.version == bindparam("expected"))
             stmt = self._writes[shape] = delete(items).where(*where).returning(*COLUMNS)
@@ -357,9 +367,7 @@ class ItemRepository:
     async def _miss(self, connection: AsyncConnection, item_id: int, scope: Scope) -> WriteMiss:
         """A conditional write matched nothing: NOT_FOUND unless the item is there
         within the scope, in which case it is at another version."""
-        stmt = select(_c.id).where(_c.id == item_id)
-        if scope.owner_id is not None:
-            stmt = stmt.where(_c.owner_id == scope.owner_id)
+        stmt = select(_c.id).where(_c.id == item_id, *scoping.where(scope, items))
         found = (await connection.execute(stmt)).first()
         return WriteMiss.NOT_FOUND if found is None else WriteMiss.STALE
 
@@ -374,7 +382,7 @@ class ItemRepository:
         """Apply `changes` and bump the version, if the item is within `scope` (and at
         `expected_version`). `accept` sees the result before COMMIT: False rolls it
         back as STALE (an etag of another incarnation of the id)."""
-        values: dict[str, Any] = {"item_id": item_id, "owner": scope.owner_id, "v_now": utcnow()}
+        values: dict[str, Any] = {"item_id": item_id, **scoping.params(scope), "v_now": utcnow()}
         fields = []
         for name in _UPDATABLE:
             value = getattr(changes, name)
@@ -383,9 +391,7 @@ class ItemRepository:
                 values[f"v_{name}"] = value.value if name == "status" else value
         if expected_version is not None:
             values["expected"] = expected_version
-        stmt = self._update_statement(
-            scope.owner_id is not None, tuple(fields), expected_version is not None
-        )
+        stmt = self._update_statement(scope.shape, tuple(fields), expected_version is not None)
         try:
             async with self._engine.begin() as connection:
                 row = (await connection.execute(stmt, values)).one_or_none()
@@ -408,10 +414,10 @@ class ItemRepository:
         accept: Callable[[ItemRecord], bool] | None = None,
     ) -> ItemRecord | WriteMiss:
         """Delete the item (within `scope`, at `expected_version`); its last state."""
-        values: dict[str, Any] = {"item_id": item_id, "owner": scope.owner_id}
+        values: dict[str, Any] = {"item_id": item_id, **scoping.params(scope)}
         if expected_version is not None:
             values["expected"] = expected_version
-        stmt = self._delete_statement(scope.owner_id is not None, expected_version is not None)
+        stmt = self._delete_statement(scope.shape, expected_version is not None)
         try:
             async with self._engine.begin() as connection:
                 row = (await connection.execute(stmt, values)).one_or_none()

@@ -10,20 +10,24 @@ from sqlalchemy import ColumnElement, Row, Table, exists, func, insert, select, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from opengovfood.db.models import RefreshToken, User, utcnow
+from opengovfood.db.models import Department, RefreshToken, User, utcnow
 from opengovfood.domain.listing import ListQuery
+from opengovfood.domain.principal import ROLES
+from opengovfood.domain.scopes import Scope
 from opengovfood.domain.users import (
     AuthState,
     Credentials,
+    DepartmentMissing,
     EmailTaken,
     NewUser,
     UserChanges,
     UserRecord,
 )
-from opengovfood.repositories import sql_lists
+from opengovfood.repositories import scoping, sql_lists
 
 users = cast(Table, User.__table__)
 _tokens = cast(Table, RefreshToken.__table__)
+_departments = cast(Table, Department.__table__)
 _c = users.c
 AnyRow = Row[*tuple[Any, ...]]
 
@@ -35,6 +39,8 @@ _PUBLIC = (
     _c.is_superuser,
     _c.create_time,
     _c.update_time,
+    _c.department_id,
+    _c.role,
 )
 
 # ListUsers' filter and order fields (services/users.py) -> columns.
@@ -43,6 +49,8 @@ LIST_COLUMNS: Mapping[str, ColumnElement[Any]] = {
     "is_superuser": _c.is_superuser,
     "email": _c.email,
     "full_name": _c.full_name,
+    "department_id": _c.department_id,
+    "role": _c.role,
     "id": _c.id,
 }
 
@@ -56,7 +64,16 @@ def _record(row: AnyRow) -> UserRecord:
         is_superuser=bool(row.is_superuser),
         create_time=row.create_time,
         update_time=row.update_time,
+        department_id=row.department_id,
+        role=ROLES[row.role],
     )
+
+
+_ALL = Scope.everything()
+
+
+async def _department_exists(connection: AsyncConnection, department_id: int) -> bool:
+    return bool(await connection.scalar(select(exists().where(_departments.c.id == department_id))))
 
 
 async def revoke_all_tokens(connection: AsyncConnection, user_id: int, now: datetime) -> int:
@@ -94,15 +111,25 @@ class UserRepository:
         return await self._credentials(_c.id == user_id)
 
     async def auth_state(self, user_id: int) -> AuthState | None:
-        statement = select(_c.email, _c.is_active, _c.is_superuser, _c.sessions_valid_after).where(
-            _c.id == user_id
-        )
+        statement = select(
+            _c.email,
+            _c.is_active,
+            _c.is_superuser,
+            _c.sessions_valid_after,
+            _c.department_id,
+            _c.role,
+        ).where(_c.id == user_id)
         async with self._engine.connect() as connection:
             row = (await connection.execute(statement)).one_or_none()
         if row is None:
             return None
         return AuthState(
-            row.email, bool(row.is_active), bool(row.is_superuser), row.sessions_valid_after
+            row.email,
+            bool(row.is_active),
+            bool(row.is_superuser),
+            row.sessions_valid_after,
+            department_id=row.department_id,
+            role=ROLES[row.role],
         )
 
     async def session_state(self, user_id: int, session_id: str) -> AuthState | None:
@@ -118,7 +145,13 @@ class UserRepository:
             .exists()
         )
         statement = select(
-            _c.email, _c.is_active, _c.is_superuser, _c.sessions_valid_after, live.label("live")
+            _c.email,
+            _c.is_active,
+            _c.is_superuser,
+            _c.sessions_valid_after,
+            _c.department_id,
+            _c.role,
+            live.label("live"),
         ).where(_c.id == user_id)
         async with self._engine.connect() as connection:
             row = (await connection.execute(statement)).one_or_none()
@@ -130,6 +163,8 @@ class UserRepository:
             bool(row.is_superuser),
             row.sessions_valid_after,
             bool(row.live),
+            row.department_id,
+            ROLES[row.role],
         )
 
     async def email_taken(self, email: str) -> bool:
@@ -141,7 +176,8 @@ class UserRepository:
             return bool(await connection.scalar(select(exists().where(_c.id.is_not(None)))))
 
     async def add(self, new: NewUser) -> UserRecord:
-        """The new user; EmailTaken when the unique email index refuses it."""
+        """The new user; EmailTaken when the unique email index refuses it,
+        DepartmentMissing when its department does not exist."""
         now = utcnow()
         values = {
             "email": new.email,
@@ -149,11 +185,15 @@ class UserRepository:
             "full_name": new.full_name,
             "is_active": new.is_active,
             "is_superuser": new.is_superuser,
+            "department_id": new.department_id,
+            "role": new.role.value,
             "create_time": now,
             "update_time": now,
         }
         try:
             async with self._engine.begin() as connection:
+                if not await _department_exists(connection, new.department_id):
+                    raise DepartmentMissing(new.department_id)
                 row = (
                     await connection.execute(insert(users).values(**values).returning(*_PUBLIC))
                 ).one()
@@ -166,10 +206,13 @@ class UserRepository:
         user_id: int,
         changes: UserChanges,
         revoke_tokens: Callable[[UserRecord], bool] = lambda _before: False,
+        within: int | None = None,
     ) -> UserRecord | None:
-        """Apply `changes` to the locked row (None: no such user); EmailTaken when the
-        new email is another user's. `revoke_tokens` sees the state before the change:
-        True revokes all the user's refresh tokens in the same transaction."""
+        """Apply `changes` to the locked row (None: no such user, or one outside `within`,
+        a department); EmailTaken when the new email is another user's,
+        DepartmentMissing when the new department does not exist. `revoke_tokens` sees the
+        state before the change: True revokes all the user's refresh tokens in the same
+        transaction."""
         now = utcnow()
         try:
             async with self._engine.begin() as connection:
@@ -178,7 +221,7 @@ class UserRepository:
                         select(*_PUBLIC).where(_c.id == user_id).with_for_update()
                     )
                 ).one_or_none()
-                if row is None:
+                if row is None or (within is not None and row.department_id != within):
                     return None
                 before = _record(row)
                 values: dict[str, Any] = {"update_time": now}
@@ -195,6 +238,12 @@ class UserRepository:
                         values[name] = value
                 if changes.sessions_valid_after is not None:
                     values["sessions_valid_after"] = changes.sessions_valid_after
+                if changes.role is not None:
+                    values["role"] = changes.role.value
+                if changes.department_id is not None:
+                    if not await _department_exists(connection, changes.department_id):
+                        raise DepartmentMissing(changes.department_id)
+                    values["department_id"] = changes.department_id
                 row = (
                     await connection.execute(
                         update(users).where(_c.id == user_id).values(**values).returning(*_PUBLIC)
@@ -224,12 +273,19 @@ class UserRepository:
             if revoke_tokens:
                 await revoke_all_tokens(connection, user_id, utcnow())
 
-    def _where(self, query: ListQuery) -> list[ColumnElement[bool]]:
-        return sql_lists.where(query.filter, LIST_COLUMNS, self._dialect)
+    def _where(self, query: ListQuery, scope: Scope) -> list[ColumnElement[bool]]:
+        where = [
+            *scoping.where(scope, users),
+            *sql_lists.where(query.filter, LIST_COLUMNS, self._dialect),
+        ]
+        if scope.department_id is not None:  # superusers stand above departments
+            where.append(_c.is_superuser.is_(False))
+        return where
 
-    async def page(self, query: ListQuery) -> list[UserRecord]:
-        """Up to page_size + 1 users after the query's keyset position."""
-        where = self._where(query)
+    async def page(self, query: ListQuery, scope: Scope = _ALL) -> list[UserRecord]:
+        """Up to page_size + 1 users (of the scope's department) after the query's
+        keyset position."""
+        where = self._where(query, scope)
         if query.after is not None:
             where.append(sql_lists.after(query.ordering, LIST_COLUMNS, query.after))
         statement = (
@@ -242,7 +298,7 @@ class UserRepository:
             rows = (await connection.execute(statement)).all()
         return [_record(row) for row in rows]
 
-    async def count(self, query: ListQuery) -> int:
-        statement = select(func.count()).select_from(users).where(*self._where(query))
+    async def count(self, query: ListQuery, scope: Scope = _ALL) -> int:
+        statement = select(func.count()).select_from(users).where(*self._where(query, scope))
         async with self._engine.connect() as connection:
             return int((await connection.execute(statement)).scalar_one())

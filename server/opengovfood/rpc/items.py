@@ -109,12 +109,15 @@ class ItemServicer(items_pb2_grpc.ItemServiceServicer):
             description = item.description or None
         # Fields outside the mask are ignored, even malformed ones.
         wants_status = not paths or "status" in paths or "*" in paths
+        # `owner_id` (a reassignment) only when the mask names it: a client that sends
+        # a whole item back without a mask is not reassigning it.
         updated = await self._items.update_item(
             current_principal(),
             item.id,
             title=title,
             description=description,
             status=_status(item.status) if wants_status else None,
+            owner_id=item.owner_id if "owner_id" in paths else None,
             update_mask=paths,
             etag=item.etag,
         )

@@ -1,6 +1,9 @@
 """Who may call which method. Every method of every opengovfood.v1 service has an
 explicit rule here; the auth interceptor refuses a method without one (fail closed)
-and a test checks the table covers every method in the descriptors."""
+and a test checks the table covers every method in the descriptors.
+
+This table decides who may call a method at all; which rows a call may then touch
+(departments, roles, owners) is decided in one place, domain/scopes.py."""
 
 from __future__ import annotations
 
@@ -36,10 +39,16 @@ RULES: dict[str, Rule] = {
     _USERS + "GetMe": USER,
     _USERS + "UpdateMe": USER,
     _USERS + "ChangePassword": USER,
-    _USERS + "CreateUser": SUPERUSER,
-    _USERS + "GetUser": USER,  # self, or anyone for a superuser (checked by the service)
-    _USERS + "ListUsers": SUPERUSER,
-    _USERS + "UpdateUser": SUPERUSER,
+    # Superusers, or a department admin for their department (domain/scopes.py; the
+    # service checks the department).
+    _USERS + "CreateUser": USER,
+    # Self; a department's members for its supervisors and admins; anyone for superusers.
+    _USERS + "GetUser": USER,
+    _USERS + "ListUsers": USER,  # superusers; supervisors and admins: their department
+    _USERS + "UpdateUser": USER,  # superusers; department admins: their department
+    _USERS + "CreateDepartment": SUPERUSER,
+    _USERS + "ListDepartments": SUPERUSER,
+    _USERS + "GetDepartment": USER,  # its members (and superusers); others NOT_FOUND
     _ITEMS + "CreateItem": USER,
     _ITEMS + "GetItem": USER_OR_ITEMS_READER,
     _ITEMS + "ListItems": USER_OR_ITEMS_READER,

@@ -1,6 +1,7 @@
 """Inspection analyses: the model's JSON, validated (services/analysis_schema.py), with
-one repair attempt, then a clear error; nothing is ever made up. Analyses are their
-owner's: another user's answers NOT_FOUND, exactly as if it did not exist.
+one repair attempt, then a clear error; nothing is ever made up. Analyses are seen
+within the caller's scope (domain/scopes.py): an inspector's own, a supervisor's whole
+department; anything else answers NOT_FOUND, exactly as if it did not exist.
 
     service = AnalysisService(repository, registry)
     analysis = await service.analyze(principal, notes, item_id=0, provider="", model="")
@@ -14,11 +15,12 @@ import logging
 from typing import Protocol
 
 from opengovfood.domain.analyses import AnalysisRecord, NewAnalysis, Violation
+from opengovfood.domain.departments import DEFAULT_DEPARTMENT_ID
 from opengovfood.domain.filters import FilterSpec, integer_field, timestamp_field
 from opengovfood.domain.listing import ListQuery, ListSpec, Page
 from opengovfood.domain.pagination import OrderSpec, PageTokens, SortField
 from opengovfood.domain.principal import Principal
-from opengovfood.domain.scopes import Scope
+from opengovfood.domain.scopes import Scope, read_scope
 from opengovfood.errors import (
     FailedPrecondition,
     FieldViolation,
@@ -63,7 +65,7 @@ ANALYSES = ListSpec(
 
 
 class AnalysisRepository(Protocol):
-    async def item_visible(self, item_id: int, scope: Scope) -> bool: ...
+    async def item_department(self, item_id: int, scope: Scope) -> int | None: ...
     async def add(self, new: NewAnalysis) -> AnalysisRecord: ...
     async def get(self, analysis_id: int, scope: Scope) -> AnalysisRecord | None: ...
     async def page(self, query: ListQuery, scope: Scope) -> list[AnalysisRecord]: ...
@@ -101,6 +103,14 @@ class AnalysisService:
             violations.append(FieldViolation("item_id", "must not be negative"))
         if violations:
             raise InvalidArgument.for_fields(violations)
+        # The item first: someone else's answers NOT_FOUND whatever else the request says.
+        # An analysis of an item lives in the item's department; a free one, the caller's.
+        department = principal.department_id or DEFAULT_DEPARTMENT_ID
+        if item_id:
+            found = await self._analyses.item_department(item_id, read_scope(principal))
+            if found is None:
+                raise NotFound(f"item {item_id} not found")
+            department = found
         model = check_model_name(model_name)
         provider = pick_provider(self._registry, provider_name)
         limits = provider.limits
@@ -116,8 +126,6 @@ class AnalysisService:
                 f"(at most about {prompt_budget * 3} characters); shorten the notes or "
                 "use a provider with a larger model",
             )
-        if item_id and not await self._analyses.item_visible(item_id, Scope.owned_by(owner_id)):
-            raise NotFound(f"item {item_id} not found")
 
         result = await self._generate(provider, model, notes)
         return await self._analyses.add(
@@ -134,6 +142,7 @@ class AnalysisService:
                 public_health_narrative=result.public_health_narrative,
                 provider=provider.name,
                 model=model or provider.default_model,
+                department_id=department,
             )
         )
 
@@ -175,10 +184,10 @@ class AnalysisService:
             ) from None
 
     async def get_analysis(self, principal: Principal, analysis_id: int) -> AnalysisRecord:
-        owner_id = _owner(principal)
+        _owner(principal)
         if analysis_id <= 0:
             raise InvalidArgument.field("id", "must be a positive analysis id")
-        found = await self._analyses.get(analysis_id, Scope.owned_by(owner_id))
+        found = await self._analyses.get(analysis_id, read_scope(principal))
         if found is None:
             raise NotFound(f"analysis {analysis_id} not found")
         return found
@@ -186,10 +195,11 @@ class AnalysisService:
     async def list_analyses(
         self, principal: Principal, *, page_size: int = 0, page_token: str = "", filter: str = ""
     ) -> Page[AnalysisRecord]:
-        scope = Scope.owned_by(_owner(principal))
+        _owner(principal)
+        scope = read_scope(principal)
         query = ANALYSES.query(
             self._page_tokens,
-            principal.key,
+            principal.view_key,
             page_size=page_size,
             page_token=page_token,
             filter=filter,

@@ -15,6 +15,12 @@ trip; concurrent RPCs of one sign-in whose state is not cached share one lookup.
 
 A user's access tokens issued before their `sessions_valid_after` (set when the
 password changes) are refused, with the same cache delay on other processes.
+
+The principal carries the user's department and role as the database has them now. A
+token also names the department and role it was issued for (`dept`, `role`): one that
+no longer matches is refused (ROLE_CHANGED). A change of either also revokes every
+sign-in of the user (services/users.py), like a deactivation.
+A service token's `department:<id>` scope confines it to that department.
 """
 
 from __future__ import annotations
@@ -77,7 +83,7 @@ class Authenticator:
         user_id = claims.user_id
         if user_id is None:
             name = claims.service_name or ""
-            return Principal(kind="service", user_id=None, name=name, scopes=claims.scopes)
+            return Principal.service(name, claims.scopes)
         session_id = claims.session_id
         if session_id is None:
             raise Unauthenticated(
@@ -96,7 +102,15 @@ class Authenticator:
         if state.principal is None:
             reason = Reason.ACCOUNT_INACTIVE if state.refusal == _INACTIVE else Reason.TOKEN_REVOKED
             raise Unauthenticated(state.refusal, reason=reason)
-        return state.principal
+        principal = state.principal
+        if (
+            claims.department_id is not None and claims.department_id != principal.department_id
+        ) or (claims.role is not None and claims.role != principal.role.value):
+            raise Unauthenticated(
+                "your role or department changed since this token was issued; sign in again",
+                reason=Reason.ROLE_CHANGED,
+            )
+        return principal
 
     async def _lookup(self, key: _Key) -> _SessionState:
         future = self._loading.get(key)
@@ -135,7 +149,12 @@ class Authenticator:
         if not found.session_live:
             return _SessionState(None, after, _ENDED)
         principal = Principal(
-            kind="user", user_id=user_id, name=found.email, is_superuser=found.is_superuser
+            kind="user",
+            user_id=user_id,
+            name=found.email,
+            is_superuser=found.is_superuser,
+            department_id=found.department_id,
+            role=found.role,
         )
         return _SessionState(principal, after, "")
 

@@ -17,9 +17,15 @@ values after it, returns `ItemRecord`s (frozen dataclass; `.etag` included) and 
         async for event in events: ...        # ItemEvent(type, item)
 
 Rules:
-- Who: a user reads and writes only their own items; another user's item is NOT_FOUND
-  on every method. Superusers read and write all. Service principals need the
-  `items:read` scope to read (all items) and may never write (PERMISSION_DENIED).
+- Who (domain/scopes.py decides, the repository applies it to every statement): an
+  inspector reads and writes only their own items of their department; a supervisor
+  (or department admin) reads and updates every item of the department and may
+  reassign one (`owner_id` in the mask) to another active member; deleting stays with
+  the owner. Anything outside the caller's scope is NOT_FOUND on every method.
+  Superusers read and write all. Service principals need the `items:read` scope to
+  read (all items, or their `department:<id>`'s) and may never write.
+- An item belongs to its creator's department for good: reassigning keeps it there,
+  and an owner who moves to another department leaves it behind.
 - `create_item`: title trimmed, 1-100 characters, no control characters; description
   at most 1000 characters (tabs and newlines allowed); status defaults to PENDING.
   Status accepts an `ItemStatus`, its value (`"in_progress"`) or name (`"IN_PROGRESS"`,
@@ -27,12 +33,13 @@ Rules:
   caller for 24 hours: a repeat returns the item it created (its current state); the
   same request_id with a different title/description/status is INVALID_ARGUMENT; if
   that item was deleted since, NOT_FOUND. Concurrent duplicates create one item.
-- `update_item`: `update_mask` paths are `title`, `description`, `status`, or `*`
-  (all three). With a mask, masked fields take the given values (None means empty,
-  so a masked `title=None` is invalid and a masked `status=None` is invalid). Without
-  a mask, the fields that are not None are updated. Output-only paths (`id`,
-  `owner_id`, `create_time`, `update_time`, `etag`) and unknown paths are
-  INVALID_ARGUMENT, one violation per path (`update_mask.paths[i]`).
+- `update_item`: `update_mask` paths are `title`, `description`, `status`, `owner_id`
+  (supervisors and superusers only), or `*` (the first three). With a mask, masked
+  fields take the given values (None means empty, so a masked `title=None` is invalid
+  and a masked `status=None` is invalid). Without a mask, the fields that are not None
+  are updated (`owner_id` only when given). Output-only paths (`id`, `create_time`,
+  `update_time`, `etag`) and unknown paths are INVALID_ARGUMENT, one violation per path
+  (`update_mask.paths[i]`).
 - Etags (AIP-154): `"<version>-<hash>"`, changing on every write. With `etag`, an
   update/delete applies only if the item is still at that version, else ABORTED; the
   check is part of the UPDATE/DELETE statement, so concurrent writers never lose an
@@ -57,6 +64,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from opengovfood.domain.bounds import INT64_MAX, checked_id
+from opengovfood.domain.departments import DEFAULT_DEPARTMENT_ID
 from opengovfood.domain.filters import (
     FilterSpec,
     enum_field,
@@ -76,9 +84,17 @@ from opengovfood.domain.items import (
 )
 from opengovfood.domain.listing import ListQuery, ListSpec
 from opengovfood.domain.pagination import OrderSpec, Page, PageTokens, SortField
-from opengovfood.domain.principal import SCOPE_ITEMS_READ, Principal
-from opengovfood.domain.scopes import Scope
+from opengovfood.domain.principal import Principal
+from opengovfood.domain.scopes import (
+    Scope,
+    delete_scope,
+    may_reassign,
+    read_scope,
+    update_scope,
+    user_only,
+)
 from opengovfood.domain.timestamps import utcnow
+from opengovfood.domain.users import UserRecord
 from opengovfood.errors import (
     Aborted,
     FieldViolation,
@@ -98,7 +114,8 @@ REQUEST_TTL = timedelta(hours=24)
 PURGE_INTERVAL = 3600.0
 
 UPDATABLE = ("title", "description", "status")
-OUTPUT_ONLY = ("id", "owner_id", "create_time", "update_time", "etag")
+REASSIGN = "owner_id"  # in the mask: a supervisor gives the item to another member
+OUTPUT_ONLY = ("id", "create_time", "update_time", "etag")
 
 ITEM_FILTERS = FilterSpec(
     [
@@ -223,7 +240,7 @@ def _mask_fields(update_mask: Sequence[str]) -> tuple[str, ...]:
             if len(update_mask) > 1:
                 violations.append(FieldViolation(where, "'*' must be the only path"))
             chosen.extend(UPDATABLE)
-        elif path in UPDATABLE:
+        elif path in UPDATABLE or path == REASSIGN:
             if path not in chosen:
                 chosen.append(path)
         elif path in OUTPUT_ONLY:
@@ -231,7 +248,9 @@ def _mask_fields(update_mask: Sequence[str]) -> tuple[str, ...]:
         else:
             violations.append(
                 FieldViolation(
-                    where, f"unknown field {excerpt(path)} (use title, description, status or *)"
+                    where,
+                    f"unknown field {excerpt(path)} "
+                    "(use title, description, status, owner_id or *)",
                 )
             )
     if violations:
@@ -245,7 +264,12 @@ class ItemRepository(Protocol):
     async def count(self, query: ListQuery, scope: Scope) -> int: ...
     async def add(self, new: NewItem) -> ItemRecord: ...
     async def add_once(
-        self, new: NewItem, request_id: str, body_hash: str, expired_before: datetime
+        self,
+        new: NewItem,
+        request_id: str,
+        body_hash: str,
+        expired_before: datetime,
+        scope: Scope,
     ) -> ItemRecord | PriorRequest | None: ...
     async def update(
         self,
@@ -265,17 +289,25 @@ class ItemRepository(Protocol):
     async def purge_requests(self, before: datetime) -> int: ...
 
 
+class Members(Protocol):
+    """Where a reassignment's new owner is looked up (the user repository)."""
+
+    async def get(self, user_id: int) -> UserRecord | None: ...
+
+
 class ItemService:
     def __init__(
         self,
         items: ItemRepository,
         events: ItemEventHub,
         page_tokens: PageTokens,
+        members: Members | None = None,
         request_ttl: timedelta = REQUEST_TTL,
         purge_interval: float = PURGE_INTERVAL,
     ) -> None:
         self._items = items
         self._events = events
+        self._members = members
         self._page_tokens = page_tokens
         self._request_ttl = request_ttl
         self._purge_interval = purge_interval
@@ -307,32 +339,31 @@ class ItemService:
                 logger.warning("purging expired item requests failed", exc_info=True)
             await asyncio.sleep(self._purge_interval)
 
-    # --- who may do what ---------------------------------------------------------------
+    # --- who may do what: domain/scopes.py --------------------------------------------
 
-    @staticmethod
-    def _read_scope(principal: Principal) -> Scope:
-        """What the caller may read."""
-        if principal.is_service:
-            if not principal.has_scope(SCOPE_ITEMS_READ):
-                raise PermissionDenied(
-                    f"this method needs the '{SCOPE_ITEMS_READ}' scope",
-                    reason=Reason.SCOPE_REQUIRED,
-                )
-            return Scope.everything()
-        if principal.is_superuser or principal.user_id is None:
-            return Scope.everything()
-        return Scope.owned_by(principal.user_id)
-
-    @staticmethod
-    def _write_scope(principal: Principal) -> Scope:
-        """What the caller may change."""
-        if principal.is_service or principal.user_id is None:
+    async def _new_owner(
+        self, principal: Principal, owner_id: int | None, violations: list[FieldViolation]
+    ) -> int | None:
+        """The member a supervisor reassigns an item to (checked against the item's
+        department by the update itself, see update_item)."""
+        if owner_id is None:
+            violations.append(FieldViolation("item.owner_id", "is required to reassign"))
+            return None
+        if not 0 < owner_id <= INT64_MAX:
+            violations.append(FieldViolation("item.owner_id", "must be a positive user id"))
+            return None
+        if not may_reassign(principal):
             raise PermissionDenied(
-                "service principals may not change items", reason=Reason.PRINCIPAL_NOT_ALLOWED
+                "only a supervisor may reassign an item to another member",
+                reason=Reason.ROLE_REQUIRED,
             )
-        if principal.is_superuser:
-            return Scope.everything()
-        return Scope.owned_by(principal.user_id)
+        return owner_id
+
+    async def _member(self, owner_id: int, department_id: int) -> bool:
+        if self._members is None:
+            return False
+        user = await self._members.get(owner_id)
+        return user is not None and user.is_active and user.department_id == department_id
 
     # --- methods ---------------------------------------------------------------------
 
@@ -345,7 +376,7 @@ class ItemService:
         status: ItemStatus | str | None = None,
         request_id: str | None = None,
     ) -> ItemRecord:
-        self._write_scope(principal)
+        user_only(principal)
         assert principal.user_id is not None
         violations: list[FieldViolation] = []
         clean_title = _check_title(title, violations)
@@ -354,7 +385,8 @@ class ItemService:
         if violations:
             raise InvalidArgument.for_fields(violations)
         assert clean_status is not None
-        new = NewItem(clean_title, clean_description, clean_status, principal.user_id)
+        department = principal.department_id or DEFAULT_DEPARTMENT_ID
+        new = NewItem(clean_title, clean_description, clean_status, principal.user_id, department)
         if not request_id:
             return await self._items.add(new)
 
@@ -362,7 +394,9 @@ class ItemService:
         body_hash = hashlib.sha256(
             json.dumps([clean_title, clean_description, clean_status.value]).encode()
         ).hexdigest()
-        outcome = await self._items.add_once(new, key, body_hash, utcnow() - self._request_ttl)
+        outcome = await self._items.add_once(
+            new, key, body_hash, utcnow() - self._request_ttl, read_scope(principal)
+        )
         if outcome is None:
             raise Aborted("the request conflicted with a concurrent one; retry")
         if isinstance(outcome, ItemRecord):
@@ -378,7 +412,7 @@ class ItemService:
         return outcome.item
 
     async def get_item(self, principal: Principal, item_id: int) -> ItemRecord:
-        scope = self._read_scope(principal)
+        scope = read_scope(principal)
         if item_id == 0:
             raise InvalidArgument.field("id", "is required")
         checked_id(item_id, "id")
@@ -396,10 +430,10 @@ class ItemService:
         filter: str = "",  # the API's name, shadowing the builtin
         order_by: str = "",
     ) -> Page[ItemRecord]:
-        scope = self._read_scope(principal)
+        scope = read_scope(principal)
         query = ITEMS.query(
             self._page_tokens,
-            principal.key,
+            principal.view_key,
             page_size=page_size,
             page_token=page_token,
             filter=filter,
@@ -419,15 +453,18 @@ class ItemService:
         title: str | None = None,
         description: str | None = None,
         status: ItemStatus | str | None = None,
+        owner_id: int | None = None,
         update_mask: Sequence[str] = (),
         etag: str = "",
     ) -> ItemRecord:
-        scope = self._write_scope(principal)
+        scope = update_scope(principal)
         if update_mask:
             fields = _mask_fields(update_mask)
         else:
             given = {"title": title, "description": description, "status": status}
             fields = tuple(name for name in UPDATABLE if given[name] is not None)
+            if owner_id is not None:
+                fields += (REASSIGN,)
         violations: list[FieldViolation] = []
         if item_id == 0:
             violations.append(FieldViolation("item.id", "is required"))
@@ -444,6 +481,9 @@ class ItemService:
             _check_description(description, violations) if "description" in fields else None
         )
         new_status = _check_status(status, violations, default=None) if "status" in fields else None
+        new_owner = (
+            await self._new_owner(principal, owner_id, violations) if REASSIGN in fields else None
+        )
         expected: int | None = None
         if etag:
             try:
@@ -457,17 +497,29 @@ class ItemService:
             # The right version of another item (or of a deleted and re-made id).
             return make_etag(record.id, record.version - 1, record.create_time) == etag
 
+        if new_owner is not None:
+            # The new owner must be an active member of the item's own department.
+            current = await self._items.get(item_id, scope)
+            if current is None:
+                raise NotFound(f"item {item_id} not found")
+            if not await self._member(new_owner, current.department_id):
+                raise InvalidArgument.field(
+                    "item.owner_id",
+                    f"user {new_owner} is not an active member of the item's department",
+                    reason=Reason.NOT_A_MEMBER,
+                )
+            scope = Scope(scope.owner_id, current.department_id)
         outcome = await self._items.update(
             item_id,
             scope,
-            ItemChanges(new_title, new_description, new_status),
+            ItemChanges(new_title, new_description, new_status, new_owner),
             expected,
             same_incarnation if etag else None,
         )
         return _written(outcome, item_id)
 
     async def delete_item(self, principal: Principal, item_id: int, *, etag: str = "") -> None:
-        scope = self._write_scope(principal)
+        scope = delete_scope(principal)
         if item_id == 0:
             raise InvalidArgument.field("id", "is required")
         checked_id(item_id, "id")
@@ -480,11 +532,11 @@ class ItemService:
     def watch_items(self, principal: Principal, *, filter: str = "") -> Subscription:
         """A subscription to committed changes the caller may see, narrowed by `filter`.
         Use it as `async with ... as events: async for event in events`."""
-        owner = self._read_scope(principal).owner_id
+        scope = read_scope(principal)
         parsed = ITEM_FILTERS.parse(filter)
 
         def accepts(item: ItemRecord) -> bool:
-            return (owner is None or item.owner_id == owner) and parsed.matches(item)
+            return scope.admits(item.owner_id, item.department_id) and parsed.matches(item)
 
         return self._events.subscribe(accepts)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from opengovfood.domain.principal import Principal
+from opengovfood.domain.principal import OPERATOR, Principal
 from opengovfood.errors import AlreadyExists
 from opengovfood.services.items import ItemService
 from opengovfood.services.users import UserInput, UserService
@@ -56,6 +56,7 @@ async def seed(users: UserService, item_service: ItemService) -> SeedResult:
         password = secrets.token_urlsafe(12)
         try:
             user = await users.create_user(
+                OPERATOR,
                 UserInput(email=email, full_name=full_name, is_active=True, is_superuser=superuser),
                 password,
             )
@@ -63,7 +64,9 @@ async def seed(users: UserService, item_service: ItemService) -> SeedResult:
             continue
         created.append(SeededUser(email, password, superuser))
         if not superuser:
-            owner = Principal(kind="user", user_id=user.id, name=user.email)
+            owner = Principal(
+                kind="user", user_id=user.id, name=user.email, department_id=user.department_id
+            )
             for title, description, status in DEMO_ITEMS:
                 await item_service.create_item(
                     owner, title=title, description=description, status=status

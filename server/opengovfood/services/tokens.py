@@ -1,11 +1,12 @@
 """Access tokens (JWT, pyjwt) and opaque refresh-token material.
 
-Access tokens carry sub, exp, iat, nbf, iss, aud, jti, `token_type: access`,
-`scope` and, for a user's sign-in, `sid`: the session id, which is the id of the
-refresh-token family the sign-in started (services/authn.py refuses the token once
-that family is revoked). Only the configured algorithm is accepted (no `none`, no confusion
-between HMAC and public keys). Decoded tokens are cached until they expire so
-verification costs a dict lookup on the hot path.
+Access tokens carry sub, exp, iat, nbf, iss, aud, jti, `token_type: access`, `scope`
+and, for a user's sign-in, `sid`: the session id, which is the id of the refresh-token
+family the sign-in started (services/authn.py refuses the token once that family is
+revoked), `dept` and `role`: the user's department and role when it was issued (authn
+refuses it once either changed). Only the configured algorithm is accepted (no `none`,
+no confusion between HMAC and public keys). Decoded tokens are cached until they expire
+so verification costs a dict lookup on the hot path.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class AccessClaims:
     token_id: str
     issued_at: float = 0.0
     session_id: str | None = None  # the sign-in (refresh-token family); None for services
+    department_id: int | None = None  # the user's department when issued (`dept`)
+    role: str | None = None  # the user's role when issued (`role`)
 
     @property
     def user_id(self) -> int | None:
@@ -213,9 +216,11 @@ class TokenService:
         scopes: frozenset[str] = frozenset(),
         ttl_seconds: int | None = None,
         session_id: str | None = None,
+        department_id: int | None = None,
+        role: str | None = None,
     ) -> tuple[str, int]:
         """Sign an access token; returns (token, seconds until expiry). A user's token
-        names its sign-in (`session_id`, the refresh-token family)."""
+        names its sign-in (`session_id`, the refresh-token family), department and role."""
         ttl = self._access_ttl if ttl_seconds is None else ttl_seconds
         if ttl <= 0:
             raise ValueError("token lifetime must be positive")
@@ -233,6 +238,10 @@ class TokenService:
         }
         if session_id is not None:
             claims["sid"] = session_id
+        if department_id is not None:
+            claims["dept"] = department_id
+        if role is not None:
+            claims["role"] = str(role)
         return jwt.encode(claims, self._signing_key, algorithm=self._algorithm), ttl
 
     def verify_access_token(self, token: str) -> AccessClaims:
@@ -293,6 +302,14 @@ class TokenService:
             not isinstance(session_id, str) or not 0 < len(session_id) <= _MAX_SESSION_ID
         ):
             raise Unauthenticated("access token has an invalid session claim")
+        department = payload.get("dept")
+        if department is not None and (
+            not isinstance(department, int) or not 0 < department <= _MAX_USER_ID
+        ):
+            raise Unauthenticated("access token has an invalid department claim")
+        role = payload.get("role")
+        if role is not None and (not isinstance(role, str) or len(role) > 16):
+            raise Unauthenticated("access token has an invalid role claim")
         return AccessClaims(
             subject=subject,
             scopes=frozenset(scope.split()),
@@ -300,6 +317,8 @@ class TokenService:
             token_id=str(payload["jti"]),
             issued_at=float(payload["iat"]),
             session_id=session_id,
+            department_id=department,
+            role=role,
         )
 
 

@@ -16,6 +16,14 @@ Decisions worth knowing:
   a sign-in: ALREADY_EXISTS would otherwise tell any token holder which emails exist.
 - A superuser cannot deactivate themselves or drop their own superuser role
   (FAILED_PRECONDITION): the last administrator cannot lock everyone out.
+- Departments (domain/scopes.py): a department admin creates, changes (role,
+  activation, names, password) and deactivates the users of their own department and
+  no other; superusers any. A department's supervisors and admins may read its members
+  (GetUser, ListUsers); everyone else sees only themselves. Another department's user,
+  a department that is not the caller's, and superusers (who stand above departments)
+  answer NOT_FOUND to department staff. A change of role or department ends every
+  sign-in of the user, exactly like a deactivation, and access tokens carry both
+  (`dept`, `role`), so an old token is refused (ROLE_CHANGED) even before that.
 """
 
 from __future__ import annotations
@@ -36,14 +44,23 @@ from opengovfood.domain.accounts import (
     password_length_violations,
     password_violations,
 )
-from opengovfood.domain.filters import FilterSpec, boolean_field, string_field
+from opengovfood.domain.departments import DEFAULT_DEPARTMENT_ID
+from opengovfood.domain.filters import (
+    FilterSpec,
+    boolean_field,
+    enum_field,
+    integer_field,
+    string_field,
+)
 from opengovfood.domain.listing import ListQuery, ListSpec, Page
 from opengovfood.domain.pagination import OrderSpec, PageTokens, SortField
-from opengovfood.domain.principal import Principal
+from opengovfood.domain.principal import Principal, Role
+from opengovfood.domain.scopes import Scope, may_manage_users, may_see_users_of
 from opengovfood.domain.timestamps import utcnow
 from opengovfood.domain.users import (
     AuthState,
     Credentials,
+    DepartmentMissing,
     EmailTaken,
     NewUser,
     Rotation,
@@ -77,10 +94,24 @@ MAX_REFRESH_TOKEN_CHARS = 512
 # Mask paths each update accepts; the others name real User fields that cannot change
 # through it (INVALID_ARGUMENT "cannot be changed"), anything else is unknown.
 USER_FIELDS = frozenset(
-    {"id", "email", "full_name", "is_active", "is_superuser", "create_time", "update_time"}
+    {
+        "id",
+        "email",
+        "full_name",
+        "is_active",
+        "is_superuser",
+        "create_time",
+        "update_time",
+        "department_id",
+        "role",
+    }
 )
 UPDATE_ME_PATHS = frozenset({"email", "full_name"})
-UPDATE_USER_PATHS = frozenset({"email", "full_name", "is_active", "is_superuser", "password"})
+UPDATE_USER_PATHS = frozenset(
+    {"email", "full_name", "is_active", "is_superuser", "password", "department_id", "role"}
+)
+# What a department admin may not change (superusers only).
+SUPERUSER_PATHS = frozenset({"is_superuser"})
 
 
 UserView = UserRecord  # what every method returns: never a password hash
@@ -95,6 +126,8 @@ class UserInput:
     full_name: str = ""
     is_active: bool = False
     is_superuser: bool = False
+    department_id: int = 0  # 0: unset (CreateUser: the caller's department, or the default)
+    role: Role | None = None  # None: unset (CreateUser: inspector)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +148,11 @@ USERS = ListSpec(
             # Emails are stored normalised: `=` compares normalised, `:` ignores case.
             string_field("email", normalize=normalize_email),
             string_field("full_name"),
+            integer_field("department_id"),
+            enum_field(
+                "role",
+                [((f"ROLE_{r.name}", r.name), r.value) for r in Role],
+            ),
         ]
     ),
     OrderSpec([_ID], tiebreaker=_ID, default="id"),
@@ -134,6 +172,7 @@ class UserRepository(Protocol):
         user_id: int,
         changes: UserChanges,
         revoke_tokens: Callable[[UserRecord], bool] = ...,
+        within: int | None = None,
     ) -> UserRecord | None: ...
     async def set_password_hash(
         self,
@@ -142,8 +181,8 @@ class UserRepository(Protocol):
         sessions_valid_after: datetime | None = None,
         revoke_tokens: bool = False,
     ) -> None: ...
-    async def page(self, query: ListQuery) -> list[UserRecord]: ...
-    async def count(self, query: ListQuery) -> int: ...
+    async def page(self, query: ListQuery, scope: Scope = ...) -> list[UserRecord]: ...
+    async def count(self, query: ListQuery, scope: Scope = ...) -> int: ...
 
 
 class RefreshTokenRepository(Protocol):
@@ -167,6 +206,12 @@ def _check(violations: Iterable[FieldViolation]) -> None:
     found = list(violations)
     if found:
         raise InvalidArgument.for_fields(found)
+
+
+def _department_violations(department_id: int, required: bool = False) -> list[FieldViolation]:
+    if department_id < 0 or (required and department_id == 0):
+        return [FieldViolation("user.department_id", "must be a positive department id")]
+    return []
 
 
 def _mask_violations(
@@ -224,13 +269,18 @@ class UserService:
         )
         return await self._create(email, password, full_name, active=True, superuser=False)
 
-    async def create_user(self, fields: UserInput, password: str) -> UserView:
+    async def create_user(self, principal: Principal, fields: UserInput, password: str) -> UserView:
+        """Superusers: any department, role, superuser flag. Department admins: users of
+        their own department (the default when `department_id` is 0)."""
+        department = fields.department_id or principal.department_id or DEFAULT_DEPARTMENT_ID
+        self._check_manager(principal, department, fields.is_superuser)
         email = normalize_email(fields.email)
         _check(
             [
                 *email_violations(email, "user.email"),
                 *full_name_violations(fields.full_name, "user.full_name"),
                 *password_violations(password, "password"),
+                *_department_violations(fields.department_id),
             ]
         )
         return await self._create(
@@ -239,10 +289,37 @@ class UserService:
             fields.full_name,
             active=fields.is_active,
             superuser=fields.is_superuser,
+            department_id=department,
+            role=fields.role or Role.INSPECTOR,
         )
 
+    @staticmethod
+    def _check_manager(principal: Principal, department_id: int, superuser: bool) -> None:
+        """May the caller manage the users of `department_id` (and make a superuser)?"""
+        if principal.is_superuser:
+            return
+        if not principal.is_department_admin or principal.is_service:
+            raise PermissionDenied(
+                "only superusers and department admins manage users",
+                reason=Reason.ROLE_REQUIRED,
+            )
+        if not may_manage_users(principal, department_id):
+            raise NotFound(f"department {department_id} not found")
+        if superuser:
+            raise PermissionDenied(
+                "only a superuser may make a superuser", reason=Reason.SUPERUSER_REQUIRED
+            )
+
     async def _create(
-        self, email: str, password: str, full_name: str, *, active: bool, superuser: bool
+        self,
+        email: str,
+        password: str,
+        full_name: str,
+        *,
+        active: bool,
+        superuser: bool,
+        department_id: int = DEFAULT_DEPARTMENT_ID,
+        role: Role = Role.INSPECTOR,
     ) -> UserView:
         # Cheap check first so a taken email costs no bcrypt; the unique index still
         # decides a race between two creations of the same email.
@@ -250,9 +327,13 @@ class UserService:
             raise AlreadyExists(EMAIL_EXISTS, reason=Reason.EMAIL_TAKEN)
         hashed = await self._passwords.hash(password)
         try:
-            view = await self._users.add(NewUser(email, hashed, full_name, active, superuser))
+            view = await self._users.add(
+                NewUser(email, hashed, full_name, active, superuser, department_id, role)
+            )
         except EmailTaken:
             raise AlreadyExists(EMAIL_EXISTS, reason=Reason.EMAIL_TAKEN) from None
+        except DepartmentMissing:
+            raise NotFound(f"department {department_id} not found") from None
         logger.info("user created", extra={"user_id": view.id, "superuser": superuser})
         return view
 
@@ -273,9 +354,13 @@ class UserService:
     async def get_user(self, principal: Principal, user_id: int) -> UserView:
         if user_id <= 0:
             raise InvalidArgument.field("id", "must be a positive user id")
-        if not principal.is_superuser and principal.user_id != user_id:
+        if principal.is_superuser or principal.user_id == user_id:
+            return await self._get(user_id)
+        # Department staff see its members; nobody else, and never across departments.
+        user = await self._users.get(user_id) if principal.is_supervisor else None
+        if user is None or user.is_superuser or not may_see_users_of(principal, user.department_id):
             raise NotFound(f"user {user_id} not found")
-        return await self._get(user_id)
+        return user
 
     async def _get(self, user_id: int) -> UserView:
         user = await self._users.get(user_id)
@@ -295,22 +380,28 @@ class UserService:
     async def list_users(
         self, principal: Principal, *, page_size: int = 0, page_token: str = "", filter: str = ""
     ) -> Page[UserRecord]:
-        """Superusers only (the policy table says so; checked here too)."""
-        if not principal.is_superuser:
+        """Superusers: every user; a department's supervisors and admins: its members."""
+        if principal.is_superuser:
+            scope = Scope.everything()
+        elif may_see_users_of(principal, principal.department_id):
+            assert principal.department_id is not None
+            scope = Scope.department(principal.department_id)
+        else:
             raise PermissionDenied(
-                "this method is for superusers only", reason=Reason.SUPERUSER_REQUIRED
+                "this method is for superusers and department supervisors or admins",
+                reason=Reason.ROLE_REQUIRED,
             )
         query = USERS.query(
             self._page_tokens,
-            principal.key,
+            principal.view_key,
             page_size=page_size,
             page_token=page_token,
             filter=filter,
         )
-        rows = await self._users.page(query)
+        rows = await self._users.page(query, scope)
         total = query.known_total(len(rows))
         if total is None:
-            total = await self._users.count(query)
+            total = await self._users.count(query, scope)
         return USERS.page(self._page_tokens, query, rows, total)
 
     async def update_me(
@@ -357,13 +448,20 @@ class UserService:
     async def update_user(
         self, principal: Principal, fields: UserInput, paths: Sequence[str], password: str
     ) -> UserView:
+        if not principal.is_superuser:  # who may manage users at all, before anything else
+            self._check_manager(principal, principal.department_id or 0, superuser=False)
         violations = []
         if fields.id <= 0:
             violations.append(FieldViolation("user.id", "must be a positive user id"))
         if not paths:
             violations.append(FieldViolation("update_mask", "is required"))
         violations += _mask_violations(paths, UPDATE_USER_PATHS, "UpdateUser")
+        if "department_id" in paths:
+            violations += _department_violations(fields.department_id, required=True)
+        if "role" in paths and fields.role is None:
+            violations.append(FieldViolation("user.role", "must be set to a role"))
         _check(violations)
+        within = await self._check_target(principal, fields, paths)
         if fields.id == principal.user_id:
             if "is_active" in paths and not fields.is_active:
                 raise FailedPrecondition(
@@ -373,8 +471,37 @@ class UserService:
                 raise FailedPrecondition(
                     "you cannot remove your own superuser role", reason=Reason.SELF_LOCKOUT
                 )
+            if "role" in paths and not principal.is_superuser:
+                raise FailedPrecondition(
+                    "you cannot change your own role", reason=Reason.SELF_LOCKOUT
+                )
         new_password = password if "password" in paths else None
-        return await self._update(fields.id, fields, paths, new_password, actor=principal)
+        return await self._update(
+            fields.id, fields, paths, new_password, actor=principal, within=within
+        )
+
+    async def _check_target(
+        self, principal: Principal, fields: UserInput, paths: Sequence[str]
+    ) -> int | None:
+        """May the caller change this user so? The department the change must stay
+        within (None for a superuser)."""
+        if principal.is_superuser:
+            return None
+        self._check_manager(principal, principal.department_id or 0, superuser=False)
+        if SUPERUSER_PATHS.intersection(paths):
+            raise PermissionDenied(
+                "only a superuser may change is_superuser", reason=Reason.SUPERUSER_REQUIRED
+            )
+        target = await self._users.get(fields.id)
+        if (
+            target is None
+            or target.is_superuser
+            or not may_manage_users(principal, target.department_id)
+        ):
+            raise NotFound(f"user {fields.id} not found")
+        if "department_id" in paths and not may_manage_users(principal, fields.department_id):
+            raise NotFound(f"department {fields.department_id} not found")
+        return principal.department_id
 
     async def _update(
         self,
@@ -383,6 +510,7 @@ class UserService:
         paths: Sequence[str],
         password: str | None,
         actor: Principal,
+        within: int | None = None,
     ) -> UserView:
         email = normalize_email(fields.email)
         violations: list[FieldViolation] = []
@@ -399,6 +527,8 @@ class UserService:
             full_name=fields.full_name if "full_name" in paths else None,
             is_active=fields.is_active if "is_active" in paths else None,
             is_superuser=fields.is_superuser if "is_superuser" in paths else None,
+            department_id=fields.department_id if "department_id" in paths else None,
+            role=(fields.role or Role.INSPECTOR) if "role" in paths else None,
             hashed_password=hashed,
             # see change_password
             sessions_valid_after=utcnow().replace(microsecond=0) if hashed else None,
@@ -407,14 +537,20 @@ class UserService:
         def revoke(before: UserRecord) -> bool:
             # A new password, a deactivation or a reactivation ends every sign-in (after
             # a reactivation, in case the account was deactivated some other way: no old
-            # token comes back).
+            # token comes back); so does a new role or department: what the user may see
+            # changed, and their tokens say the old one.
             toggled = changes.is_active is not None and before.is_active != changes.is_active
-            return hashed is not None or toggled
+            moved = (
+                changes.department_id is not None and changes.department_id != before.department_id
+            ) or (changes.role is not None and changes.role is not before.role)
+            return hashed is not None or toggled or moved
 
         try:
-            view = await self._users.update(user_id, changes, revoke)
+            view = await self._users.update(user_id, changes, revoke, within)
         except EmailTaken:
             raise AlreadyExists(EMAIL_EXISTS, reason=Reason.EMAIL_TAKEN) from None
+        except DepartmentMissing:
+            raise NotFound(f"department {fields.department_id} not found") from None
         if view is None:
             raise NotFound(f"user {user_id} not found")
         # After the commit: the next RPC of this user reads the new state.
@@ -480,27 +616,33 @@ class UserService:
         await self._limits.login_succeeded(email, client)
         if self._passwords.needs_rehash(found.hashed_password):
             await self._rehash(user.id, password)
-        return await self._issue(user.id, family_id=None, cleanup=True)
+        return await self._issue(user, family_id=None, cleanup=True)
 
     async def start_session(self, user_id: int) -> TokenPair:
         """A new sign-in for a user, without a password (tools and tests that made the
         user themselves): a refresh-token family and an access token naming it."""
-        return await self._issue(user_id, family_id=None, cleanup=False)
+        return await self._issue(await self._get(user_id), family_id=None, cleanup=False)
 
     async def _rehash(self, user_id: int, password: str) -> None:
         """The configured bcrypt cost changed: upgrade the stored hash at sign-in."""
         hashed = await self._passwords.hash(password)
         await self._users.set_password_hash(user_id, hashed)
 
-    async def _issue(self, user_id: int, family_id: str | None, cleanup: bool) -> TokenPair:
+    async def _issue(self, user: UserRecord, family_id: str | None, cleanup: bool) -> TokenPair:
         refresh, refresh_hash = new_refresh_token()
         now = utcnow()
         family = family_id or str(uuid.uuid4())
         await self._refresh_tokens.issue(
-            user_id, family, refresh_hash, now, now + self._refresh_ttl, drop_expired=cleanup
+            user.id, family, refresh_hash, now, now + self._refresh_ttl, drop_expired=cleanup
         )
-        access, expires_in = self._tokens.issue_access_token(str(user_id), session_id=family)
+        access, expires_in = self._access_token(user, family)
         return TokenPair(access_token=access, refresh_token=refresh, expires_in=expires_in)
+
+    def _access_token(self, user: UserRecord, family: str) -> tuple[str, int]:
+        """An access token naming the sign-in and the user's department and role."""
+        return self._tokens.issue_access_token(
+            str(user.id), session_id=family, department_id=user.department_id, role=user.role
+        )
 
     async def refresh(self, refresh_token: str, client: str = "") -> TokenPair:
         if not refresh_token:
@@ -523,9 +665,12 @@ class UserService:
                 "user is inactive or no longer exists", reason=Reason.ACCOUNT_INACTIVE
             )
         if rotation.rotated:
-            access, expires_in = self._tokens.issue_access_token(
-                str(state.user_id), session_id=state.family_id
-            )
+            user = await self._users.get(state.user_id)
+            if user is None:
+                raise Unauthenticated(
+                    "user is inactive or no longer exists", reason=Reason.ACCOUNT_INACTIVE
+                )
+            access, expires_in = self._access_token(user, state.family_id)
             return TokenPair(access_token=access, refresh_token=new_refresh, expires_in=expires_in)
         if state.revoked_time is not None:
             raise Unauthenticated(

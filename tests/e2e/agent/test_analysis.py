@@ -203,13 +203,18 @@ async def test_item_of_another_user_is_not_found(
     assert await analyses_of(db, other.id) == []
 
 
-async def test_analyses_are_owner_only(
+async def test_analyses_are_owner_only_within_a_department(
     agent: agent_pb2_grpc.AgentServiceStub, make_user: Any, fake_ollama: ScriptedOllama
 ) -> None:
     fake_ollama.json_content = json.dumps(GOOD_ANALYSIS)
     owner, other, admin = await make_user(), await make_user(), await make_user(superuser=True)
     mine = await agent.AnalyzeInspection(analyze(), metadata=owner.metadata, timeout=10)
-    for stranger in (other, admin):
+    # Superusers see every department's analyses, like its items (domain/scopes.py).
+    seen = await agent.GetAnalysis(
+        agent_pb2.GetAnalysisRequest(id=mine.id), metadata=admin.metadata
+    )
+    assert seen.id == mine.id
+    for stranger in (other,):
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await agent.GetAnalysis(
                 agent_pb2.GetAnalysisRequest(id=mine.id), metadata=stranger.metadata

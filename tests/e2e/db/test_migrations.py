@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -18,6 +18,7 @@ from opengovfood.db.models import Base
 from support.databases import create_test_database
 
 EXPECTED_TABLES = {
+    "departments",
     "users",
     "refresh_tokens",
     "items",
@@ -72,3 +73,70 @@ async def test_upgrade_downgrade_upgrade_and_no_model_drift(base: str, tmp_path:
         tables, diff = await _inspect(database.url)
         assert tables == EXPECTED_TABLES
         assert diff == []
+
+
+@pytest.mark.parametrize("base", _backends())
+async def test_departments_migration_keeps_what_everyone_sees(base: str, tmp_path: Path) -> None:
+    """0003 puts every existing user, item and analysis into one default department and
+    makes every user an inspector (superusers stay superusers): an inspector sees their
+    own rows, as every non-superuser did before. Downgrading drops it all again."""
+    with create_test_database(base, tmp_path) as database:
+        await migrate.upgrade_async(database.url, "0002")
+        engine = create_async_engine(database.url)
+        now = "2026-11-30 12:00:00"
+        try:
+            async with engine.begin() as connection:
+                for user_id, superuser in ((1, False), (2, True)):
+                    await connection.execute(
+                        text(
+                            "INSERT INTO users (id, email, hashed_password, full_name, "
+                            "is_active, is_superuser, create_time, update_time) VALUES "
+                            "(:id, :email, 'x', '', :t, :su, :now, :now)"
+                        ),
+                        {
+                            "id": user_id,
+                            "email": f"u{user_id}@example.org",
+                            "t": True,
+                            "su": superuser,
+                            "now": now,
+                        },
+                    )
+                await connection.execute(
+                    text(
+                        "INSERT INTO items (id, title, description, status, owner_id, "
+                        "create_time, update_time, version) VALUES "
+                        "(7, 'Cooler', '', 'pending', 1, :now, :now, 1)"
+                    ),
+                    {"now": now},
+                )
+            await migrate.upgrade_async(database.url)
+            async with engine.connect() as connection:
+                departments = (
+                    await connection.execute(text("SELECT id, name FROM departments"))
+                ).all()
+                assert [name for _, name in departments] == ["Default department"]
+                default = departments[0][0]
+                users = (
+                    await connection.execute(
+                        text("SELECT id, department_id, role, is_superuser FROM users ORDER BY id")
+                    )
+                ).all()
+                assert [(u[0], u[1], u[2], bool(u[3])) for u in users] == [
+                    (1, default, "inspector", False),
+                    (2, default, "inspector", True),
+                ]
+                item = (await connection.execute(text("SELECT department_id FROM items"))).one()
+                assert item[0] == default
+                # A new department gets the next id (PostgreSQL's sequence was not skipped).
+                await connection.execute(
+                    text("INSERT INTO departments (name, create_time) VALUES ('B', :now)"),
+                    {"now": now},
+                )
+            await migrate.downgrade_async(database.url, "0002")
+            async with engine.connect() as connection:
+                tables = await connection.run_sync(_tables)
+                assert "departments" not in tables
+                count = (await connection.execute(text("SELECT count(*) FROM items"))).scalar()
+                assert count == 1
+        finally:
+            await engine.dispose()

@@ -10,7 +10,7 @@ import pytest
 from fakes.repositories import InMemoryRefreshTokens, InMemoryUsers
 from opengovfood.config import Settings
 from opengovfood.domain.pagination import PAGE_TOKEN_KEY_LABEL, PageTokens
-from opengovfood.domain.principal import Principal
+from opengovfood.domain.principal import OPERATOR, Principal
 from opengovfood.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -139,7 +139,7 @@ async def test_password_change_checks_the_current_one_and_revokes_tokens(
 
 async def test_administrators_cannot_lock_themselves_out(service: UserService) -> None:
     admin = await service.create_user(
-        UserInput(email="root@example.org", is_active=True, is_superuser=True), PASSWORD
+        OPERATOR, UserInput(email="root@example.org", is_active=True, is_superuser=True), PASSWORD
     )
     me = caller(admin.id, superuser=True)
     with pytest.raises(FailedPrecondition):

@@ -10,6 +10,7 @@ from google.protobuf import field_mask_pb2
 from opengovfood_client.v1 import agent_pb2, items_pb2, users_pb2
 
 ItemStatusLike: TypeAlias = items_pb2.ItemStatus.ValueType | str
+RoleLike: TypeAlias = users_pb2.Role.ValueType | str
 
 
 def item_status(value: ItemStatusLike) -> items_pb2.ItemStatus.ValueType:
@@ -52,9 +53,13 @@ def update_item(
     description: str | None,
     status: ItemStatusLike | None,
     etag: str | None,
+    owner_id: int | None = None,
 ) -> items_pb2.UpdateItemRequest:
     item = items_pb2.Item(id=item_id, etag=etag or "")
     paths: list[str] = []
+    if owner_id is not None:
+        item.owner_id = owner_id
+        paths.append("owner_id")
     if title is not None:
         item.title = title
         paths.append("title")
@@ -65,7 +70,7 @@ def update_item(
         item.status = item_status(status)
         paths.append("status")
     if not paths:
-        raise ValueError("nothing to update: give title, description or status")
+        raise ValueError("nothing to update: give title, description, status or owner_id")
     return items_pb2.UpdateItemRequest(item=item, update_mask=field_mask_pb2.FieldMask(paths=paths))
 
 
@@ -97,9 +102,17 @@ def update_user(
     is_active: bool | None,
     is_superuser: bool | None,
     password: str | None,
+    department_id: int | None = None,
+    role: RoleLike | None = None,
 ) -> users_pb2.UpdateUserRequest:
     user = users_pb2.User(id=user_id)
     paths: list[str] = []
+    if department_id is not None:
+        user.department_id = department_id
+        paths.append("department_id")
+    if role is not None:
+        user.role = user_role(role)
+        paths.append("role")
     if email is not None:
         user.email = email
         paths.append("email")
@@ -122,14 +135,35 @@ def update_user(
 
 
 def create_user(
-    email: str, password: str, full_name: str, is_superuser: bool, is_active: bool
+    email: str,
+    password: str,
+    full_name: str,
+    is_superuser: bool,
+    is_active: bool,
+    department_id: int = 0,
+    role: RoleLike | None = None,
 ) -> users_pb2.CreateUserRequest:
     return users_pb2.CreateUserRequest(
         user=users_pb2.User(
-            email=email, full_name=full_name, is_superuser=is_superuser, is_active=is_active
+            email=email,
+            full_name=full_name,
+            is_superuser=is_superuser,
+            is_active=is_active,
+            department_id=department_id,
+            role=user_role(role) if role is not None else users_pb2.ROLE_UNSPECIFIED,
         ),
         password=password,
     )
+
+
+def user_role(value: RoleLike) -> users_pb2.Role.ValueType:
+    """A role by enum value or name: 2, "supervisor", "SUPERVISOR", "ROLE_SUPERVISOR"."""
+    if isinstance(value, int):
+        return users_pb2.Role.ValueType(value)
+    name = value.strip().upper()
+    if not name.startswith("ROLE_"):
+        name = "ROLE_" + name
+    return users_pb2.Role.Value(name)
 
 
 def analyze(

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 import grpc
 
 from opengovfood_client import _requests, health
-from opengovfood_client._requests import ItemStatusLike
+from opengovfood_client._requests import ItemStatusLike, RoleLike
 from opengovfood_client.auth import TokenListener, TokenPair, TokenState
 from opengovfood_client.config import (
     DEFAULT_ADDRESS,
@@ -203,9 +203,14 @@ class AsyncUsers:
         *,
         is_superuser: bool = False,
         is_active: bool = True,
+        department_id: int = 0,
+        role: RoleLike | None = None,
         timeout: float | None = None,
     ) -> users_pb2.User:
-        request = _requests.create_user(email, password, full_name, is_superuser, is_active)
+        """Superusers: in any department; department admins: in their own."""
+        request = _requests.create_user(
+            email, password, full_name, is_superuser, is_active, department_id, role
+        )
         return await self._c._unary(self._stub.CreateUser, request, "CreateUser", timeout)
 
     async def get(self, user_id: int, *, timeout: float | None = None) -> users_pb2.User:
@@ -245,8 +250,11 @@ class AsyncUsers:
         is_active: bool | None = None,
         is_superuser: bool | None = None,
         password: str | None = None,
+        department_id: int | None = None,
+        role: RoleLike | None = None,
         timeout: float | None = None,
     ) -> users_pb2.User:
+        """A new role or department ends the user's sign-ins (they sign in again)."""
         request = _requests.update_user(
             user_id,
             email=email,
@@ -254,8 +262,43 @@ class AsyncUsers:
             is_active=is_active,
             is_superuser=is_superuser,
             password=password,
+            department_id=department_id,
+            role=role,
         )
         return await self._c._unary(self._stub.UpdateUser, request, "UpdateUser", timeout)
+
+
+class AsyncDepartments:
+    """Departments (UserService): superusers create and list them, members read theirs."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._c = client
+        self._stub = client._users_stub
+
+    async def create(self, name: str, *, timeout: float | None = None) -> users_pb2.Department:
+        request = users_pb2.CreateDepartmentRequest(department=users_pb2.Department(name=name))
+        return await self._c._unary(
+            self._stub.CreateDepartment, request, "CreateDepartment", timeout
+        )
+
+    async def get(
+        self, department_id: int, *, timeout: float | None = None
+    ) -> users_pb2.Department:
+        request = users_pb2.GetDepartmentRequest(id=department_id)
+        return await self._c._unary(self._stub.GetDepartment, request, "GetDepartment", timeout)
+
+    async def list_page(
+        self,
+        *,
+        filter: str = "",
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> users_pb2.ListDepartmentsResponse:
+        request = users_pb2.ListDepartmentsRequest(
+            filter=filter, page_size=page_size, page_token=page_token
+        )
+        return await self._c._unary(self._stub.ListDepartments, request, "ListDepartments", timeout)
 
 
 class AsyncItems:
@@ -324,12 +367,19 @@ class AsyncItems:
         description: str | None = None,
         status: ItemStatusLike | None = None,
         etag: str | None = None,
+        owner_id: int | None = None,
         timeout: float | None = None,
     ) -> items_pb2.Item:
         """Changes the given fields only. With `etag`, only if the item is unchanged since
-        (else `ConflictError`)."""
+        (else `ConflictError`). `owner_id` reassigns it (supervisors, within the
+        department)."""
         request = _requests.update_item(
-            item_id, title=title, description=description, status=status, etag=etag
+            item_id,
+            title=title,
+            description=description,
+            status=status,
+            etag=etag,
+            owner_id=owner_id,
         )
         return await self._c._unary(self._stub.UpdateItem, request, "UpdateItem", timeout)
 
@@ -481,6 +531,7 @@ class AsyncClient:
         self._items_stub = items_pb2_grpc.ItemServiceStub(self.channel)
         self._agent_stub = agent_pb2_grpc.AgentServiceStub(self.channel)
         self.users = AsyncUsers(self)
+        self.departments = AsyncDepartments(self)
         self.items = AsyncItems(self)
         self.agent = AsyncAgent(self)
         self.health = AsyncHealth(self)

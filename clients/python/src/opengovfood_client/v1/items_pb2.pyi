@@ -104,7 +104,9 @@ class Item(_message.Message):
     status: Global___ItemStatus.ValueType
     """Where the item is in its life."""
     owner_id: _builtins.int
-    """Id of the user who owns the item. Output only."""
+    """Id of the user who owns the item. Set on create; a supervisor reassigns the
+    item to another member of its department with `owner_id` in UpdateItem's mask.
+    """
     etag: _builtins.str
     """Strong entity tag; changes on every write (AIP-154). Send it back on
     UpdateItem/DeleteItem for a conditional write.
@@ -282,8 +284,9 @@ class UpdateItemRequest(_message.Message):
 
     @_builtins.property
     def update_mask(self) -> _field_mask_pb2.FieldMask:
-        """Paths: `title`, `description`, `status`, or `*` for all three. Empty:
-        every field that is set (AIP-134).
+        """Paths: `title`, `description`, `status`, `owner_id` (supervisors: reassign
+        to another member of the item's department), or `*` for the first three.
+        Empty: every field that is set (AIP-134).
         """
 
     def __init__(

@@ -27,41 +27,53 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aopengovfood/v1/users.proto\x12\x0eopengovfood.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbf\x01\n\x04User\x12\n\n\x02id\x18\x01 \x01(\x03\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x11\n\tfull_name\x18\x03 \x01(\t\x12\x11\n\tis_active\x18\x04 \x01(\x08\x12\x14\n\x0cis_superuser\x18\x05 \x01(\x08\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"E\n\x0fRegisterRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x11\n\tfull_name\x18\x03 \x01(\t\"/\n\x0cLoginRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"d\n\rTokenResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x15\n\rrefresh_token\x18\x02 \x01(\t\x12\x12\n\ntoken_type\x18\x03 \x01(\t\x12\x12\n\nexpires_in\x18\x04 \x01(\x03\",\n\x13RefreshTokenRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"&\n\rLogoutRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"\x0e\n\x0cGetMeRequest\"\x80\x01\n\x0fUpdateMeRequest\x12\"\n\x04user\x18\x01 \x01(\x0b\x32\x14.opengovfood.v1.User\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x18\n\x10\x63urrent_password\x18\x03 \x01(\t\"G\n\x15\x43hangePasswordRequest\x12\x18\n\x10\x63urrent_password\x18\x01 \x01(\t\x12\x14\n\x0cnew_password\x18\x02 \x01(\t\"I\n\x11\x43reateUserRequest\x12\"\n\x04user\x18\x01 \x01(\x0b\x32\x14.opengovfood.v1.User\x12\x10\n\x08password\x18\x02 \x01(\t\"\x1c\n\x0eGetUserRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"I\n\x10ListUsersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\"e\n\x11ListUsersResponse\x12#\n\x05users\x18\x01 \x03(\x0b\x32\x14.opengovfood.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"z\n\x11UpdateUserRequest\x12\"\n\x04user\x18\x01 \x01(\x0b\x32\x14.opengovfood.v1.User\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x10\n\x08password\x18\x03 \x01(\t2\x9d\x06\n\x0bUserService\x12\x41\n\x08Register\x12\x1f.opengovfood.v1.RegisterRequest\x1a\x14.opengovfood.v1.User\x12\x44\n\x05Login\x12\x1c.opengovfood.v1.LoginRequest\x1a\x1d.opengovfood.v1.TokenResponse\x12R\n\x0cRefreshToken\x12#.opengovfood.v1.RefreshTokenRequest\x1a\x1d.opengovfood.v1.TokenResponse\x12?\n\x06Logout\x12\x1d.opengovfood.v1.LogoutRequest\x1a\x16.google.protobuf.Empty\x12;\n\x05GetMe\x12\x1c.opengovfood.v1.GetMeRequest\x1a\x14.opengovfood.v1.User\x12\x41\n\x08UpdateMe\x12\x1f.opengovfood.v1.UpdateMeRequest\x1a\x14.opengovfood.v1.User\x12O\n\x0e\x43hangePassword\x12%.opengovfood.v1.ChangePasswordRequest\x1a\x16.google.protobuf.Empty\x12\x45\n\nCreateUser\x12!.opengovfood.v1.CreateUserRequest\x1a\x14.opengovfood.v1.User\x12?\n\x07GetUser\x12\x1e.opengovfood.v1.GetUserRequest\x1a\x14.opengovfood.v1.User\x12P\n\tListUsers\x12 .opengovfood.v1.ListUsersRequest\x1a!.opengovfood.v1.ListUsersResponse\x12\x45\n\nUpdateUser\x12!.opengovfood.v1.UpdateUserRequest\x1a\x14.opengovfood.v1.Userb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aopengovfood/v1/users.proto\x12\x0eopengovfood.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"W\n\nDepartment\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12/\n\x0b\x63reate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"I\n\x17\x43reateDepartmentRequest\x12.\n\ndepartment\x18\x01 \x01(\x0b\x32\x1a.opengovfood.v1.Department\"O\n\x16ListDepartmentsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\"w\n\x17ListDepartmentsResponse\x12/\n\x0b\x64\x65partments\x18\x01 \x03(\x0b\x32\x1a.opengovfood.v1.Department\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"\"\n\x14GetDepartmentRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\xfa\x01\n\x04User\x12\n\n\x02id\x18\x01 \x01(\x03\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x11\n\tfull_name\x18\x03 \x01(\t\x12\x11\n\tis_active\x18\x04 \x01(\x08\x12\x14\n\x0cis_superuser\x18\x05 \x01(\x08\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rdepartment_id\x18\x08 \x01(\x03\x12\"\n\x04role\x18\t \x01(\x0e\x32\x14.opengovfood.v1.Role\"E\n\x0fRegisterRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x11\n\tfull_name\x18\x03 \x01(\t\"/\n\x0cLoginRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"d\n\rTokenResponse\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x15\n\rrefresh_token\x18\x02 \x01(\t\x12\x12\n\ntoken_type\x18\x03 \x01(\t\x12\x12\n\nexpires_in\x18\x04 \x01(\x03\",\n\x13RefreshTokenRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"&\n\rLogoutRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"\x0e\n\x0cGetMeRequest\"\x80\x01\n\x0fUpdateMeRequest\x12\"\n\x04user\x18\x01 \x01(\x0b\x32\x14.opengovfood.v1.User\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x18\n\x10\x63urrent_password\x18\x03 \x01(\t\"G\n\x15\x43hangePasswordRequest\x12\x18\n\x10\x63urrent_password\x18\x01 \x01(\t\x12\x14\n\x0cnew_password\x18\x02 \x01(\t\"I\n\x11\x43reateUserRequest\x12\"\n\x04user\x18\x01 \x01(\x0b\x32\x14.opengovfood.v1.User\x12\x10\n\x08password\x18\x02 \x01(\t\"\x1c\n\x0eGetUserRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"I\n\x10ListUsersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\"e\n\x11ListUsersResponse\x12#\n\x05users\x18\x01 \x03(\x0b\x32\x14.opengovfood.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"z\n\x11UpdateUserRequest\x12\"\n\x04user\x18\x01 \x01(\x0b\x32\x14.opengovfood.v1.User\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x10\n\x08password\x18\x03 \x01(\t*U\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x12\n\x0eROLE_INSPECTOR\x10\x01\x12\x13\n\x0fROLE_SUPERVISOR\x10\x02\x12\x0e\n\nROLE_ADMIN\x10\x03\x32\xad\x08\n\x0bUserService\x12\x41\n\x08Register\x12\x1f.opengovfood.v1.RegisterRequest\x1a\x14.opengovfood.v1.User\x12\x44\n\x05Login\x12\x1c.opengovfood.v1.LoginRequest\x1a\x1d.opengovfood.v1.TokenResponse\x12R\n\x0cRefreshToken\x12#.opengovfood.v1.RefreshTokenRequest\x1a\x1d.opengovfood.v1.TokenResponse\x12?\n\x06Logout\x12\x1d.opengovfood.v1.LogoutRequest\x1a\x16.google.protobuf.Empty\x12;\n\x05GetMe\x12\x1c.opengovfood.v1.GetMeRequest\x1a\x14.opengovfood.v1.User\x12\x41\n\x08UpdateMe\x12\x1f.opengovfood.v1.UpdateMeRequest\x1a\x14.opengovfood.v1.User\x12O\n\x0e\x43hangePassword\x12%.opengovfood.v1.ChangePasswordRequest\x1a\x16.google.protobuf.Empty\x12\x45\n\nCreateUser\x12!.opengovfood.v1.CreateUserRequest\x1a\x14.opengovfood.v1.User\x12?\n\x07GetUser\x12\x1e.opengovfood.v1.GetUserRequest\x1a\x14.opengovfood.v1.User\x12P\n\tListUsers\x12 .opengovfood.v1.ListUsersRequest\x1a!.opengovfood.v1.ListUsersResponse\x12\x45\n\nUpdateUser\x12!.opengovfood.v1.UpdateUserRequest\x1a\x14.opengovfood.v1.User\x12W\n\x10\x43reateDepartment\x12\'.opengovfood.v1.CreateDepartmentRequest\x1a\x1a.opengovfood.v1.Department\x12\x62\n\x0fListDepartments\x12&.opengovfood.v1.ListDepartmentsRequest\x1a\'.opengovfood.v1.ListDepartmentsResponse\x12Q\n\rGetDepartment\x12$.opengovfood.v1.GetDepartmentRequest\x1a\x1a.opengovfood.v1.Departmentb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'opengovfood_client.v1.users_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_USER']._serialized_start=143
-  _globals['_USER']._serialized_end=334
-  _globals['_REGISTERREQUEST']._serialized_start=336
-  _globals['_REGISTERREQUEST']._serialized_end=405
-  _globals['_LOGINREQUEST']._serialized_start=407
-  _globals['_LOGINREQUEST']._serialized_end=454
-  _globals['_TOKENRESPONSE']._serialized_start=456
-  _globals['_TOKENRESPONSE']._serialized_end=556
-  _globals['_REFRESHTOKENREQUEST']._serialized_start=558
-  _globals['_REFRESHTOKENREQUEST']._serialized_end=602
-  _globals['_LOGOUTREQUEST']._serialized_start=604
-  _globals['_LOGOUTREQUEST']._serialized_end=642
-  _globals['_GETMEREQUEST']._serialized_start=644
-  _globals['_GETMEREQUEST']._serialized_end=658
-  _globals['_UPDATEMEREQUEST']._serialized_start=661
-  _globals['_UPDATEMEREQUEST']._serialized_end=789
-  _globals['_CHANGEPASSWORDREQUEST']._serialized_start=791
-  _globals['_CHANGEPASSWORDREQUEST']._serialized_end=862
-  _globals['_CREATEUSERREQUEST']._serialized_start=864
-  _globals['_CREATEUSERREQUEST']._serialized_end=937
-  _globals['_GETUSERREQUEST']._serialized_start=939
-  _globals['_GETUSERREQUEST']._serialized_end=967
-  _globals['_LISTUSERSREQUEST']._serialized_start=969
-  _globals['_LISTUSERSREQUEST']._serialized_end=1042
-  _globals['_LISTUSERSRESPONSE']._serialized_start=1044
-  _globals['_LISTUSERSRESPONSE']._serialized_end=1145
-  _globals['_UPDATEUSERREQUEST']._serialized_start=1147
-  _globals['_UPDATEUSERREQUEST']._serialized_end=1269
-  _globals['_USERSERVICE']._serialized_start=1272
-  _globals['_USERSERVICE']._serialized_end=2069
+  _globals['_ROLE']._serialized_start=1732
+  _globals['_ROLE']._serialized_end=1817
+  _globals['_DEPARTMENT']._serialized_start=142
+  _globals['_DEPARTMENT']._serialized_end=229
+  _globals['_CREATEDEPARTMENTREQUEST']._serialized_start=231
+  _globals['_CREATEDEPARTMENTREQUEST']._serialized_end=304
+  _globals['_LISTDEPARTMENTSREQUEST']._serialized_start=306
+  _globals['_LISTDEPARTMENTSREQUEST']._serialized_end=385
+  _globals['_LISTDEPARTMENTSRESPONSE']._serialized_start=387
+  _globals['_LISTDEPARTMENTSRESPONSE']._serialized_end=506
+  _globals['_GETDEPARTMENTREQUEST']._serialized_start=508
+  _globals['_GETDEPARTMENTREQUEST']._serialized_end=542
+  _globals['_USER']._serialized_start=545
+  _globals['_USER']._serialized_end=795
+  _globals['_REGISTERREQUEST']._serialized_start=797
+  _globals['_REGISTERREQUEST']._serialized_end=866
+  _globals['_LOGINREQUEST']._serialized_start=868
+  _globals['_LOGINREQUEST']._serialized_end=915
+  _globals['_TOKENRESPONSE']._serialized_start=917
+  _globals['_TOKENRESPONSE']._serialized_end=1017
+  _globals['_REFRESHTOKENREQUEST']._serialized_start=1019
+  _globals['_REFRESHTOKENREQUEST']._serialized_end=1063
+  _globals['_LOGOUTREQUEST']._serialized_start=1065
+  _globals['_LOGOUTREQUEST']._serialized_end=1103
+  _globals['_GETMEREQUEST']._serialized_start=1105
+  _globals['_GETMEREQUEST']._serialized_end=1119
+  _globals['_UPDATEMEREQUEST']._serialized_start=1122
+  _globals['_UPDATEMEREQUEST']._serialized_end=1250
+  _globals['_CHANGEPASSWORDREQUEST']._serialized_start=1252
+  _globals['_CHANGEPASSWORDREQUEST']._serialized_end=1323
+  _globals['_CREATEUSERREQUEST']._serialized_start=1325
+  _globals['_CREATEUSERREQUEST']._serialized_end=1398
+  _globals['_GETUSERREQUEST']._serialized_start=1400
+  _globals['_GETUSERREQUEST']._serialized_end=1428
+  _globals['_LISTUSERSREQUEST']._serialized_start=1430
+  _globals['_LISTUSERSREQUEST']._serialized_end=1503
+  _globals['_LISTUSERSRESPONSE']._serialized_start=1505
+  _globals['_LISTUSERSRESPONSE']._serialized_end=1606
+  _globals['_UPDATEUSERREQUEST']._serialized_start=1608
+  _globals['_UPDATEUSERREQUEST']._serialized_end=1730
+  _globals['_USERSERVICE']._serialized_start=1820
+  _globals['_USERSERVICE']._serialized_end=2889
 # @@protoc_insertion_point(module_scope)

@@ -9,6 +9,7 @@ from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -19,6 +20,184 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _Role:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Role.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ROLE_UNSPECIFIED: _Role.ValueType  # 0
+    """Not set: CreateUser makes an inspector."""
+    ROLE_INSPECTOR: _Role.ValueType  # 1
+    """Sees and changes their own items and analyses, and their department's
+    establishments.
+    """
+    ROLE_SUPERVISOR: _Role.ValueType  # 2
+    """Sees and updates every item, analysis and establishment of the department,
+    reassigns items to its members, watches the whole department.
+    """
+    ROLE_ADMIN: _Role.ValueType  # 3
+    """A supervisor who also manages the department's users."""
+
+class Role(_Role, metaclass=_RoleEnumTypeWrapper):
+    """A user's role within their department. Each role includes the one before it."""
+
+ROLE_UNSPECIFIED: Role.ValueType  # 0
+"""Not set: CreateUser makes an inspector."""
+ROLE_INSPECTOR: Role.ValueType  # 1
+"""Sees and changes their own items and analyses, and their department's
+establishments.
+"""
+ROLE_SUPERVISOR: Role.ValueType  # 2
+"""Sees and updates every item, analysis and establishment of the department,
+reassigns items to its members, watches the whole department.
+"""
+ROLE_ADMIN: Role.ValueType  # 3
+"""A supervisor who also manages the department's users."""
+Global___Role: _TypeAlias = Role  # noqa: Y015
+
+@_typing.final
+class Department(_message.Message):
+    """A department (a county's or a city's environmental-health department). Its
+    users, items and analyses are never seen from another department.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    """Server-assigned identifier."""
+    name: _builtins.str
+    """Unique name, 1 to 100 characters."""
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When the department was created. Output only."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        name: _builtins.str = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "id", b"id", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Department: _TypeAlias = Department  # noqa: Y015
+
+@_typing.final
+class CreateDepartmentRequest(_message.Message):
+    """Request for UserService.CreateDepartment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEPARTMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def department(self) -> Global___Department:
+        """`name` is used; output-only fields are ignored."""
+
+    def __init__(
+        self,
+        *,
+        department: Global___Department | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["department", b"department"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["department", b"department"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateDepartmentRequest: _TypeAlias = CreateDepartmentRequest  # noqa: Y015
+
+@_typing.final
+class ListDepartmentsRequest(_message.Message):
+    """Request for UserService.ListDepartments."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    FILTER_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """0 means 50; above 1000 is coerced to 1000."""
+    page_token: _builtins.str
+    """`next_page_token` of the previous page."""
+    filter: _builtins.str
+    """AIP-160 filter on `name`, e.g. `name:"county"`."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+        filter: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDepartmentsRequest: _TypeAlias = ListDepartmentsRequest  # noqa: Y015
+
+@_typing.final
+class ListDepartmentsResponse(_message.Message):
+    """Response for UserService.ListDepartments."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEPARTMENTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    TOTAL_SIZE_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Empty on the last page."""
+    total_size: _builtins.int
+    """How many departments match the filter."""
+    @_builtins.property
+    def departments(self) -> _containers.RepeatedCompositeFieldContainer[Global___Department]:
+        """The departments, by id."""
+
+    def __init__(
+        self,
+        *,
+        departments: _abc.Iterable[Global___Department] | None = ...,
+        next_page_token: _builtins.str = ...,
+        total_size: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["departments", b"departments", "next_page_token", b"next_page_token", "total_size", b"total_size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDepartmentsResponse: _TypeAlias = ListDepartmentsResponse  # noqa: Y015
+
+@_typing.final
+class GetDepartmentRequest(_message.Message):
+    """Request for UserService.GetDepartment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    """The department's id."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDepartmentRequest: _TypeAlias = GetDepartmentRequest  # noqa: Y015
 
 @_typing.final
 class User(_message.Message):
@@ -33,6 +212,8 @@ class User(_message.Message):
     IS_SUPERUSER_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    DEPARTMENT_ID_FIELD_NUMBER: _builtins.int
+    ROLE_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     """Server-assigned identifier."""
     email: _builtins.str
@@ -43,6 +224,12 @@ class User(_message.Message):
     """False when the account is deactivated: its tokens stop working."""
     is_superuser: _builtins.bool
     """Superusers administer users and see all items."""
+    department_id: _builtins.int
+    """The department the user belongs to (superusers too, though they see every
+    department).
+    """
+    role: Global___Role.ValueType
+    """The user's role in their department."""
     @_builtins.property
     def create_time(self) -> _timestamp_pb2.Timestamp:
         """When the account was created."""
@@ -61,10 +248,12 @@ class User(_message.Message):
         is_superuser: _builtins.bool = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
+        department_id: _builtins.int = ...,
+        role: Global___Role.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "email", b"email", "full_name", b"full_name", "id", b"id", "is_active", b"is_active", "is_superuser", b"is_superuser", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "department_id", b"department_id", "email", b"email", "full_name", b"full_name", "id", b"id", "is_active", b"is_active", "is_superuser", b"is_superuser", "role", b"role", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

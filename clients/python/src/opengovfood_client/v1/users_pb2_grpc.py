@@ -94,6 +94,21 @@ class UserServiceStub:
                 request_serializer=opengovfood_dot_v1_dot_users__pb2.UpdateUserRequest.SerializeToString,
                 response_deserializer=opengovfood_dot_v1_dot_users__pb2.User.FromString,
                 _registered_method=True)
+        self.CreateDepartment = channel.unary_unary(
+                '/opengovfood.v1.UserService/CreateDepartment',
+                request_serializer=opengovfood_dot_v1_dot_users__pb2.CreateDepartmentRequest.SerializeToString,
+                response_deserializer=opengovfood_dot_v1_dot_users__pb2.Department.FromString,
+                _registered_method=True)
+        self.ListDepartments = channel.unary_unary(
+                '/opengovfood.v1.UserService/ListDepartments',
+                request_serializer=opengovfood_dot_v1_dot_users__pb2.ListDepartmentsRequest.SerializeToString,
+                response_deserializer=opengovfood_dot_v1_dot_users__pb2.ListDepartmentsResponse.FromString,
+                _registered_method=True)
+        self.GetDepartment = channel.unary_unary(
+                '/opengovfood.v1.UserService/GetDepartment',
+                request_serializer=opengovfood_dot_v1_dot_users__pb2.GetDepartmentRequest.SerializeToString,
+                response_deserializer=opengovfood_dot_v1_dot_users__pb2.Department.FromString,
+                _registered_method=True)
 
 
 class UserServiceServicer:
@@ -159,29 +174,60 @@ class UserServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateUser(self, request, context):
-        """Creates a user. Superusers only; may set `is_superuser` and `is_active`.
+        """Creates a user. Superusers: in any department, may set `is_superuser`.
+        Department admins: users of their own department (`department_id` 0 or
+        theirs; another department answers NOT_FOUND). `role` defaults to
+        ROLE_INSPECTOR, `department_id` 0 to the caller's (or the default) department.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetUser(self, request, context):
-        """Returns a user: the caller themselves, or anyone for a superuser.
+        """Returns a user: the caller themselves, a member of the caller's department
+        for its supervisors and admins, or anyone for a superuser.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListUsers(self, request, context):
-        """Lists users (AIP-158 pagination). Superusers only.
+        """Lists users (AIP-158 pagination): every user for a superuser, the members
+        of their department for its supervisors and admins. `filter` fields:
+        `is_active`, `is_superuser`, `email`, `full_name`, `department_id`, `role`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UpdateUser(self, request, context):
-        """Updates a user. Superusers only. The mask may name `is_active`,
-        `is_superuser`, `full_name`, `email` and `password`.
+        """Updates a user. The mask may name `is_active`, `is_superuser`,
+        `full_name`, `email`, `password`, `department_id` and `role`. Superusers:
+        anyone; department admins: their department's users, not `is_superuser`,
+        not into another department. A new role or department ends the user's
+        sign-ins, like a deactivation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateDepartment(self, request, context):
+        """Creates a department. Superusers only; ALREADY_EXISTS for a taken name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDepartments(self, request, context):
+        """Lists departments (AIP-158 pagination). Superusers only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDepartment(self, request, context):
+        """Returns a department to its members (and superusers); any other answers
+        NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -244,6 +290,21 @@ def add_UserServiceServicer_to_server(servicer, server):
                     servicer.UpdateUser,
                     request_deserializer=opengovfood_dot_v1_dot_users__pb2.UpdateUserRequest.FromString,
                     response_serializer=opengovfood_dot_v1_dot_users__pb2.User.SerializeToString,
+            ),
+            'CreateDepartment': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateDepartment,
+                    request_deserializer=opengovfood_dot_v1_dot_users__pb2.CreateDepartmentRequest.FromString,
+                    response_serializer=opengovfood_dot_v1_dot_users__pb2.Department.SerializeToString,
+            ),
+            'ListDepartments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDepartments,
+                    request_deserializer=opengovfood_dot_v1_dot_users__pb2.ListDepartmentsRequest.FromString,
+                    response_serializer=opengovfood_dot_v1_dot_users__pb2.ListDepartmentsResponse.SerializeToString,
+            ),
+            'GetDepartment': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDepartment,
+                    request_deserializer=opengovfood_dot_v1_dot_users__pb2.GetDepartmentRequest.FromString,
+                    response_serializer=opengovfood_dot_v1_dot_users__pb2.Department.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -547,6 +608,87 @@ class UserService:
             '/opengovfood.v1.UserService/UpdateUser',
             opengovfood_dot_v1_dot_users__pb2.UpdateUserRequest.SerializeToString,
             opengovfood_dot_v1_dot_users__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateDepartment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/opengovfood.v1.UserService/CreateDepartment',
+            opengovfood_dot_v1_dot_users__pb2.CreateDepartmentRequest.SerializeToString,
+            opengovfood_dot_v1_dot_users__pb2.Department.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDepartments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/opengovfood.v1.UserService/ListDepartments',
+            opengovfood_dot_v1_dot_users__pb2.ListDepartmentsRequest.SerializeToString,
+            opengovfood_dot_v1_dot_users__pb2.ListDepartmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDepartment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/opengovfood.v1.UserService/GetDepartment',
+            opengovfood_dot_v1_dot_users__pb2.GetDepartmentRequest.SerializeToString,
+            opengovfood_dot_v1_dot_users__pb2.Department.FromString,
             options,
             channel_credentials,
             insecure,

@@ -63,14 +63,34 @@ class UserServiceStub:
     tokens.
     """
     CreateUser: _grpc.UnaryUnaryMultiCallable[_users_pb2.CreateUserRequest, _users_pb2.User]
-    """Creates a user. Superusers only; may set `is_superuser` and `is_active`."""
+    """Creates a user. Superusers: in any department, may set `is_superuser`.
+    Department admins: users of their own department (`department_id` 0 or
+    theirs; another department answers NOT_FOUND). `role` defaults to
+    ROLE_INSPECTOR, `department_id` 0 to the caller's (or the default) department.
+    """
     GetUser: _grpc.UnaryUnaryMultiCallable[_users_pb2.GetUserRequest, _users_pb2.User]
-    """Returns a user: the caller themselves, or anyone for a superuser."""
+    """Returns a user: the caller themselves, a member of the caller's department
+    for its supervisors and admins, or anyone for a superuser.
+    """
     ListUsers: _grpc.UnaryUnaryMultiCallable[_users_pb2.ListUsersRequest, _users_pb2.ListUsersResponse]
-    """Lists users (AIP-158 pagination). Superusers only."""
+    """Lists users (AIP-158 pagination): every user for a superuser, the members
+    of their department for its supervisors and admins. `filter` fields:
+    `is_active`, `is_superuser`, `email`, `full_name`, `department_id`, `role`.
+    """
     UpdateUser: _grpc.UnaryUnaryMultiCallable[_users_pb2.UpdateUserRequest, _users_pb2.User]
-    """Updates a user. Superusers only. The mask may name `is_active`,
-    `is_superuser`, `full_name`, `email` and `password`.
+    """Updates a user. The mask may name `is_active`, `is_superuser`,
+    `full_name`, `email`, `password`, `department_id` and `role`. Superusers:
+    anyone; department admins: their department's users, not `is_superuser`,
+    not into another department. A new role or department ends the user's
+    sign-ins, like a deactivation.
+    """
+    CreateDepartment: _grpc.UnaryUnaryMultiCallable[_users_pb2.CreateDepartmentRequest, _users_pb2.Department]
+    """Creates a department. Superusers only; ALREADY_EXISTS for a taken name."""
+    ListDepartments: _grpc.UnaryUnaryMultiCallable[_users_pb2.ListDepartmentsRequest, _users_pb2.ListDepartmentsResponse]
+    """Lists departments (AIP-158 pagination). Superusers only."""
+    GetDepartment: _grpc.UnaryUnaryMultiCallable[_users_pb2.GetDepartmentRequest, _users_pb2.Department]
+    """Returns a department to its members (and superusers); any other answers
+    NOT_FOUND.
     """
 
 @_typing.type_check_only
@@ -107,14 +127,34 @@ class UserServiceAsyncStub(UserServiceStub):
     tokens.
     """
     CreateUser: _aio.UnaryUnaryMultiCallable[_users_pb2.CreateUserRequest, _users_pb2.User]  # type: ignore[assignment]
-    """Creates a user. Superusers only; may set `is_superuser` and `is_active`."""
+    """Creates a user. Superusers: in any department, may set `is_superuser`.
+    Department admins: users of their own department (`department_id` 0 or
+    theirs; another department answers NOT_FOUND). `role` defaults to
+    ROLE_INSPECTOR, `department_id` 0 to the caller's (or the default) department.
+    """
     GetUser: _aio.UnaryUnaryMultiCallable[_users_pb2.GetUserRequest, _users_pb2.User]  # type: ignore[assignment]
-    """Returns a user: the caller themselves, or anyone for a superuser."""
+    """Returns a user: the caller themselves, a member of the caller's department
+    for its supervisors and admins, or anyone for a superuser.
+    """
     ListUsers: _aio.UnaryUnaryMultiCallable[_users_pb2.ListUsersRequest, _users_pb2.ListUsersResponse]  # type: ignore[assignment]
-    """Lists users (AIP-158 pagination). Superusers only."""
+    """Lists users (AIP-158 pagination): every user for a superuser, the members
+    of their department for its supervisors and admins. `filter` fields:
+    `is_active`, `is_superuser`, `email`, `full_name`, `department_id`, `role`.
+    """
     UpdateUser: _aio.UnaryUnaryMultiCallable[_users_pb2.UpdateUserRequest, _users_pb2.User]  # type: ignore[assignment]
-    """Updates a user. Superusers only. The mask may name `is_active`,
-    `is_superuser`, `full_name`, `email` and `password`.
+    """Updates a user. The mask may name `is_active`, `is_superuser`,
+    `full_name`, `email`, `password`, `department_id` and `role`. Superusers:
+    anyone; department admins: their department's users, not `is_superuser`,
+    not into another department. A new role or department ends the user's
+    sign-ins, like a deactivation.
+    """
+    CreateDepartment: _aio.UnaryUnaryMultiCallable[_users_pb2.CreateDepartmentRequest, _users_pb2.Department]  # type: ignore[assignment]
+    """Creates a department. Superusers only; ALREADY_EXISTS for a taken name."""
+    ListDepartments: _aio.UnaryUnaryMultiCallable[_users_pb2.ListDepartmentsRequest, _users_pb2.ListDepartmentsResponse]  # type: ignore[assignment]
+    """Lists departments (AIP-158 pagination). Superusers only."""
+    GetDepartment: _aio.UnaryUnaryMultiCallable[_users_pb2.GetDepartmentRequest, _users_pb2.Department]  # type: ignore[assignment]
+    """Returns a department to its members (and superusers); any other answers
+    NOT_FOUND.
     """
 
 class UserServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -196,7 +236,11 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _users_pb2.CreateUserRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_users_pb2.User, _abc.Awaitable[_users_pb2.User]]:
-        """Creates a user. Superusers only; may set `is_superuser` and `is_active`."""
+        """Creates a user. Superusers: in any department, may set `is_superuser`.
+        Department admins: users of their own department (`department_id` 0 or
+        theirs; another department answers NOT_FOUND). `role` defaults to
+        ROLE_INSPECTOR, `department_id` 0 to the caller's (or the default) department.
+        """
 
     @_abc_1.abstractmethod
     def GetUser(
@@ -204,7 +248,9 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _users_pb2.GetUserRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_users_pb2.User, _abc.Awaitable[_users_pb2.User]]:
-        """Returns a user: the caller themselves, or anyone for a superuser."""
+        """Returns a user: the caller themselves, a member of the caller's department
+        for its supervisors and admins, or anyone for a superuser.
+        """
 
     @_abc_1.abstractmethod
     def ListUsers(
@@ -212,7 +258,10 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _users_pb2.ListUsersRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_users_pb2.ListUsersResponse, _abc.Awaitable[_users_pb2.ListUsersResponse]]:
-        """Lists users (AIP-158 pagination). Superusers only."""
+        """Lists users (AIP-158 pagination): every user for a superuser, the members
+        of their department for its supervisors and admins. `filter` fields:
+        `is_active`, `is_superuser`, `email`, `full_name`, `department_id`, `role`.
+        """
 
     @_abc_1.abstractmethod
     def UpdateUser(
@@ -220,8 +269,37 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _users_pb2.UpdateUserRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_users_pb2.User, _abc.Awaitable[_users_pb2.User]]:
-        """Updates a user. Superusers only. The mask may name `is_active`,
-        `is_superuser`, `full_name`, `email` and `password`.
+        """Updates a user. The mask may name `is_active`, `is_superuser`,
+        `full_name`, `email`, `password`, `department_id` and `role`. Superusers:
+        anyone; department admins: their department's users, not `is_superuser`,
+        not into another department. A new role or department ends the user's
+        sign-ins, like a deactivation.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateDepartment(
+        self,
+        request: _users_pb2.CreateDepartmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_users_pb2.Department, _abc.Awaitable[_users_pb2.Department]]:
+        """Creates a department. Superusers only; ALREADY_EXISTS for a taken name."""
+
+    @_abc_1.abstractmethod
+    def ListDepartments(
+        self,
+        request: _users_pb2.ListDepartmentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_users_pb2.ListDepartmentsResponse, _abc.Awaitable[_users_pb2.ListDepartmentsResponse]]:
+        """Lists departments (AIP-158 pagination). Superusers only."""
+
+    @_abc_1.abstractmethod
+    def GetDepartment(
+        self,
+        request: _users_pb2.GetDepartmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_users_pb2.Department, _abc.Awaitable[_users_pb2.Department]]:
+        """Returns a department to its members (and superusers); any other answers
+        NOT_FOUND.
         """
 
 def add_UserServiceServicer_to_server(servicer: UserServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

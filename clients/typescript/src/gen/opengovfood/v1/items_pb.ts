@@ -49,7 +49,8 @@ export type Item = Message<"opengovfood.v1.Item"> & {
   status: ItemStatus;
 
   /**
-   * Id of the user who owns the item. Output only.
+   * Id of the user who owns the item. Set on create; a supervisor reassigns the
+   * item to another member of its department with `owner_id` in UpdateItem's mask.
    *
    * @generated from field: int64 owner_id = 5;
    */
@@ -234,8 +235,9 @@ export type UpdateItemRequest = Message<"opengovfood.v1.UpdateItemRequest"> & {
   item?: Item | undefined;
 
   /**
-   * Paths: `title`, `description`, `status`, or `*` for all three. Empty:
-   * every field that is set (AIP-134).
+   * Paths: `title`, `description`, `status`, `owner_id` (supervisors: reassign
+   * to another member of the item's department), or `*` for the first three.
+   * Empty: every field that is set (AIP-134).
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */

@@ -2,8 +2,8 @@
 // @generated from file opengovfood/v1/users.proto (package opengovfood.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { EmptySchema, FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_empty, file_google_protobuf_field_mask, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +12,155 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file opengovfood/v1/users.proto.
  */
 export const file_opengovfood_v1_users: GenFile = /*@__PURE__*/
-  fileDesc("ChpvcGVuZ292Zm9vZC92MS91c2Vycy5wcm90bxIOb3BlbmdvdmZvb2QudjEivwEKBFVzZXISCgoCaWQYASABKAMSDQoFZW1haWwYAiABKAkSEQoJZnVsbF9uYW1lGAMgASgJEhEKCWlzX2FjdGl2ZRgEIAEoCBIUCgxpc19zdXBlcnVzZXIYBSABKAgSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJFCg9SZWdpc3RlclJlcXVlc3QSDQoFZW1haWwYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEQoJZnVsbF9uYW1lGAMgASgJIi8KDExvZ2luUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCSJkCg1Ub2tlblJlc3BvbnNlEhQKDGFjY2Vzc190b2tlbhgBIAEoCRIVCg1yZWZyZXNoX3Rva2VuGAIgASgJEhIKCnRva2VuX3R5cGUYAyABKAkSEgoKZXhwaXJlc19pbhgEIAEoAyIsChNSZWZyZXNoVG9rZW5SZXF1ZXN0EhUKDXJlZnJlc2hfdG9rZW4YASABKAkiJgoNTG9nb3V0UmVxdWVzdBIVCg1yZWZyZXNoX3Rva2VuGAEgASgJIg4KDEdldE1lUmVxdWVzdCKAAQoPVXBkYXRlTWVSZXF1ZXN0EiIKBHVzZXIYASABKAsyFC5vcGVuZ292Zm9vZC52MS5Vc2VyEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxIYChBjdXJyZW50X3Bhc3N3b3JkGAMgASgJIkcKFUNoYW5nZVBhc3N3b3JkUmVxdWVzdBIYChBjdXJyZW50X3Bhc3N3b3JkGAEgASgJEhQKDG5ld19wYXNzd29yZBgCIAEoCSJJChFDcmVhdGVVc2VyUmVxdWVzdBIiCgR1c2VyGAEgASgLMhQub3BlbmdvdmZvb2QudjEuVXNlchIQCghwYXNzd29yZBgCIAEoCSIcCg5HZXRVc2VyUmVxdWVzdBIKCgJpZBgBIAEoAyJJChBMaXN0VXNlcnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg4KBmZpbHRlchgDIAEoCSJlChFMaXN0VXNlcnNSZXNwb25zZRIjCgV1c2VycxgBIAMoCzIULm9wZW5nb3Zmb29kLnYxLlVzZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhIKCnRvdGFsX3NpemUYAyABKAUiegoRVXBkYXRlVXNlclJlcXVlc3QSIgoEdXNlchgBIAEoCzIULm9wZW5nb3Zmb29kLnYxLlVzZXISLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrEhAKCHBhc3N3b3JkGAMgASgJMp0GCgtVc2VyU2VydmljZRJBCghSZWdpc3RlchIfLm9wZW5nb3Zmb29kLnYxLlJlZ2lzdGVyUmVxdWVzdBoULm9wZW5nb3Zmb29kLnYxLlVzZXISRAoFTG9naW4SHC5vcGVuZ292Zm9vZC52MS5Mb2dpblJlcXVlc3QaHS5vcGVuZ292Zm9vZC52MS5Ub2tlblJlc3BvbnNlElIKDFJlZnJlc2hUb2tlbhIjLm9wZW5nb3Zmb29kLnYxLlJlZnJlc2hUb2tlblJlcXVlc3QaHS5vcGVuZ292Zm9vZC52MS5Ub2tlblJlc3BvbnNlEj8KBkxvZ291dBIdLm9wZW5nb3Zmb29kLnYxLkxvZ291dFJlcXVlc3QaFi5nb29nbGUucHJvdG9idWYuRW1wdHkSOwoFR2V0TWUSHC5vcGVuZ292Zm9vZC52MS5HZXRNZVJlcXVlc3QaFC5vcGVuZ292Zm9vZC52MS5Vc2VyEkEKCFVwZGF0ZU1lEh8ub3BlbmdvdmZvb2QudjEuVXBkYXRlTWVSZXF1ZXN0GhQub3BlbmdvdmZvb2QudjEuVXNlchJPCg5DaGFuZ2VQYXNzd29yZBIlLm9wZW5nb3Zmb29kLnYxLkNoYW5nZVBhc3N3b3JkUmVxdWVzdBoWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eRJFCgpDcmVhdGVVc2VyEiEub3BlbmdvdmZvb2QudjEuQ3JlYXRlVXNlclJlcXVlc3QaFC5vcGVuZ292Zm9vZC52MS5Vc2VyEj8KB0dldFVzZXISHi5vcGVuZ292Zm9vZC52MS5HZXRVc2VyUmVxdWVzdBoULm9wZW5nb3Zmb29kLnYxLlVzZXISUAoJTGlzdFVzZXJzEiAub3BlbmdvdmZvb2QudjEuTGlzdFVzZXJzUmVxdWVzdBohLm9wZW5nb3Zmb29kLnYxLkxpc3RVc2Vyc1Jlc3BvbnNlEkUKClVwZGF0ZVVzZXISIS5vcGVuZ292Zm9vZC52MS5VcGRhdGVVc2VyUmVxdWVzdBoULm9wZW5nb3Zmb29kLnYxLlVzZXJiBnByb3RvMw", [file_google_protobuf_empty, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("ChpvcGVuZ292Zm9vZC92MS91c2Vycy5wcm90bxIOb3BlbmdvdmZvb2QudjEiVwoKRGVwYXJ0bWVudBIKCgJpZBgBIAEoAxIMCgRuYW1lGAIgASgJEi8KC2NyZWF0ZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJJChdDcmVhdGVEZXBhcnRtZW50UmVxdWVzdBIuCgpkZXBhcnRtZW50GAEgASgLMhoub3BlbmdvdmZvb2QudjEuRGVwYXJ0bWVudCJPChZMaXN0RGVwYXJ0bWVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg4KBmZpbHRlchgDIAEoCSJ3ChdMaXN0RGVwYXJ0bWVudHNSZXNwb25zZRIvCgtkZXBhcnRtZW50cxgBIAMoCzIaLm9wZW5nb3Zmb29kLnYxLkRlcGFydG1lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhIKCnRvdGFsX3NpemUYAyABKAUiIgoUR2V0RGVwYXJ0bWVudFJlcXVlc3QSCgoCaWQYASABKAMi+gEKBFVzZXISCgoCaWQYASABKAMSDQoFZW1haWwYAiABKAkSEQoJZnVsbF9uYW1lGAMgASgJEhEKCWlzX2FjdGl2ZRgEIAEoCBIUCgxpc19zdXBlcnVzZXIYBSABKAgSLwoLY3JlYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1kZXBhcnRtZW50X2lkGAggASgDEiIKBHJvbGUYCSABKA4yFC5vcGVuZ292Zm9vZC52MS5Sb2xlIkUKD1JlZ2lzdGVyUmVxdWVzdBINCgVlbWFpbBgBIAEoCRIQCghwYXNzd29yZBgCIAEoCRIRCglmdWxsX25hbWUYAyABKAkiLwoMTG9naW5SZXF1ZXN0Eg0KBWVtYWlsGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJImQKDVRva2VuUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEhUKDXJlZnJlc2hfdG9rZW4YAiABKAkSEgoKdG9rZW5fdHlwZRgDIAEoCRISCgpleHBpcmVzX2luGAQgASgDIiwKE1JlZnJlc2hUb2tlblJlcXVlc3QSFQoNcmVmcmVzaF90b2tlbhgBIAEoCSImCg1Mb2dvdXRSZXF1ZXN0EhUKDXJlZnJlc2hfdG9rZW4YASABKAkiDgoMR2V0TWVSZXF1ZXN0IoABCg9VcGRhdGVNZVJlcXVlc3QSIgoEdXNlchgBIAEoCzIULm9wZW5nb3Zmb29kLnYxLlVzZXISLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrEhgKEGN1cnJlbnRfcGFzc3dvcmQYAyABKAkiRwoVQ2hhbmdlUGFzc3dvcmRSZXF1ZXN0EhgKEGN1cnJlbnRfcGFzc3dvcmQYASABKAkSFAoMbmV3X3Bhc3N3b3JkGAIgASgJIkkKEUNyZWF0ZVVzZXJSZXF1ZXN0EiIKBHVzZXIYASABKAsyFC5vcGVuZ292Zm9vZC52MS5Vc2VyEhAKCHBhc3N3b3JkGAIgASgJIhwKDkdldFVzZXJSZXF1ZXN0EgoKAmlkGAEgASgDIkkKEExpc3RVc2Vyc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSDgoGZmlsdGVyGAMgASgJImUKEUxpc3RVc2Vyc1Jlc3BvbnNlEiMKBXVzZXJzGAEgAygLMhQub3BlbmdvdmZvb2QudjEuVXNlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSEgoKdG90YWxfc2l6ZRgDIAEoBSJ6ChFVcGRhdGVVc2VyUmVxdWVzdBIiCgR1c2VyGAEgASgLMhQub3BlbmdvdmZvb2QudjEuVXNlchIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sSEAoIcGFzc3dvcmQYAyABKAkqVQoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASEgoOUk9MRV9JTlNQRUNUT1IQARITCg9ST0xFX1NVUEVSVklTT1IQAhIOCgpST0xFX0FETUlOEAMyrQgKC1VzZXJTZXJ2aWNlEkEKCFJlZ2lzdGVyEh8ub3BlbmdvdmZvb2QudjEuUmVnaXN0ZXJSZXF1ZXN0GhQub3BlbmdvdmZvb2QudjEuVXNlchJECgVMb2dpbhIcLm9wZW5nb3Zmb29kLnYxLkxvZ2luUmVxdWVzdBodLm9wZW5nb3Zmb29kLnYxLlRva2VuUmVzcG9uc2USUgoMUmVmcmVzaFRva2VuEiMub3BlbmdvdmZvb2QudjEuUmVmcmVzaFRva2VuUmVxdWVzdBodLm9wZW5nb3Zmb29kLnYxLlRva2VuUmVzcG9uc2USPwoGTG9nb3V0Eh0ub3BlbmdvdmZvb2QudjEuTG9nb3V0UmVxdWVzdBoWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eRI7CgVHZXRNZRIcLm9wZW5nb3Zmb29kLnYxLkdldE1lUmVxdWVzdBoULm9wZW5nb3Zmb29kLnYxLlVzZXISQQoIVXBkYXRlTWUSHy5vcGVuZ292Zm9vZC52MS5VcGRhdGVNZVJlcXVlc3QaFC5vcGVuZ292Zm9vZC52MS5Vc2VyEk8KDkNoYW5nZVBhc3N3b3JkEiUub3BlbmdvdmZvb2QudjEuQ2hhbmdlUGFzc3dvcmRSZXF1ZXN0GhYuZ29vZ2xlLnByb3RvYnVmLkVtcHR5EkUKCkNyZWF0ZVVzZXISIS5vcGVuZ292Zm9vZC52MS5DcmVhdGVVc2VyUmVxdWVzdBoULm9wZW5nb3Zmb29kLnYxLlVzZXISPwoHR2V0VXNlchIeLm9wZW5nb3Zmb29kLnYxLkdldFVzZXJSZXF1ZXN0GhQub3BlbmdvdmZvb2QudjEuVXNlchJQCglMaXN0VXNlcnMSIC5vcGVuZ292Zm9vZC52MS5MaXN0VXNlcnNSZXF1ZXN0GiEub3BlbmdvdmZvb2QudjEuTGlzdFVzZXJzUmVzcG9uc2USRQoKVXBkYXRlVXNlchIhLm9wZW5nb3Zmb29kLnYxLlVwZGF0ZVVzZXJSZXF1ZXN0GhQub3BlbmdvdmZvb2QudjEuVXNlchJXChBDcmVhdGVEZXBhcnRtZW50Eicub3BlbmdvdmZvb2QudjEuQ3JlYXRlRGVwYXJ0bWVudFJlcXVlc3QaGi5vcGVuZ292Zm9vZC52MS5EZXBhcnRtZW50EmIKD0xpc3REZXBhcnRtZW50cxImLm9wZW5nb3Zmb29kLnYxLkxpc3REZXBhcnRtZW50c1JlcXVlc3QaJy5vcGVuZ292Zm9vZC52MS5MaXN0RGVwYXJ0bWVudHNSZXNwb25zZRJRCg1HZXREZXBhcnRtZW50EiQub3BlbmdvdmZvb2QudjEuR2V0RGVwYXJ0bWVudFJlcXVlc3QaGi5vcGVuZ292Zm9vZC52MS5EZXBhcnRtZW50YgZwcm90bzM", [file_google_protobuf_empty, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+
+/**
+ * A department (a county's or a city's environmental-health department). Its
+ * users, items and analyses are never seen from another department.
+ *
+ * @generated from message opengovfood.v1.Department
+ */
+export type Department = Message<"opengovfood.v1.Department"> & {
+  /**
+   * Server-assigned identifier.
+   *
+   * @generated from field: int64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * Unique name, 1 to 100 characters.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * When the department was created. Output only.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time = 3;
+   */
+  createTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message opengovfood.v1.Department.
+ * Use `create(DepartmentSchema)` to create a new message.
+ */
+export const DepartmentSchema: GenMessage<Department> = /*@__PURE__*/
+  messageDesc(file_opengovfood_v1_users, 0);
+
+/**
+ * Request for UserService.CreateDepartment.
+ *
+ * @generated from message opengovfood.v1.CreateDepartmentRequest
+ */
+export type CreateDepartmentRequest = Message<"opengovfood.v1.CreateDepartmentRequest"> & {
+  /**
+   * `name` is used; output-only fields are ignored.
+   *
+   * @generated from field: opengovfood.v1.Department department = 1;
+   */
+  department?: Department | undefined;
+};
+
+/**
+ * Describes the message opengovfood.v1.CreateDepartmentRequest.
+ * Use `create(CreateDepartmentRequestSchema)` to create a new message.
+ */
+export const CreateDepartmentRequestSchema: GenMessage<CreateDepartmentRequest> = /*@__PURE__*/
+  messageDesc(file_opengovfood_v1_users, 1);
+
+/**
+ * Request for UserService.ListDepartments.
+ *
+ * @generated from message opengovfood.v1.ListDepartmentsRequest
+ */
+export type ListDepartmentsRequest = Message<"opengovfood.v1.ListDepartmentsRequest"> & {
+  /**
+   * 0 means 50; above 1000 is coerced to 1000.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * `next_page_token` of the previous page.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+
+  /**
+   * AIP-160 filter on `name`, e.g. `name:"county"`.
+   *
+   * @generated from field: string filter = 3;
+   */
+  filter: string;
+};
+
+/**
+ * Describes the message opengovfood.v1.ListDepartmentsRequest.
+ * Use `create(ListDepartmentsRequestSchema)` to create a new message.
+ */
+export const ListDepartmentsRequestSchema: GenMessage<ListDepartmentsRequest> = /*@__PURE__*/
+  messageDesc(file_opengovfood_v1_users, 2);
+
+/**
+ * Response for UserService.ListDepartments.
+ *
+ * @generated from message opengovfood.v1.ListDepartmentsResponse
+ */
+export type ListDepartmentsResponse = Message<"opengovfood.v1.ListDepartmentsResponse"> & {
+  /**
+   * The departments, by id.
+   *
+   * @generated from field: repeated opengovfood.v1.Department departments = 1;
+   */
+  departments: Department[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+
+  /**
+   * How many departments match the filter.
+   *
+   * @generated from field: int32 total_size = 3;
+   */
+  totalSize: number;
+};
+
+/**
+ * Describes the message opengovfood.v1.ListDepartmentsResponse.
+ * Use `create(ListDepartmentsResponseSchema)` to create a new message.
+ */
+export const ListDepartmentsResponseSchema: GenMessage<ListDepartmentsResponse> = /*@__PURE__*/
+  messageDesc(file_opengovfood_v1_users, 3);
+
+/**
+ * Request for UserService.GetDepartment.
+ *
+ * @generated from message opengovfood.v1.GetDepartmentRequest
+ */
+export type GetDepartmentRequest = Message<"opengovfood.v1.GetDepartmentRequest"> & {
+  /**
+   * The department's id.
+   *
+   * @generated from field: int64 id = 1;
+   */
+  id: bigint;
+};
+
+/**
+ * Describes the message opengovfood.v1.GetDepartmentRequest.
+ * Use `create(GetDepartmentRequestSchema)` to create a new message.
+ */
+export const GetDepartmentRequestSchema: GenMessage<GetDepartmentRequest> = /*@__PURE__*/
+  messageDesc(file_opengovfood_v1_users, 4);
 
 /**
  * A person with an account.
@@ -68,6 +216,21 @@ export type User = Message<"opengovfood.v1.User"> & {
    * @generated from field: google.protobuf.Timestamp update_time = 7;
    */
   updateTime?: Timestamp | undefined;
+
+  /**
+   * The department the user belongs to (superusers too, though they see every
+   * department).
+   *
+   * @generated from field: int64 department_id = 8;
+   */
+  departmentId: bigint;
+
+  /**
+   * The user's role in their department.
+   *
+   * @generated from field: opengovfood.v1.Role role = 9;
+   */
+  role: Role;
 };
 
 /**
@@ -75,7 +238,7 @@ export type User = Message<"opengovfood.v1.User"> & {
  * Use `create(UserSchema)` to create a new message.
  */
 export const UserSchema: GenMessage<User> = /*@__PURE__*/
-  messageDesc(file_opengovfood_v1_users, 0);
+  messageDesc(file_opengovfood_v1_users, 5);
 
 /**
  * Request for UserService.Register.
@@ -110,7 +273,7 @@ export type RegisterRequest = Message<"opengovfood.v1.RegisterRequest"> & {
  * Use `create(RegisterRequestSchema)` to create a new message.
  */
 export const RegisterRequestSchema: GenMessage<RegisterRequest> = /*@__PURE__*/
-  messageDesc(file_opengovfood_v1_users, 1);
+  messageDesc(file_opengovfood_v1_users, 6);
 
 /**
  * Request for UserService.Login.
@@ -138,7 +301,7 @@ export type LoginRequest = Message<"opengovfood.v1.LoginRequest"> & {
  * Use `create(LoginRequestSchema)` to create a new message.
  */
 export const LoginRequestSchema: GenMessage<LoginRequest> = /*@__PURE__*/
-  messageDesc(file_opengovfood_v1_users, 2);
+  messageDesc(file_opengovfood_v1_users, 7);
 
 /**
  * A token pair, answered by Login and RefreshToken.
@@ -180,7 +343,7 @@ export type TokenResponse = Message<"opengovfood.v1.TokenResponse"> & {
  * Use `create(TokenResponseSchema)` to create a new message.
  */
 export const TokenResponseSchema: GenMessage<TokenResponse> = /*@__PURE__*/
-  messageDesc(file_opengovfood_v1_users, 3);
+  messageDesc(file_opengovfood_v1_users, 8);
 
 /**
  * Request for UserService.RefreshToken.
@@ -201,7 +364,7 @@ export type RefreshTokenRequest = Message<"opengovfood.v1.RefreshTokenRequest"> 
  * Use `create(RefreshTokenRequestSchema)` to create a new message.
  */
 export const RefreshTokenRequestSchema: GenMessage<RefreshTokenRequest> = /*@__PURE__*/
-  messageDesc(file_opengovfood_v1_users, 4);
+  messageDesc(file_opengovfood_v1_users, 9);
 
 /**
  * Request for UserService.Logout.
@@ -222,7 +385,7 @@ export type LogoutRequest = Message<"opengovfood.v1.LogoutRequest"> & {
  * Use `create(LogoutRequestSchema)` to create a new message.
  */
 export const LogoutRequestSchema: GenMessage<LogoutRequest> = /*@__PURE__*/
-  messageDesc(file_opengovfood_v1_users, 5);
+  messageDesc(file_opengovfood_v1_users, 10);
 
 /**
  * Request for UserService.GetMe.
@@ -237,7 +400,7 @@ export type GetMeRequest = Message<"opengovfood.v1.GetMeRequest"> & {
  * Use `create(GetMeRequestSchema)` to create a new message.
  */
 export const GetMeRequestSchema: GenMessage<GetMeRequest> = /*@__PURE__*/
-  messageDesc(file_opengovfood_v1_users, 6);
+  messageDesc(file_opengovfood_v1_users, 11);
 
 /**
  * Request for UserService.UpdateMe.
@@ -274,7 +437,7 @@ export type UpdateMeRequest = Message<"opengovfood.v1.UpdateMeRequest"> & {
  * Use `create(UpdateMeRequestSchema)` to create a new message.
  */
 export const UpdateMeRequestSchema: GenMessage<UpdateMeRequest> = /*@__PURE__*/
-  messageDesc(file_opengovfood_v1_users, 7);
+  messageDesc(file_opengovfood_v1_users, 12);
 
 /**
  * Request for UserService.ChangePassword.
@@ -302,7 +465,7 @@ export type ChangePasswordRequest = Message<"opengovfood.v1.ChangePasswordReques
  * Use `create(ChangePasswordRequestSchema)` to create a new message.
  */
 export const ChangePasswordRequestSchema: GenMessage<ChangePasswordRequest> = /*@__PURE__*/
-  messageDesc(file_opengovfood_v1_users, 8);
+  messageDesc(file_opengovfood_v1_users, 13);
 
 /**
  * Request for UserService.CreateUser.
@@ -331,7 +494,7 @@ export type CreateUserRequest = Message<"opengovfood.v1.CreateUserRequest"> & {
  * Use `create(CreateUserRequestSchema)` to create a new message.
  */
 export const CreateUserRequestSchema: GenMessage<CreateUserRequest> = /*@__PURE__*/
-  messageDesc(file_opengovfood_v1_users, 9);
+  messageDesc(file_opengovfood_v1_users, 14);
 
 /**
  * Request for UserService.GetUser.
@@ -352,7 +515,7 @@ export type GetUserRequest = Message<"opengovfood.v1.GetUserRequest"> & {
  * Use `create(GetUserRequestSchema)` to create a new message.
  */
 export const GetUserRequestSchema: GenMessage<GetUserRequest> = /*@__PURE__*/
-  messageDesc(file_opengovfood_v1_users, 10);
+  messageDesc(file_opengovfood_v1_users, 15);
 
 /**
  * Request for UserService.ListUsers.
@@ -389,7 +552,7 @@ export type ListUsersRequest = Message<"opengovfood.v1.ListUsersRequest"> & {
  * Use `create(ListUsersRequestSchema)` to create a new message.
  */
 export const ListUsersRequestSchema: GenMessage<ListUsersRequest> = /*@__PURE__*/
-  messageDesc(file_opengovfood_v1_users, 11);
+  messageDesc(file_opengovfood_v1_users, 16);
 
 /**
  * Response for UserService.ListUsers.
@@ -424,7 +587,7 @@ export type ListUsersResponse = Message<"opengovfood.v1.ListUsersResponse"> & {
  * Use `create(ListUsersResponseSchema)` to create a new message.
  */
 export const ListUsersResponseSchema: GenMessage<ListUsersResponse> = /*@__PURE__*/
-  messageDesc(file_opengovfood_v1_users, 12);
+  messageDesc(file_opengovfood_v1_users, 17);
 
 /**
  * Request for UserService.UpdateUser.
@@ -459,7 +622,50 @@ export type UpdateUserRequest = Message<"opengovfood.v1.UpdateUserRequest"> & {
  * Use `create(UpdateUserRequestSchema)` to create a new message.
  */
 export const UpdateUserRequestSchema: GenMessage<UpdateUserRequest> = /*@__PURE__*/
-  messageDesc(file_opengovfood_v1_users, 13);
+  messageDesc(file_opengovfood_v1_users, 18);
+
+/**
+ * A user's role within their department. Each role includes the one before it.
+ *
+ * @generated from enum opengovfood.v1.Role
+ */
+export enum Role {
+  /**
+   * Not set: CreateUser makes an inspector.
+   *
+   * @generated from enum value: ROLE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Sees and changes their own items and analyses, and their department's
+   * establishments.
+   *
+   * @generated from enum value: ROLE_INSPECTOR = 1;
+   */
+  INSPECTOR = 1,
+
+  /**
+   * Sees and updates every item, analysis and establishment of the department,
+   * reassigns items to its members, watches the whole department.
+   *
+   * @generated from enum value: ROLE_SUPERVISOR = 2;
+   */
+  SUPERVISOR = 2,
+
+  /**
+   * A supervisor who also manages the department's users.
+   *
+   * @generated from enum value: ROLE_ADMIN = 3;
+   */
+  ADMIN = 3,
+}
+
+/**
+ * Describes the enum opengovfood.v1.Role.
+ */
+export const RoleSchema: GenEnum<Role> = /*@__PURE__*/
+  enumDesc(file_opengovfood_v1_users, 0);
 
 /**
  * UserService manages accounts, sign-in and tokens.
@@ -547,7 +753,10 @@ export const UserService: GenService<{
     output: typeof EmptySchema;
   },
   /**
-   * Creates a user. Superusers only; may set `is_superuser` and `is_active`.
+   * Creates a user. Superusers: in any department, may set `is_superuser`.
+   * Department admins: users of their own department (`department_id` 0 or
+   * theirs; another department answers NOT_FOUND). `role` defaults to
+   * ROLE_INSPECTOR, `department_id` 0 to the caller's (or the default) department.
    *
    * @generated from rpc opengovfood.v1.UserService.CreateUser
    */
@@ -557,7 +766,8 @@ export const UserService: GenService<{
     output: typeof UserSchema;
   },
   /**
-   * Returns a user: the caller themselves, or anyone for a superuser.
+   * Returns a user: the caller themselves, a member of the caller's department
+   * for its supervisors and admins, or anyone for a superuser.
    *
    * @generated from rpc opengovfood.v1.UserService.GetUser
    */
@@ -567,7 +777,9 @@ export const UserService: GenService<{
     output: typeof UserSchema;
   },
   /**
-   * Lists users (AIP-158 pagination). Superusers only.
+   * Lists users (AIP-158 pagination): every user for a superuser, the members
+   * of their department for its supervisors and admins. `filter` fields:
+   * `is_active`, `is_superuser`, `email`, `full_name`, `department_id`, `role`.
    *
    * @generated from rpc opengovfood.v1.UserService.ListUsers
    */
@@ -577,8 +789,11 @@ export const UserService: GenService<{
     output: typeof ListUsersResponseSchema;
   },
   /**
-   * Updates a user. Superusers only. The mask may name `is_active`,
-   * `is_superuser`, `full_name`, `email` and `password`.
+   * Updates a user. The mask may name `is_active`, `is_superuser`,
+   * `full_name`, `email`, `password`, `department_id` and `role`. Superusers:
+   * anyone; department admins: their department's users, not `is_superuser`,
+   * not into another department. A new role or department ends the user's
+   * sign-ins, like a deactivation.
    *
    * @generated from rpc opengovfood.v1.UserService.UpdateUser
    */
@@ -586,6 +801,37 @@ export const UserService: GenService<{
     methodKind: "unary";
     input: typeof UpdateUserRequestSchema;
     output: typeof UserSchema;
+  },
+  /**
+   * Creates a department. Superusers only; ALREADY_EXISTS for a taken name.
+   *
+   * @generated from rpc opengovfood.v1.UserService.CreateDepartment
+   */
+  createDepartment: {
+    methodKind: "unary";
+    input: typeof CreateDepartmentRequestSchema;
+    output: typeof DepartmentSchema;
+  },
+  /**
+   * Lists departments (AIP-158 pagination). Superusers only.
+   *
+   * @generated from rpc opengovfood.v1.UserService.ListDepartments
+   */
+  listDepartments: {
+    methodKind: "unary";
+    input: typeof ListDepartmentsRequestSchema;
+    output: typeof ListDepartmentsResponseSchema;
+  },
+  /**
+   * Returns a department to its members (and superusers); any other answers
+   * NOT_FOUND.
+   *
+   * @generated from rpc opengovfood.v1.UserService.GetDepartment
+   */
+  getDepartment: {
+    methodKind: "unary";
+    input: typeof GetDepartmentRequestSchema;
+    output: typeof DepartmentSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_opengovfood_v1_users, 0);

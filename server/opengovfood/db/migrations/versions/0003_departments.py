@@ -1,0 +1,79 @@
+"""departments: users, items and analyses belong to one; users have a role
+
+Every existing row goes into one department, "Default department", and every existing
+user becomes an inspector there (superusers stay superusers): an inspector sees only
+their own items and analyses, exactly what every non-superuser saw before, so nobody
+sees more or less after the upgrade.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-01
+"""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+DEFAULT_NAME = "Default department"
+# table -> the index a department-wide list in the default order uses (None: plain index)
+_MEMBERS: dict[str, tuple[str, list[str]]] = {
+    "users": ("ix_users_department_id", ["department_id"]),
+    "items": ("ix_items_department_id_create_time_id", ["department_id", "create_time", "id"]),
+    "inspection_analyses": (
+        "ix_inspection_analyses_department_id_create_time_id",
+        ["department_id", "create_time", "id"],
+    ),
+}
+
+
+def upgrade() -> None:
+    departments = op.create_table(
+        "departments",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("create_time", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_departments")),
+        sa.UniqueConstraint("name", name=op.f("uq_departments_name")),
+    )
+    # No explicit id: PostgreSQL's sequence must hand out the next one itself.
+    now = datetime.now(UTC)
+    op.bulk_insert(departments, [{"name": DEFAULT_NAME, "create_time": now}])
+    default = sa.select(sa.func.min(departments.c.id)).scalar_subquery()
+
+    for table, (index, columns) in _MEMBERS.items():
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("department_id", sa.BigInteger(), nullable=True))
+        op.execute(
+            sa.table(table, sa.column("department_id")).update().values(department_id=default)
+        )
+        with op.batch_alter_table(table) as batch:  # SQLite rebuilds the table
+            batch.alter_column("department_id", existing_type=sa.BigInteger(), nullable=False)
+            batch.create_foreign_key(
+                f"fk_{table}_department_id_departments", "departments", ["department_id"], ["id"]
+            )
+            batch.create_index(index, columns, unique=False)
+
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(
+            sa.Column("role", sa.String(length=16), nullable=False, server_default="inspector")
+        )
+    with op.batch_alter_table("users") as batch:  # the model sets it; no server default
+        batch.alter_column("role", existing_type=sa.String(length=16), server_default=None)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("role")
+    for table, (index, _columns) in _MEMBERS.items():
+        with op.batch_alter_table(table) as batch:
+            batch.drop_index(index)
+            batch.drop_constraint(f"fk_{table}_department_id_departments", type_="foreignkey")
+            batch.drop_column("department_id")
+    op.drop_table("departments")
