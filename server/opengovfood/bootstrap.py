@@ -11,8 +11,8 @@ import logging
 
 from sqlalchemy.exc import DBAPIError
 
-from opengovfood.errors import NotFound
 from opengovfood.config import Settings
+from opengovfood.errors import NotFound
 from opengovfood.services.users import UserService
 
 logger = logging.getLogger("opengovfood.bootstrap")
