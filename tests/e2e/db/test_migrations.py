@@ -4,6 +4,7 @@ SQLite and PostgreSQL, and the ORM models match them exactly."""
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -83,7 +84,7 @@ async def test_departments_migration_keeps_what_everyone_sees(base: str, tmp_pat
     with create_test_database(base, tmp_path) as database:
         await migrate.upgrade_async(database.url, "0002")
         engine = create_async_engine(database.url)
-        now = "2026-11-30 12:00:00"
+        now = datetime(2026, 11, 30, 12, tzinfo=UTC)
         try:
             async with engine.begin() as connection:
                 for user_id, superuser in ((1, False), (2, True)):
