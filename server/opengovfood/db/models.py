@@ -121,9 +121,17 @@ class RefreshToken(Base):
 class Item(Base):
     __tablename__ = "items"
     __table_args__ = (
-        # Default order (create_time desc, id) per owner, and owner + status filters.
-        Index("ix_items_owner_id_create_time_id", "owner_id", "create_time", "id"),
-        Index("ix_items_owner_id_status", "owner_id", "status"),
+        # Default order (create_time desc, id) per owner, and owner + status filters, within
+        # the owner's department: an inspector's scope (owner and department) is an index
+        # prefix, so pages and counts seek to it and check nothing row by row.
+        Index(
+            "ix_items_owner_id_department_id_create_time_id",
+            "owner_id",
+            "department_id",
+            "create_time",
+            "id",
+        ),
+        Index("ix_items_owner_id_department_id_status", "owner_id", "department_id", "status"),
         # Superusers/services list across owners in the default order.
         Index("ix_items_create_time_id", "create_time", "id"),
         Index("ix_items_status", "status"),
@@ -166,8 +174,19 @@ class ItemRequest(Base):
 class InspectionAnalysis(Base):
     __tablename__ = "inspection_analyses"
     __table_args__ = (
-        Index("ix_inspection_analyses_owner_id_create_time_id", "owner_id", "create_time", "id"),
-        Index("ix_inspection_analyses_owner_id_item_id", "owner_id", "item_id"),
+        Index(
+            "ix_inspection_analyses_owner_id_department_id_create_time_id",
+            "owner_id",
+            "department_id",
+            "create_time",
+            "id",
+        ),
+        Index(
+            "ix_inspection_analyses_owner_id_department_id_item_id",
+            "owner_id",
+            "department_id",
+            "item_id",
+        ),
         Index(
             "ix_inspection_analyses_department_id_create_time_id",
             "department_id",

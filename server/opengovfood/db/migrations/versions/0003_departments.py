@@ -22,6 +22,30 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 DEFAULT_NAME = "Default department"
+# Owner indexes that gain department_id right after owner_id, so the inspector's scope
+# (owner and department) is an index prefix: old name -> (new name, columns).
+_OWNER_INDEXES: dict[str, dict[str, tuple[str, list[str]]]] = {
+    "items": {
+        "ix_items_owner_id_create_time_id": (
+            "ix_items_owner_id_department_id_create_time_id",
+            ["owner_id", "department_id", "create_time", "id"],
+        ),
+        "ix_items_owner_id_status": (
+            "ix_items_owner_id_department_id_status",
+            ["owner_id", "department_id", "status"],
+        ),
+    },
+    "inspection_analyses": {
+        "ix_inspection_analyses_owner_id_create_time_id": (
+            "ix_inspection_analyses_owner_id_department_id_create_time_id",
+            ["owner_id", "department_id", "create_time", "id"],
+        ),
+        "ix_inspection_analyses_owner_id_item_id": (
+            "ix_inspection_analyses_owner_id_department_id_item_id",
+            ["owner_id", "department_id", "item_id"],
+        ),
+    },
+}
 # table -> the index a department-wide list in the default order uses (None: plain index)
 _MEMBERS: dict[str, tuple[str, list[str]]] = {
     "users": ("ix_users_department_id", ["department_id"]),
@@ -59,6 +83,9 @@ def upgrade() -> None:
                 f"fk_{table}_department_id_departments", "departments", ["department_id"], ["id"]
             )
             batch.create_index(index, columns, unique=False)
+            for old, (new, new_columns) in _OWNER_INDEXES.get(table, {}).items():
+                batch.drop_index(old)
+                batch.create_index(new, new_columns)
 
     with op.batch_alter_table("users") as batch:
         batch.add_column(
@@ -73,6 +100,9 @@ def downgrade() -> None:
         batch.drop_column("role")
     for table, (index, _columns) in _MEMBERS.items():
         with op.batch_alter_table(table) as batch:
+            for old, (new, new_columns) in _OWNER_INDEXES.get(table, {}).items():
+                batch.drop_index(new)
+                batch.create_index(old, [c for c in new_columns if c != "department_id"])
             batch.drop_index(index)
             batch.drop_constraint(f"fk_{table}_department_id_departments", type_="foreignkey")
             batch.drop_column("department_id")
