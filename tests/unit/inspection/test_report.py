@@ -106,7 +106,10 @@ def test_no_violations() -> None:
 
 
 def test_text_outside_latin1_is_folded_not_fatal() -> None:
-    folded = latin1("\u201cQuoted\u201d \u2013 \u2264 41 °F \u2026 \u0150rs\u00e9g \u0141\u00f3d\u017a \u5bff\u53f8")
+    folded = latin1(
+        "\u201cQuoted\u201d \u2013 \u2264 41 °F \u2026 "
+        "\u0150rs\u00e9g \u0141\u00f3d\u017a \u5bff\u53f8"
+    )
     assert folded == '"Quoted" - <= 41 °F ... Orség ?ódz ??'
     report = _report((ReportViolation("", 0, "", "寿司 bar", "", "", False),))
     text, _ = _text(render_report(report))
