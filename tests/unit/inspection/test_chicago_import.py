@@ -64,8 +64,8 @@ def test_a_row_with_violations() -> None:
     assert chicago_own.form_item == 0
     assert chicago_own.food_code_section == ""
     assert chicago_own.code == "CHICAGO-60"
-    # Pf corrected on site (10 x 0.5) and one Core (4): 100 - 9.
-    assert row.score == 91
+    # standard scheme: Pf (15, corrected on site still counts in full) and one Core (5)
+    assert row.score == 80
     assert row.scoring_scheme == "standard"
     assert row.grade
     assert row.title == "Canvass: SUBWAY"
