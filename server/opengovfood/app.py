@@ -53,6 +53,7 @@ from opengovfood.rpc.users import UserServicer
 from opengovfood.services.analyses import AnalysisService
 from opengovfood.services.authn import Authenticator
 from opengovfood.services.chat import ChatService
+from opengovfood.services.chat_context import RecordsContext
 from opengovfood.services.chat_tools import ItemTools
 from opengovfood.services.items import ItemService
 from opengovfood.services.models import ModelService
@@ -239,11 +240,18 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
 
     users_pb2_grpc.add_UserServiceServicer_to_server(UserServicer(container.users), server)
     items_pb2_grpc.add_ItemServiceServicer_to_server(ItemServicer(container.items), server)
-    # Chat tools run as the caller through the same ItemService as the RPCs.
+    # Chat tools and the chat's records block read as the caller through the same
+    # services as the RPCs.
+    analyses = AnalysisService(
+        AnalysisRepository(container.engine), container.llm, container.page_tokens
+    )
     agent = AgentServicer(
-        AnalysisService(AnalysisRepository(container.engine), container.llm, container.page_tokens),
+        analyses,
         ChatService(
-            ConversationRepository(container.engine), container.llm, ItemTools(container.items)
+            ConversationRepository(container.engine),
+            container.llm,
+            ItemTools(container.items, analyses),
+            RecordsContext(container.items, analyses),
         ),
         ModelService(container.llm),
     )
