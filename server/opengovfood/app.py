@@ -36,13 +36,16 @@ from opengovfood.metrics import MetricsEndpoint
 from opengovfood.repositories.analyses import AnalysisRepository
 from opengovfood.repositories.conversations import ConversationRepository
 from opengovfood.repositories.departments import DepartmentRepository
+from opengovfood.repositories.establishments import EstablishmentRepository
 from opengovfood.repositories.item_events import PostgresListener
 from opengovfood.repositories.items import ItemRepository
 from opengovfood.repositories.refresh_tokens import RefreshTokenRepository
 from opengovfood.repositories.users import UserRepository
 from opengovfood.rpc.agent import AgentServicer
+from opengovfood.rpc.establishments import EstablishmentServicer
 from opengovfood.rpc.health import (
     AGENT_SERVICE,
+    ESTABLISHMENT_SERVICE,
     ITEM_SERVICE,
     USER_SERVICE,
     HealthMonitor,
@@ -54,8 +57,10 @@ from opengovfood.rpc.users import UserServicer
 from opengovfood.services.analyses import AnalysisService
 from opengovfood.services.authn import Authenticator
 from opengovfood.services.chat import ChatService
+from opengovfood.services.chat_context import RecordsContext
 from opengovfood.services.chat_tools import ItemTools
 from opengovfood.services.departments import DepartmentService
+from opengovfood.services.establishments import EstablishmentService
 from opengovfood.services.items import ItemService
 from opengovfood.services.models import ModelService
 from opengovfood.services.passwords import PasswordHasher
@@ -64,7 +69,12 @@ from opengovfood.services.tokens import TokenService
 from opengovfood.services.users import UserService
 from opengovfood.services.watch import ItemEventHub
 from opengovfood.tls import PeerPrincipals, ServerTls
-from opengovfood_client.v1 import agent_pb2_grpc, items_pb2_grpc, users_pb2_grpc
+from opengovfood_client.v1 import (
+    agent_pb2_grpc,
+    establishments_pb2_grpc,
+    items_pb2_grpc,
+    users_pb2_grpc,
+)
 
 logger = logging.getLogger("opengovfood.app")
 
@@ -84,6 +94,7 @@ class Container:
     authenticator: Authenticator
     item_events: ItemEventHub
     items: ItemService
+    establishments: EstablishmentService
     limits: RateLimits
     page_tokens: PageTokens
     users: UserService
@@ -152,6 +163,7 @@ def build_container(settings: Settings) -> Container:
             page_tokens,
             members=users,
         ),
+        establishments=EstablishmentService(EstablishmentRepository(engine), page_tokens),
         limits=limits,
         page_tokens=page_tokens,
         users=UserService(
@@ -246,11 +258,21 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
         UserServicer(container.users, container.departments), server
     )
     items_pb2_grpc.add_ItemServiceServicer_to_server(ItemServicer(container.items), server)
-    # Chat tools run as the caller through the same ItemService as the RPCs.
+    establishments_pb2_grpc.add_EstablishmentServiceServicer_to_server(
+        EstablishmentServicer(container.establishments), server
+    )
+    # Chat tools and the chat's records block read as the caller through the same
+    # services as the RPCs.
+    analyses = AnalysisService(
+        AnalysisRepository(container.engine), container.llm, container.page_tokens
+    )
     agent = AgentServicer(
-        AnalysisService(AnalysisRepository(container.engine), container.llm, container.page_tokens),
+        analyses,
         ChatService(
-            ConversationRepository(container.engine), container.llm, ItemTools(container.items)
+            ConversationRepository(container.engine),
+            container.llm,
+            ItemTools(container.items, analyses),
+            RecordsContext(container.items, analyses),
         ),
         ModelService(container.llm),
     )
@@ -276,6 +298,7 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
             USER_SERVICE,
             ITEM_SERVICE,
             AGENT_SERVICE,
+            ESTABLISHMENT_SERVICE,
             health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
         ),
     )
@@ -372,3 +395,5 @@ def _wire_items(app: App) -> None:
         app.on_cleanup.append(listener.stop)
     app.on_shutdown.append(container.item_events.close)
     app.on_shutdown.append(container.items.stop)
+    app.on_startup.append(container.establishments.start)
+    app.on_shutdown.append(container.establishments.stop)

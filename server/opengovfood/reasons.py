@@ -72,6 +72,9 @@ class Reason(enum.StrEnum):
     NOT_A_MEMBER = "NOT_A_MEMBER"
     DEPARTMENT_NAME_TAKEN = "DEPARTMENT_NAME_TAKEN"
     ROLE_CHANGED = "ROLE_CHANGED"
+    # Establishments (ALREADY_EXISTS, FAILED_PRECONDITION)
+    LICENSE_NUMBER_TAKEN = "LICENSE_NUMBER_TAKEN"
+    ESTABLISHMENT_HAS_INSPECTIONS = "ESTABLISHMENT_HAS_INSPECTIONS"
 
 
 # What each reason means, and what the caller should do: docs/api.md shows these.
@@ -237,5 +240,14 @@ DESCRIPTIONS: dict[Reason, tuple[str, str]] = {
     Reason.ROLE_CHANGED: (
         "UNAUTHENTICATED",
         "The user's role or department changed since the token was issued; sign in again.",
+    ),
+    # Establishments
+    Reason.LICENSE_NUMBER_TAKEN: (
+        "ALREADY_EXISTS",
+        "Another establishment in the caller's scope has this `license_number`.",
+    ),
+    Reason.ESTABLISHMENT_HAS_INSPECTIONS: (
+        "FAILED_PRECONDITION",
+        "DeleteEstablishment: items (inspections) still name the establishment; delete or move them first.",
     ),
 }

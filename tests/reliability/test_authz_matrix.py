@@ -29,7 +29,13 @@ from google.protobuf import field_mask_pb2, message
 from opengovfood.db.models import Conversation, InspectionAnalysis
 from opengovfood.domain.principal import Role
 from opengovfood.rpc import policy
-from opengovfood_client.v1 import agent_pb2, items_pb2, users_pb2, users_pb2_grpc
+from opengovfood_client.v1 import (
+    agent_pb2,
+    establishments_pb2,
+    items_pb2,
+    users_pb2,
+    users_pb2_grpc,
+)
 from support.items import create
 from support.reliability import (
     FORBIDDEN_CODES,
@@ -61,6 +67,7 @@ PRINCIPALS = (
 SEES_OWNER = frozenset({"items_reader", "supervisor", "admin"})
 STALE_ETAG = "999-aaaaaaaaaaaa"  # a version the item is not at: ABORTED if it is visible
 OWNER_PASSWORD = "owner's own password 7"
+OWNER_LICENSE = "OWNER-LICENSE-1"
 
 
 @dataclass
@@ -72,6 +79,7 @@ class World:
     analysis_id: int
     conversation_id: int
     refresh_token: str
+    establishment_id: int
 
 
 Build = Callable[[World], message.Message]
@@ -256,6 +264,32 @@ RULES: dict[str, Rule] = {
     ),
     "ListModels": _signed_in(lambda w: agent_pb2.ListModelsRequest(), OK),
     "PullModel": _signed_in(lambda w: agent_pb2.PullModelRequest(name="smollm2"), DENIED),
+    # Another user reusing the owner's request_id and licence number gets its own.
+    "CreateEstablishment": _signed_in(
+        lambda w: establishments_pb2.CreateEstablishmentRequest(
+            establishment=establishments_pb2.Establishment(
+                name="Mine now", license_number=OWNER_LICENSE
+            ),
+            request_id=w.request_id,
+        ),
+        OK,
+    ),
+    "GetEstablishment": _signed_in(
+        lambda w: establishments_pb2.GetEstablishmentRequest(id=w.establishment_id), NOT_FOUND, OK
+    ),
+    "ListEstablishments": _signed_in(
+        lambda w: establishments_pb2.ListEstablishmentsRequest(), OK, OK
+    ),
+    "UpdateEstablishment": _signed_in(
+        lambda w: establishments_pb2.UpdateEstablishmentRequest(
+            establishment=establishments_pb2.Establishment(id=w.establishment_id, name="pwned"),
+            update_mask=_mask("name"),
+        ),
+        NOT_FOUND,
+    ),
+    "DeleteEstablishment": _signed_in(
+        lambda w: establishments_pb2.DeleteEstablishmentRequest(id=w.establishment_id), NOT_FOUND
+    ),
 }
 
 METHODS = all_methods()
@@ -277,6 +311,12 @@ def _leaks_owner(method: Method, responses: list[Any], world: World) -> bool:
         if method.name == "GetMe" and response.id == world.owner.id:
             return True
         if method.name == "CreateItem" and response.owner_id == world.owner.id:
+            return True
+        if method.name == "ListEstablishments" and any(
+            e.owner_id == world.owner.id for e in response.establishments
+        ):
+            return True
+        if method.name == "CreateEstablishment" and response.owner_id == world.owner.id:
             return True
     return False
 
@@ -318,8 +358,26 @@ async def world(server: RunningServer, channel: grpc.aio.Channel, make_user: Use
     )
     if outcome.code == OK:
         refresh_token = outcome.responses[0].refresh_token
+    from opengovfood_client.v1 import establishments_pb2_grpc
+
+    place = await establishments_pb2_grpc.EstablishmentServiceStub(channel).CreateEstablishment(
+        establishments_pb2.CreateEstablishmentRequest(
+            establishment=establishments_pb2.Establishment(
+                name="Owner's diner", license_number=OWNER_LICENSE
+            ),
+            request_id=request_id,
+        ),
+        metadata=owner.metadata,
+    )
     return World(
-        department_id, owner, item.id, request_id, analysis_id, conversation_id, refresh_token
+        department_id,
+        owner,
+        item.id,
+        request_id,
+        analysis_id,
+        conversation_id,
+        refresh_token,
+        place.id,
     )
 
 
