@@ -129,8 +129,6 @@ def _raw_record(row: sqlite3.Row) -> ItemRecord:
     )
 
 
-
-
 class _Refused(Exception):
     """Rolls a write's transaction back: the miss it carries is the answer."""
 
