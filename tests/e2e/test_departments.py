@@ -456,3 +456,77 @@ async def test_service_principal_confined_to_a_department(
         ).items
     }
     assert {mine.id, theirs.id} <= both
+
+
+async def test_the_department_shares_its_establishments(
+    make_user: UserFactory, server: object, team: Team
+) -> None:
+    import grpc as _grpc
+
+    from opengovfood_client.v1 import establishments_pb2 as pb
+    from opengovfood_client.v1 import establishments_pb2_grpc
+
+    async with _grpc.aio.insecure_channel(server.address) as channel:  # type: ignore[attr-defined]
+        stub = establishments_pb2_grpc.EstablishmentServiceStub(channel)
+        number = f"L-{uuid.uuid4().hex[:8]}"
+        place = await stub.CreateEstablishment(
+            pb.CreateEstablishmentRequest(
+                establishment=pb.Establishment(name="Ana's diner", license_number=number)
+            ),
+            metadata=team.ana.metadata,
+        )
+        # Every member reads it; another department does not see it.
+        for member in (team.ben, team.sue, team.ada):
+            got = await stub.GetEstablishment(
+                pb.GetEstablishmentRequest(id=place.id), metadata=member.metadata
+            )
+            assert got.id == place.id
+        for stranger in (team.zed, team.zoe):
+            await rpc_error(
+                stub.GetEstablishment(
+                    pb.GetEstablishmentRequest(id=place.id), metadata=stranger.metadata
+                ),
+                C.NOT_FOUND,
+            )
+            listed = await stub.ListEstablishments(
+                pb.ListEstablishmentsRequest(page_size=1000), metadata=stranger.metadata
+            )
+            assert place.id not in {e.id for e in listed.establishments}
+        # Licence numbers are unique within the department, free in another.
+        await rpc_error(
+            stub.CreateEstablishment(
+                pb.CreateEstablishmentRequest(
+                    establishment=pb.Establishment(name="Copy", license_number=number)
+                ),
+                metadata=team.ben.metadata,
+            ),
+            C.ALREADY_EXISTS,
+        )
+        await stub.CreateEstablishment(
+            pb.CreateEstablishmentRequest(
+                establishment=pb.Establishment(name="Same number", license_number=number)
+            ),
+            metadata=team.zed.metadata,
+        )
+
+        # The supervisor updates it; a colleague inspector may not; only Ana deletes it.
+        def rename(by: TestUser, name: str) -> object:
+            return stub.UpdateEstablishment(
+                pb.UpdateEstablishmentRequest(
+                    establishment=pb.Establishment(id=place.id, name=name),
+                    update_mask=_mask("name"),
+                ),
+                metadata=by.metadata,
+            )
+
+        assert (await rename(team.sue, "Ana's bistro")).name == "Ana's bistro"
+        await rpc_error(rename(team.ben, "Ben's now"), C.NOT_FOUND)
+        await rpc_error(
+            stub.DeleteEstablishment(
+                pb.DeleteEstablishmentRequest(id=place.id), metadata=team.sue.metadata
+            ),
+            C.NOT_FOUND,
+        )
+        await stub.DeleteEstablishment(
+            pb.DeleteEstablishmentRequest(id=place.id), metadata=team.ana.metadata
+        )

@@ -25,6 +25,12 @@ INVALID = grpc.StatusCode.INVALID_ARGUMENT
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
 
 
+async def _alone(make_user: UserFactory) -> TestUser:
+    """A user of a department of their own: what one inspector sees here is theirs (the
+    department's establishments are every member's, tests/e2e/test_departments.py)."""
+    return await make_user(department_id=await make_user.department())
+
+
 def _place(
     name: str = "Café Olé",
     *,
@@ -68,7 +74,7 @@ def _license() -> str:
 
 
 async def test_create_get_roundtrip(establishments_stub: Stub, make_user: UserFactory) -> None:
-    user = await make_user()
+    user = await _alone(make_user)
     number = _license()
     created = await _create(
         establishments_stub,
@@ -115,16 +121,16 @@ async def test_create_get_roundtrip(establishments_stub: Stub, make_user: UserFa
 async def test_create_validation(
     establishments_stub: Stub, make_user: UserFactory, place: pb.Establishment, fields: set[str]
 ) -> None:
-    user = await make_user()
+    user = await _alone(make_user)
     error = await rpc_error(_create(establishments_stub, user, place), INVALID)
     assert set(field_violations(error)) == fields
     assert error_info(error)[0] == "FIELD_INVALID"
 
 
-async def test_license_number_is_unique_per_owner(
+async def test_license_number_is_unique_per_department(
     establishments_stub: Stub, make_user: UserFactory
 ) -> None:
-    user, other = await make_user(), await make_user()
+    user, other = await _alone(make_user), await _alone(make_user)
     number = _license()
     first = await _create(establishments_stub, user, _place("One", license_number=number))
     error = await rpc_error(
@@ -133,7 +139,7 @@ async def test_license_number_is_unique_per_owner(
     )
     assert error_info(error)[0] == "LICENSE_NUMBER_TAKEN"
     assert number in (error.details() or "")
-    # Another owner's scope is another namespace (until departments).
+    # Another department is another namespace (licence numbers are per department).
     await _create(establishments_stub, other, _place("Elsewhere", license_number=number))
     # Any number of establishments may lack a licence number.
     await _create(establishments_stub, user, _place("No licence A"))
@@ -158,7 +164,7 @@ async def test_license_number_is_unique_per_owner(
 
 
 async def test_idempotent_create(establishments_stub: Stub, make_user: UserFactory) -> None:
-    user, other = await make_user(), await make_user()
+    user, other = await _alone(make_user), await _alone(make_user)
     request_id = str(uuid.uuid4())
     place = _place("Repeat Diner", license_number=_license())
     first = await _create(establishments_stub, user, place, request_id)
@@ -178,7 +184,7 @@ async def test_idempotent_create(establishments_stub: Stub, make_user: UserFacto
 
 
 async def test_ownership(establishments_stub: Stub, make_user: UserFactory, server: object) -> None:
-    owner, stranger = await make_user(), await make_user()
+    owner, stranger = await _alone(make_user), await _alone(make_user)
     admin = await make_user(superuser=True)
     place = await _create(establishments_stub, owner, _place(license_number=_license()))
     get = pb.GetEstablishmentRequest(id=place.id)
@@ -215,7 +221,7 @@ async def test_ownership(establishments_stub: Stub, make_user: UserFactory, serv
 async def test_service_principals_read_with_items_read_and_never_write(
     establishments_stub: Stub, make_user: UserFactory, server: object
 ) -> None:
-    owner = await make_user()
+    owner = await _alone(make_user)
     place = await _create(establishments_stub, owner)
     reader = make_user.service_token("exporter", frozenset({SCOPE_ITEMS_READ}))
     nobody = make_user.service_token("nobody", frozenset())
@@ -247,7 +253,7 @@ async def test_unauthenticated(establishments_stub: Stub) -> None:
 async def test_get_and_delete_argument_errors(
     establishments_stub: Stub, make_user: UserFactory
 ) -> None:
-    user = await make_user()
+    user = await _alone(make_user)
     error = await rpc_error(
         establishments_stub.GetEstablishment(
             pb.GetEstablishmentRequest(id=0), metadata=user.metadata
@@ -279,7 +285,7 @@ async def test_get_and_delete_argument_errors(
 async def test_update_with_mask_and_etags(
     establishments_stub: Stub, make_user: UserFactory
 ) -> None:
-    user = await make_user()
+    user = await _alone(make_user)
     place = await _create(establishments_stub, user, _place("Old Name"))
 
     def update(
@@ -348,7 +354,7 @@ async def test_update_with_mask_and_etags(
 
 
 async def test_delete(establishments_stub: Stub, make_user: UserFactory) -> None:
-    user = await make_user()
+    user = await _alone(make_user)
     place = await _create(establishments_stub, user)
     changed = await establishments_stub.UpdateEstablishment(
         pb.UpdateEstablishmentRequest(
@@ -381,7 +387,7 @@ async def test_delete(establishments_stub: Stub, make_user: UserFactory) -> None
 
 
 async def test_filters(establishments_stub: Stub, make_user: UserFactory) -> None:
-    user = await make_user()
+    user = await _alone(make_user)
     number = _license()
     cafe = await _create(
         establishments_stub,
@@ -446,7 +452,7 @@ def _rfc3339(place: pb.Establishment) -> str:
 
 
 async def test_order_and_keyset_pages(establishments_stub: Stub, make_user: UserFactory) -> None:
-    user = await make_user()
+    user = await _alone(make_user)
     names = ["Delta", "alpha", "Charlie", "Bravo", "Echo", "Alpha"]
     made = [await _create(establishments_stub, user, _place(n)) for n in names]
 

@@ -250,27 +250,31 @@ class InMemoryEstablishments:
     def _check_license(self, record: EstablishmentRecord) -> None:
         if not record.license_number:
             return
-        scope = license_scope(record.owner_id)
+        scope = license_scope(record.department_id)
         for other in self.rows.values():
             if (
                 other.id != record.id
                 and other.license_number == record.license_number
-                and license_scope(other.owner_id) == scope
+                and license_scope(other.department_id) == scope
             ):
                 raise LicenseTaken(record.license_number)
 
     async def get(self, establishment_id: int, scope: Scope) -> EstablishmentRecord | None:
         row = self.rows.get(establishment_id)
-        return row if row is not None and _in_scope(row.owner_id, scope) else None
+        return (
+            row if row is not None and _in_scope(row.owner_id, scope, row.department_id) else None
+        )
 
     async def page(self, query: ListQuery, scope: Scope) -> list[EstablishmentRecord]:
-        return list_page((r for r in self.rows.values() if _in_scope(r.owner_id, scope)), query)
+        return list_page(
+            (r for r in self.rows.values() if _in_scope(r.owner_id, scope, r.department_id)), query
+        )
 
     async def count(self, query: ListQuery, scope: Scope) -> int:
         return sum(
             1
             for r in self.rows.values()
-            if _in_scope(r.owner_id, scope) and query.filter.matches(r)
+            if _in_scope(r.owner_id, scope, r.department_id) and query.filter.matches(r)
         )
 
     async def add(self, new: NewEstablishment) -> EstablishmentRecord:
@@ -286,20 +290,26 @@ class InMemoryEstablishments:
             now,
             now,
             1,
+            new.department_id,
         )
         self._check_license(record)
         self.rows[record.id] = record
         return record
 
     async def add_once(
-        self, new: NewEstablishment, request_id: str, body_hash: str, expired_before: datetime
+        self,
+        new: NewEstablishment,
+        request_id: str,
+        body_hash: str,
+        expired_before: datetime,
+        scope: Scope,
     ) -> EstablishmentRecord | PriorEstablishmentRequest | None:
         key = (new.owner_id, request_id)
         prior = self.requests.get(key)
         if prior is not None and prior[2] >= expired_before:
             linked = prior[1]
             return PriorEstablishmentRequest(
-                prior[0], self.rows.get(linked) if linked is not None else None
+                prior[0], await self.get(linked, scope) if linked is not None else None
             )
         record = await self.add(new)
         self.requests[key] = (body_hash, record.id, self._clock())
@@ -314,7 +324,7 @@ class InMemoryEstablishments:
         accept: Callable[[EstablishmentRecord], bool] | None = None,
     ) -> EstablishmentRecord | WriteMiss:
         row = self.rows.get(establishment_id)
-        if row is None or not _in_scope(row.owner_id, scope):
+        if row is None or not _in_scope(row.owner_id, scope, row.department_id):
             return WriteMiss.NOT_FOUND
         if expected_version is not None and row.version != expected_version:
             return WriteMiss.STALE
@@ -346,7 +356,7 @@ class InMemoryEstablishments:
         accept: Callable[[EstablishmentRecord], bool] | None = None,
     ) -> EstablishmentRecord | WriteMiss:
         row = self.rows.get(establishment_id)
-        if row is None or not _in_scope(row.owner_id, scope):
+        if row is None or not _in_scope(row.owner_id, scope, row.department_id):
             return WriteMiss.NOT_FOUND
         if expected_version is not None and row.version != expected_version:
             return WriteMiss.STALE

@@ -63,8 +63,10 @@ PRINCIPALS = (
     *ENDED_SIGN_INS,
     *DEPARTMENT_PEOPLE,
 )
-# Principals that may see the owner's items and analyses (their department's work).
+# Principals that may see the owner's items and analyses (their department's work), and
+# the owner's establishments (every member of the department).
 SEES_OWNER = frozenset({"items_reader", "supervisor", "admin"})
+SEES_ESTABLISHMENTS = SEES_OWNER | {"colleague"}
 STALE_ETAG = "999-aaaaaaaaaaaa"  # a version the item is not at: ABORTED if it is visible
 OWNER_PASSWORD = "owner's own password 7"
 OWNER_LICENSE = "OWNER-LICENSE-1"
@@ -264,7 +266,8 @@ RULES: dict[str, Rule] = {
     ),
     "ListModels": _signed_in(lambda w: agent_pb2.ListModelsRequest(), OK),
     "PullModel": _signed_in(lambda w: agent_pb2.PullModelRequest(name="smollm2"), DENIED),
-    # Another user reusing the owner's request_id and licence number gets its own.
+    # Another user reusing the owner's request_id and licence number gets its own, but
+    # licence numbers are unique within a department: the owner's colleagues are refused.
     "CreateEstablishment": _signed_in(
         lambda w: establishments_pb2.CreateEstablishmentRequest(
             establishment=establishments_pb2.Establishment(
@@ -273,19 +276,36 @@ RULES: dict[str, Rule] = {
             request_id=w.request_id,
         ),
         OK,
+        department=C.ALREADY_EXISTS,
+        colleague=C.ALREADY_EXISTS,
+        # The other department's inspector and supervisor share a department: whichever
+        # asks second finds the number taken there.
+        inspector={OK, C.ALREADY_EXISTS},
+        other_supervisor={OK, C.ALREADY_EXISTS},
     ),
+    # Establishments are the department's register: every member reads them.
     "GetEstablishment": _signed_in(
-        lambda w: establishments_pb2.GetEstablishmentRequest(id=w.establishment_id), NOT_FOUND, OK
+        lambda w: establishments_pb2.GetEstablishmentRequest(id=w.establishment_id),
+        NOT_FOUND,
+        OK,
+        department=OK,
+        colleague=OK,
+        department_reader=NOT_FOUND,
     ),
     "ListEstablishments": _signed_in(
         lambda w: establishments_pb2.ListEstablishmentsRequest(), OK, OK
     ),
+    # A stale etag, as for UpdateItem: the supervisor and admin may update it (ABORTED),
+    # an inspector colleague only their own.
     "UpdateEstablishment": _signed_in(
         lambda w: establishments_pb2.UpdateEstablishmentRequest(
-            establishment=establishments_pb2.Establishment(id=w.establishment_id, name="pwned"),
+            establishment=establishments_pb2.Establishment(
+                id=w.establishment_id, name="pwned", etag=STALE_ETAG
+            ),
             update_mask=_mask("name"),
         ),
         NOT_FOUND,
+        department=C.ABORTED,
     ),
     "DeleteEstablishment": _signed_in(
         lambda w: establishments_pb2.DeleteEstablishmentRequest(id=w.establishment_id), NOT_FOUND
@@ -500,8 +520,12 @@ async def test_matrix(
     assert internals_in(outcome.details) is None, outcome.details
     allowed_owner = caller_id if outcome.code == OK else None
     assert changes(before, after, except_owner=allowed_owner) == []
-    if principal not in SEES_OWNER:  # the owner's department's staff, and items:read
+    sees = SEES_ESTABLISHMENTS if "Establishment" in method.name else SEES_OWNER
+    if principal not in sees:  # the owner's department's staff, and items:read
         assert not _leaks_owner(method, outcome.responses, world)
-    elif method.name in ("ListItems", "ListAnalyses") and principal != "items_reader":
-        # ... and they do see it: the owner's item and analysis are in their lists.
+    elif (
+        method.name in ("ListItems", "ListAnalyses", "ListEstablishments")
+        and principal != "items_reader"
+    ):
+        # ... and they do see it: the owner's item, analysis, establishment are listed.
         assert _leaks_owner(method, outcome.responses, world), f"{principal} misses it"

@@ -260,6 +260,8 @@ class Establishment(Base):
         Index("ix_establishments_name_id", "name", "id"),
         Index("ix_establishments_owner_id_create_time_id", "owner_id", "create_time", "id"),
         Index("ix_establishments_create_time_id", "create_time", "id"),
+        # Every member lists the department's establishments in the default order.
+        Index("ix_establishments_department_id_name_id", "department_id", "name", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -279,6 +281,8 @@ class Establishment(Base):
     create_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     update_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The creator's department: all its members read the establishment.
+    department_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("departments.id"))
 
 
 class EstablishmentRequest(Base):

@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
+from opengovfood.domain.departments import DEFAULT_DEPARTMENT_ID
 from opengovfood.domain.items import make_etag
 
 
@@ -31,11 +32,10 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", stripped).casefold()
 
 
-def license_scope(owner_id: int) -> int:
-    """The group within which a licence number must be unique: the owner today; the
-    owner's department once departments exist (the one place to change, together with
-    a migration recomputing `establishments.license_scope`)."""
-    return owner_id
+def license_scope(department_id: int) -> int:
+    """The group within which a licence number must be unique: the department (the
+    0004 migration recomputed `establishments.license_scope` from the owner's)."""
+    return department_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +61,7 @@ class EstablishmentRecord:
     create_time: datetime
     update_time: datetime
     version: int
+    department_id: int = DEFAULT_DEPARTMENT_ID  # the creator's; every member reads it
 
     @property
     def etag(self) -> str:
@@ -95,6 +96,7 @@ class NewEstablishment:
     facility_type: str
     risk_category: RiskCategory
     owner_id: int
+    department_id: int = DEFAULT_DEPARTMENT_ID
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,10 @@ turns it into the WHERE conditions), and the in-process checks (WatchItems, fake
 | inspector                          | their own rows in their dept. | the same             |
 | service with `items:read`          | everything, or its department | nothing              |
 
-Deleting stays with the owner (within their department) and superusers. A row of
-another department is simply not within the scope, so it answers NOT_FOUND.
+Establishments are the department's shared register: every member reads them
+(`department_read_scope`); updating follows the table. Deleting stays with the owner
+(within their department) and superusers. A row of another department is simply not
+within the scope, so it answers NOT_FOUND.
 """
 
 from __future__ import annotations
@@ -79,6 +81,16 @@ def read_scope(principal: Principal) -> Scope:
     return _user_scope(principal, department_wide=True)
 
 
+def department_read_scope(principal: Principal) -> Scope:
+    """What the caller may read of the department's shared rows (establishments): the
+    whole department for every member, inspectors included."""
+    if principal.is_service or principal.is_superuser or principal.user_id is None:
+        return read_scope(principal)
+    if principal.department_id is None:
+        return Scope.owned_by(principal.user_id)
+    return Scope.department(principal.department_id)
+
+
 def user_only(principal: Principal, what: str = "change items") -> None:
     """Service principals may read at most; writes are for signed-in users."""
     if principal.is_service or principal.user_id is None:
@@ -87,15 +99,15 @@ def user_only(principal: Principal, what: str = "change items") -> None:
         )
 
 
-def update_scope(principal: Principal) -> Scope:
+def update_scope(principal: Principal, what: str = "change items") -> Scope:
     """What the caller may change (supervisors: the department's items)."""
-    user_only(principal)
+    user_only(principal, what)
     return _user_scope(principal, department_wide=True)
 
 
-def delete_scope(principal: Principal) -> Scope:
+def delete_scope(principal: Principal, what: str = "change items") -> Scope:
     """What the caller may delete: their own rows (superusers: any)."""
-    user_only(principal)
+    user_only(principal, what)
     return _user_scope(principal, department_wide=False)
 
 

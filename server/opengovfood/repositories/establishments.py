@@ -35,7 +35,7 @@ from opengovfood.domain.establishments import (
 from opengovfood.domain.items import WriteMiss
 from opengovfood.domain.listing import ListQuery
 from opengovfood.domain.scopes import Scope
-from opengovfood.repositories import sql_lists
+from opengovfood.repositories import scoping, sql_lists
 from opengovfood.repositories.idempotency import claim_statement
 
 establishments = cast(Table, Establishment.__table__)
@@ -56,6 +56,7 @@ COLUMNS = (
     _c.create_time,
     _c.update_time,
     _c.version,
+    _c.department_id,
 )
 
 # ListEstablishments' order fields (services/establishments.py) -> columns.
@@ -93,11 +94,12 @@ def _record(row: Row[Any]) -> EstablishmentRecord:
         create_time=row.create_time,
         update_time=row.update_time,
         version=row.version,
+        department_id=row.department_id,
     )
 
 
 def _scoped(scope: Scope) -> list[ColumnElement[bool]]:
-    return [] if scope.owner_id is None else [_c.owner_id == scope.owner_id]
+    return scoping.where(scope, establishments)
 
 
 def _column_values(fields: Mapping[str, object]) -> dict[str, Any]:
@@ -188,7 +190,8 @@ class EstablishmentRepository:
         )
         values.update(
             owner_id=new.owner_id,
-            license_scope=license_scope(new.owner_id),
+            department_id=new.department_id,
+            license_scope=license_scope(new.department_id),
             version=1,
             create_time=now,
             update_time=now,
@@ -207,11 +210,16 @@ class EstablishmentRepository:
             raise
 
     async def add_once(
-        self, new: NewEstablishment, request_id: str, body_hash: str, expired_before: datetime
+        self,
+        new: NewEstablishment,
+        request_id: str,
+        body_hash: str,
+        expired_before: datetime,
+        scope: Scope,
     ) -> EstablishmentRecord | PriorEstablishmentRequest | None:
         """Create unless `request_id` was used by its owner since `expired_before`: the
-        new establishment, or what the earlier call left. Concurrent duplicates create
-        one. None: contended three times; retry."""
+        new establishment, or what the earlier call left (read within `scope`, the
+        caller's). Concurrent duplicates create one. None: contended three times; retry."""
         keys = {"r_owner": new.owner_id, "r_request": request_id}
         link = update(requests).where(
             requests.c.owner_id == new.owner_id, requests.c.request_id == request_id
@@ -245,7 +253,7 @@ class EstablishmentRepository:
                 continue
             found = None
             if prior.establishment_id is not None:
-                found = await self.get(prior.establishment_id, Scope.owned_by(new.owner_id))
+                found = await self.get(prior.establishment_id, scope)
             return PriorEstablishmentRequest(prior.body_hash, found)
         return None
 

@@ -13,9 +13,11 @@ values after it, `EstablishmentRecord`s back, `opengovfood.errors` raised.
     await service.delete_establishment(principal, place.id, etag=place.etag)
 
 Rules:
-- Who (until departments): a user reads and writes the establishments they created;
-  another user's is NOT_FOUND. Superusers read and write all. Service principals need
-  `items:read` to read (all) and never write.
+- Who (domain/scopes.py): every member of a department reads its establishments and
+  may create more there; a supervisor (or department admin) updates any of them, an
+  inspector those they created; deleting stays with the creator. Another department's
+  is NOT_FOUND. Superusers read and write all. Service principals need `items:read` to
+  read (all, or their `department:<id>`'s) and never write.
 - Fields: `name` trimmed, 1-200 characters; address parts trimmed, street <= 200,
   city <= 100, state <= 50, postal_code <= 20; `license_number` trimmed, <= 64, empty
   meaning none; `facility_type` trimmed, <= 100; no control characters anywhere;
@@ -23,7 +25,7 @@ Rules:
   Every bad field is reported at once (INVALID_ARGUMENT, one violation per field,
   paths as in the proto: `establishment.address.city`).
 - `license_number` is unique within a licence scope (domain.establishments.
-  license_scope: the owner today): a second one is ALREADY_EXISTS with reason
+  license_scope: the department): a second one is ALREADY_EXISTS with reason
   LICENSE_NUMBER_TAKEN, on create and update alike.
 - `update_establishment`: mask paths `name`, `address` (every part), `address.street`,
   `address.city`, `address.state`, `address.postal_code`, `license_number`,
@@ -53,6 +55,7 @@ from typing import Protocol
 
 from opengovfood.domain import bounds
 from opengovfood.domain.bounds import INT64_MAX, checked_id
+from opengovfood.domain.departments import DEFAULT_DEPARTMENT_ID
 from opengovfood.domain.establishments import (
     Address,
     EstablishmentChanges,
@@ -77,8 +80,14 @@ from opengovfood.domain.filters import (
 from opengovfood.domain.items import WriteMiss, etag_version, make_etag
 from opengovfood.domain.listing import ListQuery, ListSpec
 from opengovfood.domain.pagination import OrderSpec, Page, PageTokens, SortField
-from opengovfood.domain.principal import SCOPE_ITEMS_READ, Principal
-from opengovfood.domain.scopes import Scope
+from opengovfood.domain.principal import Principal
+from opengovfood.domain.scopes import (
+    Scope,
+    delete_scope,
+    department_read_scope,
+    update_scope,
+    user_only,
+)
 from opengovfood.domain.timestamps import utcnow
 from opengovfood.errors import (
     Aborted,
@@ -87,7 +96,6 @@ from opengovfood.errors import (
     FieldViolation,
     InvalidArgument,
     NotFound,
-    PermissionDenied,
     excerpt,
 )
 from opengovfood.reasons import Reason
@@ -274,7 +282,12 @@ class EstablishmentRepository(Protocol):
     async def count(self, query: ListQuery, scope: Scope) -> int: ...
     async def add(self, new: NewEstablishment) -> EstablishmentRecord: ...
     async def add_once(
-        self, new: NewEstablishment, request_id: str, body_hash: str, expired_before: datetime
+        self,
+        new: NewEstablishment,
+        request_id: str,
+        body_hash: str,
+        expired_before: datetime,
+        scope: Scope,
     ) -> EstablishmentRecord | PriorEstablishmentRequest | None: ...
     async def update(
         self,
@@ -294,29 +307,7 @@ class EstablishmentRepository(Protocol):
     async def purge_requests(self, before: datetime) -> int: ...
 
 
-def read_scope(principal: Principal) -> Scope:
-    """What the caller may read (the same rule as items)."""
-    if principal.is_service:
-        if not principal.has_scope(SCOPE_ITEMS_READ):
-            raise PermissionDenied(
-                f"this method needs the '{SCOPE_ITEMS_READ}' scope", reason=Reason.SCOPE_REQUIRED
-            )
-        return Scope.everything()
-    if principal.is_superuser or principal.user_id is None:
-        return Scope.everything()
-    return Scope.owned_by(principal.user_id)
-
-
-def write_scope(principal: Principal) -> Scope:
-    """What the caller may change."""
-    if principal.is_service or principal.user_id is None:
-        raise PermissionDenied(
-            "service principals may not change establishments",
-            reason=Reason.PRINCIPAL_NOT_ALLOWED,
-        )
-    if principal.is_superuser:
-        return Scope.everything()
-    return Scope.owned_by(principal.user_id)
+_WHAT = "change establishments"
 
 
 def _license_taken(number: str) -> AlreadyExists:
@@ -380,7 +371,7 @@ class EstablishmentService:
         risk_category: RiskCategory | int | str | None = None,
         request_id: str | None = None,
     ) -> EstablishmentRecord:
-        write_scope(principal)
+        user_only(principal, _WHAT)
         assert principal.user_id is not None
         violations: list[FieldViolation] = []
         new = NewEstablishment(
@@ -395,17 +386,20 @@ class EstablishmentService:
             facility_type=_clean(facility_type, FACILITY_TYPE, violations),
             risk_category=_risk(risk_category, violations),
             owner_id=principal.user_id,
+            department_id=principal.department_id or DEFAULT_DEPARTMENT_ID,
         )
         if violations:
             raise InvalidArgument.for_fields(violations)
         try:
             if not request_id:
                 return await self._establishments.add(new)
-            return await self._create_once(new, request_id)
+            return await self._create_once(new, request_id, department_read_scope(principal))
         except LicenseTaken:
             raise _license_taken(new.license_number) from None
 
-    async def _create_once(self, new: NewEstablishment, request_id: str) -> EstablishmentRecord:
+    async def _create_once(
+        self, new: NewEstablishment, request_id: str, scope: Scope
+    ) -> EstablishmentRecord:
         key = _normalise_request_id(request_id)
         body = [
             new.name,
@@ -419,7 +413,7 @@ class EstablishmentService:
         ]
         body_hash = hashlib.sha256(json.dumps(body).encode()).hexdigest()
         outcome = await self._establishments.add_once(
-            new, key, body_hash, utcnow() - self._request_ttl
+            new, key, body_hash, utcnow() - self._request_ttl, scope
         )
         if outcome is None:
             raise Aborted("the request conflicted with a concurrent one; retry")
@@ -438,7 +432,7 @@ class EstablishmentService:
     async def get_establishment(
         self, principal: Principal, establishment_id: int
     ) -> EstablishmentRecord:
-        scope = read_scope(principal)
+        scope = department_read_scope(principal)
         if establishment_id == 0:
             raise InvalidArgument.field("id", "is required")
         checked_id(establishment_id, "id")
@@ -456,10 +450,10 @@ class EstablishmentService:
         filter: str = "",  # the API's name, shadowing the builtin
         order_by: str = "",
     ) -> Page[EstablishmentRecord]:
-        scope = read_scope(principal)
+        scope = department_read_scope(principal)
         query = ESTABLISHMENTS.query(
             self._page_tokens,
-            principal.key,
+            principal.view_key,
             page_size=page_size,
             page_token=page_token,
             filter=filter,
@@ -487,7 +481,7 @@ class EstablishmentService:
         update_mask: Sequence[str] = (),
         etag: str = "",
     ) -> EstablishmentRecord:
-        scope = write_scope(principal)
+        scope = update_scope(principal, _WHAT)
         given: dict[str, object] = {
             "name": name,
             "street": street,
@@ -545,7 +539,7 @@ class EstablishmentService:
     async def delete_establishment(
         self, principal: Principal, establishment_id: int, *, etag: str = ""
     ) -> None:
-        scope = write_scope(principal)
+        scope = delete_scope(principal, _WHAT)
         if establishment_id == 0:
             raise InvalidArgument.field("id", "is required")
         checked_id(establishment_id, "id")

@@ -113,6 +113,22 @@ async def test_departments_migration_keeps_what_everyone_sees(base: str, tmp_pat
                     ),
                     {"now": now},
                 )
+                # Licence numbers were per owner: both owners recorded L-SAME.
+                for place_id, owner, number in (
+                    (1, 1, "L-SAME"),
+                    (2, 2, "L-SAME"),
+                    (3, 1, "L-ONE"),
+                ):
+                    await connection.execute(
+                        text(
+                            "INSERT INTO establishments (id, owner_id, name, name_folded, street, "
+                            "city, state, postal_code, license_number, license_scope, "
+                            "facility_type, risk_category, create_time, update_time, version) "
+                            "VALUES (:id, :owner, 'P', 'p', '', '', '', '', :number, :owner, '', "
+                            "0, :now, :now, 1)"
+                        ),
+                        {"id": place_id, "owner": owner, "number": number, "now": now},
+                    )
             await migrate.upgrade_async(database.url)
             async with engine.connect() as connection:
                 departments = (
@@ -131,6 +147,20 @@ async def test_departments_migration_keeps_what_everyone_sees(base: str, tmp_pat
                 ]
                 item = (await connection.execute(text("SELECT department_id FROM items"))).one()
                 assert item[0] == default
+                # Per department now, except the number two owners share (kept per owner).
+                places = (
+                    await connection.execute(
+                        text(
+                            "SELECT id, department_id, license_scope FROM establishments "
+                            "ORDER BY id"
+                        )
+                    )
+                ).all()
+                assert [tuple(p) for p in places] == [
+                    (1, default, 1),
+                    (2, default, 2),
+                    (3, default, default),
+                ]
                 # A new department gets the next id (PostgreSQL's sequence was not skipped).
                 await connection.execute(
                     text("INSERT INTO departments (name, create_time) VALUES ('B', :now)"),

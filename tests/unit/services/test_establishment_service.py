@@ -10,7 +10,7 @@ import pytest
 from fakes.repositories import InMemoryEstablishments
 from opengovfood.domain.establishments import RiskCategory, fold, license_scope
 from opengovfood.domain.pagination import PageTokens
-from opengovfood.domain.principal import SCOPE_ITEMS_READ, Principal
+from opengovfood.domain.principal import SCOPE_ITEMS_READ, Principal, Role
 from opengovfood.errors import (
     Aborted,
     AlreadyExists,
@@ -27,8 +27,12 @@ from opengovfood.services.establishments import (
 )
 
 PAGE_TOKENS = PageTokens(b"a unit test's page token key, 32 bytes or more")
-ANA = Principal(kind="user", user_id=1, name="ana@example.org")
-BEN = Principal(kind="user", user_id=2, name="ben@example.org")
+ANA = Principal(kind="user", user_id=1, name="ana@example.org", department_id=1)
+BEN = Principal(kind="user", user_id=2, name="ben@example.org", department_id=2)  # elsewhere
+COLLEAGUE = Principal(kind="user", user_id=4, name="cy@example.org", department_id=1)
+SUPERVISOR = Principal(
+    kind="user", user_id=5, name="sue@example.org", department_id=1, role=Role.SUPERVISOR
+)
 ADMIN = Principal(kind="user", user_id=3, name="admin@example.org", is_superuser=True)
 READER = Principal(
     kind="service", user_id=None, name="reports", scopes=frozenset({SCOPE_ITEMS_READ})
@@ -137,7 +141,9 @@ async def test_license_numbers(service: EstablishmentService) -> None:
     with pytest.raises(AlreadyExists) as error:
         await service.create_establishment(ANA, name="B", license_number=" L1 ")
     assert error.value.reason is Reason.LICENSE_NUMBER_TAKEN
-    await service.create_establishment(BEN, name="B", license_number="L1")
+    await service.create_establishment(BEN, name="B", license_number="L1")  # other department
+    with pytest.raises(AlreadyExists):  # unique within the department, whoever made it
+        await service.create_establishment(COLLEAGUE, name="D", license_number="L1")
     other = await service.create_establishment(ANA, name="C", license_number="L2")
     with pytest.raises(AlreadyExists):
         await service.update_establishment(ANA, other.id, license_number="L1")
@@ -156,6 +162,22 @@ async def test_who_may_do_what(service: EstablishmentService) -> None:
     with pytest.raises(PermissionDenied):
         await service.create_establishment(READER, name="x")
     assert (await service.list_establishments(BEN)).total_size == 0
+
+
+async def test_the_department_shares_its_establishments(service: EstablishmentService) -> None:
+    place = await service.create_establishment(ANA, name="Ana's")
+    # A colleague reads it (and lists it) but changes only their own.
+    assert (await service.get_establishment(COLLEAGUE, place.id)).id == place.id
+    assert (await service.list_establishments(COLLEAGUE)).total_size == 1
+    with pytest.raises(NotFound):
+        await service.update_establishment(COLLEAGUE, place.id, name="Cy's")
+    # The supervisor updates any of the department's; deleting stays with the creator.
+    renamed = await service.update_establishment(SUPERVISOR, place.id, name="Renamed")
+    assert renamed.name == "Renamed"
+    assert renamed.department_id == 1
+    with pytest.raises(NotFound):
+        await service.delete_establishment(SUPERVISOR, place.id)
+    await service.delete_establishment(ANA, place.id)
 
 
 async def test_update_rules(service: EstablishmentService) -> None:

@@ -1,9 +1,10 @@
-"""departments: users, items and analyses belong to one; users have a role
+"""departments: users, items, analyses and establishments belong to one; users have a role
 
 Every existing row goes into one department, "Default department", and every existing
 user becomes an inspector there (superusers stay superusers): an inspector sees only
-their own items and analyses, exactly what every non-superuser saw before, so nobody
-sees more or less after the upgrade.
+their own items and analyses, exactly what every non-superuser saw before. Licence
+numbers become unique per department (they were per owner): a number that two owners
+both recorded keeps its per-owner scope, so the upgrade never fails on old data.
 
 Revision ID: 0004
 Revises: 0003
@@ -54,6 +55,10 @@ _MEMBERS: dict[str, tuple[str, list[str]]] = {
         "ix_inspection_analyses_department_id_create_time_id",
         ["department_id", "create_time", "id"],
     ),
+    "establishments": (
+        "ix_establishments_department_id_name_id",
+        ["department_id", "name", "id"],
+    ),
 }
 
 
@@ -87,6 +92,25 @@ def upgrade() -> None:
                 batch.drop_index(old)
                 batch.create_index(new, new_columns)
 
+    # Licence numbers: unique per department now, unless two owners recorded the same one.
+    places = sa.table(
+        "establishments",
+        sa.column("license_number"),
+        sa.column("license_scope"),
+        sa.column("department_id"),
+    )
+    repeated = (
+        sa.select(places.c.license_number)
+        .where(places.c.license_number.is_not(None))
+        .group_by(places.c.license_number)
+        .having(sa.func.count() > 1)
+    )
+    op.execute(
+        places.update()
+        .where(places.c.license_number.is_(None) | places.c.license_number.not_in(repeated))
+        .values(license_scope=places.c.department_id)
+    )
+
     with op.batch_alter_table("users") as batch:
         batch.add_column(
             sa.Column("role", sa.String(length=16), nullable=False, server_default="inspector")
@@ -96,6 +120,24 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Licence numbers back to unique per owner (where the owner has the number once).
+    places = sa.table(
+        "establishments",
+        sa.column("owner_id"),
+        sa.column("license_number"),
+        sa.column("license_scope"),
+    )
+    repeated = (
+        sa.select(places.c.license_number)
+        .where(places.c.license_number.is_not(None))
+        .group_by(places.c.owner_id, places.c.license_number)
+        .having(sa.func.count() > 1)
+    )
+    op.execute(
+        places.update()
+        .where(places.c.license_number.is_(None) | places.c.license_number.not_in(repeated))
+        .values(license_scope=places.c.owner_id)
+    )
     with op.batch_alter_table("users") as batch:
         batch.drop_column("role")
     for table, (index, _columns) in _MEMBERS.items():
