@@ -191,3 +191,20 @@ def test_wording_families_of_the_third_development_split() -> None:
     assert 35 in items("Shrimp thawing in a hotel pan of standing water by the sink.")
     assert 6 in items("Employee coffee (open cup, no lid) on the prep table.")
     assert 6 not in items("Employee coffee with a lid and straw, stored away from the prep table.")
+
+
+def test_raw_food_stored_with_ready_to_eat_and_tcs_food_left_out() -> None:
+    from opengovfood.inspection.engine import build_engine
+
+    rules = build_engine(with_classifier=False)
+
+    def items(notes: str) -> set[int]:
+        return {f.form_item for f in rules.analyse(notes)}
+
+    assert 15 in items("raw chkn stored in same bin as cut cilantro")
+    assert 15 in items("Raw shell eggs stored together with the cut fruit.")
+    assert 15 not in items("Raw chicken stored below ready-to-eat foods.")
+    assert 22 in items("Flan and custard in the unrefrigerated front display case.")
+    assert 22 in items("Queso filling in a bowl on the counter, been out since 10am.")
+    assert 22 not in items("Whole bananas and bread in the unrefrigerated display.")
+    assert 22 not in items("Sushi rice in the unrefrigerated hangiri under time control.")
