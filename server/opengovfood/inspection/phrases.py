@@ -430,6 +430,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Food not in good condition, unsafe or adulterated",
         r"\b(?:spoiled|rotten|rotting|putrid|moldy|mouldy|slimy|decomposed|adulterated|"
         r"contaminated|spoilage|off[-\s]odou?r|rancid|(?:severely\s+|badly\s+)?dented|"
+        r"(?:with\s+(?:\w+\s+)?dents|dents\s+(?:along|in|on|at))|"
         r"swollen|bulging|bloated|rusted\s+cans?|leaking\s+cans?|rodent[-\s]gnawed|gnawed|"
         r"chewed|gnaw\s+(?:marks|holes)|(?:rodent|mouse|rat)\s+(?:damage|damaged|chew\w*)|pest[-\s]damaged|insect[-\s]infested|infested|torn\s+(?:bags?|packages?)|"
         r"damaged\s+(?:cans?|packages?|packaging)|(?:broken|missing)\s+seals?)\b",
