@@ -88,6 +88,21 @@ LIMITS: dict[str, Limit] = {
     _V1 + "ChatRequest.model": _MODEL,
     _V1 + "ChatRequest.provider": _PROVIDER,
     _V1 + "PullModelRequest.name": _MODEL,
+    # UpdateAnalysis: the inspector's review (services/analyses.py has the exact rules).
+    _V1 + "InspectionAnalysis.summary": Limit(4000),
+    _V1 + "InspectionAnalysis.violations": Limit(0, items=100),
+    _V1 + "InspectionAnalysis.corrective_actions": Limit(1000, items=100),
+    _V1 + "InspectionAnalysis.public_health_narrative": Limit(4000),
+    _V1 + "InspectionAnalysis.provider": _PROVIDER,
+    _V1 + "InspectionAnalysis.model": _MODEL,
+    _V1 + "InspectionAnalysis.grade": Limit(64),
+    _V1 + "InspectionAnalysis.scoring_scheme": Limit(64),
+    _V1 + "InspectionAnalysis.etag": Limit(64),
+    _V1 + "Violation.code": Limit(64),
+    _V1 + "Violation.food_code_section": Limit(64),
+    _V1 + "Violation.description": Limit(1000),
+    _V1 + "Violation.evidence": Limit(2000),
+    _V1 + "Violation.corrective_action": Limit(1000),
     "google.protobuf.FieldMask.paths": Limit(64, items=16),
 }
 
