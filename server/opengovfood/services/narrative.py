@@ -4,10 +4,11 @@ from the rule findings, and (on models big enough to read a report) proposed vio
 The rules decide what is cited and the score; the model only writes and suggests:
 
 - **small, bounded models** (the embedded SmolLM2-135M): a 135M model cannot read a report
-  reliably, so it is given the findings only (never the notes, so a note of any length
-  works) and asked for two sentences on the risk to the public. Its sentences are kept only
-  if they add no number that the findings do not hold; the summary is the findings'
-  (`findings_summary`), not the model's.
+  reliably, so it is given only the public-health facts of the cited Form 3-A items
+  (inspection/hazards.toml; never the notes, so a note of any length works) and asked to
+  rewrite them for the owner in two sentences. A sentence is kept only if it adds no number
+  and most of its words come from those facts; if none is kept, the facts themselves are
+  the narrative. The summary is the findings' (`findings_summary`), not the model's.
 - **larger models** (Ollama, OpenAI-compatible): JSON with a summary, the narrative and
   proposed violations, each a catalogue section with the words of the notes it rests on.
   The prompt holds the rule findings and the Form 3-A items' primary sections as candidates.
@@ -30,6 +31,7 @@ from typing import Any, Final
 
 from opengovfood.domain.analyses import Violation, ViolationSource
 from opengovfood.inspection.catalogue import catalogue
+from opengovfood.inspection.hazards import hazard
 from opengovfood.llm import ChatMessage, Provider, TextDelta
 from opengovfood.services.models import estimate_tokens
 
@@ -44,7 +46,7 @@ MAX_SUMMARY: Final = 2000
 MAX_NARRATIVE: Final = 4000
 MAX_PROPOSALS: Final = 20
 MAX_PARTS: Final = 8  # 8 windows of notes; realistic reports take one or two
-_SMALL_MODEL_TOKENS: Final = 90
+_SMALL_MODEL_TOKENS: Final = 72
 _DESIGNATION_WORDS: Final = {"P": "Priority", "Pf": "Priority Foundation", "C": "Core"}
 
 
@@ -98,20 +100,92 @@ async def write_narrative(
 # --- small models -------------------------------------------------------------------
 
 _SMALL_SYSTEM: Final = (
-    "You write the public-health paragraph of a restaurant inspection report. In two short "
-    "sentences, explain to the owner why the findings below matter to customers' health. "
-    "Do not list the findings again and do not add facts, numbers or temperatures."
+    "You write the public-health paragraph of a restaurant inspection report. Rewrite the "
+    "facts below for the owner in two short sentences. Use only these facts; add no numbers."
 )
 _SENTENCE: Final = re.compile(r"[^.!?]+[.!?]")
 _NUMBER: Final = re.compile(r"\d+(?:\.\d+)?")
+_WORD: Final = re.compile(r"[a-z]{4,}")
+# Share of a sentence's content words that must come from the facts: what a paraphrase
+# keeps and an invention ("customers with sensitive skin") does not.
+GROUNDED_SHARE: Final = 0.6
+_COMMON: Final = frozenset(
+    [
+        "this",
+        "that",
+        "these",
+        "those",
+        "with",
+        "from",
+        "into",
+        "they",
+        "them",
+        "their",
+        "there",
+        "here",
+        "have",
+        "has",
+        "been",
+        "were",
+        "will",
+        "would",
+        "should",
+        "could",
+        "must",
+        "your",
+        "owner",
+        "owners",
+        "restaurant",
+        "report",
+        "inspection",
+        "public",
+        "health",
+        "customer",
+        "customers",
+        "food",
+        "foods",
+        "about",
+        "also",
+        "because",
+        "which",
+        "while",
+        "when",
+        "what",
+        "more",
+        "such",
+        "very",
+        "make",
+        "makes",
+        "made",
+        "keep",
+        "keeps",
+        "ensure",
+        "important",
+        "safe",
+        "safety",
+    ]
+)
+NO_FINDINGS: Final = "No violations were found at this inspection."
+
+
+def hazard_facts(violations: Sequence[Violation]) -> list[str]:
+    """What the cited items mean for the public (inspection/hazards.toml), most serious first."""
+    order = {"P": 0, "Pf": 1, "C": 2}
+    facts: list[str] = []
+    for v in sorted(violations, key=lambda v: order.get(v.severity, 3)):
+        fact = hazard(v.form_item)
+        if fact and fact not in facts:
+            facts.append(fact)
+    return facts[:4] or [NO_FINDINGS]
 
 
 async def _small_model_narrative(
     provider: Provider, model: str | None, violations: Sequence[Violation]
 ) -> Narrative:
+    facts = hazard_facts(violations)
     messages = [
         ChatMessage(role="system", content=_SMALL_SYSTEM),
-        ChatMessage(role="user", content="Findings:\n" + _finding_lines(violations)),
+        ChatMessage(role="user", content="Facts:\n" + "\n".join(f"- {f}" for f in facts)),
     ]
     parts: list[str] = []
     stream = provider.stream_chat(messages, model=model, max_tokens=_SMALL_MODEL_TOKENS)
@@ -121,26 +195,40 @@ async def _small_model_narrative(
                 parts.append(event.text)
     finally:
         await stream.aclose()
-    narrative = _checked_sentences("".join(parts), _finding_lines(violations))
-    if not narrative:
-        raise NarrativeInvalid("the model wrote no usable sentence")
-    return Narrative(findings_summary(violations), narrative)
+    text = "".join(parts)
+    if not text.strip():
+        raise NarrativeInvalid("the model wrote nothing")
+    # Sentences the facts do not carry are not kept; if none is left, the facts are the
+    # narrative (they are about these findings, from the catalogue, not a canned text).
+    narrative = grounded_sentences(text, " ".join(facts)) or " ".join(facts[:2])
+    return Narrative(findings_summary(violations), narrative[:MAX_NARRATIVE])
 
 
-def _checked_sentences(text: str, source: str) -> str:
-    """Whole sentences (at most two) that add no number the source lacks."""
-    known = set(_NUMBER.findall(source))
+def _stem(word: str) -> str:
+    return word[:-1] if word.endswith("s") else word
+
+
+def grounded_sentences(text: str, source: str) -> str:
+    """Whole sentences of `text` (at most two) whose numbers and most content words come
+    from `source`."""
+    # Small models echo the prompt's scaffolding ("Facts:", bullets): not sentences.
+    text = re.sub(r"(?i)\bfacts?\s*:|(?:^|\s)[-*\u2022]\s+", " ", text)
+    known_numbers = set(_NUMBER.findall(source))
+    known_words = {_stem(w) for w in _WORD.findall(source.lower())}
     kept: list[str] = []
     for match in _SENTENCE.finditer(" ".join(text.split())):
         sentence = match.group().strip()
-        if len(sentence) < 12 or any(n not in known for n in _NUMBER.findall(sentence)):
+        if len(sentence) < 12 or any(n not in known_numbers for n in _NUMBER.findall(sentence)):
+            continue
+        words = [_stem(w) for w in _WORD.findall(sentence.lower()) if w not in _COMMON]
+        if not words or sum(w in known_words for w in words) < GROUNDED_SHARE * len(words):
             continue
         if sentence.lower() in (k.lower() for k in kept):
             continue  # small models repeat themselves
         kept.append(sentence)
         if len(kept) == 2:
             break
-    return " ".join(kept)[:MAX_NARRATIVE]
+    return " ".join(kept)
 
 
 # --- larger models ------------------------------------------------------------------

@@ -18,9 +18,10 @@ from opengovfood.domain.pagination import PageTokens
 from opengovfood.domain.principal import Principal
 from opengovfood.errors import Aborted, InvalidArgument, NotFound, PermissionDenied
 from opengovfood.inspection.catalogue import catalogue
+from opengovfood.inspection.hazards import hazard, hazards
 from opengovfood.llm import ModelNotFound, ProviderRegistry, ProviderUnavailable
 from opengovfood.services.analyses import AnalysisEdit, AnalysisService, RulesEngine
-from opengovfood.services.narrative import findings_summary
+from opengovfood.services.narrative import findings_summary, grounded_sentences, hazard_facts
 
 PAGE_TOKENS = PageTokens(b"a unit test's page token key, 32 bytes or more")
 ANA = Principal(kind="user", user_id=1, name="ana@example.org")
@@ -143,28 +144,51 @@ async def test_model_proposals_are_checked_and_not_scored() -> None:
     assert stored.score == analyses.score(without)  # the suggestion does not count
 
 
-async def test_a_small_model_writes_only_the_narrative_from_the_findings() -> None:
+async def test_a_small_model_rewrites_the_hazards_of_the_findings() -> None:
     narrative = Turn(
         text=[
-            "Food held at 47 degrees lets bacteria grow. ",
-            "Cold food at 99F is unsafe. ",  # adds a number the findings lack: dropped
-            "Mice spread disease to food and surfaces. More text",
+            "Cold food held above 41 °F lets Listeria and Salmonella multiply. ",
+            "Cold food at 99F is unsafe. ",  # a number the facts lack: dropped
+            "Customers with sensitive skin should beware. ",  # not in the facts: dropped
+            "Mice and rodents carry pathogens and contaminate food with droppings. More",
         ]
     )
     small = ScriptedProvider(name="tiny", limits=SMALL, turns=[narrative])
     long_notes = (DIRTY + " ") * 60  # ~9,000 characters: far past a 512-token window
     stored = await service(small).analyze(ANA, long_notes[:9000], 0, "", "")
     assert stored.public_health_narrative == (
-        "Food held at 47 degrees lets bacteria grow. Mice spread disease to food and surfaces."
+        "Cold food held above 41 °F lets Listeria and Salmonella multiply. "
+        "Mice and rodents carry pathogens and contaminate food with droppings."
     )
-    assert stored.summary == findings_summary(
-        [v for v in stored.violations if v.source is ViolationSource.RULE]
-    )
+    assert not stored.narrative_missing
+    assert stored.summary == findings_summary(stored.violations)
     request = small.requests[0]
     assert request["max"] is not None
     assert request["max"] <= 128
-    assert "47F" in request["messages"][1].content  # the evidence, not the whole notes
-    assert len(request["messages"][1].content) < 2000
+    prompt = request["messages"][1].content
+    assert hazard(22) in prompt  # the cited items' facts, not the notes
+    assert "47F" not in prompt
+    assert len(prompt) < 2000
+
+
+async def test_ungrounded_small_model_text_gives_way_to_the_facts() -> None:
+    rambling = Turn(text=["The owner is a kind person who loves cooking for the town. "])
+    small = ScriptedProvider(name="tiny", limits=SMALL, turns=[rambling])
+    stored = await service(small).analyze(ANA, DIRTY, 0, "", "")
+    facts = hazard_facts(stored.violations)
+    assert stored.public_health_narrative == " ".join(facts[:2])
+    assert facts[0] == hazard(22)  # Priority first
+    assert not stored.narrative_missing
+
+
+def test_grounded_sentences() -> None:
+    source = "Hot food held below 135 °F (57 °C) lets bacteria grow and make toxins."
+    assert grounded_sentences("Hot food below 135 °F lets bacteria grow.", source)
+    assert not grounded_sentences("Hot food below 140 °F lets bacteria grow.", source)
+    assert not grounded_sentences("Wash your car every weekend please.", source)
+    assert not grounded_sentences("Hot food below 135 °F lets bacteria grow", source)  # cut off
+    echoed = "Facts: - Hot food held below 135 °F lets bacteria grow. - Hot food below"
+    assert grounded_sentences(echoed, source) == "Hot food held below 135 °F lets bacteria grow."
 
 
 async def test_notes_longer_than_a_window_are_read_in_parts() -> None:
@@ -206,7 +230,7 @@ class SlowProvider(ScriptedProvider):
         ScriptedProvider(answers=["not json at all"]),
         ScriptedProvider(answers=[ModelNotFound("scripted", "scripted-1")]),
         SlowProvider(),
-        ScriptedProvider(name="tiny", limits=SMALL, turns=[Turn(text=["ok"])]),
+        ScriptedProvider(name="tiny", limits=SMALL, turns=[Turn(text=["  "])]),
     ],
     ids=["unavailable", "invalid-json", "default-model-missing", "timeout", "nothing-usable"],
 )
@@ -370,3 +394,8 @@ async def test_violation_types_are_the_catalogue() -> None:
     assert all(t.form_item == 22 for t in cold)
     with pytest.raises(InvalidArgument, match="form_item"):
         analyses.violation_types(ANA, 57)
+
+
+def test_every_form_item_has_a_hazard() -> None:
+    assert set(hazards()) == set(range(1, 57))
+    assert all(sentence.endswith(".") for sentence in hazards().values())
