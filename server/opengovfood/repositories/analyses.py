@@ -81,7 +81,7 @@ def _stored_violations(violations: tuple[Violation, ...]) -> list[dict[str, Any]
 
 def _record(row: Row[Any]) -> AnalysisRecord:
     score = row.score
-    if score is None:  # stored before 0003
+    if score is None:  # stored before 0004
         score = round(row.compliance_score * 100)
     return AnalysisRecord(
         id=row.id,

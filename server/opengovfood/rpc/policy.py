@@ -30,6 +30,7 @@ ANY_PRINCIPAL = Rule(any_service=True)
 _USERS = "/opengovfood.v1.UserService/"
 _ITEMS = "/opengovfood.v1.ItemService/"
 _AGENT = "/opengovfood.v1.AgentService/"
+_ESTABLISHMENTS = "/opengovfood.v1.EstablishmentService/"
 
 RULES: dict[str, Rule] = {
     _USERS + "Register": PUBLIC,
@@ -57,6 +58,12 @@ RULES: dict[str, Rule] = {
     _AGENT + "PullModel": SUPERUSER,
     _AGENT + "ListViolationTypes": ANY_PRINCIPAL,
     _AGENT + "UpdateAnalysis": USER,
+    # Establishments: read like items (owners, superusers, `items:read` services).
+    _ESTABLISHMENTS + "CreateEstablishment": USER,
+    _ESTABLISHMENTS + "GetEstablishment": USER_OR_ITEMS_READER,
+    _ESTABLISHMENTS + "ListEstablishments": USER_OR_ITEMS_READER,
+    _ESTABLISHMENTS + "UpdateEstablishment": USER,
+    _ESTABLISHMENTS + "DeleteEstablishment": USER,
 }
 
 # Standard services anyone may call (health probes, grpcurl discovery).

@@ -204,7 +204,7 @@ async def test_an_analysis_stored_before_the_catalogue_still_reads_and_can_be_re
             provider="local",
             model="smollm2",
             create_time=utcnow(),
-            score=None,  # as rows written before migration 0003 read
+            score=None,  # as rows written before migration 0004 read
             update_time=None,
         )
         session.add(legacy)
