@@ -712,7 +712,7 @@ def register(commands: Subparsers) -> None:
     types = agent_commands.add_parser(
         "violation-types", parents=[conn, js], help="the Food Code catalogue (sections, items)"
     )
-    types.add_argument("--item", type=_positive_id, help="only this Form 3-A item (1-56)")
+    types.add_argument("--item", type=positive_id, help="only this Form 3-A item (1-56)")
     types.set_defaults(handler=cmd_agent_violation_types)
 
     chat = agent_commands.add_parser(
