@@ -11,6 +11,7 @@ import pytest
 from google.protobuf import field_mask_pb2
 
 from opengovfood.db.models import InspectionAnalysis, utcnow
+from opengovfood.domain.principal import Role
 from opengovfood_client.v1 import agent_pb2, agent_pb2_grpc
 from support.agent import GOOD_ANALYSIS, ScriptedOllama, bad_fields
 from support.reliability import error_info
@@ -133,12 +134,16 @@ async def test_review_errors_name_the_field(
     assert bad_fields(info.value) == {f.replace("{n}", str(n)) for f in fields}
 
 
-async def test_only_the_owner_reviews(
+async def test_only_the_owner_and_the_department_s_supervisors_review(
     agent: agent_pb2_grpc.AgentServiceStub, make_user: Any, fake_ollama: ScriptedOllama
 ) -> None:
-    owner, other, admin = await make_user(), await make_user(), await make_user(superuser=True)
+    department = await make_user.department()
+    owner = await make_user(department_id=department)
+    colleague = await make_user(department_id=department)
+    other, admin = await make_user(), await make_user(superuser=True)
+    supervisor = await make_user(department_id=department, role=Role.SUPERVISOR)
     analysis = await analysed(agent, owner, fake_ollama)
-    for stranger in (other, admin):
+    for stranger in (other, colleague):
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await agent.UpdateAnalysis(update(analysis, "summary"), metadata=stranger.metadata)
         assert info.value.code() == grpc.StatusCode.NOT_FOUND
@@ -146,6 +151,11 @@ async def test_only_the_owner_reviews(
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await agent.UpdateAnalysis(update(analysis, "summary"), metadata=service)
     assert info.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    # The department's supervisor reviews it, and a superuser (every department) too.
+    reviewed = await agent.UpdateAnalysis(update(analysis, "summary"), metadata=supervisor.metadata)
+    assert reviewed.etag != analysis.etag
+    again = await agent.UpdateAnalysis(update(reviewed, "summary"), metadata=admin.metadata)
+    assert again.etag != reviewed.etag
 
 
 async def test_the_catalogue_is_served_to_any_principal(
@@ -194,6 +204,7 @@ async def test_an_analysis_stored_before_the_catalogue_still_reads_and_can_be_re
     async with db() as session:
         legacy = InspectionAnalysis(
             owner_id=user.id,
+            department_id=user.department_id,
             item_id=None,
             notes="Cooler warm.",
             summary="Cooler warm.",
