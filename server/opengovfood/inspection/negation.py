@@ -48,7 +48,7 @@ _TRAILING_NEGATION: Final = re.compile(
 )
 
 _NOT_NEEDED: Final = re.compile(
-    r"^[^.;,]{0,40}?\b(?:is|are|was|were)\s+(?:not\s+)?(?:needed|required|necessary)\b"
+    r"^[^.;,]{0,40}?\b(?:(?:is|are|was|were)\s+)?(?:not\s+)?(?:needed|required|necessary)\b"
 )
 
 _COMPLIANCE: Final = re.compile(
