@@ -26,7 +26,7 @@ from support.databases import create_test_database
 CLI = Path(sys.executable).with_name("opengov-food")
 BASE = os.environ.get("OPENGOVFOOD_TEST_DATABASE_URL", "sqlite")
 MIGRATION_LOCK_KEY = 0x6F67665F6D696772  # migrations/env.py
-ALL_REVISIONS = ["0001", "0002", "0003"]  # as in test_serve_schema.py
+ALL_REVISIONS = ["0001", "0002", "0003", "0004"]  # as in test_serve_schema.py
 HEAD = ALL_REVISIONS[-1]
 
 pytestmark = pytest.mark.skipif(

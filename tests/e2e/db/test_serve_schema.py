@@ -13,7 +13,7 @@ from support.subprocess_server import CLI, free_port, start_server_process
 
 BASE = os.environ.get("OPENGOVFOOD_TEST_DATABASE_URL", "sqlite")
 # Every migration, in order: add yours here.
-ALL_REVISIONS = ["0001", "0002", "0003"]
+ALL_REVISIONS = ["0001", "0002", "0003", "0004"]
 
 
 def test_serve_refuses_a_schema_behind_this_release(tmp_path: Path) -> None:
