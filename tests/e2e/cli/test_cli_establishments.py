@@ -58,13 +58,15 @@ async def test_establishment_session(cli: Cli) -> None:
 
     code, out, _ = await cli("establishments", "list", "--filter", 'name:"cafe ole"')
     assert code == 0
-    assert "Café Olé" in out and "2589901" in out
+    assert "Café Olé" in out
+    assert "2589901" in out
 
     code, out, err = await cli(
         "establishments", "update", place_id, "--risk-category", "3", "--etag", place["etag"]
     )
     assert code == 0, err
-    assert "Risk category" in out and "3" in out
+    assert "Risk category" in out
+    assert "3" in out
     code, _, err = await cli(
         "establishments", "update", place_id, "--name", "Stale", "--etag", place["etag"]
     )
@@ -100,12 +102,14 @@ async def test_establishment_session(cli: Cli) -> None:
     assert [i["result"] for i in history] == ["INSPECTION_RESULT_FAIL", "INSPECTION_RESULT_PASS"]
     code, out, _ = await cli("establishments", "history", place_id)
     assert code == 0
-    assert "fail" in out and "routine_inspection" in out
+    assert "fail" in out
+    assert "routine_inspection" in out
 
     # Refused while inspections name it: one line, exit 1.
     code, _, err = await cli("establishments", "delete", place_id)
     assert code == 1
-    assert "FAILED_PRECONDITION" in err and err.count("\n") == 1
+    assert "FAILED_PRECONDITION" in err
+    assert err.count("\n") == 1
     code, out, _ = await cli("establishments", "show", place_id, "--json")
     assert json.loads(out)["risk_category"] == "RISK_CATEGORY_3"
 
