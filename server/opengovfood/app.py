@@ -56,6 +56,7 @@ from opengovfood.rpc.users import UserServicer
 from opengovfood.services.analyses import AnalysisService
 from opengovfood.services.authn import Authenticator
 from opengovfood.services.chat import ChatService
+from opengovfood.services.chat_context import RecordsContext
 from opengovfood.services.chat_tools import ItemTools
 from opengovfood.services.establishments import EstablishmentService
 from opengovfood.services.items import ItemService
@@ -255,11 +256,18 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     establishments_pb2_grpc.add_EstablishmentServiceServicer_to_server(
         EstablishmentServicer(container.establishments), server
     )
-    # Chat tools run as the caller through the same ItemService as the RPCs.
+    # Chat tools and the chat's records block read as the caller through the same
+    # services as the RPCs.
+    analyses = AnalysisService(
+        AnalysisRepository(container.engine), container.llm, container.page_tokens
+    )
     agent = AgentServicer(
-        AnalysisService(AnalysisRepository(container.engine), container.llm, container.page_tokens),
+        analyses,
         ChatService(
-            ConversationRepository(container.engine), container.llm, ItemTools(container.items)
+            ConversationRepository(container.engine),
+            container.llm,
+            ItemTools(container.items, analyses),
+            RecordsContext(container.items, analyses),
         ),
         ModelService(container.llm),
     )
