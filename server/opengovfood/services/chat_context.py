@@ -197,8 +197,7 @@ class RecordsContext:
         elif named:
             for item in sorted(named, key=_inspected, reverse=True)[:NAMED_ITEMS]:
                 lines.append(_item_line(item))
-                if question.analyses:
-                    lines.extend(await self._analyses_of(principal, item, full=True))
+                lines.extend(await self._analyses_of(principal, item, full=True))
             if len(named) > NAMED_ITEMS:
                 lines.append(f"{len(named) - NAMED_ITEMS} more of your items match that name.")
         elif question.analyses:

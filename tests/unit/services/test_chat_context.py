@@ -119,6 +119,9 @@ def test_items_counts_and_analyses() -> None:
     assert q.count
     assert not q.statuses
     assert read_question("Show my analyses", TITLES).analyses
+    assert read_question("list analyses", TITLES).analyses
+    assert read_question("Which inspections did I finish?", TITLES).statuses == (C,)
+    assert read_question("What's left to do?", TITLES).statuses == (P, IP)
     assert read_question("what were my latest analyses?", TITLES).analyses
     assert read_question("What was my most recent inspection?", TITLES).last
     assert not read_question("What is a food analysis lab?", TITLES).about_records
@@ -220,6 +223,13 @@ async def test_the_last_inspection_of_a_named_place_gives_its_findings() -> None
     assert "(critical); 3-302.11 Raw chicken stored above salads (major)" in lines[2]
     assert 'Summary: "Cold holding failures in the walk-in."' in lines[2]
     assert f"#{old}" not in block
+    # Naming the place shows each of its items, newest first, with its latest analysis.
+    about = (await r.context.block(ANA, "Tell me about Taqueria Sol")).splitlines()
+    assert about[1].startswith(f'- #{new} "Taqueria Sol follow-up": completed')
+    assert about[2].startswith("- Analysis #2 of ")
+    assert "2 violations: 3-501.16" in about[2]
+    assert about[3].startswith(f'- #{old} "Taqueria Sol — routine inspection": completed')
+    assert "1 violation: 3-302.11 Raw chicken" in about[4]
 
 
 async def test_a_named_item_without_analysis_and_an_unknown_name() -> None:
