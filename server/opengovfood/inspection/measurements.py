@@ -349,7 +349,7 @@ def readings(view: str) -> list[Reading]:
     return found
 
 
-_DELIMITER: Final = re.compile(r"[,;(]|\s(?:and|but|while|whereas)\s|\.\s")
+_DELIMITER: Final = re.compile(r"[,;(\u2192]|\s(?:and|but|while|whereas)\s|\.\s|\s-+>?\s")
 _FILLER: Final = re.compile(
     r"^[\s:@-]*(?:(?:was|were|is|are|at|measured|read|reading|temp\w*|of)\b[\s:@-]*)*$"
 )
@@ -370,15 +370,34 @@ def _segment(view: str, reading: Reading, previous_end: int) -> tuple[int, int]:
     return start, min(end, reading.end + 80)
 
 
-def _context(view: str, seg_start: int, seg_end: int, reading: Reading) -> tuple[Context, bool]:
+# "reheated to 168": the reheating's own reading follows, so a reading before it is the
+# temperature the food was found at
+_REHEATED_TO: Final = re.compile(r"re-?heat\w*\s+(?:[a-z]+\s+){0,3}?(?:to|at)\s+\d")
+
+
+def _context(
+    view: str, seg_start: int, seg_end: int, reading: Reading, reading_at: int | None = None
+) -> tuple[Context, bool]:
     """The reading's context, and whether its own phrase (not just its sentence) names it."""
     phrase = view[seg_start:seg_end]
     # The noun phrase the reading follows names it first ("the fridge is 38, the hand sink
     # has soap": the fridge's reading); then the words after it; then the sentence.
     before = view[seg_start : max(seg_start, reading.start)]
-    for scope, own in ((before, True), (phrase, True), (view, False)):
+    scopes = ((before, True, seg_start), (phrase, True, seg_start), (view, False, 0))
+    for scope, own, offset in scopes:
         for name, pattern in _CONTEXTS:
-            if pattern.search(scope):
+            match = pattern.search(scope)
+            # "beans 125F - reheated to 168F": the reheating (with its own reading) came after
+            # the reading, which is what the food was held at before it
+            at = reading.start if reading_at is None else reading_at
+            if (
+                match
+                and name == "reheating"
+                and match.start() + offset > at
+                and _REHEATED_TO.match(scope, match.start())
+            ):
+                continue
+            if match:
                 return name, own
     return "unknown", False
 
@@ -718,7 +737,8 @@ def check_sentence(sentence: Sentence, hint: str = "") -> list[MeasurementViolat
             continue
         context, own = _context(view, seg_start, seg_end, reading)
         if context == "unknown" and hint:
-            context, _ = _context(hint, 0, len(hint), reading)
+            # the sentence before comes wholly before the reading
+            context, _ = _context(hint, 0, len(hint), reading, reading_at=len(hint))
             if context == "cooling":
                 continue  # a reading in the course of cooling described just before
         if not own and (context in _HOLDING or temperatures > 1):

@@ -249,7 +249,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:employees?|workers?|cooks?|staff|food\s+handlers?|chef|server)\s+(?:\w+\s+){0,3}?"
         r"(?:eating|drinking|smoking|vaping|chewing\s+(?:gum|tobacco)|using\s+tobacco)"
         r"|\b(?:personal|employee(?:'s|s')?|open|uncovered|lidless)\s+(?:drinks?|beverages?|cups?|"
-        r"food|meals?|coffee|soda|water\s+bottles?)\s+(?:\w+\s+){0,7}?(?:on|over|above|in|at|"
+        r"food|meals?|coffee|soda|water\s+bottles?)\s+(?:[\w(),-]+\s+){0,7}?(?:on|over|above|in|at|"
         r"next\s+to|stored\s+(?:on|with|in))\s+(?:the\s+)?(?:\w+\s+){0,2}?(?:prep|food|cutting|"
         r"cooking|make|work|line|counter|table|station)"
         r"|\b(?:cigarettes?|ashtrays?|cigarette\s+butts?)\s+(?:\w+\s+){0,4}?(?:in|on|near)\s+"
@@ -681,7 +681,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"sauces?|cheese|ham|turkey|dairy|tcs|rte)|\b(?:food|product|items?|milk|deli|meat|"
         r"salads?|sauces?|cheese|ham|dairy|tcs|rte)\s+(?:\w+\s+){0,3}?(?:expired|past\s+date)|"
         r"\b(?:8|9|1\d|eight|nine|ten|eleven|twelve)\s+days?\s+old|\b(?:made|prepared|prepped|"
-        r"opened|cooked|dated)\s+(?:\w+\s+)?(?:8|9|[1-3]\d|eight|nine|ten|eleven|twelve|two\s+weeks)"
+        r"opened|cooked|dated|labell?ed|marked)\s+(?:\w+\s+)?(?:8|9|[1-3]\d|eight|nine|ten|eleven|twelve|two\s+weeks)"
         r"\s+days?\s+(?:ago|earlier|prior|before)|\bdated\s+(?:\w+\s+){0,2}?"
         r"(?:8|9|1\d|eight|nine|ten)\s+days",
         unless=r"\b(?:certificat\w*|permit|licen[cs]e|card|test\s+strips?|calibrat\w*|"
@@ -918,7 +918,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Improper thawing method",
         r"\bthaw(?:ed|ing|s)?\s+(?:\w+\s+){0,5}?(?:at\s+room\s+temp\w*|on\s+(?:the\s+)?(?:\w+\s+)?"
         r"(?:counter|floor|table|shelf|stove|speed\s+rack)|in\s+(?:standing|stagnant|still|warm|"
-        r"hot)\s+water|in\s+(?:a\s+|the\s+)?(?:\w+\s+)?(?:sink|bucket|basin|container)\s+(?:of\s+"
+        r"hot)\s+water|in\s+(?:a\s+|the\s+)?(?:\w+\s+)?(?:sink|bucket|basin|container|tub|bin|pan|"
+        r"pot|tray|cooler|bowl)\s+(?:of\s+"
         r"|with\s+)?(?:\w+\s+){0,2}?(?:standing|stagnant|still|warm|hot)\s+water|without\s+running\s+"
         r"water|outside|in\s+(?:the\s+)?(?:hand|mop)\s+sink)"
         r"|\b(?:improper(?:ly)?|incorrect(?:ly)?)\s+thaw\w*|\bthaw(?:ed|ing)\s+(?:\w+\s+){0,3}?"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from opengovfood.domain.analyses import NewAnalysis, Violation
+from opengovfood.domain.analyses import NewAnalysis, Score, Violation
 from opengovfood.llm import default_model_path
 from opengovfood.repositories.analyses import AnalysisRepository
 from opengovfood.services.chat_context import BLOCK_HEADING
@@ -150,8 +150,9 @@ def analysis(owner_id: int, item_id: int, *violations: Violation) -> NewAnalysis
         summary="Findings of the visit.",
         violations=violations,
         corrective_actions=("Correct the findings",),
-        compliance_score=0.55,
+        score=Score(55, "", "standard"),
         public_health_narrative="",
+        narrative_missing=False,
         provider="local",
         model="test",
     )

@@ -175,3 +175,19 @@ def test_no_hot_water_at_a_hand_sink_is_the_hand_sink_item() -> None:
         10: ("5-202.12(A)", "Pf")
     }
     assert 50 in _sections("No hot water at any sink in the kitchen.")
+
+
+def test_wording_families_of_the_third_development_split() -> None:
+    """Date labels counted in days, thawing in any container of standing water, and an
+    employee's drink described in brackets before where it stands."""
+    from opengovfood.inspection.engine import build_engine
+
+    rules = build_engine(with_classifier=False)
+
+    def items(notes: str) -> set[int]:
+        return {f.form_item for f in rules.analyse(notes)}
+
+    assert 23 in items("Tray of braised pork in the walk-in labelled 10 days ago.")
+    assert 35 in items("Shrimp thawing in a hotel pan of standing water by the sink.")
+    assert 6 in items("Employee coffee (open cup, no lid) on the prep table.")
+    assert 6 not in items("Employee coffee with a lid and straw, stored away from the prep table.")

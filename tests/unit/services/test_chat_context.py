@@ -9,12 +9,12 @@ import pytest
 
 from fakes.providers import SMALL, ScriptedProvider, Turn
 from fakes.repositories import InMemoryAnalyses, InMemoryConversations, InMemoryItems
-from opengovfood.domain.analyses import NewAnalysis, Violation
+from opengovfood.domain.analyses import NewAnalysis, Score, Violation
 from opengovfood.domain.items import ItemStatus
 from opengovfood.domain.pagination import PageTokens
 from opengovfood.domain.principal import Principal
 from opengovfood.llm import ProviderRegistry, ToolCall, ToolSpec
-from opengovfood.services.analyses import AnalysisService
+from opengovfood.services.analyses import AnalysisService, RulesEngine
 from opengovfood.services.chat import (
     CHAT_RECORDS_PROMPT,
     RECORDS_REPLY_TOKENS,
@@ -141,6 +141,9 @@ class Records:
             self.analysis_rows,
             ProviderRegistry({"s": ScriptedProvider(name="s")}, "s"),
             PAGE_TOKENS,
+            RulesEngine(),
+            scheme="standard",
+            model_timeout=5.0,
         )
         self.context = RecordsContext(self.items, self.analyses)
 
@@ -165,8 +168,9 @@ class Records:
                 summary="Cold holding failures in the walk-in.",
                 violations=violations,
                 corrective_actions=("Repair the cooler",),
-                compliance_score=score,
+                score=Score(round(score * 100), "", "standard"),
                 public_health_narrative="",
+                narrative_missing=False,
                 provider="s",
                 model="m",
             )
