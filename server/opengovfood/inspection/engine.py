@@ -27,6 +27,7 @@ from .classifier import CommentClassifier, Prediction
 from .findings import DESIGNATION_RANK, Finding
 from .form_items import item_title, section_for
 from .negation import (
+    conditional_spans,
     is_advisory,
     is_compliance_statement,
     is_negated,
@@ -125,7 +126,7 @@ def _problem_cue(view: str) -> bool:
     if reports_nothing(view) or (is_compliance_statement(view) and not _OBSERVED.search(view)):
         return False
     view = _NOT_A_PROBLEM.sub(lambda m: " " * len(m.group()), view)
-    compliant = [m.span() for m in _COMPLIANT.finditer(view)]
+    compliant = [m.span() for m in _COMPLIANT.finditer(view)] + conditional_spans(view)
     for match in _PROBLEM_CUE.finditer(view):
         if any(a <= match.start() < b for a, b in compliant):
             continue
