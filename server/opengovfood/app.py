@@ -148,6 +148,7 @@ def build_container(settings: Settings) -> Container:
     authenticator = Authenticator(tokens, users, settings.principal_cache_ttl)
     limits = RateLimits(make_buckets(settings), settings)
     page_tokens = PageTokens(tokens.derive_key(PAGE_TOKEN_KEY_LABEL))
+    establishments = EstablishmentRepository(engine)
     return Container(
         settings=settings,
         engine=engine,
@@ -162,8 +163,9 @@ def build_container(settings: Settings) -> Container:
             item_events,
             page_tokens,
             members=users,
+            establishments=establishments,
         ),
-        establishments=EstablishmentService(EstablishmentRepository(engine), page_tokens),
+        establishments=EstablishmentService(establishments, page_tokens),
         limits=limits,
         page_tokens=page_tokens,
         users=UserService(

@@ -6,8 +6,8 @@ their own items and analyses, exactly what every non-superuser saw before. Licen
 numbers become unique per department (they were per owner): a number that two owners
 both recorded keeps its per-owner scope, so the upgrade never fails on old data.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01
 """
 
@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
