@@ -108,8 +108,9 @@ async def test_departments_migration_keeps_what_everyone_sees(base: str, tmp_pat
                 await connection.execute(
                     text(
                         "INSERT INTO items (id, title, description, status, owner_id, "
-                        "create_time, update_time, version) VALUES "
-                        "(7, 'Cooler', '', 'pending', 1, :now, :now, 1)"
+                        "create_time, update_time, version, kind, result, score, inspect_time) "
+                        "VALUES (7, 'Cooler', '', 'pending', 1, :now, :now, 1, 'unspecified', "
+                        "'unspecified', 0, :now)"
                     ),
                     {"now": now},
                 )
