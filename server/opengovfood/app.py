@@ -145,6 +145,7 @@ def build_container(settings: Settings) -> Container:
     authenticator = Authenticator(tokens, users, settings.principal_cache_ttl)
     limits = RateLimits(make_buckets(settings), settings)
     page_tokens = PageTokens(tokens.derive_key(PAGE_TOKEN_KEY_LABEL))
+    establishments = EstablishmentRepository(engine)
     return Container(
         settings=settings,
         engine=engine,
@@ -158,8 +159,9 @@ def build_container(settings: Settings) -> Container:
             ItemRepository(engine, fast_reads, publish=item_events.dispatch),
             item_events,
             page_tokens,
+            establishments=establishments,
         ),
-        establishments=EstablishmentService(EstablishmentRepository(engine), page_tokens),
+        establishments=EstablishmentService(establishments, page_tokens),
         limits=limits,
         page_tokens=page_tokens,
         users=UserService(

@@ -16,10 +16,13 @@ from .findings import Finding
 from .form_items import designation_of
 from .measurements import check_sentence
 from .negation import (
+    conditional_spans,
     is_advisory,
     is_allegation,
     is_compliance_statement,
     is_negated,
+    is_procedure,
+    is_rule_statement,
     mentions_correction,
     mentions_repeat,
 )
@@ -70,9 +73,12 @@ def _rule_applies(rule: PhraseRule, sentence: Sentence, advisory: bool, notes_vi
         return False
     if rule.unless is not None and rule.unless.search(view) is not None:
         return False
+    hypothetical = conditional_spans(view)
     for match in rule.problem.finditer(view):
         text = match.group().strip()
         if advisory and _DIRECTIVE_START.match(text):
+            continue
+        if any(a <= match.start() < b for a, b in hypothetical):
             continue
         start = match.start() + (len(match.group()) - len(match.group().lstrip()))
         if is_negated(view, start, match.end(), self_negating=bool(_SELF_NEGATING.match(text))):
@@ -94,6 +100,10 @@ _HISTORY: Final = re.compile(
     r"abated|repaired|replaced|removed|in\s+compliance)\b"
     r"|\b(?:corrected|resolved|addressed|fixed|abated|repaired)\s+since\s+(?:the\s+|my\s+)?"
     r"(?:last|previous|prior)\b"
+    # "the dish machine was broken last month and was repaired"
+    r"|\b(?:last|past|previous)\s+(?:week|month|year|summer|winter|spring|fall)\b[^.;]{0,60}?"
+    r"\b(?:has\s+been\s+|have\s+been\s+|was\s+|were\s+|and\s+)?(?:repaired|replaced|fixed|"
+    r"corrected|resolved|serviced)\b"
 )
 _STILL: Final = re.compile(
     r"\b(?:still|again|remains?|remained|not\s+(?:yet\s+)?corrected|uncorrected|repeat|"
@@ -202,6 +212,8 @@ def reports_nothing(view: str) -> bool:
     return (
         is_history(view)
         or is_allegation(view)
+        or is_rule_statement(view)
+        or is_procedure(view)
         or _CHECKLIST_HEADING.match(view) is not None
         or _CORRECTION_LABEL.match(view) is not None
     )
