@@ -123,7 +123,8 @@ async def test_create_validation(
 async def test_only_visible_establishments_may_be_named(
     items_stub: Items, establishments_stub: Places, make_user: UserFactory
 ) -> None:
-    owner, other = await make_user(), await make_user()
+    owner = await make_user()
+    other = await make_user(department_id=await make_user.department())  # elsewhere
     admin = await make_user(superuser=True)
     place = await _place(establishments_stub, owner)
     error = await rpc_error(_inspection(items_stub, other, place.id), INVALID)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 
-from opengovfood.domain.principal import Principal
+from opengovfood.domain.principal import Principal, Role
 from opengovfood.repositories.items import ItemRepository
 from opengovfood.services.items import ItemService
 from opengovfood.services.watch import ItemEventHub
@@ -72,14 +72,30 @@ async def test_default_order_uses_the_owner_index(
 ) -> None:
     container = server.app.container
     user = await make_user()
-    principal = Principal(kind="user", user_id=user.id, name=user.email)
+    # An inspector's scope: the owner within their department, an index prefix.
+    principal = Principal(
+        kind="user", user_id=user.id, name=user.email, department_id=user.department_id
+    )
     for n in range(5):
         await container.items.create_item(
             principal, title=f"plan {n}", status="completed" if n % 2 else None
         )
 
     for plan in await _list_statements(container.items, container.engine, principal):
-        assert "ix_items_owner_id_create_time_id" in plan, plan
+        assert "ix_items_owner_id_department_id_create_time_id" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+        assert "Sort" not in plan, plan
+
+    # A supervisor: the department's index in the default order, no sort.
+    supervisor = Principal(
+        kind="user",
+        user_id=user.id,
+        name="sue",
+        department_id=user.department_id,
+        role=Role.SUPERVISOR,
+    )
+    for plan in await _list_statements(container.items, container.engine, supervisor):
+        assert "ix_items_department_id_create_time_id" in plan, plan
         assert "TEMP B-TREE" not in plan, plan
         assert "Sort" not in plan, plan
 
