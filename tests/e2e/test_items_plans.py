@@ -112,7 +112,9 @@ async def test_owner_status_filter_is_served_by_an_owner_index(
 ) -> None:
     container = server.app.container
     user = await make_user()
-    principal = Principal(kind="user", user_id=user.id, name=user.email)
+    principal = Principal(
+        kind="user", user_id=user.id, name=user.email, department_id=user.department_id
+    )
     for n in range(5):
         await container.items.create_item(principal, title=f"plan {n}")
     for plan in await _list_statements(
