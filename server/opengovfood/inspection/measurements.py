@@ -49,7 +49,7 @@ _RANGE_HEAD: Final = re.compile(
 # A bare number read as a temperature when the sentence is about temperatures.
 _BARE: Final = re.compile(
     r"(?:\bat|@|\btemp(?:erature)?s?(?:\s+(?:of|was|were|is|at|reading|read))?|(?<![\d\s]):|"
-    r"\bwas|\bread)"
+    r"\bwas|\bwere|\bread|\breads|\breading|\bmeasured|\bprobed)"
     r"\s{0,3}(?P<num>-?\d{2,3}(?:\.\d)?)(?![\d.]|\s*(?:%|ppm|lbs?\b|pounds|oz\b|hours?\b|hrs?\b|"
     r"h\b|min|minutes|days?\b|inch|in\b|ft\b|feet|am\b|pm\b|:\d|/|pcs|pieces|sq|gallon|items?|"
     r"°|deg|f\b|c\b))"
@@ -64,7 +64,8 @@ _BARE_COOKED: Final = re.compile(
     r"hours?\b|hrs?\b|min|minutes|days?\b|am\b|pm\b|:\d|°|deg|f\b|c\b))"
 )
 _TEMP_WORDS: Final = re.compile(
-    r"\btemp(?:erature)?s?\b|°|\bdegrees?\b|\bcold[- ]hold|\bhot[- ]hold"
+    r"\btemp(?:erature)?s?\b|°|\bdegrees?\b|\bcold[- ]hold|\bhot[- ]hold|\bprob(?:ed|ing)\b|"
+    r"\btemped\b|\bthermometers?\b"
 )
 _LIMIT_BEFORE: Final = re.compile(
     r"(?:\b(?:must|should|shall|needs?\s+to|required?|requirement|instructed|ensure)\b"
