@@ -52,8 +52,8 @@ from opengovfood.inspection.findings import Finding
 from opengovfood.inspection.scoring import get_scheme, score_violations
 from opengovfood.llm import LLMError, ModelNotFound, Provider, ProviderRegistry
 from opengovfood.reasons import Reason
-from opengovfood.services.llm_errors import service_error
 from opengovfood.services.items import ItemService
+from opengovfood.services.llm_errors import service_error
 from opengovfood.services.models import check_model_name, pick_provider
 from opengovfood.services.narrative import (
     Narrative,
