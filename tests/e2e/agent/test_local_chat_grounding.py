@@ -131,7 +131,9 @@ async def test_last_inspection_of_an_establishment_and_isolation(
     establishments_stub: establishments_pb2_grpc.EstablishmentServiceStub,
     make_user: Any,
 ) -> None:
-    user, other = await make_user(), await make_user()
+    # Another department's inspector: a place of the same name there is none of ours.
+    user = await make_user()
+    other = await make_user(department_id=await make_user.department())
     # The other inspector has a Taqueria Sol too, with findings of their own.
     their_place = await establishment(establishments_stub, other, "Taqueria Sol", "Shelbyville")
     theirs = await create(items_stub, other, "Visit", establishment_id=their_place.id)
