@@ -274,7 +274,7 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
             ConversationRepository(container.engine),
             container.llm,
             ItemTools(container.items, analyses),
-            RecordsContext(container.items, analyses),
+            RecordsContext(container.items, analyses, container.establishments),
         ),
         ModelService(container.llm),
     )
