@@ -17,10 +17,12 @@ from opengovfood.config import Settings
 from opengovfood.db.engine import (
     create_engine,
     create_fast_reads,
+    create_pg_direct,
     create_probe_engine,
     create_session_factory,
 )
 from opengovfood.db.fast_reads import SqliteFastReads
+from opengovfood.db.pg_direct import PgDirect
 from opengovfood.domain.pagination import PAGE_TOKEN_KEY_LABEL, PageTokens
 from opengovfood.interceptors.access_log import AccessLogInterceptor
 from opengovfood.interceptors.auth import AuthInterceptor
@@ -77,6 +79,7 @@ class Container:
     # goes through the repositories (Core, on engine connections).
     sessions: async_sessionmaker[AsyncSession]
     fast_reads: SqliteFastReads | None
+    pg_direct: PgDirect | None
     passwords: PasswordHasher
     tokens: TokenService
     authenticator: Authenticator
@@ -98,6 +101,10 @@ class Container:
             if self.fast_reads is not None:
                 self.fast_reads.close()
 
+        async def close_pg_direct() -> None:
+            if self.pg_direct is not None:
+                await self.pg_direct.close()
+
         await run_all(
             (
                 self.llm.aclose,
@@ -105,6 +112,7 @@ class Container:
                 self.limits.close,
                 self.engine.dispose,
                 close_fast_reads,
+                close_pg_direct,
             ),
             "closing the container",
         )
@@ -127,6 +135,7 @@ def build_container(settings: Settings) -> Container:
     engine = create_engine(settings)
     sessions = create_session_factory(engine)
     fast_reads = create_fast_reads(settings)
+    pg_direct = create_pg_direct(settings)
     tokens = TokenService(settings)
     item_events = ItemEventHub(settings.watch_queue_size, use_notify=not settings.is_sqlite)
     passwords = PasswordHasher(rounds=settings.bcrypt_rounds)
@@ -139,12 +148,13 @@ def build_container(settings: Settings) -> Container:
         engine=engine,
         sessions=sessions,
         fast_reads=fast_reads,
+        pg_direct=pg_direct,
         passwords=passwords,
         tokens=tokens,
         authenticator=authenticator,
         item_events=item_events,
         items=ItemService(
-            ItemRepository(engine, fast_reads, publish=item_events.dispatch),
+            ItemRepository(engine, fast_reads, publish=item_events.dispatch, direct=pg_direct),
             item_events,
             page_tokens,
         ),

@@ -21,9 +21,12 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 from opengovfood.config import Settings
 from opengovfood.db import sqlite_inline
 from opengovfood.db.fast_reads import SqliteFastReads
+from opengovfood.db.pg_direct import PgDirect, asyncpg_connect
 from opengovfood.db.sqlite_functions import register_functions
 
 logger = logging.getLogger("opengovfood.db")
+
+COMMAND_TIMEOUT = 30  # seconds a PostgreSQL statement may run
 
 
 def make_sqlite_file_private(database_url: str) -> None:
@@ -60,6 +63,23 @@ def create_fast_reads(settings: Settings) -> SqliteFastReads | None:
     return SqliteFastReads(path)
 
 
+def create_pg_direct(settings: Settings) -> PgDirect | None:
+    """PostgreSQL's raw connections for the hot statements (see db/pg_direct): as many
+    as the engine may open (pool size + overflow), kept open once opened."""
+    if settings.is_sqlite:
+        return None
+    dsn = make_url(settings.database_url).set(drivername="postgresql")
+    connect = asyncpg_connect(
+        dsn.render_as_string(hide_password=False),
+        timeout=settings.db_connect_timeout,
+        command_timeout=COMMAND_TIMEOUT,
+        application_name="opengovfood",
+    )
+    return PgDirect(
+        connect, settings.db_pool_size + settings.db_max_overflow, settings.db_pool_timeout
+    )
+
+
 def create_probe_engine(settings: Settings) -> AsyncEngine:
     """A pool-less engine for the health check: a busy or exhausted request pool must
     not make a reachable database look down (health would flap under load)."""
@@ -92,7 +112,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         return engine
     connect_args: dict[str, Any] = {
         "timeout": settings.db_connect_timeout,
-        "command_timeout": 30,
+        "command_timeout": COMMAND_TIMEOUT,
         "server_settings": {"application_name": "opengovfood"},
     }
     return create_async_engine(

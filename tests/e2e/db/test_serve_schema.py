@@ -26,19 +26,19 @@ def test_serve_refuses_a_schema_behind_this_release(tmp_path: Path) -> None:
             check=False,
         )
         assert done.returncode == 1
-        assert "lacks migrations 0002: run `opengov-food db upgrade` first" in done.stderr
-        assert migrate.pending(database.url) == ["0002"]
+        assert "lacks migrations 0002, 0003: run `opengov-food db upgrade` first" in done.stderr
+        assert migrate.pending(database.url) == ["0002", "0003"]
 
 
 def test_migrate_on_start_migrates_an_empty_database_then_serves(tmp_path: Path) -> None:
     with create_test_database(BASE, tmp_path) as database:
-        assert migrate.pending(database.url) == ["0001", "0002"]
+        assert migrate.pending(database.url) == ["0001", "0002", "0003"]
         # It migrates before it serves: more time than a plain start on a loaded machine.
         server = start_server_process(
             database.url, tmp_path, {"OPENGOVFOOD_MIGRATE_ON_START": "true"}, start_within=120
         )
         try:
             assert migrate.pending(database.url) == []
-            assert "database upgraded to head (0001, 0002)" in server.log.read_text()
+            assert "database upgraded to head (0001, 0002, 0003)" in server.log.read_text()
         finally:
             assert server.stop() == 0
