@@ -130,7 +130,7 @@ class Item(Base):
 class ItemCount(Base):
     """How many items each owner has in each status: ListItems' total_size without a
     COUNT over the items. Kept by triggers on `items` (migration 0003) in each write's
-    own transaction. A pair has up to 16 rows (`slot`; PostgreSQL writes the slot of its
+    own transaction. A pair has up to 64 rows (`slot`; PostgreSQL writes the slot of its
     backend, SQLite always 0) so concurrent writers seldom wait for one another's row
     lock; the count is the sum."""
 

@@ -10,7 +10,7 @@ take microseconds. Triggers keep them in the writes' transactions, whoever write
 
 - PostgreSQL: statement-level triggers with transition tables (a bulk INSERT adds one
   row per owner and status, not one per item), writing into the slot
-  `pg_backend_pid() % 16` so concurrent writers of one owner rarely share a row lock;
+  `pg_backend_pid() % 64` so concurrent writers of one owner rarely share a row lock;
   TRUNCATE empties the counts.
 - SQLite (one writer at a time): row triggers on slot 0.
 
@@ -29,7 +29,7 @@ down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-SLOTS = 16
+SLOTS = 64
 
 _PG_FUNCTIONS = {
     # Transition tables: inserted_rows / deleted_rows / old_rows + new_rows.
