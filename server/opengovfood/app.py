@@ -26,6 +26,7 @@ from opengovfood.db.pg_direct import PgDirect
 from opengovfood.domain.pagination import PAGE_TOKEN_KEY_LABEL, PageTokens
 from opengovfood.interceptors.access_log import AccessLogInterceptor
 from opengovfood.interceptors.auth import AuthInterceptor
+from opengovfood.interceptors.base import chained
 from opengovfood.interceptors.drain import Drain, DrainInterceptor
 from opengovfood.interceptors.errors import ErrorInterceptor
 from opengovfood.interceptors.input_limits import InputLimitInterceptor
@@ -242,7 +243,7 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     if settings.rpc_rate_per_second is not None:
         interceptors.append(PrincipalRateLimitInterceptor(container.limits))
     server = grpc.aio.server(
-        interceptors=interceptors,
+        interceptors=chained(interceptors),
         options=server_options(settings, reuse_port),
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
     )

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 from google.protobuf import field_mask_pb2
 from sqlalchemy import delete, func, select, text
+from test_items_list import bulk_insert, list_all
 
 from opengovfood.db.models import Item, ItemCount, User
 from opengovfood_client.v1 import items_pb2, items_pb2_grpc
 from support.items import create
-from test_items_list import bulk_insert, list_all
 
 if TYPE_CHECKING:
     from support.server import RunningServer, TestUser, UserFactory
@@ -34,9 +34,7 @@ COUNTED = [
 NOT_COUNTED = ['title:"even"', 'status = PENDING AND title:"odd"']
 
 
-async def _total(
-    stub: items_pb2_grpc.ItemServiceStub, user: TestUser, filter: str = ""
-) -> int:
+async def _total(stub: items_pb2_grpc.ItemServiceStub, user: TestUser, filter: str = "") -> int:
     page = await stub.ListItems(
         items_pb2.ListItemsRequest(page_size=1, filter=filter), metadata=user.metadata, timeout=10
     )
@@ -56,7 +54,9 @@ async def _set_status(
 ) -> None:
     await stub.UpdateItem(
         items_pb2.UpdateItemRequest(
-            item=items_pb2.Item(id=item_id, status=items_pb2.ItemStatus.Value(f"ITEM_STATUS_{status}")),
+            item=items_pb2.Item(
+                id=item_id, status=items_pb2.ItemStatus.Value(f"ITEM_STATUS_{status}")
+            ),
             update_mask=field_mask_pb2.FieldMask(paths=["status"]),
         ),
         metadata=user.metadata,
@@ -141,8 +141,11 @@ async def test_counts_are_the_sums_of_item_counts_and_follow_a_deleted_owner(
     async def summed() -> int:
         async with sessions() as session:
             return int(
-                (await session.execute(select(func.coalesce(func.sum(ItemCount.n), 0)).where(owned)))
-                .scalar_one()
+                (
+                    await session.execute(
+                        select(func.coalesce(func.sum(ItemCount.n), 0)).where(owned)
+                    )
+                ).scalar_one()
             )
 
     assert await summed() == 3 == await _total(items_stub, user)
@@ -157,8 +160,6 @@ async def test_counts_are_the_sums_of_item_counts_and_follow_a_deleted_owner(
     assert await _total(items_stub, user) == 10
     assert await _total(items_stub, user, "status = COMPLETED") == 0
     async with sessions() as session, session.begin():
-        await session.execute(
-            delete(ItemCount).where(owned, ItemCount.slot == 99)
-        )
+        await session.execute(delete(ItemCount).where(owned, ItemCount.slot == 99))
         await session.execute(delete(User).where(User.id == user.id))
     assert await summed() == 0

@@ -152,8 +152,7 @@ class PgDirect:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise sa_exc.TimeoutError(
-                    f"no database connection free within {self._timeout:g}s "
-                    f"(pool of {self.size})"
+                    f"no database connection free within {self._timeout:g}s (pool of {self.size})"
                 )
             waiter = loop.create_future()
             self._waiters.append(waiter)
@@ -209,8 +208,11 @@ class PgDirect:
             except BaseException as error:
                 broken = _connection_error(error) or isinstance(error, asyncio.CancelledError)
                 self._release(connection, broken)
-                if broken and not fresh and attempt == 1 and not isinstance(
-                    error, asyncio.CancelledError
+                if (
+                    broken
+                    and not fresh
+                    and attempt == 1
+                    and not isinstance(error, asyncio.CancelledError)
                 ):
                     continue
                 raise translate(error, stmt.sql) from error
@@ -292,4 +294,3 @@ def asyncpg_connect(
         )
 
     return connect
-

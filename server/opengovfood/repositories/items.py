@@ -26,6 +26,7 @@ from sqlalchemy import (
     Row,
     Select,
     Table,
+    Text,
     Update,
     bindparam,
     delete,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import cast as cast_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
@@ -54,7 +56,7 @@ from opengovfood.domain.items import (
 from opengovfood.domain.listing import ListQuery
 from opengovfood.domain.scopes import Scope
 from opengovfood.repositories import sql_lists
-from opengovfood.repositories.item_events import NOTIFY, encode_event
+from opengovfood.repositories.item_events import CHANNEL, NOTIFY, encode_event
 
 items = cast(Table, Item.__table__)
 requests = cast(Table, ItemRequest.__table__)
@@ -121,6 +123,30 @@ _LINK = (
 _GET_REQUEST = select(requests.c.body_hash, requests.c.item_id).where(
     requests.c.owner_id == bindparam("r_owner"), requests.c.request_id == bindparam("r_request")
 )
+
+
+def _insert_and_notify() -> Select[Any]:
+    """PostgreSQL: INSERT ... RETURNING and its pg_notify in one statement (one round
+    trip; alone it is its own transaction). The payload is encode_event's, made in
+    Python with a stand-in id (`_ID_MARK`); the statement puts the new id between the
+    two halves (`n_head`, `n_tail`)."""
+    written = _INSERT.cte("written")
+    payload = (
+        bindparam("n_head", type_=Text)
+        + cast_(written.c.id, Text)
+        + bindparam("n_tail", type_=Text)
+    )
+    return select(*written.c, func.pg_notify(CHANNEL, payload).label("notified"))
+
+
+_ID_MARK = '"id":-1,'
+
+
+def _notify_halves(event: ItemEvent) -> dict[str, str]:
+    """encode_event(event) split where the id goes (the id in `event` is -1)."""
+    head, mark, tail = encode_event(event).partition(_ID_MARK)
+    assert mark, "the payload names the id"
+    return {"n_head": head + '"id":', "n_tail": "," + tail}
 
 
 def _record(row: Row[Any]) -> ItemRecord:
@@ -370,17 +396,23 @@ class ItemRepository:
     async def _pg_announce(self, tx: Transaction, event: ItemEvent) -> None:
         await tx.fetch(self._pg_statement("notify", NOTIFY), {"payload": encode_event(event)})
 
+    def _pg_insert_values(self, new: NewItem) -> dict[str, Any]:
+        values = self._insert_values(new)
+        unnumbered = ItemRecord(
+            id=-1, **{k: v for k, v in values.items() if k != "status"}, status=new.status
+        )
+        return {**values, **_notify_halves(ItemEvent(EventType.CREATED, unnumbered))}
+
     async def _pg_insert(self, tx: Transaction, new: NewItem) -> ItemEvent:
-        rows = await tx.fetch(self._pg_statement("insert", _INSERT), self._insert_values(new))
-        event = ItemEvent(EventType.CREATED, _mapped_record(rows[0]))
-        await self._pg_announce(tx, event)
-        return event
+        stmt = self._pg_statement("insert", _insert_and_notify())
+        rows = await tx.fetch(stmt, self._pg_insert_values(new))
+        return ItemEvent(EventType.CREATED, _mapped_record(rows[0]))
 
     async def add(self, new: NewItem) -> ItemRecord:
         if self._direct is not None:
-            async with self._direct.transaction() as tx:
-                event = await self._pg_insert(tx, new)
-            return event.item
+            stmt = self._pg_statement("insert", _insert_and_notify())
+            rows = await self._direct.fetch_once(stmt, self._pg_insert_values(new))
+            return _mapped_record(rows[0])
         async with self._engine.begin() as connection:
             event = await self._insert(connection, new)
         self._committed(event)

@@ -92,9 +92,7 @@ def create_triggers() -> None:
                 f" BEGIN {body.format(slots=SLOTS)}; RETURN NULL; END $$"
             )
         for name, when in _PG_TRIGGERS.items():
-            op.execute(
-                f"CREATE TRIGGER {name} {when} FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
-            )
+            op.execute(f"CREATE TRIGGER {name} {when} FOR EACH STATEMENT EXECUTE FUNCTION {name}()")
     else:
         for name, body in _SQLITE_TRIGGERS.items():
             op.execute(f"CREATE TRIGGER {name} {body}")
