@@ -131,19 +131,27 @@ def _item_ids(ctx: Context, user: str, count: int) -> list[int]:
     return [item.id for item in reply.items]
 
 
-def get_item(ctx: Context) -> Job:
-    ids = _item_ids(ctx, "reader", 1000)
-    if not ids:
-        raise RuntimeError("setup: the reader owns no items")
-    probe(
-        "GetItem",
-        ctx.items().GetItem,
-        items_pb2.GetItemRequest(id=ids[0]),
-        metadata=ctx.md("reader"),
-        timeout=10,
-    )
-    requests = [b64(items_pb2.GetItemRequest(id=i)) for i in ids]
-    return closed(ITEMS + "GetItem", requests, ctx.auth("reader"), ctx.concurrency)
+def get_item_of(user: str) -> Callable[[Context], Job]:
+    """GetItem over `user`'s newest (up to) 1000 items."""
+
+    def build(ctx: Context) -> Job:
+        ids = _item_ids(ctx, user, 1000)
+        if not ids:
+            raise RuntimeError(f"setup: {user} owns no items")
+        probe(
+            "GetItem",
+            ctx.items().GetItem,
+            items_pb2.GetItemRequest(id=ids[0]),
+            metadata=ctx.md(user),
+            timeout=10,
+        )
+        requests = [b64(items_pb2.GetItemRequest(id=i)) for i in ids]
+        return closed(ITEMS + "GetItem", requests, ctx.auth(user), ctx.concurrency)
+
+    return build
+
+
+get_item = get_item_of("reader")
 
 
 def _page_token(ctx: Context, user: str, page: int) -> str:
@@ -264,18 +272,37 @@ def getme_with_logins(ctx: Context) -> Job:
     return {"workloads": [_getme_workload(ctx), _login_workload(ctx)]}
 
 
-def watch(ctx: Context) -> Job:
-    stub = ctx.items()
-    stream = stub.WatchItems(items_pb2.WatchItemsRequest(), metadata=ctx.md("watcher"), timeout=0.5)
-    try:
-        for _ in stream:
-            break
-    except grpc.RpcError as exc:
-        if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
-            raise NotAvailable("n/a (WatchItems not implemented)") from None
-        if exc.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
-            raise RuntimeError(f"setup WatchItems: {exc.code().name}: {exc.details()}") from None
-    return {"workloads": [{"kind": "watch", "metadata": ctx.auth("watcher"), "rate": 20.0}]}
+def watch_with(watchers: int) -> Callable[[Context], Job]:
+    """CreateItem at 20/s and the time to its event on one of `watchers` streams."""
+
+    def build(ctx: Context) -> Job:
+        stub = ctx.items()
+        stream = stub.WatchItems(
+            items_pb2.WatchItemsRequest(), metadata=ctx.md("watcher"), timeout=0.5
+        )
+        try:
+            for _ in stream:
+                break
+        except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+                raise NotAvailable("n/a (WatchItems not implemented)") from None
+            if exc.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise RuntimeError(
+                    f"setup WatchItems: {exc.code().name}: {exc.details()}"
+                ) from None
+        workload = {
+            "kind": "watch",
+            "metadata": ctx.auth("watcher"),
+            "rate": 20.0,
+            "watchers": watchers,
+        }
+        # About 100 streams per connection, as HTTP/2 servers commonly allow.
+        return {"workloads": [workload], "channels": max(4, watchers // 100 + 1)}
+
+    return build
+
+
+watch = watch_with(1)
 
 
 CHAT_REQUEST = agent_pb2.ChatRequest(message="Is a walk-in cooler at 41F compliant?")
