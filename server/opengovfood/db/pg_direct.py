@@ -28,11 +28,12 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 logger = logging.getLogger("opengovfood.db")
 
@@ -63,7 +64,7 @@ class PgStatement:
 def compile_statement(stmt: ClauseElement) -> PgStatement:
     """Compile once. Bindparams without a value are supplied per execution; the
     others (filter literals, LIMIT, IN lists) keep the value compiled in."""
-    compiled = stmt.compile(dialect=_DIALECT)
+    compiled = cast(SQLCompiler, stmt.compile(dialect=_DIALECT))
     placeholders = {name: None for name, bind in compiled.binds.items() if bind.required}
     # IN lists (expanding parameters) are rendered with their compiled-in values.
     state = compiled.construct_expanded_state(placeholders)
