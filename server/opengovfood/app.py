@@ -20,9 +20,11 @@ from opengovfood.db.engine import (
     create_pg_direct,
     create_probe_engine,
     create_session_factory,
+    create_sqlite_writes,
 )
 from opengovfood.db.fast_reads import SqliteFastReads
 from opengovfood.db.pg_direct import PgDirect
+from opengovfood.db.sqlite_writes import SqliteWrites
 from opengovfood.domain.pagination import PAGE_TOKEN_KEY_LABEL, PageTokens
 from opengovfood.interceptors.access_log import AccessLogInterceptor
 from opengovfood.interceptors.auth import AuthInterceptor
@@ -81,6 +83,7 @@ class Container:
     sessions: async_sessionmaker[AsyncSession]
     fast_reads: SqliteFastReads | None
     pg_direct: PgDirect | None
+    sqlite_writes: SqliteWrites | None
     passwords: PasswordHasher
     tokens: TokenService
     authenticator: Authenticator
@@ -102,6 +105,10 @@ class Container:
             if self.fast_reads is not None:
                 self.fast_reads.close()
 
+        async def close_sqlite_writes() -> None:
+            if self.sqlite_writes is not None:
+                await self.sqlite_writes.close()
+
         async def close_pg_direct() -> None:
             if self.pg_direct is not None:
                 await self.pg_direct.close()
@@ -114,6 +121,7 @@ class Container:
                 self.engine.dispose,
                 close_fast_reads,
                 close_pg_direct,
+                close_sqlite_writes,
             ),
             "closing the container",
         )
@@ -137,6 +145,7 @@ def build_container(settings: Settings) -> Container:
     sessions = create_session_factory(engine)
     fast_reads = create_fast_reads(settings)
     pg_direct = create_pg_direct(settings)
+    sqlite_writes = create_sqlite_writes(settings)
     tokens = TokenService(settings)
     item_events = ItemEventHub(settings.watch_queue_size, use_notify=not settings.is_sqlite)
     passwords = PasswordHasher(rounds=settings.bcrypt_rounds)
@@ -150,12 +159,19 @@ def build_container(settings: Settings) -> Container:
         sessions=sessions,
         fast_reads=fast_reads,
         pg_direct=pg_direct,
+        sqlite_writes=sqlite_writes,
         passwords=passwords,
         tokens=tokens,
         authenticator=authenticator,
         item_events=item_events,
         items=ItemService(
-            ItemRepository(engine, fast_reads, publish=item_events.dispatch, direct=pg_direct),
+            ItemRepository(
+                engine,
+                fast_reads,
+                publish=item_events.dispatch,
+                direct=pg_direct,
+                writes=sqlite_writes,
+            ),
             item_events,
             page_tokens,
         ),

@@ -23,6 +23,7 @@ from opengovfood.db import sqlite_inline
 from opengovfood.db.fast_reads import SqliteFastReads
 from opengovfood.db.pg_direct import PgDirect, asyncpg_connect
 from opengovfood.db.sqlite_functions import register_functions
+from opengovfood.db.sqlite_writes import SqliteWrites
 
 logger = logging.getLogger("opengovfood.db")
 
@@ -61,6 +62,17 @@ def create_fast_reads(settings: Settings) -> SqliteFastReads | None:
     if not path or path == ":memory:" or url.query.get("mode") == "memory":
         return None  # another connection would see another database
     return SqliteFastReads(path)
+
+
+def create_sqlite_writes(settings: Settings) -> SqliteWrites | None:
+    """The item writes' connection and thread for a SQLite file (db/sqlite_writes)."""
+    if not settings.is_sqlite:
+        return None
+    url = make_url(settings.database_url)
+    path = url.database or ""
+    if not path or path == ":memory:" or url.query.get("mode") == "memory":
+        return None  # another connection would see another database
+    return SqliteWrites(path, settings.sqlite_busy_timeout_ms, settings.db_pool_timeout)
 
 
 def create_pg_direct(settings: Settings) -> PgDirect | None:

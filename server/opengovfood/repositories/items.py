@@ -43,6 +43,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from opengovfood.db.fast_reads import CompiledRead, SqliteFastReads, compile_read
 from opengovfood.db.models import Item, ItemCount, ItemRequest, utcnow
 from opengovfood.db.pg_direct import PgDirect, PgStatement, Transaction, compile_statement
+from opengovfood.db.sqlite_writes import SqliteTransaction, SqliteWrites
 from opengovfood.domain.items import (
     STATUSES,
     EventType,
@@ -239,10 +240,12 @@ class ItemRepository:
         fast: SqliteFastReads | None = None,
         publish: Callable[[ItemEvent], None] | None = None,
         direct: PgDirect | None = None,
+        writes: SqliteWrites | None = None,
     ) -> None:
-        """`fast`: the SQLite fast read path; `direct`: PostgreSQL's raw connections
-        (reads and writes); `publish`: where committed writes are announced
-        in-process (the hub's dispatch) when the database cannot notify."""
+        """`fast`: the SQLite fast read path; `writes`: SQLite's write thread;
+        `direct`: PostgreSQL's raw connections (reads and writes); `publish`: where
+        committed writes are announced in-process (the hub's dispatch) when the
+        database cannot notify."""
         self.dialect: str = engine.dialect.name
         self._engine = engine
         # One statement needs no transaction: no BEGIN/ROLLBACK round trips for reads.
@@ -253,6 +256,8 @@ class ItemRepository:
         )
         self._fast = fast
         self._direct = direct if self.dialect == "postgresql" else None
+        self._writer = writes if self.dialect == "sqlite" else None
+        self._lite: dict[Hashable, CompiledRead] = {}
         self._notify = self.dialect == "postgresql"
         self._publish = publish
         self._reads: dict[Hashable, tuple[Select[Any], CompiledRead | PgStatement | None]] = {}
@@ -358,6 +363,15 @@ class ItemRepository:
 
     # --- writes ----------------------------------------------------------------------
 
+    def _lite_statement(self, shape: Hashable, stmt: Any) -> CompiledRead:
+        compiled = self._lite.get(shape)
+        if compiled is None:
+            made = compile_read(stmt)
+            if made is None:  # not one of the statements below
+                raise RuntimeError(f"cannot compile {shape!r} for the SQLite writer")
+            compiled = self._lite[shape] = made
+        return compiled
+
     def _pg_statement(self, shape: Hashable, stmt: Any) -> PgStatement:
         compiled = self._pg.get(shape)
         if compiled is None:
@@ -409,6 +423,14 @@ class ItemRepository:
         return ItemEvent(EventType.CREATED, _mapped_record(rows[0]))
 
     async def add(self, new: NewItem) -> ItemRecord:
+        if self._writer is not None:
+            lite = self._lite_statement("insert", _INSERT)
+            values = self._insert_values(new)
+
+            def work(tx: SqliteTransaction) -> ItemEvent:
+                return ItemEvent(EventType.CREATED, _raw_record(tx.fetch(lite, values)[0]))
+
+            return (await self._writer.run(work, self._committed)).item
         if self._direct is not None:
             stmt = self._pg_statement("insert", _insert_and_notify())
             rows = await self._direct.fetch_once(stmt, self._pg_insert_values(new))
@@ -429,7 +451,11 @@ class ItemRepository:
             created: ItemEvent | None = None
             prior: tuple[str, int | None] | None = None  # (body_hash, item_id)
             claim = {**keys, "r_hash": body_hash, "r_now": utcnow(), "r_expired": expired_before}
-            if self._direct is not None:
+            if self._writer is not None:
+                created, prior = await self._writer.run(
+                    self._lite_add_once(new, keys, claim), self._committed_if_created
+                )
+            elif self._direct is not None:
                 async with self._direct.transaction() as tx:
                     if await tx.fetch(self._pg_statement("claim", self._claim), claim):
                         created = await self._pg_insert(tx, new)
@@ -459,6 +485,33 @@ class ItemRepository:
                 item = await self.get(prior_item, Scope.owned_by(new.owner_id))
             return PriorRequest(prior_hash, item)
         return None
+
+    def _lite_add_once(
+        self, new: NewItem, keys: dict[str, Any], claim: dict[str, Any]
+    ) -> Callable[[SqliteTransaction], tuple[ItemEvent | None, tuple[str, int | None] | None]]:
+        claim_stmt = self._lite_statement("claim", self._claim)
+        insert_stmt = self._lite_statement("insert", _INSERT)
+        link_stmt = self._lite_statement("link", _LINK)
+        prior_stmt = self._lite_statement("prior", _GET_REQUEST)
+        values = self._insert_values(new)
+
+        def work(
+            tx: SqliteTransaction,
+        ) -> tuple[ItemEvent | None, tuple[str, int | None] | None]:
+            if tx.fetch(claim_stmt, claim):
+                event = ItemEvent(EventType.CREATED, _raw_record(tx.fetch(insert_stmt, values)[0]))
+                tx.fetch(link_stmt, {**keys, "r_item": event.item.id})
+                return event, None
+            found = tx.fetch(prior_stmt, keys)
+            return None, ((found[0]["body_hash"], found[0]["item_id"]) if found else None)
+
+        return work
+
+    def _committed_if_created(
+        self, outcome: tuple[ItemEvent | None, tuple[str, int | None] | None]
+    ) -> None:
+        if outcome[0] is not None:
+            self._committed(outcome[0])
 
     def _update_statement(self, scoped: bool, fields: tuple[str, ...], versioned: bool) -> Update:
         shape = ("update", scoped, fields, versioned)
@@ -513,12 +566,27 @@ class ItemRepository:
     ) -> ItemRecord | WriteMiss:
         """Run a conditional UPDATE/DELETE ... RETURNING in a transaction; announce it."""
         item_id = values["item_id"]
+        scoped = scope.owner_id is not None
         try:
+            if self._writer is not None:
+                write = self._lite_statement(shape, stmt)
+                lite_miss = self._lite_statement(("miss", scoped), self._miss_statement(scoped))
+
+                def work(tx: SqliteTransaction) -> ItemEvent:
+                    rows = tx.fetch(write, values)
+                    if not rows:
+                        found = tx.fetch(lite_miss, {"item_id": item_id, "owner": scope.owner_id})
+                        raise _Refused(self._missed(bool(found)))
+                    event = ItemEvent(kind, _raw_record(rows[0]))
+                    if accept is not None and not accept(event.item):
+                        raise _Refused(WriteMiss.STALE)
+                    return event
+
+                return (await self._writer.run(work, self._committed)).item
             if self._direct is not None:
                 async with self._direct.transaction() as tx:
                     rows = await tx.fetch(self._pg_statement(shape, stmt), values)
                     if not rows:
-                        scoped = scope.owner_id is not None
                         miss = self._pg_statement(("miss", scoped), self._miss_statement(scoped))
                         found = await tx.fetch(miss, {"item_id": item_id, "owner": scope.owner_id})
                         raise _Refused(self._missed(bool(found)))
