@@ -79,7 +79,7 @@ async def test_commits_are_announced_even_when_the_caller_gave_up(tmp_path: Path
         assert announced == [1]
         assert _rows(path) == [1]
 
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="refused"):
             await writes.run(_insert(3, fail=True), announced.append)
         assert _rows(path) == [1]  # rolled back, not announced
         assert announced == [1]
