@@ -36,7 +36,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import cast as cast_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -57,6 +56,7 @@ from opengovfood.domain.items import (
 from opengovfood.domain.listing import ListQuery
 from opengovfood.domain.scopes import Scope
 from opengovfood.repositories import sql_lists
+from opengovfood.repositories.idempotency import claim_statement
 from opengovfood.repositories.item_events import CHANNEL, NOTIFY, encode_event
 
 items = cast(Table, Item.__table__)
@@ -200,31 +200,6 @@ def _owner_condition(scoped: bool) -> list[ColumnElement[bool]]:
     return [_c.owner_id == bindparam("owner")] if scoped else []
 
 
-def _claim_statement(dialect: str) -> Any:
-    """Take (owner, request_id) for this call: a row back if it was free or its record
-    had expired; none if another call holds it. On PostgreSQL this waits for a
-    concurrent holder's transaction to finish, so the caller then reads its committed
-    result. Being the first statement of the transaction also makes SQLite take its
-    write lock up front."""
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = dialect_insert(requests).values(
-        owner_id=bindparam("r_owner"),
-        request_id=bindparam("r_request"),
-        body_hash=bindparam("r_hash"),
-        item_id=None,
-        create_time=bindparam("r_now"),
-    )
-    return stmt.on_conflict_do_update(
-        index_elements=[requests.c.owner_id, requests.c.request_id],
-        set_={
-            "body_hash": stmt.excluded.body_hash,
-            "item_id": None,
-            "create_time": stmt.excluded.create_time,
-        },
-        where=requests.c.create_time < bindparam("r_expired"),
-    ).returning(requests.c.id)
-
-
 class _Refused(Exception):
     """Rolls a write's transaction back: the miss it carries is the answer."""
 
@@ -263,7 +238,7 @@ class ItemRepository:
         self._reads: dict[Hashable, tuple[Select[Any], CompiledRead | PgStatement | None]] = {}
         self._writes: dict[Hashable, Any] = {}
         self._pg: dict[Hashable, PgStatement] = {}
-        self._claim = _claim_statement(self.dialect)
+        self._claim = claim_statement(requests, "item_id", self.dialect)
 
     # --- reads -----------------------------------------------------------------------
 

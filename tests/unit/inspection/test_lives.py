@@ -201,8 +201,8 @@ def test_legend_from_a_schemes_bands() -> None:
 
     bands = [(band.grade, band.min_score) for band in get_scheme("standard").bands]
     assert legend_bands(bands) == (
-        LegendBand(92, 100, "Good"),
-        LegendBand(85, 91, "Satisfactory"),
-        LegendBand(60, 84, "Needs improvement"),
-        LegendBand(0, 59, "Unsatisfactory"),
+        LegendBand(90, 100, "Good"),
+        LegendBand(75, 89, "Satisfactory"),
+        LegendBand(50, 74, "Needs improvement"),
+        LegendBand(0, 49, "Unsatisfactory"),
     )
