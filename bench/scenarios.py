@@ -232,6 +232,37 @@ def update_item(ctx: Context) -> Job:
     }
 
 
+ESTABLISHMENTS = "/opengovfood.v1.EstablishmentService/"
+
+
+def list_establishments(ctx: Context) -> Job:
+    """ListEstablishments, a page of 50 of the reader's 60 (made through the API)."""
+    from opengovfood_client.v1 import establishments_pb2, establishments_pb2_grpc
+
+    stub = establishments_pb2_grpc.EstablishmentServiceStub(ctx.channel)
+    request = establishments_pb2.ListEstablishmentsRequest(page_size=50)
+    have = probe(
+        "ListEstablishments",
+        stub.ListEstablishments,
+        request,
+        metadata=ctx.md("reader"),
+        timeout=10,
+    )
+    for n in range(len(have.establishments), 60):
+        stub.CreateEstablishment(
+            establishments_pb2.CreateEstablishmentRequest(
+                establishment=establishments_pb2.Establishment(
+                    name=f"Bench Diner {n}", facility_type="Restaurant"
+                )
+            ),
+            metadata=ctx.md("reader"),
+            timeout=10,
+        )
+    return closed(
+        ESTABLISHMENTS + "ListEstablishments", [b64(request)], ctx.auth("reader"), ctx.concurrency
+    )
+
+
 def _login_request() -> users_pb2.LoginRequest:
     return users_pb2.LoginRequest(email="login@bench.example", password=PASSWORD)
 
@@ -355,6 +386,12 @@ def scenarios(small_rows: int, large_rows: int) -> list[Scenario]:
         Scenario("list_first_large", f"ListItems first page @{big}", "server", list_page("big", 1)),
         Scenario(
             "list_100th_large", f"ListItems 100th page @{big}", "server", list_page("big", 100)
+        ),
+        Scenario(
+            "list_establishments",
+            "ListEstablishments page of 50",
+            "server",
+            list_establishments,
         ),
         Scenario("create_item", "CreateItem", "server", create_item),
         Scenario("update_item", "UpdateItem with etag", "server", update_item),
