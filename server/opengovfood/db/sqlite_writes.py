@@ -9,9 +9,11 @@ dedicated connection: BEGIN IMMEDIATE (the write lock up front), the statements
 back. One thread per process: SQLite has one writer at a time anyway, and a writer
 waiting for the lock (busy timeout) holds no event loop.
 
-- `on_commit` runs on the event loop once the transaction has committed, even if the
-  caller was cancelled meanwhile (a client's deadline): a committed write is always
-  announced. A write cancelled before its turn never runs.
+- A caller cancelled (a client's deadline) before its write's turn: it never runs;
+  while it waits for SQLite's lock or runs: it rolls back (the lock is waited for
+  here, in short sleeps, so a cancelled write stops waiting). `on_commit` runs on the
+  event loop once the transaction has committed, even if the caller was cancelled
+  meanwhile: a committed write is always announced.
 - sqlite3's errors become SQLAlchemy's (`OperationalError` for "database is locked",
   `IntegrityError`), as the engine path raises them.
 """
@@ -22,6 +24,8 @@ import asyncio
 import concurrent.futures
 import contextlib
 import sqlite3
+import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -44,6 +48,10 @@ class SqliteTransaction:
             return cursor.fetchall()
         finally:
             cursor.close()
+
+
+class _Abandoned(Exception):
+    """The caller was cancelled before COMMIT: roll back."""
 
 
 def translate(error: BaseException) -> BaseException:
@@ -69,23 +77,46 @@ class SqliteWrites:
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
-            connection = sqlite3.connect(
-                self._path, timeout=self._busy_timeout, isolation_level=None
-            )
+            # timeout=0: the lock is waited for in `_begin`, which can stop waiting.
+            connection = sqlite3.connect(self._path, timeout=0, isolation_level=None)
             connection.row_factory = sqlite3.Row
             connection.execute("PRAGMA foreign_keys=ON")
             connection.execute("PRAGMA synchronous=NORMAL")
             self._connection = connection
         return self._connection
 
+    def _begin(self, connection: sqlite3.Connection, cancelled: threading.Event) -> None:
+        """BEGIN IMMEDIATE, waiting up to the busy timeout for the write lock."""
+        deadline = time.monotonic() + self._busy_timeout
+        pause = 0.001
+        while True:
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                message = str(error)
+                if "locked" not in message and "busy" not in message:
+                    raise
+                if cancelled.is_set():
+                    raise _Abandoned() from None
+                if time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
+
     def _transaction(
-        self, work: Callable[[SqliteTransaction], T], started: Callable[[], None]
+        self,
+        work: Callable[[SqliteTransaction], T],
+        started: Callable[[], None],
+        cancelled: threading.Event,
     ) -> T:
         started()
         connection = self._connect()
-        connection.execute("BEGIN IMMEDIATE")
+        self._begin(connection, cancelled)
         try:
             result = work(SqliteTransaction(connection))
+            if cancelled.is_set():
+                raise _Abandoned()
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
                 connection.execute("ROLLBACK")
@@ -114,7 +145,8 @@ class SqliteWrites:
         def started() -> None:
             loop.call_soon_threadsafe(begin)
 
-        future = self._executor.submit(self._transaction, work, started)
+        cancelled = threading.Event()
+        future = self._executor.submit(self._transaction, work, started, cancelled)
         if on_commit is not None:
 
             def committed(done: concurrent.futures.Future[T]) -> None:
@@ -130,10 +162,14 @@ class SqliteWrites:
                     f"no turn to write within {self._queue_timeout:g}s"
                 ) from None
         except asyncio.CancelledError:
+            cancelled.set()
             future.cancel()  # never runs if it has not started
             raise
         try:
             result = await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            cancelled.set()  # rolls back unless it is committing already
+            raise
         except sqlite3.Error as error:
             raise translate(error) from error
         self.served += 1

@@ -1,7 +1,7 @@
 """SQLite's item writes on one thread (db/sqlite_writes.py): they serve the server's
-item writes, a write committed after its caller was cancelled is still announced, one
-cancelled before its turn never runs, a failure rolls back, and a write that cannot
-get its turn in time answers like an exhausted pool."""
+item writes, a write whose caller was cancelled before COMMIT rolls back (one still
+queued never runs), a failure rolls back, commits are announced, and a write that
+cannot get its turn in time answers like an exhausted pool."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def _rows(path: str) -> list[int]:
         connection.close()
 
 
-async def test_commits_are_announced_even_when_the_caller_gave_up(tmp_path: Path) -> None:
+async def test_a_write_whose_caller_gave_up_does_not_land(tmp_path: Path) -> None:
     path = _database(tmp_path)
     writes = SqliteWrites(path, busy_timeout_ms=1000, queue_timeout=5.0)
     announced: list[int] = []
@@ -72,20 +72,20 @@ async def test_commits_are_announced_even_when_the_caller_gave_up(tmp_path: Path
         running = asyncio.create_task(writes.run(_insert(1, pause=0.3), announced.append))
         queued = asyncio.create_task(writes.run(_insert(2), announced.append))
         await asyncio.sleep(0.1)
-        running.cancel()  # already on the thread: it commits, and is announced
+        running.cancel()  # on the thread, before COMMIT: it rolls back
         queued.cancel()  # still waiting for its turn: it never runs
         await asyncio.gather(running, queued, return_exceptions=True)
         await asyncio.sleep(0.4)
-        assert announced == [1]
-        assert _rows(path) == [1]
+        assert announced == []
+        assert _rows(path) == []
 
         with pytest.raises(ValueError, match="refused"):
             await writes.run(_insert(3, fail=True), announced.append)
-        assert _rows(path) == [1]  # rolled back, not announced
-        assert announced == [1]
+        assert _rows(path) == []  # rolled back, not announced
         assert await writes.run(_insert(4), announced.append) == 4
         await asyncio.sleep(0.05)
-        assert announced == [1, 4]
+        assert announced == [4]
+        assert _rows(path) == [4]
     finally:
         await writes.close()
 
