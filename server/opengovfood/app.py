@@ -284,7 +284,9 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     agent = AgentServicer(
         AnalysisService(AnalysisRepository(container.engine), container.llm, container.page_tokens),
         ChatService(
-            ConversationRepository(container.engine), container.llm, ItemTools(container.items)
+            ConversationRepository(container.engine, container.pg_direct, container.sqlite_writes),
+            container.llm,
+            ItemTools(container.items),
         ),
         ModelService(container.llm),
     )
