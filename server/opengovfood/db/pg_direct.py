@@ -12,7 +12,7 @@ statements (asyncpg keeps them per connection, by SQL text):
 - a small pool of its own (`PgDirect`): connections are opened on demand up to
   `size` and then kept (no overflow churn); one that the server closed (a restart,
   a cut) is noticed at checkout and replaced, and a read that fails on a connection
-  that had been idle is retried once on a fresh one, as a pre-ping would have;
+  that had been idle runs again on another, as a pre-ping would have;
 - a single statement runs in autocommit (no BEGIN/COMMIT round trips); a write
   that needs a decision before COMMIT uses `transaction()`;
 - asyncpg's errors become SQLAlchemy's (`OperationalError`, `IntegrityError`,
@@ -85,6 +85,9 @@ def _connection_error(error: BaseException) -> bool:
         error,
         (
             asyncpg.InterfaceError,  # connection closed / does not exist
+            # A connection the server ended while idle can answer this before it
+            # reads as closed (a FATAL message it had not processed yet).
+            asyncpg.exceptions._base.InternalClientError,
             asyncpg.PostgresConnectionError,
             asyncpg.CannotConnectNowError,
             asyncpg.exceptions.AdminShutdownError,
@@ -199,27 +202,25 @@ class PgDirect:
 
     async def fetch(self, stmt: PgStatement, values: Mapping[str, Any]) -> list[Any]:
         """The statement's rows, run alone (autocommit). Only for statements that can
-        be repeated safely (reads): a failure on a pooled connection is retried once
-        on a fresh one."""
+        be repeated safely (reads): a pooled connection found broken is dropped and
+        the statement runs on another."""
         arguments = stmt.arguments(values)
-        for attempt in (1, 2):
+        # Every pooled connection may have been ended meanwhile (a restart): try each
+        # at most once, then a fresh one.
+        for _attempt in range(self.size + 1):
             connection, fresh = await self._acquire()
             try:
                 rows: list[Any] = await connection.fetch(stmt.sql, *arguments)
             except BaseException as error:
-                broken = _connection_error(error) or isinstance(error, asyncio.CancelledError)
+                cancelled = isinstance(error, asyncio.CancelledError)
+                broken = cancelled or _connection_error(error)
                 self._release(connection, broken)
-                if (
-                    broken
-                    and not fresh
-                    and attempt == 1
-                    and not isinstance(error, asyncio.CancelledError)
-                ):
+                if broken and not fresh and not cancelled:
                     continue
                 raise translate(error, stmt.sql) from error
             self._release(connection)
             return rows
-        raise AssertionError("unreachable")
+        raise sa_exc.OperationalError(stmt.sql, None, ConnectionError("no usable connection"))
 
     async def fetch_once(self, stmt: PgStatement, values: Mapping[str, Any]) -> list[Any]:
         """The statement's rows, run alone (autocommit) and never retried (writes)."""
@@ -231,20 +232,34 @@ class PgDirect:
                 raise translate(error, stmt.sql) from error
         return rows
 
+    async def _begin(self) -> Any:
+        """A connection with BEGIN done. BEGIN changes nothing, so a pooled connection
+        found broken there is dropped and another tried."""
+        for _attempt in range(self.size + 1):
+            connection, fresh = await self._acquire()
+            try:
+                await connection.execute("BEGIN")
+            except BaseException as error:
+                cancelled = isinstance(error, asyncio.CancelledError)
+                broken = cancelled or _connection_error(error)
+                self._release(connection, broken)
+                if broken and not fresh and not cancelled:
+                    continue
+                raise translate(error) from error
+            return connection
+        raise sa_exc.OperationalError("BEGIN", None, ConnectionError("no usable connection"))
+
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """BEGIN ... COMMIT on one connection; an exception rolls back."""
-        async with self.connection() as connection:
+        connection = await self._begin()
+        broken = False
+        try:
             try:
-                await connection.execute("BEGIN")
-            except Exception as error:
-                raise translate(error) from error
-            transaction = Transaction(connection)
-            try:
-                yield transaction
+                yield Transaction(connection)
             except BaseException:
                 if not connection.is_closed():
-                    # A connection whose rollback fails is dropped by `connection()`.
+                    # A connection whose rollback fails is dropped below.
                     try:
                         await connection.execute("ROLLBACK")
                     except Exception as error:
@@ -254,6 +269,12 @@ class PgDirect:
                 await connection.execute("COMMIT")
             except Exception as error:
                 raise translate(error) from error
+        except BaseException as error:
+            cause = error.__cause__ if error.__cause__ is not None else error
+            broken = isinstance(error, asyncio.CancelledError) or _connection_error(cause)
+            raise
+        finally:
+            self._release(connection, broken)
 
     async def close(self) -> None:
         self._closed = True

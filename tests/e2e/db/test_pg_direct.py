@@ -61,25 +61,36 @@ async def test_items_are_served_on_raw_connections_that_are_kept(
     assert direct.idle == direct.opened  # every one went back
 
 
-async def test_a_read_survives_a_connection_the_server_killed(
+async def _kill_idle(server: RunningServer) -> int:
+    admin = await asyncpg.connect(_dsn(server))
+    try:
+        return int(
+            await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = 'opengovfood' AND datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state = 'idle'"
+            )
+        )
+    finally:
+        await admin.close()
+
+
+async def test_reads_and_transactions_survive_connections_the_server_killed(
     server: RunningServer, items_stub: items_pb2_grpc.ItemServiceStub, make_user: UserFactory
 ) -> None:
     direct = _direct(server)
     user = await make_user()
     item = await create(items_stub, user.metadata, title="survivor")
-    admin = await asyncpg.connect(_dsn(server))
-    try:
-        killed = await admin.fetchval(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE application_name = 'opengovfood' AND datname = current_database()"
-            " AND pid <> pg_backend_pid() AND state = 'idle'"
-        )
-    finally:
-        await admin.close()
-    assert killed >= 1
+    assert await _kill_idle(server) >= 1
     got = await items_stub.GetItem(items_pb2.GetItemRequest(id=item.id), metadata=user.metadata)
     assert got == item
     assert direct.idle >= 1
+    assert await _kill_idle(server) >= 1
+    updated = await items_stub.UpdateItem(  # BEGIN finds the dead ones first
+        items_pb2.UpdateItemRequest(item=items_pb2.Item(id=item.id, title="still", etag=item.etag)),
+        metadata=user.metadata,
+    )
+    assert updated.title == "still"
 
 
 async def test_errors_are_sqlalchemys_and_the_pool_waits_only_so_long(
