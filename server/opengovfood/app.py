@@ -58,9 +58,10 @@ from opengovfood.rpc.health import (
 from opengovfood.rpc.items import ItemServicer
 from opengovfood.rpc.reflection import add_reflection
 from opengovfood.rpc.users import UserServicer
-from opengovfood.services.analyses import AnalysisService
+from opengovfood.services.analyses import AnalysisService, RulesEngine
 from opengovfood.services.authn import Authenticator
 from opengovfood.services.chat import ChatService
+from opengovfood.services.chat_context import RecordsContext
 from opengovfood.services.chat_tools import ItemTools
 from opengovfood.services.establishments import EstablishmentService
 from opengovfood.services.items import ItemService
@@ -163,6 +164,7 @@ def build_container(settings: Settings) -> Container:
     authenticator = Authenticator(tokens, users, settings.principal_cache_ttl)
     limits = RateLimits(make_buckets(settings), settings)
     page_tokens = PageTokens(tokens.derive_key(PAGE_TOKEN_KEY_LABEL))
+    establishments = EstablishmentRepository(engine)
     return Container(
         settings=settings,
         engine=engine,
@@ -184,8 +186,9 @@ def build_container(settings: Settings) -> Container:
             ),
             item_events,
             page_tokens,
+            establishments=establishments,
         ),
-        establishments=EstablishmentService(EstablishmentRepository(engine), page_tokens),
+        establishments=EstablishmentService(establishments, page_tokens),
         limits=limits,
         page_tokens=page_tokens,
         users=UserService(
@@ -280,13 +283,25 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     establishments_pb2_grpc.add_EstablishmentServiceServicer_to_server(
         EstablishmentServicer(container.establishments), server
     )
-    # Chat tools run as the caller through the same ItemService as the RPCs.
+    # Chat tools and the chat's records block read as the caller through the same
+    # services as the RPCs.
+    rules = RulesEngine()
+    analyses = AnalysisService(
+        AnalysisRepository(container.engine),
+        container.llm,
+        container.page_tokens,
+        rules,
+        scheme=settings.scoring_scheme,
+        model_timeout=settings.analysis_model_timeout,
+        items=container.items,
+    )
     agent = AgentServicer(
-        AnalysisService(AnalysisRepository(container.engine), container.llm, container.page_tokens),
+        analyses,
         ChatService(
             ConversationRepository(container.engine, container.pg_direct, container.sqlite_writes),
             container.llm,
-            ItemTools(container.items),
+            ItemTools(container.items, analyses),
+            RecordsContext(container.items, analyses),
         ),
         ModelService(container.llm),
     )
@@ -328,6 +343,13 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     app.on_startup.append(first_superuser.start)
     app.on_shutdown.append(first_superuser.stop)
     warm_up: list[asyncio.Task[None]] = []
+
+    async def start_rules_warm_up() -> None:
+        # Trains the comment classifier (under a second of CPU, on a thread) while the
+        # server already answers; the first analysis waits for it if it comes sooner.
+        warm_up.append(asyncio.create_task(rules.warm_up(), name="rules-warm-up"))
+
+    app.on_startup.append(start_rules_warm_up)
 
     async def start_warm_up() -> None:
         # The first request would otherwise pay the model load; and llama.cpp

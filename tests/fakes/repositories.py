@@ -8,6 +8,7 @@ WatchItems relies on), the ordering and the keyset position applied to the recor
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta
 from functools import cmp_to_key
 from typing import Any, TypeVar
 
-from opengovfood.domain.analyses import AnalysisRecord, NewAnalysis
+from opengovfood.domain.analyses import AnalysisChanges, AnalysisRecord, NewAnalysis
 from opengovfood.domain.conversations import ConversationRecord, MessageRecord, TurnStart
 from opengovfood.domain.establishments import (
     Address,
@@ -133,7 +134,19 @@ class InMemoryItems:
     async def add(self, new: NewItem) -> ItemRecord:
         now = self._clock()
         record = ItemRecord(
-            next(self._ids), new.title, new.description, new.status, new.owner_id, now, now, 1
+            next(self._ids),
+            new.title,
+            new.description,
+            new.status,
+            new.owner_id,
+            now,
+            now,
+            1,
+            establishment_id=new.establishment_id,
+            kind=new.kind,
+            result=new.result,
+            score=new.score,
+            inspect_time=new.inspect_time or now,
         )
         self.rows[record.id] = record
         self._announce(ItemEvent(EventType.CREATED, record))
@@ -171,11 +184,21 @@ class InMemoryItems:
             return WriteMiss.NOT_FOUND
         if expected_version is not None and row.version != expected_version:
             return WriteMiss.STALE
+        inspect_time = row.inspect_time if changes.inspect_time is None else changes.inspect_time
+        if changes.inspect_time_reset:
+            inspect_time = row.create_time
         updated = replace(
             row,
             title=row.title if changes.title is None else changes.title,
             description=row.description if changes.description is None else changes.description,
             status=row.status if changes.status is None else changes.status,
+            establishment_id=row.establishment_id
+            if changes.establishment_id is None
+            else changes.establishment_id or None,
+            kind=row.kind if changes.kind is None else changes.kind,
+            result=row.result if changes.result is None else changes.result,
+            score=row.score if changes.score is None else changes.score,
+            inspect_time=inspect_time,
             update_time=self._clock(),
             version=row.version + 1,
         )
@@ -546,22 +569,46 @@ class InMemoryAnalyses:
         return owner is not None and _in_scope(owner, scope)
 
     async def add(self, new: NewAnalysis) -> AnalysisRecord:
+        now = self._clock()
         record = AnalysisRecord(
-            next(self._ids),
-            new.owner_id,
-            new.item_id,
-            new.notes,
-            new.summary,
-            new.violations,
-            new.corrective_actions,
-            new.compliance_score,
-            new.public_health_narrative,
-            new.provider,
-            new.model,
-            self._clock(),
+            id=next(self._ids),
+            owner_id=new.owner_id,
+            item_id=new.item_id,
+            notes=new.notes,
+            summary=new.summary,
+            violations=new.violations,
+            corrective_actions=new.corrective_actions,
+            score=new.score,
+            public_health_narrative=new.public_health_narrative,
+            narrative_missing=new.narrative_missing,
+            provider=new.provider,
+            model=new.model,
+            create_time=now,
+            update_time=now,
+            version=1,
         )
         self.rows[record.id] = record
         return record
+
+    async def update(
+        self, analysis_id: int, scope: Scope, expected_version: int, changes: AnalysisChanges
+    ) -> AnalysisRecord | None:
+        row = self.rows.get(analysis_id)
+        if row is None or not _in_scope(row.owner_id, scope) or row.version != expected_version:
+            return None
+        updated = dataclasses.replace(
+            row,
+            summary=row.summary if changes.summary is None else changes.summary,
+            violations=row.violations if changes.violations is None else changes.violations,
+            corrective_actions=row.corrective_actions
+            if changes.corrective_actions is None
+            else changes.corrective_actions,
+            score=changes.score,
+            update_time=self._clock(),
+            version=row.version + 1,
+        )
+        self.rows[analysis_id] = updated
+        return updated
 
     async def get(self, analysis_id: int, scope: Scope) -> AnalysisRecord | None:
         row = self.rows.get(analysis_id)

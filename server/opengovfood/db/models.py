@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -113,6 +114,12 @@ class Item(Base):
         # Superusers/services list across owners in the default order.
         Index("ix_items_create_time_id", "create_time", "id"),
         Index("ix_items_status", "status"),
+        # An establishment's history, newest first (`establishment_id = X` ordered by
+        # `inspect_time desc`), and the inspection order per owner.
+        Index(
+            "ix_items_establishment_id_inspect_time_id", "establishment_id", "inspect_time", "id"
+        ),
+        Index("ix_items_owner_id_inspect_time_id", "owner_id", "inspect_time", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -125,11 +132,22 @@ class Item(Base):
     update_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Incremented on every write; the strong etag is derived from (id, version).
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The inspection record. No ON DELETE: an establishment with items is not deleted.
+    establishment_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("establishments.id")
+    )
+    # unspecified | routine_inspection | follow_up | complaint | pre_opening | other
+    kind: Mapped[str] = mapped_column(String(24), default="unspecified")
+    # unspecified | pass | pass_with_conditions | fail | no_entry
+    result: Mapped[str] = mapped_column(String(24), default="unspecified")
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    # When the inspection took place (the create time unless given): a sort key.
+    inspect_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ItemCount(Base):
     """How many items each owner has in each status: ListItems' total_size without a
-    COUNT over the items. Kept by triggers on `items` (migration 0004) in each write's
+    COUNT over the items. Kept by triggers on `items` (migration 0006) in each write's
     own transaction. A pair has up to 64 rows (`slot`; PostgreSQL writes the slot of its
     backend, SQLite always 0) so concurrent writers seldom wait for one another's row
     lock; the count is the sum."""
@@ -173,7 +191,9 @@ class InspectionAnalysis(Base):
     )
     notes: Mapped[str] = mapped_column(Text)
     summary: Mapped[str] = mapped_column(Text)
-    # [{"code": str, "description": str, "severity": "critical|major|minor"}]
+    # [{"code", "description", "severity": "P|Pf|C" (legacy: "critical|major|minor"),
+    #   "food_code_section", "form_item", "evidence", "source", "corrected_on_site",
+    #   "repeat", "corrective_action"}]; keys added since 0001 may be absent.
     violations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     corrective_actions: Mapped[list[str]] = mapped_column(JSON)
     compliance_score: Mapped[float] = mapped_column(Float)
@@ -181,6 +201,13 @@ class InspectionAnalysis(Base):
     provider: Mapped[str] = mapped_column(String(32))
     model: Mapped[str] = mapped_column(String(200))
     create_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # NULL on analyses stored before 0004: read as round(compliance_score * 100).
+    score: Mapped[int | None] = mapped_column(Integer)
+    grade: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    scoring_scheme: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    update_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    narrative_missing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Conversation(Base):

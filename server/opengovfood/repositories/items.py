@@ -16,8 +16,9 @@ RETURNING, so concurrent writers never lose an update on either backend.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -36,6 +37,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import cast as cast_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -44,6 +46,8 @@ from opengovfood.db.models import Item, ItemCount, ItemRequest, utcnow
 from opengovfood.db.pg_direct import PgDirect, PgStatement, Transaction, compile_statement
 from opengovfood.db.sqlite_writes import SqliteTransaction, SqliteWrites
 from opengovfood.domain.items import (
+    KINDS,
+    RESULTS,
     STATUSES,
     EventType,
     ItemChanges,
@@ -51,6 +55,7 @@ from opengovfood.domain.items import (
     ItemRecord,
     NewItem,
     PriorRequest,
+    UnknownEstablishment,
     WriteMiss,
 )
 from opengovfood.domain.listing import ListQuery
@@ -73,6 +78,11 @@ COLUMNS = (
     _c.create_time,
     _c.update_time,
     _c.version,
+    _c.establishment_id,
+    _c.kind,
+    _c.result,
+    _c.score,
+    _c.inspect_time,
 )
 
 # ListItems' filter and order fields (services/items.py) -> columns.
@@ -84,6 +94,11 @@ LIST_COLUMNS: Mapping[str, ColumnElement[Any]] = {
     "title": _c.title,
     "description": _c.description,
     "id": _c.id,
+    "establishment_id": _c.establishment_id,
+    "kind": _c.kind,
+    "result": _c.result,
+    "score": _c.score,
+    "inspect_time": _c.inspect_time,
 }
 
 # The fields item_counts can count by: a filter naming only these is summed there.
@@ -92,7 +107,17 @@ COUNT_COLUMNS: Mapping[str, ColumnElement[Any]] = {
     "owner_id": counts.c.owner_id,
 }
 
-_UPDATABLE = ("title", "description", "status")
+_UPDATABLE = (
+    "title",
+    "description",
+    "status",
+    "establishment_id",
+    "kind",
+    "result",
+    "score",
+    "inspect_time",
+)
+_ENUMS = frozenset({"status", "kind", "result"})
 _CACHE_LIMIT = 512
 
 _INSERT = (
@@ -108,6 +133,11 @@ _INSERT = (
                 "version",
                 "create_time",
                 "update_time",
+                "establishment_id",
+                "kind",
+                "result",
+                "score",
+                "inspect_time",
             )
         }
     )
@@ -160,6 +190,11 @@ def _record(row: Row[Any]) -> ItemRecord:
         create_time=row.create_time,
         update_time=row.update_time,
         version=row.version,
+        establishment_id=row.establishment_id,
+        kind=KINDS[row.kind],
+        result=RESULTS[row.result],
+        score=row.score,
+        inspect_time=row.inspect_time,
     )
 
 
@@ -174,6 +209,11 @@ def _mapped_record(row: Mapping[str, Any]) -> ItemRecord:
         create_time=row["create_time"],
         update_time=row["update_time"],
         version=row["version"],
+        establishment_id=row["establishment_id"],
+        kind=KINDS[row["kind"]],
+        result=RESULTS[row["result"]],
+        score=row["score"],
+        inspect_time=row["inspect_time"],
     )
 
 
@@ -192,12 +232,29 @@ def _raw_record(row: sqlite3.Row) -> ItemRecord:
         create_time=_utc(row["create_time"]),
         update_time=_utc(row["update_time"]),
         version=row["version"],
+        establishment_id=row["establishment_id"],
+        kind=KINDS[row["kind"]],
+        result=RESULTS[row["result"]],
+        score=row["score"],
+        inspect_time=_utc(row["inspect_time"]),
     )
 
 
 def _owner_condition(scoped: bool) -> list[ColumnElement[bool]]:
     """The scope's condition, its owner bound per call as `owner`."""
     return [_c.owner_id == bindparam("owner")] if scoped else []
+
+
+@contextlib.contextmanager
+def _foreign_keys() -> Iterator[None]:
+    """A foreign key violation on establishment_id (deleted after the service checked
+    it) comes out as UnknownEstablishment, on every write path."""
+    try:
+        yield
+    except IntegrityError as error:
+        if "foreign key" in str(error.orig).lower():
+            raise UnknownEstablishment() from None
+        raise
 
 
 class _Refused(Exception):
@@ -338,6 +395,14 @@ class ItemRepository:
 
     # --- writes ----------------------------------------------------------------------
 
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction; a foreign key violation on establishment_id (deleted
+        after the service checked it) comes out as UnknownEstablishment."""
+        with _foreign_keys():
+            async with self._engine.begin() as connection:
+                yield connection
+
     def _lite_statement(self, shape: Hashable, stmt: Any) -> CompiledRead:
         compiled = self._lite.get(shape)
         if compiled is None:
@@ -374,6 +439,11 @@ class ItemRepository:
             "version": 1,
             "create_time": now,
             "update_time": now,
+            "establishment_id": new.establishment_id,
+            "kind": new.kind.value,
+            "result": new.result.value,
+            "score": new.score,
+            "inspect_time": new.inspect_time or now,
         }
 
     async def _insert(self, connection: AsyncConnection, new: NewItem) -> ItemEvent:
@@ -387,8 +457,20 @@ class ItemRepository:
 
     def _pg_insert_values(self, new: NewItem) -> dict[str, Any]:
         values = self._insert_values(new)
-        unnumbered = ItemRecord(
-            id=-1, **{k: v for k, v in values.items() if k != "status"}, status=new.status
+        unnumbered = ItemRecord(  # the record the INSERT returns, but for its id
+            id=-1,
+            title=new.title,
+            description=new.description,
+            status=new.status,
+            owner_id=new.owner_id,
+            create_time=values["create_time"],
+            update_time=values["update_time"],
+            version=values["version"],
+            establishment_id=new.establishment_id,
+            kind=new.kind,
+            result=new.result,
+            score=new.score,
+            inspect_time=values["inspect_time"],
         )
         return {**values, **_notify_halves(ItemEvent(EventType.CREATED, unnumbered))}
 
@@ -405,12 +487,14 @@ class ItemRepository:
             def work(tx: SqliteTransaction) -> ItemEvent:
                 return ItemEvent(EventType.CREATED, _raw_record(tx.fetch(lite, values)[0]))
 
-            return (await self._writer.run(work, self._committed)).item
+            with _foreign_keys():
+                return (await self._writer.run(work, self._committed)).item
         if self._direct is not None:
             stmt = self._pg_statement("insert", _insert_and_notify())
-            rows = await self._direct.fetch_once(stmt, self._pg_insert_values(new))
+            with _foreign_keys():
+                rows = await self._direct.fetch_once(stmt, self._pg_insert_values(new))
             return _mapped_record(rows[0])
-        async with self._engine.begin() as connection:
+        async with self._transaction() as connection:
             event = await self._insert(connection, new)
         self._committed(event)
         return event.item
@@ -427,21 +511,23 @@ class ItemRepository:
             prior: tuple[str, int | None] | None = None  # (body_hash, item_id)
             claim = {**keys, "r_hash": body_hash, "r_now": utcnow(), "r_expired": expired_before}
             if self._writer is not None:
-                created, prior = await self._writer.run(
-                    self._lite_add_once(new, keys, claim), self._committed_if_created
-                )
+                with _foreign_keys():
+                    created, prior = await self._writer.run(
+                        self._lite_add_once(new, keys, claim), self._committed_if_created
+                    )
             elif self._direct is not None:
-                async with self._direct.transaction() as tx:
-                    if await tx.fetch(self._pg_statement("claim", self._claim), claim):
-                        created = await self._pg_insert(tx, new)
-                        link = {**keys, "r_item": created.item.id}
-                        await tx.fetch(self._pg_statement("link", _LINK), link)
-                    else:
-                        found = await tx.fetch(self._pg_statement("prior", _GET_REQUEST), keys)
-                        if found:
-                            prior = (found[0]["body_hash"], found[0]["item_id"])
+                with _foreign_keys():
+                    async with self._direct.transaction() as tx:
+                        if await tx.fetch(self._pg_statement("claim", self._claim), claim):
+                            created = await self._pg_insert(tx, new)
+                            link = {**keys, "r_item": created.item.id}
+                            await tx.fetch(self._pg_statement("link", _LINK), link)
+                        else:
+                            found = await tx.fetch(self._pg_statement("prior", _GET_REQUEST), keys)
+                            if found:
+                                prior = (found[0]["body_hash"], found[0]["item_id"])
             else:
-                async with self._engine.begin() as connection:
+                async with self._transaction() as connection:
                     if (await connection.execute(self._claim, claim)).first() is not None:
                         created = await self._insert(connection, new)
                         await connection.execute(_LINK, {**keys, "r_item": created.item.id})
@@ -495,7 +581,12 @@ class ItemRepository:
             where = [_c.id == bindparam("item_id"), *_owner_condition(scoped)]
             if versioned:
                 where.append(_c.version == bindparam("expected"))
-            values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in fields}
+            values: dict[str, Any] = {
+                name: _c.create_time if name == "inspect_time_reset" else bindparam(f"v_{name}")
+                for name in fields
+            }
+            if "inspect_time_reset" in values:
+                values["inspect_time"] = values.pop("inspect_time_reset")
             stmt = (
                 update(items)
                 .where(*where)
@@ -557,20 +648,26 @@ class ItemRepository:
                         raise _Refused(WriteMiss.STALE)
                     return event
 
-                return (await self._writer.run(work, self._committed)).item
+                with _foreign_keys():
+                    return (await self._writer.run(work, self._committed)).item
             if self._direct is not None:
-                async with self._direct.transaction() as tx:
-                    rows = await tx.fetch(self._pg_statement(shape, stmt), values)
-                    if not rows:
-                        miss = self._pg_statement(("miss", scoped), self._miss_statement(scoped))
-                        found = await tx.fetch(miss, {"item_id": item_id, "owner": scope.owner_id})
-                        raise _Refused(self._missed(bool(found)))
-                    event = ItemEvent(kind, _mapped_record(rows[0]))
-                    if accept is not None and not accept(event.item):
-                        raise _Refused(WriteMiss.STALE)
-                    await self._pg_announce(tx, event)
+                with _foreign_keys():
+                    async with self._direct.transaction() as tx:
+                        rows = await tx.fetch(self._pg_statement(shape, stmt), values)
+                        if not rows:
+                            miss = self._pg_statement(
+                                ("miss", scoped), self._miss_statement(scoped)
+                            )
+                            found = await tx.fetch(
+                                miss, {"item_id": item_id, "owner": scope.owner_id}
+                            )
+                            raise _Refused(self._missed(bool(found)))
+                        event = ItemEvent(kind, _mapped_record(rows[0]))
+                        if accept is not None and not accept(event.item):
+                            raise _Refused(WriteMiss.STALE)
+                        await self._pg_announce(tx, event)
                 return event.item
-            async with self._engine.begin() as connection:
+            async with self._transaction() as connection:
                 row = (await connection.execute(stmt, values)).one_or_none()
                 if row is None:
                     raise _Refused(await self._miss(connection, item_id, scope))
@@ -600,7 +697,13 @@ class ItemRepository:
             value = getattr(changes, name)
             if value is not None:
                 fields.append(name)
-                values[f"v_{name}"] = value.value if name == "status" else value
+                if name in _ENUMS:
+                    value = value.value
+                elif name == "establishment_id":
+                    value = value or None  # 0: no establishment
+                values[f"v_{name}"] = value
+        if changes.inspect_time_reset:
+            fields.append("inspect_time_reset")
         if expected_version is not None:
             values["expected"] = expected_version
         scoped, versioned = scope.owner_id is not None, expected_version is not None

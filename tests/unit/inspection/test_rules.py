@@ -123,3 +123,34 @@ def test_correction_in_the_next_sentence_counts() -> None:
 
 def test_a_corrected_violation_stays() -> None:
     assert _items("Potato salad at 47F in the prep cooler; voluntarily discarded.") == {22}
+
+
+def test_an_absence_that_is_not_needed_is_not_a_violation() -> None:
+    from opengovfood.inspection.engine import analyse_notes
+
+    assert analyse_notes("Juices made to order, so no HACCP plan or label is needed.") == []
+    assert analyse_notes("No HACCP plan is required for this process.") == []
+    assert [f.form_item for f in analyse_notes("No HACCP plan on site for the ROP fish.")] == [29]
+
+
+def test_an_air_gap_is_not_a_gap() -> None:
+    from opengovfood.inspection.engine import analyse_notes
+
+    assert analyse_notes("Ice machine drains to the floor sink with an air gap.") == []
+
+
+def test_needed_as_a_verdict_but_not_as_an_adjective() -> None:
+    from opengovfood.inspection.engine import analyse_notes
+
+    assert analyse_notes("XO sauce is shelf stable, no date needed.") == []
+    notes = "NO WRITTEN CLEANING PROCEDURE AND REQUIRED EQUIPMENT FOR A VOMITING EVENT."
+    assert [f.form_item for f in analyse_notes(notes)] == [5]
+
+
+def test_bare_readings_after_reading_and_probing_words() -> None:
+    from opengovfood.inspection.engine import build_engine
+
+    rules = build_engine(with_classifier=False)
+    notes = "The reach-in was reading 46, and the tofu inside was 45 when I probed it."
+    assert {f.form_item for f in rules.analyse(notes)} == {22}
+    assert rules.analyse("There were 12 employees working; I probed the soup at 160.") == []
