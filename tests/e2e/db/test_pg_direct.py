@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import bindparam, exc, select, text
 
 from opengovfood.db.pg_direct import PgDirect, asyncpg_connect, compile_statement
-from opengovfood.domain.items import ItemStatus, NewItem
+from opengovfood.domain.items import ItemStatus, NewItem, UnknownEstablishment
 from opengovfood.repositories.items import COLUMNS, ItemRepository
 from opengovfood.repositories.items import items as items_table
 from opengovfood_client.v1 import items_pb2, items_pb2_grpc
@@ -100,7 +100,13 @@ async def test_errors_are_sqlalchemys_and_the_pool_waits_only_so_long(
     direct = PgDirect(asyncpg_connect(_dsn(server), 5.0, 30.0, "opengovfood-test"), 1, 0.2)
     try:
         repository = ItemRepository(server.app.container.engine, direct=direct)
-        with pytest.raises(exc.IntegrityError):  # no such owner: a foreign key
+        twice = compile_statement(
+            text("INSERT INTO item_counts (owner_id, status, slot, n) VALUES (-7, 'x', 0, 0)")
+        )
+        await direct.fetch_once(twice, {})
+        with pytest.raises(exc.IntegrityError):  # the primary key
+            await direct.fetch_once(twice, {})
+        with pytest.raises(UnknownEstablishment):  # a foreign key, as the engine path says
             await repository.add(NewItem("orphan", "", ItemStatus.PENDING, 2**62))
         user = await make_user()
         made = await repository.add(NewItem("mine", "", ItemStatus.PENDING, user.id))
