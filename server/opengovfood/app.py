@@ -301,7 +301,7 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
             ConversationRepository(container.engine, container.pg_direct, container.sqlite_writes),
             container.llm,
             ItemTools(container.items, analyses),
-            RecordsContext(container.items, analyses),
+            RecordsContext(container.items, analyses, container.establishments),
         ),
         ModelService(container.llm),
     )
