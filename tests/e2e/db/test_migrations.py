@@ -24,6 +24,7 @@ EXPECTED_TABLES = {
     "refresh_tokens",
     "items",
     "item_requests",
+    "item_counts",
     "inspection_analyses",
     "conversations",
     "conversation_messages",
@@ -38,6 +39,18 @@ def _backends() -> list[str]:
     if base.startswith("postgresql"):
         backends.append(base)
     return backends
+
+
+COUNT_TRIGGERS = {"item_counts_inserted", "item_counts_deleted", "item_counts_updated"}
+
+
+def _triggers(connection: Connection) -> set[str]:
+    """The item_counts triggers on `items` (a SQLite rebuild of the table drops them)."""
+    if connection.dialect.name == "postgresql":
+        sql = "SELECT tgname FROM pg_trigger WHERE tgrelid = 'items'::regclass"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'items'"
+    return {name for (name,) in connection.exec_driver_sql(sql)}
 
 
 def _tables(connection: Connection) -> set[str]:
@@ -55,6 +68,8 @@ async def _inspect(url: str) -> tuple[set[str], list[object]]:
         async with engine.connect() as connection:
             tables = await connection.run_sync(_tables)
             diff = await connection.run_sync(_diff) if tables else []
+            if tables:
+                assert await connection.run_sync(_triggers) >= COUNT_TRIGGERS
     finally:
         await engine.dispose()
     return tables, diff
@@ -80,11 +95,11 @@ async def test_upgrade_downgrade_upgrade_and_no_model_drift(base: str, tmp_path:
 
 @pytest.mark.parametrize("base", _backends())
 async def test_departments_migration_keeps_what_everyone_sees(base: str, tmp_path: Path) -> None:
-    """0006 puts every existing user, item and analysis into one default department and
+    """0007 puts every existing user, item and analysis into one default department and
     makes every user an inspector (superusers stay superusers): an inspector sees their
     own rows, as every non-superuser did before. Downgrading drops it all again."""
     with create_test_database(base, tmp_path) as database:
-        before = migrate.revisions()[migrate.revisions().index("0006") - 1]
+        before = migrate.revisions()[migrate.revisions().index("0007") - 1]
         await migrate.upgrade_async(database.url, before)
         engine = create_async_engine(database.url)
         now = datetime(2026, 11, 30, 12, tzinfo=UTC)

@@ -6,19 +6,21 @@ their own items and analyses, exactly what every non-superuser saw before. Licen
 numbers become unique per department (they were per owner): a number that two owners
 both recorded keeps its per-owner scope, so the upgrade never fails on old data.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01
 """
 
-from collections.abc import Sequence
+import importlib.util
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -62,6 +64,24 @@ _MEMBERS: dict[str, tuple[str, list[str]]] = {
 }
 
 
+def _item_count_triggers() -> Callable[[], None]:
+    """0006's create_triggers: rebuilding `items` on SQLite (batch_alter_table) drops its
+    triggers, so they are made again after (PostgreSQL alters the table in place)."""
+    path = Path(__file__).with_name("0006_item_counts.py")
+    spec = importlib.util.spec_from_file_location("item_counts_0006", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    create: Callable[[], None] = module.create_triggers
+    return create
+
+
+def _rebuilt_items() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        _item_count_triggers()()
+
+
 def upgrade() -> None:
     departments = op.create_table(
         "departments",
@@ -91,6 +111,8 @@ def upgrade() -> None:
             for old, (new, new_columns) in _OWNER_INDEXES.get(table, {}).items():
                 batch.drop_index(old)
                 batch.create_index(new, new_columns)
+        if table == "items":
+            _rebuilt_items()
 
     # Licence numbers: unique per department now, unless two owners recorded the same one.
     places = sa.table(
@@ -148,4 +170,6 @@ def downgrade() -> None:
             batch.drop_index(index)
             batch.drop_constraint(f"fk_{table}_department_id_departments", type_="foreignkey")
             batch.drop_column("department_id")
+        if table == "items":
+            _rebuilt_items()
     op.drop_table("departments")
