@@ -21,6 +21,8 @@ from bench.reference import METHOD as NOOP_METHOD
 from opengovfood_client.v1 import (
     agent_pb2,
     agent_pb2_grpc,
+    establishments_pb2,
+    establishments_pb2_grpc,
     items_pb2,
     items_pb2_grpc,
     users_pb2,
@@ -30,6 +32,7 @@ from opengovfood_client.v1 import (
 ITEMS = "/opengovfood.v1.ItemService/"
 USERS = "/opengovfood.v1.UserService/"
 AGENT = "/opengovfood.v1.AgentService/"
+ESTABLISHMENTS = "/opengovfood.v1.EstablishmentService/"
 HEALTH_CHECK = "/grpc.health.v1.Health/Check"
 
 
@@ -173,6 +176,28 @@ def list_page(user: str, page: int) -> Callable[[Context], Job]:
         if len(reply.items) != 50:
             raise RuntimeError(f"setup: page {page} of {user} has {len(reply.items)} items")
         return closed(ITEMS + "ListItems", [b64(request)], ctx.auth(user), ctx.concurrency)
+
+    return build
+
+
+def list_establishments(user: str) -> Callable[[Context], Job]:
+    """The first page of 50 in the default order (name), with total_size."""
+
+    def build(ctx: Context) -> Job:
+        request = establishments_pb2.ListEstablishmentsRequest(page_size=50)
+        stub = establishments_pb2_grpc.EstablishmentServiceStub(ctx.channel)
+        reply = probe(
+            "ListEstablishments",
+            stub.ListEstablishments,
+            request,
+            metadata=ctx.md(user),
+            timeout=30,
+        )
+        if len(reply.establishments) != 50:
+            raise RuntimeError(f"setup: {user} has {len(reply.establishments)} establishments")
+        return closed(
+            ESTABLISHMENTS + "ListEstablishments", [b64(request)], ctx.auth(user), ctx.concurrency
+        )
 
     return build
 
@@ -328,6 +353,12 @@ def scenarios(small_rows: int, large_rows: int) -> list[Scenario]:
         Scenario("list_first_large", f"ListItems first page @{big}", "server", list_page("big", 1)),
         Scenario(
             "list_100th_large", f"ListItems 100th page @{big}", "server", list_page("big", 100)
+        ),
+        Scenario(
+            "list_establishments",
+            f"ListEstablishments page of 50, first page @{s}",
+            "server",
+            list_establishments("reader"),
         ),
         Scenario("create_item", "CreateItem", "server", create_item),
         Scenario("update_item", "UpdateItem with etag", "server", update_item),
