@@ -266,6 +266,7 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
         rules,
         scheme=settings.scoring_scheme,
         model_timeout=settings.analysis_model_timeout,
+        items=container.items,
     )
     agent = AgentServicer(
         analyses,
@@ -273,7 +274,7 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
             ConversationRepository(container.engine),
             container.llm,
             ItemTools(container.items, analyses),
-            RecordsContext(container.items, analyses),
+            RecordsContext(container.items, analyses, container.establishments),
         ),
         ModelService(container.llm),
     )

@@ -49,7 +49,7 @@ _RANGE_HEAD: Final = re.compile(
 # A bare number read as a temperature when the sentence is about temperatures.
 _BARE: Final = re.compile(
     r"(?:\bat|@|\btemp(?:erature)?s?(?:\s+(?:of|was|were|is|at|reading|read))?|(?<![\d\s]):|"
-    r"\bwas|\bread)"
+    r"\bwas|\bwere|\bread|\breads|\breading|\bmeasured|\bprobed)"
     r"\s{0,3}(?P<num>-?\d{2,3}(?:\.\d)?)(?![\d.]|\s*(?:%|ppm|lbs?\b|pounds|oz\b|hours?\b|hrs?\b|"
     r"h\b|min|minutes|days?\b|inch|in\b|ft\b|feet|am\b|pm\b|:\d|/|pcs|pieces|sq|gallon|items?|"
     r"°|deg|f\b|c\b))"
@@ -64,7 +64,8 @@ _BARE_COOKED: Final = re.compile(
     r"hours?\b|hrs?\b|min|minutes|days?\b|am\b|pm\b|:\d|°|deg|f\b|c\b))"
 )
 _TEMP_WORDS: Final = re.compile(
-    r"\btemp(?:erature)?s?\b|°|\bdegrees?\b|\bcold[- ]hold|\bhot[- ]hold"
+    r"\btemp(?:erature)?s?\b|°|\bdegrees?\b|\bcold[- ]hold|\bhot[- ]hold|\bprob(?:ed|ing)\b|"
+    r"\btemped\b|\bthermometers?\b"
 )
 _LIMIT_BEFORE: Final = re.compile(
     r"(?:\b(?:must|should|shall|needs?\s+to|required?|requirement|instructed|ensure)\b"
@@ -285,6 +286,16 @@ def _is_limit(view: str, start: int, end: int) -> bool:
     return bool(_LIMIT_BEFORE.search(before) or _LIMIT_AFTER.search(view[end : end + 25]))
 
 
+# "reheated from 38F to 172F": a change of temperature, read at its end ("ranged from 120F
+# to 130F" is a range; "cooled from 135 to 70" is read by the cooling check).
+_CHANGE_FROM: Final = re.compile(
+    r"\b(?:re-?heated|heated|warmed|brought|went|rose|came\s+(?:up|down)|re-?heating|heating|"
+    r"cooled|cooling|chilled|chilling|dropped|fell|cools?|got)\s+"
+    r"(?:[a-z]+\s+){0,3}?from\s+$"
+)
+_CHANGE_TO: Final = re.compile(r"\s*(?:-|to|up\s+to)\s*\d")
+
+
 def readings(view: str) -> list[Reading]:
     """Temperatures and concentrations of one sentence view (limit statements left out)."""
     found: list[Reading] = []
@@ -299,6 +310,11 @@ def readings(view: str) -> list[Reading]:
         start, end = match.start(), match.end()
         head = _RANGE_HEAD.search(view, max(0, start - 16), start)
         low = high = value
+        if _CHANGE_FROM.search(view, max(0, start - 40), start) and _CHANGE_TO.match(view, end):
+            taken.append((start, end))
+            continue
+        if head is not None and _CHANGE_FROM.search(view, max(0, head.start() - 40), head.start()):
+            head = None
         if head is not None:
             low = min(value, float(head.group("num")))
             high = max(value, float(head.group("num")))
@@ -559,8 +575,13 @@ def _cooling_from_to(view: str) -> tuple[float, float, float] | None:
         rf"(?P<ub>[fc])?\b",
         view,
     )
-    hours = _hours(view)
-    if match is None or hours is None:
+    if match is None:
+        return None
+    # the duration that goes with this change: the first one after it ("from 140 to 60 in 2
+    # hours and to 38 by 6 hours" is 2 hours), else the sentence's last
+    after = _hours(view[match.end() :].split(" and ")[0])
+    hours = after if after is not None else _hours(view)
+    if hours is None:
         return None
     celsius = (match.group("ub") or match.group("ua") or "") == "c"
     return _to_f(float(match.group("a")), celsius), _to_f(float(match.group("b")), celsius), hours

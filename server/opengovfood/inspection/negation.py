@@ -48,7 +48,10 @@ _TRAILING_NEGATION: Final = re.compile(
 )
 
 _NOT_NEEDED: Final = re.compile(
-    r"^[^.;,]{0,40}?\b(?:is|are|was|were)\s+(?:not\s+)?(?:needed|required|necessary)\b"
+    r"^[^.;,]{0,40}?\b(?:(?:is|are|was|were)\s+(?:not\s+)?(?:needed|required|necessary)\b|"
+    # "no date needed." but not "no procedure and required equipment"
+    r"(?:not\s+)?(?:needed|required|necessary)(?=\s*(?:$|[.,;:)])|\s+(?:for|here|today|since|"
+    r"because|as|by|per|with)\b))"
 )
 
 _COMPLIANCE: Final = re.compile(

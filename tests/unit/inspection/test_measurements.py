@@ -121,3 +121,13 @@ def test_a_reheat_reading_is_still_a_reheat_reading() -> None:
 
     rules = build_engine(with_classifier=False)
     assert [f.form_item for f in rules.analyse("Soup was reheated to only 140F.")] == [19]
+
+
+def test_a_cooling_change_is_timed_by_the_duration_that_follows_it() -> None:
+    from opengovfood.inspection.engine import build_engine
+
+    rules = build_engine(with_classifier=False)
+    ok = "Chili cooled from 140F to 60F in 2 hours and to 38F by 6 hours."
+    assert rules.analyse(ok) == []
+    slow = "Soup cooled from 135F to 75F in 3 hours."
+    assert [f.form_item for f in rules.analyse(slow)] == [20]

@@ -5,14 +5,23 @@ streams the block first and gives it to a tool-less model."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 import pytest
 
 from fakes.providers import SMALL, ScriptedProvider, Turn
-from fakes.repositories import InMemoryAnalyses, InMemoryConversations, InMemoryItems
-from opengovfood.domain.analyses import NewAnalysis, Score, Violation
-from opengovfood.domain.items import ItemStatus
+from fakes.repositories import (
+    InMemoryAnalyses,
+    InMemoryConversations,
+    InMemoryEstablishments,
+    InMemoryItems,
+)
+from opengovfood.domain.analyses import NewAnalysis, Score, Violation, ViolationSource
+from opengovfood.domain.items import InspectionResult, ItemKind, ItemStatus
 from opengovfood.domain.pagination import PageTokens
 from opengovfood.domain.principal import Principal
+from opengovfood.inspection.scoring import score_violations
 from opengovfood.llm import ProviderRegistry, ToolCall, ToolSpec
 from opengovfood.services.analyses import AnalysisService, RulesEngine
 from opengovfood.services.chat import (
@@ -23,6 +32,7 @@ from opengovfood.services.chat import (
 )
 from opengovfood.services.chat_context import BLOCK_HEADING, MAX_BLOCK_CHARS, RecordsContext
 from opengovfood.services.chat_question import Named, read_question
+from opengovfood.services.establishments import EstablishmentService
 from opengovfood.services.items import ItemService
 from opengovfood.services.watch import ItemEventHub
 
@@ -119,6 +129,9 @@ def test_items_counts_and_analyses() -> None:
     assert q.count
     assert not q.statuses
     assert read_question("Show my analyses", TITLES).analyses
+    assert read_question("list analyses", TITLES).analyses
+    assert read_question("Which inspections did I finish?", TITLES).statuses == (C,)
+    assert read_question("What's left to do?", TITLES).statuses == (P, IP)
     assert read_question("what were my latest analyses?", TITLES).analyses
     assert read_question("What was my most recent inspection?", TITLES).last
     assert not read_question("What is a food analysis lab?", TITLES).about_records
@@ -132,7 +145,14 @@ class Records:
 
     def __init__(self) -> None:
         self.item_rows = InMemoryItems()
-        self.items = ItemService(self.item_rows, ItemEventHub(16, use_notify=False), PAGE_TOKENS)
+        self.place_rows = InMemoryEstablishments()
+        self.places = EstablishmentService(self.place_rows, PAGE_TOKENS)
+        self.items = ItemService(
+            self.item_rows,
+            ItemEventHub(16, use_notify=False),
+            PAGE_TOKENS,
+            establishments=self.place_rows,
+        )
         self.analysis_rows = InMemoryAnalyses(items={})
         self.analyses = AnalysisService(
             self.analysis_rows,
@@ -142,21 +162,29 @@ class Records:
             scheme="standard",
             model_timeout=5.0,
         )
-        self.context = RecordsContext(self.items, self.analyses)
+        self.context = RecordsContext(self.items, self.analyses, self.places)
 
     async def item(
-        self, who: Principal, title: str, status: ItemStatus = P, description: str = ""
+        self,
+        who: Principal,
+        title: str,
+        status: ItemStatus = P,
+        description: str = "",
+        **inspection: Any,
     ) -> int:
         record = await self.items.create_item(
-            who, title=title, description=description, status=status
+            who, title=title, description=description, status=status, **inspection
         )
         self.analysis_rows.items[record.id] = record.owner_id
         return record.id
 
     async def analysis(
-        self, who: Principal, item_id: int | None, *violations: Violation, score: float = 0.5
+        self, who: Principal, item_id: int | None, *violations: Violation, legacy: bool = False
     ) -> int:
+        """An analysis as AnalyzeInspection stores it: scored by the standard scheme (or,
+        ``legacy``, as stored before scores: a compliance score and no scheme)."""
         assert who.user_id is not None
+        scored = None if legacy else score_violations(violations, "standard")
         stored = await self.analysis_rows.add(
             NewAnalysis(
                 owner_id=who.user_id,
@@ -165,7 +193,9 @@ class Records:
                 summary="Cold holding failures in the walk-in.",
                 violations=violations,
                 corrective_actions=("Repair the cooler",),
-                score=Score(round(score * 100), "", "standard"),
+                score=Score(55, "", "")
+                if legacy
+                else Score(scored.score, scored.grade, "standard"),
                 public_health_narrative="",
                 narrative_missing=False,
                 provider="s",
@@ -175,8 +205,32 @@ class Records:
         return stored.id
 
 
-COLD = Violation("3-501.16", "Walk-in cooler at 48F; TCS food above 41F", "critical")
-RAW = Violation("3-302.11", "Raw chicken stored above salads", "major")
+COLD = Violation(
+    "3-501.16",
+    "Walk-in cooler at 48F; TCS food above 41F",
+    "P",
+    food_code_section="3-501.16(A)(2)",
+    form_item=22,
+    evidence="walk-in at 48F",
+    source=ViolationSource.RULE,
+)
+RAW = Violation(
+    "3-302.11",
+    "Raw chicken stored above salads",
+    "P",
+    food_code_section="3-302.11",
+    form_item=15,
+    source=ViolationSource.RULE,
+    corrected_on_site=True,
+)
+DIRTY = Violation(
+    "4-601.11",
+    "Grime on the slicer guard",
+    "C",
+    food_code_section="4-601.11(C)",
+    source=ViolationSource.MODEL,
+)
+LEGACY = Violation("3-501.16", "Cooler too warm", "critical")
 
 
 async def test_pending_items_are_listed_and_empty_results_say_so() -> None:
@@ -213,17 +267,38 @@ async def test_the_last_inspection_of_a_named_place_gives_its_findings() -> None
     old = await r.item(ANA, "Taqueria Sol — routine inspection", C, "Walk-in at 48F.")
     new = await r.item(ANA, "Taqueria Sol follow-up", C, "Rechecked the walk-in.")
     await r.analysis(ANA, old, RAW)
-    await r.analysis(ANA, new, COLD, RAW, score=0.55)
+    await r.analysis(ANA, new, COLD, RAW, DIRTY)
+    expected = score_violations([COLD, RAW, DIRTY], "standard")
     block = await r.context.block(ANA, "What did the last inspection of Taqueria Sol find?")
     lines = block.splitlines()
     assert lines[1].startswith(
         f'- Your last inspection there: #{new} "Taqueria Sol follow-up": completed, created '
     )
     assert lines[1].endswith('; notes: "Rechecked the walk-in."')
-    assert "compliance score 0.55, 2 violations: 3-501.16 Walk-in cooler at 48F" in lines[2]
-    assert "(critical); 3-302.11 Raw chicken stored above salads (major)" in lines[2]
-    assert 'Summary: "Cold holding failures in the walk-in."' in lines[2]
+    assert lines[2].startswith(
+        f"- Analysis #2 of {datetime.now(UTC).date().isoformat()}: "
+        f"score {expected.score}/100, grade {expected.grade} (standard scheme), 3 violations: "
+        "3-501.16(A)(2) Walk-in cooler at 48F; TCS food above 41F (Priority); "
+        "3-302.11 Raw chicken stored above salads (Priority, corrected on site); "
+        "4-601.11(C) Grime on the slicer guard (Core, proposed by the model, not scored). "
+        'Summary: "Cold holding failures in the walk-in."'
+    )
     assert f"#{old}" not in block
+    # Naming the place shows each of its items, newest first, with its latest analysis.
+    about = (await r.context.block(ANA, "Tell me about Taqueria Sol")).splitlines()
+    assert about[1].startswith(f'- #{new} "Taqueria Sol follow-up": completed')
+    assert about[2].startswith("- Analysis #2 of ")
+    assert "3 violations: 3-501.16(A)(2)" in about[2]
+    assert about[3].startswith(f'- #{old} "Taqueria Sol — routine inspection": completed')
+    assert "1 violation: 3-302.11 Raw chicken" in about[4]
+
+
+async def test_analyses_stored_before_scores_still_read() -> None:
+    r = Records()
+    item = await r.item(ANA, "Harbor Grill", C)
+    await r.analysis(ANA, item, LEGACY, legacy=True)
+    block = await r.context.block(ANA, "what did the last inspection of Harbor Grill find?")
+    assert "compliance score 0.55, 1 violation: 3-501.16 Cooler too warm (critical)." in block
 
 
 async def test_a_named_item_without_analysis_and_an_unknown_name() -> None:
@@ -232,7 +307,7 @@ async def test_a_named_item_without_analysis_and_an_unknown_name() -> None:
     block = await r.context.block(ANA, "what did the last inspection of the deli find?")
     assert f"Item #{deli} has no stored analysis." in block
     unknown = await r.context.block(ANA, "What did the last inspection of Blue Door Cafe find?")
-    assert '- None of your items matches "Blue Door Cafe".' in unknown
+    assert '- None of your items or establishments matches "Blue Door Cafe".' in unknown
     assert "Deli" not in unknown  # not some other place's inspection instead
     # With no name the most recent item is the last inspection.
     latest = await r.context.block(ANA, "What was my most recent inspection?")
@@ -283,7 +358,7 @@ async def test_overview_and_analyses_lists() -> None:
     analyses = await r.context.block(ANA, "list my analyses")
     assert "- You have 2 analyses:" in analyses
     assert "0 violations." in analyses
-    assert f"1 violation (3-501.16) (item #{ids[0]})." in analyses
+    assert f"1 violation (3-501.16(A)(2)) (item #{ids[0]})." in analyses
     assert await r.context.block(ANA, "Why keep food cold?") == ""
 
 
@@ -391,3 +466,74 @@ async def test_a_model_failure_after_the_block_keeps_the_block() -> None:
     assert stored[-1].incomplete
     assert stored[-1].content == "".join(seen)
     assert stored[-1].content.startswith(BLOCK_HEADING)
+
+
+async def test_the_last_inspection_of_an_establishment_is_its_latest_by_inspect_time() -> None:
+    r = Records()
+    sol = await r.places.create_establishment(
+        ANA, name="Taqueria Sol", street="12 Mission St", city="Springfield", risk_category=3
+    )
+    theirs = await r.places.create_establishment(BEN, name="Taqueria Sol", city="Shelbyville")
+    now = datetime.now(UTC)
+    # Entered out of order: the follow-up first, the routine visit (earlier) after it.
+    follow_up = await r.item(
+        ANA,
+        "Follow-up visit",
+        C,
+        establishment_id=sol.id,
+        kind=ItemKind.FOLLOW_UP,
+        result=InspectionResult.FAIL,
+        score=70,
+        inspect_time=now - timedelta(days=2),
+    )
+    routine = await r.item(
+        ANA,
+        "Routine visit",
+        C,
+        establishment_id=sol.id,
+        kind=ItemKind.ROUTINE_INSPECTION,
+        result=InspectionResult.PASS,
+        score=95,
+        inspect_time=now - timedelta(days=30),
+    )
+    await r.analysis(ANA, follow_up, COLD)
+    await r.analysis(ANA, routine, RAW)
+    bens = await r.item(BEN, "Ben's visit", C, establishment_id=theirs.id)
+    await r.analysis(BEN, bens, DIRTY)
+
+    block = await r.context.block(ANA, "What did the last inspection of Taqueria Sol find?")
+    lines = block.splitlines()
+    assert lines[1] == (
+        '- Establishment "Taqueria Sol" (12 Mission St, Springfield; risk category 3): '
+        "2 inspections on record."
+    )
+    assert lines[2] == (
+        f'- Your last inspection there: #{follow_up} "Follow-up visit": follow-up, completed, '
+        f"inspected {(now - timedelta(days=2)).date()}; result: fail, score 70."
+    )
+    assert "1 violation: 3-501.16(A)(2) Walk-in cooler at 48F" in lines[3]
+    assert "3-302.11" not in block  # the routine visit's finding
+    assert "Shelbyville" not in block
+    assert "Ben" not in block
+    assert "4-601.11" not in block
+
+    # Without "last": the place and its inspections, newest first.
+    about = (await r.context.block(ANA, "tell me about taqueria sol")).splitlines()
+    assert about[1].startswith('- Establishment "Taqueria Sol"')
+    assert about[2].startswith(f'- #{follow_up} "Follow-up visit"')
+    assert about[4].startswith(f'- #{routine} "Routine visit": routine inspection')
+    # Ben hears about his own Taqueria Sol only.
+    ben = await r.context.block(BEN, "What did the last inspection of Taqueria Sol find?")
+    assert "(Shelbyville): 1 inspection on record." in ben
+    assert f'#{bens} "Ben\'s visit"' in ben
+    assert "Mission" not in ben
+
+
+async def test_an_establishment_without_inspections_says_so() -> None:
+    r = Records()
+    await r.places.create_establishment(ANA, name="Blue Door Cafe")
+    await r.item(ANA, "Golden Dragon Buffet")
+    block = await r.context.block(ANA, "what did the last inspection of Blue Door find?")
+    assert block == (
+        f'{BLOCK_HEADING}\n- Establishment "Blue Door Cafe": no inspections on record.\n\n'
+    )
