@@ -84,6 +84,17 @@ def condition(
     return or_(*(condition(p, columns, dialect, folded) for p in node.parts))
 
 
+def fields(node: Node | None) -> set[str]:
+    """The names of the fields a filter tree compares."""
+    if node is None:
+        return set()
+    if isinstance(node, Comparison):
+        return {node.field.name}
+    if isinstance(node, Not):
+        return fields(node.part)
+    return set().union(*(fields(part) for part in node.parts))
+
+
 def where(
     parsed: ParsedFilter, columns: Columns, dialect: str, folded: Collection[str] = ()
 ) -> list[ColumnElement[bool]]:
