@@ -11,7 +11,14 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from opengovfood import __version__
-from opengovfood.cli import client_commands, config_commands, server_commands, user_commands
+from opengovfood.cli import (
+    client_commands,
+    config_commands,
+    export_commands,
+    import_commands,
+    server_commands,
+    user_commands,
+)
 
 
 def config_error_line(error: ValidationError) -> str:
@@ -40,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands.register(commands)
     user_commands.register(commands)
     client_commands.register(commands)
+    export_commands.register(commands)  # after client_commands: adds to `items`
+    import_commands.register(commands)
     return parser
 
 

@@ -200,3 +200,20 @@ class ConversationMessage(Base):
     # True when generation stopped early (provider error, cancellation).
     incomplete: Mapped[bool] = mapped_column(Boolean, default=False)
     create_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ImportRecord(Base):
+    """What `opengov-food import` loaded: the source's key of an establishment or an
+    inspection -> the row it became, so importing a file again skips it."""
+
+    __tablename__ = "import_records"
+    __table_args__ = (UniqueConstraint("owner_id", "source", "kind", "external_key"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(32))  # "chicago"
+    kind: Mapped[str] = mapped_column(String(16))  # "establishment" | "inspection"
+    external_key: Mapped[str] = mapped_column(String(400))
+    # establishments.id or items.id; not a foreign key: a deleted row is re-imported.
+    target_id: Mapped[int] = mapped_column(BigInteger)
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

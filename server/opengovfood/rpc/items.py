@@ -12,8 +12,10 @@ from opengovfood.context import current_principal
 from opengovfood.domain.items import EventType, ItemRecord, ItemStatus
 from opengovfood.errors import InvalidArgument
 from opengovfood.rpc.timestamps import set_timestamp
+from opengovfood.services.exports import ExportService
 from opengovfood.services.items import ItemService
-from opengovfood_client.v1 import items_pb2, items_pb2_grpc
+from opengovfood.services.reports import ReportService
+from opengovfood_client.v1 import exports_pb2, items_pb2, items_pb2_grpc
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -32,6 +34,7 @@ _TO_PB_EVENT = {
     EventType.DELETED: items_pb2.ITEM_EVENT_TYPE_DELETED,
 }
 _INT32_MAX = 2**31 - 1
+CHUNK_BYTES = 64 * 1024  # ExportChunk.data at most (the proto's promise)
 
 
 def _status(number: int) -> ItemStatus | None:
@@ -59,8 +62,10 @@ def item_to_pb(item: ItemRecord) -> items_pb2.Item:
 
 
 class ItemServicer(items_pb2_grpc.ItemServiceServicer):
-    def __init__(self, items: ItemService) -> None:
+    def __init__(self, items: ItemService, exports: ExportService, reports: ReportService) -> None:
         self._items = items
+        self._exports = exports
+        self._reports = reports
 
     async def CreateItem(
         self, request: items_pb2.CreateItemRequest, context: Context
@@ -138,3 +143,33 @@ class ItemServicer(items_pb2_grpc.ItemServiceServicer):
                 yield items_pb2.ItemEvent(
                     type=_TO_PB_EVENT[event.type], item=item_to_pb(event.item)
                 )
+
+    async def ExportInspections(
+        self, request: exports_pb2.ExportInspectionsRequest, context: Context
+    ) -> AsyncIterator[exports_pb2.ExportChunk]:
+        if request.format != exports_pb2.EXPORT_FORMAT_LIVES:
+            raise InvalidArgument.field(
+                "format",
+                "must be EXPORT_FORMAT_LIVES"
+                if request.format == exports_pb2.EXPORT_FORMAT_UNSPECIFIED
+                else f"unknown export format {request.format}; use EXPORT_FORMAT_LIVES",
+            )
+        chunks = self._exports.export_lives(current_principal(), filter=request.filter)
+        async for chunk in chunks:
+            for piece in _pieces(chunk.file_name, chunk.data):
+                yield piece
+
+    async def RenderInspectionReport(
+        self, request: exports_pb2.RenderInspectionReportRequest, context: Context
+    ) -> AsyncIterator[exports_pb2.ExportChunk]:
+        name, pdf = await self._reports.render_inspection_report(current_principal(), request.id)
+        for piece in _pieces(name, pdf):
+            yield piece
+
+
+def _pieces(file_name: str, data: bytes) -> list[exports_pb2.ExportChunk]:
+    """`data` as chunks of at most CHUNK_BYTES."""
+    return [
+        exports_pb2.ExportChunk(file_name=file_name, data=data[start : start + CHUNK_BYTES])
+        for start in range(0, len(data), CHUNK_BYTES)
+    ]

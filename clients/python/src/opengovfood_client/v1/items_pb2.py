@@ -25,37 +25,38 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from opengovfood_client.v1 import exports_pb2 as opengovfood_dot_v1_dot_exports__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aopengovfood/v1/items.proto\x12\x0eopengovfood.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe4\x01\n\x04Item\x12\n\n\x02id\x18\x01 \x01(\x03\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12*\n\x06status\x18\x04 \x01(\x0e\x32\x1a.opengovfood.v1.ItemStatus\x12\x10\n\x08owner_id\x18\x05 \x01(\x03\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x08 \x01(\t\"K\n\x11\x43reateItemRequest\x12\"\n\x04item\x18\x01 \x01(\x0b\x32\x14.opengovfood.v1.Item\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x1c\n\x0eGetItemRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"[\n\x10ListItemsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\"e\n\x11ListItemsResponse\x12#\n\x05items\x18\x01 \x03(\x0b\x32\x14.opengovfood.v1.Item\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"h\n\x11UpdateItemRequest\x12\"\n\x04item\x18\x01 \x01(\x0b\x32\x14.opengovfood.v1.Item\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"-\n\x11\x44\x65leteItemRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\"#\n\x11WatchItemsRequest\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\"\\\n\tItemEvent\x12+\n\x04type\x18\x01 \x01(\x0e\x32\x1d.opengovfood.v1.ItemEventType\x12\"\n\x04item\x18\x02 \x01(\x0b\x32\x14.opengovfood.v1.Item*\x95\x01\n\nItemStatus\x12\x1b\n\x17ITEM_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13ITEM_STATUS_PENDING\x10\x01\x12\x1b\n\x17ITEM_STATUS_IN_PROGRESS\x10\x02\x12\x19\n\x15ITEM_STATUS_COMPLETED\x10\x03\x12\x19\n\x15ITEM_STATUS_CANCELLED\x10\x04*\x87\x01\n\rItemEventType\x12\x1f\n\x1bITEM_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n\x17ITEM_EVENT_TYPE_CREATED\x10\x01\x12\x1b\n\x17ITEM_EVENT_TYPE_UPDATED\x10\x02\x12\x1b\n\x17ITEM_EVENT_TYPE_DELETED\x10\x03\x32\xc5\x03\n\x0bItemService\x12\x45\n\nCreateItem\x12!.opengovfood.v1.CreateItemRequest\x1a\x14.opengovfood.v1.Item\x12?\n\x07GetItem\x12\x1e.opengovfood.v1.GetItemRequest\x1a\x14.opengovfood.v1.Item\x12P\n\tListItems\x12 .opengovfood.v1.ListItemsRequest\x1a!.opengovfood.v1.ListItemsResponse\x12\x45\n\nUpdateItem\x12!.opengovfood.v1.UpdateItemRequest\x1a\x14.opengovfood.v1.Item\x12G\n\nDeleteItem\x12!.opengovfood.v1.DeleteItemRequest\x1a\x16.google.protobuf.Empty\x12L\n\nWatchItems\x12!.opengovfood.v1.WatchItemsRequest\x1a\x19.opengovfood.v1.ItemEvent0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aopengovfood/v1/items.proto\x12\x0eopengovfood.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1copengovfood/v1/exports.proto\"\xe4\x01\n\x04Item\x12\n\n\x02id\x18\x01 \x01(\x03\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12*\n\x06status\x18\x04 \x01(\x0e\x32\x1a.opengovfood.v1.ItemStatus\x12\x10\n\x08owner_id\x18\x05 \x01(\x03\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x08 \x01(\t\"K\n\x11\x43reateItemRequest\x12\"\n\x04item\x18\x01 \x01(\x0b\x32\x14.opengovfood.v1.Item\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x1c\n\x0eGetItemRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"[\n\x10ListItemsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\"e\n\x11ListItemsResponse\x12#\n\x05items\x18\x01 \x03(\x0b\x32\x14.opengovfood.v1.Item\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"h\n\x11UpdateItemRequest\x12\"\n\x04item\x18\x01 \x01(\x0b\x32\x14.opengovfood.v1.Item\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"-\n\x11\x44\x65leteItemRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\"#\n\x11WatchItemsRequest\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\"\\\n\tItemEvent\x12+\n\x04type\x18\x01 \x01(\x0e\x32\x1d.opengovfood.v1.ItemEventType\x12\"\n\x04item\x18\x02 \x01(\x0b\x32\x14.opengovfood.v1.Item*\x95\x01\n\nItemStatus\x12\x1b\n\x17ITEM_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13ITEM_STATUS_PENDING\x10\x01\x12\x1b\n\x17ITEM_STATUS_IN_PROGRESS\x10\x02\x12\x19\n\x15ITEM_STATUS_COMPLETED\x10\x03\x12\x19\n\x15ITEM_STATUS_CANCELLED\x10\x04*\x87\x01\n\rItemEventType\x12\x1f\n\x1bITEM_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n\x17ITEM_EVENT_TYPE_CREATED\x10\x01\x12\x1b\n\x17ITEM_EVENT_TYPE_UPDATED\x10\x02\x12\x1b\n\x17ITEM_EVENT_TYPE_DELETED\x10\x03\x32\x8b\x05\n\x0bItemService\x12\x45\n\nCreateItem\x12!.opengovfood.v1.CreateItemRequest\x1a\x14.opengovfood.v1.Item\x12?\n\x07GetItem\x12\x1e.opengovfood.v1.GetItemRequest\x1a\x14.opengovfood.v1.Item\x12P\n\tListItems\x12 .opengovfood.v1.ListItemsRequest\x1a!.opengovfood.v1.ListItemsResponse\x12\x45\n\nUpdateItem\x12!.opengovfood.v1.UpdateItemRequest\x1a\x14.opengovfood.v1.Item\x12G\n\nDeleteItem\x12!.opengovfood.v1.DeleteItemRequest\x1a\x16.google.protobuf.Empty\x12L\n\nWatchItems\x12!.opengovfood.v1.WatchItemsRequest\x1a\x19.opengovfood.v1.ItemEvent0\x01\x12\\\n\x11\x45xportInspections\x12(.opengovfood.v1.ExportInspectionsRequest\x1a\x1b.opengovfood.v1.ExportChunk0\x01\x12\x66\n\x16RenderInspectionReport\x12-.opengovfood.v1.RenderInspectionReportRequest\x1a\x1b.opengovfood.v1.ExportChunk0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'opengovfood_client.v1.items_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ITEMSTATUS']._serialized_start=961
-  _globals['_ITEMSTATUS']._serialized_end=1110
-  _globals['_ITEMEVENTTYPE']._serialized_start=1113
-  _globals['_ITEMEVENTTYPE']._serialized_end=1248
-  _globals['_ITEM']._serialized_start=143
-  _globals['_ITEM']._serialized_end=371
-  _globals['_CREATEITEMREQUEST']._serialized_start=373
-  _globals['_CREATEITEMREQUEST']._serialized_end=448
-  _globals['_GETITEMREQUEST']._serialized_start=450
-  _globals['_GETITEMREQUEST']._serialized_end=478
-  _globals['_LISTITEMSREQUEST']._serialized_start=480
-  _globals['_LISTITEMSREQUEST']._serialized_end=571
-  _globals['_LISTITEMSRESPONSE']._serialized_start=573
-  _globals['_LISTITEMSRESPONSE']._serialized_end=674
-  _globals['_UPDATEITEMREQUEST']._serialized_start=676
-  _globals['_UPDATEITEMREQUEST']._serialized_end=780
-  _globals['_DELETEITEMREQUEST']._serialized_start=782
-  _globals['_DELETEITEMREQUEST']._serialized_end=827
-  _globals['_WATCHITEMSREQUEST']._serialized_start=829
-  _globals['_WATCHITEMSREQUEST']._serialized_end=864
-  _globals['_ITEMEVENT']._serialized_start=866
-  _globals['_ITEMEVENT']._serialized_end=958
-  _globals['_ITEMSERVICE']._serialized_start=1251
-  _globals['_ITEMSERVICE']._serialized_end=1704
+  _globals['_ITEMSTATUS']._serialized_start=991
+  _globals['_ITEMSTATUS']._serialized_end=1140
+  _globals['_ITEMEVENTTYPE']._serialized_start=1143
+  _globals['_ITEMEVENTTYPE']._serialized_end=1278
+  _globals['_ITEM']._serialized_start=173
+  _globals['_ITEM']._serialized_end=401
+  _globals['_CREATEITEMREQUEST']._serialized_start=403
+  _globals['_CREATEITEMREQUEST']._serialized_end=478
+  _globals['_GETITEMREQUEST']._serialized_start=480
+  _globals['_GETITEMREQUEST']._serialized_end=508
+  _globals['_LISTITEMSREQUEST']._serialized_start=510
+  _globals['_LISTITEMSREQUEST']._serialized_end=601
+  _globals['_LISTITEMSRESPONSE']._serialized_start=603
+  _globals['_LISTITEMSRESPONSE']._serialized_end=704
+  _globals['_UPDATEITEMREQUEST']._serialized_start=706
+  _globals['_UPDATEITEMREQUEST']._serialized_end=810
+  _globals['_DELETEITEMREQUEST']._serialized_start=812
+  _globals['_DELETEITEMREQUEST']._serialized_end=857
+  _globals['_WATCHITEMSREQUEST']._serialized_start=859
+  _globals['_WATCHITEMSREQUEST']._serialized_end=894
+  _globals['_ITEMEVENT']._serialized_start=896
+  _globals['_ITEMEVENT']._serialized_end=988
+  _globals['_ITEMSERVICE']._serialized_start=1281
+  _globals['_ITEMSERVICE']._serialized_end=1932
 # @@protoc_insertion_point(module_scope)

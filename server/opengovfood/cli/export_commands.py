@@ -1,0 +1,109 @@
+"""Client commands that save files from the server: `export lives`, `items report`.
+
+    opengov-food export lives --out feed/ [--filter 'result = INSPECTION_RESULT_FAIL']
+    opengov-food items report 42 --out inspection-42.pdf
+
+They connect like the other client commands (client_commands.connect: --address, TLS,
+the saved session or OPENGOVFOOD_TOKEN) and exit with the same codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from opengovfood.cli import render
+from opengovfood.cli.client_commands import (
+    EXIT_USAGE,
+    CliError,
+    _connection_options,
+    _json_option,
+    _positive_id,
+    client_command,
+    connect,
+)
+
+Subparsers = Any  # argparse's _SubParsersAction is private
+
+
+def _subcommands(commands: Subparsers, name: str, help_text: str) -> Subparsers:
+    """The sub-command table of `name`, created if no other module made it yet."""
+    parser = commands.choices.get(name)
+    if parser is None:
+        parser = commands.add_parser(name, help=help_text)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return parser.add_subparsers(dest=f"{name}_command", metavar="COMMAND", required=True)
+
+
+@client_command
+def cmd_export_lives(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CliError(f"--out {out} is a file; give a directory", EXIT_USAGE)
+    with connect(args) as client:
+        sizes = client.items.export_lives_to(out, args.filter)
+    if args.json:
+        render.print_json({"directory": str(out), "files": sizes})
+    else:
+        console = render.stderr()
+        for name, size in sizes.items():
+            console.print(f"{out / name}  {size:,} bytes")
+    return 0
+
+
+@client_command
+def cmd_items_report(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.is_dir():
+        out = out / f"inspection-{args.id}.pdf"
+    with connect(args) as client:
+        pdf = client.items.report(args.id)
+    # Written next to the target and renamed: a failed call leaves no half file.
+    handle, temporary = tempfile.mkstemp(dir=out.parent or Path("."), suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(pdf)
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    if args.json:
+        render.print_json({"file": str(out), "bytes": str(len(pdf))})
+    else:
+        render.stderr().print(f"{out}  {len(pdf):,} bytes")
+    return 0
+
+
+def register(commands: Subparsers) -> None:
+    conn = _connection_options()
+    js = _json_option()
+
+    export = _subcommands(commands, "export", "open-data exports of your inspections")
+    lives = export.add_parser(
+        "lives",
+        parents=[conn, js],
+        help="write the LIVES feed (businesses, inspections, violations, feed_info, legend)",
+    )
+    lives.add_argument("--out", required=True, help="directory to write the CSV files into")
+    lives.add_argument(
+        "--filter",
+        default="",
+        help="which inspections, as in `items list --filter` "
+        "(e.g. 'inspect_time >= \"2026-01-01T00:00:00Z\"')",
+    )
+    lives.set_defaults(handler=cmd_export_lives)
+
+    items = _subcommands(commands, "items", "inspections, complaints and reviews")
+    report = items.add_parser(
+        "report", parents=[conn, js], help="save an inspection's report as a PDF"
+    )
+    report.add_argument("id", type=_positive_id)
+    report.add_argument(
+        "--out", required=True, help="the PDF file to write (or a directory for inspection-ID.pdf)"
+    )
+    report.set_defaults(handler=cmd_items_report)
