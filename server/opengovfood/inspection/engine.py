@@ -216,6 +216,7 @@ class InspectionEngine:
                 chosen.append(finding)
             if (
                 prediction is not None
+                and entry.reports
                 and prediction.item not in rule_items
                 and all(f.concept in self._loose for f in entry.findings)
                 and (not follows_up or prediction.probability >= self.follow_up_confidence)

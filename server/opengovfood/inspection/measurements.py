@@ -373,7 +373,10 @@ def _segment(view: str, reading: Reading, previous_end: int) -> tuple[int, int]:
 def _context(view: str, seg_start: int, seg_end: int, reading: Reading) -> tuple[Context, bool]:
     """The reading's context, and whether its own phrase (not just its sentence) names it."""
     phrase = view[seg_start:seg_end]
-    for scope, own in ((phrase, True), (view, False)):
+    # The noun phrase the reading follows names it first ("the fridge is 38, the hand sink
+    # has soap": the fridge's reading); then the words after it; then the sentence.
+    before = view[seg_start : max(seg_start, reading.start)]
+    for scope, own in ((before, True), (phrase, True), (view, False)):
         for name, pattern in _CONTEXTS:
             if pattern.search(scope):
                 return name, own

@@ -25,10 +25,16 @@ from .negation import (
 )
 from .phrases import PHRASE_RULES, PhraseRule
 from .prefilter import LiteralIndex, Prefilter
-from .text import Sentence, expand_abbreviations
+from .text import Sentence, expand_abbreviations, lower_view
 from .timeline import check_times, inspection_day
 
-__all__ = ["SentenceFindings", "reports_nothing", "rule_findings", "sentence_findings"]
+__all__ = [
+    "SentenceFindings",
+    "earlier_items",
+    "reports_nothing",
+    "rule_findings",
+    "sentence_findings",
+]
 
 _SELF_NEGATING: Final = re.compile(
     r"^(?:no|not|without|missing|lack|absent|out\s+of|empty|none|zero|never|un|non|did\s+not|"
@@ -51,6 +57,9 @@ _LITERALS: Final = LiteralIndex(
 class SentenceFindings:
     sentence: Sentence
     findings: tuple[Finding, ...]
+    # False for a sentence that restates an earlier inspection's item (see earlier_items):
+    # neither the rules nor the classifier read a finding into it.
+    reports: bool = True
 
 
 def _rule_applies(rule: PhraseRule, sentence: Sentence, advisory: bool, notes_view: str) -> bool:
@@ -111,6 +120,76 @@ def is_history(view: str) -> bool:
     """A sentence that reports what an earlier inspection cited (now corrected), rather
     than what this one found."""
     return _HISTORY.search(view) is not None and _STILL.search(view) is None
+
+
+# A follow-up's list of the earlier inspection's items, under a heading line ending in ":"
+# ("Re-check of the items from 2/20:", "Earlier items:", "Items re-checked:"), runs until a
+# heading for this visit's findings ("New today:", "New observations:", "Additional:").
+_PAST_HEADING: Final = re.compile(
+    r"(?:\b(?:items?|violations?|findings?|citations?|deficienc\w+|orders?)\s+"
+    r"(?:re-?checked|re-?inspected|reviewed|verified|from\s+(?:the\s+)?(?:last|previous|prior|"
+    r"earlier|\d|routine|original))"
+    r"|\b(?:re-?check(?:ed)?|review(?:ed)?|status|follow[-\s]?up|verification)\s+(?:of|on)\s+"
+    r"(?:the\s+|all\s+)?(?:\w+\s+){0,2}?(?:items?|violations?|findings?|citations?|orders?)"
+    r"|\b(?:earlier|previous(?:ly)?|prior|last|outstanding|old|original)\s+(?:\w+\s+){0,3}?"
+    r"(?:items?|violations?|findings?|citations?|deficienc\w+|orders?|cited))"
+    r"[^:.;]{0,40}:\s*$"
+)
+_NEW_HEADING: Final = re.compile(
+    r"^\W{0,3}(?:new|today'?s?|additional|other|current|further|this\s+visit|observations?)\b"
+    r"[^:.;]{0,40}:"
+)
+_ENTRY_START: Final = re.compile(r"^\s*(?:[-*\u2022]|\(?\d{1,2}[.)]|#\d{1,2}\b)")
+
+
+def _line_spans(notes: str) -> list[tuple[int, int]]:
+    spans, at = [], 0
+    for line in notes.split("\n"):
+        spans.append((at, at + len(line)))
+        at += len(line) + 1
+    return spans
+
+
+def earlier_items(found: list[Sentence], notes: str) -> frozenset[int]:
+    """The sentences (by index) that restate an earlier inspection's item in a follow-up's
+    list of them: each entry's first sentence, unless the entry says the problem is still
+    there ("still", "repeat", "not corrected"), in which case the entry is this visit's
+    finding too. What the entry says of today ("Today the cooler reads 47F") is kept."""
+    if not found:
+        return frozenset()
+    view = lower_view(notes)
+    silent: set[int] = set()
+    in_block = False
+    entries: list[tuple[int, int]] = []
+    entry_start: int | None = None
+    previous_blank = False
+    for start, end in _line_spans(view):
+        line = view[start:end]
+        if not line.strip():
+            previous_blank = True
+            continue
+        if _NEW_HEADING.match(line) or (in_block and line.rstrip().endswith(":")):
+            if entry_start is not None:
+                entries.append((entry_start, start))
+            in_block = False
+            entry_start = None
+        if _PAST_HEADING.search(line):
+            in_block = True
+            entry_start = None
+            previous_blank = False
+            continue
+        if in_block and (entry_start is None or previous_blank or _ENTRY_START.match(line)):
+            if entry_start is not None:
+                entries.append((entry_start, start))
+            entry_start = start
+        previous_blank = False
+    if in_block and entry_start is not None:
+        entries.append((entry_start, len(view)))
+    for begin, stop in entries:
+        inside = [i for i, s in enumerate(found) if begin <= s.start < stop]
+        if inside and _STILL.search(view[begin:stop]) is None:
+            silent.add(inside[0])
+    return frozenset(silent)
 
 
 _CORRECTION_LABEL: Final = re.compile(r"^\s*(?:corrected|c\.?o\.?s\.?)\s*[:\u2014-]")
@@ -237,13 +316,17 @@ def rule_findings(sentences: list[Sentence], notes: str = "") -> list[SentenceFi
     hint = ""
     notes_view = " ".join(s.lower for s in sentences)
     today = inspection_day(notes_view)
-    for sentence in sentences:
-        raw.append(sentence_findings(sentence, hint, notes_view, today))
+    earlier = earlier_items(sentences, notes) if notes else frozenset()
+    for index, sentence in enumerate(sentences):
+        if index in earlier:
+            raw.append(())
+        else:
+            raw.append(sentence_findings(sentence, hint, notes_view, today))
         hint = sentence.lower
     out: list[SentenceFindings] = []
     for index, (sentence, findings) in enumerate(zip(sentences, raw, strict=True)):
         if not findings:
-            out.append(SentenceFindings(sentence, findings))
+            out.append(SentenceFindings(sentence, findings, reports=index not in earlier))
             continue
         remarks = _remarks_after(sentences, raw, index, notes)
         corrected = mentions_correction(sentence.lower) or any(

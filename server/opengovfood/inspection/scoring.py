@@ -4,33 +4,36 @@ The model never sets the score; it follows from the violations alone. Every sche
 100-point deduction: each violation deducts its designation's weight, and
 
 - **corrected on site**: a Priority or Priority Foundation violation corrected during the
-  inspection deducts `corrected_on_site_factor` of its weight (half in most schemes). Core
-  violations deduct the same either way: their correction is rarely verified on the spot.
+  inspection deducts `corrected_on_site_factor` of its weight: all of it in the default
+  scheme (as on the FDA Form 3-A, where "COS" is recorded next to a violation that still
+  stands), half in `partial-credit`. Core violations deduct the same either way.
 - **repeat**: a violation also cited at the previous inspection deducts `repeat_factor`
-  times its weight (1.5 in most schemes). Both rules multiply: a corrected repeat Priority
-  violation in the standard scheme deducts 20 x 0.5 x 1.5 = 15 points.
+  times its weight (1.5 in every preset). Both rules multiply: a corrected repeat Priority
+  violation in `partial-credit` deducts 20 x 0.5 x 1.5 = 15 points.
 - **the same section cited twice counts once**, with the most serious designation among
   the citations, `repeat` if any of them is, and corrected only if all of them are. Sections
   are compared as parsed (`3-501.16 (a)(2)` is `3-501.16(A)(2)`); a violation without a
   section always counts on its own.
-- the total is rounded half up and the score clamped to 0-100. `compliance_score` is
-  `score / 100`.
+- the total is rounded half up and the score clamped to 0-100 (a floor at 0). The
+  `compliance_score` is `score / 100`.
 
 The grade is the band the score falls in (bands best first), made worse by any cap the
 violations trigger (e.g. an uncorrected Priority violation fails the pass-fail scheme).
 
 Schemes (weights P / Pf / C; see docs/scoring.md for the reasoning):
 
-- `standard` (default) 20 / 10 / 4, corrected x0.5, repeat x1.5; Good >= 92,
-  Satisfactory >= 85, Needs improvement >= 60, Unsatisfactory below.
+- `standard` (default) 30 / 15 / 5, corrected on site deducts in full, repeat x1.5;
+  Good >= 90, Satisfactory >= 75, Needs improvement >= 50, Unsatisfactory below.
+- `partial-credit`: the first default. 20 / 10 / 4, corrected on site x0.5, repeat x1.5;
+  Good >= 92, Satisfactory >= 85, Needs improvement >= 60, Unsatisfactory below.
 - `letter-grade`: county letter grades. 8 / 5 / 2, corrected on site still deducts in full,
   repeat x1.5; A >= 90, B >= 80, C >= 70, U below.
-- `pass-fail`: Chicago's style. Standard weights; Pass >= 70, Pass w/ Conditions >= 50,
+- `pass-fail`: Chicago's style. Partial-credit weights; Pass >= 70, Pass w/ Conditions >= 50,
   Fail below; any uncorrected Priority violation is a Fail, any other Priority or Priority
   Foundation violation is at best Pass w/ Conditions.
 - `risk-factor`: points come mainly from the foodborne-illness risk factors (Form 3-A items
-  1-29). Standard weights for items 1-29, a quarter of them for good retail practices (items
-  30-56); Low risk >= 90, Moderate risk >= 70, High risk below.
+  1-29). Partial-credit weights for items 1-29, a quarter of them for good retail practices
+  (items 30-56); Low risk >= 90, Moderate risk >= 70, High risk below.
 """
 
 from __future__ import annotations
@@ -176,10 +179,30 @@ _PRIORITY_AND_FOUNDATION = frozenset({Designation.PRIORITY, Designation.PRIORITY
 
 STANDARD = ScoringScheme(
     name="standard",
+    summary=(
+        "100-point deduction: P 30, Pf 15, C 5; corrected on site still deducts in full, "
+        "repeat x1.5"
+    ),
+    priority=30,
+    priority_foundation=15,
+    core=5,
+    corrected_on_site_factor=1.0,
+    bands=(
+        GradeBand("Good", 90),
+        GradeBand("Satisfactory", 75),
+        GradeBand("Needs improvement", 50),
+        GradeBand("Unsatisfactory", 0),
+    ),
+)
+
+# The first default (until December 2026), kept for departments that credit corrections.
+PARTIAL_CREDIT = ScoringScheme(
+    name="partial-credit",
     summary="100-point deduction: P 20, Pf 10, C 4; corrected on site x0.5, repeat x1.5",
     priority=20,
     priority_foundation=10,
     core=4,
+    corrected_on_site_factor=0.5,
     bands=(
         GradeBand("Good", 92),
         GradeBand("Satisfactory", 85),
@@ -202,11 +225,12 @@ PASS_FAIL = ScoringScheme(
     name="pass-fail",
     summary=(
         "Pass / Pass w/ Conditions / Fail (Chicago style): an uncorrected Priority violation "
-        "fails, any other P or Pf passes with conditions; standard weights for the score"
+        "fails, any other P or Pf passes with conditions; partial-credit weights for the score"
     ),
-    priority=STANDARD.priority,
-    priority_foundation=STANDARD.priority_foundation,
-    core=STANDARD.core,
+    priority=PARTIAL_CREDIT.priority,
+    priority_foundation=PARTIAL_CREDIT.priority_foundation,
+    core=PARTIAL_CREDIT.core,
+    corrected_on_site_factor=PARTIAL_CREDIT.corrected_on_site_factor,
     bands=(GradeBand("Pass", 70), GradeBand("Pass w/ Conditions", 50), GradeBand("Fail", 0)),
     caps=(
         GradeCap("Fail", frozenset({Designation.PRIORITY}), uncorrected_only=True),
@@ -217,18 +241,22 @@ PASS_FAIL = ScoringScheme(
 RISK_FACTOR = ScoringScheme(
     name="risk-factor",
     summary=(
-        "Risk factors first: standard weights for Form 3-A items 1-29, a quarter of them "
-        "for good retail practices (30-56); Low / Moderate / High risk"
+        "Risk factors first: partial-credit weights for Form 3-A items 1-29, a quarter of "
+        "them for good retail practices (30-56); Low / Moderate / High risk"
     ),
-    priority=STANDARD.priority,
-    priority_foundation=STANDARD.priority_foundation,
-    core=STANDARD.core,
+    priority=PARTIAL_CREDIT.priority,
+    priority_foundation=PARTIAL_CREDIT.priority_foundation,
+    core=PARTIAL_CREDIT.core,
+    corrected_on_site_factor=PARTIAL_CREDIT.corrected_on_site_factor,
     good_retail_factor=0.25,
     bands=(GradeBand("Low risk", 90), GradeBand("Moderate risk", 70), GradeBand("High risk", 0)),
 )
 
 SCHEMES: Mapping[str, ScoringScheme] = MappingProxyType(
-    {scheme.name: scheme for scheme in (STANDARD, LETTER_GRADE, PASS_FAIL, RISK_FACTOR)}
+    {
+        scheme.name: scheme
+        for scheme in (STANDARD, LETTER_GRADE, PASS_FAIL, RISK_FACTOR, PARTIAL_CREDIT)
+    }
 )
 DEFAULT_SCHEME = STANDARD.name
 

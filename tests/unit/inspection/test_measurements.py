@@ -86,3 +86,14 @@ def test_each_reading_keeps_its_own_food() -> None:
 
 def test_equipment_air_alone_is_equipment_capacity() -> None:
     assert _violations("Walk-in cooler ambient 48F.") == [("4-301.11", 33)]
+
+
+def test_a_reading_belongs_to_the_unit_named_before_it_in_a_run_on_sentence() -> None:
+    # dictated notes run on without stops: the fridge's 38 is not the hand sink's water
+    from opengovfood.inspection.engine import build_engine
+
+    rules = build_engine(with_classifier=False)
+    notes = "the fridge is thirty eight the hand sink has soap and towels"
+    assert [f.form_item for f in rules.analyse(notes)] == []
+    spoken = "the top rail temp is forty nine on the sliced mushrooms"
+    assert [f.form_item for f in rules.analyse(spoken)] == [22]

@@ -11,6 +11,7 @@ from opengovfood.inspection.catalogue import Designation
 from opengovfood.inspection.scoring import (
     DEFAULT_SCHEME,
     LETTER_GRADE,
+    PARTIAL_CREDIT,
     PASS_FAIL,
     RISK_FACTOR,
     SCHEMES,
@@ -61,7 +62,7 @@ def test_default_scheme_is_standard() -> None:
 
 @pytest.mark.parametrize(
     ("violation", "score"),
-    [(p(COLD_HOLDING), 80), (pf(PESTS), 90), (c(DIRTY_FLOORS), 96)],
+    [(p(COLD_HOLDING), 70), (pf(PESTS), 85), (c(DIRTY_FLOORS), 95)],
 )
 def test_standard_weights(violation: Citation, score: int) -> None:
     result = score_violations([violation], STANDARD)
@@ -71,21 +72,38 @@ def test_standard_weights(violation: Citation, score: int) -> None:
 
 
 def test_designation_may_be_given_as_its_marker() -> None:
-    assert score_violations([Citation(PESTS, "Pf")]).score == 90
+    assert score_violations([Citation(PESTS, "Pf")]).score == 85
 
 
-def test_corrected_on_site_halves_priority_and_foundation_only() -> None:
-    assert score_violations([p(COLD_HOLDING, corrected_on_site=True)]).score == 90
-    assert score_violations([pf(PESTS, corrected_on_site=True)]).score == 95
-    assert score_violations([c(DIRTY_FLOORS, corrected_on_site=True)]).score == 96
+def test_standard_counts_a_violation_corrected_on_site_in_full() -> None:
+    # As on Form 3-A: COS is recorded, the violation stands.
+    for violation in (p(COLD_HOLDING), pf(PESTS), c(DIRTY_FLOORS)):
+        corrected = Citation(violation.section, violation.designation, corrected_on_site=True)
+        assert score_violations([corrected]).score == score_violations([violation]).score
+    [deduction] = score_violations([p(COLD_HOLDING, corrected_on_site=True)]).deductions
+    assert (deduction.points, deduction.corrected_on_site) == (30, True)
+
+
+def test_partial_credit_halves_corrected_priority_and_foundation_only() -> None:
+    def score(violation: Citation) -> int:
+        return score_violations([violation], PARTIAL_CREDIT).score
+
+    assert score(p(COLD_HOLDING)) == 80
+    assert score(p(COLD_HOLDING, corrected_on_site=True)) == 90
+    assert score(pf(PESTS, corrected_on_site=True)) == 95
+    assert score(c(DIRTY_FLOORS, corrected_on_site=True)) == 96
 
 
 def test_repeat_deducts_half_again() -> None:
-    assert score_violations([p(COLD_HOLDING, repeat=True)]).score == 70
-    assert score_violations([c(DIRTY_FLOORS, repeat=True)]).score == 94
+    assert score_violations([p(COLD_HOLDING, repeat=True)]).score == 55
+    assert score_violations([c(DIRTY_FLOORS, repeat=True)]).score == 93  # 92.5 rounds up
     both = score_violations([p(COLD_HOLDING, repeat=True, corrected_on_site=True)])
-    assert both.score == 85
-    [deduction] = both.deductions
+    assert both.score == 55
+    partial = score_violations(
+        [p(COLD_HOLDING, repeat=True, corrected_on_site=True)], PARTIAL_CREDIT
+    )
+    assert partial.score == 85
+    [deduction] = partial.deductions
     assert (deduction.points, deduction.repeat, deduction.corrected_on_site) == (15, True, True)
 
 
@@ -104,15 +122,15 @@ def test_same_section_counts_once_with_the_worst_flags() -> None:
     )
     [deduction] = merged.deductions
     # Corrected only if every citation was; repeat if any was.
-    assert (deduction.corrected_on_site, deduction.repeat, merged.score) == (False, True, 70)
+    assert (deduction.corrected_on_site, deduction.repeat, merged.score) == (False, True, 55)
     mixed = score_violations([c(COLD_HOLDING), p(COLD_HOLDING)])
-    assert mixed.score == 80
+    assert mixed.score == 70
 
 
 def test_different_paragraphs_and_unsectioned_violations_count_separately() -> None:
     hot_and_cold = [p("3-501.16(A)(1)"), p("3-501.16(A)(2)")]
-    assert score_violations(hot_and_cold).score == 60
-    assert score_violations([c(""), c("")]).score == 92
+    assert score_violations(hot_and_cold).score == 40
+    assert score_violations([c(""), c("")]).score == 90
 
 
 def test_score_is_clamped_at_zero() -> None:
@@ -120,7 +138,7 @@ def test_score_is_clamped_at_zero() -> None:
     result = score_violations([p(section) for section in sections])
     assert result.score == 0
     assert result.grade == "Unsatisfactory"
-    assert sum(d.points for d in result.deductions) == 20 * len(sections)
+    assert sum(d.points for d in result.deductions) == 30 * len(sections)
 
 
 def test_rounding_is_half_up() -> None:
@@ -142,7 +160,7 @@ def test_a_couple_of_priority_and_a_few_core_land_far_below_clean() -> None:
     dirty = score_violations(
         [p(COLD_HOLDING), p(HANDWASHING), c(DIRTY_FLOORS), c(DIRTY_SHELVES), c(HAIR)]
     )
-    assert dirty.score == 48
+    assert dirty.score == 25
     assert clean.compliance_score - dirty.compliance_score >= 0.40
     assert dirty.grade == "Unsatisfactory"
 
@@ -150,12 +168,12 @@ def test_a_couple_of_priority_and_a_few_core_land_far_below_clean() -> None:
 @pytest.mark.parametrize(
     ("violations", "score", "grade"),
     [
-        ([c(DIRTY_FLOORS), c(HAIR)], 92, "Good"),
-        ([pf(PESTS, corrected_on_site=True), c(HAIR)], 91, "Satisfactory"),
-        ([p(COLD_HOLDING, corrected_on_site=True), c(HAIR)], 86, "Satisfactory"),
-        ([p(COLD_HOLDING)], 80, "Needs improvement"),
-        ([p(COLD_HOLDING), p(SEPARATION)], 60, "Needs improvement"),
-        ([p(COLD_HOLDING), p(SEPARATION), c(HAIR)], 56, "Unsatisfactory"),
+        ([c(DIRTY_FLOORS), c(HAIR)], 90, "Good"),
+        ([pf(PESTS, corrected_on_site=True), c(HAIR)], 80, "Satisfactory"),
+        ([pf(PESTS), c(DIRTY_FLOORS), c(HAIR)], 75, "Satisfactory"),
+        ([p(COLD_HOLDING, corrected_on_site=True)], 70, "Needs improvement"),
+        ([p(COLD_HOLDING), pf(PESTS), c(HAIR)], 50, "Needs improvement"),
+        ([p(COLD_HOLDING), p(SEPARATION)], 40, "Unsatisfactory"),
     ],
 )
 def test_standard_grades_from_violations(
@@ -169,17 +187,26 @@ def test_standard_grades_from_violations(
     ("score", "grade"),
     [
         (100, "Good"),
-        (92, "Good"),
-        (91, "Satisfactory"),
-        (85, "Satisfactory"),
-        (84, "Needs improvement"),
-        (60, "Needs improvement"),
-        (59, "Unsatisfactory"),
+        (90, "Good"),
+        (89, "Satisfactory"),
+        (75, "Satisfactory"),
+        (74, "Needs improvement"),
+        (50, "Needs improvement"),
+        (49, "Unsatisfactory"),
         (0, "Unsatisfactory"),
     ],
 )
 def test_standard_bands(score: int, grade: str) -> None:
     assert STANDARD.band_for(score) == grade
+
+
+@pytest.mark.parametrize(
+    ("score", "grade"),
+    [(92, "Good"), (91, "Satisfactory"), (85, "Satisfactory"), (60, "Needs improvement"),
+     (59, "Unsatisfactory")],
+)  # fmt: skip
+def test_partial_credit_bands(score: int, grade: str) -> None:
+    assert PARTIAL_CREDIT.band_for(score) == grade
 
 
 @pytest.mark.parametrize(
@@ -263,7 +290,7 @@ def test_unknown_scheme_lists_the_known_names() -> None:
         get_scheme("nyc-points")
     message = str(raised.value)
     assert "unknown scoring scheme 'nyc-points'" in message
-    assert "standard, letter-grade, pass-fail, risk-factor" in message
+    assert "standard, letter-grade, pass-fail, risk-factor, partial-credit" in message
     with pytest.raises(UnknownSchemeError):
         score_violations([], "nyc-points")
 
@@ -296,7 +323,7 @@ def test_malformed_schemes_are_refused(changes: dict[str, object], problem: str)
 
 
 def test_schemes_are_frozen_and_hashable() -> None:
-    assert len({STANDARD, LETTER_GRADE, PASS_FAIL, RISK_FACTOR}) == 4
+    assert len({STANDARD, LETTER_GRADE, PASS_FAIL, RISK_FACTOR, PARTIAL_CREDIT}) == 5
     with pytest.raises(AttributeError):
         STANDARD.priority = 1  # type: ignore[misc]
 
