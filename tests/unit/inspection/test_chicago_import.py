@@ -14,6 +14,7 @@ from opengovfood.inspection.chicago_import import (
     read_chicago,
     sample,
 )
+from opengovfood.inspection.scoring import get_scheme
 
 HEADER = "ID,Date,DBA,Address,Latitude,Longitude,FacilityType,InspType,Risk,Results,Violations\n"
 
@@ -61,8 +62,12 @@ def test_a_row_with_violations() -> None:
     assert chicago_own.form_item == 0
     assert chicago_own.food_code_section == ""
     assert chicago_own.code == "CHICAGO-60"
-    # Pf corrected on site (10 x 0.5) and one Core (4): 100 - 9.
-    assert row.score == 91
+    # Scored by the scheme: the Pf (corrected on site) and the Core item; item 60 has no
+    # Food Code section and does not count.
+    scheme = get_scheme("standard")
+    deducted = scheme.priority_foundation * scheme.corrected_on_site_factor + scheme.core
+    assert row.score == round(100 - deducted)
+    assert row.grade == scheme.band_for(row.score)
     assert row.scoring_scheme == "standard"
     assert row.grade
     assert row.title == "Canvass: SUBWAY"
