@@ -21,7 +21,12 @@ if TYPE_CHECKING:
     import grpc
 
     from opengovfood.config import Settings
-    from opengovfood_client.v1 import agent_pb2_grpc, items_pb2_grpc, users_pb2_grpc
+    from opengovfood_client.v1 import (
+        agent_pb2_grpc,
+        establishments_pb2_grpc,
+        items_pb2_grpc,
+        users_pb2_grpc,
+    )
     from support.databases import TestDatabase
     from support.server import RunningServer, UserFactory
 
@@ -73,6 +78,15 @@ def items_stub(channel: grpc.aio.Channel) -> items_pb2_grpc.ItemServiceStub:
     from opengovfood_client.v1 import items_pb2_grpc
 
     return items_pb2_grpc.ItemServiceStub(channel)
+
+
+@pytest.fixture(scope="session")
+def establishments_stub(
+    channel: grpc.aio.Channel,
+) -> establishments_pb2_grpc.EstablishmentServiceStub:
+    from opengovfood_client.v1 import establishments_pb2_grpc
+
+    return establishments_pb2_grpc.EstablishmentServiceStub(channel)
 
 
 @pytest.fixture(scope="session")

@@ -35,15 +35,18 @@ from opengovfood.llm import LLMError, LocalProvider, ProviderRegistry
 from opengovfood.metrics import MetricsEndpoint
 from opengovfood.repositories.analyses import AnalysisRepository
 from opengovfood.repositories.conversations import ConversationRepository
-from opengovfood.repositories.item_events import PostgresListener
+from opengovfood.repositories.establishments import EstablishmentRepository
 from opengovfood.repositories.exports import ExportRepository
 from opengovfood.repositories.imports import ImportRepository
+from opengovfood.repositories.item_events import PostgresListener
 from opengovfood.repositories.items import ItemRepository
 from opengovfood.repositories.refresh_tokens import RefreshTokenRepository
 from opengovfood.repositories.users import UserRepository
 from opengovfood.rpc.agent import AgentServicer
+from opengovfood.rpc.establishments import EstablishmentServicer
 from opengovfood.rpc.health import (
     AGENT_SERVICE,
+    ESTABLISHMENT_SERVICE,
     ITEM_SERVICE,
     USER_SERVICE,
     HealthMonitor,
@@ -56,18 +59,24 @@ from opengovfood.services.analyses import AnalysisService
 from opengovfood.services.authn import Authenticator
 from opengovfood.services.chat import ChatService
 from opengovfood.services.chat_tools import ItemTools
+from opengovfood.services.establishments import EstablishmentService
 from opengovfood.services.exports import ExportService, Publisher
 from opengovfood.services.imports import ImportService
 from opengovfood.services.items import ItemService
-from opengovfood.services.reports import ReportService
 from opengovfood.services.models import ModelService
 from opengovfood.services.passwords import PasswordHasher
 from opengovfood.services.rate_limit import RateLimits, make_buckets
+from opengovfood.services.reports import ReportService
 from opengovfood.services.tokens import TokenService
 from opengovfood.services.users import UserService
 from opengovfood.services.watch import ItemEventHub
 from opengovfood.tls import PeerPrincipals, ServerTls
-from opengovfood_client.v1 import agent_pb2_grpc, items_pb2_grpc, users_pb2_grpc
+from opengovfood_client.v1 import (
+    agent_pb2_grpc,
+    establishments_pb2_grpc,
+    items_pb2_grpc,
+    users_pb2_grpc,
+)
 
 logger = logging.getLogger("opengovfood.app")
 
@@ -87,6 +96,7 @@ class Container:
     authenticator: Authenticator
     item_events: ItemEventHub
     items: ItemService
+    establishments: EstablishmentService
     limits: RateLimits
     page_tokens: PageTokens
     users: UserService
@@ -153,6 +163,7 @@ def build_container(settings: Settings) -> Container:
             item_events,
             page_tokens,
         ),
+        establishments=EstablishmentService(EstablishmentRepository(engine), page_tokens),
         limits=limits,
         page_tokens=page_tokens,
         users=UserService(
@@ -269,6 +280,9 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
         ReportService(exports),
     )
     items_pb2_grpc.add_ItemServiceServicer_to_server(items_servicer, server)
+    establishments_pb2_grpc.add_EstablishmentServiceServicer_to_server(
+        EstablishmentServicer(container.establishments), server
+    )
     # Chat tools run as the caller through the same ItemService as the RPCs.
     agent = AgentServicer(
         AnalysisService(AnalysisRepository(container.engine), container.llm, container.page_tokens),
@@ -299,6 +313,7 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
             USER_SERVICE,
             ITEM_SERVICE,
             AGENT_SERVICE,
+            ESTABLISHMENT_SERVICE,
             health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
         ),
     )
@@ -395,3 +410,5 @@ def _wire_items(app: App) -> None:
         app.on_cleanup.append(listener.stop)
     app.on_shutdown.append(container.item_events.close)
     app.on_shutdown.append(container.items.stop)
+    app.on_startup.append(container.establishments.start)
+    app.on_shutdown.append(container.establishments.stop)

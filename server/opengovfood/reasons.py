@@ -67,6 +67,9 @@ class Reason(enum.StrEnum):
     # UNIMPLEMENTED, INTERNAL
     NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    # Establishments (ALREADY_EXISTS, FAILED_PRECONDITION)
+    LICENSE_NUMBER_TAKEN = "LICENSE_NUMBER_TAKEN"
+    ESTABLISHMENT_HAS_INSPECTIONS = "ESTABLISHMENT_HAS_INSPECTIONS"
 
 
 # What each reason means, and what the caller should do: docs/api.md shows these.
@@ -218,5 +221,14 @@ DESCRIPTIONS: dict[Reason, tuple[str, str]] = {
     Reason.INTERNAL_ERROR: (
         "INTERNAL",
         "A server bug; the message carries the request id to report.",
+    ),
+    # Establishments
+    Reason.LICENSE_NUMBER_TAKEN: (
+        "ALREADY_EXISTS",
+        "Another establishment in the caller's scope has this `license_number`.",
+    ),
+    Reason.ESTABLISHMENT_HAS_INSPECTIONS: (
+        "FAILED_PRECONDITION",
+        "DeleteEstablishment: items (inspections) still name the establishment; delete or move them first.",
     ),
 }

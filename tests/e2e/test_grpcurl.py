@@ -32,6 +32,7 @@ async def test_list(server: RunningServer) -> None:
         "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",
         "opengovfood.v1.AgentService",
+        "opengovfood.v1.EstablishmentService",
         "opengovfood.v1.ItemService",
         "opengovfood.v1.UserService",
     ]

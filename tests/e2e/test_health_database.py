@@ -24,6 +24,13 @@ PG_BASE = os.environ.get(
 )
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+# The server as a whole and the services that follow the database.
+DATA_SERVICES = (
+    "",
+    "opengovfood.v1.UserService",
+    "opengovfood.v1.ItemService",
+    "opengovfood.v1.EstablishmentService",
+)
 
 
 def _postgres_reachable() -> bool:
@@ -64,20 +71,20 @@ async def test_health_follows_database_reachability(tmp_path: Path) -> None:
         try:
             async with grpc.aio.insecure_channel(running.address) as channel:
                 stub = health_pb2_grpc.HealthStub(channel)
-                for name in ("", "opengovfood.v1.UserService", "opengovfood.v1.ItemService"):
+                for name in DATA_SERVICES:
                     await _wait_for(stub, name, SERVING, 5)
 
                 await proxy.cut()
                 took = await _wait_for(stub, "", NOT_SERVING, 5)
                 assert took < 5
-                for name in ("opengovfood.v1.UserService", "opengovfood.v1.ItemService"):
+                for name in DATA_SERVICES[1:]:
                     await _wait_for(stub, name, NOT_SERVING, 2)
                 # The liveness probe's service stays SERVING: an outage is not a restart.
                 reply = await stub.Check(health_pb2.HealthCheckRequest(service="liveness"))
                 assert reply.status == SERVING
 
                 await proxy.restore()
-                for name in ("", "opengovfood.v1.UserService", "opengovfood.v1.ItemService"):
+                for name in DATA_SERVICES:
                     await _wait_for(stub, name, SERVING, 5)
         finally:
             await stop_server(running)

@@ -20,6 +20,7 @@ SERVICES = (
     "opengovfood.v1.UserService",
     "opengovfood.v1.ItemService",
     "opengovfood.v1.AgentService",
+    "opengovfood.v1.EstablishmentService",
 )
 
 

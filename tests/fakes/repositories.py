@@ -17,6 +17,16 @@ from typing import Any, TypeVar
 
 from opengovfood.domain.analyses import AnalysisRecord, NewAnalysis
 from opengovfood.domain.conversations import ConversationRecord, MessageRecord, TurnStart
+from opengovfood.domain.establishments import (
+    Address,
+    EstablishmentChanges,
+    EstablishmentRecord,
+    HasInspections,
+    LicenseTaken,
+    NewEstablishment,
+    PriorEstablishmentRequest,
+    license_scope,
+)
 from opengovfood.domain.items import (
     EventType,
     ItemChanges,
@@ -194,6 +204,137 @@ class InMemoryItems:
             if linked == item_id:
                 self.requests[key] = (body, None, when)  # ON DELETE SET NULL
         self._announce(ItemEvent(EventType.DELETED, row))
+        return row
+
+    async def purge_requests(self, before: datetime) -> int:
+        old = [key for key, (_, _, when) in self.requests.items() if when < before]
+        for key in old:
+            del self.requests[key]
+        return len(old)
+
+
+class InMemoryEstablishments:
+    """services.establishments.EstablishmentRepository. `referenced` stands in for the
+    items naming an establishment (a delete of one of those is refused)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, EstablishmentRecord] = {}
+        self.requests: dict[tuple[int, str], tuple[str, int | None, datetime]] = {}
+        self.referenced: set[int] = set()
+        self._ids = itertools.count(1)
+        self._clock = Clock()
+
+    def _check_license(self, record: EstablishmentRecord) -> None:
+        if not record.license_number:
+            return
+        scope = license_scope(record.owner_id)
+        for other in self.rows.values():
+            if (
+                other.id != record.id
+                and other.license_number == record.license_number
+                and license_scope(other.owner_id) == scope
+            ):
+                raise LicenseTaken(record.license_number)
+
+    async def get(self, establishment_id: int, scope: Scope) -> EstablishmentRecord | None:
+        row = self.rows.get(establishment_id)
+        return row if row is not None and _in_scope(row.owner_id, scope) else None
+
+    async def page(self, query: ListQuery, scope: Scope) -> list[EstablishmentRecord]:
+        return list_page((r for r in self.rows.values() if _in_scope(r.owner_id, scope)), query)
+
+    async def count(self, query: ListQuery, scope: Scope) -> int:
+        return sum(
+            1
+            for r in self.rows.values()
+            if _in_scope(r.owner_id, scope) and query.filter.matches(r)
+        )
+
+    async def add(self, new: NewEstablishment) -> EstablishmentRecord:
+        now = self._clock()
+        record = EstablishmentRecord(
+            next(self._ids),
+            new.name,
+            new.address,
+            new.license_number,
+            new.facility_type,
+            new.risk_category,
+            new.owner_id,
+            now,
+            now,
+            1,
+        )
+        self._check_license(record)
+        self.rows[record.id] = record
+        return record
+
+    async def add_once(
+        self, new: NewEstablishment, request_id: str, body_hash: str, expired_before: datetime
+    ) -> EstablishmentRecord | PriorEstablishmentRequest | None:
+        key = (new.owner_id, request_id)
+        prior = self.requests.get(key)
+        if prior is not None and prior[2] >= expired_before:
+            linked = prior[1]
+            return PriorEstablishmentRequest(
+                prior[0], self.rows.get(linked) if linked is not None else None
+            )
+        record = await self.add(new)
+        self.requests[key] = (body_hash, record.id, self._clock())
+        return record
+
+    async def update(
+        self,
+        establishment_id: int,
+        scope: Scope,
+        changes: EstablishmentChanges,
+        expected_version: int | None = None,
+        accept: Callable[[EstablishmentRecord], bool] | None = None,
+    ) -> EstablishmentRecord | WriteMiss:
+        row = self.rows.get(establishment_id)
+        if row is None or not _in_scope(row.owner_id, scope):
+            return WriteMiss.NOT_FOUND
+        if expected_version is not None and row.version != expected_version:
+            return WriteMiss.STALE
+        values = changes.fields()
+        address = Address(
+            **{
+                part: values.pop(part, getattr(row.address, part))  # type: ignore[misc]
+                for part in ("street", "city", "state", "postal_code")
+            }
+        )
+        updated = replace(
+            row,
+            **values,  # type: ignore[arg-type]
+            address=address,
+            update_time=self._clock(),
+            version=row.version + 1,
+        )
+        if accept is not None and not accept(updated):
+            return WriteMiss.STALE
+        self._check_license(updated)
+        self.rows[establishment_id] = updated
+        return updated
+
+    async def delete(
+        self,
+        establishment_id: int,
+        scope: Scope,
+        expected_version: int | None = None,
+        accept: Callable[[EstablishmentRecord], bool] | None = None,
+    ) -> EstablishmentRecord | WriteMiss:
+        row = self.rows.get(establishment_id)
+        if row is None or not _in_scope(row.owner_id, scope):
+            return WriteMiss.NOT_FOUND
+        if expected_version is not None and row.version != expected_version:
+            return WriteMiss.STALE
+        if accept is not None and not accept(row):
+            return WriteMiss.STALE
+        if establishment_id in self.referenced:
+            raise HasInspections(establishment_id)
+        del self.rows[establishment_id]
+        for key, (body, linked, when) in list(self.requests.items()):
+            if linked == establishment_id:
+                self.requests[key] = (body, None, when)
         return row
 
     async def purge_requests(self, before: datetime) -> int:

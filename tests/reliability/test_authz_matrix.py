@@ -24,7 +24,13 @@ from google.protobuf import field_mask_pb2, message
 
 from opengovfood.db.models import Conversation, InspectionAnalysis
 from opengovfood.rpc import policy
-from opengovfood_client.v1 import agent_pb2, items_pb2, users_pb2, users_pb2_grpc
+from opengovfood_client.v1 import (
+    agent_pb2,
+    establishments_pb2,
+    items_pb2,
+    users_pb2,
+    users_pb2_grpc,
+)
 from support.items import create
 from support.reliability import (
     FORBIDDEN_CODES,
@@ -43,6 +49,7 @@ OK, UNAUTH, DENIED, NOT_FOUND = C.OK, C.UNAUTHENTICATED, C.PERMISSION_DENIED, C.
 ENDED_SIGN_INS = ("after_logout", "after_reuse", "after_reactivation")
 PRINCIPALS = ("anonymous", "deactivated", "other_user", "service", "items_reader", *ENDED_SIGN_INS)
 OWNER_PASSWORD = "owner's own password 7"
+OWNER_LICENSE = "OWNER-LICENSE-1"
 
 
 @dataclass
@@ -53,6 +60,7 @@ class World:
     analysis_id: int
     conversation_id: int
     refresh_token: str
+    establishment_id: int
 
 
 Build = Callable[[World], message.Message]
@@ -173,6 +181,32 @@ RULES: dict[str, Rule] = {
     ),
     "ListModels": _signed_in(lambda w: agent_pb2.ListModelsRequest(), OK),
     "PullModel": _signed_in(lambda w: agent_pb2.PullModelRequest(name="smollm2"), DENIED),
+    # Another user reusing the owner's request_id and licence number gets its own.
+    "CreateEstablishment": _signed_in(
+        lambda w: establishments_pb2.CreateEstablishmentRequest(
+            establishment=establishments_pb2.Establishment(
+                name="Mine now", license_number=OWNER_LICENSE
+            ),
+            request_id=w.request_id,
+        ),
+        OK,
+    ),
+    "GetEstablishment": _signed_in(
+        lambda w: establishments_pb2.GetEstablishmentRequest(id=w.establishment_id), NOT_FOUND, OK
+    ),
+    "ListEstablishments": _signed_in(
+        lambda w: establishments_pb2.ListEstablishmentsRequest(), OK, OK
+    ),
+    "UpdateEstablishment": _signed_in(
+        lambda w: establishments_pb2.UpdateEstablishmentRequest(
+            establishment=establishments_pb2.Establishment(id=w.establishment_id, name="pwned"),
+            update_mask=_mask("name"),
+        ),
+        NOT_FOUND,
+    ),
+    "DeleteEstablishment": _signed_in(
+        lambda w: establishments_pb2.DeleteEstablishmentRequest(id=w.establishment_id), NOT_FOUND
+    ),
 }
 
 METHODS = all_methods()
@@ -192,6 +226,12 @@ def _leaks_owner(method: Method, responses: list[Any], world: World) -> bool:
         if method.name == "GetMe" and response.id == world.owner.id:
             return True
         if method.name == "CreateItem" and response.owner_id == world.owner.id:
+            return True
+        if method.name == "ListEstablishments" and any(
+            e.owner_id == world.owner.id for e in response.establishments
+        ):
+            return True
+        if method.name == "CreateEstablishment" and response.owner_id == world.owner.id:
             return True
     return False
 
@@ -231,7 +271,18 @@ async def world(server: RunningServer, channel: grpc.aio.Channel, make_user: Use
     )
     if outcome.code == OK:
         refresh_token = outcome.responses[0].refresh_token
-    return World(owner, item.id, request_id, analysis_id, conversation_id, refresh_token)
+    from opengovfood_client.v1 import establishments_pb2_grpc
+
+    place = await establishments_pb2_grpc.EstablishmentServiceStub(channel).CreateEstablishment(
+        establishments_pb2.CreateEstablishmentRequest(
+            establishment=establishments_pb2.Establishment(
+                name="Owner's diner", license_number=OWNER_LICENSE
+            ),
+            request_id=request_id,
+        ),
+        metadata=owner.metadata,
+    )
+    return World(owner, item.id, request_id, analysis_id, conversation_id, refresh_token, place.id)
 
 
 async def _ended_sign_ins(

@@ -28,6 +28,7 @@ import type * as http2 from "node:http2";
 
 import { BadRequestSchema, RetryInfoSchema } from "./gen/google/rpc/error_details_pb.js";
 import { AgentService } from "./gen/opengovfood/v1/agent_pb.js";
+import { EstablishmentService } from "./gen/opengovfood/v1/establishments_pb.js";
 import { ItemService } from "./gen/opengovfood/v1/items_pb.js";
 import {
   LoginRequestSchema,
@@ -38,6 +39,7 @@ import {
 } from "./gen/opengovfood/v1/users_pb.js";
 
 export * from "./gen/opengovfood/v1/agent_pb.js";
+export * from "./gen/opengovfood/v1/establishments_pb.js";
 export * from "./gen/opengovfood/v1/items_pb.js";
 export * from "./gen/opengovfood/v1/users_pb.js";
 export { Code, ConnectError } from "@connectrpc/connect";
@@ -91,6 +93,7 @@ export class OpenGovFoodClient {
   readonly users: Client<typeof UserService>;
   readonly items: Client<typeof ItemService>;
   readonly agent: Client<typeof AgentService>;
+  readonly establishments: Client<typeof EstablishmentService>;
   readonly transport: Transport;
   readonly #session: Http2SessionManager;
 
@@ -124,6 +127,7 @@ export class OpenGovFoodClient {
     this.users = createClient(UserService, this.transport);
     this.items = createClient(ItemService, this.transport);
     this.agent = createClient(AgentService, this.transport);
+    this.establishments = createClient(EstablishmentService, this.transport);
   }
 
   /** Closes the connection (and any open streams). */

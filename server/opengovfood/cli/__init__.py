@@ -14,6 +14,7 @@ from opengovfood import __version__
 from opengovfood.cli import (
     client_commands,
     config_commands,
+    establishment_commands,
     export_commands,
     import_commands,
     server_commands,
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands.register(commands)
     user_commands.register(commands)
     client_commands.register(commands)
+    establishment_commands.register(commands)
     export_commands.register(commands)  # after client_commands: adds to `items`
     import_commands.register(commands)
     return parser

@@ -211,7 +211,7 @@ def _status_arg(value: str) -> items_pb2.ItemStatus.ValueType:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _positive_id(value: str) -> int:
+def positive_id(value: str) -> int:
     try:
         number = int(value)
     except ValueError:
@@ -585,7 +585,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 # --- registration ----------------------------------------------------------------------
 
 
-def _connection_options() -> argparse.ArgumentParser:
+def connection_options() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("connection")
     group.add_argument(
@@ -616,15 +616,15 @@ def _connection_options() -> argparse.ArgumentParser:
     return parent
 
 
-def _json_option() -> argparse.ArgumentParser:
+def json_option() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--json", action="store_true", help="print JSON (for scripts)")
     return parent
 
 
 def register(commands: Subparsers) -> None:
-    conn = _connection_options()
-    js = _json_option()
+    conn = connection_options()
+    js = json_option()
 
     login = commands.add_parser("login", parents=[conn], help="sign in and remember the session")
     login.add_argument("--email", help="account email (prompted when missing)")
@@ -655,7 +655,7 @@ def register(commands: Subparsers) -> None:
     listing.set_defaults(handler=cmd_items_list)
 
     get = item_commands.add_parser("get", parents=[conn, js], help="show one item")
-    get.add_argument("id", type=_positive_id)
+    get.add_argument("id", type=positive_id)
     get.set_defaults(handler=cmd_items_get)
 
     create = item_commands.add_parser("create", parents=[conn, js], help="create an item")
@@ -666,7 +666,7 @@ def register(commands: Subparsers) -> None:
     create.set_defaults(handler=cmd_items_create)
 
     update = item_commands.add_parser("update", parents=[conn, js], help="change an item")
-    update.add_argument("id", type=_positive_id)
+    update.add_argument("id", type=positive_id)
     update.add_argument("--title")
     update.add_argument("--description")
     update.add_argument(
@@ -676,7 +676,7 @@ def register(commands: Subparsers) -> None:
     update.set_defaults(handler=cmd_items_update)
 
     delete = item_commands.add_parser("delete", parents=[conn, js], help="delete an item")
-    delete.add_argument("id", type=_positive_id)
+    delete.add_argument("id", type=positive_id)
     delete.add_argument("--etag", help="only if unchanged since this etag was read")
     delete.set_defaults(handler=cmd_items_delete)
 
@@ -693,7 +693,7 @@ def register(commands: Subparsers) -> None:
     )
     analyze.add_argument("notes", nargs="*", help="the notes (or use --file / stdin)")
     analyze.add_argument("--file", help="read the notes from this file ('-' for stdin)")
-    analyze.add_argument("--item", type=_positive_id, help="attach the analysis to this item")
+    analyze.add_argument("--item", type=positive_id, help="attach the analysis to this item")
     analyze.add_argument("--model")
     analyze.add_argument("--provider", choices=["local", "ollama", "openai"])
     analyze.set_defaults(handler=cmd_agent_analyze)
@@ -702,7 +702,7 @@ def register(commands: Subparsers) -> None:
         "chat", parents=[conn], help="chat with the assistant (interactive without a message)"
     )
     chat.add_argument("message", nargs="*")
-    chat.add_argument("--conversation", type=_positive_id, help="continue this conversation")
+    chat.add_argument("--conversation", type=positive_id, help="continue this conversation")
     chat.add_argument("--model")
     chat.add_argument("--provider", choices=["local", "ollama", "openai"])
     chat.set_defaults(handler=cmd_agent_chat)

@@ -19,9 +19,9 @@ from opengovfood.cli import render
 from opengovfood.cli.client_commands import (
     EXIT_USAGE,
     CliError,
-    _connection_options,
-    _json_option,
-    _positive_id,
+    connection_options,
+    json_option,
+    positive_id,
     client_command,
     connect,
 )
@@ -80,8 +80,8 @@ def cmd_items_report(args: argparse.Namespace) -> int:
 
 
 def register(commands: Subparsers) -> None:
-    conn = _connection_options()
-    js = _json_option()
+    conn = connection_options()
+    js = json_option()
 
     export = _subcommands(commands, "export", "open-data exports of your inspections")
     lives = export.add_parser(
@@ -102,7 +102,7 @@ def register(commands: Subparsers) -> None:
     report = items.add_parser(
         "report", parents=[conn, js], help="save an inspection's report as a PDF"
     )
-    report.add_argument("id", type=_positive_id)
+    report.add_argument("id", type=positive_id)
     report.add_argument(
         "--out", required=True, help="the PDF file to write (or a directory for inspection-ID.pdf)"
     )

@@ -202,6 +202,56 @@ class ConversationMessage(Base):
     create_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class Establishment(Base):
+    """A place that is inspected (EstablishmentService)."""
+
+    __tablename__ = "establishments"
+    __table_args__ = (
+        # Licence numbers are unique within a scope (domain.establishments.license_scope);
+        # NULL (none recorded) may repeat.
+        UniqueConstraint("license_scope", "license_number"),
+        # The default order (name, id) per owner and across owners; newest first.
+        Index("ix_establishments_owner_id_name_id", "owner_id", "name", "id"),
+        Index("ix_establishments_name_id", "name", "id"),
+        Index("ix_establishments_owner_id_create_time_id", "owner_id", "create_time", "id"),
+        Index("ix_establishments_create_time_id", "create_time", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    # domain.establishments.fold(name): what `name:"..."` searches (accent-insensitive).
+    name_folded: Mapped[str] = mapped_column(String(800))
+    street: Mapped[str] = mapped_column(String(200), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    state: Mapped[str] = mapped_column(String(50), default="")
+    postal_code: Mapped[str] = mapped_column(String(20), default="")
+    license_number: Mapped[str | None] = mapped_column(String(64))
+    license_scope: Mapped[int] = mapped_column(BigInteger)
+    facility_type: Mapped[str] = mapped_column(String(100), default="")
+    # Food Code Annex 5 category 1-4; 0 when not assessed.
+    risk_category: Mapped[int] = mapped_column(Integer, default=0)
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    update_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class EstablishmentRequest(Base):
+    """Idempotency record for CreateEstablishment (AIP-155): one per (owner, request_id)."""
+
+    __tablename__ = "establishment_requests"
+    __table_args__ = (UniqueConstraint("owner_id", "request_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    request_id: Mapped[str] = mapped_column(String(36))
+    body_hash: Mapped[str] = mapped_column(String(64))
+    establishment_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("establishments.id", ondelete="SET NULL")
+    )
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
 class ImportRecord(Base):
     """What `opengov-food import` loaded: the source's key of an establishment or an
     inspection -> the row it became, so importing a file again skips it."""

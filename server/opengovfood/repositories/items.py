@@ -31,7 +31,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -50,6 +49,7 @@ from opengovfood.domain.items import (
 from opengovfood.domain.listing import ListQuery
 from opengovfood.domain.scopes import Scope
 from opengovfood.repositories import sql_lists
+from opengovfood.repositories.idempotency import claim_statement
 from opengovfood.repositories.item_events import NOTIFY, encode_event
 
 items = cast(Table, Item.__table__)
@@ -131,31 +131,6 @@ def _owner_condition(scoped: bool) -> list[ColumnElement[bool]]:
     return [_c.owner_id == bindparam("owner")] if scoped else []
 
 
-def _claim_statement(dialect: str) -> Any:
-    """Take (owner, request_id) for this call: a row back if it was free or its record
-    had expired; none if another call holds it. On PostgreSQL this waits for a
-    concurrent holder's transaction to finish, so the caller then reads its committed
-    result. Being the first statement of the transaction also makes SQLite take its
-    write lock up front."""
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = dialect_insert(requests).values(
-        owner_id=bindparam("r_owner"),
-        request_id=bindparam("r_request"),
-        body_hash=bindparam("r_hash"),
-        item_id=None,
-        create_time=bindparam("r_now"),
-    )
-    return stmt.on_conflict_do_update(
-        index_elements=[requests.c.owner_id, requests.c.request_id],
-        set_={
-            "body_hash": stmt.excluded.body_hash,
-            "item_id": None,
-            "create_time": stmt.excluded.create_time,
-        },
-        where=requests.c.create_time < bindparam("r_expired"),
-    ).returning(requests.c.id)
-
-
 class _Refused(Exception):
     """Rolls a write's transaction back: the miss it carries is the answer."""
 
@@ -186,7 +161,7 @@ class ItemRepository:
         self._publish = publish
         self._reads: dict[Hashable, tuple[Select[Any], CompiledRead | None]] = {}
         self._writes: dict[Hashable, Any] = {}
-        self._claim = _claim_statement(self.dialect)
+        self._claim = claim_statement(requests, "item_id", self.dialect)
 
     # --- reads -----------------------------------------------------------------------
 

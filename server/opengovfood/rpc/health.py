@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from opengovfood.errors import NotFound, excerpt
-from opengovfood_client.v1 import agent_pb2, items_pb2, users_pb2
+from opengovfood_client.v1 import agent_pb2, establishments_pb2, items_pb2, users_pb2
 
 logger = logging.getLogger("opengovfood.health")
 
@@ -25,8 +25,11 @@ SERVICE_UNKNOWN = health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
 USER_SERVICE = users_pb2.DESCRIPTOR.services_by_name["UserService"].full_name
 ITEM_SERVICE = items_pb2.DESCRIPTOR.services_by_name["ItemService"].full_name
 AGENT_SERVICE = agent_pb2.DESCRIPTOR.services_by_name["AgentService"].full_name
+ESTABLISHMENT_SERVICE = establishments_pb2.DESCRIPTOR.services_by_name[
+    "EstablishmentService"
+].full_name
 # "" is the server as a whole; it and the data services follow the database.
-DATABASE_BACKED = ("", USER_SERVICE, ITEM_SERVICE)
+DATABASE_BACKED = ("", USER_SERVICE, ITEM_SERVICE, ESTABLISHMENT_SERVICE)
 # SERVING while the process answers at all, whatever the database does: a liveness
 # probe on it restarts a wedged process, never every replica during a database outage
 # (that is what readiness on "" is for).

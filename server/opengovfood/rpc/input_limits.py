@@ -89,6 +89,20 @@ LIMITS: dict[str, Limit] = {
     _V1 + "ChatRequest.model": _MODEL,
     _V1 + "ChatRequest.provider": _PROVIDER,
     _V1 + "PullModelRequest.name": _MODEL,
+    # Establishments
+    _V1 + "Establishment.name": Limit(200),
+    _V1 + "Establishment.license_number": Limit(64),
+    _V1 + "Establishment.facility_type": Limit(100),
+    _V1 + "Establishment.etag": Limit(64),
+    _V1 + "Address.street": Limit(200),
+    _V1 + "Address.city": Limit(100),
+    _V1 + "Address.state": Limit(50),
+    _V1 + "Address.postal_code": Limit(20),
+    _V1 + "CreateEstablishmentRequest.request_id": Limit(64),
+    _V1 + "ListEstablishmentsRequest.page_token": _PAGE_TOKEN,
+    _V1 + "ListEstablishmentsRequest.filter": _FILTER,
+    _V1 + "ListEstablishmentsRequest.order_by": Limit(200),
+    _V1 + "DeleteEstablishmentRequest.etag": Limit(64),
     "google.protobuf.FieldMask.paths": Limit(64, items=16),
 }
 

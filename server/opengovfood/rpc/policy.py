@@ -27,6 +27,7 @@ USER_OR_ITEMS_READER = Rule(service_scope=SCOPE_ITEMS_READ)
 _USERS = "/opengovfood.v1.UserService/"
 _ITEMS = "/opengovfood.v1.ItemService/"
 _AGENT = "/opengovfood.v1.AgentService/"
+_ESTABLISHMENTS = "/opengovfood.v1.EstablishmentService/"
 
 RULES: dict[str, Rule] = {
     _USERS + "Register": PUBLIC,
@@ -54,6 +55,12 @@ RULES: dict[str, Rule] = {
     _AGENT + "Chat": USER,
     _AGENT + "ListModels": USER,
     _AGENT + "PullModel": SUPERUSER,
+    # Establishments: read like items (owners, superusers, `items:read` services).
+    _ESTABLISHMENTS + "CreateEstablishment": USER,
+    _ESTABLISHMENTS + "GetEstablishment": USER_OR_ITEMS_READER,
+    _ESTABLISHMENTS + "ListEstablishments": USER_OR_ITEMS_READER,
+    _ESTABLISHMENTS + "UpdateEstablishment": USER,
+    _ESTABLISHMENTS + "DeleteEstablishment": USER,
 }
 
 # Standard services anyone may call (health probes, grpcurl discovery).

@@ -175,6 +175,7 @@ async def test_status(cli: Cli) -> None:
         "opengovfood.v1.UserService",
         "opengovfood.v1.ItemService",
         "opengovfood.v1.AgentService",
+        "opengovfood.v1.EstablishmentService",
     }
     email = await cli.login()
     code, out, _ = await cli("status", "--json")

@@ -26,7 +26,8 @@ from support.databases import create_test_database
 CLI = Path(sys.executable).with_name("opengov-food")
 BASE = os.environ.get("OPENGOVFOOD_TEST_DATABASE_URL", "sqlite")
 MIGRATION_LOCK_KEY = 0x6F67665F6D696772  # migrations/env.py
-HEAD = "0002"
+ALL_REVISIONS = ["0001", "0002", "0003"]  # as in test_serve_schema.py
+HEAD = ALL_REVISIONS[-1]
 
 pytestmark = pytest.mark.skipif(
     not BASE.startswith("postgresql"),
@@ -86,7 +87,7 @@ async def test_three_concurrent_upgrades_one_migrates_two_wait(tmp_path: Path) -
             assert said == [
                 "database already at head: nothing to do",
                 "database already at head: nothing to do",
-                "database upgraded to head (0001, 0002)",
+                f"database upgraded to head ({', '.join(ALL_REVISIONS)})",
             ]
             for _, err in outcomes:
                 assert b"waiting for it" in err  # each one queued behind the lock

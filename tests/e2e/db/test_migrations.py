@@ -25,6 +25,8 @@ EXPECTED_TABLES = {
     "inspection_analyses",
     "conversations",
     "conversation_messages",
+    "establishments",
+    "establishment_requests",
 }
 
 

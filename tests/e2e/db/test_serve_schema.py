@@ -12,6 +12,8 @@ from support.databases import create_test_database
 from support.subprocess_server import CLI, free_port, start_server_process
 
 BASE = os.environ.get("OPENGOVFOOD_TEST_DATABASE_URL", "sqlite")
+# Every migration, in order: add yours here.
+ALL_REVISIONS = ["0001", "0002", "0003"]
 
 
 def test_serve_refuses_a_schema_behind_this_release(tmp_path: Path) -> None:
@@ -26,19 +28,23 @@ def test_serve_refuses_a_schema_behind_this_release(tmp_path: Path) -> None:
             check=False,
         )
         assert done.returncode == 1
-        assert "lacks migrations 0002: run `opengov-food db upgrade` first" in done.stderr
-        assert migrate.pending(database.url) == ["0002"]
+        later = ALL_REVISIONS[1:]
+        assert f"lacks migrations {', '.join(later)}: run `opengov-food db upgrade` first" in (
+            done.stderr
+        )
+        assert migrate.pending(database.url) == later
 
 
 def test_migrate_on_start_migrates_an_empty_database_then_serves(tmp_path: Path) -> None:
     with create_test_database(BASE, tmp_path) as database:
-        assert migrate.pending(database.url) == ["0001", "0002"]
+        assert migrate.pending(database.url) == ALL_REVISIONS
         # It migrates before it serves: more time than a plain start on a loaded machine.
         server = start_server_process(
             database.url, tmp_path, {"OPENGOVFOOD_MIGRATE_ON_START": "true"}, start_within=120
         )
         try:
             assert migrate.pending(database.url) == []
-            assert "database upgraded to head (0001, 0002)" in server.log.read_text()
+            upgraded = f"database upgraded to head ({', '.join(ALL_REVISIONS)})"
+            assert upgraded in server.log.read_text()
         finally:
             assert server.stop() == 0

@@ -37,6 +37,7 @@ PACKAGE = "opengovfood.v1"
 USER_SERVICE = f"{PACKAGE}.UserService"
 ITEM_SERVICE = f"{PACKAGE}.ItemService"
 AGENT_SERVICE = f"{PACKAGE}.AgentService"
+ESTABLISHMENT_SERVICE = f"{PACKAGE}.EstablishmentService"
 HEALTH_SERVICE = "grpc.health.v1.Health"
 
 # Methods safe to send twice. (service, method) pairs for the service config.
@@ -48,6 +49,9 @@ RETRYABLE_METHODS: tuple[tuple[str, str], ...] = (
     (ITEM_SERVICE, "ListItems"),
     (ITEM_SERVICE, "WatchItems"),
     (ITEM_SERVICE, "CreateItem"),  # idempotent through request_id
+    (ESTABLISHMENT_SERVICE, "GetEstablishment"),
+    (ESTABLISHMENT_SERVICE, "ListEstablishments"),
+    (ESTABLISHMENT_SERVICE, "CreateEstablishment"),  # idempotent through request_id
     (AGENT_SERVICE, "GetAnalysis"),
     (AGENT_SERVICE, "ListAnalyses"),
     (AGENT_SERVICE, "ListModels"),

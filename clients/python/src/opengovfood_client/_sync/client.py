@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 import grpc
 
-from opengovfood_client import _requests, health
+from opengovfood_client import _establishments, _requests, health
+from opengovfood_client._establishments import RiskCategoryLike
 from opengovfood_client._requests import ItemStatusLike
 from opengovfood_client.auth import TokenListener, TokenPair, TokenState
 from opengovfood_client.config import (
@@ -40,6 +41,8 @@ from opengovfood_client.errors import (
 from opengovfood_client.v1 import (
     agent_pb2,
     agent_pb2_grpc,
+    establishments_pb2,
+    establishments_pb2_grpc,
     exports_pb2,
     items_pb2,
     items_pb2_grpc,
@@ -393,6 +396,126 @@ class Items:
         return b"".join([chunk.data for chunk in stream])
 
 
+class Establishments:
+    """EstablishmentService: the places inspected (restaurants, shops, kitchens)."""
+
+    def __init__(self, client: Client) -> None:
+        self._c = client
+        self._stub = client._establishments_stub
+
+    def create(
+        self,
+        name: str,
+        *,
+        street: str = "",
+        city: str = "",
+        state: str = "",
+        postal_code: str = "",
+        license_number: str = "",
+        facility_type: str = "",
+        risk_category: RiskCategoryLike | None = None,
+        request_id: str | None = None,
+        timeout: float | None = None,
+    ) -> establishments_pb2.Establishment:
+        """Creates an establishment. A `request_id` (a fresh UUID unless given) makes
+        retries safe. A licence number already in use: `AlreadyExistsError`."""
+        request = _establishments.create(
+            name,
+            street=street,
+            city=city,
+            state=state,
+            postal_code=postal_code,
+            license_number=license_number,
+            facility_type=facility_type,
+            risk=risk_category,
+            request_id=request_id,
+        )
+        return self._c._unary(
+            self._stub.CreateEstablishment, request, "CreateEstablishment", timeout
+        )
+
+    def get(
+        self, establishment_id: int, *, timeout: float | None = None
+    ) -> establishments_pb2.Establishment:
+        request = establishments_pb2.GetEstablishmentRequest(id=establishment_id)
+        return self._c._unary(self._stub.GetEstablishment, request, "GetEstablishment", timeout)
+
+    def list_page(
+        self,
+        *,
+        filter: str = "",
+        order_by: str = "",
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: float | None = None,
+    ) -> establishments_pb2.ListEstablishmentsResponse:
+        """One page, with `next_page_token` and `total_size`."""
+        request = establishments_pb2.ListEstablishmentsRequest(
+            filter=filter, order_by=order_by, page_size=page_size, page_token=page_token
+        )
+        return self._c._unary(self._stub.ListEstablishments, request, "ListEstablishments", timeout)
+
+    def list(
+        self,
+        *,
+        filter: str = "",
+        order_by: str = "",
+        page_size: int = 0,
+        limit: int | None = None,
+    ) -> Iterator[establishments_pb2.Establishment]:
+        """Every matching establishment (at most `limit`), fetching pages as you iterate."""
+
+        def page(token: str) -> tuple[list[establishments_pb2.Establishment], str]:
+            response = self.list_page(
+                filter=filter, order_by=order_by, page_size=page_size, page_token=token
+            )
+            return list(response.establishments), response.next_page_token
+
+        return _paginate(page, limit)
+
+    def update(
+        self,
+        establishment_id: int,
+        *,
+        name: str | None = None,
+        street: str | None = None,
+        city: str | None = None,
+        state: str | None = None,
+        postal_code: str | None = None,
+        license_number: str | None = None,
+        facility_type: str | None = None,
+        risk_category: RiskCategoryLike | None = None,
+        etag: str | None = None,
+        timeout: float | None = None,
+    ) -> establishments_pb2.Establishment:
+        """Changes the given fields only ("" clears one). With `etag`, only if unchanged
+        since (else `ConflictError`)."""
+        request = _establishments.update(
+            establishment_id,
+            name=name,
+            street=street,
+            city=city,
+            state=state,
+            postal_code=postal_code,
+            license_number=license_number,
+            facility_type=facility_type,
+            risk=risk_category,
+            etag=etag,
+        )
+        return self._c._unary(
+            self._stub.UpdateEstablishment, request, "UpdateEstablishment", timeout
+        )
+
+    def delete(
+        self, establishment_id: int, *, etag: str | None = None, timeout: float | None = None
+    ) -> None:
+        """Deletes it; `FailedPreconditionError` while inspections (items) name it."""
+        request = establishments_pb2.DeleteEstablishmentRequest(
+            id=establishment_id, etag=etag or ""
+        )
+        self._c._unary(self._stub.DeleteEstablishment, request, "DeleteEstablishment", timeout)
+
+
 class Agent:
     """AgentService: inspection analysis, chat, and models."""
 
@@ -473,6 +596,7 @@ class Health:
         "opengovfood.v1.UserService",
         "opengovfood.v1.ItemService",
         "opengovfood.v1.AgentService",
+        "opengovfood.v1.EstablishmentService",
     )
 
     def __init__(self, client: Client) -> None:
@@ -522,8 +646,10 @@ class Client:
         self._users_stub = users_pb2_grpc.UserServiceStub(self.channel)
         self._items_stub = items_pb2_grpc.ItemServiceStub(self.channel)
         self._agent_stub = agent_pb2_grpc.AgentServiceStub(self.channel)
+        self._establishments_stub = establishments_pb2_grpc.EstablishmentServiceStub(self.channel)
         self.users = Users(self)
         self.items = Items(self)
+        self.establishments = Establishments(self)
         self.agent = Agent(self)
         self.health = Health(self)
 
