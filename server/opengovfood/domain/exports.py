@@ -29,7 +29,7 @@ class ExportedInspection:
     inspect_time: datetime | None
     create_time: datetime
     kind: str  # the stored ItemKind value
-    result: str  # the stored InspectionResult value; "" when none
+    result: str  # the stored InspectionResult value ("unspecified" when none)
     score: int
     violations: tuple[Violation, ...] = ()
 

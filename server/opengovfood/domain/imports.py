@@ -44,7 +44,7 @@ class PlannedInspection:
     description: str
     status: str  # an ItemStatus value
     kind: str  # an ItemKind value
-    result: str  # an InspectionResult value; "" for none
+    result: str  # an InspectionResult value ("unspecified" for none)
     score: int
     inspect_time: datetime
     analysis: PlannedAnalysis | None

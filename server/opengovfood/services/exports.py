@@ -79,8 +79,14 @@ class Publisher:
     feed_version: str = "1.0"
 
 
+NO_RESULT = ("", "unspecified")
+
+
 def lives_score(inspection: ExportedInspection) -> int | None:
-    if inspection.result == "no_entry" or (not inspection.result and not inspection.score):
+    """Empty for a no-entry visit, and for an inspection with neither result nor score."""
+    if inspection.result == "no_entry" or (
+        inspection.result in NO_RESULT and not inspection.score
+    ):
         return None
     return inspection.score
 

@@ -116,7 +116,7 @@ def plan(row: ImportedInspection) -> tuple[PlannedEstablishment, PlannedInspecti
         description=row.description,
         status="completed" if row.result is not None else "cancelled",
         kind=row.kind,
-        result=row.result or "",
+        result=row.result or "unspecified",
         score=row.score or 0,
         inspect_time=row.inspect_time,
         analysis=analysis,

@@ -32,7 +32,7 @@ from opengovfood.inspection.report import (
     render_report,
     report_file_name,
 )
-from opengovfood.services.exports import RESULT_LABELS, ExportRepository
+from opengovfood.services.exports import NO_RESULT, RESULT_LABELS, ExportRepository
 from opengovfood.services.items import read_scope
 
 KIND_LABELS = {
@@ -73,7 +73,7 @@ def report_of(source: ReportSource, generated: datetime) -> InspectionReport:
     if source.analysis_id is not None and source.analysis_score is not None:
         score: int | None = source.analysis_score
     else:
-        score = source.score if (source.result or source.score) else None
+        score = source.score if (source.result not in NO_RESULT or source.score) else None
     return InspectionReport(
         item_id=source.item_id,
         title=source.title,
