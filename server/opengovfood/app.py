@@ -55,7 +55,7 @@ from opengovfood.rpc.health import (
 from opengovfood.rpc.items import ItemServicer
 from opengovfood.rpc.reflection import add_reflection
 from opengovfood.rpc.users import UserServicer
-from opengovfood.services.analyses import AnalysisService
+from opengovfood.services.analyses import AnalysisService, RulesEngine
 from opengovfood.services.authn import Authenticator
 from opengovfood.services.chat import ChatService
 from opengovfood.services.chat_tools import ItemTools
@@ -284,8 +284,16 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
         EstablishmentServicer(container.establishments), server
     )
     # Chat tools run as the caller through the same ItemService as the RPCs.
+    rules = RulesEngine()
     agent = AgentServicer(
-        AnalysisService(AnalysisRepository(container.engine), container.llm, container.page_tokens),
+        AnalysisService(
+            AnalysisRepository(container.engine),
+            container.llm,
+            container.page_tokens,
+            rules,
+            scheme=settings.scoring_scheme,
+            model_timeout=settings.analysis_model_timeout,
+        ),
         ChatService(
             ConversationRepository(container.engine), container.llm, ItemTools(container.items)
         ),
@@ -329,6 +337,13 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     app.on_startup.append(first_superuser.start)
     app.on_shutdown.append(first_superuser.stop)
     warm_up: list[asyncio.Task[None]] = []
+
+    async def start_rules_warm_up() -> None:
+        # Trains the comment classifier (under a second of CPU, on a thread) while the
+        # server already answers; the first analysis waits for it if it comes sooner.
+        warm_up.append(asyncio.create_task(rules.warm_up(), name="rules-warm-up"))
+
+    app.on_startup.append(start_rules_warm_up)
 
     async def start_warm_up() -> None:
         # The first request would otherwise pay the model load; and llama.cpp

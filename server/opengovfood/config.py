@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from opengovfood.domain.accounts import email_violations, normalize_email, password_violations
 from opengovfood.domain.principal import KNOWN_SCOPES
+from opengovfood.inspection.scoring import UnknownSchemeError, get_scheme
 
 MIN_SECRET_KEY_BYTES = 32
 
@@ -220,6 +221,17 @@ class Settings(BaseSettings):
         None, description="API key for the OpenAI-compatible server."
     )
     llm_timeout: float = Field(120.0, gt=0, description="Seconds an LLM request may take.")
+    analysis_model_timeout: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds the model may take over an analysis's narrative; past them the "
+        "analysis is stored with the rules' findings and score and `narrative_missing` set.",
+    )
+    scoring_scheme: str = Field(
+        "standard",
+        description="How analyses are scored: `standard`, `letter-grade`, `pass-fail` or "
+        "`risk-factor` (docs/scoring.md).",
+    )
     llm_warm_up: bool = Field(
         True,
         description="Load the local model in the background at start, so the first "
@@ -262,6 +274,14 @@ class Settings(BaseSettings):
         'URI, or the subject CN) to the scopes of its service principal: `{"reports-svc": '
         '["items:read"]}`. Needs `tls_client_ca`; a bearer token, when sent, wins.',
     )
+
+    @field_validator("scoring_scheme")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        try:
+            return get_scheme(value).name
+        except UnknownSchemeError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("address", "metrics_address")
     @classmethod

@@ -50,7 +50,10 @@ def test_every_declared_limit_names_a_request_text_field() -> None:
     fields = _request_fields()
     for name in LIMITS:
         assert name in fields, f"{name} is not a field of any request"
-        assert fields[name].type in (FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_BYTES)
+        field = fields[name]
+        # Text is bounded in characters; a repeated message field by its element count.
+        text = field.type in (FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_BYTES)
+        assert text or field.is_repeated, name
 
 
 def test_undeclared_text_fields_get_the_default() -> None:
@@ -131,6 +134,18 @@ CASES: dict[str, tuple[str, Build, str]] = {
         "AnalyzeInspection",
         lambda item_id: agent_pb2.AnalyzeInspectionRequest(notes="n", model=_big()),
         "model",
+    ),
+    "analysis review evidence": (
+        "UpdateAnalysis",
+        lambda item_id: agent_pb2.UpdateAnalysisRequest(
+            analysis=agent_pb2.InspectionAnalysis(
+                id=1,
+                etag="1-0123456789ab",
+                violations=[agent_pb2.Violation(food_code_section="3-501.16", evidence=_big())],
+            ),
+            update_mask=field_mask_pb2.FieldMask(paths=["violations"]),
+        ),
+        "analysis.violations[0].evidence",
     ),
     "update me name": (
         "UpdateMe",

@@ -8,6 +8,7 @@ WatchItems relies on), the ordering and the keyset position applied to the recor
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta
 from functools import cmp_to_key
 from typing import Any, TypeVar
 
-from opengovfood.domain.analyses import AnalysisRecord, NewAnalysis
+from opengovfood.domain.analyses import AnalysisChanges, AnalysisRecord, NewAnalysis
 from opengovfood.domain.conversations import ConversationRecord, MessageRecord, TurnStart
 from opengovfood.domain.establishments import (
     Address,
@@ -546,22 +547,46 @@ class InMemoryAnalyses:
         return owner is not None and _in_scope(owner, scope)
 
     async def add(self, new: NewAnalysis) -> AnalysisRecord:
+        now = self._clock()
         record = AnalysisRecord(
-            next(self._ids),
-            new.owner_id,
-            new.item_id,
-            new.notes,
-            new.summary,
-            new.violations,
-            new.corrective_actions,
-            new.compliance_score,
-            new.public_health_narrative,
-            new.provider,
-            new.model,
-            self._clock(),
+            id=next(self._ids),
+            owner_id=new.owner_id,
+            item_id=new.item_id,
+            notes=new.notes,
+            summary=new.summary,
+            violations=new.violations,
+            corrective_actions=new.corrective_actions,
+            score=new.score,
+            public_health_narrative=new.public_health_narrative,
+            narrative_missing=new.narrative_missing,
+            provider=new.provider,
+            model=new.model,
+            create_time=now,
+            update_time=now,
+            version=1,
         )
         self.rows[record.id] = record
         return record
+
+    async def update(
+        self, analysis_id: int, scope: Scope, expected_version: int, changes: AnalysisChanges
+    ) -> AnalysisRecord | None:
+        row = self.rows.get(analysis_id)
+        if row is None or not _in_scope(row.owner_id, scope) or row.version != expected_version:
+            return None
+        updated = dataclasses.replace(
+            row,
+            summary=row.summary if changes.summary is None else changes.summary,
+            violations=row.violations if changes.violations is None else changes.violations,
+            corrective_actions=row.corrective_actions
+            if changes.corrective_actions is None
+            else changes.corrective_actions,
+            score=changes.score,
+            update_time=self._clock(),
+            version=row.version + 1,
+        )
+        self.rows[analysis_id] = updated
+        return updated
 
     async def get(self, analysis_id: int, scope: Scope) -> AnalysisRecord | None:
         row = self.rows.get(analysis_id)

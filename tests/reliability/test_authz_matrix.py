@@ -180,6 +180,23 @@ RULES: dict[str, Rule] = {
         NOT_FOUND,
     ),
     "ListModels": _signed_in(lambda w: agent_pb2.ListModelsRequest(), OK),
+    "UpdateAnalysis": _signed_in(
+        lambda w: agent_pb2.UpdateAnalysisRequest(
+            analysis=agent_pb2.InspectionAnalysis(
+                id=w.analysis_id, etag="1-0123456789ab", summary="pwned"
+            ),
+            update_mask=_mask("summary"),
+        ),
+        NOT_FOUND,
+    ),
+    # The Food Code catalogue: reference data, for any signed-in principal.
+    "ListViolationTypes": rule(
+        lambda w: agent_pb2.ListViolationTypesRequest(),
+        OK,
+        anonymous=UNAUTH,
+        deactivated=UNAUTH,
+        **dict.fromkeys(ENDED_SIGN_INS, UNAUTH),
+    ),
     "PullModel": _signed_in(lambda w: agent_pb2.PullModelRequest(name="smollm2"), DENIED),
     # Another user reusing the owner's request_id and licence number gets its own.
     "CreateEstablishment": _signed_in(

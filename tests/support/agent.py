@@ -14,23 +14,11 @@ from opengovfood.db.models import ConversationMessage, InspectionAnalysis, Item
 from support.rpc_errors import field_violations
 
 # A valid analysis as a model would return it.
+# What a large model answers for an analysis (services/narrative.py): the rules cite.
 GOOD_ANALYSIS: dict[str, Any] = {
     "summary": "Cold holding and cross-contamination problems in the kitchen.",
-    "violations": [
-        {
-            "code": "3-501.16",
-            "description": "Walk-in cooler at 48F; TCS food must be held at 41F or below.",
-            "severity": "critical",
-        },
-        {
-            "code": "3-302.11",
-            "description": "Raw chicken stored above ready-to-eat salads.",
-            "severity": "major",
-        },
-    ],
-    "corrective_actions": ["Repair the cooler and discard warm TCS food.", "Re-order storage."],
-    "compliance_score": 0.55,
     "public_health_narrative": "Warm storage and raw-over-ready food can spread Salmonella.",
+    "proposed_violations": [],
 }
 
 

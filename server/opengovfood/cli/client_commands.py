@@ -503,6 +503,17 @@ def cmd_llm_list(args: argparse.Namespace) -> int:
 
 
 @client_command
+def cmd_agent_violation_types(args: argparse.Namespace) -> int:
+    with connect(args) as client:
+        types = client.agent.violation_types(form_item=args.item or 0)
+    if args.json:
+        render.print_json(types)
+    else:
+        render.stdout().print(render.violation_types_table(types))
+    return 0
+
+
+@client_command
 def cmd_llm_pull(args: argparse.Namespace) -> int:
     last_status = ""
     with connect(args) as client, client.agent.pull(args.name) as stream:
@@ -697,6 +708,12 @@ def register(commands: Subparsers) -> None:
     analyze.add_argument("--model")
     analyze.add_argument("--provider", choices=["local", "ollama", "openai"])
     analyze.set_defaults(handler=cmd_agent_analyze)
+
+    types = agent_commands.add_parser(
+        "violation-types", parents=[conn, js], help="the Food Code catalogue (sections, items)"
+    )
+    types.add_argument("--item", type=positive_id, help="only this Form 3-A item (1-56)")
+    types.set_defaults(handler=cmd_agent_violation_types)
 
     chat = agent_commands.add_parser(
         "chat", parents=[conn], help="chat with the assistant (interactive without a message)"

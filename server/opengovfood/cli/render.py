@@ -30,7 +30,28 @@ STATUS_STYLES = {
     "completed": "green",
     "cancelled": "dim",
 }
-SEVERITY_STYLES = {"critical": "bold red", "major": "red", "minor": "yellow"}
+SEVERITY_STYLES = {
+    "P": "bold red",
+    "Pf": "red",
+    "C": "yellow",
+    "critical": "bold red",
+    "major": "red",
+    "minor": "yellow",
+}
+# The Food Code's own abbreviations; legacy values by name.
+SEVERITY_LABELS: dict[int, str] = {
+    agent_pb2.VIOLATION_SEVERITY_PRIORITY: "P",
+    agent_pb2.VIOLATION_SEVERITY_PRIORITY_FOUNDATION: "Pf",
+    agent_pb2.VIOLATION_SEVERITY_CORE: "C",
+}
+
+
+def severity_label(severity: int) -> str:
+    label = SEVERITY_LABELS.get(severity)
+    if label is not None:
+        return label
+    name: str = agent_pb2.ViolationSeverity.Name(severity)  # type: ignore[arg-type]
+    return name.removeprefix("VIOLATION_SEVERITY_").lower()
 
 
 # The streams the client commands use: sys.std* unless `redirect()` names others for
@@ -186,25 +207,39 @@ def analysis_view(analysis: agent_pb2.InspectionAnalysis) -> list[Any]:
     head.append(f"Analysis #{analysis.id}", style="bold")
     if analysis.item_id:
         head.append(f"  item #{analysis.item_id}")
-    head.append(f"  compliance {analysis.compliance_score:.0%}", style=_score_style(analysis))
-    head.append(f"  ({analysis.provider}/{analysis.model})", style="dim")
+    head.append(f"  score {analysis.score}", style=_score_style(analysis))
+    if analysis.grade:
+        head.append(f" {analysis.grade}", style=_score_style(analysis))
+    if analysis.scoring_scheme:
+        head.append(f" ({analysis.scoring_scheme})", style="dim")
+    head.append(f"  {analysis.provider}/{analysis.model}", style="dim")
     parts.append(head)
     parts.append(Text(analysis.summary))
     if analysis.violations:
         table = Table(title="Violations", title_justify="left")
-        table.add_column("Severity", no_wrap=True)
-        table.add_column("Code", no_wrap=True)
-        table.add_column("Description", overflow="fold")
+        table.add_column("", no_wrap=True)
+        table.add_column("Section", no_wrap=True)
+        table.add_column("Item", justify="right", no_wrap=True)
+        table.add_column("Violation", overflow="fold")
+        table.add_column("Evidence", overflow="fold", style="dim")
         for violation in analysis.violations:
-            severity = (
-                agent_pb2.ViolationSeverity.Name(violation.severity)
-                .removeprefix("VIOLATION_SEVERITY_")
-                .lower()
-            )
+            label = severity_label(violation.severity)
+            description = violation.description
+            marks = []
+            if violation.corrected_on_site:
+                marks.append("COS")
+            if violation.repeat:
+                marks.append("repeat")
+            if violation.source == agent_pb2.VIOLATION_SOURCE_MODEL:
+                marks.append("suggested, not scored")
+            if marks:
+                description += f" [{', '.join(marks)}]"
             table.add_row(
-                Text(severity, style=SEVERITY_STYLES.get(severity, "")),
-                violation.code,
-                violation.description,
+                Text(label, style=SEVERITY_STYLES.get(label, "")),
+                violation.food_code_section or violation.code,
+                str(violation.form_item or ""),
+                description,
+                violation.evidence,
             )
         parts.append(table)
     else:
@@ -215,6 +250,10 @@ def analysis_view(analysis: agent_pb2.InspectionAnalysis) -> list[Any]:
     if analysis.public_health_narrative:
         parts.append(Text("Public health", style="bold"))
         parts.append(Text(analysis.public_health_narrative))
+    elif analysis.narrative_missing:
+        parts.append(
+            Text("The model gave no narrative (findings and score are complete).", style="dim")
+        )
     return parts
 
 
@@ -224,6 +263,23 @@ def _score_style(analysis: agent_pb2.InspectionAnalysis) -> str:
     if analysis.compliance_score >= 0.6:
         return "yellow"
     return "red"
+
+
+def violation_types_table(types: Iterable[agent_pb2.ViolationType]) -> Table:
+    table = Table()
+    table.add_column("Section", no_wrap=True)
+    table.add_column("Item", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    table.add_column("Title", overflow="fold")
+    for entry in types:
+        label = severity_label(entry.severity)
+        table.add_row(
+            entry.food_code_section,
+            str(entry.form_item),
+            Text(label, style=SEVERITY_STYLES.get(label, "")),
+            entry.title,
+        )
+    return table
 
 
 def models_table(models: Iterable[agent_pb2.Model]) -> Table:

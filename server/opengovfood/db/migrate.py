@@ -50,6 +50,14 @@ async def downgrade_async(database_url: str, revision: str = "base") -> list[str
     return await asyncio.to_thread(downgrade, database_url, revision)
 
 
+def revisions() -> list[str]:
+    """Every revision this release has, oldest first."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
 def pending(database_url: str) -> list[str]:
     """Revisions this release has that the database lacks, oldest first ([] when current).
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -158,7 +159,9 @@ class InspectionAnalysis(Base):
     )
     notes: Mapped[str] = mapped_column(Text)
     summary: Mapped[str] = mapped_column(Text)
-    # [{"code": str, "description": str, "severity": "critical|major|minor"}]
+    # [{"code", "description", "severity": "P|Pf|C" (legacy: "critical|major|minor"),
+    #   "food_code_section", "form_item", "evidence", "source", "corrected_on_site",
+    #   "repeat", "corrective_action"}]; keys added since 0001 may be absent.
     violations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     corrective_actions: Mapped[list[str]] = mapped_column(JSON)
     compliance_score: Mapped[float] = mapped_column(Float)
@@ -166,6 +169,13 @@ class InspectionAnalysis(Base):
     provider: Mapped[str] = mapped_column(String(32))
     model: Mapped[str] = mapped_column(String(200))
     create_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # NULL on analyses stored before 0004: read as round(compliance_score * 100).
+    score: Mapped[int | None] = mapped_column(Integer)
+    grade: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    scoring_scheme: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    update_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    narrative_missing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Conversation(Base):

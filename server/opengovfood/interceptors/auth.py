@@ -45,6 +45,8 @@ def _bearer(context: grpc.aio.ServicerContext[Any, Any]) -> str:
 
 def _authorize(rule: Rule, principal: Principal) -> None:
     if principal.kind == "service":
+        if rule.any_service:
+            return
         if rule.service_scope is None:
             raise PermissionDenied(
                 "service principals may not call this method", reason=Reason.PRINCIPAL_NOT_ALLOWED

@@ -10,9 +10,10 @@ from typing import Any
 import grpc
 
 from opengovfood.context import current_principal
-from opengovfood.domain.analyses import AnalysisRecord
+from opengovfood.domain.analyses import AnalysisRecord, Violation, ViolationSource
+from opengovfood.inspection.catalogue import ViolationType, catalogue
 from opengovfood.rpc.timestamps import set_timestamp
-from opengovfood.services.analyses import AnalysisService
+from opengovfood.services.analyses import AnalysisEdit, AnalysisService
 from opengovfood.services.chat import ChatService
 from opengovfood.services.models import ModelService
 from opengovfood_client.v1 import agent_pb2, agent_pb2_grpc
@@ -20,10 +21,54 @@ from opengovfood_client.v1 import agent_pb2, agent_pb2_grpc
 Context = grpc.aio.ServicerContext[Any, Any]
 
 _SEVERITY = {
+    "P": agent_pb2.VIOLATION_SEVERITY_PRIORITY,
+    "Pf": agent_pb2.VIOLATION_SEVERITY_PRIORITY_FOUNDATION,
+    "C": agent_pb2.VIOLATION_SEVERITY_CORE,
+    # Analyses stored before the Food Code catalogue.
     "critical": agent_pb2.VIOLATION_SEVERITY_CRITICAL,
     "major": agent_pb2.VIOLATION_SEVERITY_MAJOR,
     "minor": agent_pb2.VIOLATION_SEVERITY_MINOR,
 }
+_SEVERITY_NAME = {number: name for name, number in _SEVERITY.items()}
+_SOURCE = {
+    ViolationSource.UNSPECIFIED: agent_pb2.VIOLATION_SOURCE_UNSPECIFIED,
+    ViolationSource.RULE: agent_pb2.VIOLATION_SOURCE_RULE,
+    ViolationSource.MODEL: agent_pb2.VIOLATION_SOURCE_MODEL,
+    ViolationSource.INSPECTOR: agent_pb2.VIOLATION_SOURCE_INSPECTOR,
+}
+_SOURCE_NAME = {number: source for source, number in _SOURCE.items()}
+
+
+def violation_to_proto(v: Violation) -> agent_pb2.Violation:
+    return agent_pb2.Violation(
+        code=v.code,
+        description=v.description,
+        severity=_SEVERITY.get(v.severity, agent_pb2.VIOLATION_SEVERITY_UNSPECIFIED),
+        food_code_section=v.food_code_section,
+        form_item=v.form_item,
+        evidence=v.evidence,
+        source=_SOURCE[v.source],
+        corrected_on_site=v.corrected_on_site,
+        repeat=v.repeat,
+        corrective_action=v.corrective_action,
+    )
+
+
+def violation_from_proto(v: agent_pb2.Violation) -> Violation:
+    """The client's violation as plain values; unknown enum numbers read as unspecified
+    (the service derives severity from the section)."""
+    return Violation(
+        code=v.code,
+        description=v.description,
+        severity=_SEVERITY_NAME.get(v.severity, ""),
+        food_code_section=v.food_code_section,
+        form_item=v.form_item,
+        evidence=v.evidence,
+        source=_SOURCE_NAME.get(v.source, ViolationSource.UNSPECIFIED),
+        corrected_on_site=v.corrected_on_site,
+        repeat=v.repeat,
+        corrective_action=v.corrective_action,
+    )
 
 
 def analysis_to_proto(record: AnalysisRecord) -> agent_pb2.InspectionAnalysis:
@@ -31,22 +76,32 @@ def analysis_to_proto(record: AnalysisRecord) -> agent_pb2.InspectionAnalysis:
         id=record.id,
         item_id=record.item_id or 0,
         summary=record.summary,
-        violations=[
-            agent_pb2.Violation(
-                code=v.code,
-                description=v.description,
-                severity=_SEVERITY.get(v.severity, agent_pb2.VIOLATION_SEVERITY_UNSPECIFIED),
-            )
-            for v in record.violations
-        ],
+        violations=[violation_to_proto(v) for v in record.violations],
         corrective_actions=list(record.corrective_actions),
         compliance_score=record.compliance_score,
         public_health_narrative=record.public_health_narrative,
         provider=record.provider,
         model=record.model,
+        score=record.score.score,
+        grade=record.score.grade,
+        scoring_scheme=record.score.scheme,
+        etag=record.etag,
+        narrative_missing=record.narrative_missing,
     )
     set_timestamp(message.create_time, record.create_time)
+    set_timestamp(message.update_time, record.update_time)
     return message
+
+
+def violation_type_to_proto(entry: ViolationType) -> agent_pb2.ViolationType:
+    return agent_pb2.ViolationType(
+        food_code_section=entry.section,
+        title=entry.title,
+        form_item=entry.form_item,
+        severity=_SEVERITY[entry.designation.value],
+        corrective_action=entry.corrective_action,
+        form_item_title=catalogue().form_item(entry.form_item).title,
+    )
 
 
 class AgentServicer(agent_pb2_grpc.AgentServiceServicer):
@@ -68,6 +123,29 @@ class AgentServicer(agent_pb2_grpc.AgentServiceServicer):
     ) -> agent_pb2.InspectionAnalysis:
         record = await self._analyses.get_analysis(current_principal(), request.id)
         return analysis_to_proto(record)
+
+    async def UpdateAnalysis(
+        self, request: agent_pb2.UpdateAnalysisRequest, context: Context
+    ) -> agent_pb2.InspectionAnalysis:
+        analysis = request.analysis
+        edit = AnalysisEdit(
+            analysis_id=analysis.id,
+            etag=analysis.etag,
+            update_mask=tuple(request.update_mask.paths),
+            summary=analysis.summary,
+            violations=tuple(violation_from_proto(v) for v in analysis.violations),
+            corrective_actions=tuple(analysis.corrective_actions),
+        )
+        record = await self._analyses.update_analysis(current_principal(), edit)
+        return analysis_to_proto(record)
+
+    async def ListViolationTypes(
+        self, request: agent_pb2.ListViolationTypesRequest, context: Context
+    ) -> agent_pb2.ListViolationTypesResponse:
+        entries = self._analyses.violation_types(current_principal(), request.form_item)
+        return agent_pb2.ListViolationTypesResponse(
+            violation_types=[violation_type_to_proto(entry) for entry in entries]
+        )
 
     async def ListAnalyses(
         self, request: agent_pb2.ListAnalysesRequest, context: Context

@@ -17,12 +17,15 @@ class Rule:
     users: bool = True  # signed-in users may call it
     superuser_only: bool = False
     service_scope: str | None = None  # service principals need this scope; None: refused
+    any_service: bool = False  # any service principal, whatever its scopes
 
 
 PUBLIC = Rule(public=True)
 USER = Rule()
 SUPERUSER = Rule(superuser_only=True)
 USER_OR_ITEMS_READER = Rule(service_scope=SCOPE_ITEMS_READ)
+# Reference data with nobody's records in it (the Food Code catalogue).
+ANY_PRINCIPAL = Rule(any_service=True)
 
 _USERS = "/opengovfood.v1.UserService/"
 _ITEMS = "/opengovfood.v1.ItemService/"
@@ -55,6 +58,8 @@ RULES: dict[str, Rule] = {
     _AGENT + "Chat": USER,
     _AGENT + "ListModels": USER,
     _AGENT + "PullModel": SUPERUSER,
+    _AGENT + "ListViolationTypes": ANY_PRINCIPAL,
+    _AGENT + "UpdateAnalysis": USER,
     # Establishments: read like items (owners, superusers, `items:read` services).
     _ESTABLISHMENTS + "CreateEstablishment": USER,
     _ESTABLISHMENTS + "GetEstablishment": USER_OR_ITEMS_READER,

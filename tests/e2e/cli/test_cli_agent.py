@@ -57,19 +57,26 @@ async def test_analyze_from_text_file_and_stdin(
     assert code == 0
     result = json.loads(out)
     assert result["summary"] == ANALYSIS["summary"]
-    assert result["violations"][0]["severity"] == "VIOLATION_SEVERITY_CRITICAL"
+    assert "VIOLATION_SEVERITY_PRIORITY" in {v["severity"] for v in result["violations"]}
+    assert {v["source"] for v in result["violations"]} == {"VIOLATION_SOURCE_RULE"}
 
     notes = tmp_path / "notes.txt"
     notes.write_text(NOTES)
     code, out, _ = await cli("agent", "analyze", "--file", str(notes))
     assert code == 0
-    for text in ("Violations", "3-501.16", "critical", "Corrective actions", "55%"):
+    for text in ("Violations", "3-501.16", "Corrective actions", "score", "Public health"):
         assert text in out
 
     code, out, _ = await cli("agent", "analyze", "--json", stdin=NOTES)
     assert code == 0
-    assert json.loads(out)["compliance_score"] == pytest.approx(0.55)
-    assert ollama.requests_to("/api/chat")[-1].json["messages"][-1]["content"] == NOTES
+    result = json.loads(out)
+    assert result["compliance_score"] == pytest.approx(result["score"] / 100)
+    assert NOTES in ollama.requests_to("/api/chat")[-1].json["messages"][-1]["content"]
+
+    code, out, _ = await cli("agent", "violation-types", "--item", "22")
+    assert code == 0
+    assert "3-501.16" in out
+    assert "Shell eggs held above 45" in out
 
 
 async def test_analyze_usage_and_server_errors(cli: Cli, tmp_path: Path) -> None:

@@ -48,12 +48,21 @@ async def test_analyze_then_read_it_back(client: AsyncClient, ollama: FakeOllama
     analysis = await client.agent.analyze(NOTES, item_id=item.id)
     assert analysis.summary == ANALYSIS["summary"]
     assert analysis.item_id == item.id
-    assert [v.severity for v in analysis.violations] == [
-        agent_pb2.VIOLATION_SEVERITY_CRITICAL,
-        agent_pb2.VIOLATION_SEVERITY_MAJOR,
-    ]
-    assert analysis.compliance_score == pytest.approx(0.55)
+    cited = {v.food_code_section.split("(")[0]: v.severity for v in analysis.violations}
+    assert cited["3-501.16"] == agent_pb2.VIOLATION_SEVERITY_PRIORITY
+    assert analysis.compliance_score == pytest.approx(analysis.score / 100)
     assert (await client.agent.get_analysis(analysis.id)) == analysis
+    # The inspector's review: drop everything but the cold holding, then the catalogue.
+    cold = [v for v in analysis.violations if v.food_code_section.startswith("3-501.16")]
+    reviewed = await client.agent.update_analysis(
+        analysis.id, etag=analysis.etag, violations=cold, summary="Cooler only."
+    )
+    assert [v.food_code_section for v in reviewed.violations] == [cold[0].food_code_section]
+    assert reviewed.summary == "Cooler only."
+    assert reviewed.score > analysis.score
+    types = await client.agent.violation_types(form_item=22)
+    assert types
+    assert {t.form_item for t in types} == {22}
     listed = [a.id async for a in client.agent.list_analyses(filter=f"item_id = {item.id}")]
     assert listed == [analysis.id]
 

@@ -20,13 +20,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from opengovfood.db import migrate
 from opengovfood.db.models import Base
 from support.databases import create_test_database
 
 CLI = Path(sys.executable).with_name("opengov-food")
 BASE = os.environ.get("OPENGOVFOOD_TEST_DATABASE_URL", "sqlite")
 MIGRATION_LOCK_KEY = 0x6F67665F6D696772  # migrations/env.py
-ALL_REVISIONS = ["0001", "0002", "0003"]  # as in test_serve_schema.py
+ALL_REVISIONS = migrate.revisions()
 HEAD = ALL_REVISIONS[-1]
 
 pytestmark = pytest.mark.skipif(

@@ -12,8 +12,7 @@ from support.databases import create_test_database
 from support.subprocess_server import CLI, free_port, start_server_process
 
 BASE = os.environ.get("OPENGOVFOOD_TEST_DATABASE_URL", "sqlite")
-# Every migration, in order: add yours here.
-ALL_REVISIONS = ["0001", "0002", "0003"]
+ALL_REVISIONS = migrate.revisions()
 
 
 def test_serve_refuses_a_schema_behind_this_release(tmp_path: Path) -> None:
@@ -28,11 +27,9 @@ def test_serve_refuses_a_schema_behind_this_release(tmp_path: Path) -> None:
             check=False,
         )
         assert done.returncode == 1
-        later = ALL_REVISIONS[1:]
-        assert f"lacks migrations {', '.join(later)}: run `opengov-food db upgrade` first" in (
-            done.stderr
-        )
-        assert migrate.pending(database.url) == later
+        later = ", ".join(ALL_REVISIONS[1:])
+        assert f"lacks migrations {later}: run `opengov-food db upgrade` first" in done.stderr
+        assert migrate.pending(database.url) == ALL_REVISIONS[1:]
 
 
 def test_migrate_on_start_migrates_an_empty_database_then_serves(tmp_path: Path) -> None:
@@ -44,7 +41,7 @@ def test_migrate_on_start_migrates_an_empty_database_then_serves(tmp_path: Path)
         )
         try:
             assert migrate.pending(database.url) == []
-            upgraded = f"database upgraded to head ({', '.join(ALL_REVISIONS)})"
-            assert upgraded in server.log.read_text()
+            applied = ", ".join(ALL_REVISIONS)
+            assert f"database upgraded to head ({applied})" in server.log.read_text()
         finally:
             assert server.stop() == 0

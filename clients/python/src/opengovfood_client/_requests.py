@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import TypeAlias
 
 from google.protobuf import field_mask_pb2
@@ -137,6 +138,32 @@ def analyze(
 ) -> agent_pb2.AnalyzeInspectionRequest:
     return agent_pb2.AnalyzeInspectionRequest(
         notes=notes, item_id=item_id or 0, model=model or "", provider=provider or ""
+    )
+
+
+def update_analysis(
+    analysis_id: int,
+    *,
+    etag: str,
+    violations: Sequence[agent_pb2.Violation] | None,
+    summary: str | None,
+    corrective_actions: Sequence[str] | None,
+) -> agent_pb2.UpdateAnalysisRequest:
+    analysis = agent_pb2.InspectionAnalysis(id=analysis_id, etag=etag)
+    paths: list[str] = []
+    if violations is not None:
+        analysis.violations.extend(violations)
+        paths.append("violations")
+    if summary is not None:
+        analysis.summary = summary
+        paths.append("summary")
+    if corrective_actions is not None:
+        analysis.corrective_actions.extend(corrective_actions)
+        paths.append("corrective_actions")
+    if not paths:
+        raise ValueError("nothing to update: give violations, summary or corrective_actions")
+    return agent_pb2.UpdateAnalysisRequest(
+        analysis=analysis, update_mask=field_mask_pb2.FieldMask(paths=paths)
     )
 
 

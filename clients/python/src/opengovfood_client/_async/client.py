@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path, PurePath
 from types import TracebackType
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -579,6 +579,37 @@ class AsyncAgent:
             return list(response.analyses), response.next_page_token
 
         return _paginate(page, limit)
+
+    async def update_analysis(
+        self,
+        analysis_id: int,
+        *,
+        etag: str,
+        violations: Sequence[agent_pb2.Violation] | None = None,
+        summary: str | None = None,
+        corrective_actions: Sequence[str] | None = None,
+        timeout: float | None = None,
+    ) -> agent_pb2.InspectionAnalysis:
+        """The inspector's review: replace the fields given (`etag` from the analysis read).
+        Kept, edited or added violations become the inspector's; the score is recomputed."""
+        request = _requests.update_analysis(
+            analysis_id,
+            etag=etag,
+            violations=violations,
+            summary=summary,
+            corrective_actions=corrective_actions,
+        )
+        return await self._c._unary(self._stub.UpdateAnalysis, request, "UpdateAnalysis", timeout)
+
+    async def violation_types(
+        self, *, form_item: int = 0, timeout: float | None = None
+    ) -> list[agent_pb2.ViolationType]:
+        """The Food Code catalogue (optionally one Form 3-A item's types)."""
+        request = agent_pb2.ListViolationTypesRequest(form_item=form_item)
+        response = await self._c._unary(
+            self._stub.ListViolationTypes, request, "ListViolationTypes", timeout
+        )
+        return list(response.violation_types)
 
     def chat(
         self,

@@ -22,44 +22,55 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aopengovfood/v1/agent.proto\x12\x0eopengovfood.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"c\n\tViolation\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x33\n\x08severity\x18\x03 \x01(\x0e\x32!.opengovfood.v1.ViolationSeverity\"\x9a\x02\n\x12InspectionAnalysis\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0f\n\x07item_id\x18\x02 \x01(\x03\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12-\n\nviolations\x18\x04 \x03(\x0b\x32\x19.opengovfood.v1.Violation\x12\x1a\n\x12\x63orrective_actions\x18\x05 \x03(\t\x12\x18\n\x10\x63ompliance_score\x18\x06 \x01(\x01\x12\x1f\n\x17public_health_narrative\x18\x07 \x01(\t\x12\x10\n\x08provider\x18\x08 \x01(\t\x12\r\n\x05model\x18\t \x01(\t\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"[\n\x18\x41nalyzeInspectionRequest\x12\r\n\x05notes\x18\x01 \x01(\t\x12\x0f\n\x07item_id\x18\x02 \x01(\x03\x12\r\n\x05model\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\t\" \n\x12GetAnalysisRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"L\n\x13ListAnalysesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\"y\n\x14ListAnalysesResponse\x12\x34\n\x08\x61nalyses\x18\x01 \x03(\x0b\x32\".opengovfood.v1.InspectionAnalysis\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"X\n\x0b\x43hatRequest\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\x03\x12\r\n\x05model\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\t\"C\n\x0c\x43hatResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\x03\x12\x0c\n\x04\x64one\x18\x03 \x01(\x08\"\x13\n\x11ListModelsRequest\"\'\n\x05Model\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\";\n\x12ListModelsResponse\x12%\n\x06models\x18\x01 \x03(\x0b\x32\x15.opengovfood.v1.Model\" \n\x10PullModelRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"E\n\x11PullModelProgress\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x11\n\tcompleted\x18\x02 \x01(\x03\x12\r\n\x05total\x18\x03 \x01(\x03*\x94\x01\n\x11ViolationSeverity\x12\"\n\x1eVIOLATION_SEVERITY_UNSPECIFIED\x10\x00\x12\x1f\n\x1bVIOLATION_SEVERITY_CRITICAL\x10\x01\x12\x1c\n\x18VIOLATION_SEVERITY_MAJOR\x10\x02\x12\x1c\n\x18VIOLATION_SEVERITY_MINOR\x10\x03\x32\x91\x04\n\x0c\x41gentService\x12\x61\n\x11\x41nalyzeInspection\x12(.opengovfood.v1.AnalyzeInspectionRequest\x1a\".opengovfood.v1.InspectionAnalysis\x12U\n\x0bGetAnalysis\x12\".opengovfood.v1.GetAnalysisRequest\x1a\".opengovfood.v1.InspectionAnalysis\x12Y\n\x0cListAnalyses\x12#.opengovfood.v1.ListAnalysesRequest\x1a$.opengovfood.v1.ListAnalysesResponse\x12\x43\n\x04\x43hat\x12\x1b.opengovfood.v1.ChatRequest\x1a\x1c.opengovfood.v1.ChatResponse0\x01\x12S\n\nListModels\x12!.opengovfood.v1.ListModelsRequest\x1a\".opengovfood.v1.ListModelsResponse\x12R\n\tPullModel\x12 .opengovfood.v1.PullModelRequest\x1a!.opengovfood.v1.PullModelProgress0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aopengovfood/v1/agent.proto\x12\x0eopengovfood.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9a\x02\n\tViolation\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x33\n\x08severity\x18\x03 \x01(\x0e\x32!.opengovfood.v1.ViolationSeverity\x12\x19\n\x11\x66ood_code_section\x18\x04 \x01(\t\x12\x11\n\tform_item\x18\x05 \x01(\x05\x12\x10\n\x08\x65vidence\x18\x06 \x01(\t\x12/\n\x06source\x18\x07 \x01(\x0e\x32\x1f.opengovfood.v1.ViolationSource\x12\x19\n\x11\x63orrected_on_site\x18\x08 \x01(\x08\x12\x0e\n\x06repeat\x18\t \x01(\x08\x12\x19\n\x11\x63orrective_action\x18\n \x01(\t\"\xaa\x03\n\x12InspectionAnalysis\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0f\n\x07item_id\x18\x02 \x01(\x03\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12-\n\nviolations\x18\x04 \x03(\x0b\x32\x19.opengovfood.v1.Violation\x12\x1a\n\x12\x63orrective_actions\x18\x05 \x03(\t\x12\x18\n\x10\x63ompliance_score\x18\x06 \x01(\x01\x12\x1f\n\x17public_health_narrative\x18\x07 \x01(\t\x12\x10\n\x08provider\x18\x08 \x01(\t\x12\r\n\x05model\x18\t \x01(\t\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05score\x18\x0b \x01(\x05\x12\r\n\x05grade\x18\x0c \x01(\t\x12\x16\n\x0escoring_scheme\x18\r \x01(\t\x12\x0c\n\x04\x65tag\x18\x0e \x01(\t\x12/\n\x0bupdate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11narrative_missing\x18\x10 \x01(\x08\"[\n\x18\x41nalyzeInspectionRequest\x12\r\n\x05notes\x18\x01 \x01(\t\x12\x0f\n\x07item_id\x18\x02 \x01(\x03\x12\r\n\x05model\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\t\" \n\x12GetAnalysisRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"L\n\x13ListAnalysesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\"y\n\x14ListAnalysesResponse\x12\x34\n\x08\x61nalyses\x18\x01 \x03(\x0b\x32\".opengovfood.v1.InspectionAnalysis\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"X\n\x0b\x43hatRequest\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\x03\x12\r\n\x05model\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\t\"C\n\x0c\x43hatResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\x03\x12\x0c\n\x04\x64one\x18\x03 \x01(\x08\"\x13\n\x11ListModelsRequest\"\'\n\x05Model\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\";\n\x12ListModelsResponse\x12%\n\x06models\x18\x01 \x03(\x0b\x32\x15.opengovfood.v1.Model\" \n\x10PullModelRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"E\n\x11PullModelProgress\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x11\n\tcompleted\x18\x02 \x01(\x03\x12\r\n\x05total\x18\x03 \x01(\x03\".\n\x19ListViolationTypesRequest\x12\x11\n\tform_item\x18\x01 \x01(\x05\"\xb5\x01\n\rViolationType\x12\x19\n\x11\x66ood_code_section\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x11\n\tform_item\x18\x03 \x01(\x05\x12\x33\n\x08severity\x18\x04 \x01(\x0e\x32!.opengovfood.v1.ViolationSeverity\x12\x19\n\x11\x63orrective_action\x18\x05 \x01(\t\x12\x17\n\x0f\x66orm_item_title\x18\x06 \x01(\t\"T\n\x1aListViolationTypesResponse\x12\x36\n\x0fviolation_types\x18\x01 \x03(\x0b\x32\x1d.opengovfood.v1.ViolationType\"~\n\x15UpdateAnalysisRequest\x12\x34\n\x08\x61nalysis\x18\x01 \x01(\x0b\x32\".opengovfood.v1.InspectionAnalysis\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask*\xfe\x01\n\x11ViolationSeverity\x12\"\n\x1eVIOLATION_SEVERITY_UNSPECIFIED\x10\x00\x12\x1f\n\x1bVIOLATION_SEVERITY_CRITICAL\x10\x01\x12\x1c\n\x18VIOLATION_SEVERITY_MAJOR\x10\x02\x12\x1c\n\x18VIOLATION_SEVERITY_MINOR\x10\x03\x12\x1f\n\x1bVIOLATION_SEVERITY_PRIORITY\x10\x04\x12*\n&VIOLATION_SEVERITY_PRIORITY_FOUNDATION\x10\x05\x12\x1b\n\x17VIOLATION_SEVERITY_CORE\x10\x06*\x8a\x01\n\x0fViolationSource\x12 \n\x1cVIOLATION_SOURCE_UNSPECIFIED\x10\x00\x12\x19\n\x15VIOLATION_SOURCE_RULE\x10\x01\x12\x1a\n\x16VIOLATION_SOURCE_MODEL\x10\x02\x12\x1e\n\x1aVIOLATION_SOURCE_INSPECTOR\x10\x03\x32\xdb\x05\n\x0c\x41gentService\x12\x61\n\x11\x41nalyzeInspection\x12(.opengovfood.v1.AnalyzeInspectionRequest\x1a\".opengovfood.v1.InspectionAnalysis\x12U\n\x0bGetAnalysis\x12\".opengovfood.v1.GetAnalysisRequest\x1a\".opengovfood.v1.InspectionAnalysis\x12Y\n\x0cListAnalyses\x12#.opengovfood.v1.ListAnalysesRequest\x1a$.opengovfood.v1.ListAnalysesResponse\x12\x43\n\x04\x43hat\x12\x1b.opengovfood.v1.ChatRequest\x1a\x1c.opengovfood.v1.ChatResponse0\x01\x12S\n\nListModels\x12!.opengovfood.v1.ListModelsRequest\x1a\".opengovfood.v1.ListModelsResponse\x12R\n\tPullModel\x12 .opengovfood.v1.PullModelRequest\x1a!.opengovfood.v1.PullModelProgress0\x01\x12k\n\x12ListViolationTypes\x12).opengovfood.v1.ListViolationTypesRequest\x1a*.opengovfood.v1.ListViolationTypesResponse\x12[\n\x0eUpdateAnalysis\x12%.opengovfood.v1.UpdateAnalysisRequest\x1a\".opengovfood.v1.InspectionAnalysisb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'opengovfood_client.v1.agent_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_VIOLATIONSEVERITY']._serialized_start=1181
-  _globals['_VIOLATIONSEVERITY']._serialized_end=1329
-  _globals['_VIOLATION']._serialized_start=79
-  _globals['_VIOLATION']._serialized_end=178
-  _globals['_INSPECTIONANALYSIS']._serialized_start=181
-  _globals['_INSPECTIONANALYSIS']._serialized_end=463
-  _globals['_ANALYZEINSPECTIONREQUEST']._serialized_start=465
-  _globals['_ANALYZEINSPECTIONREQUEST']._serialized_end=556
-  _globals['_GETANALYSISREQUEST']._serialized_start=558
-  _globals['_GETANALYSISREQUEST']._serialized_end=590
-  _globals['_LISTANALYSESREQUEST']._serialized_start=592
-  _globals['_LISTANALYSESREQUEST']._serialized_end=668
-  _globals['_LISTANALYSESRESPONSE']._serialized_start=670
-  _globals['_LISTANALYSESRESPONSE']._serialized_end=791
-  _globals['_CHATREQUEST']._serialized_start=793
-  _globals['_CHATREQUEST']._serialized_end=881
-  _globals['_CHATRESPONSE']._serialized_start=883
-  _globals['_CHATRESPONSE']._serialized_end=950
-  _globals['_LISTMODELSREQUEST']._serialized_start=952
-  _globals['_LISTMODELSREQUEST']._serialized_end=971
-  _globals['_MODEL']._serialized_start=973
-  _globals['_MODEL']._serialized_end=1012
-  _globals['_LISTMODELSRESPONSE']._serialized_start=1014
-  _globals['_LISTMODELSRESPONSE']._serialized_end=1073
-  _globals['_PULLMODELREQUEST']._serialized_start=1075
-  _globals['_PULLMODELREQUEST']._serialized_end=1107
-  _globals['_PULLMODELPROGRESS']._serialized_start=1109
-  _globals['_PULLMODELPROGRESS']._serialized_end=1178
-  _globals['_AGENTSERVICE']._serialized_start=1332
-  _globals['_AGENTSERVICE']._serialized_end=1861
+  _globals['_VIOLATIONSEVERITY']._serialized_start=1989
+  _globals['_VIOLATIONSEVERITY']._serialized_end=2243
+  _globals['_VIOLATIONSOURCE']._serialized_start=2246
+  _globals['_VIOLATIONSOURCE']._serialized_end=2384
+  _globals['_VIOLATION']._serialized_start=114
+  _globals['_VIOLATION']._serialized_end=396
+  _globals['_INSPECTIONANALYSIS']._serialized_start=399
+  _globals['_INSPECTIONANALYSIS']._serialized_end=825
+  _globals['_ANALYZEINSPECTIONREQUEST']._serialized_start=827
+  _globals['_ANALYZEINSPECTIONREQUEST']._serialized_end=918
+  _globals['_GETANALYSISREQUEST']._serialized_start=920
+  _globals['_GETANALYSISREQUEST']._serialized_end=952
+  _globals['_LISTANALYSESREQUEST']._serialized_start=954
+  _globals['_LISTANALYSESREQUEST']._serialized_end=1030
+  _globals['_LISTANALYSESRESPONSE']._serialized_start=1032
+  _globals['_LISTANALYSESRESPONSE']._serialized_end=1153
+  _globals['_CHATREQUEST']._serialized_start=1155
+  _globals['_CHATREQUEST']._serialized_end=1243
+  _globals['_CHATRESPONSE']._serialized_start=1245
+  _globals['_CHATRESPONSE']._serialized_end=1312
+  _globals['_LISTMODELSREQUEST']._serialized_start=1314
+  _globals['_LISTMODELSREQUEST']._serialized_end=1333
+  _globals['_MODEL']._serialized_start=1335
+  _globals['_MODEL']._serialized_end=1374
+  _globals['_LISTMODELSRESPONSE']._serialized_start=1376
+  _globals['_LISTMODELSRESPONSE']._serialized_end=1435
+  _globals['_PULLMODELREQUEST']._serialized_start=1437
+  _globals['_PULLMODELREQUEST']._serialized_end=1469
+  _globals['_PULLMODELPROGRESS']._serialized_start=1471
+  _globals['_PULLMODELPROGRESS']._serialized_end=1540
+  _globals['_LISTVIOLATIONTYPESREQUEST']._serialized_start=1542
+  _globals['_LISTVIOLATIONTYPESREQUEST']._serialized_end=1588
+  _globals['_VIOLATIONTYPE']._serialized_start=1591
+  _globals['_VIOLATIONTYPE']._serialized_end=1772
+  _globals['_LISTVIOLATIONTYPESRESPONSE']._serialized_start=1774
+  _globals['_LISTVIOLATIONTYPESRESPONSE']._serialized_end=1858
+  _globals['_UPDATEANALYSISREQUEST']._serialized_start=1860
+  _globals['_UPDATEANALYSISREQUEST']._serialized_end=1986
+  _globals['_AGENTSERVICE']._serialized_start=2387
+  _globals['_AGENTSERVICE']._serialized_end=3118
 # @@protoc_insertion_point(module_scope)

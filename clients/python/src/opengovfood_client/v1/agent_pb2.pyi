@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -29,24 +30,83 @@ class _ViolationSeverityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Vio
     VIOLATION_SEVERITY_UNSPECIFIED: _ViolationSeverity.ValueType  # 0
     """Not set."""
     VIOLATION_SEVERITY_CRITICAL: _ViolationSeverity.ValueType  # 1
-    """An imminent health hazard; needs immediate correction."""
+    """Legacy: an imminent health hazard; needs immediate correction."""
     VIOLATION_SEVERITY_MAJOR: _ViolationSeverity.ValueType  # 2
-    """Could lead to illness if not corrected."""
+    """Legacy: could lead to illness if not corrected."""
     VIOLATION_SEVERITY_MINOR: _ViolationSeverity.ValueType  # 3
-    """A lesser deviation from good practice."""
+    """Legacy: a lesser deviation from good practice."""
+    VIOLATION_SEVERITY_PRIORITY: _ViolationSeverity.ValueType  # 4
+    """Priority (P): directly eliminates, prevents or reduces a hazard to an
+    acceptable level (e.g. cooking, cold holding, handwashing).
+    """
+    VIOLATION_SEVERITY_PRIORITY_FOUNDATION: _ViolationSeverity.ValueType  # 5
+    """Priority Foundation (Pf): supports a Priority item (e.g. a thermometer,
+    soap at a hand sink, a certified manager, test strips).
+    """
+    VIOLATION_SEVERITY_CORE: _ViolationSeverity.ValueType  # 6
+    """Core: general sanitation, facilities, equipment and good practice."""
 
 class ViolationSeverity(_ViolationSeverity, metaclass=_ViolationSeverityEnumTypeWrapper):
-    """How serious a violation is."""
+    """How serious a violation is. New analyses use the FDA Food Code 2022
+    designations (PRIORITY, PRIORITY_FOUNDATION, CORE); CRITICAL, MAJOR and
+    MINOR are legacy values kept so analyses stored before them still read.
+    """
 
 VIOLATION_SEVERITY_UNSPECIFIED: ViolationSeverity.ValueType  # 0
 """Not set."""
 VIOLATION_SEVERITY_CRITICAL: ViolationSeverity.ValueType  # 1
-"""An imminent health hazard; needs immediate correction."""
+"""Legacy: an imminent health hazard; needs immediate correction."""
 VIOLATION_SEVERITY_MAJOR: ViolationSeverity.ValueType  # 2
-"""Could lead to illness if not corrected."""
+"""Legacy: could lead to illness if not corrected."""
 VIOLATION_SEVERITY_MINOR: ViolationSeverity.ValueType  # 3
-"""A lesser deviation from good practice."""
+"""Legacy: a lesser deviation from good practice."""
+VIOLATION_SEVERITY_PRIORITY: ViolationSeverity.ValueType  # 4
+"""Priority (P): directly eliminates, prevents or reduces a hazard to an
+acceptable level (e.g. cooking, cold holding, handwashing).
+"""
+VIOLATION_SEVERITY_PRIORITY_FOUNDATION: ViolationSeverity.ValueType  # 5
+"""Priority Foundation (Pf): supports a Priority item (e.g. a thermometer,
+soap at a hand sink, a certified manager, test strips).
+"""
+VIOLATION_SEVERITY_CORE: ViolationSeverity.ValueType  # 6
+"""Core: general sanitation, facilities, equipment and good practice."""
 Global___ViolationSeverity: _TypeAlias = ViolationSeverity  # noqa: Y015
+
+class _ViolationSource:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ViolationSourceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ViolationSource.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    VIOLATION_SOURCE_UNSPECIFIED: _ViolationSource.ValueType  # 0
+    """Not set (analyses stored before sources were recorded)."""
+    VIOLATION_SOURCE_RULE: _ViolationSource.ValueType  # 1
+    """The rules engine: a measurement over a catalogue limit, or wording the
+    engine recognises; `evidence` quotes the notes.
+    """
+    VIOLATION_SOURCE_MODEL: _ViolationSource.ValueType  # 2
+    """Proposed by the model, mapped to a catalogue section. Not counted in the
+    score until the inspector keeps it (UpdateAnalysis).
+    """
+    VIOLATION_SOURCE_INSPECTOR: _ViolationSource.ValueType  # 3
+    """Added or edited by the inspector (UpdateAnalysis)."""
+
+class ViolationSource(_ViolationSource, metaclass=_ViolationSourceEnumTypeWrapper):
+    """Who put a violation into an analysis."""
+
+VIOLATION_SOURCE_UNSPECIFIED: ViolationSource.ValueType  # 0
+"""Not set (analyses stored before sources were recorded)."""
+VIOLATION_SOURCE_RULE: ViolationSource.ValueType  # 1
+"""The rules engine: a measurement over a catalogue limit, or wording the
+engine recognises; `evidence` quotes the notes.
+"""
+VIOLATION_SOURCE_MODEL: ViolationSource.ValueType  # 2
+"""Proposed by the model, mapped to a catalogue section. Not counted in the
+score until the inspector keeps it (UpdateAnalysis).
+"""
+VIOLATION_SOURCE_INSPECTOR: ViolationSource.ValueType  # 3
+"""Added or edited by the inspector (UpdateAnalysis)."""
+Global___ViolationSource: _TypeAlias = ViolationSource  # noqa: Y015
 
 @_typing.final
 class Violation(_message.Message):
@@ -57,22 +117,60 @@ class Violation(_message.Message):
     CODE_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     SEVERITY_FIELD_NUMBER: _builtins.int
+    FOOD_CODE_SECTION_FIELD_NUMBER: _builtins.int
+    FORM_ITEM_FIELD_NUMBER: _builtins.int
+    EVIDENCE_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    CORRECTED_ON_SITE_FIELD_NUMBER: _builtins.int
+    REPEAT_FIELD_NUMBER: _builtins.int
+    CORRECTIVE_ACTION_FIELD_NUMBER: _builtins.int
     code: _builtins.str
-    """Short code, e.g. a food-code section such as "3-501.16"."""
+    """The Food Code section, as `food_code_section` (kept for older clients)."""
     description: _builtins.str
     """What is wrong."""
     severity: Global___ViolationSeverity.ValueType
-    """How serious it is."""
+    """How serious it is: PRIORITY, PRIORITY_FOUNDATION or CORE (the catalogue's
+    designation of the section).
+    """
+    food_code_section: _builtins.str
+    """FDA Food Code 2022 section, e.g. "3-501.16(A)(2)"; one the catalogue
+    (ListViolationTypes) holds.
+    """
+    form_item: _builtins.int
+    """FDA Form 3-A item, 1-56 (1-29 risk factors and interventions, 30-56 good
+    retail practices); 0 when none fits.
+    """
+    evidence: _builtins.str
+    """The words of the notes the violation rests on, quoted."""
+    source: Global___ViolationSource.ValueType
+    """Who put it there."""
+    corrected_on_site: _builtins.bool
+    """The notes say it was corrected during the inspection."""
+    repeat: _builtins.bool
+    """Also cited at the establishment's previous inspection (the scoring scheme
+    may weigh it more).
+    """
+    corrective_action: _builtins.str
+    """What the establishment must do: the catalogue's standard corrective
+    action for the section.
+    """
     def __init__(
         self,
         *,
         code: _builtins.str = ...,
         description: _builtins.str = ...,
         severity: Global___ViolationSeverity.ValueType = ...,
+        food_code_section: _builtins.str = ...,
+        form_item: _builtins.int = ...,
+        evidence: _builtins.str = ...,
+        source: Global___ViolationSource.ValueType = ...,
+        corrected_on_site: _builtins.bool = ...,
+        repeat: _builtins.bool = ...,
+        corrective_action: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "description", b"description", "severity", b"severity"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "corrected_on_site", b"corrected_on_site", "corrective_action", b"corrective_action", "description", b"description", "evidence", b"evidence", "food_code_section", b"food_code_section", "form_item", b"form_item", "repeat", b"repeat", "severity", b"severity", "source", b"source"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -94,6 +192,12 @@ class InspectionAnalysis(_message.Message):
     PROVIDER_FIELD_NUMBER: _builtins.int
     MODEL_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    GRADE_FIELD_NUMBER: _builtins.int
+    SCORING_SCHEME_FIELD_NUMBER: _builtins.int
+    ETAG_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    NARRATIVE_MISSING_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     """Server-assigned identifier."""
     item_id: _builtins.int
@@ -108,6 +212,21 @@ class InspectionAnalysis(_message.Message):
     """Provider that produced it: `local`, `ollama` or `openai`."""
     model: _builtins.str
     """Model that produced it."""
+    score: _builtins.int
+    """0-100 by the scoring scheme, computed from `violations` (never by the
+    model); `compliance_score` is score / 100.
+    """
+    grade: _builtins.str
+    """The scheme's band or letter for the score, e.g. "Good" or "A"."""
+    scoring_scheme: _builtins.str
+    """The scheme that computed the score, e.g. "standard" (README: scoring)."""
+    etag: _builtins.str
+    """Changes with every update; UpdateAnalysis needs the current one."""
+    narrative_missing: _builtins.bool
+    """True when the model failed or timed out: the violations and score (from
+    the rules) are complete, `public_health_narrative` is empty and `summary`
+    lists the findings.
+    """
     @_builtins.property
     def violations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Violation]:
         """Violations found."""
@@ -119,6 +238,10 @@ class InspectionAnalysis(_message.Message):
     @_builtins.property
     def create_time(self) -> _timestamp_pb2.Timestamp:
         """When it was made."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """When the inspector last updated it; equal to create_time until then."""
 
     def __init__(
         self,
@@ -133,10 +256,16 @@ class InspectionAnalysis(_message.Message):
         provider: _builtins.str = ...,
         model: _builtins.str = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
+        score: _builtins.int = ...,
+        grade: _builtins.str = ...,
+        scoring_scheme: _builtins.str = ...,
+        etag: _builtins.str = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+        narrative_missing: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["compliance_score", b"compliance_score", "corrective_actions", b"corrective_actions", "create_time", b"create_time", "id", b"id", "item_id", b"item_id", "model", b"model", "provider", b"provider", "public_health_narrative", b"public_health_narrative", "summary", b"summary", "violations", b"violations"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["compliance_score", b"compliance_score", "corrective_actions", b"corrective_actions", "create_time", b"create_time", "etag", b"etag", "grade", b"grade", "id", b"id", "item_id", b"item_id", "model", b"model", "narrative_missing", b"narrative_missing", "provider", b"provider", "public_health_narrative", b"public_health_narrative", "score", b"score", "scoring_scheme", b"scoring_scheme", "summary", b"summary", "update_time", b"update_time", "violations", b"violations"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -442,3 +571,123 @@ class PullModelProgress(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PullModelProgress: _TypeAlias = PullModelProgress  # noqa: Y015
+
+@_typing.final
+class ListViolationTypesRequest(_message.Message):
+    """Request for AgentService.ListViolationTypes."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FORM_ITEM_FIELD_NUMBER: _builtins.int
+    form_item: _builtins.int
+    """Optional: only the types of this Form 3-A item (1-56); 0 for all."""
+    def __init__(
+        self,
+        *,
+        form_item: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["form_item", b"form_item"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListViolationTypesRequest: _TypeAlias = ListViolationTypesRequest  # noqa: Y015
+
+@_typing.final
+class ViolationType(_message.Message):
+    """One violation type of the Food Code catalogue."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FOOD_CODE_SECTION_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    FORM_ITEM_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    CORRECTIVE_ACTION_FIELD_NUMBER: _builtins.int
+    FORM_ITEM_TITLE_FIELD_NUMBER: _builtins.int
+    food_code_section: _builtins.str
+    """FDA Food Code 2022 section, e.g. "3-501.16(A)(2)"."""
+    title: _builtins.str
+    """Short title, e.g. "Cold holding of TCS food"."""
+    form_item: _builtins.int
+    """FDA Form 3-A item, 1-56."""
+    severity: Global___ViolationSeverity.ValueType
+    """PRIORITY, PRIORITY_FOUNDATION or CORE."""
+    corrective_action: _builtins.str
+    """The standard corrective action."""
+    form_item_title: _builtins.str
+    """Title of the Form 3-A item, e.g. "Proper cold holding temperatures"."""
+    def __init__(
+        self,
+        *,
+        food_code_section: _builtins.str = ...,
+        title: _builtins.str = ...,
+        form_item: _builtins.int = ...,
+        severity: Global___ViolationSeverity.ValueType = ...,
+        corrective_action: _builtins.str = ...,
+        form_item_title: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["corrective_action", b"corrective_action", "food_code_section", b"food_code_section", "form_item", b"form_item", "form_item_title", b"form_item_title", "severity", b"severity", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ViolationType: _TypeAlias = ViolationType  # noqa: Y015
+
+@_typing.final
+class ListViolationTypesResponse(_message.Message):
+    """Response for AgentService.ListViolationTypes."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIOLATION_TYPES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def violation_types(self) -> _containers.RepeatedCompositeFieldContainer[Global___ViolationType]:
+        """The catalogue's entries in Food Code order."""
+
+    def __init__(
+        self,
+        *,
+        violation_types: _abc.Iterable[Global___ViolationType] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["violation_types", b"violation_types"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListViolationTypesResponse: _TypeAlias = ListViolationTypesResponse  # noqa: Y015
+
+@_typing.final
+class UpdateAnalysisRequest(_message.Message):
+    """Request for AgentService.UpdateAnalysis."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ANALYSIS_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def analysis(self) -> Global___InspectionAnalysis:
+        """The analysis: `id` and `etag` are required; the fields named in
+        `update_mask` are replaced.
+        """
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """Paths: `violations`, `summary`, `corrective_actions`. Required."""
+
+    def __init__(
+        self,
+        *,
+        analysis: Global___InspectionAnalysis | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["analysis", b"analysis", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["analysis", b"analysis", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateAnalysisRequest: _TypeAlias = UpdateAnalysisRequest  # noqa: Y015

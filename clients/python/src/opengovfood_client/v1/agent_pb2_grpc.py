@@ -67,6 +67,16 @@ class AgentServiceStub:
                 request_serializer=opengovfood_dot_v1_dot_agent__pb2.PullModelRequest.SerializeToString,
                 response_deserializer=opengovfood_dot_v1_dot_agent__pb2.PullModelProgress.FromString,
                 _registered_method=True)
+        self.ListViolationTypes = channel.unary_unary(
+                '/opengovfood.v1.AgentService/ListViolationTypes',
+                request_serializer=opengovfood_dot_v1_dot_agent__pb2.ListViolationTypesRequest.SerializeToString,
+                response_deserializer=opengovfood_dot_v1_dot_agent__pb2.ListViolationTypesResponse.FromString,
+                _registered_method=True)
+        self.UpdateAnalysis = channel.unary_unary(
+                '/opengovfood.v1.AgentService/UpdateAnalysis',
+                request_serializer=opengovfood_dot_v1_dot_agent__pb2.UpdateAnalysisRequest.SerializeToString,
+                response_deserializer=opengovfood_dot_v1_dot_agent__pb2.InspectionAnalysis.FromString,
+                _registered_method=True)
 
 
 class AgentServiceServicer:
@@ -119,6 +129,25 @@ class AgentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListViolationTypes(self, request, context):
+        """Lists the Food Code catalogue: the violation types an analysis cites, with
+        their FDA Form 3-A item, designation and standard corrective action. Any
+        signed-in principal.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateAnalysis(self, request, context):
+        """The inspector's review of a stored analysis: edit `violations`, `summary`
+        or `corrective_actions` (update_mask; `analysis.etag` must be current).
+        Edited or added violations become VIOLATION_SOURCE_INSPECTOR; the score is
+        recomputed. Owner only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AgentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -151,6 +180,16 @@ def add_AgentServiceServicer_to_server(servicer, server):
                     servicer.PullModel,
                     request_deserializer=opengovfood_dot_v1_dot_agent__pb2.PullModelRequest.FromString,
                     response_serializer=opengovfood_dot_v1_dot_agent__pb2.PullModelProgress.SerializeToString,
+            ),
+            'ListViolationTypes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListViolationTypes,
+                    request_deserializer=opengovfood_dot_v1_dot_agent__pb2.ListViolationTypesRequest.FromString,
+                    response_serializer=opengovfood_dot_v1_dot_agent__pb2.ListViolationTypesResponse.SerializeToString,
+            ),
+            'UpdateAnalysis': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateAnalysis,
+                    request_deserializer=opengovfood_dot_v1_dot_agent__pb2.UpdateAnalysisRequest.FromString,
+                    response_serializer=opengovfood_dot_v1_dot_agent__pb2.InspectionAnalysis.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -318,6 +357,60 @@ class AgentService:
             '/opengovfood.v1.AgentService/PullModel',
             opengovfood_dot_v1_dot_agent__pb2.PullModelRequest.SerializeToString,
             opengovfood_dot_v1_dot_agent__pb2.PullModelProgress.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListViolationTypes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/opengovfood.v1.AgentService/ListViolationTypes',
+            opengovfood_dot_v1_dot_agent__pb2.ListViolationTypesRequest.SerializeToString,
+            opengovfood_dot_v1_dot_agent__pb2.ListViolationTypesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateAnalysis(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/opengovfood.v1.AgentService/UpdateAnalysis',
+            opengovfood_dot_v1_dot_agent__pb2.UpdateAnalysisRequest.SerializeToString,
+            opengovfood_dot_v1_dot_agent__pb2.InspectionAnalysis.FromString,
             options,
             channel_credentials,
             insecure,

@@ -52,6 +52,17 @@ class AgentServiceStub:
     """Lists the models the configured providers offer."""
     PullModel: _grpc.UnaryStreamMultiCallable[_agent_pb2.PullModelRequest, _agent_pb2.PullModelProgress]
     """Pulls a model into Ollama, streaming progress. Superusers only."""
+    ListViolationTypes: _grpc.UnaryUnaryMultiCallable[_agent_pb2.ListViolationTypesRequest, _agent_pb2.ListViolationTypesResponse]
+    """Lists the Food Code catalogue: the violation types an analysis cites, with
+    their FDA Form 3-A item, designation and standard corrective action. Any
+    signed-in principal.
+    """
+    UpdateAnalysis: _grpc.UnaryUnaryMultiCallable[_agent_pb2.UpdateAnalysisRequest, _agent_pb2.InspectionAnalysis]
+    """The inspector's review of a stored analysis: edit `violations`, `summary`
+    or `corrective_actions` (update_mask; `analysis.etag` must be current).
+    Edited or added violations become VIOLATION_SOURCE_INSPECTOR; the score is
+    recomputed. Owner only.
+    """
 
 @_typing.type_check_only
 class AgentServiceAsyncStub(AgentServiceStub):
@@ -77,6 +88,17 @@ class AgentServiceAsyncStub(AgentServiceStub):
     """Lists the models the configured providers offer."""
     PullModel: _aio.UnaryStreamMultiCallable[_agent_pb2.PullModelRequest, _agent_pb2.PullModelProgress]  # type: ignore[assignment]
     """Pulls a model into Ollama, streaming progress. Superusers only."""
+    ListViolationTypes: _aio.UnaryUnaryMultiCallable[_agent_pb2.ListViolationTypesRequest, _agent_pb2.ListViolationTypesResponse]  # type: ignore[assignment]
+    """Lists the Food Code catalogue: the violation types an analysis cites, with
+    their FDA Form 3-A item, designation and standard corrective action. Any
+    signed-in principal.
+    """
+    UpdateAnalysis: _aio.UnaryUnaryMultiCallable[_agent_pb2.UpdateAnalysisRequest, _agent_pb2.InspectionAnalysis]  # type: ignore[assignment]
+    """The inspector's review of a stored analysis: edit `violations`, `summary`
+    or `corrective_actions` (update_mask; `analysis.etag` must be current).
+    Edited or added violations become VIOLATION_SOURCE_INSPECTOR; the score is
+    recomputed. Owner only.
+    """
 
 class AgentServiceServicer(metaclass=_abc_1.ABCMeta):
     """AgentService is the inspectors' LLM assistant: structured inspection
@@ -135,5 +157,28 @@ class AgentServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_agent_pb2.PullModelProgress], _abc.AsyncIterator[_agent_pb2.PullModelProgress]]:
         """Pulls a model into Ollama, streaming progress. Superusers only."""
+
+    @_abc_1.abstractmethod
+    def ListViolationTypes(
+        self,
+        request: _agent_pb2.ListViolationTypesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_agent_pb2.ListViolationTypesResponse, _abc.Awaitable[_agent_pb2.ListViolationTypesResponse]]:
+        """Lists the Food Code catalogue: the violation types an analysis cites, with
+        their FDA Form 3-A item, designation and standard corrective action. Any
+        signed-in principal.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateAnalysis(
+        self,
+        request: _agent_pb2.UpdateAnalysisRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_agent_pb2.InspectionAnalysis, _abc.Awaitable[_agent_pb2.InspectionAnalysis]]:
+        """The inspector's review of a stored analysis: edit `violations`, `summary`
+        or `corrective_actions` (update_mask; `analysis.etag` must be current).
+        Edited or added violations become VIOLATION_SOURCE_INSPECTOR; the score is
+        recomputed. Owner only.
+        """
 
 def add_AgentServiceServicer_to_server(servicer: AgentServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

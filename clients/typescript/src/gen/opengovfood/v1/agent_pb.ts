@@ -4,15 +4,15 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_field_mask, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file opengovfood/v1/agent.proto.
  */
 export const file_opengovfood_v1_agent: GenFile = /*@__PURE__*/
-  fileDesc("ChpvcGVuZ292Zm9vZC92MS9hZ2VudC5wcm90bxIOb3BlbmdvdmZvb2QudjEiYwoJVmlvbGF0aW9uEgwKBGNvZGUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSMwoIc2V2ZXJpdHkYAyABKA4yIS5vcGVuZ292Zm9vZC52MS5WaW9sYXRpb25TZXZlcml0eSKaAgoSSW5zcGVjdGlvbkFuYWx5c2lzEgoKAmlkGAEgASgDEg8KB2l0ZW1faWQYAiABKAMSDwoHc3VtbWFyeRgDIAEoCRItCgp2aW9sYXRpb25zGAQgAygLMhkub3BlbmdvdmZvb2QudjEuVmlvbGF0aW9uEhoKEmNvcnJlY3RpdmVfYWN0aW9ucxgFIAMoCRIYChBjb21wbGlhbmNlX3Njb3JlGAYgASgBEh8KF3B1YmxpY19oZWFsdGhfbmFycmF0aXZlGAcgASgJEhAKCHByb3ZpZGVyGAggASgJEg0KBW1vZGVsGAkgASgJEi8KC2NyZWF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJbChhBbmFseXplSW5zcGVjdGlvblJlcXVlc3QSDQoFbm90ZXMYASABKAkSDwoHaXRlbV9pZBgCIAEoAxINCgVtb2RlbBgDIAEoCRIQCghwcm92aWRlchgEIAEoCSIgChJHZXRBbmFseXNpc1JlcXVlc3QSCgoCaWQYASABKAMiTAoTTGlzdEFuYWx5c2VzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIOCgZmaWx0ZXIYAyABKAkieQoUTGlzdEFuYWx5c2VzUmVzcG9uc2USNAoIYW5hbHlzZXMYASADKAsyIi5vcGVuZ292Zm9vZC52MS5JbnNwZWN0aW9uQW5hbHlzaXMSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhIKCnRvdGFsX3NpemUYAyABKAUiWAoLQ2hhdFJlcXVlc3QSDwoHbWVzc2FnZRgBIAEoCRIXCg9jb252ZXJzYXRpb25faWQYAiABKAMSDQoFbW9kZWwYAyABKAkSEAoIcHJvdmlkZXIYBCABKAkiQwoMQ2hhdFJlc3BvbnNlEgwKBHRleHQYASABKAkSFwoPY29udmVyc2F0aW9uX2lkGAIgASgDEgwKBGRvbmUYAyABKAgiEwoRTGlzdE1vZGVsc1JlcXVlc3QiJwoFTW9kZWwSDAoEbmFtZRgBIAEoCRIQCghwcm92aWRlchgCIAEoCSI7ChJMaXN0TW9kZWxzUmVzcG9uc2USJQoGbW9kZWxzGAEgAygLMhUub3BlbmdvdmZvb2QudjEuTW9kZWwiIAoQUHVsbE1vZGVsUmVxdWVzdBIMCgRuYW1lGAEgASgJIkUKEVB1bGxNb2RlbFByb2dyZXNzEg4KBnN0YXR1cxgBIAEoCRIRCgljb21wbGV0ZWQYAiABKAMSDQoFdG90YWwYAyABKAMqlAEKEVZpb2xhdGlvblNldmVyaXR5EiIKHlZJT0xBVElPTl9TRVZFUklUWV9VTlNQRUNJRklFRBAAEh8KG1ZJT0xBVElPTl9TRVZFUklUWV9DUklUSUNBTBABEhwKGFZJT0xBVElPTl9TRVZFUklUWV9NQUpPUhACEhwKGFZJT0xBVElPTl9TRVZFUklUWV9NSU5PUhADMpEECgxBZ2VudFNlcnZpY2USYQoRQW5hbHl6ZUluc3BlY3Rpb24SKC5vcGVuZ292Zm9vZC52MS5BbmFseXplSW5zcGVjdGlvblJlcXVlc3QaIi5vcGVuZ292Zm9vZC52MS5JbnNwZWN0aW9uQW5hbHlzaXMSVQoLR2V0QW5hbHlzaXMSIi5vcGVuZ292Zm9vZC52MS5HZXRBbmFseXNpc1JlcXVlc3QaIi5vcGVuZ292Zm9vZC52MS5JbnNwZWN0aW9uQW5hbHlzaXMSWQoMTGlzdEFuYWx5c2VzEiMub3BlbmdvdmZvb2QudjEuTGlzdEFuYWx5c2VzUmVxdWVzdBokLm9wZW5nb3Zmb29kLnYxLkxpc3RBbmFseXNlc1Jlc3BvbnNlEkMKBENoYXQSGy5vcGVuZ292Zm9vZC52MS5DaGF0UmVxdWVzdBocLm9wZW5nb3Zmb29kLnYxLkNoYXRSZXNwb25zZTABElMKCkxpc3RNb2RlbHMSIS5vcGVuZ292Zm9vZC52MS5MaXN0TW9kZWxzUmVxdWVzdBoiLm9wZW5nb3Zmb29kLnYxLkxpc3RNb2RlbHNSZXNwb25zZRJSCglQdWxsTW9kZWwSIC5vcGVuZ292Zm9vZC52MS5QdWxsTW9kZWxSZXF1ZXN0GiEub3BlbmdvdmZvb2QudjEuUHVsbE1vZGVsUHJvZ3Jlc3MwAWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChpvcGVuZ292Zm9vZC92MS9hZ2VudC5wcm90bxIOb3BlbmdvdmZvb2QudjEimgIKCVZpb2xhdGlvbhIMCgRjb2RlGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEjMKCHNldmVyaXR5GAMgASgOMiEub3BlbmdvdmZvb2QudjEuVmlvbGF0aW9uU2V2ZXJpdHkSGQoRZm9vZF9jb2RlX3NlY3Rpb24YBCABKAkSEQoJZm9ybV9pdGVtGAUgASgFEhAKCGV2aWRlbmNlGAYgASgJEi8KBnNvdXJjZRgHIAEoDjIfLm9wZW5nb3Zmb29kLnYxLlZpb2xhdGlvblNvdXJjZRIZChFjb3JyZWN0ZWRfb25fc2l0ZRgIIAEoCBIOCgZyZXBlYXQYCSABKAgSGQoRY29ycmVjdGl2ZV9hY3Rpb24YCiABKAkiqgMKEkluc3BlY3Rpb25BbmFseXNpcxIKCgJpZBgBIAEoAxIPCgdpdGVtX2lkGAIgASgDEg8KB3N1bW1hcnkYAyABKAkSLQoKdmlvbGF0aW9ucxgEIAMoCzIZLm9wZW5nb3Zmb29kLnYxLlZpb2xhdGlvbhIaChJjb3JyZWN0aXZlX2FjdGlvbnMYBSADKAkSGAoQY29tcGxpYW5jZV9zY29yZRgGIAEoARIfChdwdWJsaWNfaGVhbHRoX25hcnJhdGl2ZRgHIAEoCRIQCghwcm92aWRlchgIIAEoCRINCgVtb2RlbBgJIAEoCRIvCgtjcmVhdGVfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFc2NvcmUYCyABKAUSDQoFZ3JhZGUYDCABKAkSFgoOc2NvcmluZ19zY2hlbWUYDSABKAkSDAoEZXRhZxgOIAEoCRIvCgt1cGRhdGVfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGQoRbmFycmF0aXZlX21pc3NpbmcYECABKAgiWwoYQW5hbHl6ZUluc3BlY3Rpb25SZXF1ZXN0Eg0KBW5vdGVzGAEgASgJEg8KB2l0ZW1faWQYAiABKAMSDQoFbW9kZWwYAyABKAkSEAoIcHJvdmlkZXIYBCABKAkiIAoSR2V0QW5hbHlzaXNSZXF1ZXN0EgoKAmlkGAEgASgDIkwKE0xpc3RBbmFseXNlc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSDgoGZmlsdGVyGAMgASgJInkKFExpc3RBbmFseXNlc1Jlc3BvbnNlEjQKCGFuYWx5c2VzGAEgAygLMiIub3BlbmdvdmZvb2QudjEuSW5zcGVjdGlvbkFuYWx5c2lzEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRISCgp0b3RhbF9zaXplGAMgASgFIlgKC0NoYXRSZXF1ZXN0Eg8KB21lc3NhZ2UYASABKAkSFwoPY29udmVyc2F0aW9uX2lkGAIgASgDEg0KBW1vZGVsGAMgASgJEhAKCHByb3ZpZGVyGAQgASgJIkMKDENoYXRSZXNwb25zZRIMCgR0ZXh0GAEgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgCIAEoAxIMCgRkb25lGAMgASgIIhMKEUxpc3RNb2RlbHNSZXF1ZXN0IicKBU1vZGVsEgwKBG5hbWUYASABKAkSEAoIcHJvdmlkZXIYAiABKAkiOwoSTGlzdE1vZGVsc1Jlc3BvbnNlEiUKBm1vZGVscxgBIAMoCzIVLm9wZW5nb3Zmb29kLnYxLk1vZGVsIiAKEFB1bGxNb2RlbFJlcXVlc3QSDAoEbmFtZRgBIAEoCSJFChFQdWxsTW9kZWxQcm9ncmVzcxIOCgZzdGF0dXMYASABKAkSEQoJY29tcGxldGVkGAIgASgDEg0KBXRvdGFsGAMgASgDIi4KGUxpc3RWaW9sYXRpb25UeXBlc1JlcXVlc3QSEQoJZm9ybV9pdGVtGAEgASgFIrUBCg1WaW9sYXRpb25UeXBlEhkKEWZvb2RfY29kZV9zZWN0aW9uGAEgASgJEg0KBXRpdGxlGAIgASgJEhEKCWZvcm1faXRlbRgDIAEoBRIzCghzZXZlcml0eRgEIAEoDjIhLm9wZW5nb3Zmb29kLnYxLlZpb2xhdGlvblNldmVyaXR5EhkKEWNvcnJlY3RpdmVfYWN0aW9uGAUgASgJEhcKD2Zvcm1faXRlbV90aXRsZRgGIAEoCSJUChpMaXN0VmlvbGF0aW9uVHlwZXNSZXNwb25zZRI2Cg92aW9sYXRpb25fdHlwZXMYASADKAsyHS5vcGVuZ292Zm9vZC52MS5WaW9sYXRpb25UeXBlIn4KFVVwZGF0ZUFuYWx5c2lzUmVxdWVzdBI0CghhbmFseXNpcxgBIAEoCzIiLm9wZW5nb3Zmb29kLnYxLkluc3BlY3Rpb25BbmFseXNpcxIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sq/gEKEVZpb2xhdGlvblNldmVyaXR5EiIKHlZJT0xBVElPTl9TRVZFUklUWV9VTlNQRUNJRklFRBAAEh8KG1ZJT0xBVElPTl9TRVZFUklUWV9DUklUSUNBTBABEhwKGFZJT0xBVElPTl9TRVZFUklUWV9NQUpPUhACEhwKGFZJT0xBVElPTl9TRVZFUklUWV9NSU5PUhADEh8KG1ZJT0xBVElPTl9TRVZFUklUWV9QUklPUklUWRAEEioKJlZJT0xBVElPTl9TRVZFUklUWV9QUklPUklUWV9GT1VOREFUSU9OEAUSGwoXVklPTEFUSU9OX1NFVkVSSVRZX0NPUkUQBiqKAQoPVmlvbGF0aW9uU291cmNlEiAKHFZJT0xBVElPTl9TT1VSQ0VfVU5TUEVDSUZJRUQQABIZChVWSU9MQVRJT05fU09VUkNFX1JVTEUQARIaChZWSU9MQVRJT05fU09VUkNFX01PREVMEAISHgoaVklPTEFUSU9OX1NPVVJDRV9JTlNQRUNUT1IQAzLbBQoMQWdlbnRTZXJ2aWNlEmEKEUFuYWx5emVJbnNwZWN0aW9uEigub3BlbmdvdmZvb2QudjEuQW5hbHl6ZUluc3BlY3Rpb25SZXF1ZXN0GiIub3BlbmdvdmZvb2QudjEuSW5zcGVjdGlvbkFuYWx5c2lzElUKC0dldEFuYWx5c2lzEiIub3BlbmdvdmZvb2QudjEuR2V0QW5hbHlzaXNSZXF1ZXN0GiIub3BlbmdvdmZvb2QudjEuSW5zcGVjdGlvbkFuYWx5c2lzElkKDExpc3RBbmFseXNlcxIjLm9wZW5nb3Zmb29kLnYxLkxpc3RBbmFseXNlc1JlcXVlc3QaJC5vcGVuZ292Zm9vZC52MS5MaXN0QW5hbHlzZXNSZXNwb25zZRJDCgRDaGF0Ehsub3BlbmdvdmZvb2QudjEuQ2hhdFJlcXVlc3QaHC5vcGVuZ292Zm9vZC52MS5DaGF0UmVzcG9uc2UwARJTCgpMaXN0TW9kZWxzEiEub3BlbmdvdmZvb2QudjEuTGlzdE1vZGVsc1JlcXVlc3QaIi5vcGVuZ292Zm9vZC52MS5MaXN0TW9kZWxzUmVzcG9uc2USUgoJUHVsbE1vZGVsEiAub3BlbmdvdmZvb2QudjEuUHVsbE1vZGVsUmVxdWVzdBohLm9wZW5nb3Zmb29kLnYxLlB1bGxNb2RlbFByb2dyZXNzMAESawoSTGlzdFZpb2xhdGlvblR5cGVzEikub3BlbmdvdmZvb2QudjEuTGlzdFZpb2xhdGlvblR5cGVzUmVxdWVzdBoqLm9wZW5nb3Zmb29kLnYxLkxpc3RWaW9sYXRpb25UeXBlc1Jlc3BvbnNlElsKDlVwZGF0ZUFuYWx5c2lzEiUub3BlbmdvdmZvb2QudjEuVXBkYXRlQW5hbHlzaXNSZXF1ZXN0GiIub3BlbmdvdmZvb2QudjEuSW5zcGVjdGlvbkFuYWx5c2lzYgZwcm90bzM", [file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * One violation found in the notes.
@@ -21,7 +21,7 @@ export const file_opengovfood_v1_agent: GenFile = /*@__PURE__*/
  */
 export type Violation = Message<"opengovfood.v1.Violation"> & {
   /**
-   * Short code, e.g. a food-code section such as "3-501.16".
+   * The Food Code section, as `food_code_section` (kept for older clients).
    *
    * @generated from field: string code = 1;
    */
@@ -35,11 +35,65 @@ export type Violation = Message<"opengovfood.v1.Violation"> & {
   description: string;
 
   /**
-   * How serious it is.
+   * How serious it is: PRIORITY, PRIORITY_FOUNDATION or CORE (the catalogue's
+   * designation of the section).
    *
    * @generated from field: opengovfood.v1.ViolationSeverity severity = 3;
    */
   severity: ViolationSeverity;
+
+  /**
+   * FDA Food Code 2022 section, e.g. "3-501.16(A)(2)"; one the catalogue
+   * (ListViolationTypes) holds.
+   *
+   * @generated from field: string food_code_section = 4;
+   */
+  foodCodeSection: string;
+
+  /**
+   * FDA Form 3-A item, 1-56 (1-29 risk factors and interventions, 30-56 good
+   * retail practices); 0 when none fits.
+   *
+   * @generated from field: int32 form_item = 5;
+   */
+  formItem: number;
+
+  /**
+   * The words of the notes the violation rests on, quoted.
+   *
+   * @generated from field: string evidence = 6;
+   */
+  evidence: string;
+
+  /**
+   * Who put it there.
+   *
+   * @generated from field: opengovfood.v1.ViolationSource source = 7;
+   */
+  source: ViolationSource;
+
+  /**
+   * The notes say it was corrected during the inspection.
+   *
+   * @generated from field: bool corrected_on_site = 8;
+   */
+  correctedOnSite: boolean;
+
+  /**
+   * Also cited at the establishment's previous inspection (the scoring scheme
+   * may weigh it more).
+   *
+   * @generated from field: bool repeat = 9;
+   */
+  repeat: boolean;
+
+  /**
+   * What the establishment must do: the catalogue's standard corrective
+   * action for the section.
+   *
+   * @generated from field: string corrective_action = 10;
+   */
+  correctiveAction: string;
 };
 
 /**
@@ -124,6 +178,51 @@ export type InspectionAnalysis = Message<"opengovfood.v1.InspectionAnalysis"> & 
    * @generated from field: google.protobuf.Timestamp create_time = 10;
    */
   createTime?: Timestamp | undefined;
+
+  /**
+   * 0-100 by the scoring scheme, computed from `violations` (never by the
+   * model); `compliance_score` is score / 100.
+   *
+   * @generated from field: int32 score = 11;
+   */
+  score: number;
+
+  /**
+   * The scheme's band or letter for the score, e.g. "Good" or "A".
+   *
+   * @generated from field: string grade = 12;
+   */
+  grade: string;
+
+  /**
+   * The scheme that computed the score, e.g. "standard" (README: scoring).
+   *
+   * @generated from field: string scoring_scheme = 13;
+   */
+  scoringScheme: string;
+
+  /**
+   * Changes with every update; UpdateAnalysis needs the current one.
+   *
+   * @generated from field: string etag = 14;
+   */
+  etag: string;
+
+  /**
+   * When the inspector last updated it; equal to create_time until then.
+   *
+   * @generated from field: google.protobuf.Timestamp update_time = 15;
+   */
+  updateTime?: Timestamp | undefined;
+
+  /**
+   * True when the model failed or timed out: the violations and score (from
+   * the rules) are complete, `public_health_narrative` is empty and `summary`
+   * lists the findings.
+   *
+   * @generated from field: bool narrative_missing = 16;
+   */
+  narrativeMissing: boolean;
 };
 
 /**
@@ -464,7 +563,136 @@ export const PullModelProgressSchema: GenMessage<PullModelProgress> = /*@__PURE_
   messageDesc(file_opengovfood_v1_agent, 12);
 
 /**
- * How serious a violation is.
+ * Request for AgentService.ListViolationTypes.
+ *
+ * @generated from message opengovfood.v1.ListViolationTypesRequest
+ */
+export type ListViolationTypesRequest = Message<"opengovfood.v1.ListViolationTypesRequest"> & {
+  /**
+   * Optional: only the types of this Form 3-A item (1-56); 0 for all.
+   *
+   * @generated from field: int32 form_item = 1;
+   */
+  formItem: number;
+};
+
+/**
+ * Describes the message opengovfood.v1.ListViolationTypesRequest.
+ * Use `create(ListViolationTypesRequestSchema)` to create a new message.
+ */
+export const ListViolationTypesRequestSchema: GenMessage<ListViolationTypesRequest> = /*@__PURE__*/
+  messageDesc(file_opengovfood_v1_agent, 13);
+
+/**
+ * One violation type of the Food Code catalogue.
+ *
+ * @generated from message opengovfood.v1.ViolationType
+ */
+export type ViolationType = Message<"opengovfood.v1.ViolationType"> & {
+  /**
+   * FDA Food Code 2022 section, e.g. "3-501.16(A)(2)".
+   *
+   * @generated from field: string food_code_section = 1;
+   */
+  foodCodeSection: string;
+
+  /**
+   * Short title, e.g. "Cold holding of TCS food".
+   *
+   * @generated from field: string title = 2;
+   */
+  title: string;
+
+  /**
+   * FDA Form 3-A item, 1-56.
+   *
+   * @generated from field: int32 form_item = 3;
+   */
+  formItem: number;
+
+  /**
+   * PRIORITY, PRIORITY_FOUNDATION or CORE.
+   *
+   * @generated from field: opengovfood.v1.ViolationSeverity severity = 4;
+   */
+  severity: ViolationSeverity;
+
+  /**
+   * The standard corrective action.
+   *
+   * @generated from field: string corrective_action = 5;
+   */
+  correctiveAction: string;
+
+  /**
+   * Title of the Form 3-A item, e.g. "Proper cold holding temperatures".
+   *
+   * @generated from field: string form_item_title = 6;
+   */
+  formItemTitle: string;
+};
+
+/**
+ * Describes the message opengovfood.v1.ViolationType.
+ * Use `create(ViolationTypeSchema)` to create a new message.
+ */
+export const ViolationTypeSchema: GenMessage<ViolationType> = /*@__PURE__*/
+  messageDesc(file_opengovfood_v1_agent, 14);
+
+/**
+ * Response for AgentService.ListViolationTypes.
+ *
+ * @generated from message opengovfood.v1.ListViolationTypesResponse
+ */
+export type ListViolationTypesResponse = Message<"opengovfood.v1.ListViolationTypesResponse"> & {
+  /**
+   * The catalogue's entries in Food Code order.
+   *
+   * @generated from field: repeated opengovfood.v1.ViolationType violation_types = 1;
+   */
+  violationTypes: ViolationType[];
+};
+
+/**
+ * Describes the message opengovfood.v1.ListViolationTypesResponse.
+ * Use `create(ListViolationTypesResponseSchema)` to create a new message.
+ */
+export const ListViolationTypesResponseSchema: GenMessage<ListViolationTypesResponse> = /*@__PURE__*/
+  messageDesc(file_opengovfood_v1_agent, 15);
+
+/**
+ * Request for AgentService.UpdateAnalysis.
+ *
+ * @generated from message opengovfood.v1.UpdateAnalysisRequest
+ */
+export type UpdateAnalysisRequest = Message<"opengovfood.v1.UpdateAnalysisRequest"> & {
+  /**
+   * The analysis: `id` and `etag` are required; the fields named in
+   * `update_mask` are replaced.
+   *
+   * @generated from field: opengovfood.v1.InspectionAnalysis analysis = 1;
+   */
+  analysis?: InspectionAnalysis | undefined;
+
+  /**
+   * Paths: `violations`, `summary`, `corrective_actions`. Required.
+   *
+   * @generated from field: google.protobuf.FieldMask update_mask = 2;
+   */
+  updateMask?: FieldMask | undefined;
+};
+
+/**
+ * Describes the message opengovfood.v1.UpdateAnalysisRequest.
+ * Use `create(UpdateAnalysisRequestSchema)` to create a new message.
+ */
+export const UpdateAnalysisRequestSchema: GenMessage<UpdateAnalysisRequest> = /*@__PURE__*/
+  messageDesc(file_opengovfood_v1_agent, 16);
+
+/**
+ * How serious a violation is. New analyses use the FDA Food Code 2022
+ * designations (PRIORITY, PRIORITY_FOUNDATION, CORE); CRITICAL, MAJOR and
+ * MINOR are legacy values kept so analyses stored before them still read.
  *
  * @generated from enum opengovfood.v1.ViolationSeverity
  */
@@ -477,25 +705,48 @@ export enum ViolationSeverity {
   UNSPECIFIED = 0,
 
   /**
-   * An imminent health hazard; needs immediate correction.
+   * Legacy: an imminent health hazard; needs immediate correction.
    *
    * @generated from enum value: VIOLATION_SEVERITY_CRITICAL = 1;
    */
   CRITICAL = 1,
 
   /**
-   * Could lead to illness if not corrected.
+   * Legacy: could lead to illness if not corrected.
    *
    * @generated from enum value: VIOLATION_SEVERITY_MAJOR = 2;
    */
   MAJOR = 2,
 
   /**
-   * A lesser deviation from good practice.
+   * Legacy: a lesser deviation from good practice.
    *
    * @generated from enum value: VIOLATION_SEVERITY_MINOR = 3;
    */
   MINOR = 3,
+
+  /**
+   * Priority (P): directly eliminates, prevents or reduces a hazard to an
+   * acceptable level (e.g. cooking, cold holding, handwashing).
+   *
+   * @generated from enum value: VIOLATION_SEVERITY_PRIORITY = 4;
+   */
+  PRIORITY = 4,
+
+  /**
+   * Priority Foundation (Pf): supports a Priority item (e.g. a thermometer,
+   * soap at a hand sink, a certified manager, test strips).
+   *
+   * @generated from enum value: VIOLATION_SEVERITY_PRIORITY_FOUNDATION = 5;
+   */
+  PRIORITY_FOUNDATION = 5,
+
+  /**
+   * Core: general sanitation, facilities, equipment and good practice.
+   *
+   * @generated from enum value: VIOLATION_SEVERITY_CORE = 6;
+   */
+  CORE = 6,
 }
 
 /**
@@ -503,6 +754,49 @@ export enum ViolationSeverity {
  */
 export const ViolationSeveritySchema: GenEnum<ViolationSeverity> = /*@__PURE__*/
   enumDesc(file_opengovfood_v1_agent, 0);
+
+/**
+ * Who put a violation into an analysis.
+ *
+ * @generated from enum opengovfood.v1.ViolationSource
+ */
+export enum ViolationSource {
+  /**
+   * Not set (analyses stored before sources were recorded).
+   *
+   * @generated from enum value: VIOLATION_SOURCE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The rules engine: a measurement over a catalogue limit, or wording the
+   * engine recognises; `evidence` quotes the notes.
+   *
+   * @generated from enum value: VIOLATION_SOURCE_RULE = 1;
+   */
+  RULE = 1,
+
+  /**
+   * Proposed by the model, mapped to a catalogue section. Not counted in the
+   * score until the inspector keeps it (UpdateAnalysis).
+   *
+   * @generated from enum value: VIOLATION_SOURCE_MODEL = 2;
+   */
+  MODEL = 2,
+
+  /**
+   * Added or edited by the inspector (UpdateAnalysis).
+   *
+   * @generated from enum value: VIOLATION_SOURCE_INSPECTOR = 3;
+   */
+  INSPECTOR = 3,
+}
+
+/**
+ * Describes the enum opengovfood.v1.ViolationSource.
+ */
+export const ViolationSourceSchema: GenEnum<ViolationSource> = /*@__PURE__*/
+  enumDesc(file_opengovfood_v1_agent, 1);
 
 /**
  * AgentService is the inspectors' LLM assistant: structured inspection
@@ -573,6 +867,31 @@ export const AgentService: GenService<{
     methodKind: "server_streaming";
     input: typeof PullModelRequestSchema;
     output: typeof PullModelProgressSchema;
+  },
+  /**
+   * Lists the Food Code catalogue: the violation types an analysis cites, with
+   * their FDA Form 3-A item, designation and standard corrective action. Any
+   * signed-in principal.
+   *
+   * @generated from rpc opengovfood.v1.AgentService.ListViolationTypes
+   */
+  listViolationTypes: {
+    methodKind: "unary";
+    input: typeof ListViolationTypesRequestSchema;
+    output: typeof ListViolationTypesResponseSchema;
+  },
+  /**
+   * The inspector's review of a stored analysis: edit `violations`, `summary`
+   * or `corrective_actions` (update_mask; `analysis.etag` must be current).
+   * Edited or added violations become VIOLATION_SOURCE_INSPECTOR; the score is
+   * recomputed. Owner only.
+   *
+   * @generated from rpc opengovfood.v1.AgentService.UpdateAnalysis
+   */
+  updateAnalysis: {
+    methodKind: "unary";
+    input: typeof UpdateAnalysisRequestSchema;
+    output: typeof InspectionAnalysisSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_opengovfood_v1_agent, 0);
