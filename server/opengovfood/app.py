@@ -186,7 +186,7 @@ def publisher(settings: Settings) -> Publisher:
         municipality_name=settings.lives_municipality_name,
         municipality_url=settings.lives_municipality_url,
         contact_email=settings.lives_contact_email,
-        scoring_scheme=getattr(settings, "scoring_scheme", "standard"),
+        scoring_scheme=settings.scoring_scheme,
     )
 
 
@@ -195,7 +195,7 @@ def build_import_service(container: Container) -> ImportService:
     return ImportService(
         ImportRepository(container.engine),
         UserRepository(container.engine),
-        getattr(container.settings, "scoring_scheme", "standard"),
+        container.settings.scoring_scheme,
     )
 
 

@@ -49,7 +49,9 @@ async def export(
         name: list(csv.DictReader(io.StringIO(raw.decode("utf-8"), newline="")))
         for name, raw in data.items()
     }
-    headers = {name: next(csv.reader(io.StringIO(raw.decode("utf-8")))) for name, raw in data.items()}
+    headers = {
+        name: next(csv.reader(io.StringIO(raw.decode("utf-8")))) for name, raw in data.items()
+    }
     return feed, headers, chunks
 
 
@@ -193,7 +195,10 @@ async def test_others_see_none_of_it_superusers_and_readers_all(
     everything, _, _ = await export(items_stub, admin.metadata, f"owner_id = {chicago.id}")
     assert len(everything["inspections.csv"]) == 342
     reader = make_user.service_token("open-data", frozenset({"items:read"}))
-    assert len((await export(items_stub, reader, f"owner_id = {chicago.id}"))[0]["inspections.csv"]) == 342
+    assert (
+        len((await export(items_stub, reader, f"owner_id = {chicago.id}"))[0]["inspections.csv"])
+        == 342
+    )
 
     no_scope = make_user.service_token("nothing", frozenset())
     code = await code_of(export(items_stub, no_scope))
@@ -201,9 +206,7 @@ async def test_others_see_none_of_it_superusers_and_readers_all(
     assert await code_of(export(items_stub, ())) == grpc.StatusCode.UNAUTHENTICATED
 
 
-async def test_bad_requests(
-    items_stub: items_pb2_grpc.ItemServiceStub, chicago: TestUser
-) -> None:
+async def test_bad_requests(items_stub: items_pb2_grpc.ItemServiceStub, chicago: TestUser) -> None:
     for request, field in (
         (exports_pb2.ExportInspectionsRequest(filter=""), "format"),
         (exports_pb2.ExportInspectionsRequest(format=7), "format"),

@@ -10,20 +10,21 @@ the saved session or OPENGOVFOOD_TOKEN) and exit with the same codes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import tempfile
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePath
+from typing import Any, BinaryIO
 
 from opengovfood.cli import render
 from opengovfood.cli.client_commands import (
     EXIT_USAGE,
     CliError,
+    client_command,
+    connect,
     connection_options,
     json_option,
     positive_id,
-    client_command,
-    connect,
 )
 
 Subparsers = Any  # argparse's _SubParsersAction is private
@@ -40,15 +41,34 @@ def _subcommands(commands: Subparsers, name: str, help_text: str) -> Subparsers:
     return parser.add_subparsers(dest=f"{name}_command", metavar="COMMAND", required=True)
 
 
+def _bare_name(file_name: str) -> str:
+    """A file name from the server, never a path: no directories, no '..'."""
+    name = PurePath(file_name.replace("\\", "/")).name
+    if name in ("", ".", ".."):
+        raise CliError(f"the server sent an unusable file name {file_name!r}")
+    return name
+
+
 @client_command
 def cmd_export_lives(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise CliError(f"--out {out} is a file; give a directory", EXIT_USAGE)
-    with connect(args) as client:
-        sizes = client.items.export_lives_to(out, args.filter)
+    out.mkdir(parents=True, exist_ok=True)
+    sizes: dict[str, int] = {}
+    with contextlib.ExitStack() as files, connect(args) as client:
+        current: BinaryIO | None = None
+        for chunk in client.items.export_lives(args.filter):
+            if chunk.file_name not in sizes:
+                if current is not None:
+                    current.close()
+                current = files.enter_context((out / _bare_name(chunk.file_name)).open("wb"))
+                sizes[chunk.file_name] = 0
+            assert current is not None
+            current.write(chunk.data)
+            sizes[chunk.file_name] += len(chunk.data)
     if args.json:
-        render.print_json({"directory": str(out), "files": sizes})
+        render.print_json({"directory": str(out), "files": {k: str(v) for k, v in sizes.items()}})
     else:
         console = render.stderr()
         for name, size in sizes.items():

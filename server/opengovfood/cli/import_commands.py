@@ -30,17 +30,18 @@ def cmd_import_chicago(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise CommandError(f"{path}: no such file")
 
-    async def work(container: Container) -> ImportSummary:
-        service = build_import_service(container)
-        owner = await service.owner(args.owner)
-        # utf-8-sig: the portal's exports may start with a byte-order mark.
-        with path.open(encoding="utf-8-sig", newline="") as lines:
+    # utf-8-sig: the portal's exports may start with a byte-order mark.
+    with path.open(encoding="utf-8-sig", newline="") as lines:
+
+        async def work(container: Container) -> ImportSummary:
+            service = build_import_service(container)
+            owner = await service.owner(args.owner)
             return await service.import_chicago(owner, lines)
 
-    try:
-        summary = _run_with_container(get_settings(), work)
-    except UnicodeDecodeError:
-        raise CommandError(f"{path}: not UTF-8 text") from None
+        try:
+            summary = _run_with_container(get_settings(), work)
+        except UnicodeDecodeError:
+            raise CommandError(f"{path}: not UTF-8 text") from None
     print(
         f"{path}: {summary.rows} rows; imported {summary.imported} inspections "
         f"({summary.establishments} new establishments), skipped {summary.skipped} "

@@ -29,14 +29,14 @@ the shipped sample has not). Per row:
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from importlib import resources
-from typing import TextIO
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final
+from importlib import resources
+from typing import Final, TextIO
 
 from opengovfood.inspection.catalogue import catalogue
 from opengovfood.inspection.chicago import FORM_ITEMS
@@ -309,5 +309,5 @@ def read_chicago(
 def sample() -> Iterator[TextIO]:
     """The shipped Chicago sample (342 inspections, March 2020), opened for read_chicago."""
     source = resources.files("opengovfood.inspection").joinpath("data", SAMPLE)
-    with source.open("r", encoding="utf-8", newline="") as lines:
+    with source.open("rb") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as lines:
         yield lines

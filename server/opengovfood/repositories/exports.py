@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Table, exists, func, select
+from sqlalchemy import ColumnElement, Table, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from opengovfood.db.models import Establishment, InspectionAnalysis, Item, User
@@ -55,7 +55,7 @@ _PLACE_COLUMNS = (
 )
 
 
-def _business(row: Row[Any]) -> ExportedBusiness:
+def _business(row: Any) -> ExportedBusiness:
     return ExportedBusiness(
         id=row.id,
         name=row.name,
@@ -84,7 +84,7 @@ class ExportRepository:
         self._batch = batch
 
     def _conditions(self, parsed: ParsedFilter, scope: Scope) -> list[ColumnElement[bool]]:
-        where = [_items.c.establishment_id.is_not(None)]
+        where: list[ColumnElement[bool]] = [_items.c.establishment_id.is_not(None)]
         if scope.owner_id is not None:
             where.append(_items.c.owner_id == scope.owner_id)
         where.extend(sql_lists.where(parsed, LIST_COLUMNS, self._dialect))
@@ -177,8 +177,9 @@ class ExportRepository:
             if item.establishment_id is not None:
                 place = (
                     await connection.execute(
-                        select(*_PLACE_COLUMNS, _places.c.facility_type, _places.c.risk_category)
-                        .where(_places.c.id == item.establishment_id)
+                        select(
+                            *_PLACE_COLUMNS, _places.c.facility_type, _places.c.risk_category
+                        ).where(_places.c.id == item.establishment_id)
                     )
                 ).one_or_none()
             analysis = (await connection.execute(_latest_analyses([item_id]))).one_or_none()

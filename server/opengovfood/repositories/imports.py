@@ -58,7 +58,8 @@ class ImportRepository:
                 select(_records.c.target_id, table.c.id)
                 .select_from(
                     _records.outerjoin(
-                        table, and_(table.c.id == _records.c.target_id, table.c.owner_id == owner_id)
+                        table,
+                        and_(table.c.id == _records.c.target_id, table.c.owner_id == owner_id),
                     )
                 )
                 .where(

@@ -84,9 +84,7 @@ NO_RESULT = ("", "unspecified")
 
 def lives_score(inspection: ExportedInspection) -> int | None:
     """Empty for a no-entry visit, and for an inspection with neither result nor score."""
-    if inspection.result == "no_entry" or (
-        inspection.result in NO_RESULT and not inspection.score
-    ):
+    if inspection.result == "no_entry" or (inspection.result in NO_RESULT and not inspection.score):
         return None
     return inspection.score
 

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from opengovfood.domain.accounts import normalize_email
 from opengovfood.domain.analyses import Violation, ViolationSource
 from opengovfood.domain.imports import (
     ImportOutcome,
@@ -31,7 +32,6 @@ from opengovfood.domain.imports import (
     PlannedEstablishment,
     PlannedInspection,
 )
-from opengovfood.domain.accounts import normalize_email
 from opengovfood.domain.principal import Principal
 from opengovfood.domain.users import Credentials
 from opengovfood.errors import InvalidArgument, NotFound, PermissionDenied

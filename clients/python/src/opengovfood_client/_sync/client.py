@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path, PurePath
 from types import TracebackType
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -139,14 +138,6 @@ class ChatStream:
 
     def __exit__(self, *exc: object) -> None:
         self.cancel()
-
-
-def _bare_name(file_name: str) -> str:
-    """A file name from the server, never a path: no directories, no '..'."""
-    name = PurePath(file_name.replace("\\", "/")).name
-    if name in ("", ".", ".."):
-        raise ValueError(f"the server sent an unusable file name {file_name!r}")
-    return name
 
 
 def _paginate(page: PageFetch[T], limit: int | None) -> Iterator[T]:
@@ -357,35 +348,12 @@ class Items:
     ) -> Stream[exports_pb2.ExportChunk]:
         """The LIVES open-data feed of the inspections you may see (narrowed by `filter`,
         ListItems' language), as chunks of its files, in order: `businesses.csv`,
-        `inspections.csv`, `violations.csv`, `feed_info.csv`, `legend.csv`."""
+        `inspections.csv`, `violations.csv`, `feed_info.csv`, `legend.csv`. Append each
+        chunk's `data` to the file `file_name` (a bare name, never a path)."""
         request = exports_pb2.ExportInspectionsRequest(
             format=exports_pb2.EXPORT_FORMAT_LIVES, filter=filter
         )
         return self._c._stream(self._stub.ExportInspections, request, "ExportInspections", timeout)
-
-    def export_lives_to(
-        self, directory: str | Path, filter: str = "", *, timeout: float | None = None
-    ) -> dict[str, int]:
-        """Write the LIVES feed's files into `directory` (created if missing; files of the
-        same names are replaced); returns each file's size in bytes."""
-        target = Path(directory)
-        target.mkdir(parents=True, exist_ok=True)
-        sizes: dict[str, int] = {}
-        handle = None
-        try:
-            for chunk in self.export_lives(filter, timeout=timeout):
-                if chunk.file_name not in sizes:
-                    if handle is not None:
-                        handle.close()
-                    handle = (target / _bare_name(chunk.file_name)).open("wb")
-                    sizes[chunk.file_name] = 0
-                assert handle is not None
-                handle.write(chunk.data)
-                sizes[chunk.file_name] += len(chunk.data)
-        finally:
-            if handle is not None:
-                handle.close()
-        return sizes
 
     def report(self, item_id: int, *, timeout: float | None = None) -> bytes:
         """The inspection report of the item, as PDF bytes."""
