@@ -58,6 +58,7 @@ from opengovfood.rpc.users import UserServicer
 from opengovfood.services.analyses import AnalysisService, RulesEngine
 from opengovfood.services.authn import Authenticator
 from opengovfood.services.chat import ChatService
+from opengovfood.services.chat_context import RecordsContext
 from opengovfood.services.chat_tools import ItemTools
 from opengovfood.services.establishments import EstablishmentService
 from opengovfood.services.exports import ExportService, Publisher
@@ -149,6 +150,7 @@ def build_container(settings: Settings) -> Container:
     authenticator = Authenticator(tokens, users, settings.principal_cache_ttl)
     limits = RateLimits(make_buckets(settings), settings)
     page_tokens = PageTokens(tokens.derive_key(PAGE_TOKEN_KEY_LABEL))
+    establishments = EstablishmentRepository(engine)
     return Container(
         settings=settings,
         engine=engine,
@@ -162,8 +164,9 @@ def build_container(settings: Settings) -> Container:
             ItemRepository(engine, fast_reads, publish=item_events.dispatch),
             item_events,
             page_tokens,
+            establishments=establishments,
         ),
-        establishments=EstablishmentService(EstablishmentRepository(engine), page_tokens),
+        establishments=EstablishmentService(establishments, page_tokens),
         limits=limits,
         page_tokens=page_tokens,
         users=UserService(
@@ -283,19 +286,24 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     establishments_pb2_grpc.add_EstablishmentServiceServicer_to_server(
         EstablishmentServicer(container.establishments), server
     )
-    # Chat tools run as the caller through the same ItemService as the RPCs.
+    # Chat tools and the chat's records block read as the caller through the same
+    # services as the RPCs.
     rules = RulesEngine()
+    analyses = AnalysisService(
+        AnalysisRepository(container.engine),
+        container.llm,
+        container.page_tokens,
+        rules,
+        scheme=settings.scoring_scheme,
+        model_timeout=settings.analysis_model_timeout,
+    )
     agent = AgentServicer(
-        AnalysisService(
-            AnalysisRepository(container.engine),
-            container.llm,
-            container.page_tokens,
-            rules,
-            scheme=settings.scoring_scheme,
-            model_timeout=settings.analysis_model_timeout,
-        ),
+        analyses,
         ChatService(
-            ConversationRepository(container.engine), container.llm, ItemTools(container.items)
+            ConversationRepository(container.engine),
+            container.llm,
+            ItemTools(container.items, analyses),
+            RecordsContext(container.items, analyses),
         ),
         ModelService(container.llm),
     )

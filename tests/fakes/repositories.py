@@ -134,7 +134,19 @@ class InMemoryItems:
     async def add(self, new: NewItem) -> ItemRecord:
         now = self._clock()
         record = ItemRecord(
-            next(self._ids), new.title, new.description, new.status, new.owner_id, now, now, 1
+            next(self._ids),
+            new.title,
+            new.description,
+            new.status,
+            new.owner_id,
+            now,
+            now,
+            1,
+            establishment_id=new.establishment_id,
+            kind=new.kind,
+            result=new.result,
+            score=new.score,
+            inspect_time=new.inspect_time or now,
         )
         self.rows[record.id] = record
         self._announce(ItemEvent(EventType.CREATED, record))
@@ -172,11 +184,21 @@ class InMemoryItems:
             return WriteMiss.NOT_FOUND
         if expected_version is not None and row.version != expected_version:
             return WriteMiss.STALE
+        inspect_time = row.inspect_time if changes.inspect_time is None else changes.inspect_time
+        if changes.inspect_time_reset:
+            inspect_time = row.create_time
         updated = replace(
             row,
             title=row.title if changes.title is None else changes.title,
             description=row.description if changes.description is None else changes.description,
             status=row.status if changes.status is None else changes.status,
+            establishment_id=row.establishment_id
+            if changes.establishment_id is None
+            else changes.establishment_id or None,
+            kind=row.kind if changes.kind is None else changes.kind,
+            result=row.result if changes.result is None else changes.result,
+            score=row.score if changes.score is None else changes.score,
+            inspect_time=inspect_time,
             update_time=self._clock(),
             version=row.version + 1,
         )

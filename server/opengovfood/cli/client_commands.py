@@ -20,6 +20,7 @@ import getpass
 import os
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,8 @@ from opengovfood_client import (
     TLSConfig,
     UnauthenticatedError,
     UnavailableError,
+    inspection_result,
+    item_kind,
     item_status,
 )
 from opengovfood_client.v1 import items_pb2
@@ -211,6 +214,56 @@ def _status_arg(value: str) -> items_pb2.ItemStatus.ValueType:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _kind_arg(value: str) -> str:
+    try:
+        item_kind(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return value
+
+
+def _result_arg(value: str) -> str:
+    try:
+        inspection_result(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return value
+
+
+def _time_arg(value: str) -> datetime:
+    """RFC 3339 (`2026-03-01T09:30:00Z`), or a date or local time without a zone: local."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a time: {value!r} (e.g. 2026-03-01T09:30:00Z or 2026-03-01)"
+        ) from None
+    return moment if moment.tzinfo is not None else moment.astimezone()
+
+
+def _add_inspection_options(parser: argparse.ArgumentParser, *, updating: bool) -> None:
+    group = parser.add_argument_group("inspection record")
+    group.add_argument(
+        "--establishment",
+        type=int,
+        metavar="ID",
+        help="the establishment inspected" + (" (0: none)" if updating else ""),
+    )
+    group.add_argument(
+        "--kind", type=_kind_arg, help="routine, follow_up, complaint, pre_opening, other"
+    )
+    group.add_argument(
+        "--result", type=_result_arg, help="pass, pass_with_conditions, fail, no_entry"
+    )
+    group.add_argument("--score", type=int, help="0-100")
+    group.add_argument(
+        "--inspect-time",
+        dest="inspect_time",
+        type=_time_arg,
+        help="when it took place (default: when created), e.g. 2026-03-01T09:30:00Z",
+    )
+
+
 def positive_id(value: str) -> int:
     try:
         number = int(value)
@@ -336,11 +389,26 @@ def _show_item(item: items_pb2.Item, args: argparse.Namespace) -> None:
         render.stdout().print(render.item_details(item))
 
 
+def inspection_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The inspection fields a create/update command was given (None: not given)."""
+    return {
+        "establishment_id": args.establishment,
+        "kind": args.kind,
+        "result": args.result,
+        "score": args.score,
+        "inspect_time": args.inspect_time,
+    }
+
+
 @client_command
 def cmd_items_create(args: argparse.Namespace) -> int:
     with connect(args) as client:
         item = client.items.create(
-            args.title, args.description, args.status, request_id=args.request_id
+            args.title,
+            args.description,
+            args.status,
+            request_id=args.request_id,
+            **inspection_options(args),
         )
     _show_item(item, args)
     return 0
@@ -348,8 +416,10 @@ def cmd_items_create(args: argparse.Namespace) -> int:
 
 @client_command
 def cmd_items_update(args: argparse.Namespace) -> int:
-    if args.title is None and args.description is None and args.status is None:
-        raise CliError("nothing to update: give --title, --description or --status", EXIT_USAGE)
+    inspection = inspection_options(args)
+    given = [args.title, args.description, args.status, *inspection.values()]
+    if all(value is None for value in given):
+        raise CliError("nothing to update: give at least one field option", EXIT_USAGE)
     with connect(args) as client:
         item = client.items.update(
             args.id,
@@ -357,6 +427,7 @@ def cmd_items_update(args: argparse.Namespace) -> int:
             description=args.description,
             status=args.status,
             etag=args.etag,
+            **inspection,
         )
     _show_item(item, args)
     return 0
@@ -674,6 +745,7 @@ def register(commands: Subparsers) -> None:
     create.add_argument("--description", default="")
     create.add_argument("--status", type=_status_arg, help="pending (default), in_progress, ...")
     create.add_argument("--request-id", help="idempotency key (default: a fresh UUID)")
+    _add_inspection_options(create, updating=False)
     create.set_defaults(handler=cmd_items_create)
 
     update = item_commands.add_parser("update", parents=[conn, js], help="change an item")
@@ -684,6 +756,7 @@ def register(commands: Subparsers) -> None:
         "--status", type=_status_arg, help="pending, in_progress, completed, cancelled"
     )
     update.add_argument("--etag", help="only if unchanged since this etag was read")
+    _add_inspection_options(update, updating=True)
     update.set_defaults(handler=cmd_items_update)
 
     delete = item_commands.add_parser("delete", parents=[conn, js], help="delete an item")

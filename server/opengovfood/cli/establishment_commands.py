@@ -165,6 +165,21 @@ def cmd_update(args: argparse.Namespace) -> int:
 
 
 @client_command
+def cmd_history(args: argparse.Namespace) -> int:
+    with connect(args) as client:
+        client.establishments.get(args.id)  # NOT_FOUND (exit 4) for an unknown id
+        found = client.items.history(args.id, last=args.last)
+    if args.json:
+        render.print_json(found)
+        return 0
+    if not found:
+        render.stdout().print(f"No inspections of establishment {args.id} yet.")
+        return 0
+    render.stdout().print(render.inspections_table(found))
+    return 0
+
+
+@client_command
 def cmd_delete(args: argparse.Namespace) -> int:
     with connect(args) as client:
         client.establishments.delete(args.id, etag=args.etag)
@@ -226,6 +241,13 @@ def register(commands: Subparsers) -> None:
     _field_options(update)
     update.add_argument("--etag", help="only if unchanged since this etag was read")
     update.set_defaults(handler=cmd_update)
+
+    history = sub.add_parser(
+        "history", parents=[conn, js], help="the last inspections of one, newest first"
+    )
+    history.add_argument("id", type=positive_id)
+    history.add_argument("--last", type=int, default=3, help="how many (default 3)")
+    history.set_defaults(handler=cmd_history)
 
     delete = sub.add_parser(
         "delete", parents=[conn, js], help="delete one (refused while inspections name it)"

@@ -167,9 +167,43 @@ def item_details(item: items_pb2.Item) -> Table:
     table.add_row("Status", status_text(item.status))
     table.add_row("Description", item.description or Text("-", style="dim"))
     table.add_row("Owner", str(item.owner_id))
+    if item.establishment_id or item.kind or item.result:
+        table.add_row("Establishment", str(item.establishment_id or "-"))
+        table.add_row("Kind", enum_text(items_pb2.ItemKind, item.kind, "ITEM_KIND_"))
+        table.add_row(
+            "Result", enum_text(items_pb2.InspectionResult, item.result, "INSPECTION_RESULT_")
+        )
+        table.add_row("Score", str(item.score))
+        table.add_row("Inspected", when(item.inspect_time))
     table.add_row("Created", when(item.create_time))
     table.add_row("Updated", when(item.update_time))
     table.add_row("Etag", item.etag)
+    return table
+
+
+def enum_text(enum: Any, value: int, prefix: str) -> str:
+    """`ITEM_KIND_FOLLOW_UP` -> `follow_up`; "-" when unspecified."""
+    return enum.Name(value).removeprefix(prefix).lower() if value else "-"
+
+
+def inspections_table(items: Iterable[items_pb2.Item]) -> Table:
+    """An establishment's history: when, kind, result, score."""
+    table = Table()
+    table.add_column("ID", justify="right", no_wrap=True)
+    table.add_column("Inspected", no_wrap=True)
+    table.add_column("Kind", no_wrap=True)
+    table.add_column("Result", no_wrap=True)
+    table.add_column("Score", justify="right", no_wrap=True)
+    table.add_column("Title", overflow="fold")
+    for item in items:
+        table.add_row(
+            str(item.id),
+            when(item.inspect_time),
+            enum_text(items_pb2.ItemKind, item.kind, "ITEM_KIND_"),
+            enum_text(items_pb2.InspectionResult, item.result, "INSPECTION_RESULT_"),
+            str(item.score),
+            item.title,
+        )
     return table
 
 

@@ -114,6 +114,12 @@ class Item(Base):
         # Superusers/services list across owners in the default order.
         Index("ix_items_create_time_id", "create_time", "id"),
         Index("ix_items_status", "status"),
+        # An establishment's history, newest first (`establishment_id = X` ordered by
+        # `inspect_time desc`), and the inspection order per owner.
+        Index(
+            "ix_items_establishment_id_inspect_time_id", "establishment_id", "inspect_time", "id"
+        ),
+        Index("ix_items_owner_id_inspect_time_id", "owner_id", "inspect_time", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -126,6 +132,17 @@ class Item(Base):
     update_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Incremented on every write; the strong etag is derived from (id, version).
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The inspection record. No ON DELETE: an establishment with items is not deleted.
+    establishment_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("establishments.id")
+    )
+    # unspecified | routine_inspection | follow_up | complaint | pre_opening | other
+    kind: Mapped[str] = mapped_column(String(24), default="unspecified")
+    # unspecified | pass | pass_with_conditions | fail | no_entry
+    result: Mapped[str] = mapped_column(String(24), default="unspecified")
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    # When the inspection took place (the create time unless given): a sort key.
+    inspect_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ItemRequest(Base):

@@ -21,6 +21,27 @@ class ItemStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class ItemKind(enum.StrEnum):
+    """What kind of visit an item records; stored values, in the proto's order."""
+
+    UNSPECIFIED = "unspecified"
+    ROUTINE_INSPECTION = "routine_inspection"
+    FOLLOW_UP = "follow_up"
+    COMPLAINT = "complaint"
+    PRE_OPENING = "pre_opening"
+    OTHER = "other"
+
+
+class InspectionResult(enum.StrEnum):
+    """An inspection's outcome; stored values, in the proto's order."""
+
+    UNSPECIFIED = "unspecified"
+    PASS = "pass"
+    PASS_WITH_CONDITIONS = "pass_with_conditions"
+    FAIL = "fail"
+    NO_ENTRY = "no_entry"
+
+
 def make_etag(item_id: int, version: int, create_time: datetime) -> str:
     """Strong etag: the version plus a hash binding it to this item (and this
     incarnation of the id, via create_time), so an etag from another item never
@@ -55,14 +76,22 @@ class ItemRecord:
     create_time: datetime
     update_time: datetime
     version: int
+    # The inspection record (all optional; an item need not be an inspection).
+    establishment_id: int | None = None
+    kind: ItemKind = ItemKind.UNSPECIFIED
+    result: InspectionResult = InspectionResult.UNSPECIFIED
+    score: int = 0
+    inspect_time: datetime | None = None  # None only before it is stored: then create_time
 
     @property
     def etag(self) -> str:
         return make_etag(self.id, self.version, self.create_time)
 
 
-# Stored value -> status; a dict lookup is faster than ItemStatus(value).
+# Stored value -> enum; a dict lookup is faster than ItemStatus(value).
 STATUSES = {status.value: status for status in ItemStatus}
+KINDS = {kind.value: kind for kind in ItemKind}
+RESULTS = {result.value: result for result in InspectionResult}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +102,11 @@ class NewItem:
     description: str
     status: ItemStatus
     owner_id: int
+    establishment_id: int | None = None
+    kind: ItemKind = ItemKind.UNSPECIFIED
+    result: InspectionResult = InspectionResult.UNSPECIFIED
+    score: int = 0
+    inspect_time: datetime | None = None  # None: the create time
 
 
 class EventType(enum.StrEnum):
@@ -101,6 +135,16 @@ class ItemChanges:
     title: str | None = None
     description: str | None = None
     status: ItemStatus | None = None
+    establishment_id: int | None = None  # 0 clears it (the item names no establishment)
+    kind: ItemKind | None = None
+    result: InspectionResult | None = None
+    score: int | None = None
+    inspect_time: datetime | None = None
+    inspect_time_reset: bool = False  # back to the create time (masked, no value)
+
+
+class UnknownEstablishment(Exception):
+    """A write named an establishment that is not there (deleted meanwhile)."""
 
 
 class WriteMiss(enum.Enum):

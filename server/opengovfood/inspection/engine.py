@@ -84,11 +84,11 @@ _PROBLEM_CUE: Final = re.compile(
     r"\b(?:dirty|soiled|filthy|unclean|unsanitary|debris|build[-\s]?up|buildup|greasy|"
     r"grease(?!\s+(?:trap|bins?|containers?|barrels?|drums?|interceptor))|"
     r"grime|mold|mould|slime|residue|dust\w*|broken|damaged|torn|cracked|chipped|leak\w*|"
-    r"drip\w*|clogged|rust\w*|peeling|holes?|gaps?|stain\w*|accumulat\w*|excess\w*|"
+    r"drip\w*|clogged|rust\w*|peeling|holes?|(?<!air\s)(?<!air-)gaps?|stain\w*|accumulat\w*|excess\w*|"
     r"inadequate\w*|improper\w*|insufficient|missing|lack\w*|unlabell?ed|uncovered|unwrapped|"
     r"undated|expired|blocked|obstructed|inaccessible|overflow\w*|clutter\w*|unused|poor|"
     r"droppings|roach\w*|cockroach\w*|flies|gnats?|rodent\w*|mice|mouse|insects?|"
-    r"must|instruct\w*|instd|need(?:s|ed)?\s+to|shall|required\s+to|repair|replace|install|"
+    r"must|instruct\w*|instd|need(?:s|ed)?\s+(?:to|an?|new|more|proper)|shall|required\s+to|repair|replace|install|"
     r"elevate|violation\w*|cited|failed|fail\w*|exceed\w*|"
     r"unapproved|bare[-\s]?hand\w*|not\s+(?:\w+\s+)?(?:clean|cleaned|maintained|labell?ed|"
     r"dated|covered|stored|provided|available|posted|working|functioning|accurate|calibrated|"
@@ -228,7 +228,7 @@ class InspectionEngine:
             ):
                 chosen.append(self._classifier_finding(found, index, prediction))
                 previous_found = True
-        return merge(_drop_subsumed(chosen))
+        return merge(_drop_subsumed(_apply_item_marks(chosen, text, found)))
 
     @staticmethod
     def _classifier_finding(
@@ -255,6 +255,92 @@ class InspectionEngine:
             repeat=repeat,
             concept="classifier",
         )
+
+
+# A checklist line that marks a Form 3-A item by its number: "#44 OUT - clean knives in a
+# bin with crumbs", "5  Vomit/diarrhea procedure ...... OUT  no clean-up kit", "22 IN (milk
+# 37F)". The inspector has said which item the line is about and whether it is in compliance.
+_ITEM_MARK: Final = re.compile(
+    r"^[ \t]*(?:#|item\s+|no\.\s*)?(?P<item>[1-9]|[1-4]\d|5[0-6])(?![\d.,:/-]\d)[.)]?"
+    r"(?:[ \t]+[^\n]{0,60}?(?:\.{3,}|\u2026+)[ \t]*|[ \t]*[-:][ \t]*|[ \t]+)"
+    r"(?P<mark>OUT|IN|N/?O|N/?A|N\.O\.|N\.A\.)(?![\w/])"
+    r"(?P<flags>(?:[ \t,/]+(?:COS|R|REPEAT|CORRECTED))*)",
+    re.MULTILINE,
+)
+_LEADERS: Final = re.compile(r"\.{3,}|\u2026")
+
+
+def _item_marks(notes: str) -> list[tuple[int, int, int, bool, bool, bool]]:
+    """(line start, line end, item, out, corrected, repeat) of each item-mark line. The mark
+    counts in capitals ("OUT", "IN"), or in any case after a checklist's leader dots."""
+    marks = []
+    for match in _ITEM_MARK.finditer(notes):
+        mark = match.group("mark")
+        if mark != mark.upper() and not _LEADERS.search(match.group()):
+            continue
+        end = notes.find("\n", match.end())
+        end = len(notes) if end < 0 else end
+        flags = match.group("flags").upper()
+        marks.append(
+            (
+                match.start(),
+                end,
+                int(match.group("item")),
+                mark.upper() == "OUT",
+                "COS" in flags or "CORRECTED" in flags,
+                bool(re.search(r"\b(?:R|REPEAT)\b", flags)),
+            )
+        )
+    return marks
+
+
+def _apply_item_marks(
+    findings: list[Finding], notes: str, found: Sequence[Sentence]
+) -> list[Finding]:
+    """On a line that marks an item, the mark decides: an IN / N.O. / N.A. line holds no
+    finding, an OUT line holds its own item's (added from the line when nothing else read
+    it) and no other item's."""
+    marks = _item_marks(notes)
+    if not marks:
+        return findings
+    kept = []
+    for finding in findings:
+        line = next((m for m in marks if m[0] <= finding.start < m[1]), None)
+        if line is None or (line[3] and finding.form_item == line[2]):
+            kept.append(finding)
+    for start, end, item, out, corrected, repeat in marks:
+        if not out:
+            continue
+        own = [i for i, f in enumerate(kept) if f.form_item == item and start <= f.start < end]
+        for i in own:
+            kept[i] = replace(
+                kept[i],
+                corrected_on_site=kept[i].corrected_on_site or corrected,
+                repeat=kept[i].repeat or repeat,
+            )
+        if own:
+            continue
+        on_line = [s for s in found if start <= s.start < end]
+        evidence = on_line[-1] if on_line else None
+        if evidence is None:
+            continue
+        section, designation = section_for(item, None)
+        kept.append(
+            Finding(
+                food_code_section=section,
+                form_item=item,
+                designation=designation,
+                description=item_title(item),
+                evidence=evidence.text,
+                start=evidence.start,
+                end=evidence.end,
+                source="rule",
+                corrected_on_site=corrected or mentions_correction(evidence.lower),
+                repeat=repeat or mentions_repeat(evidence.lower),
+                concept="item_mark",
+            )
+        )
+    return sorted(kept, key=lambda f: f.start)
 
 
 def _concepts(entry: SentenceFindings) -> list[tuple[str, int]]:

@@ -41,6 +41,10 @@ _TRAILING_NEGATION: Final = re.compile(
     r"|^[^.;,]{0,12}?:\s*(?:none|no|n/?a|ok|okay)\b"
 )
 
+_NOT_NEEDED: Final = re.compile(
+    r"^[^.;,]{0,40}?\b(?:is|are|was|were)\s+(?:not\s+)?(?:needed|required|necessary)\b"
+)
+
 _COMPLIANCE: Final = re.compile(
     r"\b(?:no\s+(?:other\s+)?(?:violations?|issues|concerns|problems|deficiencies)"
     r"(?:\s+(?:were\s+)?(?:observed|noted|found|cited))?"
@@ -124,7 +128,8 @@ def is_negated(clause_view: str, match_start: int, match_end: int, *, self_negat
     if _TRAILING_NEGATION.search(after):
         return True
     if self_negating:
-        return False
+        # "no HACCP plan is needed": the absence is allowed, not observed as a lack
+        return _NOT_NEEDED.search(after) is not None
     before = clause_view[max(0, match_start - 90) : match_start]
     breaks = list(_CLAUSE_BREAK.finditer(before))
     cut = len(breaks)

@@ -15,16 +15,17 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, delete, func, insert, select, update
+from sqlalchemy import Row, Table, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
-from opengovfood.db.models import Establishment, EstablishmentRequest, utcnow
+from opengovfood.db.models import Establishment, EstablishmentRequest, Item, utcnow
 from opengovfood.domain.establishments import (
     Address,
     EstablishmentChanges,
     EstablishmentRecord,
+    HasInspections,
     LicenseTaken,
     NewEstablishment,
     PriorEstablishmentRequest,
@@ -39,6 +40,7 @@ from opengovfood.repositories import sql_lists
 from opengovfood.repositories.idempotency import claim_statement
 
 establishments = cast(Table, Establishment.__table__)
+items = cast(Table, Item.__table__)
 requests = cast(Table, EstablishmentRequest.__table__)
 _c = establishments.c
 
@@ -317,8 +319,16 @@ class EstablishmentRepository:
                 record = _record(row)
                 if accept is not None and not accept(record):
                     raise _Refused(WriteMiss.STALE)
+                # After the DELETE, so the row is locked (PostgreSQL) or the database
+                # write-locked (SQLite): an item naming it now fails its foreign key.
+                named = select(exists().where(items.c.establishment_id == establishment_id))
+                if (await connection.execute(named)).scalar():
+                    raise HasInspections(establishment_id)
         except _Refused as refused:
             return refused.miss
+        except IntegrityError:
+            # The items' foreign key: an item named it between our check and COMMIT.
+            raise HasInspections(establishment_id) from None
         return record
 
     async def purge_requests(self, before: datetime) -> int:

@@ -24,7 +24,14 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql import Select
 
-from opengovfood.domain.items import EventType, ItemEvent, ItemRecord, ItemStatus
+from opengovfood.domain.items import (
+    EventType,
+    InspectionResult,
+    ItemEvent,
+    ItemKind,
+    ItemRecord,
+    ItemStatus,
+)
 from opengovfood.domain.timestamps import from_micros, to_micros
 
 logger = logging.getLogger("opengovfood.watch")
@@ -60,6 +67,11 @@ def encode_event(event: ItemEvent) -> str:
             "s": item.status.value,
             "c": to_micros(item.create_time),
             "u": to_micros(item.update_time),
+            "e": item.establishment_id,
+            "k": item.kind.value,
+            "r": item.result.value,
+            "sc": item.score,
+            "it": to_micros(item.inspect_time or item.create_time),
         },
         separators=(",", ":"),
         ensure_ascii=False,
@@ -83,6 +95,11 @@ def decode_event(payload: str) -> ItemEvent | None:
             create_time=from_micros(int(data["c"])),
             update_time=from_micros(int(data["u"])),
             version=int(data["v"]),
+            establishment_id=None if data["e"] is None else int(data["e"]),
+            kind=ItemKind(data["k"]),
+            result=InspectionResult(data["r"]),
+            score=int(data["sc"]),
+            inspect_time=from_micros(int(data["it"])),
         )
         return ItemEvent(EventType(data["t"]), item)
     except (ValueError, KeyError, TypeError):

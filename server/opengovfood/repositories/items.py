@@ -13,8 +13,9 @@ RETURNING, so concurrent writers never lose an update on either backend.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -31,12 +32,15 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from opengovfood.db.fast_reads import CompiledRead, SqliteFastReads, compile_read
 from opengovfood.db.models import Item, ItemRequest, utcnow
 from opengovfood.domain.items import (
+    KINDS,
+    RESULTS,
     STATUSES,
     EventType,
     ItemChanges,
@@ -44,6 +48,7 @@ from opengovfood.domain.items import (
     ItemRecord,
     NewItem,
     PriorRequest,
+    UnknownEstablishment,
     WriteMiss,
 )
 from opengovfood.domain.listing import ListQuery
@@ -65,6 +70,11 @@ COLUMNS = (
     _c.create_time,
     _c.update_time,
     _c.version,
+    _c.establishment_id,
+    _c.kind,
+    _c.result,
+    _c.score,
+    _c.inspect_time,
 )
 
 # ListItems' filter and order fields (services/items.py) -> columns.
@@ -76,9 +86,24 @@ LIST_COLUMNS: Mapping[str, ColumnElement[Any]] = {
     "title": _c.title,
     "description": _c.description,
     "id": _c.id,
+    "establishment_id": _c.establishment_id,
+    "kind": _c.kind,
+    "result": _c.result,
+    "score": _c.score,
+    "inspect_time": _c.inspect_time,
 }
 
-_UPDATABLE = ("title", "description", "status")
+_UPDATABLE = (
+    "title",
+    "description",
+    "status",
+    "establishment_id",
+    "kind",
+    "result",
+    "score",
+    "inspect_time",
+)
+_ENUMS = frozenset({"status", "kind", "result"})
 _CACHE_LIMIT = 512
 
 _INSERT = insert(items).returning(*COLUMNS)
@@ -105,6 +130,11 @@ def _record(row: Row[Any]) -> ItemRecord:
         create_time=row.create_time,
         update_time=row.update_time,
         version=row.version,
+        establishment_id=row.establishment_id,
+        kind=KINDS[row.kind],
+        result=RESULTS[row.result],
+        score=row.score,
+        inspect_time=row.inspect_time,
     )
 
 
@@ -123,6 +153,11 @@ def _raw_record(row: sqlite3.Row) -> ItemRecord:
         create_time=_utc(row["create_time"]),
         update_time=_utc(row["update_time"]),
         version=row["version"],
+        establishment_id=row["establishment_id"],
+        kind=KINDS[row["kind"]],
+        result=RESULTS[row["result"]],
+        score=row["score"],
+        inspect_time=_utc(row["inspect_time"]),
     )
 
 
@@ -241,6 +276,18 @@ class ItemRepository:
 
     # --- writes ----------------------------------------------------------------------
 
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction; a foreign key violation on establishment_id (deleted
+        after the service checked it) comes out as UnknownEstablishment."""
+        try:
+            async with self._engine.begin() as connection:
+                yield connection
+        except IntegrityError as error:
+            if "foreign key" in str(error.orig).lower():
+                raise UnknownEstablishment() from None
+            raise
+
     async def _announce(self, connection: AsyncConnection, event: ItemEvent) -> None:
         """Inside the write's transaction: PostgreSQL delivers the NOTIFY on COMMIT."""
         if self._notify:
@@ -261,6 +308,11 @@ class ItemRepository:
             "version": 1,
             "create_time": now,
             "update_time": now,
+            "establishment_id": new.establishment_id,
+            "kind": new.kind.value,
+            "result": new.result.value,
+            "score": new.score,
+            "inspect_time": new.inspect_time or now,
         }
         record = _record((await connection.execute(_INSERT, values)).one())
         event = ItemEvent(EventType.CREATED, record)
@@ -268,7 +320,7 @@ class ItemRepository:
         return event
 
     async def add(self, new: NewItem) -> ItemRecord:
-        async with self._engine.begin() as connection:
+        async with self._transaction() as connection:
             event = await self._insert(connection, new)
         self._committed(event)
         return event.item
@@ -281,7 +333,7 @@ class ItemRepository:
         Concurrent duplicates create one item. None: contended three times; retry."""
         keys = {"r_owner": new.owner_id, "r_request": request_id}
         for _attempt in range(3):
-            async with self._engine.begin() as connection:
+            async with self._transaction() as connection:
                 now = utcnow()
                 claim = {**keys, "r_hash": body_hash, "r_now": now, "r_expired": expired_before}
                 if (await connection.execute(self._claim, claim)).first() is not None:
@@ -309,7 +361,12 @@ class ItemRepository:
             where = [_c.id == bindparam("item_id"), *_owner_condition(scoped)]
             if versioned:
                 where.append(_c.version == bindparam("expected"))
-            values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in fields}
+            values: dict[str, Any] = {
+                name: _c.create_time if name == "inspect_time_reset" else bindparam(f"v_{name}")
+                for name in fields
+            }
+            if "inspect_time_reset" in values:
+                values["inspect_time"] = values.pop("inspect_time_reset")
             stmt = (
                 update(items)
                 .where(*where)
@@ -355,14 +412,20 @@ class ItemRepository:
             value = getattr(changes, name)
             if value is not None:
                 fields.append(name)
-                values[f"v_{name}"] = value.value if name == "status" else value
+                if name in _ENUMS:
+                    value = value.value
+                elif name == "establishment_id":
+                    value = value or None  # 0: no establishment
+                values[f"v_{name}"] = value
+        if changes.inspect_time_reset:
+            fields.append("inspect_time_reset")
         if expected_version is not None:
             values["expected"] = expected_version
         stmt = self._update_statement(
             scope.owner_id is not None, tuple(fields), expected_version is not None
         )
         try:
-            async with self._engine.begin() as connection:
+            async with self._transaction() as connection:
                 row = (await connection.execute(stmt, values)).one_or_none()
                 if row is None:
                     raise _Refused(await self._miss(connection, item_id, scope))

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2
 
 from opengovfood.context import current_principal
-from opengovfood.domain.items import EventType, ItemRecord, ItemStatus
+from opengovfood.domain.items import (
+    EventType,
+    InspectionResult,
+    ItemKind,
+    ItemRecord,
+    ItemStatus,
+)
 from opengovfood.errors import InvalidArgument
-from opengovfood.rpc.timestamps import set_timestamp
+from opengovfood.rpc.timestamps import get_timestamp, set_timestamp
 from opengovfood.services.exports import ExportService
 from opengovfood.services.items import ItemService
 from opengovfood.services.reports import ReportService
@@ -33,6 +40,23 @@ _TO_PB_EVENT = {
     EventType.UPDATED: items_pb2.ITEM_EVENT_TYPE_UPDATED,
     EventType.DELETED: items_pb2.ITEM_EVENT_TYPE_DELETED,
 }
+_TO_PB_KIND = {
+    ItemKind.UNSPECIFIED: items_pb2.ITEM_KIND_UNSPECIFIED,
+    ItemKind.ROUTINE_INSPECTION: items_pb2.ITEM_KIND_ROUTINE_INSPECTION,
+    ItemKind.FOLLOW_UP: items_pb2.ITEM_KIND_FOLLOW_UP,
+    ItemKind.COMPLAINT: items_pb2.ITEM_KIND_COMPLAINT,
+    ItemKind.PRE_OPENING: items_pb2.ITEM_KIND_PRE_OPENING,
+    ItemKind.OTHER: items_pb2.ITEM_KIND_OTHER,
+}
+_FROM_PB_KIND: dict[int, ItemKind] = {number: kind for kind, number in _TO_PB_KIND.items()}
+_TO_PB_RESULT = {
+    InspectionResult.UNSPECIFIED: items_pb2.INSPECTION_RESULT_UNSPECIFIED,
+    InspectionResult.PASS: items_pb2.INSPECTION_RESULT_PASS,
+    InspectionResult.PASS_WITH_CONDITIONS: items_pb2.INSPECTION_RESULT_PASS_WITH_CONDITIONS,
+    InspectionResult.FAIL: items_pb2.INSPECTION_RESULT_FAIL,
+    InspectionResult.NO_ENTRY: items_pb2.INSPECTION_RESULT_NO_ENTRY,
+}
+_FROM_PB_RESULT: dict[int, InspectionResult] = {n: r for r, n in _TO_PB_RESULT.items()}
 _INT32_MAX = 2**31 - 1
 CHUNK_BYTES = 64 * 1024  # ExportChunk.data at most (the proto's promise)
 
@@ -47,6 +71,26 @@ def _status(number: int) -> ItemStatus | None:
     return status
 
 
+def _kind(number: int) -> ItemKind:
+    kind = _FROM_PB_KIND.get(number)
+    if kind is None:
+        raise InvalidArgument.field("item.kind", f"unknown kind value {number}")
+    return kind
+
+
+def _result(number: int) -> InspectionResult:
+    result = _FROM_PB_RESULT.get(number)
+    if result is None:
+        raise InvalidArgument.field("item.result", f"unknown result value {number}")
+    return result
+
+
+def _inspect_time(item: items_pb2.Item) -> datetime | None:
+    if not item.HasField("inspect_time"):
+        return None
+    return get_timestamp(item.inspect_time, "item.inspect_time")
+
+
 def item_to_pb(item: ItemRecord) -> items_pb2.Item:
     message = items_pb2.Item(
         id=item.id,
@@ -55,9 +99,14 @@ def item_to_pb(item: ItemRecord) -> items_pb2.Item:
         status=_TO_PB_STATUS[item.status],
         owner_id=item.owner_id,
         etag=item.etag,
+        establishment_id=item.establishment_id or 0,
+        kind=_TO_PB_KIND[item.kind],
+        result=_TO_PB_RESULT[item.result],
+        score=item.score,
     )
     set_timestamp(message.create_time, item.create_time)
     set_timestamp(message.update_time, item.update_time)
+    set_timestamp(message.inspect_time, item.inspect_time or item.create_time)
     return message
 
 
@@ -77,6 +126,11 @@ class ItemServicer(items_pb2_grpc.ItemServiceServicer):
             description=item.description,
             status=_status(item.status),
             request_id=request.request_id or None,
+            establishment_id=item.establishment_id,
+            kind=_kind(item.kind),
+            result=_result(item.result),
+            score=item.score,
+            inspect_time=_inspect_time(item),
         )
         return item_to_pb(created)
 
@@ -104,22 +158,41 @@ class ItemServicer(items_pb2_grpc.ItemServiceServicer):
     ) -> items_pb2.Item:
         item = request.item
         paths = list(request.update_mask.paths)
+        masked = set(paths)
+        everything = not paths or "*" in masked
+
+        def wanted(name: str) -> bool:
+            # Fields outside the mask are ignored, even malformed ones.
+            return everything or name in masked
+
         if paths:
             # Masked fields take the message's values, defaults included.
             title: str | None = item.title
             description: str | None = item.description
+            establishment_id: int | None = item.establishment_id
+            score: int | None = item.score
         else:
             # AIP-134: no mask means "the fields that are set" (non-default in proto3).
             title = item.title or None
             description = item.description or None
-        # Fields outside the mask are ignored, even malformed ones.
-        wants_status = not paths or "status" in paths or "*" in paths
+            establishment_id = item.establishment_id or None
+            score = item.score or None
+        kind = _kind(item.kind) if wanted("kind") else None
+        result = _result(item.result) if wanted("result") else None
+        if not paths:
+            kind = kind if kind is not ItemKind.UNSPECIFIED else None
+            result = result if result is not InspectionResult.UNSPECIFIED else None
         updated = await self._items.update_item(
             current_principal(),
             item.id,
             title=title,
             description=description,
-            status=_status(item.status) if wants_status else None,
+            status=_status(item.status) if wanted("status") else None,
+            establishment_id=establishment_id,
+            kind=kind,
+            result=result,
+            score=score,
+            inspect_time=_inspect_time(item) if wanted("inspect_time") else None,
             update_mask=paths,
             etag=item.etag,
         )

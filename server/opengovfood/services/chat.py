@@ -8,6 +8,13 @@
 * No database transaction is held open while a model generates.
 * The history is trimmed to the provider's window (llm.ModelLimits): nothing here
   asks which provider it is.
+* Grounding: a provider that calls tools gets the tools (services/chat_tools.py). One
+  that cannot (the local model) gets the caller's records another way: when the
+  question is about them, a deterministic "From your records:" block
+  (services/chat_context.py) is streamed first and put in the model's prompt, and the
+  model continues after it, briefly. The stored answer is the block and the model's
+  text together. A model failure after the block is reported as any mid-answer failure
+  (the block is kept, marked incomplete).
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from opengovfood.llm import (
     ToolSpec,
 )
 from opengovfood.reasons import Reason
+from opengovfood.services.chat_context import BLOCK_HEADING
 from opengovfood.services.llm_errors import service_error
 from opengovfood.services.models import check_model_name, estimate_tokens, pick_provider
 
@@ -49,6 +57,21 @@ _SAVE_TIMEOUT = 5.0
 CHAT_SYSTEM_PROMPT = (
     "You are the OpenGov-Food assistant for food-safety inspectors. Answer clearly and briefly."
 )
+CHAT_RECORDS_PROMPT = (
+    " Use only the facts the user gives from their records; never invent items, dates, "
+    "findings or numbers."
+)
+# Tokens the model may add after a records block: the block already answers.
+RECORDS_REPLY_TOKENS = 64
+
+
+def records_question(block: str, question: str) -> str:
+    """The user's message as the model sees it when a records block answers it (the
+    stored message stays the user's own words)."""
+    facts = block.removeprefix(BLOCK_HEADING).strip()
+    return f"Facts from my records:\n{facts}\n\nQuestion: {question}\nAnswer in one short sentence."
+
+
 CHAT_TOOLS_PROMPT = (
     " You can list, read, create and update the status of the user's inspection items "
     "with the tools provided; use them when the user asks about their items, and never "
@@ -85,6 +108,14 @@ class ChatTools(Protocol):
 
     async def run(self, principal: Principal, call: ToolCall) -> str:
         """The result for the model (JSON text); refusals are results, not exceptions."""
+        ...
+
+
+class ChatContext(Protocol):
+    """The caller's records for a question, as text (services/chat_context.py)."""
+
+    async def block(self, principal: Principal, text: str) -> str:
+        """The "From your records" block, or "" when the question is not about them."""
         ...
 
 
@@ -172,10 +203,12 @@ class ChatService:
         conversations: ConversationRepository,
         registry: ProviderRegistry,
         tools: ChatTools | None = None,
+        context: ChatContext | None = None,
     ) -> None:
         self._conversations = conversations
         self._registry = registry
         self._tools = tools
+        self._context = context
 
     async def chat(
         self,
@@ -238,6 +271,23 @@ class ChatService:
                 f"is too long for the model of LLM provider '{provider.name}' "
                 f"(at most about {room * 3} characters)",
             )
+        records = ""
+        max_tokens = limits.chat_max_tokens
+        if not tools and self._context is not None:
+            records = await self._context.block(principal, text)
+        if records:
+            asked = ChatMessage(role="user", content=records_question(records, text))
+            extra = (
+                estimate_tokens(CHAT_RECORDS_PROMPT)
+                + _message_tokens(asked)
+                - _message_tokens(user_message)
+            )
+            if budget - extra >= 0 or not limits.exact_window:
+                # The facts go to the model only where they fit; they are shown anyway.
+                system += CHAT_RECORDS_PROMPT
+                user_message = asked
+                budget -= extra
+            max_tokens = min(max_tokens or RECORDS_REPLY_TOKENS, RECORDS_REPLY_TOKENS)
         messages = [
             ChatMessage(role="system", content=system),
             *trim_history(history_messages(rows), budget),
@@ -252,7 +302,9 @@ class ChatService:
         )
         turn = _Turn(start.conversation_id, start.first_message_id, start.created)
         try:
-            rounds = self._rounds(principal, turn, provider, model, messages, tools)
+            rounds = self._rounds(
+                principal, turn, provider, model, messages, tools, records, max_tokens
+            )
             async with aclosing(rounds):
                 async for chunk in rounds:
                     yield chunk
@@ -276,12 +328,19 @@ class ChatService:
         model: str,
         messages: list[ChatMessage],
         tools: Sequence[ToolSpec],
+        records: str,
+        max_tokens: int | None,
     ) -> AsyncGenerator[ChatChunk, None]:
-        max_tokens = provider.limits.chat_max_tokens
         for round_no in range(MAX_TOOL_ROUNDS + 1):
             offered = tools if round_no < MAX_TOOL_ROUNDS else ()
             calls: tuple[ToolCall, ...] = ()
             turn.parts = []
+            if round_no == 0 and records:
+                # The records first, a line per chunk: right whatever the model adds.
+                for line in records.splitlines(keepends=True):
+                    turn.parts.append(line)
+                    turn.sent_text = True
+                    yield ChatChunk(line, turn.conversation_id)
             stream = provider.stream_chat(
                 messages, model=model, tools=offered, max_tokens=max_tokens
             )

@@ -1,11 +1,12 @@
-"""The chat tools over the caller's items: ``list_items``, ``get_item``, ``create_item``,
-``update_item_status``.
+"""The chat tools over the caller's records: ``list_items``, ``get_item``,
+``create_item``, ``update_item_status`` and ``list_analyses``.
 
-They run as the calling user through :class:`~opengovfood.services.items.ItemService`,
-the same code ItemService's RPCs use, so the authorization and validation are the
-same: another user's item is NOT_FOUND, a bad title is INVALID_ARGUMENT, and so on.
-A refusal is returned to the model as a result (``{"error": {"code", "message"}}``),
-so it can tell the user; it never ends the chat.
+They run as the calling user through :class:`~opengovfood.services.items.ItemService`
+and :class:`~opengovfood.services.analyses.AnalysisService`, the same code their RPCs
+use, so the authorization and validation are the same: another user's item is
+NOT_FOUND, a bad title is INVALID_ARGUMENT, and so on. A refusal is returned to the
+model as a result (``{"error": {"code", "message"}}``), so it can tell the user; it
+never ends the chat.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from opengovfood.domain import bounds
+from opengovfood.domain.analyses import AnalysisRecord
 from opengovfood.domain.items import ItemRecord, ItemStatus
 from opengovfood.domain.principal import Principal
 from opengovfood.errors import InvalidArgument, ServiceError
 from opengovfood.llm import ToolCall, ToolSpec
+from opengovfood.services.analyses import AnalysisService
 from opengovfood.services.items import ItemService
 
 logger = logging.getLogger("opengovfood.agent.tools")
@@ -28,6 +31,10 @@ LIST_LIMIT_DEFAULT = 20
 LIST_LIMIT_MAX = 50
 # List results are summaries: the model's context is small, descriptions can be long.
 LIST_DESCRIPTION_CHARS = 200
+ANALYSES_LIMIT_DEFAULT = 5
+ANALYSES_LIMIT_MAX = 20
+# An analysis's texts in a list result.
+ANALYSIS_TEXT_CHARS = 300
 # A text argument the model sends: room for any valid value (descriptions are 1000).
 MAX_TOOL_TEXT = 4000
 
@@ -75,6 +82,25 @@ SPECS: tuple[ToolSpec, ...] = (
         },
     ),
     ToolSpec(
+        name="list_analyses",
+        description=(
+            "List the user's stored inspection analyses (findings, violations, scores), "
+            "newest first; optionally only those of one item."
+        ),
+        parameters={
+            "type": "object",
+            "properties": {
+                "item_id": {"type": "integer", "description": "Only analyses of this item."},
+                "limit": {
+                    "type": "integer",
+                    "description": f"At most this many analyses (1-{ANALYSES_LIMIT_MAX}, "
+                    f"default {ANALYSES_LIMIT_DEFAULT}).",
+                },
+            },
+            "required": [],
+        },
+    ),
+    ToolSpec(
         name="update_item_status",
         description="Change the status of one of the user's inspection items.",
         parameters={
@@ -97,6 +123,29 @@ def _item(record: ItemRecord, description_limit: int | None = None) -> dict[str,
         "status": record.status.value,
         "create_time": record.create_time.isoformat(),
         "update_time": record.update_time.isoformat(),
+    }
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _analysis(record: AnalysisRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "item_id": record.item_id or 0,
+        "create_time": record.create_time.isoformat(),
+        "summary": _short(record.summary, ANALYSIS_TEXT_CHARS),
+        "violations": [
+            {
+                "code": v.code,
+                "description": _short(v.description, ANALYSIS_TEXT_CHARS),
+                "severity": v.severity,
+            }
+            for v in record.violations
+        ],
+        "corrective_actions": [_short(a, ANALYSIS_TEXT_CHARS) for a in record.corrective_actions],
+        "compliance_score": record.compliance_score,
     }
 
 
@@ -142,15 +191,18 @@ Handler = Callable[[Principal, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 class ItemTools:
-    """The :class:`~opengovfood.services.chat.ChatTools` over the items service."""
+    """The :class:`~opengovfood.services.chat.ChatTools` over the items and analyses
+    services."""
 
-    def __init__(self, items: ItemService) -> None:
+    def __init__(self, items: ItemService, analyses: AnalysisService) -> None:
         self._items = items
+        self._analyses = analyses
         self._handlers: dict[str, Handler] = {
             "list_items": self._list_items,
             "get_item": self._get_item,
             "create_item": self._create_item,
             "update_item_status": self._update_item_status,
+            "list_analyses": self._list_analyses,
         }
 
     @property
@@ -210,3 +262,16 @@ class ItemTools:
             principal, item_id, status=status, update_mask=["status"]
         )
         return {"item": _item(record)}
+
+    async def _list_analyses(self, principal: Principal, args: dict[str, Any]) -> dict[str, Any]:
+        limit = _integer(args, "limit", required=False) or ANALYSES_LIMIT_DEFAULT
+        limit = max(1, min(limit, ANALYSES_LIMIT_MAX))
+        item_id = _integer(args, "item_id", required=False)
+        if item_id is not None and item_id < 0:
+            raise InvalidArgument.field("item_id", "must not be negative")
+        page = await self._analyses.list_analyses(
+            principal,
+            page_size=limit,
+            filter=f"item_id = {item_id}" if item_id else "",
+        )
+        return {"analyses": [_analysis(r) for r in page.items], "total_size": page.total_size}

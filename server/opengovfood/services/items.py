@@ -27,12 +27,20 @@ Rules:
   caller for 24 hours: a repeat returns the item it created (its current state); the
   same request_id with a different title/description/status is INVALID_ARGUMENT; if
   that item was deleted since, NOT_FOUND. Concurrent duplicates create one item.
-- `update_item`: `update_mask` paths are `title`, `description`, `status`, or `*`
-  (all three). With a mask, masked fields take the given values (None means empty,
-  so a masked `title=None` is invalid and a masked `status=None` is invalid). Without
-  a mask, the fields that are not None are updated. Output-only paths (`id`,
-  `owner_id`, `create_time`, `update_time`, `etag`) and unknown paths are
-  INVALID_ARGUMENT, one violation per path (`update_mask.paths[i]`).
+- Inspection record (all optional): `establishment_id` (0/None: none) must name an
+  establishment the caller may read (services/establishments.py), else INVALID_ARGUMENT
+  on `item.establishment_id` (the same words whether it does not exist or is someone
+  else's: existence is not leaked; NOT_FOUND stays about the item itself); `kind` and
+  `result` accept the enum, its value or its name (`ITEM_KIND_FOLLOW_UP`, `follow_up`);
+  `score` 0-100; `inspect_time` an aware datetime, defaulting to the create time.
+- `update_item`: `update_mask` paths are `title`, `description`, `status`,
+  `establishment_id`, `kind`, `result`, `score`, `inspect_time`, or `*` (all of them:
+  a full replacement). With a mask, masked fields take the given values (None means
+  empty, so a masked `title=None` is invalid and a masked `status=None` is invalid; a
+  masked `establishment_id` 0 detaches the item; a masked `inspect_time=None` puts it
+  back to the create time). Without a mask, the fields that are not None are updated.
+  Output-only paths (`id`, `owner_id`, `create_time`, `update_time`, `etag`) and
+  unknown paths are INVALID_ARGUMENT, one violation per path (`update_mask.paths[i]`).
 - Etags (AIP-154): `"<version>-<hash>"`, changing on every write. With `etag`, an
   update/delete applies only if the item is still at that version, else ABORTED; the
   check is part of the UPDATE/DELETE statement, so concurrent writers never lose an
@@ -56,7 +64,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from opengovfood.domain import bounds
 from opengovfood.domain.bounds import INT64_MAX, checked_id
+from opengovfood.domain.establishments import EstablishmentRecord
 from opengovfood.domain.filters import (
     FilterSpec,
     enum_field,
@@ -65,11 +75,14 @@ from opengovfood.domain.filters import (
     timestamp_field,
 )
 from opengovfood.domain.items import (
+    InspectionResult,
     ItemChanges,
+    ItemKind,
     ItemRecord,
     ItemStatus,
     NewItem,
     PriorRequest,
+    UnknownEstablishment,
     WriteMiss,
     etag_version,
     make_etag,
@@ -88,6 +101,7 @@ from opengovfood.errors import (
     excerpt,
 )
 from opengovfood.reasons import Reason
+from opengovfood.services.establishments import read_scope as establishment_read_scope
 from opengovfood.services.watch import ItemEventHub, Subscription
 
 logger = logging.getLogger("opengovfood.items")
@@ -97,7 +111,17 @@ DESCRIPTION_MAX = 1000
 REQUEST_TTL = timedelta(hours=24)
 PURGE_INTERVAL = 3600.0
 
-UPDATABLE = ("title", "description", "status")
+UPDATABLE = (
+    "title",
+    "description",
+    "status",
+    "establishment_id",
+    "kind",
+    "result",
+    "score",
+    "inspect_time",
+)
+SCORE_MAX = 100
 OUTPUT_ONLY = ("id", "owner_id", "create_time", "update_time", "etag")
 
 ITEM_FILTERS = FilterSpec(
@@ -116,6 +140,14 @@ ITEM_FILTERS = FilterSpec(
         timestamp_field("update_time"),
         text_field("title"),
         text_field("description"),
+        integer_field("establishment_id"),
+        enum_field("kind", [((f"ITEM_KIND_{k.name}", k.name), k.value) for k in ItemKind]),
+        enum_field(
+            "result",
+            [((f"INSPECTION_RESULT_{r.name}", r.name), r.value) for r in InspectionResult],
+        ),
+        integer_field("score"),
+        timestamp_field("inspect_time"),
     ]
 )
 _ID = SortField("id", "integer", "id")
@@ -123,6 +155,7 @@ ITEM_ORDER = OrderSpec(
     [
         SortField("create_time", "timestamp", "create_time"),
         SortField("update_time", "timestamp", "update_time"),
+        SortField("inspect_time", "timestamp", "inspect_time"),
         SortField("title", "text", "title"),
         _ID,
     ],
@@ -205,6 +238,92 @@ def _check_status(
         return None
 
 
+def _enum_value(
+    enum_type: type[ItemKind] | type[InspectionResult], prefix: str, value: object
+) -> object:
+    """The member `value` names (member, stored value, name, prefixed name); None if none."""
+    if isinstance(value, enum_type):
+        return value
+    text = str(value).strip()
+    upper = text.upper().removeprefix(prefix)
+    for member in enum_type:
+        if text == member.value or upper == member.name:
+            return member
+    return None
+
+
+def _check_kind(value: ItemKind | str | None, violations: list[FieldViolation]) -> ItemKind:
+    if value is None or value == "":
+        return ItemKind.UNSPECIFIED
+    kind = _enum_value(ItemKind, "ITEM_KIND_", value)
+    if not isinstance(kind, ItemKind):
+        names = ", ".join(f"ITEM_KIND_{k.name}" for k in ItemKind if k is not ItemKind.UNSPECIFIED)
+        violations.append(FieldViolation("item.kind", f"must be one of {names}"))
+        return ItemKind.UNSPECIFIED
+    return kind
+
+
+def _check_result(
+    value: InspectionResult | str | None, violations: list[FieldViolation]
+) -> InspectionResult:
+    if value is None or value == "":
+        return InspectionResult.UNSPECIFIED
+    result = _enum_value(InspectionResult, "INSPECTION_RESULT_", value)
+    if not isinstance(result, InspectionResult):
+        names = ", ".join(
+            f"INSPECTION_RESULT_{r.name}"
+            for r in InspectionResult
+            if r is not InspectionResult.UNSPECIFIED
+        )
+        violations.append(FieldViolation("item.result", f"must be one of {names}"))
+        return InspectionResult.UNSPECIFIED
+    return result
+
+
+def _check_score(value: int | None, violations: list[FieldViolation]) -> int:
+    score = value or 0
+    if type(score) is not int or not 0 <= score <= SCORE_MAX:
+        violations.append(FieldViolation("item.score", f"must be from 0 to {SCORE_MAX}"))
+        return 0
+    return score
+
+
+def _check_inspect_time(
+    value: datetime | None, violations: list[FieldViolation]
+) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        violations.append(FieldViolation("item.inspect_time", "must carry a time zone"))
+        return None
+    try:
+        return bounds.utc(value, "item.inspect_time")
+    except bounds.OutOfRange as exc:
+        violations.append(FieldViolation("item.inspect_time", str(exc)))
+        return None
+
+
+def _check_establishment_id(value: int | None, violations: list[FieldViolation]) -> int:
+    """0 for none; a positive id to look up; a violation otherwise."""
+    if not value:
+        return 0
+    if type(value) is not int or not 0 < value <= INT64_MAX:
+        violations.append(
+            FieldViolation(
+                "item.establishment_id", f"must be 0 (none) or a positive id up to {INT64_MAX}"
+            )
+        )
+        return 0
+    return value
+
+
+def _no_such_establishment(establishment_id: int) -> FieldViolation:
+    return FieldViolation(
+        "item.establishment_id",
+        f"names no establishment you can see (id {establishment_id})",
+    )
+
+
 def _normalise_request_id(request_id: str) -> str:
     try:
         return str(uuid.UUID(request_id.strip()))
@@ -231,7 +350,7 @@ def _mask_fields(update_mask: Sequence[str]) -> tuple[str, ...]:
         else:
             violations.append(
                 FieldViolation(
-                    where, f"unknown field {excerpt(path)} (use title, description, status or *)"
+                    where, f"unknown field {excerpt(path)} (use {', '.join(UPDATABLE)} or *)"
                 )
             )
     if violations:
@@ -252,6 +371,13 @@ def read_scope(principal: Principal) -> Scope:
     if principal.is_superuser or principal.user_id is None:
         return Scope.everything()
     return Scope.owned_by(principal.user_id)
+
+
+class EstablishmentReader(Protocol):
+    """Where the items service checks an item's establishment (the establishments'
+    repository)."""
+
+    async def get(self, establishment_id: int, scope: Scope) -> EstablishmentRecord | None: ...
 
 
 class ItemRepository(Protocol):
@@ -288,8 +414,10 @@ class ItemService:
         page_tokens: PageTokens,
         request_ttl: timedelta = REQUEST_TTL,
         purge_interval: float = PURGE_INTERVAL,
+        establishments: EstablishmentReader | None = None,
     ) -> None:
         self._items = items
+        self._establishments = establishments
         self._events = events
         self._page_tokens = page_tokens
         self._request_ttl = request_ttl
@@ -349,6 +477,11 @@ class ItemService:
         description: str = "",
         status: ItemStatus | str | None = None,
         request_id: str | None = None,
+        establishment_id: int | None = None,
+        kind: ItemKind | str | None = None,
+        result: InspectionResult | str | None = None,
+        score: int | None = None,
+        inspect_time: datetime | None = None,
     ) -> ItemRecord:
         self._write_scope(principal)
         assert principal.user_id is not None
@@ -356,17 +489,47 @@ class ItemService:
         clean_title = _check_title(title, violations)
         clean_description = _check_description(description, violations)
         clean_status = _check_status(status, violations, default=ItemStatus.PENDING)
+        place = _check_establishment_id(establishment_id, violations)
+        clean_kind = _check_kind(kind, violations)
+        clean_result = _check_result(result, violations)
+        clean_score = _check_score(score, violations)
+        when = _check_inspect_time(inspect_time, violations)
+        if place and not violations and not await self._can_see_establishment(principal, place):
+            violations.append(_no_such_establishment(place))
         if violations:
             raise InvalidArgument.for_fields(violations)
         assert clean_status is not None
-        new = NewItem(clean_title, clean_description, clean_status, principal.user_id)
-        if not request_id:
-            return await self._items.add(new)
+        new = NewItem(
+            clean_title,
+            clean_description,
+            clean_status,
+            principal.user_id,
+            establishment_id=place or None,
+            kind=clean_kind,
+            result=clean_result,
+            score=clean_score,
+            inspect_time=when,
+        )
+        try:
+            if not request_id:
+                return await self._items.add(new)
+            return await self._create_once(new, request_id)
+        except UnknownEstablishment:
+            raise InvalidArgument.for_fields([_no_such_establishment(place)]) from None
 
+    async def _create_once(self, new: NewItem, request_id: str) -> ItemRecord:
         key = _normalise_request_id(request_id)
-        body_hash = hashlib.sha256(
-            json.dumps([clean_title, clean_description, clean_status.value]).encode()
-        ).hexdigest()
+        body: list[object] = [new.title, new.description, new.status.value]
+        inspection = [
+            new.establishment_id,
+            new.kind.value,
+            new.result.value,
+            new.score,
+            new.inspect_time.isoformat() if new.inspect_time else None,
+        ]
+        if inspection != [None, "unspecified", "unspecified", 0, None]:
+            body.extend(inspection)  # without them, the hash of an older item's request
+        body_hash = hashlib.sha256(json.dumps(body).encode()).hexdigest()
         outcome = await self._items.add_once(new, key, body_hash, utcnow() - self._request_ttl)
         if outcome is None:
             raise Aborted("the request conflicted with a concurrent one; retry")
@@ -381,6 +544,12 @@ class ItemService:
         if outcome.item is None:
             raise NotFound("the item created with this request_id has since been deleted")
         return outcome.item
+
+    async def _can_see_establishment(self, principal: Principal, establishment_id: int) -> bool:
+        if self._establishments is None:
+            return False
+        scope = establishment_read_scope(principal)
+        return await self._establishments.get(establishment_id, scope) is not None
 
     async def get_item(self, principal: Principal, item_id: int) -> ItemRecord:
         scope = self._read_scope(principal)
@@ -424,6 +593,11 @@ class ItemService:
         title: str | None = None,
         description: str | None = None,
         status: ItemStatus | str | None = None,
+        establishment_id: int | None = None,
+        kind: ItemKind | str | None = None,
+        result: InspectionResult | str | None = None,
+        score: int | None = None,
+        inspect_time: datetime | None = None,
         update_mask: Sequence[str] = (),
         etag: str = "",
     ) -> ItemRecord:
@@ -431,7 +605,16 @@ class ItemService:
         if update_mask:
             fields = _mask_fields(update_mask)
         else:
-            given = {"title": title, "description": description, "status": status}
+            given = {
+                "title": title,
+                "description": description,
+                "status": status,
+                "establishment_id": establishment_id,
+                "kind": kind,
+                "result": result,
+                "score": score,
+                "inspect_time": inspect_time,
+            }
             fields = tuple(name for name in UPDATABLE if given[name] is not None)
         violations: list[FieldViolation] = []
         if item_id == 0:
@@ -449,12 +632,25 @@ class ItemService:
             _check_description(description, violations) if "description" in fields else None
         )
         new_status = _check_status(status, violations, default=None) if "status" in fields else None
+        place = (
+            _check_establishment_id(establishment_id, violations)
+            if "establishment_id" in fields
+            else None
+        )
+        new_kind = _check_kind(kind, violations) if "kind" in fields else None
+        new_result = _check_result(result, violations) if "result" in fields else None
+        new_score = _check_score(score, violations) if "score" in fields else None
+        new_time = (
+            _check_inspect_time(inspect_time, violations) if "inspect_time" in fields else None
+        )
         expected: int | None = None
         if etag:
             try:
                 expected = etag_version(etag, "item.etag")
             except InvalidArgument as exc:
                 violations.extend(exc.violations)
+        if place and not violations and not await self._can_see_establishment(principal, place):
+            violations.append(_no_such_establishment(place))
         if violations:
             raise InvalidArgument.for_fields(violations)
 
@@ -462,13 +658,23 @@ class ItemService:
             # The right version of another item (or of a deleted and re-made id).
             return make_etag(record.id, record.version - 1, record.create_time) == etag
 
-        outcome = await self._items.update(
-            item_id,
-            scope,
-            ItemChanges(new_title, new_description, new_status),
-            expected,
-            same_incarnation if etag else None,
+        changes = ItemChanges(
+            new_title,
+            new_description,
+            new_status,
+            establishment_id=place,
+            kind=new_kind,
+            result=new_result,
+            score=new_score,
+            inspect_time=new_time,
+            inspect_time_reset="inspect_time" in fields and new_time is None,
         )
+        try:
+            outcome = await self._items.update(
+                item_id, scope, changes, expected, same_incarnation if etag else None
+            )
+        except UnknownEstablishment:
+            raise InvalidArgument.for_fields([_no_such_establishment(place or 0)]) from None
         return _written(outcome, item_id)
 
     async def delete_item(self, principal: Principal, item_id: int, *, etag: str = "") -> None:

@@ -11,10 +11,10 @@ import pytest
 
 from opengovfood.services.chat import MAX_TOOL_ROUNDS
 from opengovfood_client.v1 import agent_pb2, agent_pb2_grpc, items_pb2, items_pb2_grpc
-from support.agent import ScriptedOllama, ScriptedOpenAI, stored_messages
+from support.agent import GOOD_ANALYSIS, ScriptedOllama, ScriptedOpenAI, stored_messages
 
 CHAT_PATH = {"ollama": "/api/chat", "openai": "/v1/chat/completions"}
-TOOL_NAMES = {"list_items", "get_item", "create_item", "update_item_status"}
+TOOL_NAMES = {"list_items", "get_item", "create_item", "update_item_status", "list_analyses"}
 
 
 @pytest.fixture(params=["ollama", "openai"])
@@ -328,3 +328,66 @@ async def test_out_of_range_tool_arguments_are_tool_errors_and_the_chat_goes_on(
     assert [r["error"]["code"] for r in results] == ["INVALID_ARGUMENT"] * 6
     rows = await stored_messages(db, conversation_id)
     assert [r.role for r in rows] == ["user", "assistant", *["tool"] * 6, "assistant"]
+
+
+async def test_list_analyses_gives_the_callers_analyses_and_the_model_no_records_block(
+    agent: agent_pb2_grpc.AgentServiceStub,
+    items: items_pb2_grpc.ItemServiceStub,
+    make_user: Any,
+    remote: tuple[str, Any],
+) -> None:
+    """A tool-calling provider grounds its answers with tools (list_analyses here), not
+    with the local model's "From your records" block."""
+    name, fake = remote
+    caller, other = await make_user(), await make_user()
+    sol = await create_item(items, caller, "Taqueria Sol")
+    deli = await create_item(items, caller, "Corner Deli")
+    theirs = await create_item(items, other, "Taqueria Sol")
+    fake.json_content = json.dumps(GOOD_ANALYSIS)
+    stored = []
+    for user, item_id in [(caller, sol.id), (caller, deli.id), (other, theirs.id)]:
+        stored.append(
+            await agent.AnalyzeInspection(
+                agent_pb2.AnalyzeInspectionRequest(
+                    notes="Walk-in cooler at 48F.", item_id=item_id, provider=name
+                ),
+                metadata=user.metadata,
+                timeout=10,
+            )
+        )
+    fake.json_content = None
+    fake.turns = [
+        {
+            "chunks": [],
+            "tool_calls": [
+                {"name": "list_analyses", "arguments": {"item_id": sol.id}},
+                {"name": "list_analyses", "arguments": {}},
+                {"name": "list_analyses", "arguments": {"item_id": theirs.id}},
+                {"name": "list_analyses", "arguments": {"item_id": -4}},
+            ],
+        },
+        {"chunks": ["The cooler ", "was at 48F."], "tool_calls": []},
+    ]
+
+    text, _ = await run_chat(
+        agent, caller, "What did the last inspection of Taqueria Sol find?", name
+    )
+
+    assert text == "The cooler was at 48F."
+    first, last = (r.json for r in fake.requests_to(CHAT_PATH[name])[-2:])
+    assert "From your records" not in json.dumps(first["messages"])
+    of_sol = result_of(last, 0)
+    assert of_sol["total_size"] == 1
+    [analysis] = of_sol["analyses"]
+    assert (analysis["id"], analysis["item_id"]) == (stored[0].id, sol.id)
+    assert [(v["code"], v["severity"]) for v in analysis["violations"]] == [
+        ("3-501.16", "critical"),
+        ("3-302.11", "major"),
+    ]
+    assert analysis["summary"] == GOOD_ANALYSIS["summary"]
+    assert analysis["compliance_score"] == pytest.approx(GOOD_ANALYSIS["compliance_score"])
+    everything = result_of(last, 1)
+    assert [a["id"] for a in everything["analyses"]] == [stored[1].id, stored[0].id]
+    # Another user's item has no analyses for the caller; a bad id is a tool error.
+    assert result_of(last, 2) == {"analyses": [], "total_size": 0}
+    assert result_of(last, 3)["error"]["code"] == "INVALID_ARGUMENT"

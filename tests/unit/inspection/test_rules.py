@@ -123,3 +123,17 @@ def test_correction_in_the_next_sentence_counts() -> None:
 
 def test_a_corrected_violation_stays() -> None:
     assert _items("Potato salad at 47F in the prep cooler; voluntarily discarded.") == {22}
+
+
+def test_an_absence_that_is_not_needed_is_not_a_violation() -> None:
+    from opengovfood.inspection.engine import analyse_notes
+
+    assert analyse_notes("Juices made to order, so no HACCP plan or label is needed.") == []
+    assert analyse_notes("No HACCP plan is required for this process.") == []
+    assert [f.form_item for f in analyse_notes("No HACCP plan on site for the ROP fish.")] == [29]
+
+
+def test_an_air_gap_is_not_a_gap() -> None:
+    from opengovfood.inspection.engine import analyse_notes
+
+    assert analyse_notes("Ice machine drains to the floor sink with an air gap.") == []

@@ -4,11 +4,13 @@ etags, idempotent creates, lists and watches."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
-from fakes.repositories import InMemoryItems
-from opengovfood.domain.items import ItemStatus
+from fakes.repositories import InMemoryEstablishments, InMemoryItems
+from opengovfood.domain.establishments import Address, NewEstablishment, RiskCategory
+from opengovfood.domain.items import InspectionResult, ItemKind, ItemStatus
 from opengovfood.domain.pagination import PageTokens
 from opengovfood.domain.principal import SCOPE_ITEMS_READ, Principal
 from opengovfood.errors import Aborted, InvalidArgument, NotFound, PermissionDenied
@@ -191,3 +193,111 @@ async def test_purge_removes_only_expired_requests(
     await service.create_item(ANA, title="kept", request_id=str(uuid.uuid4()))
     assert await service.purge_expired_requests() == 0
     assert len(repository.requests) == 1
+
+
+# --- inspection records ---------------------------------------------------------------
+
+
+@pytest.fixture
+def places() -> InMemoryEstablishments:
+    return InMemoryEstablishments()
+
+
+@pytest.fixture
+def inspections(
+    repository: InMemoryItems, hub: ItemEventHub, places: InMemoryEstablishments
+) -> ItemService:
+    return ItemService(repository, hub, PAGE_TOKENS, establishments=places)
+
+
+async def _place(places: InMemoryEstablishments, owner: int) -> int:
+    record = await places.add(
+        NewEstablishment("Diner", Address(), "", "", RiskCategory.UNSPECIFIED, owner)
+    )
+    return record.id
+
+
+async def test_inspection_fields_validate_together(inspections: ItemService) -> None:
+    with pytest.raises(InvalidArgument) as error:
+        await inspections.create_item(
+            ANA,
+            title="x",
+            kind="banquet",
+            result="passed with flying colours",
+            score=101,
+            inspect_time=datetime(2026, 1, 1),  # naive
+            establishment_id=-1,
+        )
+    assert set(fields(error)) == {
+        "item.kind",
+        "item.result",
+        "item.score",
+        "item.inspect_time",
+        "item.establishment_id",
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("ITEM_KIND_FOLLOW_UP", ItemKind.FOLLOW_UP),
+        ("follow_up", ItemKind.FOLLOW_UP),
+        (" routine_inspection ", ItemKind.ROUTINE_INSPECTION),
+        (ItemKind.OTHER, ItemKind.OTHER),
+        (None, ItemKind.UNSPECIFIED),
+    ],
+)
+async def test_kind_spellings(inspections: ItemService, kind: str, expected: ItemKind) -> None:
+    item = await inspections.create_item(ANA, title="x", kind=kind)
+    assert item.kind is expected
+
+
+async def test_establishment_must_be_visible(
+    inspections: ItemService, places: InMemoryEstablishments
+) -> None:
+    anas, bens = await _place(places, ANA.user_id or 0), await _place(places, BEN.user_id or 0)
+    item = await inspections.create_item(
+        ANA, title="x", establishment_id=anas, result=InspectionResult.FAIL, score=40
+    )
+    assert (item.establishment_id, item.result, item.score) == (anas, InspectionResult.FAIL, 40)
+    for hidden in (bens, 999):
+        with pytest.raises(InvalidArgument) as error:
+            await inspections.create_item(ANA, title="x", establishment_id=hidden)
+        assert set(fields(error)) == {"item.establishment_id"}
+    by_admin = await inspections.create_item(ADMIN, title="x", establishment_id=bens)
+    assert by_admin.establishment_id == bens
+
+
+async def test_inspect_time_defaults_and_resets_to_the_create_time(
+    inspections: ItemService,
+) -> None:
+    when = datetime(2026, 2, 3, 4, 5, tzinfo=UTC)
+    item = await inspections.create_item(ANA, title="x", inspect_time=when)
+    assert item.inspect_time == when
+    plain = await inspections.create_item(ANA, title="y")
+    assert plain.inspect_time == plain.create_time
+    reset = await inspections.update_item(ANA, item.id, update_mask=["inspect_time"])
+    assert reset.inspect_time == reset.create_time
+    # `*` replaces everything: the inspection fields go back to their defaults.
+    replaced = await inspections.update_item(
+        ANA, item.id, title="z", status="pending", update_mask=["*"]
+    )
+    assert (replaced.kind, replaced.score, replaced.establishment_id) == (
+        ItemKind.UNSPECIFIED,
+        0,
+        None,
+    )
+
+
+async def test_history_order(inspections: ItemService, places: InMemoryEstablishments) -> None:
+    place = await _place(places, ANA.user_id or 0)
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    for day in (3, 1, 2, 5, 4):
+        await inspections.create_item(
+            ANA, title=f"day {day}", establishment_id=place, inspect_time=base.replace(day=day)
+        )
+    page = await inspections.list_items(
+        ANA, filter=f"establishment_id = {place}", order_by="inspect_time desc", page_size=3
+    )
+    assert [i.title for i in page.items] == ["day 5", "day 4", "day 3"]
+    assert page.total_size == 5

@@ -13,7 +13,8 @@ messages and stubs live in `opengovfood_client.v1`.
 
 __version__ = "0.1.0"
 
-from opengovfood_client._requests import item_status, status_name
+from opengovfood_client._establishments import risk_category
+from opengovfood_client._requests import inspection_result, item_kind, item_status, status_name
 from opengovfood_client.auth import TokenPair
 from opengovfood_client.client import ChatStream, Client, Stream
 from opengovfood_client.config import (
@@ -77,6 +78,9 @@ __all__ = [
     "UnauthenticatedError",
     "UnavailableError",
     "UnimplementedError",
+    "inspection_result",
+    "item_kind",
     "item_status",
+    "risk_category",
     "status_name",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TypeAlias
 
 from google.protobuf import field_mask_pb2
@@ -11,6 +12,79 @@ from google.protobuf import field_mask_pb2
 from opengovfood_client.v1 import agent_pb2, items_pb2, users_pb2
 
 ItemStatusLike: TypeAlias = items_pb2.ItemStatus.ValueType | str
+ItemKindLike: TypeAlias = items_pb2.ItemKind.ValueType | str
+InspectionResultLike: TypeAlias = items_pb2.InspectionResult.ValueType | str
+
+# Short names people type: `--kind routine`.
+_KIND_ALIASES = {
+    "ROUTINE": "ROUTINE_INSPECTION",
+    "FOLLOWUP": "FOLLOW_UP",
+    "PREOPENING": "PRE_OPENING",
+}
+
+
+def item_kind(value: ItemKindLike) -> items_pb2.ItemKind.ValueType:
+    """`ITEM_KIND_FOLLOW_UP`, `follow-up`, `routine` (routine inspection) or the enum value."""
+    if isinstance(value, int):
+        return items_pb2.ItemKind.ValueType(value)
+    name = value.strip().upper().replace("-", "_").replace(" ", "_").removeprefix("ITEM_KIND_")
+    name = _KIND_ALIASES.get(name.replace("_", ""), name)
+    try:
+        return items_pb2.ItemKind.Value("ITEM_KIND_" + name)
+    except ValueError:
+        choices = ", ".join(
+            items_pb2.ItemKind.Name(v).removeprefix("ITEM_KIND_").lower()
+            for v in items_pb2.ItemKind.values()
+            if v
+        )
+        raise ValueError(f"unknown item kind {value!r}; use one of: {choices}") from None
+
+
+def inspection_result(value: InspectionResultLike) -> items_pb2.InspectionResult.ValueType:
+    """`INSPECTION_RESULT_FAIL`, `fail`, `pass-with-conditions` or the enum value."""
+    if isinstance(value, int):
+        return items_pb2.InspectionResult.ValueType(value)
+    name = value.strip().upper().replace("-", "_").replace(" ", "_")
+    name = name.removeprefix("INSPECTION_RESULT_")
+    try:
+        return items_pb2.InspectionResult.Value("INSPECTION_RESULT_" + name)
+    except ValueError:
+        choices = ", ".join(
+            items_pb2.InspectionResult.Name(v).removeprefix("INSPECTION_RESULT_").lower()
+            for v in items_pb2.InspectionResult.values()
+            if v
+        )
+        raise ValueError(f"unknown inspection result {value!r}; use one of: {choices}") from None
+
+
+def _inspection_fields(
+    item: items_pb2.Item,
+    establishment_id: int | None,
+    kind: ItemKindLike | None,
+    result: InspectionResultLike | None,
+    score: int | None,
+    inspect_time: datetime | None,
+) -> list[str]:
+    """Set the given inspection fields on `item`; their mask paths."""
+    paths: list[str] = []
+    if establishment_id is not None:
+        item.establishment_id = establishment_id
+        paths.append("establishment_id")
+    if kind is not None:
+        item.kind = item_kind(kind)
+        paths.append("kind")
+    if result is not None:
+        item.result = inspection_result(result)
+        paths.append("result")
+    if score is not None:
+        item.score = score
+        paths.append("score")
+    if inspect_time is not None:
+        if inspect_time.tzinfo is None:
+            raise ValueError("inspect_time needs a time zone (e.g. datetime.now(UTC))")
+        item.inspect_time.FromDatetime(inspect_time)
+        paths.append("inspect_time")
+    return paths
 
 
 def item_status(value: ItemStatusLike) -> items_pb2.ItemStatus.ValueType:
@@ -37,11 +111,21 @@ def status_name(value: int) -> str:
 
 
 def create_item(
-    title: str, description: str, status: ItemStatusLike | None, request_id: str | None
+    title: str,
+    description: str,
+    status: ItemStatusLike | None,
+    request_id: str | None,
+    *,
+    establishment_id: int | None = None,
+    kind: ItemKindLike | None = None,
+    result: InspectionResultLike | None = None,
+    score: int | None = None,
+    inspect_time: datetime | None = None,
 ) -> items_pb2.CreateItemRequest:
     item = items_pb2.Item(title=title, description=description)
     if status is not None:
         item.status = item_status(status)
+    _inspection_fields(item, establishment_id, kind, result, score, inspect_time)
     # Always a request id: it is what makes CreateItem safe to retry.
     return items_pb2.CreateItemRequest(item=item, request_id=request_id or str(uuid.uuid4()))
 
@@ -53,6 +137,11 @@ def update_item(
     description: str | None,
     status: ItemStatusLike | None,
     etag: str | None,
+    establishment_id: int | None = None,
+    kind: ItemKindLike | None = None,
+    result: InspectionResultLike | None = None,
+    score: int | None = None,
+    inspect_time: datetime | None = None,
 ) -> items_pb2.UpdateItemRequest:
     item = items_pb2.Item(id=item_id, etag=etag or "")
     paths: list[str] = []
@@ -65,8 +154,9 @@ def update_item(
     if status is not None:
         item.status = item_status(status)
         paths.append("status")
+    paths += _inspection_fields(item, establishment_id, kind, result, score, inspect_time)
     if not paths:
-        raise ValueError("nothing to update: give title, description or status")
+        raise ValueError("nothing to update: give at least one field")
     return items_pb2.UpdateItemRequest(item=item, update_mask=field_mask_pb2.FieldMask(paths=paths))
 
 

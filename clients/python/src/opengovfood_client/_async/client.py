@@ -15,9 +15,11 @@ can serve many threads (it shares one HTTP/2 connection).
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -25,7 +27,7 @@ import grpc
 
 from opengovfood_client import _establishments, _requests, health
 from opengovfood_client._establishments import RiskCategoryLike
-from opengovfood_client._requests import ItemStatusLike
+from opengovfood_client._requests import InspectionResultLike, ItemKindLike, ItemStatusLike
 from opengovfood_client.auth import TokenListener, TokenPair, TokenState
 from opengovfood_client.config import (
     DEFAULT_ADDRESS,
@@ -276,11 +278,28 @@ class AsyncItems:
         status: ItemStatusLike | None = None,
         *,
         request_id: str | None = None,
+        establishment_id: int | None = None,
+        kind: ItemKindLike | None = None,
+        result: InspectionResultLike | None = None,
+        score: int | None = None,
+        inspect_time: datetime | None = None,
         timeout: float | None = None,
     ) -> items_pb2.Item:
         """Creates an item. A `request_id` (a fresh UUID unless given) makes retries safe:
-        the server answers a repeated id with the first item."""
-        request = _requests.create_item(title, description, status, request_id)
+        the server answers a repeated id with the first item. An inspection names its
+        `establishment_id`, `kind` ("routine", "follow_up", ...), `result` ("pass",
+        "fail", ...), `score` (0-100) and `inspect_time` (aware; default: now)."""
+        request = _requests.create_item(
+            title,
+            description,
+            status,
+            request_id,
+            establishment_id=establishment_id,
+            kind=kind,
+            result=result,
+            score=score,
+            inspect_time=inspect_time,
+        )
         return await self._c._unary(self._stub.CreateItem, request, "CreateItem", timeout)
 
     async def get(self, item_id: int, *, timeout: float | None = None) -> items_pb2.Item:
@@ -320,6 +339,19 @@ class AsyncItems:
 
         return _paginate(page, limit)
 
+    async def history(
+        self, establishment_id: int, *, last: int = 3, timeout: float | None = None
+    ) -> builtins.list[items_pb2.Item]:
+        """The establishment's `last` inspections, newest first (by `inspect_time`): one
+        ListItems call, `establishment_id = X` ordered by `inspect_time desc`."""
+        response = await self.list_page(
+            filter=f"establishment_id = {int(establishment_id)}",
+            order_by="inspect_time desc",
+            page_size=last,
+            timeout=timeout,
+        )
+        return builtins.list(response.items)
+
     async def update(
         self,
         item_id: int,
@@ -328,12 +360,26 @@ class AsyncItems:
         description: str | None = None,
         status: ItemStatusLike | None = None,
         etag: str | None = None,
+        establishment_id: int | None = None,
+        kind: ItemKindLike | None = None,
+        result: InspectionResultLike | None = None,
+        score: int | None = None,
+        inspect_time: datetime | None = None,
         timeout: float | None = None,
     ) -> items_pb2.Item:
-        """Changes the given fields only. With `etag`, only if the item is unchanged since
-        (else `ConflictError`)."""
+        """Changes the given fields only (`establishment_id=0` detaches the item). With
+        `etag`, only if the item is unchanged since (else `ConflictError`)."""
         request = _requests.update_item(
-            item_id, title=title, description=description, status=status, etag=etag
+            item_id,
+            title=title,
+            description=description,
+            status=status,
+            etag=etag,
+            establishment_id=establishment_id,
+            kind=kind,
+            result=result,
+            score=score,
+            inspect_time=inspect_time,
         )
         return await self._c._unary(self._stub.UpdateItem, request, "UpdateItem", timeout)
 

@@ -12,9 +12,11 @@ Thread-safe: one Client can serve many threads (it shares one HTTP/2 connection)
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -22,7 +24,7 @@ import grpc
 
 from opengovfood_client import _establishments, _requests, health
 from opengovfood_client._establishments import RiskCategoryLike
-from opengovfood_client._requests import ItemStatusLike
+from opengovfood_client._requests import InspectionResultLike, ItemKindLike, ItemStatusLike
 from opengovfood_client.auth import TokenListener, TokenPair, TokenState
 from opengovfood_client.config import (
     DEFAULT_ADDRESS,
@@ -269,11 +271,28 @@ class Items:
         status: ItemStatusLike | None = None,
         *,
         request_id: str | None = None,
+        establishment_id: int | None = None,
+        kind: ItemKindLike | None = None,
+        result: InspectionResultLike | None = None,
+        score: int | None = None,
+        inspect_time: datetime | None = None,
         timeout: float | None = None,
     ) -> items_pb2.Item:
         """Creates an item. A `request_id` (a fresh UUID unless given) makes retries safe:
-        the server answers a repeated id with the first item."""
-        request = _requests.create_item(title, description, status, request_id)
+        the server answers a repeated id with the first item. An inspection names its
+        `establishment_id`, `kind` ("routine", "follow_up", ...), `result` ("pass",
+        "fail", ...), `score` (0-100) and `inspect_time` (aware; default: now)."""
+        request = _requests.create_item(
+            title,
+            description,
+            status,
+            request_id,
+            establishment_id=establishment_id,
+            kind=kind,
+            result=result,
+            score=score,
+            inspect_time=inspect_time,
+        )
         return self._c._unary(self._stub.CreateItem, request, "CreateItem", timeout)
 
     def get(self, item_id: int, *, timeout: float | None = None) -> items_pb2.Item:
@@ -313,6 +332,19 @@ class Items:
 
         return _paginate(page, limit)
 
+    def history(
+        self, establishment_id: int, *, last: int = 3, timeout: float | None = None
+    ) -> builtins.list[items_pb2.Item]:
+        """The establishment's `last` inspections, newest first (by `inspect_time`): one
+        ListItems call, `establishment_id = X` ordered by `inspect_time desc`."""
+        response = self.list_page(
+            filter=f"establishment_id = {int(establishment_id)}",
+            order_by="inspect_time desc",
+            page_size=last,
+            timeout=timeout,
+        )
+        return builtins.list(response.items)
+
     def update(
         self,
         item_id: int,
@@ -321,12 +353,26 @@ class Items:
         description: str | None = None,
         status: ItemStatusLike | None = None,
         etag: str | None = None,
+        establishment_id: int | None = None,
+        kind: ItemKindLike | None = None,
+        result: InspectionResultLike | None = None,
+        score: int | None = None,
+        inspect_time: datetime | None = None,
         timeout: float | None = None,
     ) -> items_pb2.Item:
-        """Changes the given fields only. With `etag`, only if the item is unchanged since
-        (else `ConflictError`)."""
+        """Changes the given fields only (`establishment_id=0` detaches the item). With
+        `etag`, only if the item is unchanged since (else `ConflictError`)."""
         request = _requests.update_item(
-            item_id, title=title, description=description, status=status, etag=etag
+            item_id,
+            title=title,
+            description=description,
+            status=status,
+            etag=etag,
+            establishment_id=establishment_id,
+            kind=kind,
+            result=result,
+            score=score,
+            inspect_time=inspect_time,
         )
         return self._c._unary(self._stub.UpdateItem, request, "UpdateItem", timeout)
 

@@ -53,6 +53,74 @@ ITEM_STATUS_CANCELLED: ItemStatus.ValueType  # 4
 """Called off."""
 Global___ItemStatus: _TypeAlias = ItemStatus  # noqa: Y015
 
+class _ItemKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ItemKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ItemKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ITEM_KIND_UNSPECIFIED: _ItemKind.ValueType  # 0
+    """Not set: not an inspection, or not said."""
+    ITEM_KIND_ROUTINE_INSPECTION: _ItemKind.ValueType  # 1
+    """A scheduled routine inspection."""
+    ITEM_KIND_FOLLOW_UP: _ItemKind.ValueType  # 2
+    """A re-inspection after violations were found."""
+    ITEM_KIND_COMPLAINT: _ItemKind.ValueType  # 3
+    """An inspection prompted by a complaint."""
+    ITEM_KIND_PRE_OPENING: _ItemKind.ValueType  # 4
+    """An inspection before a new establishment opens."""
+    ITEM_KIND_OTHER: _ItemKind.ValueType  # 5
+    """Any other visit."""
+
+class ItemKind(_ItemKind, metaclass=_ItemKindEnumTypeWrapper):
+    """What kind of visit an item records."""
+
+ITEM_KIND_UNSPECIFIED: ItemKind.ValueType  # 0
+"""Not set: not an inspection, or not said."""
+ITEM_KIND_ROUTINE_INSPECTION: ItemKind.ValueType  # 1
+"""A scheduled routine inspection."""
+ITEM_KIND_FOLLOW_UP: ItemKind.ValueType  # 2
+"""A re-inspection after violations were found."""
+ITEM_KIND_COMPLAINT: ItemKind.ValueType  # 3
+"""An inspection prompted by a complaint."""
+ITEM_KIND_PRE_OPENING: ItemKind.ValueType  # 4
+"""An inspection before a new establishment opens."""
+ITEM_KIND_OTHER: ItemKind.ValueType  # 5
+"""Any other visit."""
+Global___ItemKind: _TypeAlias = ItemKind  # noqa: Y015
+
+class _InspectionResult:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _InspectionResultEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_InspectionResult.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    INSPECTION_RESULT_UNSPECIFIED: _InspectionResult.ValueType  # 0
+    """Not known (yet)."""
+    INSPECTION_RESULT_PASS: _InspectionResult.ValueType  # 1
+    """Passed."""
+    INSPECTION_RESULT_PASS_WITH_CONDITIONS: _InspectionResult.ValueType  # 2
+    """Passed, with conditions to correct."""
+    INSPECTION_RESULT_FAIL: _InspectionResult.ValueType  # 3
+    """Failed."""
+    INSPECTION_RESULT_NO_ENTRY: _InspectionResult.ValueType  # 4
+    """The inspector could not get in."""
+
+class InspectionResult(_InspectionResult, metaclass=_InspectionResultEnumTypeWrapper):
+    """The outcome of an inspection."""
+
+INSPECTION_RESULT_UNSPECIFIED: InspectionResult.ValueType  # 0
+"""Not known (yet)."""
+INSPECTION_RESULT_PASS: InspectionResult.ValueType  # 1
+"""Passed."""
+INSPECTION_RESULT_PASS_WITH_CONDITIONS: InspectionResult.ValueType  # 2
+"""Passed, with conditions to correct."""
+INSPECTION_RESULT_FAIL: InspectionResult.ValueType  # 3
+"""Failed."""
+INSPECTION_RESULT_NO_ENTRY: InspectionResult.ValueType  # 4
+"""The inspector could not get in."""
+Global___InspectionResult: _TypeAlias = InspectionResult  # noqa: Y015
+
 class _ItemEventType:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -95,6 +163,11 @@ class Item(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     ETAG_FIELD_NUMBER: _builtins.int
+    ESTABLISHMENT_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    RESULT_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    INSPECT_TIME_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     """Server-assigned identifier."""
     title: _builtins.str
@@ -109,6 +182,18 @@ class Item(_message.Message):
     """Strong entity tag; changes on every write (AIP-154). Send it back on
     UpdateItem/DeleteItem for a conditional write.
     """
+    establishment_id: _builtins.int
+    """The establishment inspected (EstablishmentService); 0 = none. Must be an
+    establishment the caller may see.
+    """
+    kind: Global___ItemKind.ValueType
+    """What kind of inspection this is; UNSPECIFIED for items that are not
+    inspections.
+    """
+    result: Global___InspectionResult.ValueType
+    """The inspection's outcome; UNSPECIFIED until it is known."""
+    score: _builtins.int
+    """The inspection's score, 0 to 100 (0 also when not scored)."""
     @_builtins.property
     def create_time(self) -> _timestamp_pb2.Timestamp:
         """When the item was created. Output only."""
@@ -116,6 +201,10 @@ class Item(_message.Message):
     @_builtins.property
     def update_time(self) -> _timestamp_pb2.Timestamp:
         """When the item was last changed. Output only."""
+
+    @_builtins.property
+    def inspect_time(self) -> _timestamp_pb2.Timestamp:
+        """When the inspection took place; defaults to `create_time` when not given."""
 
     def __init__(
         self,
@@ -128,10 +217,15 @@ class Item(_message.Message):
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
         etag: _builtins.str = ...,
+        establishment_id: _builtins.int = ...,
+        kind: Global___ItemKind.ValueType = ...,
+        result: Global___InspectionResult.ValueType = ...,
+        score: _builtins.int = ...,
+        inspect_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "inspect_time", b"inspect_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "description", b"description", "etag", b"etag", "id", b"id", "owner_id", b"owner_id", "status", b"status", "title", b"title", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "description", b"description", "establishment_id", b"establishment_id", "etag", b"etag", "id", b"id", "inspect_time", b"inspect_time", "kind", b"kind", "owner_id", b"owner_id", "result", b"result", "score", b"score", "status", b"status", "title", b"title", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -152,8 +246,8 @@ class CreateItemRequest(_message.Message):
     """
     @_builtins.property
     def item(self) -> Global___Item:
-        """`title`, `description` and `status` are used; output-only fields are
-        ignored.
+        """`title`, `description`, `status`, `establishment_id`, `kind`, `result`,
+        `score` and `inspect_time` are used; output-only fields are ignored.
         """
 
     def __init__(
@@ -210,13 +304,15 @@ class ListItemsRequest(_message.Message):
     """
     filter: _builtins.str
     """AIP-160 subset: `= != < <= > >=` on `status`, `owner_id`, `create_time`,
-    `update_time`; `:` case-insensitive text search on `title` and
+    `update_time`, `establishment_id`, `kind`, `result`, `score`,
+    `inspect_time`; `:` case-insensitive text search on `title` and
     `description`; AND, OR, NOT, parentheses. Example:
-    `status = ITEM_STATUS_PENDING AND title:"walk-in"`.
+    `status = ITEM_STATUS_PENDING AND title:"walk-in"`. An establishment's
+    history: `establishment_id = 7` with order_by `inspect_time desc`.
     """
     order_by: _builtins.str
-    """Comma list of `create_time`, `update_time`, `title`, `id`, each
-    optionally followed by `desc`. Default: `create_time desc`.
+    """Comma list of `create_time`, `update_time`, `inspect_time`, `title`,
+    `id`, each optionally followed by `desc`. Default: `create_time desc`.
     """
     def __init__(
         self,
@@ -282,8 +378,9 @@ class UpdateItemRequest(_message.Message):
 
     @_builtins.property
     def update_mask(self) -> _field_mask_pb2.FieldMask:
-        """Paths: `title`, `description`, `status`, or `*` for all three. Empty:
-        every field that is set (AIP-134).
+        """Paths: `title`, `description`, `status`, `establishment_id`, `kind`,
+        `result`, `score`, `inspect_time`, or `*` for all of them. Empty: every
+        field that is set (AIP-134).
         """
 
     def __init__(

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file opengovfood/v1/items.proto.
  */
 export const file_opengovfood_v1_items: GenFile = /*@__PURE__*/
-  fileDesc("ChpvcGVuZ292Zm9vZC92MS9pdGVtcy5wcm90bxIOb3BlbmdvdmZvb2QudjEi5AEKBEl0ZW0SCgoCaWQYASABKAMSDQoFdGl0bGUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSKgoGc3RhdHVzGAQgASgOMhoub3BlbmdvdmZvb2QudjEuSXRlbVN0YXR1cxIQCghvd25lcl9pZBgFIAEoAxIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGV0YWcYCCABKAkiSwoRQ3JlYXRlSXRlbVJlcXVlc3QSIgoEaXRlbRgBIAEoCzIULm9wZW5nb3Zmb29kLnYxLkl0ZW0SEgoKcmVxdWVzdF9pZBgCIAEoCSIcCg5HZXRJdGVtUmVxdWVzdBIKCgJpZBgBIAEoAyJbChBMaXN0SXRlbXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg4KBmZpbHRlchgDIAEoCRIQCghvcmRlcl9ieRgEIAEoCSJlChFMaXN0SXRlbXNSZXNwb25zZRIjCgVpdGVtcxgBIAMoCzIULm9wZW5nb3Zmb29kLnYxLkl0ZW0SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhIKCnRvdGFsX3NpemUYAyABKAUiaAoRVXBkYXRlSXRlbVJlcXVlc3QSIgoEaXRlbRgBIAEoCzIULm9wZW5nb3Zmb29kLnYxLkl0ZW0SLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIi0KEURlbGV0ZUl0ZW1SZXF1ZXN0EgoKAmlkGAEgASgDEgwKBGV0YWcYAiABKAkiIwoRV2F0Y2hJdGVtc1JlcXVlc3QSDgoGZmlsdGVyGAEgASgJIlwKCUl0ZW1FdmVudBIrCgR0eXBlGAEgASgOMh0ub3BlbmdvdmZvb2QudjEuSXRlbUV2ZW50VHlwZRIiCgRpdGVtGAIgASgLMhQub3BlbmdvdmZvb2QudjEuSXRlbSqVAQoKSXRlbVN0YXR1cxIbChdJVEVNX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE0lURU1fU1RBVFVTX1BFTkRJTkcQARIbChdJVEVNX1NUQVRVU19JTl9QUk9HUkVTUxACEhkKFUlURU1fU1RBVFVTX0NPTVBMRVRFRBADEhkKFUlURU1fU1RBVFVTX0NBTkNFTExFRBAEKocBCg1JdGVtRXZlbnRUeXBlEh8KG0lURU1fRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEhsKF0lURU1fRVZFTlRfVFlQRV9DUkVBVEVEEAESGwoXSVRFTV9FVkVOVF9UWVBFX1VQREFURUQQAhIbChdJVEVNX0VWRU5UX1RZUEVfREVMRVRFRBADMsUDCgtJdGVtU2VydmljZRJFCgpDcmVhdGVJdGVtEiEub3BlbmdvdmZvb2QudjEuQ3JlYXRlSXRlbVJlcXVlc3QaFC5vcGVuZ292Zm9vZC52MS5JdGVtEj8KB0dldEl0ZW0SHi5vcGVuZ292Zm9vZC52MS5HZXRJdGVtUmVxdWVzdBoULm9wZW5nb3Zmb29kLnYxLkl0ZW0SUAoJTGlzdEl0ZW1zEiAub3BlbmdvdmZvb2QudjEuTGlzdEl0ZW1zUmVxdWVzdBohLm9wZW5nb3Zmb29kLnYxLkxpc3RJdGVtc1Jlc3BvbnNlEkUKClVwZGF0ZUl0ZW0SIS5vcGVuZ292Zm9vZC52MS5VcGRhdGVJdGVtUmVxdWVzdBoULm9wZW5nb3Zmb29kLnYxLkl0ZW0SRwoKRGVsZXRlSXRlbRIhLm9wZW5nb3Zmb29kLnYxLkRlbGV0ZUl0ZW1SZXF1ZXN0GhYuZ29vZ2xlLnByb3RvYnVmLkVtcHR5EkwKCldhdGNoSXRlbXMSIS5vcGVuZ292Zm9vZC52MS5XYXRjaEl0ZW1zUmVxdWVzdBoZLm9wZW5nb3Zmb29kLnYxLkl0ZW1FdmVudDABYgZwcm90bzM", [file_google_protobuf_empty, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
+  fileDesc("ChpvcGVuZ292Zm9vZC92MS9pdGVtcy5wcm90bxIOb3BlbmdvdmZvb2QudjEimQMKBEl0ZW0SCgoCaWQYASABKAMSDQoFdGl0bGUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSKgoGc3RhdHVzGAQgASgOMhoub3BlbmdvdmZvb2QudjEuSXRlbVN0YXR1cxIQCghvd25lcl9pZBgFIAEoAxIvCgtjcmVhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGV0YWcYCCABKAkSGAoQZXN0YWJsaXNobWVudF9pZBgJIAEoAxImCgRraW5kGAogASgOMhgub3BlbmdvdmZvb2QudjEuSXRlbUtpbmQSMAoGcmVzdWx0GAsgASgOMiAub3BlbmdvdmZvb2QudjEuSW5zcGVjdGlvblJlc3VsdBINCgVzY29yZRgMIAEoBRIwCgxpbnNwZWN0X3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIksKEUNyZWF0ZUl0ZW1SZXF1ZXN0EiIKBGl0ZW0YASABKAsyFC5vcGVuZ292Zm9vZC52MS5JdGVtEhIKCnJlcXVlc3RfaWQYAiABKAkiHAoOR2V0SXRlbVJlcXVlc3QSCgoCaWQYASABKAMiWwoQTGlzdEl0ZW1zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIOCgZmaWx0ZXIYAyABKAkSEAoIb3JkZXJfYnkYBCABKAkiZQoRTGlzdEl0ZW1zUmVzcG9uc2USIwoFaXRlbXMYASADKAsyFC5vcGVuZ292Zm9vZC52MS5JdGVtEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRISCgp0b3RhbF9zaXplGAMgASgFImgKEVVwZGF0ZUl0ZW1SZXF1ZXN0EiIKBGl0ZW0YASABKAsyFC5vcGVuZ292Zm9vZC52MS5JdGVtEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayItChFEZWxldGVJdGVtUmVxdWVzdBIKCgJpZBgBIAEoAxIMCgRldGFnGAIgASgJIiMKEVdhdGNoSXRlbXNSZXF1ZXN0Eg4KBmZpbHRlchgBIAEoCSJcCglJdGVtRXZlbnQSKwoEdHlwZRgBIAEoDjIdLm9wZW5nb3Zmb29kLnYxLkl0ZW1FdmVudFR5cGUSIgoEaXRlbRgCIAEoCzIULm9wZW5nb3Zmb29kLnYxLkl0ZW0qlQEKCkl0ZW1TdGF0dXMSGwoXSVRFTV9TVEFUVVNfVU5TUEVDSUZJRUQQABIXChNJVEVNX1NUQVRVU19QRU5ESU5HEAESGwoXSVRFTV9TVEFUVVNfSU5fUFJPR1JFU1MQAhIZChVJVEVNX1NUQVRVU19DT01QTEVURUQQAxIZChVJVEVNX1NUQVRVU19DQU5DRUxMRUQQBCqpAQoISXRlbUtpbmQSGQoVSVRFTV9LSU5EX1VOU1BFQ0lGSUVEEAASIAocSVRFTV9LSU5EX1JPVVRJTkVfSU5TUEVDVElPThABEhcKE0lURU1fS0lORF9GT0xMT1dfVVAQAhIXChNJVEVNX0tJTkRfQ09NUExBSU5UEAMSGQoVSVRFTV9LSU5EX1BSRV9PUEVOSU5HEAQSEwoPSVRFTV9LSU5EX09USEVSEAUquQEKEEluc3BlY3Rpb25SZXN1bHQSIQodSU5TUEVDVElPTl9SRVNVTFRfVU5TUEVDSUZJRUQQABIaChZJTlNQRUNUSU9OX1JFU1VMVF9QQVNTEAESKgomSU5TUEVDVElPTl9SRVNVTFRfUEFTU19XSVRIX0NPTkRJVElPTlMQAhIaChZJTlNQRUNUSU9OX1JFU1VMVF9GQUlMEAMSHgoaSU5TUEVDVElPTl9SRVNVTFRfTk9fRU5UUlkQBCqHAQoNSXRlbUV2ZW50VHlwZRIfChtJVEVNX0VWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIbChdJVEVNX0VWRU5UX1RZUEVfQ1JFQVRFRBABEhsKF0lURU1fRVZFTlRfVFlQRV9VUERBVEVEEAISGwoXSVRFTV9FVkVOVF9UWVBFX0RFTEVURUQQAzLFAwoLSXRlbVNlcnZpY2USRQoKQ3JlYXRlSXRlbRIhLm9wZW5nb3Zmb29kLnYxLkNyZWF0ZUl0ZW1SZXF1ZXN0GhQub3BlbmdvdmZvb2QudjEuSXRlbRI/CgdHZXRJdGVtEh4ub3BlbmdvdmZvb2QudjEuR2V0SXRlbVJlcXVlc3QaFC5vcGVuZ292Zm9vZC52MS5JdGVtElAKCUxpc3RJdGVtcxIgLm9wZW5nb3Zmb29kLnYxLkxpc3RJdGVtc1JlcXVlc3QaIS5vcGVuZ292Zm9vZC52MS5MaXN0SXRlbXNSZXNwb25zZRJFCgpVcGRhdGVJdGVtEiEub3BlbmdvdmZvb2QudjEuVXBkYXRlSXRlbVJlcXVlc3QaFC5vcGVuZ292Zm9vZC52MS5JdGVtEkcKCkRlbGV0ZUl0ZW0SIS5vcGVuZ292Zm9vZC52MS5EZWxldGVJdGVtUmVxdWVzdBoWLmdvb2dsZS5wcm90b2J1Zi5FbXB0eRJMCgpXYXRjaEl0ZW1zEiEub3BlbmdvdmZvb2QudjEuV2F0Y2hJdGVtc1JlcXVlc3QaGS5vcGVuZ292Zm9vZC52MS5JdGVtRXZlbnQwAWIGcHJvdG8z", [file_google_protobuf_empty, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * An inspection, complaint or review.
@@ -76,6 +76,43 @@ export type Item = Message<"opengovfood.v1.Item"> & {
    * @generated from field: string etag = 8;
    */
   etag: string;
+
+  /**
+   * The establishment inspected (EstablishmentService); 0 = none. Must be an
+   * establishment the caller may see.
+   *
+   * @generated from field: int64 establishment_id = 9;
+   */
+  establishmentId: bigint;
+
+  /**
+   * What kind of inspection this is; UNSPECIFIED for items that are not
+   * inspections.
+   *
+   * @generated from field: opengovfood.v1.ItemKind kind = 10;
+   */
+  kind: ItemKind;
+
+  /**
+   * The inspection's outcome; UNSPECIFIED until it is known.
+   *
+   * @generated from field: opengovfood.v1.InspectionResult result = 11;
+   */
+  result: InspectionResult;
+
+  /**
+   * The inspection's score, 0 to 100 (0 also when not scored).
+   *
+   * @generated from field: int32 score = 12;
+   */
+  score: number;
+
+  /**
+   * When the inspection took place; defaults to `create_time` when not given.
+   *
+   * @generated from field: google.protobuf.Timestamp inspect_time = 13;
+   */
+  inspectTime?: Timestamp | undefined;
 };
 
 /**
@@ -92,8 +129,8 @@ export const ItemSchema: GenMessage<Item> = /*@__PURE__*/
  */
 export type CreateItemRequest = Message<"opengovfood.v1.CreateItemRequest"> & {
   /**
-   * `title`, `description` and `status` are used; output-only fields are
-   * ignored.
+   * `title`, `description`, `status`, `establishment_id`, `kind`, `result`,
+   * `score` and `inspect_time` are used; output-only fields are ignored.
    *
    * @generated from field: opengovfood.v1.Item item = 1;
    */
@@ -160,17 +197,19 @@ export type ListItemsRequest = Message<"opengovfood.v1.ListItemsRequest"> & {
 
   /**
    * AIP-160 subset: `= != < <= > >=` on `status`, `owner_id`, `create_time`,
-   * `update_time`; `:` case-insensitive text search on `title` and
+   * `update_time`, `establishment_id`, `kind`, `result`, `score`,
+   * `inspect_time`; `:` case-insensitive text search on `title` and
    * `description`; AND, OR, NOT, parentheses. Example:
-   * `status = ITEM_STATUS_PENDING AND title:"walk-in"`.
+   * `status = ITEM_STATUS_PENDING AND title:"walk-in"`. An establishment's
+   * history: `establishment_id = 7` with order_by `inspect_time desc`.
    *
    * @generated from field: string filter = 3;
    */
   filter: string;
 
   /**
-   * Comma list of `create_time`, `update_time`, `title`, `id`, each
-   * optionally followed by `desc`. Default: `create_time desc`.
+   * Comma list of `create_time`, `update_time`, `inspect_time`, `title`,
+   * `id`, each optionally followed by `desc`. Default: `create_time desc`.
    *
    * @generated from field: string order_by = 4;
    */
@@ -234,8 +273,9 @@ export type UpdateItemRequest = Message<"opengovfood.v1.UpdateItemRequest"> & {
   item?: Item | undefined;
 
   /**
-   * Paths: `title`, `description`, `status`, or `*` for all three. Empty:
-   * every field that is set (AIP-134).
+   * Paths: `title`, `description`, `status`, `establishment_id`, `kind`,
+   * `result`, `score`, `inspect_time`, or `*` for all of them. Empty: every
+   * field that is set (AIP-134).
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
@@ -376,6 +416,109 @@ export const ItemStatusSchema: GenEnum<ItemStatus> = /*@__PURE__*/
   enumDesc(file_opengovfood_v1_items, 0);
 
 /**
+ * What kind of visit an item records.
+ *
+ * @generated from enum opengovfood.v1.ItemKind
+ */
+export enum ItemKind {
+  /**
+   * Not set: not an inspection, or not said.
+   *
+   * @generated from enum value: ITEM_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A scheduled routine inspection.
+   *
+   * @generated from enum value: ITEM_KIND_ROUTINE_INSPECTION = 1;
+   */
+  ROUTINE_INSPECTION = 1,
+
+  /**
+   * A re-inspection after violations were found.
+   *
+   * @generated from enum value: ITEM_KIND_FOLLOW_UP = 2;
+   */
+  FOLLOW_UP = 2,
+
+  /**
+   * An inspection prompted by a complaint.
+   *
+   * @generated from enum value: ITEM_KIND_COMPLAINT = 3;
+   */
+  COMPLAINT = 3,
+
+  /**
+   * An inspection before a new establishment opens.
+   *
+   * @generated from enum value: ITEM_KIND_PRE_OPENING = 4;
+   */
+  PRE_OPENING = 4,
+
+  /**
+   * Any other visit.
+   *
+   * @generated from enum value: ITEM_KIND_OTHER = 5;
+   */
+  OTHER = 5,
+}
+
+/**
+ * Describes the enum opengovfood.v1.ItemKind.
+ */
+export const ItemKindSchema: GenEnum<ItemKind> = /*@__PURE__*/
+  enumDesc(file_opengovfood_v1_items, 1);
+
+/**
+ * The outcome of an inspection.
+ *
+ * @generated from enum opengovfood.v1.InspectionResult
+ */
+export enum InspectionResult {
+  /**
+   * Not known (yet).
+   *
+   * @generated from enum value: INSPECTION_RESULT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Passed.
+   *
+   * @generated from enum value: INSPECTION_RESULT_PASS = 1;
+   */
+  PASS = 1,
+
+  /**
+   * Passed, with conditions to correct.
+   *
+   * @generated from enum value: INSPECTION_RESULT_PASS_WITH_CONDITIONS = 2;
+   */
+  PASS_WITH_CONDITIONS = 2,
+
+  /**
+   * Failed.
+   *
+   * @generated from enum value: INSPECTION_RESULT_FAIL = 3;
+   */
+  FAIL = 3,
+
+  /**
+   * The inspector could not get in.
+   *
+   * @generated from enum value: INSPECTION_RESULT_NO_ENTRY = 4;
+   */
+  NO_ENTRY = 4,
+}
+
+/**
+ * Describes the enum opengovfood.v1.InspectionResult.
+ */
+export const InspectionResultSchema: GenEnum<InspectionResult> = /*@__PURE__*/
+  enumDesc(file_opengovfood_v1_items, 2);
+
+/**
  * What happened to an item.
  *
  * @generated from enum opengovfood.v1.ItemEventType
@@ -414,7 +557,7 @@ export enum ItemEventType {
  * Describes the enum opengovfood.v1.ItemEventType.
  */
 export const ItemEventTypeSchema: GenEnum<ItemEventType> = /*@__PURE__*/
-  enumDesc(file_opengovfood_v1_items, 1);
+  enumDesc(file_opengovfood_v1_items, 3);
 
 /**
  * ItemService manages the items inspectors work on: inspections, complaints,

@@ -1,0 +1,300 @@
+"""The "From your records" block: a chat question answered from the caller's own data,
+deterministically, for providers that cannot call tools (the local model).
+
+    context = RecordsContext(items_service, analyses_service)
+    block = await context.block(principal, "Which of my items are pending?")
+    # 'From your records:\\n- You have 2 pending items: #7 "Taqueria Sol" (created …); …'
+
+The question is read by :func:`~opengovfood.services.chat_question.read_question`; the
+data is read through :class:`~opengovfood.services.items.ItemService` and
+:class:`~opengovfood.services.analyses.AnalysisService` with the caller's principal, the
+same rules as their RPCs, and narrowed to the caller's own items (``owner_id``): a
+superuser asking about "my items" hears about theirs, and nobody hears about records
+they could not read. A question not about records gets ``""`` (the chat answers as
+before). Empty results say so ("You have no pending items."). The block is bounded
+(:data:`MAX_BLOCK_CHARS`) so it fits a small model's window with room to answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from opengovfood.domain.analyses import AnalysisRecord
+from opengovfood.domain.items import ItemRecord, ItemStatus
+from opengovfood.domain.pagination import Page
+from opengovfood.domain.principal import Principal
+from opengovfood.services.chat_question import Named, Question, read_question
+
+BLOCK_HEADING = "From your records:"
+MAX_BLOCK_CHARS = 1800
+# Items listed by name in one line; the count is always exact.
+LIST_ITEMS = 8
+# Items scanned for names a question may use (newest first).
+NAME_SCAN = 500
+NAMED_ITEMS = 3
+ANALYSES_LISTED = 5
+VIOLATIONS_LISTED = 8
+_EXCERPT = 160
+
+_STATUS_TEXT = {
+    ItemStatus.PENDING: "pending",
+    ItemStatus.IN_PROGRESS: "in progress",
+    ItemStatus.COMPLETED: "completed",
+    ItemStatus.CANCELLED: "cancelled",
+}
+_FILTER_VALUE = {
+    ItemStatus.PENDING: "PENDING",
+    ItemStatus.IN_PROGRESS: "IN_PROGRESS",
+    ItemStatus.COMPLETED: "COMPLETED",
+    ItemStatus.CANCELLED: "CANCELLED",
+}
+
+
+class ItemReader(Protocol):
+    async def list_items(
+        self,
+        principal: Principal,
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        filter: str = "",
+        order_by: str = "",
+    ) -> Page[ItemRecord]: ...
+
+
+class AnalysisReader(Protocol):
+    async def list_analyses(
+        self, principal: Principal, *, page_size: int = 0, page_token: str = "", filter: str = ""
+    ) -> Page[AnalysisRecord]: ...
+
+
+def _excerpt(text: str, limit: int = _EXCERPT) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _day(moment: datetime) -> str:
+    return moment.date().isoformat()
+
+
+def _plural(count: int, word: str, plural: str = "") -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {plural or word + 's'}"
+
+
+def _either(statuses: Sequence[ItemStatus]) -> str:
+    names = [_STATUS_TEXT[s] for s in statuses]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _end(text: str) -> str:
+    """A sentence's full stop, unless a quotation already ends it."""
+    return text if text.endswith(('."', '…"', '!"', '?"', ".")) else text + "."
+
+
+def _title(item: ItemRecord) -> str:
+    return f'#{item.id} "{_excerpt(item.title, 100)}"'
+
+
+def _inspected(item: ItemRecord) -> datetime:
+    """When the item's inspection took place (its creation until items carry an
+    inspection time)."""
+    return item.create_time
+
+
+def _item_line(item: ItemRecord) -> str:
+    text = f"{_title(item)}: {_STATUS_TEXT[item.status]}, created {_day(item.create_time)}"
+    if item.update_time.date() != item.create_time.date():
+        text += f", updated {_day(item.update_time)}"
+    if item.description.strip():
+        text += f'; notes: "{_excerpt(item.description)}"'
+    return _end(text)
+
+
+def _analysis_line(analysis: AnalysisRecord, *, full: bool) -> str:
+    text = (
+        f"Analysis #{analysis.id} of {_day(analysis.create_time)}: compliance score "
+        f"{analysis.compliance_score:.2f}, {_plural(len(analysis.violations), 'violation')}"
+    )
+    if full:
+        if analysis.violations:
+            shown = [
+                f"{v.code} {_excerpt(v.description, 100)} ({v.severity})"
+                for v in analysis.violations[:VIOLATIONS_LISTED]
+            ]
+            more = len(analysis.violations) - len(shown)
+            text += ": " + "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+        if analysis.summary.strip():
+            text += f'. Summary: "{_excerpt(analysis.summary)}"'
+    elif analysis.violations:
+        text += " (" + ", ".join(v.code for v in analysis.violations[:VIOLATIONS_LISTED]) + ")"
+    return _end(text)
+
+
+def _bounded(lines: list[str]) -> str:
+    """The block, cut at a line (or within the first) to :data:`MAX_BLOCK_CHARS`."""
+    out = BLOCK_HEADING
+    for line in lines:
+        entry = "\n- " + line
+        if len(out) + len(entry) > MAX_BLOCK_CHARS:
+            room = MAX_BLOCK_CHARS - len(out) - 4
+            if room > 40:
+                out += entry[:room].rstrip() + "…"
+            break
+        out += entry
+    return out + "\n\n"
+
+
+class RecordsContext:
+    """Builds the "From your records" block for a question (see the module docstring)."""
+
+    def __init__(self, items: ItemReader, analyses: AnalysisReader) -> None:
+        self._items = items
+        self._analyses = analyses
+
+    async def block(self, principal: Principal, text: str) -> str:
+        """The block for ``text`` ("" when the question is not about the caller's records)."""
+        if principal.user_id is None:
+            return ""
+        own = f"owner_id = {principal.user_id}"
+        names = await self._names(principal, own)
+        question = read_question(text, [Named("item", i.id, i.title) for i in names])
+        if not question.about_records:
+            return ""
+        by_id = {i.id: i for i in names}
+        named = [by_id[n.id] for n in question.named if n.id in by_id]
+        lines = await self._lines(principal, own, question, named)
+        return _bounded(lines) if lines else ""
+
+    async def _names(self, principal: Principal, own: str) -> list[ItemRecord]:
+        found: list[ItemRecord] = []
+        token = ""
+        while len(found) < NAME_SCAN:
+            page = await self._items.list_items(
+                principal, page_size=NAME_SCAN - len(found), page_token=token, filter=own
+            )
+            found.extend(page.items)
+            token = page.next_page_token
+            if not token:
+                break
+        return found
+
+    async def _lines(
+        self, principal: Principal, own: str, question: Question, named: list[ItemRecord]
+    ) -> list[str]:
+        lines: list[str] = []
+        if question.unmatched_name:
+            lines.append(f'None of your items matches "{_excerpt(question.unmatched_name, 80)}".')
+        if question.statuses:
+            lines.append(await self._status_line(principal, own, question.statuses, named))
+        elif question.items and not named and not question.last:
+            lines.extend(await self._overview(principal, own))
+        if question.last and (named or not question.unmatched_name):
+            lines.extend(await self._last(principal, own, named))
+        elif named and question.statuses and not question.analyses:
+            pass  # "is the deli done?": the status line answers
+        elif named:
+            for item in sorted(named, key=_inspected, reverse=True)[:NAMED_ITEMS]:
+                lines.append(_item_line(item))
+                if question.analyses:
+                    lines.extend(await self._analyses_of(principal, item, full=True))
+            if len(named) > NAMED_ITEMS:
+                lines.append(f"{len(named) - NAMED_ITEMS} more of your items match that name.")
+        elif question.analyses:
+            lines.extend(await self._recent_analyses(principal))
+        return lines
+
+    async def _status_line(
+        self,
+        principal: Principal,
+        own: str,
+        statuses: Sequence[ItemStatus],
+        named: list[ItemRecord],
+    ) -> str:
+        wanted = " OR ".join(f"status = {_FILTER_VALUE[s]}" for s in statuses)
+        which = _either(statuses)
+        if named:  # "is the Taqueria Sol visit completed?"
+            hits = [i for i in named if i.status in statuses]
+            if not hits:
+                return (
+                    f"None of the items you named is {which}: "
+                    + "; ".join(
+                        f"{_title(i)} is {_STATUS_TEXT[i.status]}" for i in named[:LIST_ITEMS]
+                    )
+                    + "."
+                )
+            return f"{which.capitalize()}: " + "; ".join(_title(i) for i in hits) + "."
+        page = await self._items.list_items(
+            principal, page_size=LIST_ITEMS, filter=f"{own} AND {wanted}"
+        )
+        if not page.total_size:
+            return f"You have no {which} items."
+        listed = "; ".join(
+            f"{_title(i)} ({_STATUS_TEXT[i.status]}, created {_day(i.create_time)})"
+            if len(statuses) > 1
+            else f"{_title(i)} (created {_day(i.create_time)})"
+            for i in page.items
+        )
+        more = page.total_size - len(page.items)
+        tail = f"; and {more} more" if more > 0 else ""
+        return f"You have {_plural(page.total_size, which + ' item')}: {listed}{tail}."
+
+    async def _overview(self, principal: Principal, own: str) -> list[str]:
+        counts: list[str] = []
+        total = 0
+        for status in ItemStatus:
+            page = await self._items.list_items(
+                principal, page_size=1, filter=f"{own} AND status = {_FILTER_VALUE[status]}"
+            )
+            total += page.total_size
+            if page.total_size:
+                counts.append(f"{page.total_size} {_STATUS_TEXT[status]}")
+        if not total:
+            return ["You have no items."]
+        newest = await self._items.list_items(principal, page_size=LIST_ITEMS // 2, filter=own)
+        shown = "; ".join(f"{_title(i)} ({_STATUS_TEXT[i.status]})" for i in newest.items)
+        return [
+            f"You have {_plural(total, 'item')}: {', '.join(counts)}.",
+            f"Newest: {shown}.",
+        ]
+
+    async def _last(self, principal: Principal, own: str, named: list[ItemRecord]) -> list[str]:
+        if named:
+            latest = max(named, key=_inspected)
+            lead = "Your last inspection there: "
+        else:
+            page = await self._items.list_items(principal, page_size=1, filter=own)
+            if not page.items:
+                return ["You have no inspections (items) yet."]
+            latest = page.items[0]
+            lead = "Your most recent inspection: "
+        lines = [lead + _item_line(latest)]
+        lines.extend(await self._analyses_of(principal, latest, full=True))
+        return lines
+
+    async def _analyses_of(
+        self, principal: Principal, item: ItemRecord, *, full: bool
+    ) -> list[str]:
+        page = await self._analyses.list_analyses(
+            principal, page_size=1, filter=f"item_id = {item.id}"
+        )
+        if not page.items:
+            return [f"Item #{item.id} has no stored analysis."]
+        line = _analysis_line(page.items[0], full=full)
+        if page.total_size > 1:
+            line = f"Latest of {page.total_size} analyses of item #{item.id}: " + line
+        return [line]
+
+    async def _recent_analyses(self, principal: Principal) -> list[str]:
+        page = await self._analyses.list_analyses(principal, page_size=ANALYSES_LISTED)
+        if not page.items:
+            return ["You have no stored analyses."]
+        lines = [
+            f"You have {_plural(page.total_size, 'analysis', 'analyses')}"
+            + (f"; the newest {len(page.items)}:" if page.total_size > len(page.items) else ":")
+        ]
+        for analysis in page.items:
+            about = f" (item #{analysis.item_id})" if analysis.item_id else ""
+            lines.append(_analysis_line(analysis, full=False).removesuffix(".") + about + ".")
+        return lines
