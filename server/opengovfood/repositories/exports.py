@@ -1,11 +1,12 @@
 """ExportRepository: what the open-data export and the inspection report read, joined
 from items, establishments, the latest analysis of each item and the item's owner.
 
-Exports stream: rows come in keyset batches (`id > last id ORDER BY id LIMIT n`), each
-batch on a connection of its own that goes back to the pool before the rows are
-handed out, so an export of any size holds one batch in memory and no connection or
-transaction while the client reads slowly. (The batches are separate statements: rows
-written during a long export may or may not be in it, as with paging through ListItems.)
+Exports stream: each file is one statement read through an open cursor `batch` rows at
+a time, so an export of any size holds one batch in memory and costs one pass over the
+rows (keyset batches would re-scan the owner's items for every batch: no index orders
+them by id per owner). The cursor holds a connection (on PostgreSQL a read transaction)
+while its file streams, for as long as the client takes to read it; each file is a
+consistent snapshot, and the files are read one after the other.
 
 An item is an inspection when it names an establishment; the caller's scope and the
 ListItems filter (the same column map as ItemRepository's) apply to the items.
@@ -16,11 +17,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, exists, func, select
+from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from opengovfood.db.models import Establishment, InspectionAnalysis, Item, User
-from opengovfood.domain.analyses import Violation
 from opengovfood.domain.exports import ExportedBusiness, ExportedInspection, ReportSource
 from opengovfood.domain.filters import ParsedFilter
 from opengovfood.domain.scopes import Scope
@@ -90,63 +90,57 @@ class ExportRepository:
         where.extend(sql_lists.where(parsed, LIST_COLUMNS, self._dialect))
         return where
 
+    async def _stream(self, statement: Any) -> AsyncIterator[Any]:
+        """The statement's rows, fetched `batch` at a time from one open cursor."""
+        async with self._engine.connect() as connection:
+            result = await connection.stream(statement)
+            async for rows in result.partitions(self._batch):
+                for row in rows:
+                    yield row
+
     async def businesses(
         self, parsed: ParsedFilter, scope: Scope
     ) -> AsyncIterator[ExportedBusiness]:
         """The establishments of the matching inspections, each once, by id."""
-        inspected = exists().where(
-            _items.c.establishment_id == _places.c.id, *self._conditions(parsed, scope)
+        inspected = select(_items.c.establishment_id).where(*self._conditions(parsed, scope))
+        statement = (
+            select(*_PLACE_COLUMNS)
+            .where(_places.c.id.in_(inspected.scalar_subquery()))
+            .order_by(_places.c.id)
         )
-        after = 0
-        while True:
-            statement = (
-                select(*_PLACE_COLUMNS)
-                .where(_places.c.id > after, inspected)
-                .order_by(_places.c.id)
-                .limit(self._batch)
-            )
-            async with self._engine.connect() as connection:
-                rows = (await connection.execute(statement)).all()
-            for row in rows:
-                yield _business(row)
-            if len(rows) < self._batch:
-                return
-            after = rows[-1].id
+        async for row in self._stream(statement):
+            yield _business(row)
 
     async def inspections(
         self, parsed: ParsedFilter, scope: Scope, with_violations: bool
     ) -> AsyncIterator[ExportedInspection]:
-        """The matching inspections by id; with their latest analysis' violations when
-        asked (one more query per batch)."""
-        where = self._conditions(parsed, scope)
-        after = 0
-        while True:
-            statement = (
-                select(*_ITEM_COLUMNS)
-                .where(_items.c.id > after, *where)
-                .order_by(_items.c.id)
-                .limit(self._batch)
+        """The matching inspections by id. With `with_violations`, only those with an
+        analysis, each with its latest analysis' violations."""
+        statement = select(*_ITEM_COLUMNS).where(*self._conditions(parsed, scope))
+        if with_violations:
+            # One GROUP BY over the analyses, not a lookup per item.
+            newest = (
+                select(_analyses.c.item_id, func.max(_analyses.c.id).label("id"))
+                .where(_analyses.c.item_id.is_not(None))
+                .group_by(_analyses.c.item_id)
+                .subquery()
             )
-            violations: dict[int, tuple[Violation, ...]] = {}
-            async with self._engine.connect() as connection:
-                rows = (await connection.execute(statement)).all()
-                if with_violations and rows:
-                    found = await connection.execute(_latest_analyses([r.id for r in rows]))
-                    violations = {a.item_id: violations_from_json(a.violations) for a in found}
-            for row in rows:
-                yield ExportedInspection(
-                    item_id=row.id,
-                    establishment_id=row.establishment_id,
-                    inspect_time=row.inspect_time,
-                    create_time=row.create_time,
-                    kind=row.kind,
-                    result=row.result,
-                    score=row.score,
-                    violations=violations.get(row.id, ()),
-                )
-            if len(rows) < self._batch:
-                return
-            after = rows[-1].id
+            statement = (
+                statement.add_columns(_analyses.c.violations)
+                .join(newest, newest.c.item_id == _items.c.id)
+                .join(_analyses, _analyses.c.id == newest.c.id)
+            )
+        async for row in self._stream(statement.order_by(_items.c.id)):
+            yield ExportedInspection(
+                item_id=row.id,
+                establishment_id=row.establishment_id,
+                inspect_time=row.inspect_time,
+                create_time=row.create_time,
+                kind=row.kind,
+                result=row.result,
+                score=row.score,
+                violations=violations_from_json(row.violations) if with_violations else (),
+            )
 
     async def report_source(self, item_id: int, scope: Scope) -> ReportSource | None:
         where = [_items.c.id == item_id]
