@@ -167,6 +167,8 @@ class InspectionAnalysis(Base):
     __table_args__ = (
         Index("ix_inspection_analyses_owner_id_create_time_id", "owner_id", "create_time", "id"),
         Index("ix_inspection_analyses_owner_id_item_id", "owner_id", "item_id"),
+        # The latest analysis of an item (the official record: export, report).
+        Index("ix_inspection_analyses_item_id_id", "item_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

@@ -21,6 +21,15 @@ class ExportedBusiness:
 
 
 @dataclass(frozen=True, slots=True)
+class ExportedViolation:
+    """What the open-data export publishes of a violation."""
+
+    code: str
+    food_code_section: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
 class ExportedInspection:
     """An item with an establishment, with its latest analysis' violations (if any)."""
 
@@ -31,7 +40,7 @@ class ExportedInspection:
     kind: str  # the stored ItemKind value
     result: str  # the stored InspectionResult value ("unspecified" when none)
     score: int
-    violations: tuple[Violation, ...] = ()
+    violations: tuple[ExportedViolation, ...] = ()
 
     @property
     def day(self) -> date:

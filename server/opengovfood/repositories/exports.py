@@ -1,12 +1,15 @@
 """ExportRepository: what the open-data export and the inspection report read, joined
 from items, establishments, the latest analysis of each item and the item's owner.
 
-Exports stream: each file is one statement read through an open cursor `batch` rows at
-a time, so an export of any size holds one batch in memory and costs one pass over the
-rows (keyset batches would re-scan the owner's items for every batch: no index orders
-them by id per owner). The cursor holds a connection (on PostgreSQL a read transaction)
-while its file streams, for as long as the client takes to read it; each file is a
-consistent snapshot, and the files are read one after the other.
+Exports stream: rows come in keyset batches (`id > last id ORDER BY id LIMIT n`), each
+batch on a connection of its own that goes back to the pool before its rows are handed
+out, so an export of any size holds one batch in memory and no connection or
+transaction while the client reads slowly. (Not one statement through a server-side
+cursor: the SQLite driver, db/sqlite_inline.py, fetches every row of a statement at
+once.) Each batch is an index range scan: items by id, an establishment's items by
+`ix_items_establishment_id_inspect_time_id`, the latest analyses of a batch by
+`ix_inspection_analyses_item_id_id`. The batches are separate statements: rows written
+during a long export may or may not be in it, as with paging through ListItems.
 
 An item is an inspection when it names an establishment; the caller's scope and the
 ListItems filter (the same column map as ItemRepository's) apply to the items.
@@ -17,11 +20,25 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    Table,
+    exists,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from opengovfood.db.models import Establishment, InspectionAnalysis, Item, User
-from opengovfood.domain.exports import ExportedBusiness, ExportedInspection, ReportSource
+from opengovfood.domain.exports import (
+    ExportedBusiness,
+    ExportedInspection,
+    ExportedViolation,
+    ReportSource,
+)
 from opengovfood.domain.filters import ParsedFilter
 from opengovfood.domain.scopes import Scope
 from opengovfood.repositories import sql_lists
@@ -67,14 +84,30 @@ def _business(row: Any) -> ExportedBusiness:
     )
 
 
-def _latest_analyses(item_ids: Sequence[int]) -> Any:
-    """The newest analysis of each of these items (the official record)."""
+def _latest_analyses(item_ids: Sequence[int], *columns: Any) -> Select[Any]:
+    """The newest analysis of each of these items (the official record): `columns`
+    and its item_id, or every column."""
     newest = (
         select(func.max(_analyses.c.id))
         .where(_analyses.c.item_id.in_(item_ids))
         .group_by(_analyses.c.item_id)
     )
-    return select(_analyses).where(_analyses.c.id.in_(newest.scalar_subquery()))
+    chosen = (_analyses.c.item_id, *columns) if columns else tuple(_analyses.c)
+    return select(*chosen).where(_analyses.c.id.in_(newest.scalar_subquery()))
+
+
+def _exported(stored: Any) -> tuple[ExportedViolation, ...]:
+    """The stored violations JSON, only what the export publishes (hundreds of thousands
+    of them: no full records)."""
+    return tuple(
+        ExportedViolation(
+            code=str(v.get("code", "")),
+            food_code_section=str(v.get("food_code_section") or ""),
+            description=str(v.get("description", "")),
+        )
+        for v in stored or ()
+        if isinstance(v, dict)
+    )
 
 
 class ExportRepository:
@@ -86,61 +119,67 @@ class ExportRepository:
     def _conditions(self, parsed: ParsedFilter, scope: Scope) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = [_items.c.establishment_id.is_not(None)]
         if scope.owner_id is not None:
-            where.append(_items.c.owner_id == scope.owner_id)
+            # SQLite would pick the owner's index and sort all their items for every
+            # batch; `+owner_id` (no index on that term) keeps it on the id range.
+            owner = (
+                literal_column("+items.owner_id", BigInteger)
+                if self._dialect == "sqlite"
+                else _items.c.owner_id
+            )
+            where.append(owner == scope.owner_id)
         where.extend(sql_lists.where(parsed, LIST_COLUMNS, self._dialect))
         return where
 
-    async def _stream(self, statement: Any) -> AsyncIterator[Any]:
-        """The statement's rows, fetched `batch` at a time from one open cursor."""
-        async with self._engine.connect() as connection:
-            result = await connection.stream(statement)
-            async for rows in result.partitions(self._batch):
-                for row in rows:
-                    yield row
+    async def _batches(self, statement: Select[Any], key: Any) -> AsyncIterator[list[Any]]:
+        """The statement's rows in keyset batches by `key` (an id column), each batch
+        read on a connection of its own that is back in the pool before it is used."""
+        after = 0
+        while True:
+            batch = statement.where(key > after).order_by(key).limit(self._batch)
+            async with self._engine.connect() as connection:
+                rows = list((await connection.execute(batch)).all())
+            if rows:
+                yield rows
+            if len(rows) < self._batch:
+                return
+            after = rows[-1].id
 
     async def businesses(
         self, parsed: ParsedFilter, scope: Scope
     ) -> AsyncIterator[ExportedBusiness]:
         """The establishments of the matching inspections, each once, by id."""
-        inspected = select(_items.c.establishment_id).where(*self._conditions(parsed, scope))
-        statement = (
-            select(*_PLACE_COLUMNS)
-            .where(_places.c.id.in_(inspected.scalar_subquery()))
-            .order_by(_places.c.id)
+        inspected = exists().where(
+            _items.c.establishment_id == _places.c.id, *self._conditions(parsed, scope)
         )
-        async for row in self._stream(statement):
-            yield _business(row)
+        statement = select(*_PLACE_COLUMNS).where(inspected)
+        async for rows in self._batches(statement, _places.c.id):
+            for row in rows:
+                yield _business(row)
 
     async def inspections(
         self, parsed: ParsedFilter, scope: Scope, with_violations: bool
     ) -> AsyncIterator[ExportedInspection]:
-        """The matching inspections by id. With `with_violations`, only those with an
-        analysis, each with its latest analysis' violations."""
+        """The matching inspections by id; with their latest analysis' violations when
+        asked (one more query per batch)."""
         statement = select(*_ITEM_COLUMNS).where(*self._conditions(parsed, scope))
-        if with_violations:
-            # One GROUP BY over the analyses, not a lookup per item.
-            newest = (
-                select(_analyses.c.item_id, func.max(_analyses.c.id).label("id"))
-                .where(_analyses.c.item_id.is_not(None))
-                .group_by(_analyses.c.item_id)
-                .subquery()
-            )
-            statement = (
-                statement.add_columns(_analyses.c.violations)
-                .join(newest, newest.c.item_id == _items.c.id)
-                .join(_analyses, _analyses.c.id == newest.c.id)
-            )
-        async for row in self._stream(statement.order_by(_items.c.id)):
-            yield ExportedInspection(
-                item_id=row.id,
-                establishment_id=row.establishment_id,
-                inspect_time=row.inspect_time,
-                create_time=row.create_time,
-                kind=row.kind,
-                result=row.result,
-                score=row.score,
-                violations=violations_from_json(row.violations) if with_violations else (),
-            )
+        async for rows in self._batches(statement, _items.c.id):
+            violations: dict[int, tuple[ExportedViolation, ...]] = {}
+            if with_violations:
+                latest = _latest_analyses([r.id for r in rows], _analyses.c.violations)
+                async with self._engine.connect() as connection:
+                    found = (await connection.execute(latest)).all()
+                violations = {a.item_id: _exported(a.violations) for a in found}
+            for row in rows:
+                yield ExportedInspection(
+                    item_id=row.id,
+                    establishment_id=row.establishment_id,
+                    inspect_time=row.inspect_time,
+                    create_time=row.create_time,
+                    kind=row.kind,
+                    result=row.result,
+                    score=row.score,
+                    violations=violations.get(row.id, ()),
+                )
 
     async def report_source(self, item_id: int, scope: Scope) -> ReportSource | None:
         where = [_items.c.id == item_id]

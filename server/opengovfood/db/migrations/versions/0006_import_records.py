@@ -1,4 +1,5 @@
-"""import_records: what `opengov-food import` has loaded, so a second run skips it
+"""import_records (what `opengov-food import` loaded, so a second run skips it) and an
+index for the latest analysis of an item (export, report)
 
 Revision ID: 0006
 Revises: 0005
@@ -41,7 +42,11 @@ def upgrade() -> None:
             name=op.f("uq_import_records_owner_id_source_kind_external_key"),
         ),
     )
+    with op.batch_alter_table("inspection_analyses", schema=None) as batch_op:
+        batch_op.create_index("ix_inspection_analyses_item_id_id", ["item_id", "id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("inspection_analyses", schema=None) as batch_op:
+        batch_op.drop_index("ix_inspection_analyses_item_id_id")
     op.drop_table("import_records")
