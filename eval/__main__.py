@@ -1,8 +1,12 @@
 """`make eval` / `python -m eval [--quick] [--provider NAME] [--out FILE]`.
 
+`--provider local|ollama|openai` also runs the narrative splits through the whole
+analysis (AnalysisService: rules, score, the model's narrative and proposals) on that
+provider, configured by the usual OPENGOVFOOD_* settings (eval/service.py).
+
 Chicago: leave-one-day-out over the four days of the sample, pooled; the engine (rules and
 the classifier trained on the other three days), the rules alone and the issue's naive
-Bayes baseline. Narrative: each split (`dev`, `dev2`, `test`, `test2`) reported separately,
+Bayes baseline. Narrative: each split (`dev`, `dev2`, `dev3`, `test`, `test2`) reported separately,
 by the engine trained on the whole Chicago sample and by the rules alone. Per-item tables
 are printed and stored for the development splits only: the held-out splits (`test*`) are
 reported as summary figures, so nobody tunes to them item by item. `--splits dev,dev2`
@@ -29,12 +33,13 @@ from .metrics import CorpusMetrics, compute
 from .report import as_json, item_table, summary_table
 from .runner import PROVIDERS, EngineAnalyser, run_cases, run_leave_one_day_out
 from .scores import default_scorer
+from .service import register
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 # --quick: at most this many inspections of each held-out day, picked by ID (deterministic).
 QUICK_PER_DAY = 30
 # Narrative splits in report order; `test*` are held out (summary figures only).
-SPLITS = ("dev", "dev2", "test", "test2")
+SPLITS = ("dev", "dev2", "dev3", "test", "test2")
 
 
 def held_out(split: str) -> bool:
@@ -62,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="narrative splits to run, comma-separated (default: all present)",
     )
     args = parser.parse_args(argv)
+    register()
     splits = [s for s in args.splits.split(",") if s]
     unknown_splits = [s for s in splits if s not in SPLITS]
     if unknown_splits:
@@ -113,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             results[f"narrative-{split}{suffix}"] = compute(
                 run_cases(analyser, cases), known_section=in_catalogue, score=score
             )
+    if args.provider:
+        with_model = analysers[-1][1]
+        extra["narratives_missing"] = with_model.narratives_missing
+        with_model.close()
 
     print(
         "== Chicago: comments as one paragraph, leave-one-day-out "

@@ -296,6 +296,7 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
         rules,
         scheme=settings.scoring_scheme,
         model_timeout=settings.analysis_model_timeout,
+        items=container.items,
     )
     agent = AgentServicer(
         analyses,

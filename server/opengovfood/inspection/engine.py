@@ -27,6 +27,7 @@ from .classifier import CommentClassifier, Prediction
 from .findings import DESIGNATION_RANK, Finding
 from .form_items import item_title, section_for
 from .negation import (
+    conditional_spans,
     is_advisory,
     is_compliance_statement,
     is_negated,
@@ -111,6 +112,12 @@ _DIRECTIVE_START: Final = re.compile(
 _NOT_A_PROBLEM: Final = re.compile(r"\bpest\s+control\b[^,;.]*|\bbait\s+stations?\b")
 
 
+# The task a hand wash comes after or before ("washed their hands after handling soiled
+# trays"): its words describe the task, not a problem.
+_TASK_CLAUSE: Final = re.compile(
+    r"\b(?:after|before|when|while)\s+(?:handling|touching|cleaning|clearing|bus+ing|taking\s+"
+    r"out|emptying|using|changing)\b[^,;.]*"
+)
 _OBSERVED: Final = re.compile(r"\b(?:observed|found|noted|saw|seen)\b")
 _SELF_NEGATING_CUE: Final = re.compile(r"^(?:no|without|out\s+of|empty|not|un|lack|missing)\b")
 
@@ -125,7 +132,11 @@ def _problem_cue(view: str) -> bool:
     if reports_nothing(view) or (is_compliance_statement(view) and not _OBSERVED.search(view)):
         return False
     view = _NOT_A_PROBLEM.sub(lambda m: " " * len(m.group()), view)
-    compliant = [m.span() for m in _COMPLIANT.finditer(view)]
+    compliant = [
+        *(m.span() for m in _COMPLIANT.finditer(view)),
+        *conditional_spans(view),
+        *(m.span() for m in _TASK_CLAUSE.finditer(view)),
+    ]
     for match in _PROBLEM_CUE.finditer(view):
         if any(a <= match.start() < b for a, b in compliant):
             continue

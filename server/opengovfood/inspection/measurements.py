@@ -49,7 +49,7 @@ _RANGE_HEAD: Final = re.compile(
 # A bare number read as a temperature when the sentence is about temperatures.
 _BARE: Final = re.compile(
     r"(?:\bat|@|\btemp(?:erature)?s?(?:\s+(?:of|was|were|is|at|reading|read))?|(?<![\d\s]):|"
-    r"\bwas|\bread)"
+    r"\bwas|\bwere|\bread|\breads|\breading|\bmeasured|\bprobed)"
     r"\s{0,3}(?P<num>-?\d{2,3}(?:\.\d)?)(?![\d.]|\s*(?:%|ppm|lbs?\b|pounds|oz\b|hours?\b|hrs?\b|"
     r"h\b|min|minutes|days?\b|inch|in\b|ft\b|feet|am\b|pm\b|:\d|/|pcs|pieces|sq|gallon|items?|"
     r"°|deg|f\b|c\b))"
@@ -64,7 +64,8 @@ _BARE_COOKED: Final = re.compile(
     r"hours?\b|hrs?\b|min|minutes|days?\b|am\b|pm\b|:\d|°|deg|f\b|c\b))"
 )
 _TEMP_WORDS: Final = re.compile(
-    r"\btemp(?:erature)?s?\b|°|\bdegrees?\b|\bcold[- ]hold|\bhot[- ]hold"
+    r"\btemp(?:erature)?s?\b|°|\bdegrees?\b|\bcold[- ]hold|\bhot[- ]hold|\bprob(?:ed|ing)\b|"
+    r"\btemped\b|\bthermometers?\b"
 )
 _LIMIT_BEFORE: Final = re.compile(
     r"(?:\b(?:must|should|shall|needs?\s+to|required?|requirement|instructed|ensure)\b"
@@ -285,6 +286,16 @@ def _is_limit(view: str, start: int, end: int) -> bool:
     return bool(_LIMIT_BEFORE.search(before) or _LIMIT_AFTER.search(view[end : end + 25]))
 
 
+# "reheated from 38F to 172F": a change of temperature, read at its end ("ranged from 120F
+# to 130F" is a range; "cooled from 135 to 70" is read by the cooling check).
+_CHANGE_FROM: Final = re.compile(
+    r"\b(?:re-?heated|heated|warmed|brought|went|rose|came\s+(?:up|down)|re-?heating|heating|"
+    r"cooled|cooling|chilled|chilling|dropped|fell|cools?|got)\s+"
+    r"(?:[a-z]+\s+){0,3}?from\s+$"
+)
+_CHANGE_TO: Final = re.compile(r"\s*(?:-|to|up\s+to)\s*\d")
+
+
 def readings(view: str) -> list[Reading]:
     """Temperatures and concentrations of one sentence view (limit statements left out)."""
     found: list[Reading] = []
@@ -299,6 +310,11 @@ def readings(view: str) -> list[Reading]:
         start, end = match.start(), match.end()
         head = _RANGE_HEAD.search(view, max(0, start - 16), start)
         low = high = value
+        if _CHANGE_FROM.search(view, max(0, start - 40), start) and _CHANGE_TO.match(view, end):
+            taken.append((start, end))
+            continue
+        if head is not None and _CHANGE_FROM.search(view, max(0, head.start() - 40), head.start()):
+            head = None
         if head is not None:
             low = min(value, float(head.group("num")))
             high = max(value, float(head.group("num")))
@@ -349,7 +365,7 @@ def readings(view: str) -> list[Reading]:
     return found
 
 
-_DELIMITER: Final = re.compile(r"[,;(]|\s(?:and|but|while|whereas)\s|\.\s")
+_DELIMITER: Final = re.compile(r"[,;(\u2192]|\s(?:and|but|while|whereas)\s|\.\s|\s-+>?\s")
 _FILLER: Final = re.compile(
     r"^[\s:@-]*(?:(?:was|were|is|are|at|measured|read|reading|temp\w*|of)\b[\s:@-]*)*$"
 )
@@ -370,15 +386,34 @@ def _segment(view: str, reading: Reading, previous_end: int) -> tuple[int, int]:
     return start, min(end, reading.end + 80)
 
 
-def _context(view: str, seg_start: int, seg_end: int, reading: Reading) -> tuple[Context, bool]:
+# "reheated to 168": the reheating's own reading follows, so a reading before it is the
+# temperature the food was found at
+_REHEATED_TO: Final = re.compile(r"re-?heat\w*\s+(?:[a-z]+\s+){0,3}?(?:to|at)\s+\d")
+
+
+def _context(
+    view: str, seg_start: int, seg_end: int, reading: Reading, reading_at: int | None = None
+) -> tuple[Context, bool]:
     """The reading's context, and whether its own phrase (not just its sentence) names it."""
     phrase = view[seg_start:seg_end]
     # The noun phrase the reading follows names it first ("the fridge is 38, the hand sink
     # has soap": the fridge's reading); then the words after it; then the sentence.
     before = view[seg_start : max(seg_start, reading.start)]
-    for scope, own in ((before, True), (phrase, True), (view, False)):
+    scopes = ((before, True, seg_start), (phrase, True, seg_start), (view, False, 0))
+    for scope, own, offset in scopes:
         for name, pattern in _CONTEXTS:
-            if pattern.search(scope):
+            match = pattern.search(scope)
+            # "beans 125F - reheated to 168F": the reheating (with its own reading) came after
+            # the reading, which is what the food was held at before it
+            at = reading.start if reading_at is None else reading_at
+            if (
+                match
+                and name == "reheating"
+                and match.start() + offset > at
+                and _REHEATED_TO.match(scope, match.start())
+            ):
+                continue
+            if match:
                 return name, own
     return "unknown", False
 
@@ -540,8 +575,13 @@ def _cooling_from_to(view: str) -> tuple[float, float, float] | None:
         rf"(?P<ub>[fc])?\b",
         view,
     )
-    hours = _hours(view)
-    if match is None or hours is None:
+    if match is None:
+        return None
+    # the duration that goes with this change: the first one after it ("from 140 to 60 in 2
+    # hours and to 38 by 6 hours" is 2 hours), else the sentence's last
+    after = _hours(view[match.end() :].split(" and ")[0])
+    hours = after if after is not None else _hours(view)
+    if hours is None:
         return None
     celsius = (match.group("ub") or match.group("ua") or "") == "c"
     return _to_f(float(match.group("a")), celsius), _to_f(float(match.group("b")), celsius), hours
@@ -718,7 +758,8 @@ def check_sentence(sentence: Sentence, hint: str = "") -> list[MeasurementViolat
             continue
         context, own = _context(view, seg_start, seg_end, reading)
         if context == "unknown" and hint:
-            context, _ = _context(hint, 0, len(hint), reading)
+            # the sentence before comes wholly before the reading
+            context, _ = _context(hint, 0, len(hint), reading, reading_at=len(hint))
             if context == "cooling":
                 continue  # a reading in the course of cooling described just before
         if not own and (context in _HOLDING or temperatures > 1):

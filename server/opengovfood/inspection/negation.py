@@ -18,10 +18,13 @@ import re
 from typing import Final
 
 __all__ = [
+    "conditional_spans",
     "is_advisory",
     "is_allegation",
     "is_compliance_statement",
     "is_negated",
+    "is_procedure",
+    "is_rule_statement",
     "mentions_correction",
     "mentions_repeat",
 ]
@@ -39,10 +42,16 @@ _TRAILING_NEGATION: Final = re.compile(
     r"^[^.;,]{0,40}?\b(?:(?:was|were|is|are)\s+)?(?:not|none|never)\s+"
     r"(?:observed|seen|noted|found|present|evident|detected|visible|identified)\b"
     r"|^[^.;,]{0,12}?:\s*(?:none|no|n/?a|ok|okay)\b"
+    # "rodent activity in the alley, none inside": what the establishment holds is denied
+    r"|^[^.;]{0,60}?\bnone\s+(?:inside|indoors|in\s+the\s+(?:kitchen|building|facility|"
+    r"establishment|restaurant|store|premises))\b"
 )
 
 _NOT_NEEDED: Final = re.compile(
-    r"^[^.;,]{0,40}?\b(?:is|are|was|were)\s+(?:not\s+)?(?:needed|required|necessary)\b"
+    r"^[^.;,]{0,40}?\b(?:(?:is|are|was|were)\s+(?:not\s+)?(?:needed|required|necessary)\b|"
+    # "no date needed." but not "no procedure and required equipment"
+    r"(?:not\s+)?(?:needed|required|necessary)(?=\s*(?:$|[.,;:)])|\s+(?:for|here|today|since|"
+    r"because|as|by|per|with)\b))"
 )
 
 _COMPLIANCE: Final = re.compile(
@@ -153,6 +162,51 @@ def is_compliance_statement(view: str) -> bool:
 
 def is_advisory(view: str) -> bool:
     return _ADVISORY.search(view) is not None
+
+
+# What a rule says, not what was seen: "I reminded staff that bare hand contact with
+# ready-to-eat food is not allowed", "explained it must be accessible at all times".
+_RULE_WORDS: Final = re.compile(
+    r"\b(?:must|should|shall|not\s+(?:allowed|permitted)|(?:is|are)\s+(?:required|prohibited)|"
+    r"needs?\s+to|has\s+to|have\s+to|(?:is|are)\s+to\s+be)\b"
+)
+_SEEN: Final = re.compile(
+    r"\b(?:observed|found|noted|saw|seen|measured|probed|temped|read|reading|was|were)\b"
+)
+
+
+def is_rule_statement(view: str) -> bool:
+    """An advisory sentence that states a rule and reports nothing seen."""
+    return is_advisory(view) and _RULE_WORDS.search(view) is not None and _SEEN.search(view) is None
+
+
+# A standing practice, not an observation: "Expired milk is pulled by the vendor each week",
+# "Any food past 7 days is discarded according to their written procedure".
+_PROCEDURE: Final = re.compile(
+    r"\b(?:is|are|gets?)\s+(?:\w+\s+)?(?:discarded|pulled|thrown\s+(?:out|away)|removed|returned|"
+    r"rotated|dumped|tossed|set\s+aside)\b(?:\s+\w+){0,8}?\s+(?:each|every|daily|weekly|nightly|"
+    r"routinely|always|according\s+to|per\s+(?:the\s+|their\s+|its\s+)?(?:written\s+)?(?:policy|"
+    r"procedure|sop|schedule|plan))\b"
+    r"|^(?:any|all)\s+(?:[\w-]+\s+){0,6}?(?:is|are)\s+(?:always\s+)?(?:discarded|thrown\s+"
+    r"(?:out|away)|pulled|removed|set\s+aside)\b"
+)
+
+
+def is_procedure(view: str) -> bool:
+    return _PROCEDURE.search(view) is not None and _SEEN.search(view) is None
+
+
+# A hypothetical: "in case of a sewage backup they close", "what to do if the hand sink is
+# blocked". Problem words inside it describe no observation.
+_CONDITIONAL: Final = re.compile(
+    r"\b(?:if|in\s+case\s+(?:of|that)|in\s+the\s+event\s+(?:of|that)|whenever|unless|"
+    r"should\s+(?:a|an|any|the)\s+\w+\s+(?:become|be|get)|what\s+to\s+do\s+(?:if|when|about))"
+    r"\b[^,;.]*"
+)
+
+
+def conditional_spans(view: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _CONDITIONAL.finditer(view)]
 
 
 def mentions_correction(view: str) -> bool:

@@ -249,7 +249,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:employees?|workers?|cooks?|staff|food\s+handlers?|chef|server)\s+(?:\w+\s+){0,3}?"
         r"(?:eating|drinking|smoking|vaping|chewing\s+(?:gum|tobacco)|using\s+tobacco)"
         r"|\b(?:personal|employee(?:'s|s')?|open|uncovered|lidless)\s+(?:drinks?|beverages?|cups?|"
-        r"food|meals?|coffee|soda|water\s+bottles?)\s+(?:\w+\s+){0,7}?(?:on|over|above|in|at|"
+        r"food|meals?|coffee|soda|water\s+bottles?)\s+(?:[\w(),-]+\s+){0,7}?(?:on|over|above|in|at|"
         r"next\s+to|stored\s+(?:on|with|in))\s+(?:the\s+)?(?:\w+\s+){0,2}?(?:prep|food|cutting|"
         r"cooking|make|work|line|counter|table|station)"
         r"|\b(?:cigarettes?|ashtrays?|cigarette\s+butts?)\s+(?:\w+\s+){0,4}?(?:in|on|near)\s+"
@@ -430,6 +430,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Food not in good condition, unsafe or adulterated",
         r"\b(?:spoiled|rotten|rotting|putrid|moldy|mouldy|slimy|decomposed|adulterated|"
         r"contaminated|spoilage|off[-\s]odou?r|rancid|(?:severely\s+|badly\s+)?dented|"
+        r"(?:with\s+(?:\w+\s+)?dents|dents\s+(?:along|in|on|at))|"
         r"swollen|bulging|bloated|rusted\s+cans?|leaking\s+cans?|rodent[-\s]gnawed|gnawed|"
         r"chewed|gnaw\s+(?:marks|holes)|(?:rodent|mouse|rat)\s+(?:damage|damaged|chew\w*)|pest[-\s]damaged|insect[-\s]infested|infested|torn\s+(?:bags?|packages?)|"
         r"damaged\s+(?:cans?|packages?|packaging)|(?:broken|missing)\s+seals?)\b",
@@ -474,7 +475,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "P",
         "Raw animal food stored over or with ready-to-eat food (cross-contamination)",
         r"\b(?:above|over|on\s+top\s+of|atop|dripping\s+(?:on|onto)|touching|next\s+to|"
-        r"beside|in\s+contact\s+with|mixed\s+with|in\s+the\s+same\s+(?:container|bin)\s+as)"
+        r"beside|in\s+contact\s+with|mixed\s+with|(?:stored|kept|placed|packed)\s+(?:together\s+)?"
+        r"with|in\s+(?:the\s+)?same\s+(?:container|bin|tub|pan|box|bag|drawer|tray|bucket|bowl)\s+"
+        r"(?:as|with))"
         r"\s+(?:the\s+)?(?:\w+\s+){0,4}?(?:rte|ready[-\s]to[-\s]eat|produce|vegetables?|"
         r"veggies|lettuce|greens|fruits?|salads?|cooked\s+\w+|cheese|bread|tortillas|sauces?|"
         r"beverages?|desserts?|cakes?|tomato\w*|onions?|peppers?|cut\s+\w+|sliced\s+\w+|"
@@ -629,8 +632,15 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"stored|held|kept|thawing|holding)\s+(?:\w+\s+){0,2}?(?:out\s+)?on\s+(?:the\s+)?"
         r"(?:counter|prep\s+table|table|shelf)\s+(?:\w+\s+){0,3}?(?:without|at\s+room|not\s+"
         r"(?:under|in)|for\s+\d|since|\(?\d+\s*(?:°|f\b|deg))|not\s+(?:\w+\s+)?(?:held|kept|"
-        r"maintained)\s+(?:cold|at\s+41|at\s+or\s+below\s+41|under\s+refrigeration))",
+        r"maintained)\s+(?:cold|at\s+41|at\s+or\s+below\s+41|under\s+refrigeration)|"
+        # "in the unrefrigerated display case", "been out since 10am", "sitting out for hours"
+        r"unrefrigerated|not\s+refrigerated|(?:left|sitting|been|sat|kept)\s+out\s+(?:\w+\s+){0,3}?"
+        r"(?:since\s+(?:\d|this|the|early|breakfast|lunch|open\w*|last|yesterday|morning)|"
+        r"for\s+(?:\d|over|more|several|hours?|the\s+(?:morning|day|afternoon))|all\s+"
+        r"(?:day|morning|afternoon|night)))",
         r"\b(?:tcs|phf|potentially\s+hazardous|milk|cream|cheese|dairy|meat|chicken|fish|"
+        r"flan|custard|cheesecake|cream\s+pies?|tres\s+leches|pudding|queso|fillings?|"
+        r"cut\s+melons?|cooked\s+\w+|"
         r"seafood|eggs?|salads?|cut\s+\w+|sliced\s+\w+|tofu|sushi|rice|beans|sauces?|"
         r"mayo\w*|deli|ham|turkey|food|foods|items?|products?)\b",
         r"\b(?:hot\s+holding|steam\s+table|135|thaw\w*|acidified|sushi\s+rice|hangiri|"
@@ -681,7 +691,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"sauces?|cheese|ham|turkey|dairy|tcs|rte)|\b(?:food|product|items?|milk|deli|meat|"
         r"salads?|sauces?|cheese|ham|dairy|tcs|rte)\s+(?:\w+\s+){0,3}?(?:expired|past\s+date)|"
         r"\b(?:8|9|1\d|eight|nine|ten|eleven|twelve)\s+days?\s+old|\b(?:made|prepared|prepped|"
-        r"opened|cooked|dated)\s+(?:\w+\s+)?(?:8|9|[1-3]\d|eight|nine|ten|eleven|twelve|two\s+weeks)"
+        r"opened|cooked|dated|labell?ed|marked)\s+(?:\w+\s+)?(?:8|9|[1-3]\d|eight|nine|ten|eleven|twelve|two\s+weeks)"
         r"\s+days?\s+(?:ago|earlier|prior|before)|\bdated\s+(?:\w+\s+){0,2}?"
         r"(?:8|9|1\d|eight|nine|ten)\s+days",
         unless=r"\b(?:certificat\w*|permit|licen[cs]e|card|test\s+strips?|calibrat\w*|"
@@ -918,7 +928,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Improper thawing method",
         r"\bthaw(?:ed|ing|s)?\s+(?:\w+\s+){0,5}?(?:at\s+room\s+temp\w*|on\s+(?:the\s+)?(?:\w+\s+)?"
         r"(?:counter|floor|table|shelf|stove|speed\s+rack)|in\s+(?:standing|stagnant|still|warm|"
-        r"hot)\s+water|in\s+(?:a\s+|the\s+)?(?:\w+\s+)?(?:sink|bucket|basin|container)\s+(?:of\s+"
+        r"hot)\s+water|in\s+(?:a\s+|the\s+)?(?:\w+\s+)?(?:sink|bucket|basin|container|tub|bin|pan|"
+        r"pot|tray|cooler|bowl)\s+(?:of\s+"
         r"|with\s+)?(?:\w+\s+){0,2}?(?:standing|stagnant|still|warm|hot)\s+water|without\s+running\s+"
         r"water|outside|in\s+(?:the\s+)?(?:hand|mop)\s+sink)"
         r"|\b(?:improper(?:ly)?|incorrect(?:ly)?)\s+thaw\w*|\bthaw(?:ed|ing)\s+(?:\w+\s+){0,3}?"

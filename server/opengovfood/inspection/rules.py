@@ -16,10 +16,13 @@ from .findings import Finding
 from .form_items import designation_of
 from .measurements import check_sentence
 from .negation import (
+    conditional_spans,
     is_advisory,
     is_allegation,
     is_compliance_statement,
     is_negated,
+    is_procedure,
+    is_rule_statement,
     mentions_correction,
     mentions_repeat,
 )
@@ -70,9 +73,12 @@ def _rule_applies(rule: PhraseRule, sentence: Sentence, advisory: bool, notes_vi
         return False
     if rule.unless is not None and rule.unless.search(view) is not None:
         return False
+    hypothetical = conditional_spans(view)
     for match in rule.problem.finditer(view):
         text = match.group().strip()
         if advisory and _DIRECTIVE_START.match(text):
+            continue
+        if any(a <= match.start() < b for a, b in hypothetical):
             continue
         start = match.start() + (len(match.group()) - len(match.group().lstrip()))
         if is_negated(view, start, match.end(), self_negating=bool(_SELF_NEGATING.match(text))):
@@ -83,7 +89,7 @@ def _rule_applies(rule: PhraseRule, sentence: Sentence, advisory: bool, notes_vi
 
 _HISTORY: Final = re.compile(
     r"\b(?:previous(?:ly)?|prior|last|earlier|routine|original)\s+(?:[\w']+\s+){0,3}?"
-    r"(?:inspection|visit|report)\b(?:\s+\w+){0,4}?\s+(?:cited|noted|found|documented|"
+    r"(?:inspection|visit|report)\b(?:,?\s+\w+){0,4}?\s+(?:cited|noted|found|documented|"
     r"recorded|identified)|\bwhich\s+cited\b|\bwere\s+cited\s+(?:on|at|during)\b|"
     r"\b(?:all|each|every)\s+(?:\w+\s+){0,3}?(?:items?|violations?)\s+(?:\w+\s+){0,2}?"
     r"(?:corrected|resolved|addressed|fixed)\b"
@@ -94,6 +100,10 @@ _HISTORY: Final = re.compile(
     r"abated|repaired|replaced|removed|in\s+compliance)\b"
     r"|\b(?:corrected|resolved|addressed|fixed|abated|repaired)\s+since\s+(?:the\s+|my\s+)?"
     r"(?:last|previous|prior)\b"
+    # "the dish machine was broken last month and was repaired"
+    r"|\b(?:last|past|previous)\s+(?:week|month|year|summer|winter|spring|fall)\b[^.;]{0,60}?"
+    r"\b(?:has\s+been\s+|have\s+been\s+|was\s+|were\s+|and\s+)?(?:repaired|replaced|fixed|"
+    r"corrected|resolved|serviced)\b"
 )
 _STILL: Final = re.compile(
     r"\b(?:still|again|remains?|remained|not\s+(?:yet\s+)?corrected|uncorrected|repeat|"
@@ -116,10 +126,37 @@ _CHECKLIST_HEADING: Final = re.compile(
 )
 
 
+# An earlier inspection named, and the sentence saying its finding has been put right:
+# "Previously cited: hand sink blocked - now corrected", "Items cited on 6/2 (no soap) were
+# corrected", "the walk-in that was 50F at the last inspection now holds 37F".
+_EARLIER: Final = re.compile(
+    r"\b(?:previous(?:ly)?|prior|earlier)\b|\blast\s+(?:inspection|visit|time|report|routine|"
+    r"year|month)|\b(?:inspection|visit|report)\s+(?:of|on|from)\s+\d|\bcited\s+(?:on|in)\s+"
+    r"\d|\bfrom\s+(?:the\s+)?(?:last|previous|prior)\b|\b(?:in|from|since|on)\s+(?:january|"
+    r"february|march|april|may|june|july|august|september|october|november|december)\b"
+)
+_PUT_RIGHT: Final = re.compile(
+    r"\b(?:corrected|resolved|fixed|repaired|replaced|addressed|abated|in\s+compliance)\b"
+    r"|\bnow\s+(?:holds?|reads?|at|is|are|has|have|full|stocked|in|ok|clear|clean|posted|"
+    r"provided|available|on\s+site)\b|\b(?:none|nothing)\s+(?:\w+\s+){0,2}?(?:today|now)\b"
+    r"|\bno\s+\w+\s+(?:today|now)\b|\btoday\s+(?:\w+\s+){0,3}?(?:in\s+compliance|ok|fine)\b"
+)
+_STILL_WRONG: Final = re.compile(
+    r"\b(?:still|again|remains?|remained|not\s+(?:yet\s+)?(?:corrected|resolved|fixed)|"
+    r"uncorrected|continues?|persists?|outstanding)\b"
+)
+
+
 def is_history(view: str) -> bool:
     """A sentence that reports what an earlier inspection cited (now corrected), rather
     than what this one found."""
-    return _HISTORY.search(view) is not None and _STILL.search(view) is None
+    if _HISTORY.search(view) is not None and _STILL.search(view) is None:
+        return True
+    return (
+        _EARLIER.search(view) is not None
+        and _PUT_RIGHT.search(view) is not None
+        and _STILL_WRONG.search(view) is None
+    )
 
 
 # A follow-up's list of the earlier inspection's items, under a heading line ending in ":"
@@ -195,6 +232,16 @@ def earlier_items(found: list[Sentence], notes: str) -> frozenset[int]:
 _CORRECTION_LABEL: Final = re.compile(r"^\s*(?:corrected|c\.?o\.?s\.?)\s*[:\u2014-]")
 
 
+_QUESTION: Final = re.compile(r"\?\s*[\"')]*\s*$")
+_SEEN_IN_QUESTION: Final = re.compile(r"\b(?:observed|found|noted|saw|seen)\b")
+
+
+def is_question(view: str) -> bool:
+    """A question the inspector asks or writes down ("Any bare hand contact?"): it reports
+    nothing; the answer, in its own sentence, does."""
+    return _QUESTION.search(view) is not None and _SEEN_IN_QUESTION.search(view) is None
+
+
 def reports_nothing(view: str) -> bool:
     """A sentence that reports no finding of this inspection, whatever its words: an earlier
     inspection's corrected finding, a complaint's allegation, a checklist heading, or a
@@ -202,6 +249,9 @@ def reports_nothing(view: str) -> bool:
     return (
         is_history(view)
         or is_allegation(view)
+        or is_rule_statement(view)
+        or is_procedure(view)
+        or is_question(view)
         or _CHECKLIST_HEADING.match(view) is not None
         or _CORRECTION_LABEL.match(view) is not None
     )

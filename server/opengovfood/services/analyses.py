@@ -18,6 +18,7 @@ exist.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ from opengovfood.inspection.findings import Finding
 from opengovfood.inspection.scoring import get_scheme, score_violations
 from opengovfood.llm import LLMError, ModelNotFound, Provider, ProviderRegistry
 from opengovfood.reasons import Reason
+from opengovfood.services.items import ItemService
 from opengovfood.services.llm_errors import service_error
 from opengovfood.services.models import check_model_name, pick_provider
 from opengovfood.services.narrative import (
@@ -183,7 +185,9 @@ class AnalysisService:
         *,
         scheme: str,
         model_timeout: float,
+        items: ItemService | None = None,
     ) -> None:
+        self._items = items
         self._analyses = analyses
         self._registry = registry
         self._page_tokens = page_tokens
@@ -216,10 +220,12 @@ class AnalysisService:
             raise NotFound(f"item {item_id} not found")
 
         violations = tuple(violation_from_finding(f) for f in await self._rules.findings(notes))
+        if item_id:
+            violations = await self._mark_repeats(principal, item_id, violations)
         narrative = await self._narrative(provider, model, notes, violations)
         if narrative is not None:
             violations += narrative.proposals
-        return await self._analyses.add(
+        stored = await self._analyses.add(
             NewAnalysis(
                 owner_id=owner_id,
                 item_id=item_id or None,
@@ -234,6 +240,54 @@ class AnalysisService:
                 model=model or provider.default_model,
             )
         )
+        await self._record_on_item(principal, stored)
+        return stored
+
+    async def _mark_repeats(
+        self, principal: Principal, item_id: int, violations: tuple[Violation, ...]
+    ) -> tuple[Violation, ...]:
+        """An inspection of an establishment marks `repeat` on what its previous inspection
+        (by inspect_time; its latest analysis, the official record) also cited, by section."""
+        if self._items is None or not violations:
+            return violations
+        item = await self._items.get_item(principal, item_id)
+        if not item.establishment_id:
+            return violations
+        when = (item.inspect_time or item.create_time).isoformat()
+        earlier = await self._items.list_items(
+            principal,
+            filter=f'establishment_id = {item.establishment_id} AND inspect_time < "{when}"',
+            order_by="inspect_time desc",
+            page_size=1,
+        )
+        if not earlier.items:
+            return violations
+        last = await self.list_analyses(
+            principal, filter=f"item_id = {earlier.items[0].id}", page_size=1
+        )
+        if not last.items:
+            return violations
+        cited = {_base_section(v) for v in last.items[0].violations if v.scored}
+        return tuple(
+            dataclasses.replace(v, repeat=True) if _base_section(v) in cited else v
+            for v in violations
+        )
+
+    async def _record_on_item(self, principal: Principal, analysis: AnalysisRecord) -> None:
+        """The item's score is its latest analysis's (after the inspector's review)."""
+        if self._items is None or analysis.item_id is None:
+            return
+        latest = await self.list_analyses(
+            principal, filter=f"item_id = {analysis.item_id}", page_size=1
+        )
+        if not latest.items or latest.items[0].id != analysis.id:
+            return  # an older analysis of the item: not the record
+        try:
+            await self._items.update_item(
+                principal, analysis.item_id, score=analysis.score.score, update_mask=("score",)
+            )
+        except NotFound:
+            logger.info("item %s is gone; analysis %s kept", analysis.item_id, analysis.id)
 
     async def _narrative(
         self, provider: Provider, model: str | None, notes: str, violations: Sequence[Violation]
@@ -314,6 +368,7 @@ class AnalysisService:
         updated = await self._analyses.update(current.id, scope, current.version, changes)
         if updated is None:
             raise _stale()
+        await self._record_on_item(principal, updated)
         return updated
 
     async def list_analyses(
@@ -344,6 +399,11 @@ class AnalysisService:
                 "form_item", f"must be 0 (all) or a Form 3-A item 1-{len(book.form_items)}"
             )
         return list(book.by_form_item(form_item))
+
+
+def _base_section(v: Violation) -> str:
+    entry = catalogue().resolve(v.food_code_section) if v.food_code_section else None
+    return entry.base_section if entry is not None else v.food_code_section
 
 
 def _stale() -> Aborted:

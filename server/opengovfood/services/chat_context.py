@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from opengovfood.domain.analyses import AnalysisRecord
+from opengovfood.domain.analyses import AnalysisRecord, Violation, ViolationSource
 from opengovfood.domain.items import ItemRecord, ItemStatus
 from opengovfood.domain.pagination import Page
 from opengovfood.domain.principal import Principal
@@ -112,23 +112,51 @@ def _item_line(item: ItemRecord) -> str:
     return _end(text)
 
 
+_DESIGNATION = {"P": "Priority", "Pf": "Priority Foundation", "C": "Core"}
+
+
+def _violation_text(violation: Violation) -> str:
+    """ "3-501.16 Cold holding at 48F (Priority, corrected on site)"; the section, or the
+    stored code of an analysis made before the catalogue."""
+    marks = [_DESIGNATION.get(violation.severity, violation.severity)]
+    if violation.corrected_on_site:
+        marks.append("corrected on site")
+    if violation.repeat:
+        marks.append("repeat")
+    if violation.source is ViolationSource.MODEL:
+        marks.append("proposed by the model, not scored")
+    section = violation.food_code_section or violation.code
+    return f"{section} {_excerpt(violation.description, 100)} ({', '.join(m for m in marks if m)})"
+
+
+def _score_text(analysis: AnalysisRecord) -> str:
+    score = analysis.score
+    if not score.scheme:  # stored before scores: the model's compliance score
+        return f"compliance score {analysis.compliance_score:.2f}"
+    grade = f", grade {score.grade}" if score.grade else ""
+    return f"score {score.score}/100{grade} ({score.scheme} scheme)"
+
+
 def _analysis_line(analysis: AnalysisRecord, *, full: bool) -> str:
     text = (
-        f"Analysis #{analysis.id} of {_day(analysis.create_time)}: compliance score "
-        f"{analysis.compliance_score:.2f}, {_plural(len(analysis.violations), 'violation')}"
+        f"Analysis #{analysis.id} of {_day(analysis.create_time)}: {_score_text(analysis)}, "
+        f"{_plural(len(analysis.violations), 'violation')}"
     )
     if full:
         if analysis.violations:
-            shown = [
-                f"{v.code} {_excerpt(v.description, 100)} ({v.severity})"
-                for v in analysis.violations[:VIOLATIONS_LISTED]
-            ]
+            shown = [_violation_text(v) for v in analysis.violations[:VIOLATIONS_LISTED]]
             more = len(analysis.violations) - len(shown)
             text += ": " + "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
         if analysis.summary.strip():
             text += f'. Summary: "{_excerpt(analysis.summary)}"'
     elif analysis.violations:
-        text += " (" + ", ".join(v.code for v in analysis.violations[:VIOLATIONS_LISTED]) + ")"
+        text += (
+            " ("
+            + ", ".join(
+                v.food_code_section or v.code for v in analysis.violations[:VIOLATIONS_LISTED]
+            )
+            + ")"
+        )
     return _end(text)
 
 
@@ -197,8 +225,7 @@ class RecordsContext:
         elif named:
             for item in sorted(named, key=_inspected, reverse=True)[:NAMED_ITEMS]:
                 lines.append(_item_line(item))
-                if question.analyses:
-                    lines.extend(await self._analyses_of(principal, item, full=True))
+                lines.extend(await self._analyses_of(principal, item, full=True))
             if len(named) > NAMED_ITEMS:
                 lines.append(f"{len(named) - NAMED_ITEMS} more of your items match that name.")
         elif question.analyses:

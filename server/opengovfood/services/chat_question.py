@@ -92,11 +92,12 @@ _STATUS_PHRASES: tuple[tuple[str, tuple[ItemStatus, ...]], ...] = (
     ("started", (ItemStatus.IN_PROGRESS,)),
     ("pending", (ItemStatus.PENDING,)),
     ("not started", (ItemStatus.PENDING,)),
-    ("to do", (ItemStatus.PENDING,)),
-    ("todo", (ItemStatus.PENDING,)),
+    ("to do", _OPEN),
+    ("todo", _OPEN),
     ("completed", (ItemStatus.COMPLETED,)),
     ("complete", (ItemStatus.COMPLETED,)),
     ("finished", (ItemStatus.COMPLETED,)),
+    ("finish", (ItemStatus.COMPLETED,)),
     ("done", (ItemStatus.COMPLETED,)),
     ("cancelled", (ItemStatus.CANCELLED,)),
     ("canceled", (ItemStatus.CANCELLED,)),
@@ -107,7 +108,7 @@ _STATUS_PHRASES: tuple[tuple[str, tuple[ItemStatus, ...]], ...] = (
     ("uncompleted", _OPEN),
 )
 # Status words that are everyday words too: they need a record noun ("open items").
-_WEAK_STATUS = frozenset({"open", "done", "complete", "started", "finished"})
+_WEAK_STATUS = frozenset({"open", "done", "complete", "started", "finished", "finish"})
 # Words that make a status word a question about records ("is it done?" alone is not).
 _RECORD_NOUNS = (
     "item",
@@ -126,6 +127,7 @@ _RECORD_NOUNS = (
 )
 _MINE = ("my", "mine", "i", "i've", "me")
 _COUNT = ("how many", "number of", "count")
+_LISTING = ("list", "show", "any")
 _LAST = ("last", "latest", "most recent", "previous", "recent", "newest")
 _INSPECTION = ("inspection", "inspections", "visit", "visits", "item", "items", "check")
 _ANALYSIS = ("analysis", "analyses", "analyzed", "analysed")
@@ -365,7 +367,8 @@ def read_question(text: str, names: Sequence[Named] = ()) -> Question:
     analysis_words = any(w in _ANALYSIS for w in ws)
     finding_words = any(w in _FINDINGS for w in ws)
     analyses = (
-        analysis_words and (mine or bool(named) or last or count or _any_phrase(ws, _LAST))
+        analysis_words
+        and (mine or bool(named) or last or count or ws[0] in _LISTING or _any_phrase(ws, _LAST))
     ) or (finding_words and (bool(named) or last or (mine and nouns)))
     items = (mine and nouns) or (count and nouns and mine)
     unmatched = ""

@@ -139,12 +139,20 @@ def _analysis(record: AnalysisRecord) -> dict[str, Any]:
         "violations": [
             {
                 "code": v.code,
+                "food_code_section": v.food_code_section,
+                "form_item": v.form_item,
                 "description": _short(v.description, ANALYSIS_TEXT_CHARS),
                 "severity": v.severity,
+                "evidence": _short(v.evidence, ANALYSIS_TEXT_CHARS),
+                "source": v.source.value,
+                "corrected_on_site": v.corrected_on_site,
             }
             for v in record.violations
         ],
         "corrective_actions": [_short(a, ANALYSIS_TEXT_CHARS) for a in record.corrective_actions],
+        "score": record.score.score,
+        "grade": record.score.grade,
+        "scoring_scheme": record.score.scheme,
         "compliance_score": record.compliance_score,
     }
 

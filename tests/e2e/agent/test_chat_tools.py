@@ -349,7 +349,9 @@ async def test_list_analyses_gives_the_callers_analyses_and_the_model_no_records
         stored.append(
             await agent.AnalyzeInspection(
                 agent_pb2.AnalyzeInspectionRequest(
-                    notes="Walk-in cooler at 48F.", item_id=item_id, provider=name
+                    notes="Walk-in cooler at 48F with sliced ham.",
+                    item_id=item_id,
+                    provider=name,
                 ),
                 metadata=user.metadata,
                 timeout=10,
@@ -381,11 +383,20 @@ async def test_list_analyses_gives_the_callers_analyses_and_the_model_no_records
     [analysis] = of_sol["analyses"]
     assert (analysis["id"], analysis["item_id"]) == (stored[0].id, sol.id)
     assert [(v["code"], v["severity"]) for v in analysis["violations"]] == [
-        ("3-501.16", "critical"),
-        ("3-302.11", "major"),
+        (v.code, "P" if v.severity == agent_pb2.VIOLATION_SEVERITY_PRIORITY else "?")
+        for v in stored[0].violations
     ]
+    assert analysis["violations"][0]["code"].startswith("3-501.16")
     assert analysis["summary"] == GOOD_ANALYSIS["summary"]
-    assert analysis["compliance_score"] == pytest.approx(GOOD_ANALYSIS["compliance_score"])
+    assert analysis["compliance_score"] == pytest.approx(stored[0].compliance_score)
+    assert (analysis["score"], analysis["grade"], analysis["scoring_scheme"]) == (
+        stored[0].score,
+        stored[0].grade,
+        stored[0].scoring_scheme,
+    )
+    assert [
+        (v["food_code_section"], v["form_item"], v["evidence"]) for v in analysis["violations"]
+    ] == [(v.food_code_section, v.form_item, v.evidence) for v in stored[0].violations]
     everything = result_of(last, 1)
     assert [a["id"] for a in everything["analyses"]] == [stored[1].id, stored[0].id]
     # Another user's item has no analyses for the caller; a bad id is a tool error.

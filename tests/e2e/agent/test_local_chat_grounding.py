@@ -11,9 +11,7 @@ from typing import Any
 
 import pytest
 
-from opengovfood.domain.analyses import NewAnalysis, Violation
 from opengovfood.llm import default_model_path
-from opengovfood.repositories.analyses import AnalysisRepository
 from opengovfood.services.chat_context import BLOCK_HEADING
 from opengovfood_client.v1 import agent_pb2, agent_pb2_grpc, items_pb2, items_pb2_grpc
 from support.agent import stored_messages
@@ -87,18 +85,33 @@ async def test_pending_items_come_from_the_callers_records(
     print(f"\nlocal grounded chat: {elapsed:.1f} s; the model added: {text[len(block) :]!r}")
 
 
+async def analyze(
+    agent: agent_pb2_grpc.AgentServiceStub, user: Any, item_id: int, notes: str
+) -> agent_pb2.InspectionAnalysis:
+    """An analysis made the real way: the rules engine on the notes, the local model's
+    narrative (or none), the configured scheme's score."""
+    return await agent.AnalyzeInspection(
+        agent_pb2.AnalyzeInspectionRequest(notes=notes, item_id=item_id),
+        metadata=user.metadata,
+        timeout=120,
+    )
+
+
 async def test_last_inspection_of_a_named_place_and_isolation(
     agent_stub: agent_pb2_grpc.AgentServiceStub,
     items_stub: items_pb2_grpc.ItemServiceStub,
     make_user: Any,
-    server: Any,
 ) -> None:
     user, other = await make_user(), await make_user()
-    analyses = AnalysisRepository(server.app.container.engine)
     # The other inspector has a Taqueria Sol too, with findings of their own.
     theirs = await create(items_stub, other, "Taqueria Sol", description="Rodent droppings")
-    await analyses.add(analysis(other.id, theirs.id, Violation("6-501.111", "Mice", "critical")))
-    await create(items_stub, user, "Taqueria Sol routine", status=items_pb2.ITEM_STATUS_COMPLETED)
+    their_analysis = await analyze(
+        agent_stub, other, theirs.id, "Mouse droppings along the dry storage shelves."
+    )
+    earlier = await create(
+        items_stub, user, "Taqueria Sol routine", status=items_pb2.ITEM_STATUS_COMPLETED
+    )
+    await analyze(agent_stub, user, earlier.id, "No soap at the hand sink by the grill.")
     latest = await create(
         items_stub,
         user,
@@ -106,14 +119,15 @@ async def test_last_inspection_of_a_named_place_and_isolation(
         description="Walk-in cooler at 48F again.",
         status=items_pb2.ITEM_STATUS_COMPLETED,
     )
-    await analyses.add(
-        analysis(
-            user.id,
-            latest.id,
-            Violation("3-501.16", "Walk-in cooler at 48F; TCS food above 41F", "critical"),
-            Violation("3-302.11", "Raw chicken stored above salads", "major"),
-        )
+    found = await analyze(
+        agent_stub,
+        user,
+        latest.id,
+        "Walk-in cooler at 48F with sliced ham and cooked rice. "
+        "Raw chicken stored above lettuce in the reach-in.",
     )
+    assert found.violations, "the rules engine finds the cooler and the storage order"
+    assert found.scoring_scheme
 
     responses, _ = await ask(agent_stub, user, "What did the last inspection of Taqueria Sol find?")
 
@@ -125,36 +139,27 @@ async def test_last_inspection_of_a_named_place_and_isolation(
         f'- Your last inspection there: #{latest.id} "Taqueria Sol follow-up"'
     )
     assert 'notes: "Walk-in cooler at 48F again."' in lines[1]
-    assert (
-        "2 violations: 3-501.16 Walk-in cooler at 48F; TCS food above 41F (critical); " in lines[2]
+    # The latest item's analysis: its score and grade, each violation by its section.
+    assert lines[2].startswith(
+        f"- Analysis #{found.id} of {found.create_time.ToDatetime().date()}: "
+        f"score {found.score}/100, grade {found.grade} ({found.scoring_scheme} scheme), "
     )
-    assert "3-302.11 Raw chicken stored above salads (major)" in lines[2]
+    for violation in found.violations[:8]:
+        assert f"{violation.food_code_section} " in lines[2]
+    assert "soap" not in text.split("\n\n", 1)[0]  # the earlier visit's findings
     assert "Rodent" not in text
-    assert "6-501.111" not in text
+    assert f"#{their_analysis.id} " not in text
     assert f"#{theirs.id} " not in text
 
     # The other inspector asking the same hears only about theirs.
     theirs_text = "".join(
         r.text for r in (await ask(agent_stub, other, "Any violations at Taqueria Sol?"))[0]
     )
-    assert f'#{theirs.id} "Taqueria Sol"' in theirs_text
-    assert "6-501.111 Mice" in theirs_text
-    assert "follow-up" not in theirs_text.split("\n\n", 1)[0]
-
-
-def analysis(owner_id: int, item_id: int, *violations: Violation) -> NewAnalysis:
-    return NewAnalysis(
-        owner_id=owner_id,
-        item_id=item_id,
-        notes="field notes",
-        summary="Findings of the visit.",
-        violations=violations,
-        corrective_actions=("Correct the findings",),
-        compliance_score=0.55,
-        public_health_narrative="",
-        provider="local",
-        model="test",
-    )
+    block = theirs_text.split("\n\n", 1)[0]
+    assert f'#{theirs.id} "Taqueria Sol"' in block
+    assert f"Analysis #{their_analysis.id} " in block
+    assert "follow-up" not in block
+    assert f"#{found.id} " not in block
 
 
 async def test_empty_results_say_so(

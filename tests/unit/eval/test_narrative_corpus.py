@@ -5,8 +5,9 @@ corpus keeps the coverage its README promises (splits, clean notes, Form 3-A ite
 lengths). The README's statistics blocks are recomputed here so they cannot drift from the files.
 
 Two independently written corpora share the schema: the first author's `dev`/`test` and the second
-author's `dev2`/`test2`. Each pair is checked against its own promises; labels, ids and the
-no-shared-text rule hold across all four splits.
+author's `dev2`/`test2`. Each pair is checked against its own promises; a small third development
+split, `dev3`, written by the rules engine's author to widen the styles, has no held-out half.
+Labels, ids and the no-shared-text rule hold across all five splits.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import pytest
 CORPUS = Path(__file__).resolve().parents[3] / "eval" / "corpora" / "narrative"
 FIRST = ("dev", "test")
 SECOND = ("dev2", "test2")
-SPLITS = FIRST + SECOND
+THIRD = ("dev3",)
+SPLITS = FIRST + SECOND + THIRD
 
 NOTE_KEYS = {
     "id",
@@ -260,7 +262,18 @@ def test_readme_voice_table_matches_the_second_corpus(corpus: dict[str, list[Not
     assert table == {style: (counts["dev2"][style], counts["test2"][style]) for style in styles}
 
 
-@pytest.mark.parametrize("splits", [FIRST, SECOND], ids=["dev-test", "dev2-test2"])
+def test_third_split_is_a_small_development_set(corpus: dict[str, list[Note]]) -> None:
+    """dev3: clean notes in new voices (dictated, follow-up lists, questions) and a few
+    notes with violations (shorthand, a long Celsius report, a checklist follow-up)."""
+    notes = corpus["dev3"]
+    assert len(notes) >= 15
+    assert sum(note["clean"] for note in notes) >= 8
+    assert any(note["units"] == "C" and not note["clean"] for note in notes)
+    assert any(note["inspection_type"] == "follow-up" for note in notes)
+    assert {v["severity"] for note in notes for v in note["violations"]} == SEVERITIES
+
+
+@pytest.mark.parametrize("splits", [FIRST, SECOND, THIRD], ids=["dev-test", "dev2-test2", "dev3"])
 def test_readme_statistics_match_the_files(
     corpus: dict[str, list[Note]], splits: tuple[str, ...]
 ) -> None:

@@ -69,3 +69,34 @@ def test_paragraph_entries_under_a_heading_are_entries_too() -> None:
     items = _items(notes)
     assert not items & {22, 9}
     assert 41 in items
+
+
+def test_earlier_findings_put_right_in_one_sentence_are_not_findings() -> None:
+    for notes in (
+        "Previously cited: hand sink blocked - now corrected.",
+        "Last inspection's priority violation (cold holding) corrected.",
+        "Items cited on 6/2 (no soap, dirty floors) were corrected.",
+        "The walk-in that was 50F at the last inspection now holds 37F.",
+        "At the previous inspection, mice droppings were found; no droppings today.",
+        "The repeat violation from March (raw meat over produce) is resolved.",
+    ):
+        assert [f for f in _all(notes) if f.designation in ("P", "Pf")] == [], notes
+    # still wrong: a finding (and a repeat)
+    [finding] = analyse_notes("Previously cited hand sink is still blocked by a cart.")
+    assert (finding.form_item, finding.repeat) == (10, True)
+
+
+def test_questions_report_nothing_but_answers_do() -> None:
+    assert analyse_notes("Any bare hand contact? No.") == []
+    assert analyse_notes("Hand sink blocked?") == []
+    answered = analyse_notes("Any bare hand contact? Yes, the cook handled buns bare-handed.")
+    assert {f.form_item for f in answered} == {9}
+
+
+def test_a_reheat_from_one_temperature_to_another_is_read_at_its_end() -> None:
+    assert _all("Chicken was reheated from 38F to 172F in 30 min.") == []
+    assert {f.form_item for f in _all("Chicken was reheated from 38F to 150F.")} == {19}
+
+
+def _all(notes: str) -> list:  # type: ignore[type-arg]
+    return [*analyse_notes(notes), *RULES.analyse(notes)]

@@ -97,3 +97,37 @@ def test_a_reading_belongs_to_the_unit_named_before_it_in_a_run_on_sentence() ->
     assert [f.form_item for f in rules.analyse(notes)] == []
     spoken = "the top rail temp is forty nine on the sliced mushrooms"
     assert [f.form_item for f in rules.analyse(spoken)] == [22]
+
+
+@pytest.mark.parametrize(
+    "notes",
+    [
+        "Beans 125F in the warmer - reheated to 168F, COS.",
+        "Rice on the steam table at 120F, reheated to 170F.",
+        "chili 118F -> reheated to 175F COS",
+    ],
+)
+def test_a_reading_before_a_reheat_to_a_temperature_is_the_hot_holding_it_was_found_at(
+    notes: str,
+) -> None:
+    from opengovfood.inspection.engine import build_engine
+
+    items = [f.form_item for f in build_engine(with_classifier=False).analyse(notes)]
+    assert items == [21]
+
+
+def test_a_reheat_reading_is_still_a_reheat_reading() -> None:
+    from opengovfood.inspection.engine import build_engine
+
+    rules = build_engine(with_classifier=False)
+    assert [f.form_item for f in rules.analyse("Soup was reheated to only 140F.")] == [19]
+
+
+def test_a_cooling_change_is_timed_by_the_duration_that_follows_it() -> None:
+    from opengovfood.inspection.engine import build_engine
+
+    rules = build_engine(with_classifier=False)
+    ok = "Chili cooled from 140F to 60F in 2 hours and to 38F by 6 hours."
+    assert rules.analyse(ok) == []
+    slow = "Soup cooled from 135F to 75F in 3 hours."
+    assert [f.form_item for f in rules.analyse(slow)] == [20]

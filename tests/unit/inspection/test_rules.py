@@ -137,3 +137,20 @@ def test_an_air_gap_is_not_a_gap() -> None:
     from opengovfood.inspection.engine import analyse_notes
 
     assert analyse_notes("Ice machine drains to the floor sink with an air gap.") == []
+
+
+def test_needed_as_a_verdict_but_not_as_an_adjective() -> None:
+    from opengovfood.inspection.engine import analyse_notes
+
+    assert analyse_notes("XO sauce is shelf stable, no date needed.") == []
+    notes = "NO WRITTEN CLEANING PROCEDURE AND REQUIRED EQUIPMENT FOR A VOMITING EVENT."
+    assert [f.form_item for f in analyse_notes(notes)] == [5]
+
+
+def test_bare_readings_after_reading_and_probing_words() -> None:
+    from opengovfood.inspection.engine import build_engine
+
+    rules = build_engine(with_classifier=False)
+    notes = "The reach-in was reading 46, and the tofu inside was 45 when I probed it."
+    assert {f.form_item for f in rules.analyse(notes)} == {22}
+    assert rules.analyse("There were 12 employees working; I probed the soup at 160.") == []

@@ -175,3 +175,57 @@ def test_no_hot_water_at_a_hand_sink_is_the_hand_sink_item() -> None:
         10: ("5-202.12(A)", "Pf")
     }
     assert 50 in _sections("No hot water at any sink in the kitchen.")
+
+
+def test_wording_families_of_the_third_development_split() -> None:
+    """Date labels counted in days, thawing in any container of standing water, and an
+    employee's drink described in brackets before where it stands."""
+    from opengovfood.inspection.engine import build_engine
+
+    rules = build_engine(with_classifier=False)
+
+    def items(notes: str) -> set[int]:
+        return {f.form_item for f in rules.analyse(notes)}
+
+    assert 23 in items("Tray of braised pork in the walk-in labelled 10 days ago.")
+    assert 35 in items("Shrimp thawing in a hotel pan of standing water by the sink.")
+    assert 6 in items("Employee coffee (open cup, no lid) on the prep table.")
+    assert 6 not in items("Employee coffee with a lid and straw, stored away from the prep table.")
+
+
+def test_raw_food_stored_with_ready_to_eat_and_tcs_food_left_out() -> None:
+    from opengovfood.inspection.engine import build_engine
+
+    rules = build_engine(with_classifier=False)
+
+    def items(notes: str) -> set[int]:
+        return {f.form_item for f in rules.analyse(notes)}
+
+    assert 15 in items("raw chkn stored in same bin as cut cilantro")
+    assert 15 in items("Raw shell eggs stored together with the cut fruit.")
+    assert 15 not in items("Raw chicken stored below ready-to-eat foods.")
+    assert 22 in items("Flan and custard in the unrefrigerated front display case.")
+    assert 22 in items("Queso filling in a bowl on the counter, been out since 10am.")
+    assert 22 not in items("Whole bananas and bread in the unrefrigerated display.")
+    assert 22 not in items("Sushi rice in the unrefrigerated hangiri under time control.")
+
+
+def test_what_a_rule_says_a_hypothetical_or_a_standing_practice_is_no_finding() -> None:
+    from opengovfood.inspection.engine import analyse_notes
+
+    for notes in (
+        "In case of a sewage backup they close and call the plumber.",
+        "The manager asked what to do if the hand sink is blocked; I explained it must be "
+        "accessible at all times.",
+        "I reminded staff that bare hand contact with ready-to-eat food is not allowed.",
+        "Expired milk is pulled by the dairy vendor each week.",
+        "Any food past 7 days is discarded according to their written procedure.",
+        "The dish machine was broken last month and was repaired; it reaches 180F final rinse.",
+        "Pest control visits monthly; the technician noted rodent activity in the alley, "
+        "none inside.",
+    ):
+        assert [f for f in analyse_notes(notes) if f.designation in ("P", "Pf")] == [], notes
+    # the same words as observations still are findings
+    assert {f.form_item for f in analyse_notes("Sewage backup in the floor drain.")} == {52}
+    assert 9 in {f.form_item for f in analyse_notes("Cook observed with bare hand contact.")}
+    assert 13 in {f.form_item for f in analyse_notes("Canned beans with dents along the seam.")}

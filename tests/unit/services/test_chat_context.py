@@ -5,16 +5,19 @@ streams the block first and gives it to a tool-less model."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from fakes.providers import SMALL, ScriptedProvider, Turn
 from fakes.repositories import InMemoryAnalyses, InMemoryConversations, InMemoryItems
-from opengovfood.domain.analyses import NewAnalysis, Violation
+from opengovfood.domain.analyses import NewAnalysis, Score, Violation, ViolationSource
 from opengovfood.domain.items import ItemStatus
 from opengovfood.domain.pagination import PageTokens
 from opengovfood.domain.principal import Principal
+from opengovfood.inspection.scoring import score_violations
 from opengovfood.llm import ProviderRegistry, ToolCall, ToolSpec
-from opengovfood.services.analyses import AnalysisService
+from opengovfood.services.analyses import AnalysisService, RulesEngine
 from opengovfood.services.chat import (
     CHAT_RECORDS_PROMPT,
     RECORDS_REPLY_TOKENS,
@@ -119,6 +122,9 @@ def test_items_counts_and_analyses() -> None:
     assert q.count
     assert not q.statuses
     assert read_question("Show my analyses", TITLES).analyses
+    assert read_question("list analyses", TITLES).analyses
+    assert read_question("Which inspections did I finish?", TITLES).statuses == (C,)
+    assert read_question("What's left to do?", TITLES).statuses == (P, IP)
     assert read_question("what were my latest analyses?", TITLES).analyses
     assert read_question("What was my most recent inspection?", TITLES).last
     assert not read_question("What is a food analysis lab?", TITLES).about_records
@@ -138,6 +144,9 @@ class Records:
             self.analysis_rows,
             ProviderRegistry({"s": ScriptedProvider(name="s")}, "s"),
             PAGE_TOKENS,
+            RulesEngine(),
+            scheme="standard",
+            model_timeout=5.0,
         )
         self.context = RecordsContext(self.items, self.analyses)
 
@@ -151,9 +160,12 @@ class Records:
         return record.id
 
     async def analysis(
-        self, who: Principal, item_id: int | None, *violations: Violation, score: float = 0.5
+        self, who: Principal, item_id: int | None, *violations: Violation, legacy: bool = False
     ) -> int:
+        """An analysis as AnalyzeInspection stores it: scored by the standard scheme (or,
+        ``legacy``, as stored before scores: a compliance score and no scheme)."""
         assert who.user_id is not None
+        scored = None if legacy else score_violations(violations, "standard")
         stored = await self.analysis_rows.add(
             NewAnalysis(
                 owner_id=who.user_id,
@@ -162,8 +174,11 @@ class Records:
                 summary="Cold holding failures in the walk-in.",
                 violations=violations,
                 corrective_actions=("Repair the cooler",),
-                compliance_score=score,
+                score=Score(55, "", "")
+                if legacy
+                else Score(scored.score, scored.grade, "standard"),
                 public_health_narrative="",
+                narrative_missing=False,
                 provider="s",
                 model="m",
             )
@@ -171,8 +186,32 @@ class Records:
         return stored.id
 
 
-COLD = Violation("3-501.16", "Walk-in cooler at 48F; TCS food above 41F", "critical")
-RAW = Violation("3-302.11", "Raw chicken stored above salads", "major")
+COLD = Violation(
+    "3-501.16",
+    "Walk-in cooler at 48F; TCS food above 41F",
+    "P",
+    food_code_section="3-501.16(A)(2)",
+    form_item=22,
+    evidence="walk-in at 48F",
+    source=ViolationSource.RULE,
+)
+RAW = Violation(
+    "3-302.11",
+    "Raw chicken stored above salads",
+    "P",
+    food_code_section="3-302.11",
+    form_item=15,
+    source=ViolationSource.RULE,
+    corrected_on_site=True,
+)
+DIRTY = Violation(
+    "4-601.11",
+    "Grime on the slicer guard",
+    "C",
+    food_code_section="4-601.11(C)",
+    source=ViolationSource.MODEL,
+)
+LEGACY = Violation("3-501.16", "Cooler too warm", "critical")
 
 
 async def test_pending_items_are_listed_and_empty_results_say_so() -> None:
@@ -209,17 +248,38 @@ async def test_the_last_inspection_of_a_named_place_gives_its_findings() -> None
     old = await r.item(ANA, "Taqueria Sol — routine inspection", C, "Walk-in at 48F.")
     new = await r.item(ANA, "Taqueria Sol follow-up", C, "Rechecked the walk-in.")
     await r.analysis(ANA, old, RAW)
-    await r.analysis(ANA, new, COLD, RAW, score=0.55)
+    await r.analysis(ANA, new, COLD, RAW, DIRTY)
+    expected = score_violations([COLD, RAW, DIRTY], "standard")
     block = await r.context.block(ANA, "What did the last inspection of Taqueria Sol find?")
     lines = block.splitlines()
     assert lines[1].startswith(
         f'- Your last inspection there: #{new} "Taqueria Sol follow-up": completed, created '
     )
     assert lines[1].endswith('; notes: "Rechecked the walk-in."')
-    assert "compliance score 0.55, 2 violations: 3-501.16 Walk-in cooler at 48F" in lines[2]
-    assert "(critical); 3-302.11 Raw chicken stored above salads (major)" in lines[2]
-    assert 'Summary: "Cold holding failures in the walk-in."' in lines[2]
+    assert lines[2].startswith(
+        f"- Analysis #2 of {datetime.now(UTC).date().isoformat()}: "
+        f"score {expected.score}/100, grade {expected.grade} (standard scheme), 3 violations: "
+        "3-501.16(A)(2) Walk-in cooler at 48F; TCS food above 41F (Priority); "
+        "3-302.11 Raw chicken stored above salads (Priority, corrected on site); "
+        "4-601.11(C) Grime on the slicer guard (Core, proposed by the model, not scored). "
+        'Summary: "Cold holding failures in the walk-in."'
+    )
     assert f"#{old}" not in block
+    # Naming the place shows each of its items, newest first, with its latest analysis.
+    about = (await r.context.block(ANA, "Tell me about Taqueria Sol")).splitlines()
+    assert about[1].startswith(f'- #{new} "Taqueria Sol follow-up": completed')
+    assert about[2].startswith("- Analysis #2 of ")
+    assert "3 violations: 3-501.16(A)(2)" in about[2]
+    assert about[3].startswith(f'- #{old} "Taqueria Sol — routine inspection": completed')
+    assert "1 violation: 3-302.11 Raw chicken" in about[4]
+
+
+async def test_analyses_stored_before_scores_still_read() -> None:
+    r = Records()
+    item = await r.item(ANA, "Harbor Grill", C)
+    await r.analysis(ANA, item, LEGACY, legacy=True)
+    block = await r.context.block(ANA, "what did the last inspection of Harbor Grill find?")
+    assert "compliance score 0.55, 1 violation: 3-501.16 Cooler too warm (critical)." in block
 
 
 async def test_a_named_item_without_analysis_and_an_unknown_name() -> None:
@@ -279,7 +339,7 @@ async def test_overview_and_analyses_lists() -> None:
     analyses = await r.context.block(ANA, "list my analyses")
     assert "- You have 2 analyses:" in analyses
     assert "0 violations." in analyses
-    assert f"1 violation (3-501.16) (item #{ids[0]})." in analyses
+    assert f"1 violation (3-501.16(A)(2)) (item #{ids[0]})." in analyses
     assert await r.context.block(ANA, "Why keep food cold?") == ""
 
 
