@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import bcrypt
 from sqlalchemy.engine import make_url
@@ -101,20 +102,7 @@ def _seed_sqlite(db: Database, users: dict[str, int], hashed: str) -> None:
                 assert owner is not None
                 db.user_ids[name] = owner
                 if count:
-                    connection.execute(
-                        "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq"
-                        " WHERE n < ?)"
-                        " INSERT INTO items (title, description, status, owner_id, create_time,"
-                        " update_time, version)"
-                        " SELECT 'Item ' || n,"
-                        " 'Walk-in cooler at 41F; hand sink blocked; seeded row ' || n,"
-                        " CASE n % 4 WHEN 0 THEN 'pending' WHEN 1 THEN 'in_progress'"
-                        " WHEN 2 THEN 'completed' ELSE 'cancelled' END,"
-                        " ?, printf('%s.000000', datetime(?, '+' || n || ' seconds')),"
-                        " printf('%s.000000', datetime(?, '+' || n || ' seconds')), 1"
-                        " FROM seq",
-                        (count, owner, SEED_TIME, SEED_TIME),
-                    )
+                    _insert_sqlite(connection, owner, 0, count)
         connection.execute("ANALYZE")
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
@@ -136,21 +124,67 @@ async def _seed_pg(db: Database, users: dict[str, int], hashed: str) -> None:
             )
             db.user_ids[name] = int(owner)
             if count:
-                await connection.execute(  # type: ignore[attr-defined]
-                    "INSERT INTO items (title, description, status, owner_id, create_time,"
-                    " update_time, version)"
-                    " SELECT 'Item ' || n,"
-                    " 'Walk-in cooler at 41F; hand sink blocked; seeded row ' || n,"
-                    " (ARRAY['pending','in_progress','completed','cancelled'])[n % 4 + 1],"
-                    " $1, timestamptz '2024-01-01 00:00:00+00' + n * interval '1 second',"
-                    " timestamptz '2024-01-01 00:00:00+00' + n * interval '1 second', 1"
-                    " FROM generate_series(1, $2::int) AS n",
-                    owner,
-                    count,
-                )
+                await _insert_pg(connection, int(owner), 0, count)
         await connection.execute("ANALYZE")  # type: ignore[attr-defined]
     finally:
         await connection.close()  # type: ignore[attr-defined]
+
+
+def _insert_sqlite(connection: sqlite3.Connection, owner: int, first: int, count: int) -> None:
+    """Items first+1 .. first+count of `owner`, one second apart from SEED_TIME."""
+    connection.execute(
+        "WITH RECURSIVE seq(n) AS (SELECT ? UNION ALL SELECT n + 1 FROM seq WHERE n < ?)"
+        " INSERT INTO items (title, description, status, owner_id, create_time,"
+        " update_time, version)"
+        " SELECT 'Item ' || n,"
+        " 'Walk-in cooler at 41F; hand sink blocked; seeded row ' || n,"
+        " CASE n % 4 WHEN 0 THEN 'pending' WHEN 1 THEN 'in_progress'"
+        " WHEN 2 THEN 'completed' ELSE 'cancelled' END,"
+        " ?, printf('%s.000000', datetime(?, '+' || n || ' seconds')),"
+        " printf('%s.000000', datetime(?, '+' || n || ' seconds')), 1"
+        " FROM seq",
+        (first + 1, first + count, owner, SEED_TIME, SEED_TIME),
+    )
+
+
+async def _insert_pg(connection: Any, owner: int, first: int, count: int) -> None:
+    await connection.execute(
+        "INSERT INTO items (title, description, status, owner_id, create_time,"
+        " update_time, version)"
+        " SELECT 'Item ' || n,"
+        " 'Walk-in cooler at 41F; hand sink blocked; seeded row ' || n,"
+        " (ARRAY['pending','in_progress','completed','cancelled'])[n % 4 + 1],"
+        " $1, timestamptz '2024-01-01 00:00:00+00' + n * interval '1 second',"
+        " timestamptz '2024-01-01 00:00:00+00' + n * interval '1 second', 1"
+        " FROM generate_series($2::int, $3::int) AS n",
+        owner,
+        first + 1,
+        first + count,
+    )
+
+
+def add_items(db: Database, name: str, first: int, count: int) -> None:
+    """Give user `name` items first+1 .. first+count more (bulk SQL), then ANALYZE."""
+    owner = db.user_ids[name]
+    if db.backend == "sqlite":
+        connection = sqlite3.connect(_sqlite_path(db.url), timeout=30)
+        try:
+            with connection:
+                _insert_sqlite(connection, owner, first, count)
+            connection.execute("ANALYZE")
+        finally:
+            connection.close()
+        return
+
+    async def grow() -> None:
+        connection: Any = await _pg_connect(db.url)
+        try:
+            await _insert_pg(connection, owner, first, count)
+            await connection.execute("ANALYZE items")
+        finally:
+            await connection.close()
+
+    asyncio.run(grow())
 
 
 def add_sign_ins(db: Database) -> dict[str, str]:

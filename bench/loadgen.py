@@ -15,6 +15,8 @@ Workload kinds:
 - `watch`: one WatchItems stream; `rate` CreateItem calls per second; latency
   from sending the CreateItem to the matching event (and, as `extra`, from its
   reply to the event: about zero or negative when the event leaves at commit).
+  With `watchers` N > 1, N - 1 more streams watch too (spread over the channels)
+  and only drain what they get: the server fans every event out to all N.
 
 A job runs `warmup` seconds unrecorded, then `duration` seconds recorded. Server
 and client CPU time come from /proc for the recorded window.
@@ -52,6 +54,20 @@ def tree_cpu_seconds(pids: list[int]) -> float:
         with contextlib.suppress(OSError):
             total += cpu_seconds(pid)
     return total
+
+
+def database_cpu(database: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving `database` (its title names it)."""
+    found: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                title = handle.read()
+            if title.startswith(b"postgres: ") and f" {database} ".encode() in title:
+                found[int(entry)] = cpu_seconds(int(entry))
+    return found
 
 
 @dataclass
@@ -180,10 +196,10 @@ async def _stream_first(
         i += 1
 
 
-async def _watch(channel: grpc.aio.Channel, spec: dict[str, Any], rec: Recorder) -> None:
+async def _watch(channels: list[grpc.aio.Channel], spec: dict[str, Any], rec: Recorder) -> None:
     from opengovfood_client.v1 import items_pb2, items_pb2_grpc
 
-    stub = items_pb2_grpc.ItemServiceStub(channel)
+    stub = items_pb2_grpc.ItemServiceStub(channels[0])
     metadata = _metadata(spec)
     perf = time.perf_counter
     seen: dict[str, float] = {}
@@ -196,7 +212,20 @@ async def _watch(channel: grpc.aio.Channel, spec: dict[str, Any], rec: Recorder)
             arrived.set()
 
     reader = asyncio.create_task(read())
-    await asyncio.sleep(0.5)  # let the stream subscribe before the first write
+    others = [
+        channels[(n + 1) % len(channels)].unary_stream(
+            "/opengovfood.v1.ItemService/WatchItems", None, None
+        )(items_pb2.WatchItemsRequest().SerializeToString(), metadata=metadata)
+        for n in range(spec.get("watchers", 1) - 1)
+    ]
+
+    async def drain(call: Any) -> None:
+        with contextlib.suppress(grpc.aio.AioRpcError, asyncio.CancelledError):
+            async for _ in call:
+                pass
+
+    drains = [asyncio.create_task(drain(call)) for call in others]
+    await asyncio.sleep(0.5 + len(others) / 500)  # let the streams subscribe first
     interval = 1.0 / spec["rate"]
     try:
         for n in itertools.count():
@@ -228,6 +257,10 @@ async def _watch(channel: grpc.aio.Channel, spec: dict[str, Any], rec: Recorder)
     finally:
         stream.cancel()
         reader.cancel()
+        for call in others:
+            call.cancel()
+        for task in drains:
+            task.cancel()
 
 
 async def run_job(job: dict[str, Any]) -> dict[str, Any]:
@@ -252,7 +285,7 @@ async def run_job(job: dict[str, Any]) -> dict[str, Any]:
             metadata = _metadata(spec)
             concurrency = spec.get("concurrency", 1)
             if kind == "watch":
-                tasks.append(_watch(channels[0], spec, rec))
+                tasks.append(_watch(channels, spec, rec))
                 continue
             if kind == "unary" and spec.get("rate"):
                 call = channels[slot % len(channels)].unary_unary(spec["method"], None, None)
@@ -274,9 +307,11 @@ async def run_job(job: dict[str, Any]) -> dict[str, Any]:
                     raise ValueError(f"unknown workload kind {kind!r}")
 
         server_pids: list[int] = job.get("server_pids", [])
+        database: str | None = job.get("database")
 
-        async def window_cpu() -> tuple[float, float, float]:
+        async def window_cpu() -> tuple[float, float, float, float | None]:
             await asyncio.sleep(max(0.0, record_from - time.perf_counter()))
+            d0 = database_cpu(database) if database else {}
             s0, c0, t0 = (
                 tree_cpu_seconds(server_pids),
                 cpu_seconds(os.getpid()),
@@ -288,11 +323,13 @@ async def run_job(job: dict[str, Any]) -> dict[str, Any]:
                 cpu_seconds(os.getpid()),
                 time.perf_counter(),
             )
-            return s1 - s0, c1 - c0, t1 - t0
+            d1 = database_cpu(database) if database else {}
+            db = sum(v - d0.get(pid, 0.0) for pid, v in d1.items()) if database else None
+            return s1 - s0, c1 - c0, t1 - t0, db
 
         cpu_task = asyncio.create_task(window_cpu())
         await asyncio.gather(*tasks)
-        server_cpu, client_cpu, wall = await cpu_task
+        server_cpu, client_cpu, wall, db_cpu = await cpu_task
     finally:
         for ch in channels:
             await ch.close(None)
@@ -300,6 +337,7 @@ async def run_job(job: dict[str, Any]) -> dict[str, Any]:
         "wall": wall,
         "server_cpu": server_cpu,
         "client_cpu": client_cpu,
+        "db_cpu": db_cpu,
         "workloads": [
             {
                 "name": spec.get("name", "main"),

@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from sqlalchemy.engine import make_url
 
+from bench import growth, report
 from bench import provider as bench_provider
-from bench import report
 from bench.database import Database, add_sign_ins, prepare, throwaway_database
 from bench.processes import (
     ROOT,
@@ -63,6 +64,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=RESULTS, help="results directory")
     parser.add_argument(
         "--profile", action="store_true", help="py-spy the server in each server scenario"
+    )
+    parser.add_argument(
+        "--no-growth",
+        action="store_true",
+        help="skip how cost grows (1k/100k/1M items, 1/100/1000 watchers; bench/growth.py)",
     )
     return parser.parse_args(argv)
 
@@ -121,10 +127,16 @@ class Runner:
         self.warmup = args.warmup if args.warmup is not None else (0.3 if self.quick else 2.0)
         self.small_rows = 1000
         self.large_rows = args.large_rows or (5_000 if self.quick else 1_000_000)
+        self.backend = ""
+        self.db_name: str | None = None
         cores = available_cores()
         # Server on one core, load generator on another, when there are two.
         self.server_cores: list[int] | None = [cores[0]] if len(cores) >= 2 else None
         self.client_cores: list[int] | None = [cores[1]] if len(cores) >= 2 else None
+
+    def use_database(self, db: Database) -> None:
+        self.backend = db.backend
+        self.db_name = make_url(db.url).database if db.backend == "postgresql" else None
 
     def run_backend(self, backend: str) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="ogf-bench-") as tmp_name:
@@ -133,7 +145,7 @@ class Runner:
                 return self._run(db, tmp)
 
     def _run(self, db: Database, tmp: Path) -> dict[str, Any]:
-        self.backend = db.backend
+        self.use_database(db)
         started = time.perf_counter()
         users = {
             "reader": self.small_rows,
@@ -230,7 +242,7 @@ class Runner:
         for row in rows:
             if not row.get("note"):
                 report.add_ratios(row, base[row["baseline"]])
-        goals = report.evaluate_goals(by_key, idle_rss)
+        goals = report.evaluate_goals(by_key, idle_rss, db.backend)
         scaling = [] if self.args.no_scaling or self.quick else self._scaling(db, tmp, ctx)
         return {
             "backend": db.backend,
@@ -323,13 +335,10 @@ class Runner:
             row["note"] = f"error: {exc}"
             return row
         address, pids = targets[scenario.target]
-        job.update(
-            target=address,
-            server_pids=pids,
-            channels=4,
-            warmup=self.warmup,
-            duration=self.duration,
-        )
+        job.setdefault("channels", 4)
+        if self.db_name is not None:
+            job["database"] = self.db_name
+        job.update(target=address, server_pids=pids, warmup=self.warmup, duration=self.duration)
         sampler = None
         if self.args.profile and scenario.target == "server":
             from bench.profile import Sampler
@@ -385,10 +394,15 @@ def main(argv: list[str] | None = None) -> int:
         "loadavg_start": os.getloadavg(),
     }
     status = 0
+    only = set(args.only.split(",")) if args.only else set()
+    with_growth = not args.no_growth and (not only or "growth" in only)
+    grown: dict[str, dict[str, Any]] = {}
     for backend in backends:
         started = time.perf_counter()
         try:
             result = runner.run_backend(backend)
+            if with_growth:
+                result["growth"] = grown[backend] = growth.run(runner, backend)
         except OSError as exc:  # PostgreSQL not running (connection refused)
             print(f"error: {backend}: {exc}; start it or use --db sqlite", file=sys.stderr)
             return 2
@@ -422,8 +436,39 @@ def main(argv: list[str] | None = None) -> int:
             f"{result['reference_drift'] or 0:.2f}; {result['elapsed_s']} s in all"
         )
         print(f"wrote {json_path}" + (f" and {png}" if charted else " (no matplotlib: no chart)"))
+        if result.get("growth"):
+            print(f"\nhow cost grows ({backend}):")
+            print(report.growth_markdown(result["growth"], backend))
+            if backend == "postgresql":
+                print(report.instances_estimate(result["growth"]))
         if result["server_exit_code"] != 0:
             status = 1
         if any(r.get("note", "").startswith("error") for r in result["rows"]):
             status = 1
+    if grown and not args.quick and args.out == RESULTS:
+        write_readme_growth(grown, meta)
     return status
+
+
+README = ROOT / "bench" / "README.md"
+GROWTH_START, GROWTH_END = "<!-- growth:start -->", "<!-- growth:end -->"
+
+
+def write_readme_growth(grown: dict[str, dict[str, Any]], meta: dict[str, Any]) -> None:
+    """Replace the "how cost grows" tables in bench/README.md with this run's."""
+    parts = [
+        f"Generated by `make bench` on {meta['date']} (commit {meta['commit']},"
+        f" load average at start {meta['loadavg_start'][0]:.2f})."
+    ]
+    for backend, result in grown.items():
+        parts += ["", report.growth_markdown(result, backend)]
+        if backend == "postgresql":
+            parts += ["", report.instances_estimate(result)]
+    text = README.read_text()
+    head, found, rest = text.partition(GROWTH_START)
+    _, found_end, tail = rest.partition(GROWTH_END)
+    if not found or not found_end:
+        print("bench/README.md has no growth markers: tables not written", file=sys.stderr)
+        return
+    README.write_text(f"{head}{GROWTH_START}\n" + "\n".join(parts) + f"\n{GROWTH_END}{tail}")
+    print(f"wrote the how-cost-grows tables into {README}")

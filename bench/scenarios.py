@@ -131,19 +131,27 @@ def _item_ids(ctx: Context, user: str, count: int) -> list[int]:
     return [item.id for item in reply.items]
 
 
-def get_item(ctx: Context) -> Job:
-    ids = _item_ids(ctx, "reader", 1000)
-    if not ids:
-        raise RuntimeError("setup: the reader owns no items")
-    probe(
-        "GetItem",
-        ctx.items().GetItem,
-        items_pb2.GetItemRequest(id=ids[0]),
-        metadata=ctx.md("reader"),
-        timeout=10,
-    )
-    requests = [b64(items_pb2.GetItemRequest(id=i)) for i in ids]
-    return closed(ITEMS + "GetItem", requests, ctx.auth("reader"), ctx.concurrency)
+def get_item_of(user: str) -> Callable[[Context], Job]:
+    """GetItem over `user`'s newest (up to) 1000 items."""
+
+    def build(ctx: Context) -> Job:
+        ids = _item_ids(ctx, user, 1000)
+        if not ids:
+            raise RuntimeError(f"setup: {user} owns no items")
+        probe(
+            "GetItem",
+            ctx.items().GetItem,
+            items_pb2.GetItemRequest(id=ids[0]),
+            metadata=ctx.md(user),
+            timeout=10,
+        )
+        requests = [b64(items_pb2.GetItemRequest(id=i)) for i in ids]
+        return closed(ITEMS + "GetItem", requests, ctx.auth(user), ctx.concurrency)
+
+    return build
+
+
+get_item = get_item_of("reader")
 
 
 def _page_token(ctx: Context, user: str, page: int) -> str:
@@ -224,6 +232,37 @@ def update_item(ctx: Context) -> Job:
     }
 
 
+ESTABLISHMENTS = "/opengovfood.v1.EstablishmentService/"
+
+
+def list_establishments(ctx: Context) -> Job:
+    """ListEstablishments, a page of 50 of the reader's 60 (made through the API)."""
+    from opengovfood_client.v1 import establishments_pb2, establishments_pb2_grpc
+
+    stub = establishments_pb2_grpc.EstablishmentServiceStub(ctx.channel)
+    request = establishments_pb2.ListEstablishmentsRequest(page_size=50)
+    have = probe(
+        "ListEstablishments",
+        stub.ListEstablishments,
+        request,
+        metadata=ctx.md("reader"),
+        timeout=10,
+    )
+    for n in range(len(have.establishments), 60):
+        stub.CreateEstablishment(
+            establishments_pb2.CreateEstablishmentRequest(
+                establishment=establishments_pb2.Establishment(
+                    name=f"Bench Diner {n}", facility_type="Restaurant"
+                )
+            ),
+            metadata=ctx.md("reader"),
+            timeout=10,
+        )
+    return closed(
+        ESTABLISHMENTS + "ListEstablishments", [b64(request)], ctx.auth("reader"), ctx.concurrency
+    )
+
+
 def _login_request() -> users_pb2.LoginRequest:
     return users_pb2.LoginRequest(email="login@bench.example", password=PASSWORD)
 
@@ -264,18 +303,37 @@ def getme_with_logins(ctx: Context) -> Job:
     return {"workloads": [_getme_workload(ctx), _login_workload(ctx)]}
 
 
-def watch(ctx: Context) -> Job:
-    stub = ctx.items()
-    stream = stub.WatchItems(items_pb2.WatchItemsRequest(), metadata=ctx.md("watcher"), timeout=0.5)
-    try:
-        for _ in stream:
-            break
-    except grpc.RpcError as exc:
-        if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
-            raise NotAvailable("n/a (WatchItems not implemented)") from None
-        if exc.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
-            raise RuntimeError(f"setup WatchItems: {exc.code().name}: {exc.details()}") from None
-    return {"workloads": [{"kind": "watch", "metadata": ctx.auth("watcher"), "rate": 20.0}]}
+def watch_with(watchers: int) -> Callable[[Context], Job]:
+    """CreateItem at 20/s and the time to its event on one of `watchers` streams."""
+
+    def build(ctx: Context) -> Job:
+        stub = ctx.items()
+        stream = stub.WatchItems(
+            items_pb2.WatchItemsRequest(), metadata=ctx.md("watcher"), timeout=0.5
+        )
+        try:
+            for _ in stream:
+                break
+        except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+                raise NotAvailable("n/a (WatchItems not implemented)") from None
+            if exc.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise RuntimeError(
+                    f"setup WatchItems: {exc.code().name}: {exc.details()}"
+                ) from None
+        workload = {
+            "kind": "watch",
+            "metadata": ctx.auth("watcher"),
+            "rate": 20.0,
+            "watchers": watchers,
+        }
+        # About 100 streams per connection, as HTTP/2 servers commonly allow.
+        return {"workloads": [workload], "channels": max(4, watchers // 100 + 1)}
+
+    return build
+
+
+watch = watch_with(1)
 
 
 CHAT_REQUEST = agent_pb2.ChatRequest(message="Is a walk-in cooler at 41F compliant?")
@@ -328,6 +386,12 @@ def scenarios(small_rows: int, large_rows: int) -> list[Scenario]:
         Scenario("list_first_large", f"ListItems first page @{big}", "server", list_page("big", 1)),
         Scenario(
             "list_100th_large", f"ListItems 100th page @{big}", "server", list_page("big", 100)
+        ),
+        Scenario(
+            "list_establishments",
+            "ListEstablishments page of 50",
+            "server",
+            list_establishments,
         ),
         Scenario("create_item", "CreateItem", "server", create_item),
         Scenario("update_item", "UpdateItem with etag", "server", update_item),

@@ -17,13 +17,18 @@ from opengovfood.config import Settings
 from opengovfood.db.engine import (
     create_engine,
     create_fast_reads,
+    create_pg_direct,
     create_probe_engine,
     create_session_factory,
+    create_sqlite_writes,
 )
 from opengovfood.db.fast_reads import SqliteFastReads
+from opengovfood.db.pg_direct import PgDirect
+from opengovfood.db.sqlite_writes import SqliteWrites
 from opengovfood.domain.pagination import PAGE_TOKEN_KEY_LABEL, PageTokens
 from opengovfood.interceptors.access_log import AccessLogInterceptor
 from opengovfood.interceptors.auth import AuthInterceptor
+from opengovfood.interceptors.base import chained
 from opengovfood.interceptors.drain import Drain, DrainInterceptor
 from opengovfood.interceptors.errors import ErrorInterceptor
 from opengovfood.interceptors.input_limits import InputLimitInterceptor
@@ -92,6 +97,8 @@ class Container:
     # goes through the repositories (Core, on engine connections).
     sessions: async_sessionmaker[AsyncSession]
     fast_reads: SqliteFastReads | None
+    pg_direct: PgDirect | None
+    sqlite_writes: SqliteWrites | None
     passwords: PasswordHasher
     tokens: TokenService
     authenticator: Authenticator
@@ -114,6 +121,14 @@ class Container:
             if self.fast_reads is not None:
                 self.fast_reads.close()
 
+        async def close_sqlite_writes() -> None:
+            if self.sqlite_writes is not None:
+                await self.sqlite_writes.close()
+
+        async def close_pg_direct() -> None:
+            if self.pg_direct is not None:
+                await self.pg_direct.close()
+
         await run_all(
             (
                 self.llm.aclose,
@@ -121,6 +136,8 @@ class Container:
                 self.limits.close,
                 self.engine.dispose,
                 close_fast_reads,
+                close_pg_direct,
+                close_sqlite_writes,
             ),
             "closing the container",
         )
@@ -143,6 +160,8 @@ def build_container(settings: Settings) -> Container:
     engine = create_engine(settings)
     sessions = create_session_factory(engine)
     fast_reads = create_fast_reads(settings)
+    pg_direct = create_pg_direct(settings)
+    sqlite_writes = create_sqlite_writes(settings)
     tokens = TokenService(settings)
     item_events = ItemEventHub(settings.watch_queue_size, use_notify=not settings.is_sqlite)
     passwords = PasswordHasher(rounds=settings.bcrypt_rounds)
@@ -156,12 +175,20 @@ def build_container(settings: Settings) -> Container:
         engine=engine,
         sessions=sessions,
         fast_reads=fast_reads,
+        pg_direct=pg_direct,
+        sqlite_writes=sqlite_writes,
         passwords=passwords,
         tokens=tokens,
         authenticator=authenticator,
         item_events=item_events,
         items=ItemService(
-            ItemRepository(engine, fast_reads, publish=item_events.dispatch),
+            ItemRepository(
+                engine,
+                fast_reads,
+                publish=item_events.dispatch,
+                direct=pg_direct,
+                writes=sqlite_writes,
+            ),
             item_events,
             page_tokens,
             establishments=establishments,
@@ -270,7 +297,7 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     if settings.rpc_rate_per_second is not None:
         interceptors.append(PrincipalRateLimitInterceptor(container.limits))
     server = grpc.aio.server(
-        interceptors=interceptors,
+        interceptors=chained(interceptors),
         options=server_options(settings, reuse_port),
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
     )
@@ -301,10 +328,10 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     agent = AgentServicer(
         analyses,
         ChatService(
-            ConversationRepository(container.engine),
+            ConversationRepository(container.engine, container.pg_direct, container.sqlite_writes),
             container.llm,
             ItemTools(container.items, analyses),
-            RecordsContext(container.items, analyses),
+            RecordsContext(container.items, analyses, container.establishments),
         ),
         ModelService(container.llm),
     )

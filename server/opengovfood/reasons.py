@@ -49,7 +49,6 @@ class Reason(enum.StrEnum):
     PRECONDITION_FAILED = "PRECONDITION_FAILED"
     SELF_LOCKOUT = "SELF_LOCKOUT"
     MODEL_UNAVAILABLE = "MODEL_UNAVAILABLE"
-    LLM_OUTPUT_INVALID = "LLM_OUTPUT_INVALID"
     # ABORTED
     CONCURRENT_CHANGE = "CONCURRENT_CHANGE"
     ETAG_MISMATCH = "ETAG_MISMATCH"
@@ -171,10 +170,6 @@ DESCRIPTIONS: dict[Reason, tuple[str, str]] = {
     Reason.MODEL_UNAVAILABLE: (
         "FAILED_PRECONDITION",
         "The LLM provider or model cannot serve this request as configured (not configured, no default model, not pullable).",
-    ),
-    Reason.LLM_OUTPUT_INVALID: (
-        "FAILED_PRECONDITION",
-        "The model's answer did not match the analysis schema, even after one repair attempt.",
     ),
     Reason.CONCURRENT_CHANGE: ("ABORTED", "The change conflicted with a concurrent one. Retry."),
     Reason.ETAG_MISMATCH: (

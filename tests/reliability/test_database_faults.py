@@ -233,7 +233,11 @@ async def _held_lock(
     connection waiting on a row lock; on SQLite, the write lock held elsewhere."""
     engine = running.app.container.engine
     if database.backend == "postgresql":
-        async with engine.connect() as held:  # takes the pool's one connection
+        direct = running.app.container.pg_direct
+        assert direct is not None
+        # Take the pools' one connection each (the items' raw one, and the engine's).
+        async with direct.connection() as raw, engine.connect() as held:
+            await raw.fetch("SELECT 1")
             await held.execute(text("SELECT 1"))
             yield
     else:

@@ -183,6 +183,7 @@ OWNER_COLUMNS = {
     "users": "id",
     "refresh_tokens": "user_id",
     "items": "owner_id",
+    "item_counts": "owner_id",
     "item_requests": "owner_id",
     "inspection_analyses": "owner_id",
     "conversations": "owner_id",

@@ -21,9 +21,13 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, NullPool
 from opengovfood.config import Settings
 from opengovfood.db import sqlite_inline
 from opengovfood.db.fast_reads import SqliteFastReads
+from opengovfood.db.pg_direct import PgDirect, asyncpg_connect
 from opengovfood.db.sqlite_functions import register_functions
+from opengovfood.db.sqlite_writes import SqliteWrites
 
 logger = logging.getLogger("opengovfood.db")
+
+COMMAND_TIMEOUT = 30  # seconds a PostgreSQL statement may run
 
 
 def make_sqlite_file_private(database_url: str) -> None:
@@ -60,6 +64,34 @@ def create_fast_reads(settings: Settings) -> SqliteFastReads | None:
     return SqliteFastReads(path)
 
 
+def create_sqlite_writes(settings: Settings) -> SqliteWrites | None:
+    """The item writes' connection and thread for a SQLite file (db/sqlite_writes)."""
+    if not settings.is_sqlite:
+        return None
+    url = make_url(settings.database_url)
+    path = url.database or ""
+    if not path or path == ":memory:" or url.query.get("mode") == "memory":
+        return None  # another connection would see another database
+    return SqliteWrites(path, settings.sqlite_busy_timeout_ms, settings.db_pool_timeout)
+
+
+def create_pg_direct(settings: Settings) -> PgDirect | None:
+    """PostgreSQL's raw connections for the hot statements (see db/pg_direct): as many
+    as the engine may open (pool size + overflow), kept open once opened."""
+    if settings.is_sqlite:
+        return None
+    dsn = make_url(settings.database_url).set(drivername="postgresql")
+    connect = asyncpg_connect(
+        dsn.render_as_string(hide_password=False),
+        timeout=settings.db_connect_timeout,
+        command_timeout=COMMAND_TIMEOUT,
+        application_name="opengovfood",
+    )
+    return PgDirect(
+        connect, settings.db_pool_size + settings.db_max_overflow, settings.db_pool_timeout
+    )
+
+
 def create_probe_engine(settings: Settings) -> AsyncEngine:
     """A pool-less engine for the health check: a busy or exhausted request pool must
     not make a reachable database look down (health would flap under load)."""
@@ -92,7 +124,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         return engine
     connect_args: dict[str, Any] = {
         "timeout": settings.db_connect_timeout,
-        "command_timeout": 30,
+        "command_timeout": COMMAND_TIMEOUT,
         "server_settings": {"application_name": "opengovfood"},
     }
     return create_async_engine(

@@ -10,7 +10,7 @@ handler that writes with `context.write` by a coroutine.
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import grpc
@@ -77,6 +77,54 @@ class WrappingInterceptor(_ServerInterceptor):
 
     def wrap_stream(self, method: str, behavior: StreamBehavior) -> StreamBehavior:
         raise NotImplementedError
+
+
+class WrappingChain(_ServerInterceptor):
+    """Several WrappingInterceptors as one. grpc.aio runs every interceptor's
+    `intercept_service` coroutine on every RPC, one awaiting the next, only to get
+    back the same cached handler; the chain runs one and wraps each method's handler
+    once with all of them (the first outermost, as grpc.aio orders them)."""
+
+    def __init__(self, interceptors: Sequence[WrappingInterceptor]) -> None:
+        self._interceptors = tuple(interceptors)
+        self._cache: dict[str, tuple[Handler, Handler]] = {}
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Handler:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return handler
+        method: str = handler_call_details.method
+        cached = self._cache.get(method)
+        if cached is not None and cached[0] is handler:
+            return cached[1]
+        wrapped = handler
+        for interceptor in reversed(self._interceptors):
+            wrapped = interceptor._wrap_handler(method, wrapped)
+        self._cache[method] = (handler, wrapped)
+        return wrapped
+
+
+def chained(
+    interceptors: Sequence[grpc.aio.ServerInterceptor[Any, Any]],
+) -> list[grpc.aio.ServerInterceptor[Any, Any]]:
+    """`interceptors` in the same order, each run of WrappingInterceptors as one chain."""
+    out: list[grpc.aio.ServerInterceptor[Any, Any]] = []
+    run: list[WrappingInterceptor] = []
+    for interceptor in interceptors:
+        if isinstance(interceptor, WrappingInterceptor):
+            run.append(interceptor)
+            continue
+        if run:
+            out.append(WrappingChain(run) if len(run) > 1 else run[0])
+            run = []
+        out.append(interceptor)
+    if run:
+        out.append(WrappingChain(run) if len(run) > 1 else run[0])
+    return out
 
 
 def metadata_value(context: grpc.aio.ServicerContext[Any, Any], key: str) -> str | None:

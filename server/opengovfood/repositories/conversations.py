@@ -2,16 +2,23 @@
 
 The statements are built once: a chat turn's writes are on its first chunk's path,
 and a statement built per call (insert().values(...)) cost ~0.5 ms of SQLAlchemy work
-each. Every call runs on an engine connection (Core; no unit of work is needed)."""
+each. Every call runs on an engine connection (Core; no unit of work is needed),
+except the first write of a new conversation's turn (`begin_turn`), which is on the
+first chunk's path: on PostgreSQL one statement (the conversation and the message
+in one INSERT ... with a CTE) on a raw connection (db/pg_direct); on SQLite one hop
+to the write thread (db/sqlite_writes)."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Row, Table, bindparam, delete, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from opengovfood.db.fast_reads import compile_read
 from opengovfood.db.models import Conversation, ConversationMessage, utcnow
+from opengovfood.db.pg_direct import PgDirect, compile_statement
+from opengovfood.db.sqlite_writes import SqliteTransaction, SqliteWrites
 from opengovfood.domain.conversations import (
     ConversationRecord,
     MessageRecord,
@@ -28,6 +35,49 @@ _TOUCH = (
     update(_conversations)
     .where(_conversations.c.id == bindparam("conversation_id"))
     .values(provider=bindparam("provider"), model=bindparam("model"), update_time=bindparam("now"))
+)
+
+
+_CONVERSATION_VALUES: dict[str, Any] = {
+    name: bindparam(name, type_=_conversations.c[name].type)
+    for name in ("owner_id", "provider", "model", "create_time")
+}
+# Typed: in INSERT ... SELECT PostgreSQL cannot infer a parameter's type from the column.
+_USER_MESSAGE_VALUES: dict[str, Any] = {
+    "role": literal("user", _messages.c.role.type),
+    "content": bindparam("content", type_=_messages.c.content.type),
+    "incomplete": literal(False, _messages.c.incomplete.type),
+    "create_time": bindparam("message_time", type_=_messages.c.create_time.type),
+}
+
+
+def _new_conversation_pg() -> Any:
+    """PostgreSQL: a new conversation and its first (user) message in one statement."""
+    made = (
+        insert(_conversations)
+        .values(**_CONVERSATION_VALUES, update_time=bindparam("create_time"))
+        .returning(_conversations.c.id)
+        .cte("made")
+    )
+    return (
+        insert(_messages)
+        .from_select(
+            ["conversation_id", *_USER_MESSAGE_VALUES],
+            select(made.c.id, *_USER_MESSAGE_VALUES.values()),
+        )
+        .returning(_messages.c.conversation_id, _messages.c.id)
+    )
+
+
+_INSERT_CONVERSATION_BOUND = (
+    insert(_conversations)
+    .values(**_CONVERSATION_VALUES, update_time=bindparam("create_time"))
+    .returning(_conversations.c.id)
+)
+_INSERT_USER_MESSAGE_BOUND = (
+    insert(_messages)
+    .values(conversation_id=bindparam("conversation_id"), **_USER_MESSAGE_VALUES)
+    .returning(_messages.c.id)
 )
 
 
@@ -83,8 +133,54 @@ async def _insert_message(
 
 
 class ConversationRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        direct: PgDirect | None = None,
+        writes: SqliteWrites | None = None,
+    ) -> None:
         self._engine = engine
+        dialect = engine.dialect.name
+        self._direct = direct if dialect == "postgresql" else None
+        self._writer = writes if dialect == "sqlite" else None
+        self._pg_new = compile_statement(_new_conversation_pg()) if self._direct else None
+        self._lite_new = (
+            (
+                compile_read(cast(Any, _INSERT_CONVERSATION_BOUND)),
+                compile_read(cast(Any, _INSERT_USER_MESSAGE_BOUND)),
+            )
+            if self._writer
+            else None
+        )
+
+    async def _begin_new(
+        self, owner_id: int, provider: str, model: str, text: str
+    ) -> TurnStart | None:
+        """A new conversation's first write on the fast paths; None: not available."""
+        now = utcnow()
+        values = {
+            "owner_id": owner_id,
+            "provider": provider,
+            "model": model,
+            "create_time": now,
+            "content": text,
+            "message_time": now,
+        }
+        if self._direct is not None and self._pg_new is not None:
+            row = (await self._direct.fetch_once(self._pg_new, values))[0]
+            return TurnStart(int(row["conversation_id"]), int(row["id"]), True)
+        if self._writer is not None and self._lite_new is not None:
+            conversation_stmt, message_stmt = self._lite_new
+            if conversation_stmt is None or message_stmt is None:
+                return None
+
+            def work(tx: SqliteTransaction) -> TurnStart:
+                conversation_id = int(tx.fetch(conversation_stmt, values)[0][0])
+                message = tx.fetch(message_stmt, {**values, "conversation_id": conversation_id})
+                return TurnStart(conversation_id, int(message[0][0]), True)
+
+            return await self._writer.run(work)
+        return None
 
     async def get(self, conversation_id: int, scope: Scope) -> ConversationRecord | None:
         statement = select(*_conversations.c).where(_conversations.c.id == conversation_id)
@@ -111,6 +207,10 @@ class ConversationRepository:
     ) -> TurnStart:
         """Store the user's message: in a new conversation (`conversation_id` None), or
         in that one, recording the provider and model of this turn."""
+        if conversation_id is None:
+            started = await self._begin_new(owner_id, provider, model, text)
+            if started is not None:
+                return started
         now = utcnow()
         async with self._engine.begin() as connection:
             if conversation_id is None:

@@ -1,11 +1,14 @@
 """ItemRepository: items and their idempotency records, as ItemRecords.
 
 It owns every SQL detail of items: the statements (each shape built once, with what
-varies per call as bound parameters), the dialect differences, the SQLite fast read
-path (db/fast_reads: GetItem/ListItems compiled once and run on a dedicated
-connection), and announcing each committed write to the watchers
-(repositories/item_events: pg_notify in the write's transaction on PostgreSQL, the
-process's hub after COMMIT on SQLite). Rows become records by column name.
+varies per call as bound parameters), the dialect differences, the fast paths (SQLite:
+db/fast_reads, GetItem/ListItems compiled once and run on a dedicated connection;
+PostgreSQL: db/pg_direct, every statement of this repository but the purge compiled
+once and run as an asyncpg prepared statement on a raw connection), total_size from
+the trigger-kept `item_counts` when the filter names only status and owner, and
+announcing each committed write to the watchers (repositories/item_events:
+pg_notify in the write's transaction on PostgreSQL, the process's hub after COMMIT
+on SQLite). Rows become records by column name.
 
 Every write is one transaction; a conditional update or delete is one statement with
 RETURNING, so concurrent writers never lose an update on either backend.
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Hashable, Mapping
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -24,6 +27,7 @@ from sqlalchemy import (
     Row,
     Select,
     Table,
+    Text,
     Update,
     bindparam,
     delete,
@@ -32,12 +36,15 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import cast as cast_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from opengovfood.db.fast_reads import CompiledRead, SqliteFastReads, compile_read
-from opengovfood.db.models import Item, ItemRequest, utcnow
+from opengovfood.db.models import Item, ItemCount, ItemRequest, utcnow
+from opengovfood.db.pg_direct import PgDirect, PgStatement, Transaction, compile_statement
+from opengovfood.db.sqlite_writes import SqliteTransaction, SqliteWrites
 from opengovfood.domain.items import (
     KINDS,
     RESULTS,
@@ -55,10 +62,11 @@ from opengovfood.domain.listing import ListQuery
 from opengovfood.domain.scopes import Scope
 from opengovfood.repositories import sql_lists
 from opengovfood.repositories.idempotency import claim_statement
-from opengovfood.repositories.item_events import NOTIFY, encode_event
+from opengovfood.repositories.item_events import CHANNEL, NOTIFY, encode_event
 
 items = cast(Table, Item.__table__)
 requests = cast(Table, ItemRequest.__table__)
+counts = cast(Table, ItemCount.__table__)
 _c = items.c
 
 COLUMNS = (
@@ -93,6 +101,12 @@ LIST_COLUMNS: Mapping[str, ColumnElement[Any]] = {
     "inspect_time": _c.inspect_time,
 }
 
+# The fields item_counts can count by: a filter naming only these is summed there.
+COUNT_COLUMNS: Mapping[str, ColumnElement[Any]] = {
+    "status": counts.c.status,
+    "owner_id": counts.c.owner_id,
+}
+
 _UPDATABLE = (
     "title",
     "description",
@@ -106,7 +120,29 @@ _UPDATABLE = (
 _ENUMS = frozenset({"status", "kind", "result"})
 _CACHE_LIMIT = 512
 
-_INSERT = insert(items).returning(*COLUMNS)
+_INSERT = (
+    insert(items)
+    .values(
+        {
+            name: bindparam(name)
+            for name in (
+                "title",
+                "description",
+                "status",
+                "owner_id",
+                "version",
+                "create_time",
+                "update_time",
+                "establishment_id",
+                "kind",
+                "result",
+                "score",
+                "inspect_time",
+            )
+        }
+    )
+    .returning(*COLUMNS)
+)
 _LINK = (
     update(requests)
     .where(
@@ -118,6 +154,30 @@ _LINK = (
 _GET_REQUEST = select(requests.c.body_hash, requests.c.item_id).where(
     requests.c.owner_id == bindparam("r_owner"), requests.c.request_id == bindparam("r_request")
 )
+
+
+def _insert_and_notify() -> Select[Any]:
+    """PostgreSQL: INSERT ... RETURNING and its pg_notify in one statement (one round
+    trip; alone it is its own transaction). The payload is encode_event's, made in
+    Python with a stand-in id (`_ID_MARK`); the statement puts the new id between the
+    two halves (`n_head`, `n_tail`)."""
+    written = _INSERT.cte("written")
+    payload = (
+        bindparam("n_head", type_=Text)
+        + cast_(written.c.id, Text)
+        + bindparam("n_tail", type_=Text)
+    )
+    return select(*written.c, func.pg_notify(CHANNEL, payload).label("notified"))
+
+
+_ID_MARK = '"id":-1,'
+
+
+def _notify_halves(event: ItemEvent) -> dict[str, str]:
+    """encode_event(event) split where the id goes (the id in `event` is -1)."""
+    head, mark, tail = encode_event(event).partition(_ID_MARK)
+    assert mark, "the payload names the id"
+    return {"n_head": head + '"id":', "n_tail": "," + tail}
 
 
 def _record(row: Row[Any]) -> ItemRecord:
@@ -135,6 +195,25 @@ def _record(row: Row[Any]) -> ItemRecord:
         result=RESULTS[row.result],
         score=row.score,
         inspect_time=row.inspect_time,
+    )
+
+
+def _mapped_record(row: Mapping[str, Any]) -> ItemRecord:
+    """An asyncpg row (PostgreSQL's types: aware datetimes)."""
+    return ItemRecord(
+        id=row["id"],
+        title=row["title"],
+        description=row["description"],
+        status=STATUSES[row["status"]],
+        owner_id=row["owner_id"],
+        create_time=row["create_time"],
+        update_time=row["update_time"],
+        version=row["version"],
+        establishment_id=row["establishment_id"],
+        kind=KINDS[row["kind"]],
+        result=RESULTS[row["result"]],
+        score=row["score"],
+        inspect_time=row["inspect_time"],
     )
 
 
@@ -166,6 +245,18 @@ def _owner_condition(scoped: bool) -> list[ColumnElement[bool]]:
     return [_c.owner_id == bindparam("owner")] if scoped else []
 
 
+@contextlib.contextmanager
+def _foreign_keys() -> Iterator[None]:
+    """A foreign key violation on establishment_id (deleted after the service checked
+    it) comes out as UnknownEstablishment, on every write path."""
+    try:
+        yield
+    except IntegrityError as error:
+        if "foreign key" in str(error.orig).lower():
+            raise UnknownEstablishment() from None
+        raise
+
+
 class _Refused(Exception):
     """Rolls a write's transaction back: the miss it carries is the answer."""
 
@@ -180,9 +271,13 @@ class ItemRepository:
         engine: AsyncEngine,
         fast: SqliteFastReads | None = None,
         publish: Callable[[ItemEvent], None] | None = None,
+        direct: PgDirect | None = None,
+        writes: SqliteWrites | None = None,
     ) -> None:
-        """`fast`: the SQLite fast read path; `publish`: where committed writes are
-        announced in-process (the hub's dispatch) when the database cannot notify."""
+        """`fast`: the SQLite fast read path; `writes`: SQLite's write thread;
+        `direct`: PostgreSQL's raw connections (reads and writes); `publish`: where
+        committed writes are announced in-process (the hub's dispatch) when the
+        database cannot notify."""
         self.dialect: str = engine.dialect.name
         self._engine = engine
         # One statement needs no transaction: no BEGIN/ROLLBACK round trips for reads.
@@ -192,21 +287,29 @@ class ItemRepository:
             else engine
         )
         self._fast = fast
+        self._direct = direct if self.dialect == "postgresql" else None
+        self._writer = writes if self.dialect == "sqlite" else None
+        self._lite: dict[Hashable, CompiledRead] = {}
         self._notify = self.dialect == "postgresql"
         self._publish = publish
-        self._reads: dict[Hashable, tuple[Select[Any], CompiledRead | None]] = {}
+        self._reads: dict[Hashable, tuple[Select[Any], CompiledRead | PgStatement | None]] = {}
         self._writes: dict[Hashable, Any] = {}
+        self._pg: dict[Hashable, PgStatement] = {}
         self._claim = claim_statement(requests, "item_id", self.dialect)
 
     # --- reads -----------------------------------------------------------------------
 
     def _read_statement(
         self, shape: Hashable, build: Callable[[], Select[Any]]
-    ) -> tuple[Select[Any], CompiledRead | None]:
+    ) -> tuple[Select[Any], CompiledRead | PgStatement | None]:
         entry = self._reads.get(shape)
         if entry is None:
             stmt = build()
-            compiled = compile_read(stmt) if self._fast is not None else None
+            compiled: CompiledRead | PgStatement | None = None
+            if self._fast is not None:
+                compiled = compile_read(stmt)
+            elif self._direct is not None:
+                compiled = compile_statement(stmt)
             if len(self._reads) >= _CACHE_LIMIT:
                 self._reads.clear()  # arbitrary filters must not grow it forever
             entry = self._reads[shape] = (stmt, compiled)
@@ -214,22 +317,24 @@ class ItemRepository:
 
     async def _fetch(
         self, shape: Hashable, build: Callable[[], Select[Any]], values: Mapping[str, Any]
-    ) -> tuple[list[Any], bool]:
-        """(rows, raw): raw rows came from the fast path (sqlite3.Row, SQLite's types);
-        the others are SQLAlchemy rows."""
+    ) -> tuple[list[Any], Callable[[Any], ItemRecord]]:
+        """The rows, and how one becomes a record: fast-path rows are sqlite3.Rows
+        (SQLite's types) or asyncpg Records; the others are SQLAlchemy rows."""
         stmt, compiled = self._read_statement(shape, build)
-        if compiled is not None and self._fast is not None:
+        if isinstance(compiled, CompiledRead) and self._fast is not None:
             rows = self._fast.fetch(compiled, values)
             if rows is not None:
-                return rows, True
+                return rows, _raw_record
+        elif isinstance(compiled, PgStatement) and self._direct is not None:
+            return await self._direct.fetch(compiled, values), _mapped_record
         async with self._reader.connect() as connection:
-            return list((await connection.execute(stmt, values)).all()), False
+            return list((await connection.execute(stmt, values)).all()), _record
 
     async def _records(
         self, shape: Hashable, build: Callable[[], Select[Any]], values: Mapping[str, Any]
     ) -> list[ItemRecord]:
-        rows, raw = await self._fetch(shape, build, values)
-        return [_raw_record(row) for row in rows] if raw else [_record(row) for row in rows]
+        rows, record = await self._fetch(shape, build, values)
+        return [record(row) for row in rows]
 
     async def get(self, item_id: int, scope: Scope) -> ItemRecord | None:
         """The item, if it exists within `scope`."""
@@ -267,11 +372,25 @@ class ItemRepository:
         return await self._records(("page", scope.owner_id is not None, query.shape), build, values)
 
     async def count(self, query: ListQuery, scope: Scope) -> int:
-        def build() -> Select[Any]:
-            return select(func.count()).select_from(items).where(*self._where(query, scope))
+        """How many items match. A filter on status and owner only (or none) is
+        summed from item_counts (exact, and as cheap at a million items as at ten);
+        any other filter counts the matching items."""
+        scoped = scope.owner_id is not None
+        if sql_lists.fields(query.filter.node) <= COUNT_COLUMNS.keys():
 
-        shape = ("count", scope.owner_id is not None, query.filter.canonical)
-        rows, _raw = await self._fetch(shape, build, {"owner": scope.owner_id})
+            def build() -> Select[Any]:
+                where = [counts.c.owner_id == bindparam("owner")] if scoped else []
+                where += sql_lists.where(query.filter, COUNT_COLUMNS, self.dialect)
+                return select(func.coalesce(func.sum(counts.c.n), 0)).where(*where)
+
+            shape: Hashable = ("counted", scoped, query.filter.canonical)
+        else:
+
+            def build() -> Select[Any]:
+                return select(func.count()).select_from(items).where(*self._where(query, scope))
+
+            shape = ("count", scoped, query.filter.canonical)
+        rows, _record_of = await self._fetch(shape, build, {"owner": scope.owner_id})
         return int(rows[0][0])
 
     # --- writes ----------------------------------------------------------------------
@@ -280,13 +399,24 @@ class ItemRepository:
     async def _transaction(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction; a foreign key violation on establishment_id (deleted
         after the service checked it) comes out as UnknownEstablishment."""
-        try:
+        with _foreign_keys():
             async with self._engine.begin() as connection:
                 yield connection
-        except IntegrityError as error:
-            if "foreign key" in str(error.orig).lower():
-                raise UnknownEstablishment() from None
-            raise
+
+    def _lite_statement(self, shape: Hashable, stmt: Any) -> CompiledRead:
+        compiled = self._lite.get(shape)
+        if compiled is None:
+            made = compile_read(stmt)
+            if made is None:  # not one of the statements below
+                raise RuntimeError(f"cannot compile {shape!r} for the SQLite writer")
+            compiled = self._lite[shape] = made
+        return compiled
+
+    def _pg_statement(self, shape: Hashable, stmt: Any) -> PgStatement:
+        compiled = self._pg.get(shape)
+        if compiled is None:
+            compiled = self._pg[shape] = compile_statement(stmt)
+        return compiled
 
     async def _announce(self, connection: AsyncConnection, event: ItemEvent) -> None:
         """Inside the write's transaction: PostgreSQL delivers the NOTIFY on COMMIT."""
@@ -298,9 +428,10 @@ class ItemRepository:
         if not self._notify and self._publish is not None:
             self._publish(event)
 
-    async def _insert(self, connection: AsyncConnection, new: NewItem) -> ItemEvent:
+    @staticmethod
+    def _insert_values(new: NewItem) -> dict[str, Any]:
         now = utcnow()
-        values = {
+        return {
             "title": new.title,
             "description": new.description,
             "status": new.status.value,
@@ -314,12 +445,55 @@ class ItemRepository:
             "score": new.score,
             "inspect_time": new.inspect_time or now,
         }
-        record = _record((await connection.execute(_INSERT, values)).one())
+
+    async def _insert(self, connection: AsyncConnection, new: NewItem) -> ItemEvent:
+        record = _record((await connection.execute(_INSERT, self._insert_values(new))).one())
         event = ItemEvent(EventType.CREATED, record)
         await self._announce(connection, event)
         return event
 
+    async def _pg_announce(self, tx: Transaction, event: ItemEvent) -> None:
+        await tx.fetch(self._pg_statement("notify", NOTIFY), {"payload": encode_event(event)})
+
+    def _pg_insert_values(self, new: NewItem) -> dict[str, Any]:
+        values = self._insert_values(new)
+        unnumbered = ItemRecord(  # the record the INSERT returns, but for its id
+            id=-1,
+            title=new.title,
+            description=new.description,
+            status=new.status,
+            owner_id=new.owner_id,
+            create_time=values["create_time"],
+            update_time=values["update_time"],
+            version=values["version"],
+            establishment_id=new.establishment_id,
+            kind=new.kind,
+            result=new.result,
+            score=new.score,
+            inspect_time=values["inspect_time"],
+        )
+        return {**values, **_notify_halves(ItemEvent(EventType.CREATED, unnumbered))}
+
+    async def _pg_insert(self, tx: Transaction, new: NewItem) -> ItemEvent:
+        stmt = self._pg_statement("insert", _insert_and_notify())
+        rows = await tx.fetch(stmt, self._pg_insert_values(new))
+        return ItemEvent(EventType.CREATED, _mapped_record(rows[0]))
+
     async def add(self, new: NewItem) -> ItemRecord:
+        if self._writer is not None:
+            lite = self._lite_statement("insert", _INSERT)
+            values = self._insert_values(new)
+
+            def work(tx: SqliteTransaction) -> ItemEvent:
+                return ItemEvent(EventType.CREATED, _raw_record(tx.fetch(lite, values)[0]))
+
+            with _foreign_keys():
+                return (await self._writer.run(work, self._committed)).item
+        if self._direct is not None:
+            stmt = self._pg_statement("insert", _insert_and_notify())
+            with _foreign_keys():
+                rows = await self._direct.fetch_once(stmt, self._pg_insert_values(new))
+            return _mapped_record(rows[0])
         async with self._transaction() as connection:
             event = await self._insert(connection, new)
         self._committed(event)
@@ -333,26 +507,72 @@ class ItemRepository:
         Concurrent duplicates create one item. None: contended three times; retry."""
         keys = {"r_owner": new.owner_id, "r_request": request_id}
         for _attempt in range(3):
-            async with self._transaction() as connection:
-                now = utcnow()
-                claim = {**keys, "r_hash": body_hash, "r_now": now, "r_expired": expired_before}
-                if (await connection.execute(self._claim, claim)).first() is not None:
-                    event = await self._insert(connection, new)
-                    await connection.execute(_LINK, {**keys, "r_item": event.item.id})
-                    created: ItemEvent | None = event
-                else:
-                    created = None
-                    prior = (await connection.execute(_GET_REQUEST, keys)).one_or_none()
+            created: ItemEvent | None = None
+            prior: tuple[str, int | None] | None = None  # (body_hash, item_id)
+            claim = {**keys, "r_hash": body_hash, "r_now": utcnow(), "r_expired": expired_before}
+            if self._writer is not None:
+                with _foreign_keys():
+                    created, prior = await self._writer.run(
+                        self._lite_add_once(new, keys, claim), self._committed_if_created
+                    )
+            elif self._direct is not None:
+                with _foreign_keys():
+                    async with self._direct.transaction() as tx:
+                        if await tx.fetch(self._pg_statement("claim", self._claim), claim):
+                            created = await self._pg_insert(tx, new)
+                            link = {**keys, "r_item": created.item.id}
+                            await tx.fetch(self._pg_statement("link", _LINK), link)
+                        else:
+                            found = await tx.fetch(self._pg_statement("prior", _GET_REQUEST), keys)
+                            if found:
+                                prior = (found[0]["body_hash"], found[0]["item_id"])
+            else:
+                async with self._transaction() as connection:
+                    if (await connection.execute(self._claim, claim)).first() is not None:
+                        created = await self._insert(connection, new)
+                        await connection.execute(_LINK, {**keys, "r_item": created.item.id})
+                    else:
+                        row = (await connection.execute(_GET_REQUEST, keys)).one_or_none()
+                        if row is not None:
+                            prior = (row.body_hash, row.item_id)
             if created is not None:
                 self._committed(created)
                 return created.item
             if prior is None:
                 continue  # purged or rolled back between the two statements: retry
+            prior_hash, prior_item = prior
             item = None
-            if prior.item_id is not None:
-                item = await self.get(prior.item_id, Scope.owned_by(new.owner_id))
-            return PriorRequest(prior.body_hash, item)
+            if prior_item is not None:
+                item = await self.get(prior_item, Scope.owned_by(new.owner_id))
+            return PriorRequest(prior_hash, item)
         return None
+
+    def _lite_add_once(
+        self, new: NewItem, keys: dict[str, Any], claim: dict[str, Any]
+    ) -> Callable[[SqliteTransaction], tuple[ItemEvent | None, tuple[str, int | None] | None]]:
+        claim_stmt = self._lite_statement("claim", self._claim)
+        insert_stmt = self._lite_statement("insert", _INSERT)
+        link_stmt = self._lite_statement("link", _LINK)
+        prior_stmt = self._lite_statement("prior", _GET_REQUEST)
+        values = self._insert_values(new)
+
+        def work(
+            tx: SqliteTransaction,
+        ) -> tuple[ItemEvent | None, tuple[str, int | None] | None]:
+            if tx.fetch(claim_stmt, claim):
+                event = ItemEvent(EventType.CREATED, _raw_record(tx.fetch(insert_stmt, values)[0]))
+                tx.fetch(link_stmt, {**keys, "r_item": event.item.id})
+                return event, None
+            found = tx.fetch(prior_stmt, keys)
+            return None, ((found[0]["body_hash"], found[0]["item_id"]) if found else None)
+
+        return work
+
+    def _committed_if_created(
+        self, outcome: tuple[ItemEvent | None, tuple[str, int | None] | None]
+    ) -> None:
+        if outcome[0] is not None:
+            self._committed(outcome[0])
 
     def _update_statement(self, scoped: bool, fields: tuple[str, ...], versioned: bool) -> Update:
         shape = ("update", scoped, fields, versioned)
@@ -386,14 +606,79 @@ class ItemRepository:
             stmt = self._writes[shape] = delete(items).where(*where).returning(*COLUMNS)
         return cast(Delete, stmt)
 
-    async def _miss(self, connection: AsyncConnection, item_id: int, scope: Scope) -> WriteMiss:
+    @staticmethod
+    def _miss_statement(scoped: bool) -> Select[Any]:
+        return select(_c.id).where(_c.id == bindparam("item_id"), *_owner_condition(scoped))
+
+    @staticmethod
+    def _missed(found: bool) -> WriteMiss:
         """A conditional write matched nothing: NOT_FOUND unless the item is there
         within the scope, in which case it is at another version."""
-        stmt = select(_c.id).where(_c.id == item_id)
-        if scope.owner_id is not None:
-            stmt = stmt.where(_c.owner_id == scope.owner_id)
-        found = (await connection.execute(stmt)).first()
-        return WriteMiss.NOT_FOUND if found is None else WriteMiss.STALE
+        return WriteMiss.STALE if found else WriteMiss.NOT_FOUND
+
+    async def _miss(self, connection: AsyncConnection, item_id: int, scope: Scope) -> WriteMiss:
+        stmt = self._miss_statement(scope.owner_id is not None)
+        values = {"item_id": item_id, "owner": scope.owner_id}
+        return self._missed((await connection.execute(stmt, values)).first() is not None)
+
+    async def _write(
+        self,
+        kind: EventType,
+        shape: Hashable,
+        stmt: Update | Delete,
+        values: dict[str, Any],
+        scope: Scope,
+        accept: Callable[[ItemRecord], bool] | None,
+    ) -> ItemRecord | WriteMiss:
+        """Run a conditional UPDATE/DELETE ... RETURNING in a transaction; announce it."""
+        item_id = values["item_id"]
+        scoped = scope.owner_id is not None
+        try:
+            if self._writer is not None:
+                write = self._lite_statement(shape, stmt)
+                lite_miss = self._lite_statement(("miss", scoped), self._miss_statement(scoped))
+
+                def work(tx: SqliteTransaction) -> ItemEvent:
+                    rows = tx.fetch(write, values)
+                    if not rows:
+                        found = tx.fetch(lite_miss, {"item_id": item_id, "owner": scope.owner_id})
+                        raise _Refused(self._missed(bool(found)))
+                    event = ItemEvent(kind, _raw_record(rows[0]))
+                    if accept is not None and not accept(event.item):
+                        raise _Refused(WriteMiss.STALE)
+                    return event
+
+                with _foreign_keys():
+                    return (await self._writer.run(work, self._committed)).item
+            if self._direct is not None:
+                with _foreign_keys():
+                    async with self._direct.transaction() as tx:
+                        rows = await tx.fetch(self._pg_statement(shape, stmt), values)
+                        if not rows:
+                            miss = self._pg_statement(
+                                ("miss", scoped), self._miss_statement(scoped)
+                            )
+                            found = await tx.fetch(
+                                miss, {"item_id": item_id, "owner": scope.owner_id}
+                            )
+                            raise _Refused(self._missed(bool(found)))
+                        event = ItemEvent(kind, _mapped_record(rows[0]))
+                        if accept is not None and not accept(event.item):
+                            raise _Refused(WriteMiss.STALE)
+                        await self._pg_announce(tx, event)
+                return event.item
+            async with self._transaction() as connection:
+                row = (await connection.execute(stmt, values)).one_or_none()
+                if row is None:
+                    raise _Refused(await self._miss(connection, item_id, scope))
+                event = ItemEvent(kind, _record(row))
+                if accept is not None and not accept(event.item):
+                    raise _Refused(WriteMiss.STALE)
+                await self._announce(connection, event)
+        except _Refused as refused:
+            return refused.miss
+        self._committed(event)
+        return event.item
 
     async def update(
         self,
@@ -421,22 +706,10 @@ class ItemRepository:
             fields.append("inspect_time_reset")
         if expected_version is not None:
             values["expected"] = expected_version
-        stmt = self._update_statement(
-            scope.owner_id is not None, tuple(fields), expected_version is not None
-        )
-        try:
-            async with self._transaction() as connection:
-                row = (await connection.execute(stmt, values)).one_or_none()
-                if row is None:
-                    raise _Refused(await self._miss(connection, item_id, scope))
-                event = ItemEvent(EventType.UPDATED, _record(row))
-                if accept is not None and not accept(event.item):
-                    raise _Refused(WriteMiss.STALE)
-                await self._announce(connection, event)
-        except _Refused as refused:
-            return refused.miss
-        self._committed(event)
-        return event.item
+        scoped, versioned = scope.owner_id is not None, expected_version is not None
+        stmt = self._update_statement(scoped, tuple(fields), versioned)
+        shape = ("update", scoped, tuple(fields), versioned)
+        return await self._write(EventType.UPDATED, shape, stmt, values, scope, accept)
 
     async def delete(
         self,
@@ -449,20 +722,10 @@ class ItemRepository:
         values: dict[str, Any] = {"item_id": item_id, "owner": scope.owner_id}
         if expected_version is not None:
             values["expected"] = expected_version
-        stmt = self._delete_statement(scope.owner_id is not None, expected_version is not None)
-        try:
-            async with self._engine.begin() as connection:
-                row = (await connection.execute(stmt, values)).one_or_none()
-                if row is None:
-                    raise _Refused(await self._miss(connection, item_id, scope))
-                event = ItemEvent(EventType.DELETED, _record(row))
-                if accept is not None and not accept(event.item):
-                    raise _Refused(WriteMiss.STALE)
-                await self._announce(connection, event)
-        except _Refused as refused:
-            return refused.miss
-        self._committed(event)
-        return event.item
+        scoped, versioned = scope.owner_id is not None, expected_version is not None
+        stmt = self._delete_statement(scoped, versioned)
+        shape = ("delete", scoped, versioned)
+        return await self._write(EventType.DELETED, shape, stmt, values, scope, accept)
 
     async def purge_requests(self, before: datetime) -> int:
         """Delete idempotency records created before `before`; how many."""

@@ -74,6 +74,17 @@ def condition(node: Node, columns: Columns, dialect: str) -> ColumnElement[bool]
     return or_(*(condition(p, columns, dialect) for p in node.parts))
 
 
+def fields(node: Node | None) -> set[str]:
+    """The names of the fields a filter tree compares."""
+    if node is None:
+        return set()
+    if isinstance(node, Comparison):
+        return {node.field.name}
+    if isinstance(node, Not):
+        return fields(node.part)
+    return set().union(*(fields(part) for part in node.parts))
+
+
 def where(parsed: ParsedFilter, columns: Columns, dialect: str) -> list[ColumnElement[bool]]:
     """The filter's conditions (none for the empty filter)."""
     return [] if parsed.node is None else [condition(parsed.node, columns, dialect)]

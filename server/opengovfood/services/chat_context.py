@@ -5,10 +5,15 @@ deterministically, for providers that cannot call tools (the local model).
     block = await context.block(principal, "Which of my items are pending?")
     # 'From your records:\\n- You have 2 pending items: #7 "Taqueria Sol" (created …); …'
 
-The question is read by :func:`~opengovfood.services.chat_question.read_question`; the
-data is read through :class:`~opengovfood.services.items.ItemService` and
+The question is read by :func:`~opengovfood.services.chat_question.read_question`, with
+the names of the caller's items and establishments; the data is read through
+:class:`~opengovfood.services.items.ItemService`,
+:class:`~opengovfood.services.establishments.EstablishmentService` and
 :class:`~opengovfood.services.analyses.AnalysisService` with the caller's principal, the
-same rules as their RPCs, and narrowed to the caller's own items (``owner_id``): a
+same rules as their RPCs, and narrowed to the caller's own records (``owner_id``). A named
+establishment brings its items (newest inspection first); "the last inspection of …" is
+the latest of the named items by ``inspect_time``, with its latest analysis (score,
+grade, each violation by Food Code section). A
 superuser asking about "my items" hears about theirs, and nobody hears about records
 they could not read. A question not about records gets ``""`` (the chat answers as
 before). Empty results say so ("You have no pending items."). The block is bounded
@@ -17,15 +22,18 @@ before). Empty results say so ("You have no pending items."). The block is bound
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from opengovfood.domain.analyses import AnalysisRecord, Violation, ViolationSource
-from opengovfood.domain.items import ItemRecord, ItemStatus
+from opengovfood.domain.establishments import EstablishmentRecord, RiskCategory
+from opengovfood.domain.items import InspectionResult, ItemKind, ItemRecord, ItemStatus
 from opengovfood.domain.pagination import Page
 from opengovfood.domain.principal import Principal
 from opengovfood.services.chat_question import Named, Question, read_question
+
+R = TypeVar("R")
 
 BLOCK_HEADING = "From your records:"
 MAX_BLOCK_CHARS = 1800
@@ -64,6 +72,18 @@ class ItemReader(Protocol):
     ) -> Page[ItemRecord]: ...
 
 
+class EstablishmentReader(Protocol):
+    async def list_establishments(
+        self,
+        principal: Principal,
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        filter: str = "",
+        order_by: str = "",
+    ) -> Page[EstablishmentRecord]: ...
+
+
 class AnalysisReader(Protocol):
     async def list_analyses(
         self, principal: Principal, *, page_size: int = 0, page_token: str = "", filter: str = ""
@@ -98,18 +118,54 @@ def _title(item: ItemRecord) -> str:
 
 
 def _inspected(item: ItemRecord) -> datetime:
-    """When the item's inspection took place (its creation until items carry an
-    inspection time)."""
-    return item.create_time
+    """When the item's inspection took place (its creation time if none is recorded)."""
+    return item.inspect_time or item.create_time
+
+
+_KIND_TEXT = {
+    ItemKind.ROUTINE_INSPECTION: "routine inspection",
+    ItemKind.FOLLOW_UP: "follow-up",
+    ItemKind.COMPLAINT: "complaint",
+    ItemKind.PRE_OPENING: "pre-opening",
+    ItemKind.OTHER: "other visit",
+}
+_RESULT_TEXT = {
+    InspectionResult.PASS: "pass",
+    InspectionResult.PASS_WITH_CONDITIONS: "pass with conditions",
+    InspectionResult.FAIL: "fail",
+    InspectionResult.NO_ENTRY: "no entry",
+}
 
 
 def _item_line(item: ItemRecord) -> str:
-    text = f"{_title(item)}: {_STATUS_TEXT[item.status]}, created {_day(item.create_time)}"
-    if item.update_time.date() != item.create_time.date():
-        text += f", updated {_day(item.update_time)}"
+    kind = _KIND_TEXT.get(item.kind)
+    text = f"{_title(item)}: " + (f"{kind}, " if kind else "") + _STATUS_TEXT[item.status]
+    if kind:
+        text += f", inspected {_day(_inspected(item))}"
+    else:
+        text += f", created {_day(item.create_time)}"
+        if item.update_time.date() != item.create_time.date():
+            text += f", updated {_day(item.update_time)}"
+    result = _RESULT_TEXT.get(item.result)
+    if result:
+        text += f"; result: {result}, score {item.score}"
     if item.description.strip():
         text += f'; notes: "{_excerpt(item.description)}"'
     return _end(text)
+
+
+def _place_line(place: EstablishmentRecord, inspections: int) -> str:
+    address = ", ".join(
+        part for part in (place.address.street, place.address.city, place.address.state) if part
+    )
+    facts = [address] if address else []
+    if place.license_number:
+        facts.append(f"licence {place.license_number}")
+    if place.risk_category is not RiskCategory.UNSPECIFIED:
+        facts.append(f"risk category {int(place.risk_category)}")
+    about = f" ({'; '.join(facts)})" if facts else ""
+    held = _plural(inspections, "inspection") if inspections else "no inspections"
+    return f'Establishment "{_excerpt(place.name, 100)}"{about}: {held} on record.'
 
 
 _DESIGNATION = {"P": "Priority", "Pf": "Priority Foundation", "C": "Core"}
@@ -177,29 +233,61 @@ def _bounded(lines: list[str]) -> str:
 class RecordsContext:
     """Builds the "From your records" block for a question (see the module docstring)."""
 
-    def __init__(self, items: ItemReader, analyses: AnalysisReader) -> None:
+    def __init__(
+        self,
+        items: ItemReader,
+        analyses: AnalysisReader,
+        establishments: EstablishmentReader | None = None,
+    ) -> None:
         self._items = items
         self._analyses = analyses
+        self._establishments = establishments
 
     async def block(self, principal: Principal, text: str) -> str:
         """The block for ``text`` ("" when the question is not about the caller's records)."""
         if principal.user_id is None:
             return ""
         own = f"owner_id = {principal.user_id}"
-        names = await self._names(principal, own)
-        question = read_question(text, [Named("item", i.id, i.title) for i in names])
+        items = await self._scan(self._items.list_items, principal, own)
+        places = (
+            await self._scan(self._establishments.list_establishments, principal, own)
+            if self._establishments is not None
+            else []
+        )
+        question = read_question(
+            text,
+            [Named("item", i.id, i.title) for i in items]
+            + [Named("establishment", e.id, e.name) for e in places],
+        )
         if not question.about_records:
             return ""
-        by_id = {i.id: i for i in names}
-        named = [by_id[n.id] for n in question.named if n.id in by_id]
-        lines = await self._lines(principal, own, question, named)
+        item_by_id = {i.id: i for i in items}
+        place_by_id = {e.id: e for e in places}
+        named = [item_by_id[n.id] for n in question.named if n.kind == "item"]
+        named_places = [place_by_id[n.id] for n in question.named if n.kind == "establishment"]
+        place_lines: list[str] = []
+        for place in named_places[:NAMED_ITEMS]:
+            page = await self._items.list_items(
+                principal,
+                page_size=NAMED_ITEMS,
+                filter=f"{own} AND establishment_id = {place.id}",
+                order_by="inspect_time desc",
+            )
+            place_lines.append(_place_line(place, page.total_size))
+            named.extend(i for i in page.items if i.id not in {n.id for n in named})
+        lines = place_lines + await self._lines(
+            principal, own, question, named, named_place=bool(named_places)
+        )
         return _bounded(lines) if lines else ""
 
-    async def _names(self, principal: Principal, own: str) -> list[ItemRecord]:
-        found: list[ItemRecord] = []
+    async def _scan(
+        self, list_page: Callable[..., Awaitable[Page[R]]], principal: Principal, own: str
+    ) -> list[R]:
+        """The caller's newest records (up to :data:`NAME_SCAN`), for their names."""
+        found: list[R] = []
         token = ""
         while len(found) < NAME_SCAN:
-            page = await self._items.list_items(
+            page = await list_page(
                 principal, page_size=NAME_SCAN - len(found), page_token=token, filter=own
             )
             found.extend(page.items)
@@ -209,16 +297,23 @@ class RecordsContext:
         return found
 
     async def _lines(
-        self, principal: Principal, own: str, question: Question, named: list[ItemRecord]
+        self,
+        principal: Principal,
+        own: str,
+        question: Question,
+        named: list[ItemRecord],
+        *,
+        named_place: bool,
     ) -> list[str]:
         lines: list[str] = []
         if question.unmatched_name:
-            lines.append(f'None of your items matches "{_excerpt(question.unmatched_name, 80)}".')
+            asked = _excerpt(question.unmatched_name, 80)
+            lines.append(f'None of your items or establishments matches "{asked}".')
         if question.statuses:
             lines.append(await self._status_line(principal, own, question.statuses, named))
-        elif question.items and not named and not question.last:
+        elif question.items and not named and not named_place and not question.last:
             lines.extend(await self._overview(principal, own))
-        if question.last and (named or not question.unmatched_name):
+        if question.last and (named or not (question.unmatched_name or named_place)):
             lines.extend(await self._last(principal, own, named))
         elif named and question.statuses and not question.analyses:
             pass  # "is the deli done?": the status line answers
@@ -228,7 +323,7 @@ class RecordsContext:
                 lines.extend(await self._analyses_of(principal, item, full=True))
             if len(named) > NAMED_ITEMS:
                 lines.append(f"{len(named) - NAMED_ITEMS} more of your items match that name.")
-        elif question.analyses:
+        elif question.analyses and not named_place:
             lines.extend(await self._recent_analyses(principal))
         return lines
 
@@ -291,7 +386,9 @@ class RecordsContext:
             latest = max(named, key=_inspected)
             lead = "Your last inspection there: "
         else:
-            page = await self._items.list_items(principal, page_size=1, filter=own)
+            page = await self._items.list_items(
+                principal, page_size=1, filter=own, order_by="inspect_time desc"
+            )
             if not page.items:
                 return ["You have no inspections (items) yet."]
             latest = page.items[0]

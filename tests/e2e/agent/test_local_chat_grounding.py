@@ -7,13 +7,22 @@ from __future__ import annotations
 
 import importlib.util
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from google.protobuf import timestamp_pb2
 
 from opengovfood.llm import default_model_path
 from opengovfood.services.chat_context import BLOCK_HEADING
-from opengovfood_client.v1 import agent_pb2, agent_pb2_grpc, items_pb2, items_pb2_grpc
+from opengovfood_client.v1 import (
+    agent_pb2,
+    agent_pb2_grpc,
+    establishments_pb2,
+    establishments_pb2_grpc,
+    items_pb2,
+    items_pb2_grpc,
+)
 from support.agent import stored_messages
 
 pytestmark = [
@@ -97,28 +106,62 @@ async def analyze(
     )
 
 
-async def test_last_inspection_of_a_named_place_and_isolation(
+async def establishment(
+    places: establishments_pb2_grpc.EstablishmentServiceStub, user: Any, name: str, city: str
+) -> establishments_pb2.Establishment:
+    return await places.CreateEstablishment(
+        establishments_pb2.CreateEstablishmentRequest(
+            establishment=establishments_pb2.Establishment(
+                name=name, address=establishments_pb2.Address(city=city)
+            )
+        ),
+        metadata=user.metadata,
+    )
+
+
+def days_ago(days: int) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(datetime.now(UTC) - timedelta(days=days))
+    return stamp
+
+
+async def test_last_inspection_of_an_establishment_and_isolation(
     agent_stub: agent_pb2_grpc.AgentServiceStub,
     items_stub: items_pb2_grpc.ItemServiceStub,
+    establishments_stub: establishments_pb2_grpc.EstablishmentServiceStub,
     make_user: Any,
 ) -> None:
     user, other = await make_user(), await make_user()
     # The other inspector has a Taqueria Sol too, with findings of their own.
-    theirs = await create(items_stub, other, "Taqueria Sol", description="Rodent droppings")
+    their_place = await establishment(establishments_stub, other, "Taqueria Sol", "Shelbyville")
+    theirs = await create(items_stub, other, "Visit", establishment_id=their_place.id)
     their_analysis = await analyze(
         agent_stub, other, theirs.id, "Mouse droppings along the dry storage shelves."
     )
-    earlier = await create(
-        items_stub, user, "Taqueria Sol routine", status=items_pb2.ITEM_STATUS_COMPLETED
-    )
-    await analyze(agent_stub, user, earlier.id, "No soap at the hand sink by the grill.")
+    place = await establishment(establishments_stub, user, "Taqueria Sol", "Springfield")
+    # The follow-up is entered first; the routine visit (a month earlier) after it.
     latest = await create(
         items_stub,
         user,
-        "Taqueria Sol follow-up",
+        "Follow-up visit",
         description="Walk-in cooler at 48F again.",
         status=items_pb2.ITEM_STATUS_COMPLETED,
+        establishment_id=place.id,
+        kind=items_pb2.ITEM_KIND_FOLLOW_UP,
+        result=items_pb2.INSPECTION_RESULT_FAIL,
+        score=70,
+        inspect_time=days_ago(2),
     )
+    earlier = await create(
+        items_stub,
+        user,
+        "Routine visit",
+        status=items_pb2.ITEM_STATUS_COMPLETED,
+        establishment_id=place.id,
+        kind=items_pb2.ITEM_KIND_ROUTINE_INSPECTION,
+        inspect_time=days_ago(30),
+    )
+    await analyze(agent_stub, user, earlier.id, "No soap at the hand sink by the grill.")
     found = await analyze(
         agent_stub,
         user,
@@ -135,19 +178,21 @@ async def test_last_inspection_of_a_named_place_and_isolation(
     assert responses[-1].done
     lines = text.split("\n\n", 1)[0].splitlines()
     assert lines[0] == BLOCK_HEADING
-    assert lines[1].startswith(
-        f'- Your last inspection there: #{latest.id} "Taqueria Sol follow-up"'
+    assert lines[1] == ('- Establishment "Taqueria Sol" (Springfield): 2 inspections on record.')
+    assert lines[2] == (
+        f'- Your last inspection there: #{latest.id} "Follow-up visit": follow-up, completed, '
+        f"inspected {latest.inspect_time.ToDatetime().date()}; result: fail, score 70; "
+        'notes: "Walk-in cooler at 48F again."'
     )
-    assert 'notes: "Walk-in cooler at 48F again."' in lines[1]
-    # The latest item's analysis: its score and grade, each violation by its section.
-    assert lines[2].startswith(
+    # The latest inspection's analysis: its score and grade, each violation by section.
+    assert lines[3].startswith(
         f"- Analysis #{found.id} of {found.create_time.ToDatetime().date()}: "
         f"score {found.score}/100, grade {found.grade} ({found.scoring_scheme} scheme), "
     )
     for violation in found.violations[:8]:
-        assert f"{violation.food_code_section} " in lines[2]
+        assert f"{violation.food_code_section} " in lines[3]
     assert "soap" not in text.split("\n\n", 1)[0]  # the earlier visit's findings
-    assert "Rodent" not in text
+    assert "Shelbyville" not in text
     assert f"#{their_analysis.id} " not in text
     assert f"#{theirs.id} " not in text
 
@@ -156,9 +201,9 @@ async def test_last_inspection_of_a_named_place_and_isolation(
         r.text for r in (await ask(agent_stub, other, "Any violations at Taqueria Sol?"))[0]
     )
     block = theirs_text.split("\n\n", 1)[0]
-    assert f'#{theirs.id} "Taqueria Sol"' in block
+    assert '"Taqueria Sol" (Shelbyville): 1 inspection on record.' in block
     assert f"Analysis #{their_analysis.id} " in block
-    assert "follow-up" not in block
+    assert "Springfield" not in block
     assert f"#{found.id} " not in block
 
 

@@ -22,6 +22,7 @@ EXPECTED_TABLES = {
     "refresh_tokens",
     "items",
     "item_requests",
+    "item_counts",
     "inspection_analyses",
     "conversations",
     "conversation_messages",
@@ -39,6 +40,18 @@ def _backends() -> list[str]:
     return backends
 
 
+COUNT_TRIGGERS = {"item_counts_inserted", "item_counts_deleted", "item_counts_updated"}
+
+
+def _triggers(connection: Connection) -> set[str]:
+    """The item_counts triggers on `items` (a SQLite rebuild of the table drops them)."""
+    if connection.dialect.name == "postgresql":
+        sql = "SELECT tgname FROM pg_trigger WHERE tgrelid = 'items'::regclass"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'items'"
+    return {name for (name,) in connection.exec_driver_sql(sql)}
+
+
 def _tables(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names()) - {"alembic_version"}
 
@@ -54,6 +67,8 @@ async def _inspect(url: str) -> tuple[set[str], list[object]]:
         async with engine.connect() as connection:
             tables = await connection.run_sync(_tables)
             diff = await connection.run_sync(_diff) if tables else []
+            if tables:
+                assert await connection.run_sync(_triggers) >= COUNT_TRIGGERS
     finally:
         await engine.dispose()
     return tables, diff

@@ -5,14 +5,20 @@ streams the block first and gives it to a tool-less model."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from fakes.providers import SMALL, ScriptedProvider, Turn
-from fakes.repositories import InMemoryAnalyses, InMemoryConversations, InMemoryItems
+from fakes.repositories import (
+    InMemoryAnalyses,
+    InMemoryConversations,
+    InMemoryEstablishments,
+    InMemoryItems,
+)
 from opengovfood.domain.analyses import NewAnalysis, Score, Violation, ViolationSource
-from opengovfood.domain.items import ItemStatus
+from opengovfood.domain.items import InspectionResult, ItemKind, ItemStatus
 from opengovfood.domain.pagination import PageTokens
 from opengovfood.domain.principal import Principal
 from opengovfood.inspection.scoring import score_violations
@@ -26,6 +32,7 @@ from opengovfood.services.chat import (
 )
 from opengovfood.services.chat_context import BLOCK_HEADING, MAX_BLOCK_CHARS, RecordsContext
 from opengovfood.services.chat_question import Named, read_question
+from opengovfood.services.establishments import EstablishmentService
 from opengovfood.services.items import ItemService
 from opengovfood.services.watch import ItemEventHub
 
@@ -138,7 +145,14 @@ class Records:
 
     def __init__(self) -> None:
         self.item_rows = InMemoryItems()
-        self.items = ItemService(self.item_rows, ItemEventHub(16, use_notify=False), PAGE_TOKENS)
+        self.place_rows = InMemoryEstablishments()
+        self.places = EstablishmentService(self.place_rows, PAGE_TOKENS)
+        self.items = ItemService(
+            self.item_rows,
+            ItemEventHub(16, use_notify=False),
+            PAGE_TOKENS,
+            establishments=self.place_rows,
+        )
         self.analysis_rows = InMemoryAnalyses(items={})
         self.analyses = AnalysisService(
             self.analysis_rows,
@@ -148,13 +162,18 @@ class Records:
             scheme="standard",
             model_timeout=5.0,
         )
-        self.context = RecordsContext(self.items, self.analyses)
+        self.context = RecordsContext(self.items, self.analyses, self.places)
 
     async def item(
-        self, who: Principal, title: str, status: ItemStatus = P, description: str = ""
+        self,
+        who: Principal,
+        title: str,
+        status: ItemStatus = P,
+        description: str = "",
+        **inspection: Any,
     ) -> int:
         record = await self.items.create_item(
-            who, title=title, description=description, status=status
+            who, title=title, description=description, status=status, **inspection
         )
         self.analysis_rows.items[record.id] = record.owner_id
         return record.id
@@ -288,7 +307,7 @@ async def test_a_named_item_without_analysis_and_an_unknown_name() -> None:
     block = await r.context.block(ANA, "what did the last inspection of the deli find?")
     assert f"Item #{deli} has no stored analysis." in block
     unknown = await r.context.block(ANA, "What did the last inspection of Blue Door Cafe find?")
-    assert '- None of your items matches "Blue Door Cafe".' in unknown
+    assert '- None of your items or establishments matches "Blue Door Cafe".' in unknown
     assert "Deli" not in unknown  # not some other place's inspection instead
     # With no name the most recent item is the last inspection.
     latest = await r.context.block(ANA, "What was my most recent inspection?")
@@ -447,3 +466,74 @@ async def test_a_model_failure_after_the_block_keeps_the_block() -> None:
     assert stored[-1].incomplete
     assert stored[-1].content == "".join(seen)
     assert stored[-1].content.startswith(BLOCK_HEADING)
+
+
+async def test_the_last_inspection_of_an_establishment_is_its_latest_by_inspect_time() -> None:
+    r = Records()
+    sol = await r.places.create_establishment(
+        ANA, name="Taqueria Sol", street="12 Mission St", city="Springfield", risk_category=3
+    )
+    theirs = await r.places.create_establishment(BEN, name="Taqueria Sol", city="Shelbyville")
+    now = datetime.now(UTC)
+    # Entered out of order: the follow-up first, the routine visit (earlier) after it.
+    follow_up = await r.item(
+        ANA,
+        "Follow-up visit",
+        C,
+        establishment_id=sol.id,
+        kind=ItemKind.FOLLOW_UP,
+        result=InspectionResult.FAIL,
+        score=70,
+        inspect_time=now - timedelta(days=2),
+    )
+    routine = await r.item(
+        ANA,
+        "Routine visit",
+        C,
+        establishment_id=sol.id,
+        kind=ItemKind.ROUTINE_INSPECTION,
+        result=InspectionResult.PASS,
+        score=95,
+        inspect_time=now - timedelta(days=30),
+    )
+    await r.analysis(ANA, follow_up, COLD)
+    await r.analysis(ANA, routine, RAW)
+    bens = await r.item(BEN, "Ben's visit", C, establishment_id=theirs.id)
+    await r.analysis(BEN, bens, DIRTY)
+
+    block = await r.context.block(ANA, "What did the last inspection of Taqueria Sol find?")
+    lines = block.splitlines()
+    assert lines[1] == (
+        '- Establishment "Taqueria Sol" (12 Mission St, Springfield; risk category 3): '
+        "2 inspections on record."
+    )
+    assert lines[2] == (
+        f'- Your last inspection there: #{follow_up} "Follow-up visit": follow-up, completed, '
+        f"inspected {(now - timedelta(days=2)).date()}; result: fail, score 70."
+    )
+    assert "1 violation: 3-501.16(A)(2) Walk-in cooler at 48F" in lines[3]
+    assert "3-302.11" not in block  # the routine visit's finding
+    assert "Shelbyville" not in block
+    assert "Ben" not in block
+    assert "4-601.11" not in block
+
+    # Without "last": the place and its inspections, newest first.
+    about = (await r.context.block(ANA, "tell me about taqueria sol")).splitlines()
+    assert about[1].startswith('- Establishment "Taqueria Sol"')
+    assert about[2].startswith(f'- #{follow_up} "Follow-up visit"')
+    assert about[4].startswith(f'- #{routine} "Routine visit": routine inspection')
+    # Ben hears about his own Taqueria Sol only.
+    ben = await r.context.block(BEN, "What did the last inspection of Taqueria Sol find?")
+    assert "(Shelbyville): 1 inspection on record." in ben
+    assert f'#{bens} "Ben\'s visit"' in ben
+    assert "Mission" not in ben
+
+
+async def test_an_establishment_without_inspections_says_so() -> None:
+    r = Records()
+    await r.places.create_establishment(ANA, name="Blue Door Cafe")
+    await r.item(ANA, "Golden Dragon Buffet")
+    block = await r.context.block(ANA, "what did the last inspection of Blue Door find?")
+    assert block == (
+        f'{BLOCK_HEADING}\n- Establishment "Blue Door Cafe": no inspections on record.\n\n'
+    )
