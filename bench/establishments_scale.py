@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                 cores=[cores[0]] if len(cores) >= 2 else None,
             )
             try:
-                wait_serving(address, proc=server.proc)
+                wait_serving(address, timeout=180, proc=server.proc)
                 with grpc.insecure_channel(address) as channel:
                     stub = establishments_pb2_grpc.EstablishmentServiceStub(channel)
                     print(

@@ -32,6 +32,7 @@ from opengovfood.rpc import policy
 from opengovfood_client.v1 import (
     agent_pb2,
     establishments_pb2,
+    exports_pb2,
     items_pb2,
     users_pb2,
     users_pb2_grpc,
@@ -244,6 +245,22 @@ RULES: dict[str, Rule] = {
     ),
     "DeleteItem": _signed_in(lambda w: items_pb2.DeleteItemRequest(id=w.item_id), NOT_FOUND),
     "WatchItems": _signed_in(lambda w: items_pb2.WatchItemsRequest(), OK, OK),
+    # Another user's export has none of the owner's rows (checked below); a report of
+    # the owner's item is NOT_FOUND.
+    "ExportInspections": _signed_in(
+        lambda w: exports_pb2.ExportInspectionsRequest(
+            format=exports_pb2.EXPORT_FORMAT_LIVES, filter=f"owner_id = {w.owner.id}"
+        ),
+        OK,
+        OK,
+    ),
+    "RenderInspectionReport": _signed_in(
+        lambda w: exports_pb2.RenderInspectionReportRequest(id=w.item_id),
+        NOT_FOUND,
+        OK,
+        department=OK,
+        department_reader=NOT_FOUND,
+    ),
     # A provider that does not exist: whoever may not see the item gets NOT_FOUND before
     # that matters; the owner's supervisor and admin get past the item to the provider
     # (INVALID_ARGUMENT), so no model runs and nothing is stored.
@@ -345,6 +362,10 @@ def _leaks_owner(method: Method, responses: list[Any], world: World) -> bool:
             return True
         if method.name == "WatchItems" and response.item.owner_id == world.owner.id:
             return True
+        if method.name == "ExportInspections" and (
+            response.file_name == "inspections.csv" and response.data.count(b"\n") > 1
+        ):
+            return True
         if method.name == "ListAnalyses" and len(response.analyses) > 0:
             return True
         if method.name == "GetMe" and response.id == world.owner.id:
@@ -408,6 +429,15 @@ async def world(server: RunningServer, channel: grpc.aio.Channel, make_user: Use
         ),
         metadata=owner.metadata,
     )
+    # The owner's item is an inspection of that place: it is in the owner's export.
+    await items_pb2_grpc.ItemServiceStub(channel).UpdateItem(
+        items_pb2.UpdateItemRequest(
+            item=items_pb2.Item(id=item.id, establishment_id=place.id),
+            update_mask=_mask("establishment_id"),
+        ),
+        metadata=owner.metadata,
+    )
+
     return World(
         department_id,
         owner,

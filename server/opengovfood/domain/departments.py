@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 NAME_MAX = 100
-# The department the 0007 migration put every existing user in, and where users made
+# The department the 0008 migration put every existing user in, and where users made
 # without one (self-registration, `users create` without --department) go.
 DEFAULT_DEPARTMENT_ID = 1
 

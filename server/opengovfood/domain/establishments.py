@@ -34,7 +34,7 @@ def fold(text: str) -> str:
 
 def license_scope(department_id: int) -> int:
     """The group within which a licence number must be unique: the department (the
-    0007 migration recomputed `establishments.license_scope` from the owner's)."""
+    0008 migration recomputed `establishments.license_scope` from the owner's)."""
     return department_id
 
 

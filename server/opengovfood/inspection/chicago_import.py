@@ -29,11 +29,14 @@ the shipped sample has not). Per row:
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final
+from importlib import resources
+from typing import Final, TextIO
 
 from opengovfood.inspection.catalogue import catalogue
 from opengovfood.inspection.chicago import FORM_ITEMS
@@ -49,9 +52,12 @@ __all__ = [
     "ImportedViolation",
     "RowProblem",
     "read_chicago",
+    "sample",
 ]
 
 SOURCE: Final = "chicago"
+# The shipped sample with every column (data/README.md: source and attribution).
+SAMPLE: Final = "chicago-food-inspections-2020-03-full.csv"
 REQUIRED_COLUMNS: Final = (
     "ID",
     "Date",
@@ -297,3 +303,11 @@ def read_chicago(
         )
     for row in reader:
         yield _row(row, reader.line_num, scheme)
+
+
+@contextmanager
+def sample() -> Iterator[TextIO]:
+    """The shipped Chicago sample (342 inspections, March 2020), opened for read_chicago."""
+    source = resources.files("opengovfood.inspection").joinpath("data", SAMPLE)
+    with source.open("rb") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as lines:
+        yield lines

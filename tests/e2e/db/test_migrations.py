@@ -30,6 +30,7 @@ EXPECTED_TABLES = {
     "conversation_messages",
     "establishments",
     "establishment_requests",
+    "import_records",
 }
 
 
@@ -95,11 +96,11 @@ async def test_upgrade_downgrade_upgrade_and_no_model_drift(base: str, tmp_path:
 
 @pytest.mark.parametrize("base", _backends())
 async def test_departments_migration_keeps_what_everyone_sees(base: str, tmp_path: Path) -> None:
-    """0007 puts every existing user, item and analysis into one default department and
+    """0008 puts every existing user, item and analysis into one default department and
     makes every user an inspector (superusers stay superusers): an inspector sees their
     own rows, as every non-superuser did before. Downgrading drops it all again."""
     with create_test_database(base, tmp_path) as database:
-        before = migrate.revisions()[migrate.revisions().index("0007") - 1]
+        before = migrate.revisions()[migrate.revisions().index("0008") - 1]
         await migrate.upgrade_async(database.url, before)
         engine = create_async_engine(database.url)
         now = datetime(2026, 11, 30, 12, tzinfo=UTC)

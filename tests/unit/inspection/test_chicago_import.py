@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
-from importlib import resources
 
 import pytest
 
@@ -13,6 +12,7 @@ from opengovfood.inspection.chicago_import import (
     ImportedInspection,
     RowProblem,
     read_chicago,
+    sample,
 )
 from opengovfood.inspection.scoring import get_scheme
 
@@ -24,10 +24,7 @@ def _read(text: str) -> list[ImportedInspection | RowProblem]:
 
 
 def _sample() -> list[ImportedInspection]:
-    source = resources.files("opengovfood.inspection").joinpath(
-        "data", "chicago-food-inspections-2020-03-full.csv"
-    )
-    with source.open("r", encoding="utf-8", newline="") as lines:
+    with sample() as lines:
         rows = list(read_chicago(lines))
     assert all(isinstance(row, ImportedInspection) for row in rows)
     return [row for row in rows if isinstance(row, ImportedInspection)]

@@ -195,11 +195,10 @@ async def test_large_files_stream_in_bounded_chunks() -> None:
     assert peak < 200_000
 
 
-def test_legend_from_a_schemes_bands() -> None:
+def test_legend_from_grade_bands() -> None:
     from opengovfood.inspection.lives import legend_bands
-    from opengovfood.inspection.scoring import get_scheme
 
-    bands = [(band.grade, band.min_score) for band in get_scheme("standard").bands]
+    bands = [("Good", 90), ("Satisfactory", 75), ("Needs improvement", 50), ("Unsatisfactory", 0)]
     assert legend_bands(bands) == (
         LegendBand(90, 100, "Good"),
         LegendBand(75, 89, "Satisfactory"),

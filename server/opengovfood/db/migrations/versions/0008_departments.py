@@ -6,8 +6,8 @@ their own items and analyses, exactly what every non-superuser saw before. Licen
 numbers become unique per department (they were per owner): a number that two owners
 both recorded keeps its per-owner scope, so the upgrade never fails on old data.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -19,8 +19,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
