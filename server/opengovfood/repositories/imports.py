@@ -23,6 +23,7 @@ from opengovfood.db.models import (
     ImportRecord,
     InspectionAnalysis,
     Item,
+    User,
     utcnow,
 )
 from opengovfood.domain.establishments import fold, license_scope
@@ -32,6 +33,7 @@ from opengovfood.repositories.analyses import violations_to_json
 _records = cast(Table, ImportRecord.__table__)
 _places = cast(Table, Establishment.__table__)
 _items = cast(Table, Item.__table__)
+_users = cast(Table, User.__table__)
 _analyses = cast(Table, InspectionAnalysis.__table__)
 
 ESTABLISHMENT = "establishment"
@@ -102,11 +104,16 @@ class ImportRepository:
             )
 
     async def _add_establishment(
-        self, connection: AsyncConnection, owner_id: int, place: PlannedEstablishment
+        self,
+        connection: AsyncConnection,
+        owner_id: int,
+        department_id: int,
+        place: PlannedEstablishment,
     ) -> int:
         now = utcnow()
         values: dict[str, Any] = {
             "owner_id": owner_id,
+            "department_id": department_id,
             "name": place.name,
             "name_folded": fold(place.name),
             "street": place.street,
@@ -114,7 +121,7 @@ class ImportRepository:
             "state": place.state,
             "postal_code": place.postal_code,
             "license_number": place.license_number or None,
-            "license_scope": license_scope(owner_id),
+            "license_scope": license_scope(department_id),
             "facility_type": place.facility_type,
             "risk_category": place.risk_category,
             "create_time": now,
@@ -132,6 +139,14 @@ class ImportRepository:
         inspection: PlannedInspection,
     ) -> ImportOutcome:
         async with self._engine.begin() as connection:
+            # Everything imported joins the owner's department (domain/scopes.py).
+            department_id = int(
+                (
+                    await connection.execute(
+                        select(_users.c.department_id).where(_users.c.id == owner_id)
+                    )
+                ).scalar_one()
+            )
             seen, item_id = await self._target(
                 connection, owner_id, source, INSPECTION, inspection.key, _items
             )
@@ -142,7 +157,9 @@ class ImportRepository:
             )
             created = place_id is None
             if place_id is None:
-                place_id = await self._add_establishment(connection, owner_id, establishment)
+                place_id = await self._add_establishment(
+                    connection, owner_id, department_id, establishment
+                )
                 await self._remember(
                     connection, known, owner_id, source, ESTABLISHMENT, establishment.key, place_id
                 )
@@ -155,6 +172,7 @@ class ImportRepository:
                         description=inspection.description,
                         status=inspection.status,
                         owner_id=owner_id,
+                        department_id=department_id,
                         establishment_id=place_id,
                         kind=inspection.kind,
                         result=inspection.result,
@@ -172,6 +190,7 @@ class ImportRepository:
                 await connection.execute(
                     insert(_analyses).values(
                         owner_id=owner_id,
+                        department_id=department_id,
                         item_id=item_id,
                         notes=analysis.notes,
                         summary=analysis.summary,
