@@ -13,6 +13,7 @@ import grpc
 import pytest
 from pypdf import PdfReader
 
+from opengovfood.domain.principal import OPERATOR
 from opengovfood.inspection.chicago_import import SAMPLE
 from opengovfood.services.users import UserInput
 from opengovfood_client.v1 import items_pb2, items_pb2_grpc
@@ -43,6 +44,7 @@ async def test_import_twice_then_export_and_report(
     running = await start_server(make_settings(fresh_database, tmp_path))
     try:
         await running.app.container.users.create_user(
+            OPERATOR,
             UserInput(email="ana@example.org", full_name="Ana Inspector", is_active=True),
             PASSWORD,
         )
