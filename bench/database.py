@@ -135,27 +135,31 @@ def _insert_sqlite(connection: sqlite3.Connection, owner: int, first: int, count
     connection.execute(
         "WITH RECURSIVE seq(n) AS (SELECT ? UNION ALL SELECT n + 1 FROM seq WHERE n < ?)"
         " INSERT INTO items (title, description, status, owner_id, create_time,"
-        " update_time, version)"
+        " update_time, version, kind, result, score, inspect_time)"
         " SELECT 'Item ' || n,"
         " 'Walk-in cooler at 41F; hand sink blocked; seeded row ' || n,"
         " CASE n % 4 WHEN 0 THEN 'pending' WHEN 1 THEN 'in_progress'"
         " WHEN 2 THEN 'completed' ELSE 'cancelled' END,"
         " ?, printf('%s.000000', datetime(?, '+' || n || ' seconds')),"
-        " printf('%s.000000', datetime(?, '+' || n || ' seconds')), 1"
+        " printf('%s.000000', datetime(?, '+' || n || ' seconds')), 1,"
+        " 'unspecified', 'unspecified', 0,"
+        " printf('%s.000000', datetime(?, '+' || n || ' seconds'))"
         " FROM seq",
-        (first + 1, first + count, owner, SEED_TIME, SEED_TIME),
+        (first + 1, first + count, owner, SEED_TIME, SEED_TIME, SEED_TIME),
     )
 
 
 async def _insert_pg(connection: Any, owner: int, first: int, count: int) -> None:
     await connection.execute(
         "INSERT INTO items (title, description, status, owner_id, create_time,"
-        " update_time, version)"
+        " update_time, version, kind, result, score, inspect_time)"
         " SELECT 'Item ' || n,"
         " 'Walk-in cooler at 41F; hand sink blocked; seeded row ' || n,"
         " (ARRAY['pending','in_progress','completed','cancelled'])[n % 4 + 1],"
         " $1, timestamptz '2024-01-01 00:00:00+00' + n * interval '1 second',"
-        " timestamptz '2024-01-01 00:00:00+00' + n * interval '1 second', 1"
+        " timestamptz '2024-01-01 00:00:00+00' + n * interval '1 second', 1,"
+        " 'unspecified', 'unspecified', 0,"
+        " timestamptz '2024-01-01 00:00:00+00' + n * interval '1 second'"
         " FROM generate_series($2::int, $3::int) AS n",
         owner,
         first + 1,
