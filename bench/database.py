@@ -72,8 +72,14 @@ def _sqlite_path(url: str) -> str:
     return database
 
 
-def prepare(db: Database, users: dict[str, int], rounds: int = 12) -> None:
-    """Migrate, then add one user per name in `users` owning that many items.
+def prepare(
+    db: Database,
+    users: dict[str, int],
+    rounds: int = 12,
+    establishments: dict[str, int] | None = None,
+) -> None:
+    """Migrate, then add one user per name in `users` owning that many items (and,
+    per name in `establishments`, that many establishments).
 
     Every user has the password PASSWORD, hashed at the server's bcrypt cost so
     Login measures the real work.
@@ -81,12 +87,44 @@ def prepare(db: Database, users: dict[str, int], rounds: int = 12) -> None:
     migrate.upgrade(db.url)
     hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds)).decode()
     if db.backend == "sqlite":
-        _seed_sqlite(db, users, hashed)
+        _seed_sqlite(db, users, hashed, establishments or {})
     else:
-        asyncio.run(_seed_pg(db, users, hashed))
+        asyncio.run(_seed_pg(db, users, hashed, establishments or {}))
 
 
-def _seed_sqlite(db: Database, users: dict[str, int], hashed: str) -> None:
+# Establishments: names spread over the alphabet (the default order is by name), a
+# tenth of them accented, cities and risk categories in rotation, unique licences.
+_SQLITE_ESTABLISHMENTS = (
+    "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?)"
+    " INSERT INTO establishments (owner_id, name, name_folded, street, city, state,"
+    " postal_code, license_number, license_scope, facility_type, risk_category,"
+    " create_time, update_time, version)"
+    " SELECT ?, name, lower(replace(name, 'é', 'e')), n || ' N Clark St',"
+    " CASE n % 3 WHEN 0 THEN 'Chicago' WHEN 1 THEN 'Evanston' ELSE 'Skokie' END, 'IL',"
+    " printf('606%02d', n % 100), 'L-' || n, ?, 'Restaurant', 1 + n % 4,"
+    " printf('%s.000000', datetime(?, '+' || n || ' seconds')),"
+    " printf('%s.000000', datetime(?, '+' || n || ' seconds')), 1"
+    " FROM (SELECT n, printf('%s %07d', CASE WHEN n % 10 = 0 THEN 'Café' ELSE"
+    " char(65 + (n * 7919) % 26) || 'ater' END, (n * 104729) % 10000000) AS name FROM seq)"
+)
+_PG_ESTABLISHMENTS = (
+    "INSERT INTO establishments (owner_id, name, name_folded, street, city, state,"
+    " postal_code, license_number, license_scope, facility_type, risk_category,"
+    " create_time, update_time, version)"
+    " SELECT $1, name, lower(replace(name, 'é', 'e')), n || ' N Clark St',"
+    " (ARRAY['Chicago','Evanston','Skokie'])[n % 3 + 1], 'IL',"
+    " '606' || lpad((n % 100)::text, 2, '0'), 'L-' || n, $1, 'Restaurant', 1 + n % 4,"
+    " timestamptz '2024-01-01 00:00:00+00' + n * interval '1 second',"
+    " timestamptz '2024-01-01 00:00:00+00' + n * interval '1 second', 1"
+    " FROM (SELECT n, CASE WHEN n % 10 = 0 THEN 'Café' ELSE chr(65 + (n * 7919) % 26) || 'ater'"
+    " END || ' ' || lpad(((n::bigint * 104729) % 10000000)::text, 7, '0') AS name"
+    " FROM generate_series(1, $2::int) AS n) AS named"
+)
+
+
+def _seed_sqlite(
+    db: Database, users: dict[str, int], hashed: str, establishments: dict[str, int]
+) -> None:
     connection = sqlite3.connect(_sqlite_path(db.url))
     try:
         connection.execute("PRAGMA journal_mode=WAL")
@@ -103,13 +141,20 @@ def _seed_sqlite(db: Database, users: dict[str, int], hashed: str) -> None:
                 db.user_ids[name] = owner
                 if count:
                     _insert_sqlite(connection, owner, 0, count)
+                if establishments.get(name):
+                    connection.execute(
+                        _SQLITE_ESTABLISHMENTS,
+                        (establishments[name], owner, owner, SEED_TIME, SEED_TIME),
+                    )
         connection.execute("ANALYZE")
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         connection.close()
 
 
-async def _seed_pg(db: Database, users: dict[str, int], hashed: str) -> None:
+async def _seed_pg(
+    db: Database, users: dict[str, int], hashed: str, establishments: dict[str, int]
+) -> None:
     connection = await _pg_connect(db.url)
     try:
         for name, count in users.items():
@@ -125,6 +170,10 @@ async def _seed_pg(db: Database, users: dict[str, int], hashed: str) -> None:
             db.user_ids[name] = int(owner)
             if count:
                 await _insert_pg(connection, int(owner), 0, count)
+            if establishments.get(name):
+                await connection.execute(  # type: ignore[attr-defined]
+                    _PG_ESTABLISHMENTS, owner, establishments[name]
+                )
         await connection.execute("ANALYZE")  # type: ignore[attr-defined]
     finally:
         await connection.close()  # type: ignore[attr-defined]

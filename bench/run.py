@@ -157,7 +157,7 @@ class Runner:
         print(
             f"[{db.backend}] migrating and seeding {self.large_rows:,} + {self.small_rows:,} items"
         )
-        prepare(db, users)
+        prepare(db, users, establishments={"reader": self.small_rows})
         seed_seconds = time.perf_counter() - started
 
         ref_port, port = free_port(), free_port()

@@ -37,21 +37,28 @@ def _value(metrics: CorpusMetrics, metric: str) -> float | None:
 
 FLOORS: Final[tuple[Floor, ...]] = (
     # Chicago: under both the full run and the --quick sample (the lower of the two)
-    Floor("chicago", "precision", minimum=0.82),
-    Floor("chicago", "recall", minimum=0.875),
-    Floor("chicago", "severity_accuracy", minimum=0.91),
-    Floor("narrative-dev", "recall", minimum=0.98),
+    Floor("chicago", "precision", minimum=0.83),
+    Floor("chicago", "recall", minimum=0.88),
+    Floor("chicago", "severity_accuracy", minimum=0.915),
+    Floor("narrative-dev", "recall", minimum=0.99),
     Floor("narrative-dev", "precision", minimum=0.92),
-    Floor("narrative-dev", "grounded_share", minimum=0.98),
+    Floor("narrative-dev", "grounded_share", minimum=0.99),
     Floor("narrative-dev", "clean_with_priority", maximum=0.0),
+    Floor("narrative-dev", "score_gap", minimum=44.0),
     # dev2: the second author's development split
-    Floor("narrative-dev2", "recall", minimum=0.80),
-    Floor("narrative-dev2", "precision", minimum=0.70),
-    Floor("narrative-dev2", "severity_accuracy", minimum=0.90),
-    Floor("narrative-dev2", "grounded_share", minimum=0.98),
-    Floor("narrative-dev2", "clean_with_priority", maximum=2.0),
-    Floor("paraphrase", "recall", minimum=0.96),
-    Floor("paraphrase", "precision", minimum=0.93),
+    Floor("narrative-dev2", "recall", minimum=0.86),
+    Floor("narrative-dev2", "precision", minimum=0.85),
+    Floor("narrative-dev2", "severity_accuracy", minimum=0.91),
+    Floor("narrative-dev2", "grounded_share", minimum=0.99),
+    Floor("narrative-dev2", "clean_with_priority", maximum=0.0),
+    Floor("narrative-dev2", "score_gap", minimum=50.0),
+    # dev3: the engine author's small development split (clean notes in new voices)
+    Floor("narrative-dev3", "recall", minimum=0.95),
+    Floor("narrative-dev3", "precision", minimum=0.95),
+    Floor("narrative-dev3", "grounded_share", minimum=0.99),
+    Floor("narrative-dev3", "clean_with_priority", maximum=0.0),
+    Floor("paraphrase", "recall", minimum=0.97),
+    Floor("paraphrase", "precision", minimum=0.95),
     Floor("paraphrase", "clean_with_priority", maximum=0.0),
 )
 

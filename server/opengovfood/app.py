@@ -41,6 +41,8 @@ from opengovfood.metrics import MetricsEndpoint
 from opengovfood.repositories.analyses import AnalysisRepository
 from opengovfood.repositories.conversations import ConversationRepository
 from opengovfood.repositories.establishments import EstablishmentRepository
+from opengovfood.repositories.exports import ExportRepository
+from opengovfood.repositories.imports import ImportRepository
 from opengovfood.repositories.item_events import PostgresListener
 from opengovfood.repositories.items import ItemRepository
 from opengovfood.repositories.refresh_tokens import RefreshTokenRepository
@@ -64,10 +66,13 @@ from opengovfood.services.chat import ChatService
 from opengovfood.services.chat_context import RecordsContext
 from opengovfood.services.chat_tools import ItemTools
 from opengovfood.services.establishments import EstablishmentService
+from opengovfood.services.exports import ExportService, Publisher
+from opengovfood.services.imports import ImportService
 from opengovfood.services.items import ItemService
 from opengovfood.services.models import ModelService
 from opengovfood.services.passwords import PasswordHasher
 from opengovfood.services.rate_limit import RateLimits, make_buckets
+from opengovfood.services.reports import ReportService
 from opengovfood.services.tokens import TokenService
 from opengovfood.services.users import UserService
 from opengovfood.services.watch import ItemEventHub
@@ -205,6 +210,25 @@ def build_container(settings: Settings) -> Container:
     )
 
 
+def publisher(settings: Settings) -> Publisher:
+    """Who publishes the open-data export (feed_info.csv) and its score legend."""
+    return Publisher(
+        municipality_name=settings.lives_municipality_name,
+        municipality_url=settings.lives_municipality_url,
+        contact_email=settings.lives_contact_email,
+        scoring_scheme=settings.scoring_scheme,
+    )
+
+
+def build_import_service(container: Container) -> ImportService:
+    """`opengov-food import` and `db seed`: imports straight into the database."""
+    return ImportService(
+        ImportRepository(container.engine),
+        UserRepository(container.engine),
+        container.settings.scoring_scheme,
+    )
+
+
 @dataclass
 class App:
     """A built server and what it needs at start and stop."""
@@ -279,7 +303,13 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     )
 
     users_pb2_grpc.add_UserServiceServicer_to_server(UserServicer(container.users), server)
-    items_pb2_grpc.add_ItemServiceServicer_to_server(ItemServicer(container.items), server)
+    exports = ExportRepository(container.engine)
+    items_servicer = ItemServicer(
+        container.items,
+        ExportService(exports, publisher(settings)),
+        ReportService(exports),
+    )
+    items_pb2_grpc.add_ItemServiceServicer_to_server(items_servicer, server)
     establishments_pb2_grpc.add_EstablishmentServiceServicer_to_server(
         EstablishmentServicer(container.establishments), server
     )

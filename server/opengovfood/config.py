@@ -238,6 +238,19 @@ class Settings(BaseSettings):
         "request does not wait for it.",
     )
 
+    # --- open data (LIVES feed_info.csv) ----------------------------------------
+    lives_municipality_name: str = Field(
+        "OpenGov-Food",
+        description="`municipality_name` of the LIVES export's feed_info.csv: the "
+        "department publishing the inspections.",
+    )
+    lives_municipality_url: str = Field(
+        "", description="`municipality_url` of the LIVES export's feed_info.csv."
+    )
+    lives_contact_email: str = Field(
+        "", description="`contact_email` of the LIVES export's feed_info.csv."
+    )
+
     # --- operations -------------------------------------------------------------
     metrics_address: str | None = Field(
         None,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,33 +18,10 @@ from opengovfood.config import get_settings
 from opengovfood.db.models import Item
 from opengovfood_client.v1 import items_pb2, items_pb2_grpc, users_pb2, users_pb2_grpc
 from support.auth import bearer, login, unique_email
+from support.cli import run_cli
 from support.databases import TestDatabase as Database
 from support.rpc_errors import rpc_error
 from support.server import SECRET, RunningServer, make_settings, start_server, stop_server
-
-CLI = (sys.executable, "-c", "from opengovfood.cli import main; raise SystemExit(main())")
-
-
-def run_cli(
-    database_url: str, cwd: Path, *args: str, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("OPENGOVFOOD_")}
-    env |= {
-        "OPENGOVFOOD_DATABASE_URL": database_url,
-        "OPENGOVFOOD_SECRET_KEY": SECRET,
-        "OPENGOVFOOD_BCRYPT_ROUNDS": "4",
-        "OPENGOVFOOD_LOG_FORMAT": "console",
-    }
-    return subprocess.run(
-        [*CLI, *args],
-        env=env,
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 async def test_users_create_reads_the_password_from_stdin(
@@ -236,6 +211,10 @@ async def test_db_seed_adds_demo_data_once(fresh_database: str, tmp_path: Path) 
     ]
     assert [a[1] for a in accounts] == ["superuser", "user", "user"]
     assert lines[4] == "added 6 demo items"
+    assert lines[5] == (
+        "imported 342 City of Chicago inspections (March 2020, with their establishments "
+        "and violations) for inspector@example.org"
+    )
     second = run_cli(fresh_database, tmp_path, "db", "seed")
     assert second.returncode == 0
     assert second.stdout.strip() == "the demo users already exist; nothing added"
@@ -251,6 +230,6 @@ async def test_db_seed_adds_demo_data_once(fresh_database: str, tmp_path: Path) 
                 )
                 assert me.is_superuser == (role == "superuser")
         async with running.app.container.sessions() as session:
-            assert await session.scalar(select(func.count()).select_from(Item)) == 6
+            assert await session.scalar(select(func.count()).select_from(Item)) == 6 + 342
     finally:
         await stop_server(running)

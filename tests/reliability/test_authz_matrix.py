@@ -27,6 +27,7 @@ from opengovfood.rpc import policy
 from opengovfood_client.v1 import (
     agent_pb2,
     establishments_pb2,
+    exports_pb2,
     items_pb2,
     users_pb2,
     users_pb2_grpc,
@@ -167,6 +168,18 @@ RULES: dict[str, Rule] = {
     ),
     "DeleteItem": _signed_in(lambda w: items_pb2.DeleteItemRequest(id=w.item_id), NOT_FOUND),
     "WatchItems": _signed_in(lambda w: items_pb2.WatchItemsRequest(), OK, OK),
+    # Another user's export has none of the owner's rows (checked below); a report of
+    # the owner's item is NOT_FOUND.
+    "ExportInspections": _signed_in(
+        lambda w: exports_pb2.ExportInspectionsRequest(
+            format=exports_pb2.EXPORT_FORMAT_LIVES, filter=f"owner_id = {w.owner.id}"
+        ),
+        OK,
+        OK,
+    ),
+    "RenderInspectionReport": _signed_in(
+        lambda w: exports_pb2.RenderInspectionReportRequest(id=w.item_id), NOT_FOUND, OK
+    ),
     "AnalyzeInspection": _signed_in(
         lambda w: agent_pb2.AnalyzeInspectionRequest(notes="Cooler at 9C", item_id=w.item_id),
         NOT_FOUND,
@@ -238,6 +251,10 @@ def _leaks_owner(method: Method, responses: list[Any], world: World) -> bool:
             return True
         if method.name == "WatchItems" and response.item.owner_id == world.owner.id:
             return True
+        if method.name == "ExportInspections" and (
+            response.file_name == "inspections.csv" and response.data.count(b"\n") > 1
+        ):
+            return True
         if method.name == "ListAnalyses" and len(response.analyses) > 0:
             return True
         if method.name == "GetMe" and response.id == world.owner.id:
@@ -296,6 +313,14 @@ async def world(server: RunningServer, channel: grpc.aio.Channel, make_user: Use
                 name="Owner's diner", license_number=OWNER_LICENSE
             ),
             request_id=request_id,
+        ),
+        metadata=owner.metadata,
+    )
+    # The owner's item is an inspection of that place: it is in the owner's export.
+    await items_pb2_grpc.ItemServiceStub(channel).UpdateItem(
+        items_pb2.UpdateItemRequest(
+            item=items_pb2.Item(id=item.id, establishment_id=place.id),
+            update_mask=_mask("establishment_id"),
         ),
         metadata=owner.metadata,
     )

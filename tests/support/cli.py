@@ -4,11 +4,40 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from opengovfood.cli import main, render
 from opengovfood_client.aio import AsyncClient
 from support.clients import PASSWORD, unique_email
-from support.server import RunningServer
+from support.server import SECRET, RunningServer
+
+# Operator commands (db, users, token, import) in a child process, as an operator runs them.
+CLI = (sys.executable, "-c", "from opengovfood.cli import main; raise SystemExit(main())")
+
+
+def run_cli(
+    database_url: str, cwd: Path, *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OPENGOVFOOD_")}
+    env |= {
+        "OPENGOVFOOD_DATABASE_URL": database_url,
+        "OPENGOVFOOD_SECRET_KEY": SECRET,
+        "OPENGOVFOOD_BCRYPT_ROUNDS": "4",
+        "OPENGOVFOOD_LOG_FORMAT": "console",
+    }
+    return subprocess.run(
+        [*CLI, *args],
+        env=env,
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 class Cli:

@@ -15,6 +15,8 @@ from opengovfood.cli import (
     client_commands,
     config_commands,
     establishment_commands,
+    export_commands,
+    import_commands,
     server_commands,
     user_commands,
 )
@@ -47,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     user_commands.register(commands)
     client_commands.register(commands)
     establishment_commands.register(commands)
+    export_commands.register(commands)  # after client_commands: adds to `items`
+    import_commands.register(commands)
     return parser
 
 

@@ -127,10 +127,13 @@ def cmd_token_issue(args: argparse.Namespace) -> int:
 
 
 def cmd_db_seed(args: argparse.Namespace) -> int:
+    from opengovfood.app import build_import_service
     from opengovfood.services.seed import seed
 
     settings = get_settings()
-    result = _run_with_container(settings, lambda c: seed(c.users, c.items))
+    result = _run_with_container(
+        settings, lambda c: seed(c.users, c.items, build_import_service(c))
+    )
     if not result.users:
         print("the demo users already exist; nothing added")
         return 0
@@ -140,6 +143,11 @@ def cmd_db_seed(args: argparse.Namespace) -> int:
         role = "superuser" if user.is_superuser else "user"
         print(f"  {user.email:<{width}}  {role:<9}  {user.password}")
     print(f"added {result.items} demo items")
+    if result.inspections:
+        print(
+            f"imported {result.inspections} City of Chicago inspections (March 2020, with "
+            "their establishments and violations) for inspector@example.org"
+        )
     return 0
 
 

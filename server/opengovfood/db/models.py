@@ -182,6 +182,8 @@ class InspectionAnalysis(Base):
     __table_args__ = (
         Index("ix_inspection_analyses_owner_id_create_time_id", "owner_id", "create_time", "id"),
         Index("ix_inspection_analyses_owner_id_item_id", "owner_id", "item_id"),
+        # The latest analysis of an item (the official record: export, report).
+        Index("ix_inspection_analyses_item_id_id", "item_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -292,3 +294,20 @@ class EstablishmentRequest(Base):
         BigInteger, ForeignKey("establishments.id", ondelete="SET NULL")
     )
     create_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class ImportRecord(Base):
+    """What `opengov-food import` loaded: the source's key of an establishment or an
+    inspection -> the row it became, so importing a file again skips it."""
+
+    __tablename__ = "import_records"
+    __table_args__ = (UniqueConstraint("owner_id", "source", "kind", "external_key"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(32))  # "chicago"
+    kind: Mapped[str] = mapped_column(String(16))  # "establishment" | "inspection"
+    external_key: Mapped[str] = mapped_column(String(400))
+    # establishments.id or items.id; not a foreign key: a deleted row is re-imported.
+    target_id: Mapped[int] = mapped_column(BigInteger)
+    create_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

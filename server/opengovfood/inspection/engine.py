@@ -57,8 +57,9 @@ FOLLOW_UP_CONFIDENCE: Final = 0.95
 # A rule's finding yields to the classifier's other item only when the classifier is this
 # sure: on wording unlike the training comments its posterior is a guess.
 YIELD_CONFIDENCE: Final = 0.9
-# The classifier alone adds a Priority or Priority Foundation finding only when this sure:
-# a Priority violation that is not there is the worst error an inspector can be shown.
+# The classifier alone adds a Priority or Priority Foundation finding only when this sure, and
+# only in a sentence in its training comments' style (see `_in_training_style`): a Priority
+# violation that is not there is the worst error an inspector can be shown.
 PRIORITY_CONFIDENCE: Final = 0.9
 
 # The classifier speaks only where a sentence reads as a problem: a deficiency word, an
@@ -144,6 +145,14 @@ def _problem_cue(view: str) -> bool:
         if not is_negated(view, match.start(), match.end(), self_negating=self_negating):
             return True
     return False
+
+
+def _in_training_style(text: str) -> bool:
+    """Whether a sentence is written as the classifier's training comments are (Chicago's
+    inspectors write in capitals). Elsewhere (notes in mixed or lower case) the classifier may
+    add only Core findings: on wording unlike its training its posterior is a guess, and a
+    Priority or Priority Foundation finding must rest on a rule and its evidence."""
+    return not any(c.islower() for c in text)
 
 
 def _rule_concepts(sentence: Sentence) -> tuple[tuple[str, int], ...]:
@@ -237,8 +246,10 @@ class InspectionEngine:
                     or prediction.probability >= PRIORITY_CONFIDENCE
                 )
             ):
-                chosen.append(self._classifier_finding(found, index, prediction))
-                previous_found = True
+                added = self._classifier_finding(found, index, prediction)
+                if added.designation == "C" or _in_training_style(entry.sentence.text):
+                    chosen.append(added)
+                    previous_found = True
         return merge(_drop_subsumed(_apply_item_marks(chosen, text, found)))
 
     @staticmethod

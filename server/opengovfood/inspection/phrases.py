@@ -233,7 +233,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"fluids?|norovirus)\s+(?:\w+\s+){0,4}?(?:clean[-\s]?up|kit|plan|procedures?|policy|"
         r"supplies|response)|clean[-\s]?up\s+(?:kit|procedures?|plan|supplies)|spill\s+kit|"
         r"(?:written\s+)?(?:procedures?|plan|policy)\s+(?:\w+\s+){0,3}?(?:vomit\w*|diarrh\w+|"
-        r"bodily\s+fluids?))"
+        r"bodily\s+fluids?)|(?:procedures?|plan|supplies|kit)\s+(?:\w+\s+){0,3}?(?:for\s+)?"
+        r"clean(?:ing)?[-\s]?up\s+(?:\w+\s+){0,4}?(?:vomit\w*|diarrh\w+|bodily\s+fluids?))"
         r"|\b(?:vomit\w*|diarrh\w+|bodily\s+fluids?|body\s+fluids?)\s+(?:\w+\s+){0,4}?(?:kit|"
         r"plan|procedures?|policy|supplies)\s+(?:\w+\s+){0,3}?(?:not\s+(?:available|on\s+site|"
         r"provided|complete)|missing|incomplete|expired|lacking|unavailable)"
@@ -1519,7 +1520,18 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:\w+\s+){0,3}?(?:on\s+(?:the\s+)?(?:floor|ground)|back\w*\s+up|overflow\w*|pooling|"
         r"draining\s+(?:onto|on|to)\s+(?:the\s+)?(?:floor|ground))|(?:floor\s+)?drains?\s+"
         r"(?:\w+\s+){0,2}?(?:backed\s+up|backing\s+up|overflow\w*)|grease\s+trap\s+(?:\w+\s+){0,3}?"
-        r"(?:overflow\w*|full|leak\w*|back\w*))",
+        r"(?:overflow\w*|full|leak\w*|back\w*))"
+        # waste water poured away outside: "empty the waste water tank into the storm drain",
+        # "mop water dumped onto the gravel"
+        r"|(?:waste\s?water|grey\s?water|gray\s?water|mop\s+water|dirty\s+water|used\s+water|"
+        r"dish\s?water|water\s+from\s+(?:\w+\s+){0,4}?)\s*(?:\w+\s+){0,5}?(?:dumped|poured|"
+        r"emptied|discharged|drained|tipped|thrown)\s+(?:\w+\s+){0,2}?(?:into|onto|on|in|down)\s+"
+        r"(?:the\s+)?(?:\w+\s+)?(?:street|storm\s+drains?|ground|gravel|alley|parking|grass|"
+        r"sidewalk|curb|gutter|soil|dirt|yard|lot)"
+        r"|\b(?:dump|dumps|dumped|dumping|empty|empties|emptied|emptying|pour\w*|discharg\w+)\s+"
+        r"(?:the\s+)?(?:[\w']+\s+){0,3}?(?:waste\s?water|grey\s?water|gray\s?water|mop\s+water|"
+        r"dirty\s+water)(?:\s+tanks?)?\s+(?:into|onto|on|in|down)\s+(?:the\s+)?(?:\w+\s+)?"
+        r"(?:street|storm\s+drains?|ground|gravel|alley|parking|grass|sidewalk|curb|gutter)",
         unless=r"\b(?:no\s+(?:sewage|sewer)|sewage\s+(?:pipes?|lines?)\s+(?:above|over))\b",
     ),
     _rule(

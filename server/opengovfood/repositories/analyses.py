@@ -41,7 +41,8 @@ def _source(value: object) -> ViolationSource:
         return ViolationSource.UNSPECIFIED
 
 
-def _violations(stored: Any) -> tuple[Violation, ...]:
+def violations_from_json(stored: Any) -> tuple[Violation, ...]:
+    """The stored `violations` JSON as records (the export and the report read it too)."""
     # Keys added after 0001 are absent from older analyses: their defaults say "unknown".
     return tuple(
         Violation(
@@ -61,7 +62,8 @@ def _violations(stored: Any) -> tuple[Violation, ...]:
     )
 
 
-def _stored_violations(violations: tuple[Violation, ...]) -> list[dict[str, Any]]:
+def violations_to_json(violations: tuple[Violation, ...]) -> list[dict[str, Any]]:
+    """Records as the stored `violations` JSON (the import writes it too)."""
     return [
         {
             "code": v.code,
@@ -89,7 +91,7 @@ def _record(row: Row[Any]) -> AnalysisRecord:
         item_id=row.item_id,
         notes=row.notes,
         summary=row.summary,
-        violations=_violations(row.violations),
+        violations=violations_from_json(row.violations),
         corrective_actions=tuple(str(a) for a in row.corrective_actions or ()),
         score=Score(score, row.grade, row.scoring_scheme),
         public_health_narrative=row.public_health_narrative,
@@ -127,7 +129,7 @@ class AnalysisRepository:
             "item_id": new.item_id,
             "notes": new.notes,
             "summary": new.summary,
-            "violations": _stored_violations(new.violations),
+            "violations": violations_to_json(new.violations),
             "corrective_actions": list(new.corrective_actions),
             "compliance_score": new.score.compliance_score,
             "score": new.score.score,
@@ -167,7 +169,7 @@ class AnalysisRepository:
         if changes.summary is not None:
             values["summary"] = changes.summary
         if changes.violations is not None:
-            values["violations"] = _stored_violations(changes.violations)
+            values["violations"] = violations_to_json(changes.violations)
         if changes.corrective_actions is not None:
             values["corrective_actions"] = list(changes.corrective_actions)
         statement = (

@@ -83,6 +83,10 @@ FILTER_COLUMNS: Mapping[str, ColumnElement[Any]] = {
 }
 
 
+# Filter fields whose column holds folded text (domain.establishments.fold).
+FOLDED = frozenset({"name"})
+
+
 def _record(row: Row[Any]) -> EstablishmentRecord:
     return EstablishmentRecord(
         id=row.id,
@@ -151,7 +155,10 @@ class EstablishmentRepository:
         return _record(rows[0]) if rows else None
 
     def _where(self, query: ListQuery, scope: Scope) -> list[ColumnElement[bool]]:
-        return [*_scoped(scope), *sql_lists.where(query.filter, FILTER_COLUMNS, self.dialect)]
+        return [
+            *_scoped(scope),
+            *sql_lists.where(query.filter, FILTER_COLUMNS, self.dialect, FOLDED),
+        ]
 
     async def page(self, query: ListQuery, scope: Scope) -> list[EstablishmentRecord]:
         """Up to page_size + 1 establishments after the query's keyset position."""

@@ -10,7 +10,7 @@ and PostgreSQL alike and page N costs what page 1 does.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import and_, bindparam, false, func, not_, or_
@@ -46,9 +46,15 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _comparison(node: Comparison, columns: Columns, dialect: str) -> ColumnElement[bool]:
+def _comparison(
+    node: Comparison, columns: Columns, dialect: str, folded: Collection[str]
+) -> ColumnElement[bool]:
     column, op, value = columns[node.field.name], node.op, node.value
     if op == ":":
+        if node.field.name in folded:
+            # Stored and searched values are folded alike (e.g. establishments' names):
+            # a plain substring match, in C on both backends.
+            return cast("ColumnElement[bool]", column.like(_like_pattern(value), escape="\\"))
         if dialect == "sqlite":
             # SQLite's LIKE/lower() fold ASCII only; this folds like Python (and ILIKE).
             return func.ogf_icontains(column, value) == 1
@@ -63,15 +69,19 @@ def _comparison(node: Comparison, columns: Columns, dialect: str) -> ColumnEleme
     return cast("ColumnElement[bool]", _SQL_OPERATORS[op](column, value))
 
 
-def condition(node: Node, columns: Columns, dialect: str) -> ColumnElement[bool]:
-    """The filter tree as a SQL condition (`dialect`: the engine's dialect name)."""
+def condition(
+    node: Node, columns: Columns, dialect: str, folded: Collection[str] = ()
+) -> ColumnElement[bool]:
+    """The filter tree as a SQL condition (`dialect`: the engine's dialect name;
+    `folded`: text fields whose columns hold values folded the way the filter's parser
+    folds what it searches for)."""
     if isinstance(node, Comparison):
-        return _comparison(node, columns, dialect)
+        return _comparison(node, columns, dialect, folded)
     if isinstance(node, And):
-        return and_(*(condition(p, columns, dialect) for p in node.parts))
+        return and_(*(condition(p, columns, dialect, folded) for p in node.parts))
     if isinstance(node, Not):
-        return not_(condition(node.part, columns, dialect))
-    return or_(*(condition(p, columns, dialect) for p in node.parts))
+        return not_(condition(node.part, columns, dialect, folded))
+    return or_(*(condition(p, columns, dialect, folded) for p in node.parts))
 
 
 def fields(node: Node | None) -> set[str]:
@@ -85,9 +95,11 @@ def fields(node: Node | None) -> set[str]:
     return set().union(*(fields(part) for part in node.parts))
 
 
-def where(parsed: ParsedFilter, columns: Columns, dialect: str) -> list[ColumnElement[bool]]:
+def where(
+    parsed: ParsedFilter, columns: Columns, dialect: str, folded: Collection[str] = ()
+) -> list[ColumnElement[bool]]:
     """The filter's conditions (none for the empty filter)."""
-    return [] if parsed.node is None else [condition(parsed.node, columns, dialect)]
+    return [] if parsed.node is None else [condition(parsed.node, columns, dialect, folded)]
 
 
 def order_by(ordering: Ordering, columns: Columns) -> list[ColumnElement[Any]]:

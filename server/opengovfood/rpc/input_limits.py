@@ -79,6 +79,7 @@ LIMITS: dict[str, Limit] = {
     _V1 + "ListItemsRequest.order_by": Limit(200),
     _V1 + "DeleteItemRequest.etag": Limit(64),
     _V1 + "WatchItemsRequest.filter": _FILTER,
+    _V1 + "ExportInspectionsRequest.filter": _FILTER,
     _V1 + "AnalyzeInspectionRequest.notes": Limit(20_000),
     _V1 + "AnalyzeInspectionRequest.model": _MODEL,
     _V1 + "AnalyzeInspectionRequest.provider": _PROVIDER,

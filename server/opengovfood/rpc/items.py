@@ -19,8 +19,10 @@ from opengovfood.domain.items import (
 )
 from opengovfood.errors import InvalidArgument
 from opengovfood.rpc.timestamps import get_timestamp, set_timestamp
+from opengovfood.services.exports import ExportService
 from opengovfood.services.items import ItemService
-from opengovfood_client.v1 import items_pb2, items_pb2_grpc
+from opengovfood.services.reports import ReportService
+from opengovfood_client.v1 import exports_pb2, items_pb2, items_pb2_grpc
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -56,6 +58,7 @@ _TO_PB_RESULT = {
 }
 _FROM_PB_RESULT: dict[int, InspectionResult] = {n: r for r, n in _TO_PB_RESULT.items()}
 _INT32_MAX = 2**31 - 1
+CHUNK_BYTES = 64 * 1024  # ExportChunk.data at most (the proto's promise)
 
 
 def _status(number: int) -> ItemStatus | None:
@@ -108,8 +111,10 @@ def item_to_pb(item: ItemRecord) -> items_pb2.Item:
 
 
 class ItemServicer(items_pb2_grpc.ItemServiceServicer):
-    def __init__(self, items: ItemService) -> None:
+    def __init__(self, items: ItemService, exports: ExportService, reports: ReportService) -> None:
         self._items = items
+        self._exports = exports
+        self._reports = reports
 
     async def CreateItem(
         self, request: items_pb2.CreateItemRequest, context: Context
@@ -211,3 +216,33 @@ class ItemServicer(items_pb2_grpc.ItemServiceServicer):
                 yield items_pb2.ItemEvent(
                     type=_TO_PB_EVENT[event.type], item=item_to_pb(event.item)
                 )
+
+    async def ExportInspections(
+        self, request: exports_pb2.ExportInspectionsRequest, context: Context
+    ) -> AsyncIterator[exports_pb2.ExportChunk]:
+        if request.format != exports_pb2.EXPORT_FORMAT_LIVES:
+            raise InvalidArgument.field(
+                "format",
+                "must be EXPORT_FORMAT_LIVES"
+                if request.format == exports_pb2.EXPORT_FORMAT_UNSPECIFIED
+                else f"unknown export format {request.format}; use EXPORT_FORMAT_LIVES",
+            )
+        chunks = self._exports.export_lives(current_principal(), filter=request.filter)
+        async for chunk in chunks:
+            for piece in _pieces(chunk.file_name, chunk.data):
+                yield piece
+
+    async def RenderInspectionReport(
+        self, request: exports_pb2.RenderInspectionReportRequest, context: Context
+    ) -> AsyncIterator[exports_pb2.ExportChunk]:
+        name, pdf = await self._reports.render_inspection_report(current_principal(), request.id)
+        for piece in _pieces(name, pdf):
+            yield piece
+
+
+def _pieces(file_name: str, data: bytes) -> list[exports_pb2.ExportChunk]:
+    """`data` as chunks of at most CHUNK_BYTES."""
+    return [
+        exports_pb2.ExportChunk(file_name=file_name, data=data[start : start + CHUNK_BYTES])
+        for start in range(0, len(data), CHUNK_BYTES)
+    ]

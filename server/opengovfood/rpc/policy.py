@@ -50,6 +50,8 @@ RULES: dict[str, Rule] = {
     _ITEMS + "UpdateItem": USER,
     _ITEMS + "DeleteItem": USER,
     _ITEMS + "WatchItems": USER_OR_ITEMS_READER,
+    _ITEMS + "ExportInspections": USER_OR_ITEMS_READER,
+    _ITEMS + "RenderInspectionReport": USER_OR_ITEMS_READER,
     _AGENT + "AnalyzeInspection": USER,
     _AGENT + "GetAnalysis": USER,
     _AGENT + "ListAnalyses": USER,

@@ -358,6 +358,21 @@ def _mask_fields(update_mask: Sequence[str]) -> tuple[str, ...]:
     return tuple(chosen)
 
 
+def read_scope(principal: Principal) -> Scope:
+    """What the caller may read of items (and of what is made from them: exports,
+    reports)."""
+    if principal.is_service:
+        if not principal.has_scope(SCOPE_ITEMS_READ):
+            raise PermissionDenied(
+                f"this method needs the '{SCOPE_ITEMS_READ}' scope",
+                reason=Reason.SCOPE_REQUIRED,
+            )
+        return Scope.everything()
+    if principal.is_superuser or principal.user_id is None:
+        return Scope.everything()
+    return Scope.owned_by(principal.user_id)
+
+
 class EstablishmentReader(Protocol):
     """Where the items service checks an item's establishment (the establishments'
     repository)."""
@@ -439,17 +454,7 @@ class ItemService:
 
     @staticmethod
     def _read_scope(principal: Principal) -> Scope:
-        """What the caller may read."""
-        if principal.is_service:
-            if not principal.has_scope(SCOPE_ITEMS_READ):
-                raise PermissionDenied(
-                    f"this method needs the '{SCOPE_ITEMS_READ}' scope",
-                    reason=Reason.SCOPE_REQUIRED,
-                )
-            return Scope.everything()
-        if principal.is_superuser or principal.user_id is None:
-            return Scope.everything()
-        return Scope.owned_by(principal.user_id)
+        return read_scope(principal)
 
     @staticmethod
     def _write_scope(principal: Principal) -> Scope:

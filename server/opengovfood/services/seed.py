@@ -1,4 +1,6 @@
-"""Demo users and items to try the service with (`opengov-food db seed`)."""
+"""Demo users and items to try the service with (`opengov-food db seed`): the demo
+inspector also gets the 342 real Chicago inspections of the shipped sample, with their
+establishments and cited violations (services/imports.py), to export and report on."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from dataclasses import dataclass
 
 from opengovfood.domain.principal import Principal
 from opengovfood.errors import AlreadyExists
+from opengovfood.inspection.chicago_import import sample
+from opengovfood.services.imports import ImportService
 from opengovfood.services.items import ItemService
 from opengovfood.services.users import UserInput, UserService
 
@@ -45,13 +49,22 @@ class SeededUser:
 class SeedResult:
     users: list[SeededUser]
     items: int
+    inspections: int = 0  # imported from the Chicago sample
 
 
-async def seed(users: UserService, item_service: ItemService) -> SeedResult:
+# The demo user who gets the Chicago sample's inspections.
+INSPECTIONS_OWNER = "inspector@example.org"
+
+
+async def seed(
+    users: UserService, item_service: ItemService, imports: ImportService | None = None
+) -> SeedResult:
     """Create the demo users that do not exist yet (with fresh random passwords) and
-    give each new ordinary user the demo items. Existing users are left alone."""
+    give each new ordinary user the demo items, and the demo inspector the Chicago
+    sample's inspections. Existing users are left alone."""
     created: list[SeededUser] = []
     items = 0
+    inspections = 0
     for email, full_name, superuser in DEMO_USERS:
         password = secrets.token_urlsafe(12)
         try:
@@ -69,4 +82,7 @@ async def seed(users: UserService, item_service: ItemService) -> SeedResult:
                     owner, title=title, description=description, status=status
                 )
                 items += 1
-    return SeedResult(created, items)
+            if imports is not None and email == INSPECTIONS_OWNER:
+                with sample() as lines:
+                    inspections = (await imports.import_chicago(owner, lines)).imported
+    return SeedResult(created, items, inspections)

@@ -181,7 +181,9 @@ async def test_last_inspection_of_an_establishment_and_isolation(
     assert lines[1] == ('- Establishment "Taqueria Sol" (Springfield): 2 inspections on record.')
     assert lines[2] == (
         f'- Your last inspection there: #{latest.id} "Follow-up visit": follow-up, completed, '
-        f"inspected {latest.inspect_time.ToDatetime().date()}; result: fail, score 70; "
+        # The item's score is its latest analysis's (the inspection's record).
+        f"inspected {latest.inspect_time.ToDatetime().date()}; result: fail, "
+        f"score {found.score}; "
         'notes: "Walk-in cooler at 48F again."'
     )
     # The latest inspection's analysis: its score and grade, each violation by section.

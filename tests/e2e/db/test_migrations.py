@@ -28,6 +28,7 @@ EXPECTED_TABLES = {
     "conversation_messages",
     "establishments",
     "establishment_requests",
+    "import_records",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -121,3 +122,24 @@ def test_notes_beyond_the_bound_are_cut_not_refused() -> None:
     notes = "Floors clean. " * (MAX_NOTES_CHARS // 14 + 100) + "Salad 50F in the cooler."
     engine = build_engine(with_classifier=False)
     assert engine.analyse(notes) == []  # the tail past the bound is not read
+
+
+def test_the_classifier_adds_priority_findings_only_in_its_training_style() -> None:
+    # Chicago's comments are written in capitals; in notes in mixed or lower case the
+    # classifier may add Core findings only, Priority and Priority Foundation rest on rules.
+    corpus = Path(__file__).resolve().parents[3] / "eval" / "corpora" / "narrative"
+    engine = default_engine()
+    for path in sorted((corpus / "dev2").glob("*.json"))[:30]:
+        notes = json.loads(path.read_text(encoding="utf-8"))["notes"]
+        for finding in engine.analyse(notes):
+            if finding.source == "classifier" and finding.designation in ("P", "Pf"):
+                assert not any(c.islower() for c in finding.evidence), (path.name, finding)
+
+
+def test_waste_water_poured_outside_and_a_missing_vomit_clean_up_procedure() -> None:
+    rules = build_engine(with_classifier=False)
+    notes = "They empty the cart's waste water tank into the street storm drain."
+    assert [f.form_item for f in rules.analyse(notes)] == [52]
+    notes = "No written procedure or supplies for cleaning up after a customer vomits."
+    assert [f.form_item for f in rules.analyse(notes)] == [5]
+    assert rules.analyse("Waste water tank emptied at the commissary.") == []

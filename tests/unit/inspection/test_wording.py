@@ -227,5 +227,6 @@ def test_what_a_rule_says_a_hypothetical_or_a_standing_practice_is_no_finding() 
         assert [f for f in analyse_notes(notes) if f.designation in ("P", "Pf")] == [], notes
     # the same words as observations still are findings
     assert {f.form_item for f in analyse_notes("Sewage backup in the floor drain.")} == {52}
-    assert 9 in {f.form_item for f in analyse_notes("Cook observed with bare hand contact.")}
+    seen = "Bare hand contact with ready-to-eat tortillas observed."
+    assert 9 in {f.form_item for f in analyse_notes(seen)}
     assert 13 in {f.form_item for f in analyse_notes("Canned beans with dents along the seam.")}

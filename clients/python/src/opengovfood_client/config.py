@@ -85,6 +85,8 @@ DEFAULT_TIMEOUTS: dict[str, float | None] = {
     "Chat": 600.0,  # the whole streamed answer
     "WatchItems": None,  # open until cancelled
     "PullModel": None,  # model downloads take as long as they take
+    "ExportInspections": 900.0,  # a whole open-data feed, streamed
+    "RenderInspectionReport": 60.0,
     "Watch": None,  # grpc.health.v1.Health/Watch
 }
 

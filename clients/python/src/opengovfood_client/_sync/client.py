@@ -44,6 +44,7 @@ from opengovfood_client.v1 import (
     agent_pb2_grpc,
     establishments_pb2,
     establishments_pb2_grpc,
+    exports_pb2,
     items_pb2,
     items_pb2_grpc,
     users_pb2,
@@ -387,6 +388,26 @@ class Items:
         """Events for the items you may see, as they happen. Cancel it to stop."""
         request = items_pb2.WatchItemsRequest(filter=filter)
         return self._c._stream(self._stub.WatchItems, request, "WatchItems", timeout)
+
+    def export_lives(
+        self, filter: str = "", *, timeout: float | None = None
+    ) -> Stream[exports_pb2.ExportChunk]:
+        """The LIVES open-data feed of the inspections you may see (narrowed by `filter`,
+        ListItems' language), as chunks of its files, in order: `businesses.csv`,
+        `inspections.csv`, `violations.csv`, `feed_info.csv`, `legend.csv`. Append each
+        chunk's `data` to the file `file_name` (a bare name, never a path)."""
+        request = exports_pb2.ExportInspectionsRequest(
+            format=exports_pb2.EXPORT_FORMAT_LIVES, filter=filter
+        )
+        return self._c._stream(self._stub.ExportInspections, request, "ExportInspections", timeout)
+
+    def report(self, item_id: int, *, timeout: float | None = None) -> bytes:
+        """The inspection report of the item, as PDF bytes."""
+        request = exports_pb2.RenderInspectionReportRequest(id=item_id)
+        stream = self._c._stream(
+            self._stub.RenderInspectionReport, request, "RenderInspectionReport", timeout
+        )
+        return b"".join([chunk.data for chunk in stream])
 
 
 class Establishments:

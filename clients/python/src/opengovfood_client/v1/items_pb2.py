@@ -25,41 +25,42 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from opengovfood_client.v1 import exports_pb2 as opengovfood_dot_v1_dot_exports__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aopengovfood/v1/items.proto\x12\x0eopengovfood.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\x03\n\x04Item\x12\n\n\x02id\x18\x01 \x01(\x03\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12*\n\x06status\x18\x04 \x01(\x0e\x32\x1a.opengovfood.v1.ItemStatus\x12\x10\n\x08owner_id\x18\x05 \x01(\x03\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x08 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\t \x01(\x03\x12&\n\x04kind\x18\n \x01(\x0e\x32\x18.opengovfood.v1.ItemKind\x12\x30\n\x06result\x18\x0b \x01(\x0e\x32 .opengovfood.v1.InspectionResult\x12\r\n\x05score\x18\x0c \x01(\x05\x12\x30\n\x0cinspect_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"K\n\x11\x43reateItemRequest\x12\"\n\x04item\x18\x01 \x01(\x0b\x32\x14.opengovfood.v1.Item\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x1c\n\x0eGetItemRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"[\n\x10ListItemsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\"e\n\x11ListItemsResponse\x12#\n\x05items\x18\x01 \x03(\x0b\x32\x14.opengovfood.v1.Item\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"h\n\x11UpdateItemRequest\x12\"\n\x04item\x18\x01 \x01(\x0b\x32\x14.opengovfood.v1.Item\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"-\n\x11\x44\x65leteItemRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\"#\n\x11WatchItemsRequest\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\"\\\n\tItemEvent\x12+\n\x04type\x18\x01 \x01(\x0e\x32\x1d.opengovfood.v1.ItemEventType\x12\"\n\x04item\x18\x02 \x01(\x0b\x32\x14.opengovfood.v1.Item*\x95\x01\n\nItemStatus\x12\x1b\n\x17ITEM_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13ITEM_STATUS_PENDING\x10\x01\x12\x1b\n\x17ITEM_STATUS_IN_PROGRESS\x10\x02\x12\x19\n\x15ITEM_STATUS_COMPLETED\x10\x03\x12\x19\n\x15ITEM_STATUS_CANCELLED\x10\x04*\xa9\x01\n\x08ItemKind\x12\x19\n\x15ITEM_KIND_UNSPECIFIED\x10\x00\x12 \n\x1cITEM_KIND_ROUTINE_INSPECTION\x10\x01\x12\x17\n\x13ITEM_KIND_FOLLOW_UP\x10\x02\x12\x17\n\x13ITEM_KIND_COMPLAINT\x10\x03\x12\x19\n\x15ITEM_KIND_PRE_OPENING\x10\x04\x12\x13\n\x0fITEM_KIND_OTHER\x10\x05*\xb9\x01\n\x10InspectionResult\x12!\n\x1dINSPECTION_RESULT_UNSPECIFIED\x10\x00\x12\x1a\n\x16INSPECTION_RESULT_PASS\x10\x01\x12*\n&INSPECTION_RESULT_PASS_WITH_CONDITIONS\x10\x02\x12\x1a\n\x16INSPECTION_RESULT_FAIL\x10\x03\x12\x1e\n\x1aINSPECTION_RESULT_NO_ENTRY\x10\x04*\x87\x01\n\rItemEventType\x12\x1f\n\x1bITEM_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n\x17ITEM_EVENT_TYPE_CREATED\x10\x01\x12\x1b\n\x17ITEM_EVENT_TYPE_UPDATED\x10\x02\x12\x1b\n\x17ITEM_EVENT_TYPE_DELETED\x10\x03\x32\xc5\x03\n\x0bItemService\x12\x45\n\nCreateItem\x12!.opengovfood.v1.CreateItemRequest\x1a\x14.opengovfood.v1.Item\x12?\n\x07GetItem\x12\x1e.opengovfood.v1.GetItemRequest\x1a\x14.opengovfood.v1.Item\x12P\n\tListItems\x12 .opengovfood.v1.ListItemsRequest\x1a!.opengovfood.v1.ListItemsResponse\x12\x45\n\nUpdateItem\x12!.opengovfood.v1.UpdateItemRequest\x1a\x14.opengovfood.v1.Item\x12G\n\nDeleteItem\x12!.opengovfood.v1.DeleteItemRequest\x1a\x16.google.protobuf.Empty\x12L\n\nWatchItems\x12!.opengovfood.v1.WatchItemsRequest\x1a\x19.opengovfood.v1.ItemEvent0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aopengovfood/v1/items.proto\x12\x0eopengovfood.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1copengovfood/v1/exports.proto\"\x99\x03\n\x04Item\x12\n\n\x02id\x18\x01 \x01(\x03\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12*\n\x06status\x18\x04 \x01(\x0e\x32\x1a.opengovfood.v1.ItemStatus\x12\x10\n\x08owner_id\x18\x05 \x01(\x03\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x08 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\t \x01(\x03\x12&\n\x04kind\x18\n \x01(\x0e\x32\x18.opengovfood.v1.ItemKind\x12\x30\n\x06result\x18\x0b \x01(\x0e\x32 .opengovfood.v1.InspectionResult\x12\r\n\x05score\x18\x0c \x01(\x05\x12\x30\n\x0cinspect_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"K\n\x11\x43reateItemRequest\x12\"\n\x04item\x18\x01 \x01(\x0b\x32\x14.opengovfood.v1.Item\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x1c\n\x0eGetItemRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"[\n\x10ListItemsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\"e\n\x11ListItemsResponse\x12#\n\x05items\x18\x01 \x03(\x0b\x32\x14.opengovfood.v1.Item\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"h\n\x11UpdateItemRequest\x12\"\n\x04item\x18\x01 \x01(\x0b\x32\x14.opengovfood.v1.Item\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"-\n\x11\x44\x65leteItemRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\"#\n\x11WatchItemsRequest\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\"\\\n\tItemEvent\x12+\n\x04type\x18\x01 \x01(\x0e\x32\x1d.opengovfood.v1.ItemEventType\x12\"\n\x04item\x18\x02 \x01(\x0b\x32\x14.opengovfood.v1.Item*\x95\x01\n\nItemStatus\x12\x1b\n\x17ITEM_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13ITEM_STATUS_PENDING\x10\x01\x12\x1b\n\x17ITEM_STATUS_IN_PROGRESS\x10\x02\x12\x19\n\x15ITEM_STATUS_COMPLETED\x10\x03\x12\x19\n\x15ITEM_STATUS_CANCELLED\x10\x04*\xa9\x01\n\x08ItemKind\x12\x19\n\x15ITEM_KIND_UNSPECIFIED\x10\x00\x12 \n\x1cITEM_KIND_ROUTINE_INSPECTION\x10\x01\x12\x17\n\x13ITEM_KIND_FOLLOW_UP\x10\x02\x12\x17\n\x13ITEM_KIND_COMPLAINT\x10\x03\x12\x19\n\x15ITEM_KIND_PRE_OPENING\x10\x04\x12\x13\n\x0fITEM_KIND_OTHER\x10\x05*\xb9\x01\n\x10InspectionResult\x12!\n\x1dINSPECTION_RESULT_UNSPECIFIED\x10\x00\x12\x1a\n\x16INSPECTION_RESULT_PASS\x10\x01\x12*\n&INSPECTION_RESULT_PASS_WITH_CONDITIONS\x10\x02\x12\x1a\n\x16INSPECTION_RESULT_FAIL\x10\x03\x12\x1e\n\x1aINSPECTION_RESULT_NO_ENTRY\x10\x04*\x87\x01\n\rItemEventType\x12\x1f\n\x1bITEM_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n\x17ITEM_EVENT_TYPE_CREATED\x10\x01\x12\x1b\n\x17ITEM_EVENT_TYPE_UPDATED\x10\x02\x12\x1b\n\x17ITEM_EVENT_TYPE_DELETED\x10\x03\x32\x8b\x05\n\x0bItemService\x12\x45\n\nCreateItem\x12!.opengovfood.v1.CreateItemRequest\x1a\x14.opengovfood.v1.Item\x12?\n\x07GetItem\x12\x1e.opengovfood.v1.GetItemRequest\x1a\x14.opengovfood.v1.Item\x12P\n\tListItems\x12 .opengovfood.v1.ListItemsRequest\x1a!.opengovfood.v1.ListItemsResponse\x12\x45\n\nUpdateItem\x12!.opengovfood.v1.UpdateItemRequest\x1a\x14.opengovfood.v1.Item\x12G\n\nDeleteItem\x12!.opengovfood.v1.DeleteItemRequest\x1a\x16.google.protobuf.Empty\x12L\n\nWatchItems\x12!.opengovfood.v1.WatchItemsRequest\x1a\x19.opengovfood.v1.ItemEvent0\x01\x12\\\n\x11\x45xportInspections\x12(.opengovfood.v1.ExportInspectionsRequest\x1a\x1b.opengovfood.v1.ExportChunk0\x01\x12\x66\n\x16RenderInspectionReport\x12-.opengovfood.v1.RenderInspectionReportRequest\x1a\x1b.opengovfood.v1.ExportChunk0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'opengovfood_client.v1.items_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ITEMSTATUS']._serialized_start=1142
-  _globals['_ITEMSTATUS']._serialized_end=1291
-  _globals['_ITEMKIND']._serialized_start=1294
-  _globals['_ITEMKIND']._serialized_end=1463
-  _globals['_INSPECTIONRESULT']._serialized_start=1466
-  _globals['_INSPECTIONRESULT']._serialized_end=1651
-  _globals['_ITEMEVENTTYPE']._serialized_start=1654
-  _globals['_ITEMEVENTTYPE']._serialized_end=1789
-  _globals['_ITEM']._serialized_start=143
-  _globals['_ITEM']._serialized_end=552
-  _globals['_CREATEITEMREQUEST']._serialized_start=554
-  _globals['_CREATEITEMREQUEST']._serialized_end=629
-  _globals['_GETITEMREQUEST']._serialized_start=631
-  _globals['_GETITEMREQUEST']._serialized_end=659
-  _globals['_LISTITEMSREQUEST']._serialized_start=661
-  _globals['_LISTITEMSREQUEST']._serialized_end=752
-  _globals['_LISTITEMSRESPONSE']._serialized_start=754
-  _globals['_LISTITEMSRESPONSE']._serialized_end=855
-  _globals['_UPDATEITEMREQUEST']._serialized_start=857
-  _globals['_UPDATEITEMREQUEST']._serialized_end=961
-  _globals['_DELETEITEMREQUEST']._serialized_start=963
-  _globals['_DELETEITEMREQUEST']._serialized_end=1008
-  _globals['_WATCHITEMSREQUEST']._serialized_start=1010
-  _globals['_WATCHITEMSREQUEST']._serialized_end=1045
-  _globals['_ITEMEVENT']._serialized_start=1047
-  _globals['_ITEMEVENT']._serialized_end=1139
-  _globals['_ITEMSERVICE']._serialized_start=1792
-  _globals['_ITEMSERVICE']._serialized_end=2245
+  _globals['_ITEMSTATUS']._serialized_start=1172
+  _globals['_ITEMSTATUS']._serialized_end=1321
+  _globals['_ITEMKIND']._serialized_start=1324
+  _globals['_ITEMKIND']._serialized_end=1493
+  _globals['_INSPECTIONRESULT']._serialized_start=1496
+  _globals['_INSPECTIONRESULT']._serialized_end=1681
+  _globals['_ITEMEVENTTYPE']._serialized_start=1684
+  _globals['_ITEMEVENTTYPE']._serialized_end=1819
+  _globals['_ITEM']._serialized_start=173
+  _globals['_ITEM']._serialized_end=582
+  _globals['_CREATEITEMREQUEST']._serialized_start=584
+  _globals['_CREATEITEMREQUEST']._serialized_end=659
+  _globals['_GETITEMREQUEST']._serialized_start=661
+  _globals['_GETITEMREQUEST']._serialized_end=689
+  _globals['_LISTITEMSREQUEST']._serialized_start=691
+  _globals['_LISTITEMSREQUEST']._serialized_end=782
+  _globals['_LISTITEMSRESPONSE']._serialized_start=784
+  _globals['_LISTITEMSRESPONSE']._serialized_end=885
+  _globals['_UPDATEITEMREQUEST']._serialized_start=887
+  _globals['_UPDATEITEMREQUEST']._serialized_end=991
+  _globals['_DELETEITEMREQUEST']._serialized_start=993
+  _globals['_DELETEITEMREQUEST']._serialized_end=1038
+  _globals['_WATCHITEMSREQUEST']._serialized_start=1040
+  _globals['_WATCHITEMSREQUEST']._serialized_end=1075
+  _globals['_ITEMEVENT']._serialized_start=1077
+  _globals['_ITEMEVENT']._serialized_end=1169
+  _globals['_ITEMSERVICE']._serialized_start=1822
+  _globals['_ITEMSERVICE']._serialized_end=2473
 # @@protoc_insertion_point(module_scope)

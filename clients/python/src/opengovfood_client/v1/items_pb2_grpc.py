@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
+from opengovfood_client.v1 import exports_pb2 as opengovfood_dot_v1_dot_exports__pb2
 from opengovfood_client.v1 import items_pb2 as opengovfood_dot_v1_dot_items__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -71,6 +72,16 @@ class ItemServiceStub:
                 request_serializer=opengovfood_dot_v1_dot_items__pb2.WatchItemsRequest.SerializeToString,
                 response_deserializer=opengovfood_dot_v1_dot_items__pb2.ItemEvent.FromString,
                 _registered_method=True)
+        self.ExportInspections = channel.unary_stream(
+                '/opengovfood.v1.ItemService/ExportInspections',
+                request_serializer=opengovfood_dot_v1_dot_exports__pb2.ExportInspectionsRequest.SerializeToString,
+                response_deserializer=opengovfood_dot_v1_dot_exports__pb2.ExportChunk.FromString,
+                _registered_method=True)
+        self.RenderInspectionReport = channel.unary_stream(
+                '/opengovfood.v1.ItemService/RenderInspectionReport',
+                request_serializer=opengovfood_dot_v1_dot_exports__pb2.RenderInspectionReportRequest.SerializeToString,
+                response_deserializer=opengovfood_dot_v1_dot_exports__pb2.ExportChunk.FromString,
+                _registered_method=True)
 
 
 class ItemServiceServicer:
@@ -129,6 +140,28 @@ class ItemServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportInspections(self, request, context):
+        """Streams the inspections the caller may see, narrowed by `filter`, as
+        open-data files (LIVES: businesses, inspections, violations, feed info,
+        score legend) in chunks, so exports of any size stream in flat memory.
+        Only items with an establishment are inspections; each one's violations
+        are those of its latest analysis.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RenderInspectionReport(self, request, context):
+        """Streams the inspection report of one item as a PDF
+        (`inspection-<id>.pdf`): establishment, date, type, inspector, result,
+        score and grade, and each violation of the latest analysis with its Food
+        Code section, Form 3-A item, designation, evidence, corrective action and
+        whether it was corrected on site.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ItemServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -161,6 +194,16 @@ def add_ItemServiceServicer_to_server(servicer, server):
                     servicer.WatchItems,
                     request_deserializer=opengovfood_dot_v1_dot_items__pb2.WatchItemsRequest.FromString,
                     response_serializer=opengovfood_dot_v1_dot_items__pb2.ItemEvent.SerializeToString,
+            ),
+            'ExportInspections': grpc.unary_stream_rpc_method_handler(
+                    servicer.ExportInspections,
+                    request_deserializer=opengovfood_dot_v1_dot_exports__pb2.ExportInspectionsRequest.FromString,
+                    response_serializer=opengovfood_dot_v1_dot_exports__pb2.ExportChunk.SerializeToString,
+            ),
+            'RenderInspectionReport': grpc.unary_stream_rpc_method_handler(
+                    servicer.RenderInspectionReport,
+                    request_deserializer=opengovfood_dot_v1_dot_exports__pb2.RenderInspectionReportRequest.FromString,
+                    response_serializer=opengovfood_dot_v1_dot_exports__pb2.ExportChunk.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -331,6 +374,60 @@ class ItemService:
             '/opengovfood.v1.ItemService/WatchItems',
             opengovfood_dot_v1_dot_items__pb2.WatchItemsRequest.SerializeToString,
             opengovfood_dot_v1_dot_items__pb2.ItemEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportInspections(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/opengovfood.v1.ItemService/ExportInspections',
+            opengovfood_dot_v1_dot_exports__pb2.ExportInspectionsRequest.SerializeToString,
+            opengovfood_dot_v1_dot_exports__pb2.ExportChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenderInspectionReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/opengovfood.v1.ItemService/RenderInspectionReport',
+            opengovfood_dot_v1_dot_exports__pb2.RenderInspectionReportRequest.SerializeToString,
+            opengovfood_dot_v1_dot_exports__pb2.ExportChunk.FromString,
             options,
             channel_credentials,
             insecure,

@@ -6,6 +6,7 @@ isort:skip_file
 from collections import abc as _abc
 from google.protobuf import empty_pb2 as _empty_pb2
 from grpc import aio as _aio
+from opengovfood_client.v1 import exports_pb2 as _exports_pb2
 from opengovfood_client.v1 import items_pb2 as _items_pb2
 import abc as _abc_1
 import grpc as _grpc
@@ -61,6 +62,20 @@ class ItemServiceStub:
     see, narrowed by `filter`. A watcher that falls too far behind is ended
     with RESOURCE_EXHAUSTED and should list again to resync.
     """
+    ExportInspections: _grpc.UnaryStreamMultiCallable[_exports_pb2.ExportInspectionsRequest, _exports_pb2.ExportChunk]
+    """Streams the inspections the caller may see, narrowed by `filter`, as
+    open-data files (LIVES: businesses, inspections, violations, feed info,
+    score legend) in chunks, so exports of any size stream in flat memory.
+    Only items with an establishment are inspections; each one's violations
+    are those of its latest analysis.
+    """
+    RenderInspectionReport: _grpc.UnaryStreamMultiCallable[_exports_pb2.RenderInspectionReportRequest, _exports_pb2.ExportChunk]
+    """Streams the inspection report of one item as a PDF
+    (`inspection-<id>.pdf`): establishment, date, type, inspector, result,
+    score and grade, and each violation of the latest analysis with its Food
+    Code section, Form 3-A item, designation, evidence, corrective action and
+    whether it was corrected on site.
+    """
 
 @_typing.type_check_only
 class ItemServiceAsyncStub(ItemServiceStub):
@@ -93,6 +108,20 @@ class ItemServiceAsyncStub(ItemServiceStub):
     """Streams CREATED / UPDATED / DELETED events for the items the caller may
     see, narrowed by `filter`. A watcher that falls too far behind is ended
     with RESOURCE_EXHAUSTED and should list again to resync.
+    """
+    ExportInspections: _aio.UnaryStreamMultiCallable[_exports_pb2.ExportInspectionsRequest, _exports_pb2.ExportChunk]  # type: ignore[assignment]
+    """Streams the inspections the caller may see, narrowed by `filter`, as
+    open-data files (LIVES: businesses, inspections, violations, feed info,
+    score legend) in chunks, so exports of any size stream in flat memory.
+    Only items with an establishment are inspections; each one's violations
+    are those of its latest analysis.
+    """
+    RenderInspectionReport: _aio.UnaryStreamMultiCallable[_exports_pb2.RenderInspectionReportRequest, _exports_pb2.ExportChunk]  # type: ignore[assignment]
+    """Streams the inspection report of one item as a PDF
+    (`inspection-<id>.pdf`): establishment, date, type, inspector, result,
+    score and grade, and each violation of the latest analysis with its Food
+    Code section, Form 3-A item, designation, evidence, corrective action and
+    whether it was corrected on site.
     """
 
 class ItemServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -159,6 +188,32 @@ class ItemServiceServicer(metaclass=_abc_1.ABCMeta):
         """Streams CREATED / UPDATED / DELETED events for the items the caller may
         see, narrowed by `filter`. A watcher that falls too far behind is ended
         with RESOURCE_EXHAUSTED and should list again to resync.
+        """
+
+    @_abc_1.abstractmethod
+    def ExportInspections(
+        self,
+        request: _exports_pb2.ExportInspectionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_exports_pb2.ExportChunk], _abc.AsyncIterator[_exports_pb2.ExportChunk]]:
+        """Streams the inspections the caller may see, narrowed by `filter`, as
+        open-data files (LIVES: businesses, inspections, violations, feed info,
+        score legend) in chunks, so exports of any size stream in flat memory.
+        Only items with an establishment are inspections; each one's violations
+        are those of its latest analysis.
+        """
+
+    @_abc_1.abstractmethod
+    def RenderInspectionReport(
+        self,
+        request: _exports_pb2.RenderInspectionReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_exports_pb2.ExportChunk], _abc.AsyncIterator[_exports_pb2.ExportChunk]]:
+        """Streams the inspection report of one item as a PDF
+        (`inspection-<id>.pdf`): establishment, date, type, inspector, result,
+        score and grade, and each violation of the latest analysis with its Food
+        Code section, Form 3-A item, designation, evidence, corrective action and
+        whether it was corrected on site.
         """
 
 def add_ItemServiceServicer_to_server(servicer: ItemServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
