@@ -29,6 +29,7 @@ the shipped sample has not). Per row:
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from collections.abc import Iterable, Iterator
@@ -40,6 +41,7 @@ from typing import Final, TextIO
 
 from opengovfood.inspection.catalogue import catalogue
 from opengovfood.inspection.chicago import FORM_ITEMS
+from opengovfood.inspection.engine import InspectionEngine, build_engine
 from opengovfood.inspection.form_items import section_for
 from opengovfood.inspection.negation import mentions_correction
 from opengovfood.inspection.scoring import Citation, score_violations
@@ -191,6 +193,22 @@ def _designation(comment: str) -> str:
     return "C"
 
 
+@functools.cache
+def _rules() -> InspectionEngine:
+    return build_engine(with_classifier=False)  # the rules only: fast, and no training
+
+
+def _section_from_comment(comment: str, form_item: int, designation: str) -> str:
+    found = [f for f in _rules().analyse(comment) if f.form_item == form_item]
+    same = [f for f in found if f.designation == designation]
+    chosen = (same or found)[:1]
+    return (
+        chosen[0].food_code_section
+        if chosen and catalogue().is_known(chosen[0].food_code_section)
+        else ""
+    )
+
+
 def _violation(raw: str) -> ImportedViolation | None:
     match = _ENTRY.match(raw)
     if match is None:
@@ -202,9 +220,12 @@ def _violation(raw: str) -> ImportedViolation | None:
     section, corrective = "", ""
     form_item = number if number in FORM_ITEMS else 0
     if form_item:
-        # The designation stays the inspector's; the section is the item's one of that
-        # designation when the catalogue has it, else the item's primary section.
-        section, _ = section_for(form_item, designation)
+        # The item and designation stay the inspector's. The section is the one the rules
+        # read in the comment for that item (the faucet, the signage, the soap...), else
+        # the item's section of that designation, else the item's primary section.
+        section = _section_from_comment(comment, form_item, designation)
+        if not section:
+            section, _ = section_for(form_item, designation)
         corrective = catalogue().get(section).corrective_action
     return ImportedViolation(
         form_item=form_item,

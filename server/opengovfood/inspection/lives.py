@@ -161,8 +161,17 @@ def lives_type(kind: str) -> str:
     return _LIVES_TYPES.get(kind, "routine")
 
 
+# A text cell a spreadsheet would run as a formula (OWASP "CSV injection"): published
+# files are opened in spreadsheets, so such cells are quoted with a leading apostrophe.
+_FORMULA = re.compile(r"[=+\-@]")
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+
+
 def _clean(value: str) -> str:
-    return _BREAKS.sub(" ", value).strip()
+    value = _BREAKS.sub(" ", value).strip()
+    if _FORMULA.match(value) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def _business_row(row: LivesBusiness) -> tuple[object, ...]:

@@ -52,12 +52,14 @@ def test_a_row_with_violations() -> None:
     hand_sink, floors, chicago_own = row.violations
     assert hand_sink.form_item == 10
     assert hand_sink.designation == "Pf"
-    assert hand_sink.food_code_section.startswith("5-")
+    # The section is the one the comment is about (soap: 6-301.11), not item 10's first.
+    assert hand_sink.food_code_section == "6-301.11"
     assert hand_sink.corrected_on_site  # "upon my request manager provided soap"
     assert hand_sink.corrective_action
     assert "NO SOAP PROVIDED" in hand_sink.evidence
     assert floors.form_item == 55
     assert floors.designation == "C"
+    assert floors.food_code_section == "6-501.12"  # cleaning the physical facilities
     assert not floors.corrected_on_site
     assert chicago_own.form_item == 0
     assert chicago_own.food_code_section == ""

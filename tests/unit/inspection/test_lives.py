@@ -205,3 +205,19 @@ def test_legend_from_grade_bands() -> None:
         LegendBand(50, 74, "Needs improvement"),
         LegendBand(0, 49, "Unsatisfactory"),
     )
+
+
+async def test_cells_a_spreadsheet_would_run_as_formulas_are_quoted() -> None:
+    feed = _feed(
+        [LivesBusiness(1, '=HYPERLINK("http://evil")', "@SUM(A1)", "+Town", "-1", "60601")],
+        [LivesInspection(1, 80, date(2020, 1, 2), "routine")],
+        [LivesViolation(1, date(2020, 1, 2), "3-501.16", "-12.5")],
+    )
+    files = _files(await _collect(feed))
+    business = files["businesses.csv"][0]
+    assert business["name"] == '\'=HYPERLINK("http://evil")'
+    assert business["address"] == "'@SUM(A1)"
+    assert business["city"] == "'+Town"
+    assert business["state"] == "-1"  # a plain number stays a number
+    assert business["postal_code"] == "60601"
+    assert files["violations.csv"][0]["description"] == "-12.5"
