@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -45,9 +46,19 @@ def _database(tmp_path: Path) -> str:
     return path
 
 
-def _insert(n: int, pause: float = 0.0, fail: bool = False):  # type: ignore[no-untyped-def]
+def _insert(  # type: ignore[no-untyped-def]
+    n: int,
+    pause: float = 0.0,
+    fail: bool = False,
+    inside: threading.Event | None = None,
+    release: threading.Event | None = None,
+):
     def work(tx: SqliteTransaction) -> int:
         tx._connection.execute("INSERT INTO t (n) VALUES (?)", (n,))
+        if inside is not None:
+            inside.set()
+        if release is not None:
+            release.wait(10)
         time.sleep(pause)
         if fail:
             raise ValueError("refused")
@@ -69,11 +80,19 @@ async def test_a_write_whose_caller_gave_up_does_not_land(tmp_path: Path) -> Non
     writes = SqliteWrites(path, busy_timeout_ms=1000, queue_timeout=5.0)
     announced: list[int] = []
     try:
-        running = asyncio.create_task(writes.run(_insert(1, pause=0.3), announced.append))
+        # Events, not sleeps: on a loaded machine the loop may not run for a while, and
+        # the write must still be inside its transaction when its caller gives up.
+        inside, release = threading.Event(), threading.Event()
+        running = asyncio.create_task(
+            writes.run(_insert(1, inside=inside, release=release), announced.append)
+        )
         queued = asyncio.create_task(writes.run(_insert(2), announced.append))
-        await asyncio.sleep(0.1)
+        assert await asyncio.to_thread(inside.wait, 10)
         running.cancel()  # on the thread, before COMMIT: it rolls back
         queued.cancel()  # still waiting for its turn: it never runs
+        await asyncio.wait({running, queued}, timeout=10)  # both callers have given up
+        assert running.cancelled()
+        release.set()
         await asyncio.gather(running, queued, return_exceptions=True)
         await asyncio.sleep(0.4)
         assert announced == []
