@@ -101,6 +101,8 @@ _CONTEXTS: Final[tuple[tuple[Context, re.Pattern[str]], ...]] = (
     (
         "cooling",
         re.compile(
+            r"\b(?:placed|put|set|moved)\s+(?:\w+\s+){0,2}?(?:in|into|on)\s+(?:an?\s+|the\s+)?"
+            r"ice\s+(?:bath|water\s+bath)|"
             r"\bcool(?:ed|ing|s)?\b(?!\s+(?:unit|room))|\bcooling\s+log|\bcooldown|"
             r"\bice[-\s]?(?:wands?|paddles?|sticks?)|\bblast[-\s]?chill\w*"
         ),

@@ -740,6 +740,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"followed|tracked|logged|documented)|\bno\s+(?:\w+\s+)?(?:logs?|records?|procedures?)",
         r"\b(?:time\s+as\s+(?:a\s+)?public\s+health\s+control|tphc|time\s+control|"
         r"(?:discard|removal)\s+times?)\b",
+        # "discarded after 4 hours per the log": the control followed, not broken
+        r"(?<!not\s)(?<!never\s)(?<!n't\s)\b(?:discarded|thrown\s+(?:out|away)|tossed|dumped|"
+        r"removed)\s+(?:\w+\s+){0,2}?(?:after|at|by|within|before)\s+(?:the\s+)?(?:4|four)",
     ),
     # --- 25-29 ------------------------------------------------------------------------------
     _rule(
@@ -1559,7 +1562,11 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:the\s+)?(?:[\w']+\s+){0,3}?(?:waste\s?water|grey\s?water|gray\s?water|mop\s+water|"
         r"dirty\s+water)(?:\s+tanks?)?\s+(?:into|onto|on|in|down)\s+(?:the\s+)?(?:\w+\s+)?"
         r"(?:street|storm\s+drains?|ground|gravel|alley|parking|grass|sidewalk|curb|gutter)",
-        unless=r"\b(?:no\s+(?:sewage|sewer)|sewage\s+(?:pipes?|lines?)\s+(?:above|over))\b",
+        unless=r"\b(?:no\s+(?:sewage|sewer)|sewage\s+(?:pipes?|lines?)\s+(?:above|over))\b"
+        # where the waste water goes, as it should: "sewage to the municipal system"
+        r"|\b(?:public|municipal|city|sanitary|approved|county)\s+(?:sewer|sewage|system|"
+        r"collection)|\bseptic\s+(?:system|tank)\s+(?:\w+\s+){0,2}?(?:approved|permitted|"
+        r"pumped|serviced)",
     ),
     _rule(
         "toilet_room",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from opengovfood.inspection.engine import build_engine
+from opengovfood.inspection.engine import build_engine, default_engine
 
 RULES_ONLY = build_engine(with_classifier=False)
 
@@ -105,3 +105,29 @@ def test_the_thing_in_one_sentence_and_its_fault_in_the_next(text: str) -> None:
 )
 def test_reading_on_adds_nothing_to_compliant_or_unrelated_sentences(text: str) -> None:
     assert not _priority(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Chili was placed in an ice bath at 2:10 and read 92F at 2:40.",
+        "Pizza held on time control, discarded after 4 hours per log.",
+        "Sewage and waste water disposed through the public system.",
+        "Re-inspection. The torn gasket has been replaced. The missing thermometers were replaced.",
+    ],
+)
+def test_compliant_practice_is_not_read_as_its_fault(text: str) -> None:
+    assert default_engine().analyse(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("Chili placed in an ice bath 3 hours ago still reads 95F.", 20),
+        ("Pizza on time control was not discarded after 4 hours.", 24),
+        ("Sewage backing up through the floor drain by the dish machine.", 52),
+        ("Routine inspection. Reach-in gasket torn.", 47),
+    ],
+)
+def test_the_faults_themselves_are_still_read(text: str, item: int) -> None:
+    assert item in _items(text)
