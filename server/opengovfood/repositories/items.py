@@ -410,6 +410,14 @@ class ItemRepository:
             compiled = self._pg[shape] = compile_statement(stmt)
         return compiled
 
+    def _pg_announced(self, shape: Hashable, write: Any, kind: EventType) -> PgStatement:
+        """The write with its outbox row (item_events.announced), built once per shape."""
+        key = ("announced", shape)
+        compiled = self._pg.get(key)
+        if compiled is None:
+            compiled = self._pg[key] = compile_statement(announced(write, kind))
+        return compiled
+
     async def _queue(self, connection: AsyncConnection, event: ItemEvent) -> int | None:
         """Inside the write's transaction (the ORM path): PostgreSQL's outbox row."""
         if not self._notify:
@@ -454,7 +462,7 @@ class ItemRepository:
         return event, await self._queue(connection, event)
 
     async def _pg_insert(self, tx: Transaction, new: NewItem) -> tuple[ItemEvent, int]:
-        stmt = self._pg_statement("insert", announced(_INSERT, EventType.CREATED))
+        stmt = self._pg_announced("insert", _INSERT, EventType.CREATED)
         row = (await tx.fetch(stmt, self._insert_values(new)))[0]
         return ItemEvent(EventType.CREATED, _mapped_record(row)), row["event_id"]
 
@@ -469,7 +477,7 @@ class ItemRepository:
             with _foreign_keys():
                 return (await self._writer.run(work, self._committed)).item
         if self._direct is not None:
-            stmt = self._pg_statement("insert", announced(_INSERT, EventType.CREATED))
+            stmt = self._pg_announced("insert", _INSERT, EventType.CREATED)
             with _foreign_keys():
                 row = (await self._direct.fetch_once(stmt, self._insert_values(new)))[0]
             self._queued(row["event_id"])
@@ -673,8 +681,10 @@ class ItemRepository:
         a statement of its own sees what one in the transaction would)."""
         assert self._direct is not None
         scoped = scope.shape
-        write = self._pg_statement(("announced", shape), announced(stmt, kind))
-        miss = self._pg_statement(("miss", scoped), self._miss_statement(scoped))
+        write = self._pg_announced(shape, stmt, kind)
+        miss = self._pg.get(("miss", scoped)) or self._pg_statement(
+            ("miss", scoped), self._miss_statement(scoped)
+        )
         miss_values = {"item_id": values["item_id"], **scoping.params(scope)}
         with _foreign_keys():
             if accept is None:
