@@ -7,8 +7,8 @@ whose writer died before that is announced by any instance's catch-up sweep: an
 acknowledged write's event is never lost. Rows live for milliseconds; the table
 stays small. SQLite announces in-process and leaves the table empty.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
