@@ -137,8 +137,8 @@ def test_a_cooling_change_is_timed_by_the_duration_that_follows_it() -> None:
     ("text", "slow"),
     [
         # a log's span without "from", timed in hours and minutes together
-        ("Menudo cooled yesterday: log shows 135F to 70F in 1 hr 45 min and to 41F in 5 hr.", False),
-        ("Menudo cooled yesterday: log shows 135F to 80F in 2 hr 30 min and to 41F in 5 hr.", True),
+        ("Menudo cooled yesterday: log 135F to 70F in 1 hr 45 min and to 41F in 5 hr.", False),
+        ("Menudo cooled yesterday: log 135F to 80F in 2 hr 30 min and to 41F in 5 hr.", True),
         ("Cooling log: 135F to 70F in 1 h 45 min, 41F at 5 h.", False),
         ("Cooling log: 135F to 78F in 2 h 40 min, 41F at 5 h.", True),
         ("Stock cooled 57C to 20C in 1 h 50 min.", False),
