@@ -77,9 +77,12 @@ def prepare(
     users: dict[str, int],
     rounds: int = 12,
     establishments: dict[str, int] | None = None,
+    supervisors: frozenset[str] = frozenset(),
 ) -> None:
     """Migrate, then add one user per name in `users` owning that many items (and,
-    per name in `establishments`, that many establishments).
+    per name in `establishments`, that many establishments). Every user is an
+    inspector of the default department, but those named in `supervisors`: they
+    read the whole department.
 
     Every user has the password PASSWORD, hashed at the server's bcrypt cost so
     Login measures the real work.
@@ -87,9 +90,9 @@ def prepare(
     migrate.upgrade(db.url)
     hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds)).decode()
     if db.backend == "sqlite":
-        _seed_sqlite(db, users, hashed, establishments or {})
+        _seed_sqlite(db, users, hashed, establishments or {}, supervisors)
     else:
-        asyncio.run(_seed_pg(db, users, hashed, establishments or {}))
+        asyncio.run(_seed_pg(db, users, hashed, establishments or {}, supervisors))
 
 
 # Establishments: names spread over the alphabet (the default order is by name), a
@@ -122,8 +125,16 @@ _PG_ESTABLISHMENTS = (
 )
 
 
+def _role(name: str, supervisors: frozenset[str]) -> str:
+    return "supervisor" if name in supervisors else "inspector"
+
+
 def _seed_sqlite(
-    db: Database, users: dict[str, int], hashed: str, establishments: dict[str, int]
+    db: Database,
+    users: dict[str, int],
+    hashed: str,
+    establishments: dict[str, int],
+    supervisors: frozenset[str],
 ) -> None:
     connection = sqlite3.connect(_sqlite_path(db.url))
     try:
@@ -133,8 +144,15 @@ def _seed_sqlite(
                 cursor = connection.execute(
                     "INSERT INTO users (email, hashed_password, full_name, is_active,"
                     " is_superuser, create_time, update_time, department_id, role)"
-                    " VALUES (?, ?, ?, 1, 0, ?, ?, 1, 'inspector')",
-                    (f"{name}@bench.example", hashed, f"Bench {name}", SEED_TIME, SEED_TIME),
+                    " VALUES (?, ?, ?, 1, 0, ?, ?, 1, ?)",
+                    (
+                        f"{name}@bench.example",
+                        hashed,
+                        f"Bench {name}",
+                        SEED_TIME,
+                        SEED_TIME,
+                        _role(name, supervisors),
+                    ),
                 )
                 owner = cursor.lastrowid
                 assert owner is not None
@@ -153,7 +171,11 @@ def _seed_sqlite(
 
 
 async def _seed_pg(
-    db: Database, users: dict[str, int], hashed: str, establishments: dict[str, int]
+    db: Database,
+    users: dict[str, int],
+    hashed: str,
+    establishments: dict[str, int],
+    supervisors: frozenset[str],
 ) -> None:
     connection = await _pg_connect(db.url)
     try:
@@ -162,10 +184,11 @@ async def _seed_pg(
                 "INSERT INTO users (email, hashed_password, full_name, is_active, is_superuser,"
                 " create_time, update_time, department_id, role) VALUES ($1, $2, $3, true, false,"
                 " timestamptz '2024-01-01 00:00:00+00', timestamptz '2024-01-01 00:00:00+00',"
-                " 1, 'inspector') RETURNING id",
+                " 1, $4) RETURNING id",
                 f"{name}@bench.example",
                 hashed,
                 f"Bench {name}",
+                _role(name, supervisors),
             )
             db.user_ids[name] = int(owner)
             if count:

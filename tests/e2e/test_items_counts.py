@@ -1,7 +1,9 @@
-"""ListItems' total_size is exact: summed from the trigger-kept item_counts when the
-filter names only status and owner_id, counted over the items otherwise. Every way
-items change (create, status and title updates, delete, bulk SQL, concurrent
-writers, a deleted owner) keeps the sums equal to what the list walks."""
+"""ListItems' total_size is exact: summed from the trigger-kept item_counts (by
+department, owner and status) when the filter names only status and owner_id, in
+every scope, and counted over the items otherwise. Every way items change (create,
+status and title updates, reassignment, a user moved to another department, delete,
+bulk SQL, concurrent writers, a deleted owner) keeps the sums equal to COUNT(*) and to
+what the list walks."""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ from sqlalchemy import delete, func, select, text
 from test_items_list import bulk_insert, list_all
 
 from opengovfood.db.models import Item, ItemCount, User
-from opengovfood_client.v1 import items_pb2, items_pb2_grpc
+from opengovfood.domain.departments import DEFAULT_DEPARTMENT_ID
+from opengovfood.domain.principal import SCOPE_ITEMS_READ, Role
+from opengovfood_client.v1 import items_pb2, items_pb2_grpc, users_pb2, users_pb2_grpc
 from support.items import create
 
 if TYPE_CHECKING:
@@ -149,22 +153,196 @@ async def test_counts_are_the_sums_of_item_counts_and_follow_a_deleted_owner(
             )
 
     assert await summed() == 3 == await _total(items_stub, user)
-    # item_counts knows owners, not departments: it serves scopes without a department
-    # (superusers, platform services); a user's own scope counts the items themselves.
+    # item_counts is keyed by department too: every scope reads it (the user's own,
+    # their supervisor's department, a superuser's everything), so one made-up row
+    # shows in each of them.
     admin = await make_user(superuser=True)
+    boss = await make_user(role=Role.SUPERVISOR)  # the user's department (the default)
     mine = f"owner_id = {user.id}"
     async with sessions() as session, session.begin():
-        # A pair's rows are summed: one more row stands for one more item.
+        # A key's rows are summed: one more row stands for one more item.
         await session.execute(
             text(
-                "INSERT INTO item_counts (owner_id, status, slot, n) VALUES (:o, 'pending', 99, 7)"
+                "INSERT INTO item_counts (department_id, owner_id, status, slot, n)"
+                " VALUES (:d, :o, 'pending', 99, 7)"
             ),
-            {"o": user.id},
+            {"d": DEFAULT_DEPARTMENT_ID, "o": user.id},
         )
     assert await _total(items_stub, admin, mine) == 10
-    assert await _total(items_stub, user) == 3
+    assert await _total(items_stub, user) == 10
+    assert await _total(items_stub, boss, mine) == 10
+    assert await _total(items_stub, user, "status = PENDING") == 10
     assert await _total(items_stub, admin, f"{mine} AND status = COMPLETED") == 0
+    # A filter on any other field counts the items themselves.
+    assert await _total(items_stub, user, 'title:"odd"') == 3
     async with sessions() as session, session.begin():
         await session.execute(delete(ItemCount).where(owned, ItemCount.slot == 99))
         await session.execute(delete(User).where(User.id == user.id))
     assert await summed() == 0
+
+
+# --- departments ----------------------------------------------------------------------
+
+
+async def _counts_match_the_items(server: RunningServer) -> None:
+    """Every (department, owner, status) sum of item_counts equals COUNT(*) of its items."""
+    async with server.app.container.sessions() as session:
+        kept = {
+            (d, o, s): int(n)
+            for d, o, s, n in (
+                await session.execute(
+                    select(
+                        ItemCount.department_id,
+                        ItemCount.owner_id,
+                        ItemCount.status,
+                        func.sum(ItemCount.n),
+                    )
+                    .group_by(ItemCount.department_id, ItemCount.owner_id, ItemCount.status)
+                    .having(func.sum(ItemCount.n) != 0)
+                )
+            ).all()
+        }
+        counted = {
+            (d, o, s): int(n)
+            for d, o, s, n in (
+                await session.execute(
+                    select(Item.department_id, Item.owner_id, Item.status, func.count()).group_by(
+                        Item.department_id, Item.owner_id, Item.status
+                    )
+                )
+            ).all()
+        }
+    assert kept == counted
+
+
+async def _count_star(
+    server: RunningServer, owner: int | None, department: int | None, where: str
+) -> int:
+    conditions = [where] if where else []
+    if owner is not None:
+        conditions.append(f"owner_id = {int(owner)}")
+    if department is not None:
+        conditions.append(f"department_id = {int(department)}")
+    sql = "SELECT count(*) FROM items" + (
+        " WHERE " + " AND ".join(conditions) if conditions else ""
+    )
+    async with server.app.container.sessions() as session:
+        return int((await session.execute(text(sql))).scalar_one())
+
+
+async def test_counts_by_department_follow_reassignments_moves_and_deletes(
+    server: RunningServer,
+    items_stub: items_pb2_grpc.ItemServiceStub,
+    users_stub: users_pb2_grpc.UserServiceStub,
+    make_user: UserFactory,
+) -> None:
+    """Every scope ListItems has (an inspector's own, a supervisor's and a department
+    service's department, a superuser's and a platform service's everything) totals
+    what COUNT(*) finds, after creates, status changes, reassignment within a
+    department, a user moved to another department, bulk SQL moving items between
+    departments and owners, and deletes."""
+    a, b = await make_user.department(), await make_user.department()
+    ana = await make_user(department_id=a)
+    ben = await make_user(department_id=a)
+    sue = await make_user(department_id=a, role=Role.SUPERVISOR)
+    zed = await make_user(department_id=b)
+    zoe = await make_user(department_id=b, role=Role.SUPERVISOR)
+    root = await make_user(superuser=True)
+    service_a = make_user.service_token(
+        "county-a", frozenset({SCOPE_ITEMS_READ, f"department:{a}"})
+    )
+    platform = make_user.service_token("platform", frozenset({SCOPE_ITEMS_READ}))
+
+    async def check(users: dict[str, tuple[tuple[tuple[str, str], ...], int | None, int | None]]):
+        await _counts_match_the_items(server)
+        owners = (ana.id, ben.id, zed.id)
+        filters = {
+            "": "",
+            "status = PENDING": "status = 'pending'",
+            "status != COMPLETED": "status <> 'completed'",
+            **{f"owner_id = {o}": f"owner_id = {o}" for o in owners},
+            f"owner_id = {ben.id} AND status = IN_PROGRESS": (
+                f"owner_id = {ben.id} AND status = 'in_progress'"
+            ),
+        }
+        for name, (metadata, owner, department) in users.items():
+            for api_filter, sql in filters.items():
+                page = await items_stub.ListItems(
+                    items_pb2.ListItemsRequest(page_size=1, filter=api_filter),
+                    metadata=metadata,
+                    timeout=10,
+                )
+                expected = await _count_star(server, owner, department, sql)
+                assert page.total_size == expected, (name, api_filter)
+
+    def principals() -> dict[str, tuple[tuple[tuple[str, str], ...], int | None, int | None]]:
+        return {
+            "ana": (ana.metadata, ana.id, ana.department_id),
+            "ben": (ben.metadata, ben.id, a),
+            "sue": (sue.metadata, None, a),
+            "zed": (zed.metadata, zed.id, b),
+            "zoe": (zoe.metadata, None, b),
+            "root": (root.metadata, None, None),
+            "service a": (service_a, None, a),
+            "platform": (platform, None, None),
+        }
+
+    made = {
+        who.id: [await create(items_stub, who.metadata, title=f"work {n}") for n in range(6)]
+        for who in (ana, ben, zed)
+    }
+    await check(principals())
+
+    for n, item in enumerate(made[ben.id]):  # statuses move
+        await _set_status(items_stub, ben, item.id, STATUSES[n % 4])
+    for item in made[ana.id][:3]:  # the supervisor gives three of Ana's to Ben
+        await items_stub.UpdateItem(
+            items_pb2.UpdateItemRequest(
+                item=items_pb2.Item(id=item.id, owner_id=ben.id),
+                update_mask=field_mask_pb2.FieldMask(paths=["owner_id"]),
+            ),
+            metadata=sue.metadata,
+            timeout=10,
+        )
+    await check(principals())
+
+    # Ana moves to department B: her items stay in A; what she makes now is B's.
+    await users_stub.UpdateUser(
+        users_pb2.UpdateUserRequest(
+            user=users_pb2.User(id=ana.id, department_id=b),
+            update_mask=field_mask_pb2.FieldMask(paths=["department_id"]),
+        ),
+        metadata=root.metadata,
+        timeout=10,
+    )
+    pair = await users_stub.Login(users_pb2.LoginRequest(email=ana.email, password=ana.password))
+    ana.token, ana.department_id = pair.access_token, b
+    for n in range(4):
+        await create(items_stub, ana.metadata, title=f"in B {n}")
+    await check(principals())
+    assert (
+        await items_stub.ListItems(items_pb2.ListItemsRequest(page_size=1), metadata=ana.metadata)
+    ).total_size == 4
+
+    # Bulk SQL (the triggers count whoever writes): two of Zed's items move to A under
+    # Ben, one of Ben's changes status and department at once; then deletes.
+    async with server.app.container.sessions() as session, session.begin():
+        zeds = [item.id for item in made[zed.id][:2]]
+        await session.execute(
+            text(
+                f"UPDATE items SET department_id = {a}, owner_id = {ben.id}"
+                f" WHERE id IN ({zeds[0]}, {zeds[1]})"
+            )
+        )
+        await session.execute(
+            text(
+                f"UPDATE items SET department_id = {b}, status = 'completed'"
+                f" WHERE id = {made[ben.id][0].id}"
+            )
+        )
+    await check(principals())
+    for item in made[ben.id][1:4]:
+        await items_stub.DeleteItem(items_pb2.DeleteItemRequest(id=item.id), metadata=ben.metadata)
+    async with server.app.container.sessions() as session, session.begin():
+        await session.execute(delete(Item).where(Item.id == made[zed.id][5].id))
+    await check(principals())

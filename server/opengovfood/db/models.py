@@ -173,15 +173,19 @@ class Item(Base):
 
 
 class ItemCount(Base):
-    """How many items each owner has in each status: ListItems' total_size without a
-    COUNT over the items. Kept by triggers on `items` (migration 0006) in each write's
-    own transaction. A pair has up to 64 rows (`slot`; PostgreSQL writes the slot of its
-    backend, SQLite always 0) so concurrent writers seldom wait for one another's row
-    lock; the count is the sum."""
+    """How many items each owner has in each status, per department: ListItems'
+    total_size without a COUNT over the items, for every scope (an inspector's owner
+    and department, a supervisor's department, a superuser's everything). Kept by
+    triggers on `items` (migration 0009) in each write's own transaction. A key has up
+    to 64 rows (`slot`; PostgreSQL writes the slot of its backend, SQLite always 0) so
+    concurrent writers seldom wait for one another's row lock; the count is the sum."""
 
     __tablename__ = "item_counts"
 
-    owner_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    department_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    owner_id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False, index=True
+    )
     status: Mapped[str] = mapped_column(String(20), primary_key=True)
     slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     n: Mapped[int] = mapped_column(BigInteger)

@@ -17,7 +17,7 @@ from typing import Final, Literal
 
 from .text import Sentence
 
-__all__ = ["MeasurementViolation", "Reading", "check_sentence", "readings"]
+__all__ = ["FOOD_WORDS", "MeasurementViolation", "Reading", "check_sentence", "readings"]
 
 Context = Literal[
     "cold_holding",
@@ -188,6 +188,8 @@ _FOOD: Final = re.compile(
     r"raw|portion|portions|pan\s+of|tray\s+of|batch|stock|broth|bisque|chowder|gyro|shawarma|"
     r"falafel|kebab|pho|ramen|tofu|kimchi|poke|ceviche|crema|sour\s+cream|whipped\s+cream)\b"
 )
+FOOD_WORDS: Final = _FOOD
+
 # Foods usually held cold or hot: the context when no equipment is named.
 _COLD_FOOD: Final = re.compile(
     r"\b(?:salads?|coleslaw|slaw|lettuce|greens|sprouts|sliced\s+tomato\w*|cut\s+tomato\w*|"

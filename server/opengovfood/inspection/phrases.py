@@ -84,6 +84,20 @@ _FOOD_NOUN = (
     r"cheese|eggs|milk|bread|flour|sugar|onions?|lettuce|tomato\w*|fruits?|items|stock|"
     r"containers?\s+of\s+\w+|bags?\s+of\s+\w+|boxes\s+of\s+\w+|cases?\s+of\s+\w+)"
 )
+# What a chemical must not be stored above or beside: food, and what touches it.
+_STORED_FOOD = (
+    r"(?:food|foods|produce|prep\s+(?:tables?|surfaces?|counters?|sinks?)|utensils?|"
+    r"single[-\s](?:service|use)|clean\s+(?:dishes|equipment|utensils|pans|plates|cups|"
+    r"glasses|linens?)|dishes|plates|cups|glasses|lids|to-?go\s+\w+|ice|spices?|seasonings?|"
+    r"ingredients?|bread|buns|rolls|tortillas|dry\s+goods|cutting\s+boards?|drinks?|"
+    r"beverages?|sodas?|juices?|flour|sugar|salt|rice|beans|pasta|noodles|cereal|oil|"
+    r"cooking\s+oil|onions?|potato\w*|vegetables?|fruits?|melons?|lettuce|tomato\w*|"
+    r"milk|cheese|butter|eggs?|meats?|chicken|beef|pork|fish|seafood|shrimp|deli|"
+    r"snacks?|chips|candy|canned\s+\w+|cans\s+of\s+\w+|boxes\s+of\s+\w+|bags\s+of\s+\w+|"
+    r"cases\s+of\s+\w+|containers\s+of\s+\w+|bins?\s+of\s+\w+|sauces?|condiments?|"
+    r"bakery|pastr(?:y|ies)|baked\s+goods|coffee|tea|syrups?|garnish\w*|limes?|lemons?|"
+    r"cut\s+\w+|sliced\s+\w+|raw\s+\w+|cooked\s+\w+|ready[-\s]to[-\s]eat|tcs)\b"
+)
 _HAND_SINK = (
     r"(?:hand[-\s]?(?:wash(?:ing)?[-\s]?)?(?:sinks?|stations?|basins?|lavator(?:y|ies))|"
     r"handsinks?|hand[-\s]?wash(?:ing)?\s+facilit\w+|hws|hand\s+wash\b|hand\s+washing\s+bowl|"
@@ -774,19 +788,27 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "7-201.11",
         "P",
         "Toxic materials stored above or next to food or food-contact items",
-        r"\b(?:above|over|next\s+to|adjacent\s+to|beside|near|with|among|on\s+(?:the\s+)?(?:same\s+)?"
-        r"(?:shelf|rack|table|counter)\s+(?:with|as)|on\s+top\s+of|in\s+the\s+same|stored\s+"
-        r"(?:on|in)|on)\s+(?:the\s+)?(?:\w+\s+){0,3}?(?:food|foods|produce|prep\s+(?:tables?|"
-        r"surfaces?|areas?|counter)|utensils?|single[-\s]service|clean\s+(?:dishes|equipment|"
-        r"utensils)|ice|spices?|ingredients?|bread|dry\s+goods|cutting\s+boards?|drink|"
-        r"beverages?|flour|sugar|rice|onions?|potato\w*|vegetables?)",
-        r"\b(?:chemicals?|cleaners?|cleaning\s+(?:supplies|products|agents?|solutions?|chemicals?)|"
-        r"degreaser|bleach|sanitizers?\s+(?:bottles?|buckets?|containers?|jugs?)|spray\s+bottles?|"
-        r"pesticides?|insecticides?|raid|(?:bug|insect|roach|ant|fly|wasp)\s+(?:spray|killer)|rodenticide|toxic\w*|windex|oven\s+cleaner|"
-        r"lye|detergents?|soaps?\s+(?:bottles?|jugs?)|disinfectants?|ammonia|drain\s+cleaner|"
-        r"lighter\s+fluid|fuel|paint|wd-?40|poisons?|ant\s+(?:bait|spray))\b",
-        r"\b(?:properly\s+stored|stored\s+(?:below|away|separately|under))\b"
-        r"|\bwiping\s+(?:cloths?|towels?|rags?)\b",
+        r"\b(?:above|over(?!\s+(?:the\s+)?(?:weekend|night|time))|overhead\s+of|next\s+to|"
+        r"adjacent\s+to|beside|besides|alongside|along\s+with|near|nearby|close\s+to|right\s+by|"
+        r"by|with|among|amongst|touching|against|mixed\s+(?:in\s+)?with|in\s+contact\s+with|"
+        r"on\s+(?:the\s+)?(?:same\s+)?(?:shelf|shelves|rack|table|counter|cart)\s+(?:with|as)|"
+        r"on\s+top\s+of|in\s+the\s+same|stored\s+(?:on|in)|on|in|into)\s+(?:the\s+|a\s+|an\s+)?"
+        r"(?:[\w-]+\s+){0,4}?" + _STORED_FOOD,
+        r"\b(?:chemicals?|cleaners?|cleaning\s+(?:supplies|products|agents?|solutions?|chemicals?|"
+        r"sprays?|bottles?)|degreasers?|bleach|(?:chlorine|quat|bleach|ammonia)\s+(?:bottles?|jugs?|"
+        r"containers?|buckets?|tablets?)|sanitizers?\s+(?:bottles?|buckets?|containers?|jugs?|pails?|"
+        r"concentrate|tablets?)|spray\s+bottles?|pesticides?|insecticides?|raid|"
+        r"(?:bug|insect|roach|ant|fly|wasp)\s+(?:spray|killer)|rodenticide|toxic\w*|windex|"
+        r"(?:oven|glass|floor|drain|stainless|grill|toilet|bowl)\s+cleaner|lye|detergents?|"
+        r"(?:dish\s+)?soaps?\s+(?:bottles?|jugs?)|disinfectants?|ammonia|lighter\s+fluid|fuel|"
+        r"paint\s+(?:cans?|thinner|buckets?)|cans?\s+of\s+paint|"
+        r"wd-?40|poisons?|ant\s+(?:bait|spray)|lubricants?|solvents?|polish|caustic|"
+        r"descaler|delimer|de-?liming\s+\w+|rinse\s+aid)\b",
+        r"\b(?:properly\s+stored|(?:stored|kept|placed|located|housed)\s+(?:\w+\s+){0,2}?"
+        r"(?:below|beneath|under(?:neath)?|away|separately|apart|on\s+(?:a\s+|the\s+)?(?:separate|"
+        r"designated|dedicated|lower|bottom|own))|away\s+from\s+(?:all\s+|any\s+)?(?:food|"
+        r"prep)|separate[dly]*\s+from|apart\s+from|segregated)\b"
+        r"|\b(?:wiping\s+)?(?:cloths?|towels?|rags?)\b",
     ),
     _rule(
         "toxic_unlabelled",
@@ -797,8 +819,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:unlabell?ed|not\s+labell?ed|no\s+labels?|without\s+(?:a\s+|any\s+)?labels?|"
         r"unmarked|missing\s+labels?|lacks?\s+(?:a\s+)?labels?|not\s+marked)\b|\b"
         + _directive(r"label"),
-        r"\b(?:chemicals?|spray\s+bottles?|bottles?\s+of\s+(?:\w+\s+)?(?:cleaner|sanitizer|"
-        r"chemical|degreaser|bleach)|cleaners?|sanitizers?\s+(?:\w+\s+)?(?:bottles?|buckets?|"
+        r"\b(?:chemicals?|spray\s+bottles?|(?:bottles?|containers?|jugs?|buckets?|pails?|"
+        r"jars?|cups?)\s+of\s+(?:\w+\s+)?(?:cleaner|sanitizer|chemical|degreaser|bleach|quat|"
+        r"detergent|disinfectant|chlorine)|cleaners?|sanitizers?\s+(?:\w+\s+)?(?:bottles?|buckets?|"
         r"containers?)|degreaser|bleach|toxic|squeeze\s+bottles?\s+of\s+(?:\w+\s+)?"
         r"(?:cleaner|sanitizer|chemical)|pesticides?|detergents?|solutions?)\b",
         r"\b(?:food|foods|bins?\s+of\s+(?:flour|sugar|rice|salt)|spices?|oil|sauces?)\b"
@@ -810,7 +833,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "7-202.12",
         "P",
         "Pesticide or toxic material used improperly",
-        r"\b(?:raid|bug\s+spray|insecticides?|pesticides?|rodenticides?|(?:rodent|rat|mouse|"
+        r"\b(?:raid|(?:bug|insect|roach|ant|fly|wasp|flea)\s+(?:spray|killer|fogger|bomb)|"
+        r"insecticides?|pesticides?|rodenticides?|(?:rodent|rat|mouse|"
         r"mice)\s+(?:bait|poison)|ant\s+(?:bait|traps?|spray)|bait\s+stations?|fly\s+(?:spray|"
         r"bait))\b",
         r"\b(?:used|using|applied|sprayed|spraying|found|observed|stored|placed|on\s+site|in\s+"
@@ -1146,6 +1170,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:pipes?|lines?)\s+(?:\w+\s+){0,3}?(?:above|over)|\bin\s+(?:the\s+)?(?:toilet\s+room|restroom|washroom|locker\s+"
         r"room|garage|mop\s+closet)",
         _FOOD_NOUN,
+        # what is kept in the mop closet is the cleaning gear, not food
+        r"^(?:\w+\s+){0,2}?(?:chemicals?|cleaners?|cleaning\s+\w+|mops?|brooms?|toxic\w*|"
+        r"pesticides?|sanitizers?)\b",
     ),
     _rule(
         "hair_restraint",

@@ -5,10 +5,10 @@ varies per call as bound parameters), the dialect differences, the fast paths (S
 db/fast_reads, GetItem/ListItems compiled once and run on a dedicated connection;
 PostgreSQL: db/pg_direct, every statement of this repository but the purge compiled
 once and run as an asyncpg prepared statement on a raw connection), total_size from
-the trigger-kept `item_counts` when the filter names only status and owner, and
-announcing each committed write to the watchers (repositories/item_events:
-pg_notify in the write's transaction on PostgreSQL, the process's hub after COMMIT
-on SQLite). Rows become records by column name.
+the trigger-kept `item_counts` (by department, owner and status) when the filter
+names only status and owner, and announcing each committed write to the watchers
+(repositories/item_events: pg_notify in the write's transaction on PostgreSQL, the
+process's hub after COMMIT on SQLite). Rows become records by column name.
 
 Every write is one transaction; a conditional update or delete is one statement with
 RETURNING, so concurrent writers never lose an update on either backend.
@@ -380,31 +380,25 @@ class ItemRepository:
 
     async def count(self, query: ListQuery, scope: Scope) -> int:
         """How many items match. A filter on status and owner only (or none) is
-        summed from item_counts (exact, and as cheap at a million items as at ten);
-        any other filter counts the matching items. item_counts knows owners, not
-        departments: a scope with a department (every user's but a superuser's) counts
-        the items, which an index prefix serves (owner, department) or (department)."""
-        scoped = scope.owner_id is not None
-        if (
-            scope.department_id is None
-            and sql_lists.fields(query.filter.node) <= COUNT_COLUMNS.keys()
-        ):
+        summed from item_counts, within any scope (owner, department, both or
+        neither: its key holds both): exact, and as cheap at a million items as at
+        ten. Any other filter counts the matching items."""
+        if sql_lists.fields(query.filter.node) <= COUNT_COLUMNS.keys():
 
             def build() -> Select[Any]:
-                where = [counts.c.owner_id == bindparam("owner")] if scoped else []
-                where += sql_lists.where(query.filter, COUNT_COLUMNS, self.dialect)
-                return select(func.coalesce(func.sum(counts.c.n), 0)).where(*where)
+                return select(func.coalesce(func.sum(counts.c.n), 0)).where(
+                    *scoping.bound(scope.shape, counts),
+                    *sql_lists.where(query.filter, COUNT_COLUMNS, self.dialect),
+                )
 
-            shape: Hashable = ("counted", scoped, query.filter.canonical)
+            shape: Hashable = ("counted", scope.shape, query.filter.canonical)
         else:
 
             def build() -> Select[Any]:
                 return select(func.count()).select_from(items).where(*self._where(query, scope))
 
             shape = ("count", scope.shape, query.filter.canonical)
-        rows, _record_of = await self._fetch(
-            shape, build, {"owner": scope.owner_id, **scoping.params(scope)}
-        )
+        rows, _record_of = await self._fetch(shape, build, scoping.params(scope))
         return int(rows[0][0])
 
     # --- writes ----------------------------------------------------------------------

@@ -191,3 +191,93 @@ async def test_departments_migration_keeps_what_everyone_sees(base: str, tmp_pat
                 assert count == 1
         finally:
             await engine.dispose()
+
+
+@pytest.mark.parametrize("base", _backends())
+async def test_item_counts_by_department_backfilled_and_kept(base: str, tmp_path: Path) -> None:
+    """0009 rebuilds item_counts with the department in its key: the items already
+    there are counted per department, owner and status, the triggers keep counting
+    (an item moved between departments moves its count), and a downgrade goes back to
+    0006's per-owner sums."""
+    with create_test_database(base, tmp_path) as database:
+        await migrate.upgrade_async(database.url, "0008")
+        engine = create_async_engine(database.url)
+        now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+        grouped = (
+            "SELECT department_id, owner_id, status, {n} FROM {table}"
+            " GROUP BY department_id, owner_id, status HAVING {n} <> 0"
+        )
+
+        async def rows(connection: object, sql: str) -> set[tuple[int, ...]]:
+            result = await connection.execute(text(sql))  # type: ignore[attr-defined]
+            return {tuple(row) for row in result.all()}
+
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text("INSERT INTO departments (id, name, create_time) VALUES (2, 'B', :now)"),
+                    {"now": now},
+                )
+                for user_id, department in ((1, 1), (2, 2)):
+                    await connection.execute(
+                        text(
+                            "INSERT INTO users (id, email, hashed_password, full_name, "
+                            "is_active, is_superuser, create_time, update_time, department_id, "
+                            "role) VALUES (:id, :email, 'x', '', :t, :f, :now, :now, :d, "
+                            "'inspector')"
+                        ),
+                        {
+                            "id": user_id,
+                            "email": f"u{user_id}@example.org",
+                            "t": True,
+                            "f": False,
+                            "now": now,
+                            "d": department,
+                        },
+                    )
+                # Owner 1 has items in both departments (moved after making some).
+                for item_id, owner, department, status in (
+                    (1, 1, 1, "pending"),
+                    (2, 1, 1, "pending"),
+                    (3, 1, 2, "pending"),
+                    (4, 2, 2, "completed"),
+                    (5, 1, 2, "completed"),
+                ):
+                    await connection.execute(
+                        text(
+                            "INSERT INTO items (id, title, description, status, owner_id, "
+                            "create_time, update_time, version, kind, result, score, "
+                            "inspect_time, department_id) VALUES (:id, 'x', '', :s, :o, :now, "
+                            ":now, 1, 'unspecified', 'unspecified', 0, :now, :d)"
+                        ),
+                        {"id": item_id, "s": status, "o": owner, "now": now, "d": department},
+                    )
+            await migrate.upgrade_async(database.url, "0009")
+            counted = grouped.format(n="count(*)", table="items")
+            summed = grouped.format(n="sum(n)", table="item_counts")
+            async with engine.begin() as connection:
+                assert (
+                    await rows(connection, summed)
+                    == await rows(connection, counted)
+                    == {
+                        (1, 1, "pending", 2),
+                        (2, 1, "pending", 1),
+                        (2, 2, "completed", 1),
+                        (2, 1, "completed", 1),
+                    }
+                )
+                await connection.execute(text("UPDATE items SET department_id = 2 WHERE id = 1"))
+                await connection.execute(text("DELETE FROM items WHERE id = 4"))
+            async with engine.connect() as connection:
+                assert await rows(connection, summed) == await rows(connection, counted)
+                assert (1, 1, "pending", 1) in await rows(connection, summed)
+            await migrate.downgrade_async(database.url, "0008")
+            async with engine.connect() as connection:
+                assert await rows(
+                    connection,
+                    "SELECT owner_id, status, sum(n) FROM item_counts"
+                    " GROUP BY owner_id, status HAVING sum(n) <> 0",
+                ) == {(1, "pending", 3), (1, "completed", 1)}
+                assert await connection.run_sync(_triggers) >= COUNT_TRIGGERS
+        finally:
+            await engine.dispose()

@@ -101,7 +101,10 @@ async def test_errors_are_sqlalchemys_and_the_pool_waits_only_so_long(
     try:
         repository = ItemRepository(server.app.container.engine, direct=direct)
         twice = compile_statement(
-            text("INSERT INTO item_counts (owner_id, status, slot, n) VALUES (-7, 'x', 0, 0)")
+            text(
+                "INSERT INTO item_counts (department_id, owner_id, status, slot, n)"
+                " VALUES (-7, -7, 'x', 0, 0)"
+            )
         )
         await direct.fetch_once(twice, {})
         with pytest.raises(exc.IntegrityError):  # the primary key
