@@ -101,6 +101,8 @@ _CONTEXTS: Final[tuple[tuple[Context, re.Pattern[str]], ...]] = (
     (
         "cooling",
         re.compile(
+            r"\b(?:placed|put|set|moved)\s+(?:\w+\s+){0,2}?(?:in|into|on)\s+(?:an?\s+|the\s+)?"
+            r"ice\s+(?:bath|water\s+bath)|"
             r"\bcool(?:ed|ing|s)?\b(?!\s+(?:unit|room))|\bcooling\s+log|\bcooldown|"
             r"\bice[-\s]?(?:wands?|paddles?|sticks?)|\bblast[-\s]?chill\w*"
         ),
@@ -613,7 +615,9 @@ _PLANT: Final = re.compile(
     r"\b(?:vegetables?|veggies|beans|green\s+beans|rice|greens|collards|corn|potato\w*|"
     r"carrots|peas|broccoli|spinach|plant\s+foods?|fruit|grains?|legumes|lentils)\b"
 )
-_WIPING: Final = re.compile(r"\bwiping\s+cloth|\bcloth\s+bucket|\brag\s+bucket|\bwiping\s+towel")
+_WIPING: Final = re.compile(
+    r"\bwiping\s+cloth|\bcloth\s+bucket|\brag\s+bucket|\bwiping\s+towel|\bsani\s+buckets?"
+)
 
 
 def _slow_cooling(start_f: float, end_f: float, hours: float) -> bool:

@@ -257,6 +257,28 @@ def reports_nothing(view: str) -> bool:
     )
 
 
+_FOLLOW_UP_VISIT: Final = re.compile(
+    r"\b(?:re-?inspection|follow[-\s]?up|re-?check|re-?visit|compliance\s+(?:visit|check))\b"
+)
+_HAS_BEEN_PUT_RIGHT: Final = re.compile(
+    r"\b(?:(?:has|have)\s+(?:now\s+|since\s+)?been|was|were)\s+(?:\w+\s+)?(?:repaired|replaced|fixed|"
+    r"corrected|resolved|removed|installed|provided|posted|re-?sealed|sealed|serviced|"
+    r"re-?stocked|unblocked|cleared|abated)\b"
+)
+_TODAY_FIX: Final = re.compile(r"\b(?:during|c\.?o\.?s\.?|on[-\s]site|while\s+i)\b")
+
+
+def _put_right_since(view: str, notes_view: str) -> bool:
+    """On a follow-up visit, "the torn gasket has been replaced" reports the earlier
+    inspection's item as put right since, not a fault found today."""
+    return (
+        _HAS_BEEN_PUT_RIGHT.search(view) is not None
+        and _FOLLOW_UP_VISIT.search(notes_view) is not None
+        and _STILL_WRONG.search(view) is None
+        and _TODAY_FIX.search(view) is None
+    )
+
+
 def sentence_findings(
     sentence: Sentence, hint: str = "", notes_view: str = "", today: date | None = None
 ) -> tuple[Finding, ...]:
@@ -495,6 +517,10 @@ def rule_findings(sentences: list[Sentence], notes: str = "") -> list[SentenceFi
     notes_view = " ".join(s.lower for s in sentences)
     today = inspection_day(notes_view)
     earlier = earlier_items(sentences, notes) if notes else frozenset()
+    # on a follow-up, what has been put right since the last visit reports nothing either
+    earlier = earlier | frozenset(
+        i for i, s in enumerate(sentences) if _put_right_since(s.lower, notes_view)
+    )
     for index, sentence in enumerate(sentences):
         if index in earlier:
             raw.append(())
