@@ -124,8 +124,7 @@ def test_a_sentence_heading_list_ends_at_the_first_unmarked_paragraph() -> None:
     assert 38 in _items(notes)
     # a sentence heading followed by unmarked lines opens no list
     unmarked = (
-        "Checking the four items from the routine of the 3rd.\n"
-        "Hand sink blocked by a mop bucket.\n"
+        "Checking the four items from the routine of the 3rd.\nHand sink blocked by a mop bucket.\n"
     )
     assert 10 in _items(unmarked)
 
