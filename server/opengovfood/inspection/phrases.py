@@ -98,6 +98,38 @@ _STORED_FOOD = (
     r"bakery|pastr(?:y|ies)|baked\s+goods|coffee|tea|syrups?|garnish\w*|limes?|lemons?|"
     r"cut\s+\w+|sliced\s+\w+|raw\s+\w+|cooked\s+\w+|ready[-\s]to[-\s]eat|tcs)\b"
 )
+# The major food allergens as labels and notes name them.
+_ALLERGEN = (
+    r"(?:(?:major\s+)?(?:food\s+)?allergens?(?:\s+(?:statement|declaration|info\w*|"
+    r"labell?ing|warning|list|information))?|contains\s+statement|(?:tree\s+)?nuts?|"
+    r"peanuts?|walnuts?|almonds?|pecans?|cashews?|pistachios?|hazelnuts?|macadamias?|sesame|"
+    r"soy(?:beans?)?|wheat|gluten|milk|dairy|eggs?|fish|shellfish|crustaceans?|shrimp|crab|"
+    r"lobster)\b"
+)
+# Rice held at room temperature because it is acidified (sushi rice): a specialised process
+# that needs a variance (item 32, not the HACCP item 29 of reduced-oxygen packaging).
+_ACIDIFIED_RICE = (
+    r"\bsushi\s+rice|\brice\s+(?:\w+\s+)?(?:for|used\s+for|in)\s+(?:the\s+)?(?:sushi|nigiri|"
+    r"rolls?|maki)|\bshari\b|\bacidified\s+rice|\brice\s+(?:\w+\s+){0,3}?acidif\w*|\bhangiri|"
+    r"\bsu-?meshi"
+)
+# A test that found nothing: "showed none", "read zero", "no color change on the strip".
+_READS_NONE = (
+    r"\b(?:showed|shows|showing|read|reads|reading|registered|registers|registering|tested|"
+    r"tests|testing|measured|measures|came\s+(?:up|back|out)|turned\s+up|indicated|gave|"
+    r"was|is|at)\s+(?:as\s+|at\s+)?(?:none|nil|zero|nothing)\b"
+    r"|\bno\s+(?:colou?r\s+change|reading|detectable\s+(?:sanitiz\w+|chlorine|quat\w*|"
+    r"residual|concentration))\b"
+    r"|\b(?:did\s+not|didn't|does\s+not|doesn't|failed\s+to|would\s+not|won't|wouldn't)\s+"
+    r"(?:even\s+)?(?:register|change\s+colou?r|turn|react|change)\b"
+    r"|\b(?:strips?|papers?)\s+(?:stayed|stays|remained|remains)\s+(?:white|blank|unchanged|"
+    r"the\s+same)"
+)
+_SANITIZER_TESTED = (
+    r"\b(?:sanitiz\w+|chlorine|bleach|quat\w*|iodine|test\s+(?:strips?|papers?|kits?)|strips?|"
+    r"3[-\s]?(?:comp\w*|bay|vat)|three[-\s](?:comp\w*|bay|vat)|third\s+(?:compartment|bay|sink|"
+    r"vat)|dish\s?(?:machine|washer)|ppm)\b"
+)
 _HAND_SINK = (
     r"(?:hand[-\s]?(?:wash(?:ing)?[-\s]?)?(?:sinks?|stations?|basins?|lavator(?:y|ies))|"
     r"handsinks?|hand[-\s]?wash(?:ing)?\s+facilit\w+|hws|hand\s+wash\b|hand\s+washing\s+bowl|"
@@ -351,8 +383,10 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         )
         + r")",
         _HAND_SINK,
-        r"\b(?:sign|signage|poster|soap|paper\s+towels?)\b(?!.*\b(?:blocked|obstructed|"
-        r"inaccessible|stored|filled|dishes)\b)",
+        # a sink's supplies named, and no blocking word anywhere in the sentence ("blocked by
+        # a mop bucket - cleared, soap and towels present" is still blocked)
+        r"^(?!.*\b(?:blocked|obstructed|inaccessible|stored|filled|dishes)\b).*"
+        r"\b(?:sign|signage|poster|soap|paper\s+towels?)\b",
     ),
     _rule(
         "hand_sink_soap",
@@ -561,6 +595,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:previously\s+served|returned|left\s?over|uneaten|customers?'?\s+(?:plates?|tables?)|"
         r"bread|rolls|chips|salsa|butter|condiments?|garnish\w*|unwrapped\s+\w+|left\s+on\s+"
         r"(?:a\s+|the\s+)?tables?)\b",
+        # a container reused to store food is item 45, not food re-served
+        r"\b(?:tubs?|jars?|cans?|jugs?|containers?|bottles?|buckets?|pails?|bags?|boxes)\s+"
+        r"(?:\w+\s+){0,3}?re-?us\w+\s+(?:\w+\s+){0,2}?(?:for|to|as)\b",
     ),
     _rule(
         "unsafe_food_kept",
@@ -740,6 +777,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"followed|tracked|logged|documented)|\bno\s+(?:\w+\s+)?(?:logs?|records?|procedures?)",
         r"\b(?:time\s+as\s+(?:a\s+)?public\s+health\s+control|tphc|time\s+control|"
         r"(?:discard|removal)\s+times?)\b",
+        # "discarded after 4 hours per the log": the control followed, not broken
+        r"(?<!not\s)(?<!never\s)(?<!n't\s)\b(?:discarded|thrown\s+(?:out|away)|tossed|dumped|"
+        r"removed)\s+(?:\w+\s+){0,2}?(?:after|at|by|within|before)\s+(?:the\s+)?(?:4|four)",
     ),
     # --- 25-29 ------------------------------------------------------------------------------
     _rule(
@@ -864,6 +904,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Reduced-oxygen packaging or specialized process without a HACCP plan",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?haccp\s+(?:plan|procedures?)|\bhaccp\s+plan\s+"
         r"(?:\w+\s+){0,3}?(?:not\s+(?:on\s+file|available|provided|approved)|missing)",
+        unless=_ACIDIFIED_RICE,
     ),
     _rule(
         "haccp",
@@ -876,7 +917,24 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:haccp|reduced\s+oxygen\s+packag\w*|\brop\b|vacuum[-\s]?(?:pack\w*|seal\w*)|"
         r"sous[-\s]?vide|cook[-\s]?chill|curing|cured\s+meats?\s+made|acidif\w+|ferment\w+|"
         r"smok(?:ing|ed)\s+(?:meat|fish)\s+(?:on\s+site|in[-\s]house)|specialized\s+process\w*)\b",
-        r"\bno\s+(?:\w+\s+)?haccp\s+plan",
+        r"\bno\s+(?:\w+\s+)?haccp\s+plan|" + _ACIDIFIED_RICE,
+    ),
+    _rule(
+        "acidified_rice",
+        32,
+        "3-502.11",
+        "Pf",
+        "Sushi rice held by acidification without a variance or its records",
+        r"\bun-?(?:acidified|tested|checked|monitored|logged|recorded)\b|"
+        rf"\b(?:{ABSENT}|never)\s+(?:[\w-]+\s+){{0,3}}?(?:acidif\w+|ph\b|p\.h\.|"
+        r"variance|haccp|time\s+(?:as\s+a\s+public\s+health\s+)?(?:control|stamps?|marks?|"
+        r"labels?|logs?)|records?|logs?|tested|testing|measured|checked|monitored|logged)"
+        r"|\bph\s+(?:\w+\s+){0,2}?(?:not|never)\s+(?:\w+\s+)?(?:measured|checked|tested|"
+        r"recorded|monitored|logged|verified|taken)",
+        _ACIDIFIED_RICE,
+        r"\b(?:approved|has\s+an?|have\s+an?|with\s+an?|under\s+(?:an?|the|its|their))\s+"
+        r"(?:\w+\s+){0,2}?(?:variance|haccp)|\b(?:variance|haccp\s+plan)\s+(?:is\s+)?(?:on\s+file|"
+        r"approved|in\s+place)",
     ),
     # --- 30-36 ------------------------------------------------------------------------------
     _rule(
@@ -1021,6 +1079,30 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:chemicals?|spray\s+bottles?|cleaners?|sanitizer|degreaser|bleach|toxic|"
         r"date[-\s]?mark\w*|dates?|dated|discard|expiration|consumer\s+advisory|shellstock|"
         r"pesticides?|detergents?|test\s+strips)\b",
+    ),
+    _rule(
+        "allergen_label",
+        37,
+        "3-602.11(B)(5)",
+        "Pf",
+        "Major food allergen not declared on the label",
+        # the absence said before the allergen ("no allergen statement", "do not list
+        # walnuts", "omit the milk") or after it ("sesame not declared", "peanuts left off")
+        rf"\b(?:{ABSENT}|lacks?|lacking|omit(?:s|ted|ting)?|leaves?\s+out|left\s+out|"
+        r"undeclared|fails?\s+to\s+(?:list|declare|identify|include|show)|(?:never|nowhere)\s+"
+        r"(?:mention|list|declare|name|show|include|identif|state|disclose)\w*|"
+        r"(?:do|does|did)\s+not\s+(?:list|declare|identify|include|show|state|mention|disclose|"
+        r"name|contain|carry|have|bear)|not\s+(?:list|declar)\w*)\s+(?:[\w-]+\s+){0,4}?"
+        + _ALLERGEN
+        + r"|"
+        + _ALLERGEN
+        + r"\s+(?:[\w,-]+\s+){0,4}?(?:(?:is|are|was|were)\s+)?(?:not\s+(?:declared|listed|"
+        r"identified|shown|included|stated|disclosed|named|mentioned|on\s+(?:the\s+)?labels?)|"
+        r"omitted|left\s+off|undeclared)|\ballergen\w*\s+(?:\w+\s+){0,2}?(?:missing|absent)",
+        r"\blabel\w*|\bpackag\w*|\bingredient\s+(?:list|statement|panel|declaration)s?|"
+        r"\bgrab[-\s]and[-\s]go|\bdeclar\w*|\bpre-?packed|\bsold\b",
+        r"\b(?:training|trained|certificat\w*|course|awareness|poster|menu|servers?\s+"
+        r"(?:know|knew|aware))\b",
     ),
     _rule(
         "pests_present",
@@ -1219,6 +1301,27 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:long|painted|polished|artificial|acrylic|false|dirty|unkempt)\s+(?:finger)?nails\b|"
         r"\bnail\s+polish\b",
     ),
+    # "test strip showed none", "quat read zero", "no color change on the strip": nothing
+    # in the solution that should sanitize
+    _rule(
+        "sanitizer_reads_none",
+        16,
+        "4-501.114(A)",
+        "P",
+        "Sanitizing solution with no sanitizer in it",
+        _READS_NONE,
+        _SANITIZER_TESTED,
+        r"\b(?:wiping|cloths?|rags?|towels?|buckets?|pails?|hand\s+sanitiz\w*)\b",
+    ),
+    _rule(
+        "wiping_solution_none",
+        41,
+        "3-304.14",
+        "C",
+        "Wiping-cloth solution with no sanitizer in it",
+        _READS_NONE,
+        r"\b(?:wiping|cloths?|rags?|towels?|buckets?|pails?)\b",
+    ),
     _rule(
         "wiping_cloths",
         41,
@@ -1305,6 +1408,27 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"forks?|spoons?|lids?|straws?|bowls?|boxes|clamshells?|gloves?|buckets?|tubs?|bags?)|"
         r"\b(?:straws|lids|cups|napkins|take[-\s]?out\s+containers|pizza\s+boxes)\b",
         r"\bfood\s+items|\bsanitiz",
+    ),
+    _rule(
+        "single_use_reused",
+        45,
+        "4-502.13",
+        "C",
+        "Single-service or single-use articles reused",
+        r"\b(?:re-?used|re-?using|re-?uses?|re-?filled|re-?filling|re-?fills?|refill\w*|"
+        r"used\s+(?:again|twice|more\s+than\s+once|a\s+second\s+time|repeatedly|over\s+and\s+over)|"
+        r"(?:washed|rinsed|cleaned|run\s+through\s+the\s+dish\s?\w+)\s+(?:out\s+)?(?:and|to\s+be|for)\s+"
+        r"(?:re-?)?(?:used|use)|saved\s+(?:and|for|to)\s+(?:\w+\s+)?(?:re-?)?use|second\s+use|"
+        r"repurposed)\b",
+        r"\b(?:single[-\s]?(?:service|use)|one[-\s]time[-\s]use|disposable|to[-\s]?go|take[-\s]?out|"
+        r"takeaway|carry[-\s]?out|paper|plastic|foam|styrofoam|deli|customers?'?s?)\s+(?:[\w-]+\s+)?"
+        r"(?:cups?|containers?|articles?|items?|utensils?|plates?|forks?|spoons?|knives|lids?|"
+        r"straws?|bowls?|boxes|clamshells?|trays?|pans?|bags?|tubs?|ramekins?|souffl\w+)|"
+        r"\b(?:(?:sour\s+cream|yogurt|mayo\w*|margarine|cream\s+cheese|butter|ricotta|salsa|"
+        r"dressing|pickle|olive)\s+(?:tubs?|containers?|jars?|buckets?|pails?)|#?10\s+cans?|"
+        r"(?:tin|food)\s+cans?|foil\s+(?:pans?|trays?)|(?:milk|juice|soda|water)\s+(?:jugs?|"
+        r"bottles?|cartons?)|bread\s+bags?|original\s+(?:food\s+)?(?:containers?|packaging))\b",
+        r"\bgloves?\b|\breusable\b|\bre-?usable\b|\bdishware\b",
     ),
     _rule(
         "gloves",
@@ -1559,7 +1683,11 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:the\s+)?(?:[\w']+\s+){0,3}?(?:waste\s?water|grey\s?water|gray\s?water|mop\s+water|"
         r"dirty\s+water)(?:\s+tanks?)?\s+(?:into|onto|on|in|down)\s+(?:the\s+)?(?:\w+\s+)?"
         r"(?:street|storm\s+drains?|ground|gravel|alley|parking|grass|sidewalk|curb|gutter)",
-        unless=r"\b(?:no\s+(?:sewage|sewer)|sewage\s+(?:pipes?|lines?)\s+(?:above|over))\b",
+        unless=r"\b(?:no\s+(?:sewage|sewer)|sewage\s+(?:pipes?|lines?)\s+(?:above|over))\b"
+        # where the waste water goes, as it should: "sewage to the municipal system"
+        r"|\b(?:public|municipal|city|sanitary|approved|county)\s+(?:sewer|sewage|system|"
+        r"collection)|\bseptic\s+(?:system|tank)\s+(?:\w+\s+){0,2}?(?:approved|permitted|"
+        r"pumped|serviced)",
     ),
     _rule(
         "toilet_room",
@@ -1888,6 +2016,10 @@ def _absent(
     problem = (
         rf"\b{_ABSENT_BEFORE}\s+(?:[\w'-]+\s+){{0,4}}?(?:{noun})\b"
         rf"|\b(?:{noun})\b(?:\s+[\w'()-]+){{0,5}}?\s+{_ABSENT_AFTER}"
+        # a list's or a checklist's "Test strips: none", "soap - none on site", "strips none"
+        rf"|\b(?:{noun})\b\s*(?::|-+|=)\s*(?:none|nil|zero|missing|absent)\b"
+        rf"|\b(?:{noun})\b(?:\s+[\w'()-]+){{0,3}}?\s+(?:none|nil)\s*(?:on\s+(?:site|hand)|"
+        r"available|present|provided|in\s+stock|found|seen)?\s*$"
     )
     return _rule(f"absent_{name}", item, section, designation, description, problem, unless=unless)
 

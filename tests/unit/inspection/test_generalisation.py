@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from opengovfood.inspection.engine import build_engine
+from opengovfood.inspection.engine import build_engine, default_engine
 
 RULES_ONLY = build_engine(with_classifier=False)
 
@@ -105,3 +105,136 @@ def test_the_thing_in_one_sentence_and_its_fault_in_the_next(text: str) -> None:
 )
 def test_reading_on_adds_nothing_to_compliant_or_unrelated_sentences(text: str) -> None:
     assert not _priority(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Chili was placed in an ice bath at 2:10 and read 92F at 2:40.",
+        "Pizza held on time control, discarded after 4 hours per log.",
+        "Sewage and waste water disposed through the public system.",
+        "Re-inspection. The torn gasket has been replaced. The missing thermometers were replaced.",
+    ],
+)
+def test_compliant_practice_is_not_read_as_its_fault(text: str) -> None:
+    assert default_engine().analyse(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("Chili placed in an ice bath 3 hours ago still reads 95F.", 20),
+        ("Pizza on time control was not discarded after 4 hours.", 24),
+        ("Sewage backing up through the floor drain by the dish machine.", 52),
+        ("Routine inspection. Reach-in gasket torn.", 47),
+    ],
+)
+def test_the_faults_themselves_are_still_read(text: str, item: int) -> None:
+    assert item in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Packaged cookies sold at the register lack an allergen declaration.",
+        "Bakery labels on the banana bread do not list walnuts.",
+        "Grab-and-go salads with peanuts have no allergen statement on the label.",
+        "Labels on house-packaged granola omit the tree nut and milk ingredients.",
+        "Sesame not declared on the labels of the packaged bagels.",
+    ],
+)
+def test_allergen_missing_from_a_label(text: str) -> None:
+    assert (37, "Pf") in _priority(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Allergen labels present on all packaged baked goods.",
+        "Every grab-and-go label lists the allergens, including sesame.",
+        "Observed no allergen training certificate for the food manager.",
+        "Packaged eggs from an approved source, labels intact.",
+    ],
+)
+def test_allergen_labels_in_order_or_training_are_not_label_findings(text: str) -> None:
+    assert 37 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sushi rice held at room temperature with no acidification records.",
+        "Sushi rice on the counter is not acidified and there is no time control.",
+        "Chef seasons sushi rice with vinegar but never measures pH and holds it at ambient.",
+        "Rice for the rolls is acidified, no variance on file.",
+    ],
+)
+def test_sushi_rice_without_its_controls(text: str) -> None:
+    assert (32, "Pf") in _priority(text)
+    assert 29 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sushi rice acidified, pH 4.1 logged each batch.",
+        "Sushi rice held under time control with written procedure, marked discard at 3 pm.",
+        "Sushi rice held at room temperature under an approved variance; pH logs complete.",
+    ],
+)
+def test_sushi_rice_under_its_controls(text: str) -> None:
+    assert 32 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("Test strips: none.", 48),
+        ("Test strips - none on site.", 48),
+        ("Sanitizer test strip showed none in the third compartment.", 16),
+        ("Dish machine chlorine reading was zero.", 16),
+        ("Quat strip stayed white at the 3-bay.", 16),
+        ("Wiping cloth bucket: the test strip did not change color.", 41),
+        ("sani bucket 0ppm", 41),
+    ],
+)
+def test_nothing_found_where_something_is_required(text: str, item: int) -> None:
+    assert item in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Test strips: present and used.",
+        "Pests: none. Droppings: none.",
+        "Quat test strip showed 200 ppm.",
+        "Chlorine at 100 ppm, strip turned dark.",
+    ],
+)
+def test_present_or_absent_bad_things_are_not_absences(text: str) -> None:
+    assert not _priority(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Single-use plastic cups are washed and reused.",
+        "Sour cream tubs reused to store chopped onions.",
+        "Takeout containers rinsed and reused for storing food.",
+        "Employees refill the customer's used to-go cups.",
+    ],
+)
+def test_single_use_articles_reused(text: str) -> None:
+    assert 45 in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No single-use articles reused.",
+        "Customers bring reusable cups; staff refill them over the counter.",
+        "Staff refill the soda dispenser.",
+    ],
+)
+def test_single_use_not_reused(text: str) -> None:
+    assert 45 not in _items(text)
