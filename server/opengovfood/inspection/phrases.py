@@ -388,8 +388,10 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         )
         + r")",
         _HAND_SINK,
-        r"\b(?:sign|signage|poster|soap|paper\s+towels?)\b(?!.*\b(?:blocked|obstructed|"
-        r"inaccessible|stored|filled|dishes)\b)",
+        # a sink's supplies named, and no blocking word anywhere in the sentence ("blocked by
+        # a mop bucket - cleared, soap and towels present" is still blocked)
+        r"^(?!.*\b(?:blocked|obstructed|inaccessible|stored|filled|dishes)\b).*"
+        r"\b(?:sign|signage|poster|soap|paper\s+towels?)\b",
     ),
     _rule(
         "hand_sink_soap",
