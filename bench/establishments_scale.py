@@ -1,4 +1,5 @@
-"""ListEstablishments first-page cost at 1 k vs 100 k establishments (one owner each).
+"""ListEstablishments first-page cost at 1 k vs 100 k establishments (one owner each,
+each in a department of their own: a member lists the whole department's register).
 
     .venv/bin/python -m bench.establishments_scale                 # SQLite
     .venv/bin/python -m bench.establishments_scale --db postgresql # 127.0.0.1:5432
@@ -85,7 +86,12 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp_name)
         with throwaway_database(args.db, tmp, args.pg_url) as db:
             started = time.perf_counter()
-            prepare(db, owners, establishments={f"owner{n}": n for n in sizes})
+            prepare(
+                db,
+                owners,
+                establishments={f"owner{n}": n for n in sizes},
+                separate_departments=True,
+            )
             print(
                 f"[{db.backend}] seeded {sum(sizes):,} establishments in "
                 f"{time.perf_counter() - started:.1f} s"

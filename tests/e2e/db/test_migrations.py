@@ -25,6 +25,7 @@ EXPECTED_TABLES = {
     "items",
     "item_requests",
     "item_counts",
+    "establishment_counts",
     "inspection_analyses",
     "conversations",
     "conversation_messages",
