@@ -6,12 +6,12 @@ provider, configured by the usual OPENGOVFOOD_* settings (eval/service.py).
 
 Chicago: leave-one-day-out over the four days of the sample, pooled; the engine (rules and
 the classifier trained on the other three days), the rules alone and the issue's naive
-Bayes baseline. Narrative: each split (`dev`, `dev2`, `dev3`, `test`, `test2`) reported separately,
-by the engine trained on the whole Chicago sample and by the rules alone. Per-item tables
-are printed and stored for the development splits only: the held-out splits (`test*`) are
-reported as summary figures, so nobody tunes to them item by item. `--splits dev,dev2`
-runs only those (while developing, leave the held-out splits out). Exits 1 when the
-default engine falls below a floor (eval/floors.py), 2 on a usage error.
+Bayes baseline. Narrative: each split (`dev`, `dev2`, `dev3`, `dev4`, `test`, `test2`,
+`test4`) reported separately, by the engine trained on the whole Chicago sample and by the
+rules alone. Per-item tables are printed and stored for the development splits only: the
+held-out splits (`test*`) are reported as summary figures, so nobody tunes to them item by
+item. `--splits dev,dev2` runs only those (while developing, leave the held-out splits out).
+Exits 1 when the default engine falls below a floor (eval/floors.py), 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 # --quick: at most this many inspections of each held-out day, picked by ID (deterministic).
 QUICK_PER_DAY = 30
 # Narrative splits in report order; `test*` are held out (summary figures only).
-SPLITS = ("dev", "dev2", "dev3", "test", "test2")
+SPLITS = ("dev", "dev2", "dev3", "dev4", "test", "test2", "test4")
 
 
 def held_out(split: str) -> bool:

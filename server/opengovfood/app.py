@@ -44,7 +44,7 @@ from opengovfood.repositories.departments import DepartmentRepository
 from opengovfood.repositories.establishments import EstablishmentRepository
 from opengovfood.repositories.exports import ExportRepository
 from opengovfood.repositories.imports import ImportRepository
-from opengovfood.repositories.item_events import PostgresListener
+from opengovfood.repositories.item_events import OutboxNotifier, PostgresListener
 from opengovfood.repositories.items import ItemRepository
 from opengovfood.repositories.refresh_tokens import RefreshTokenRepository
 from opengovfood.repositories.users import UserRepository
@@ -105,6 +105,9 @@ class Container:
     tokens: TokenService
     authenticator: Authenticator
     item_events: ItemEventHub
+    # PostgreSQL: announces committed item events (started by the server only; writes
+    # made elsewhere, e.g. the CLI, are announced by a server's catch-up sweep).
+    item_notifier: OutboxNotifier | None
     items: ItemService
     establishments: EstablishmentService
     limits: RateLimits
@@ -167,6 +170,15 @@ def build_container(settings: Settings) -> Container:
     sqlite_writes = create_sqlite_writes(settings)
     tokens = TokenService(settings)
     item_events = ItemEventHub(settings.watch_queue_size, use_notify=not settings.is_sqlite)
+    item_notifier = (
+        None
+        if settings.is_sqlite
+        else OutboxNotifier(
+            settings.database_url,
+            settings.db_connect_timeout,
+            catch_up_after=settings.watch_catch_up_after,
+        )
+    )
     passwords = PasswordHasher(rounds=settings.bcrypt_rounds)
     users = UserRepository(engine)
     authenticator = Authenticator(tokens, users, settings.principal_cache_ttl)
@@ -184,6 +196,7 @@ def build_container(settings: Settings) -> Container:
         tokens=tokens,
         authenticator=authenticator,
         item_events=item_events,
+        item_notifier=item_notifier,
         items=ItemService(
             ItemRepository(
                 engine,
@@ -191,6 +204,7 @@ def build_container(settings: Settings) -> Container:
                 publish=item_events.dispatch,
                 direct=pg_direct,
                 writes=sqlite_writes,
+                announce=item_notifier.announce if item_notifier is not None else None,
             ),
             item_events,
             page_tokens,
@@ -457,7 +471,9 @@ def _install_metrics(app: App, address: str, reuse_port: bool) -> None:
 
 def _wire_items(app: App) -> None:
     """Item upkeep and live updates: the idempotency-record purge, the PostgreSQL
-    LISTEN connection, and ending watch streams before server.stop(grace)."""
+    LISTEN connection and event notifier, and ending watch streams before
+    server.stop(grace). The notifier stops after the server has (cleanup): the writes
+    still in flight during the grace period queue events, and it flushes them."""
     container = app.container
     app.on_startup.append(container.items.start)
     if container.item_events.use_notify:
@@ -466,6 +482,10 @@ def _wire_items(app: App) -> None:
         )
         app.on_startup.append(listener.start)
         app.on_cleanup.append(listener.stop)
+    notifier = container.item_notifier
+    if notifier is not None:
+        app.on_startup.append(notifier.start)
+        app.on_cleanup.insert(0, notifier.stop)
     app.on_shutdown.append(container.item_events.close)
     app.on_shutdown.append(container.items.stop)
     app.on_startup.append(container.establishments.start)

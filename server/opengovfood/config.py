@@ -97,6 +97,13 @@ class Settings(BaseSettings):
         description="Events buffered per WatchItems stream; a watcher further behind is "
         "ended with RESOURCE_EXHAUSTED.",
     )
+    watch_catch_up_after: float = Field(
+        5.0,
+        gt=0,
+        le=3600,
+        description="PostgreSQL: seconds after which any instance announces an item event "
+        "that its writer committed but did not (it died first, or fell far behind).",
+    )
 
     # --- database ---------------------------------------------------------------
     database_url: str = Field(

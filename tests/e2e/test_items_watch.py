@@ -12,8 +12,11 @@ import grpc
 import pytest
 from google.protobuf import field_mask_pb2
 
-from opengovfood.domain.items import ItemChanges, WriteMiss
+from opengovfood.db.engine import create_pg_direct
+from opengovfood.db.pg_direct import PgDirect
+from opengovfood.domain.items import ItemChanges, ItemRecord, ItemStatus, NewItem, WriteMiss
 from opengovfood.domain.scopes import Scope
+from opengovfood.repositories.item_events import OutboxNotifier
 from opengovfood.repositories.items import ItemRepository
 from opengovfood_client.v1 import items_pb2, items_pb2_grpc
 from support.items import Watcher, create
@@ -378,3 +381,143 @@ async def test_lost_listener_ends_watchers_and_recovers(
             again.cancel()
     finally:
         await stop_server(running)
+
+
+# --- PostgreSQL: the outbox, the notifier and the catch-up sweep -------------------------------
+
+
+def _orphan_writer(server: RunningServer) -> tuple[ItemRepository, PgDirect]:
+    """A writer whose events nobody announces: what a process that died right after
+    its COMMITs leaves behind (the outbox rows, committed, and no notifier)."""
+    settings = server.app.settings
+    direct = create_pg_direct(settings)
+    assert direct is not None
+    return ItemRepository(server.app.container.engine, direct=direct), direct
+
+
+async def _outbox_rows(server: RunningServer, item_ids: list[int]) -> int:
+    direct = server.app.container.pg_direct
+    assert direct is not None
+    async with direct.connection() as connection:
+        found: int = await connection.fetchval(
+            "SELECT count(*) FROM item_outbox WHERE item_id = ANY($1::bigint[])", item_ids
+        )
+    return found
+
+
+async def test_events_a_dead_writer_committed_are_announced_once_by_the_sweep(
+    settings: Settings, tmp_path: Path, make_user: UserFactory
+) -> None:
+    _require_postgres(settings)
+    running = await start_server(
+        make_settings(settings.database_url, tmp_path, watch_catch_up_after=0.5)
+    )
+    notifier = running.app.container.item_notifier
+    assert notifier is not None
+    repository, direct = _orphan_writer(running)
+    try:
+        user = await make_user()
+        async with grpc.aio.insecure_channel(running.address) as channel:
+            stub = items_pb2_grpc.ItemServiceStub(channel)
+            watcher = Watcher(stub, user.metadata)
+            await watcher.ready()
+            swept_before = notifier.swept
+            kept = await repository.add(NewItem("kept", "", ItemStatus.PENDING, user.id))
+            first = await repository.add(NewItem("first", "", ItemStatus.PENDING, user.id))
+            later = await repository.update(first.id, Scope.everything(), ItemChanges(title="b"))
+            assert isinstance(later, ItemRecord)
+            assert await _outbox_rows(running, [kept.id, first.id]) == 3  # committed, waiting
+            # Announced by the sweep (0.5 s old), in order; `first`'s CREATED is superseded
+            # by its update (it carries the newer state) and is not announced.
+            events = [await watcher.next() for _ in range(2)]
+            assert [(e.type, e.item.id, e.item.title) for e in events] == [
+                (CREATED, kept.id, "kept"),
+                (UPDATED, first.id, "b"),
+            ]
+            assert events[1].item.etag == later.etag
+            assert notifier.swept - swept_before >= 2  # (and other tests' leftovers)
+            assert await _outbox_rows(running, [kept.id, first.id]) == 0
+            # Nothing twice: after two more sweeps, the next event is a new write's.
+            await asyncio.sleep(2 * notifier.sweep_every + 0.5)
+            sentinel = await create(stub, user.metadata, title="sentinel")
+            event = await watcher.next()
+            assert (event.type, event.item.id) == (CREATED, sentinel.id)
+            watcher.cancel()
+    finally:
+        await direct.close()
+        await stop_server(running)
+
+
+async def test_stop_announces_the_queued_events_first(
+    settings: Settings,
+    server: RunningServer,
+    items_stub: items_pb2_grpc.ItemServiceStub,
+    make_user: UserFactory,
+) -> None:
+    """A graceful stop flushes the notifier: its queued events reach the watchers of
+    another instance at once, not a catch-up sweep later."""
+    _require_postgres(settings)
+    # A notifier of its own that has not run yet: every event below is still queued.
+    notifier = OutboxNotifier(settings.database_url, catch_up_after=60)
+    _repository, direct = _orphan_writer(server)
+    repository = ItemRepository(
+        server.app.container.engine, direct=direct, announce=notifier.announce
+    )
+    user = await make_user()
+    watcher = Watcher(items_stub, user.metadata)  # on the session's server
+    try:
+        await watcher.ready()
+        made = [
+            await repository.add(NewItem(f"q{n}", "", ItemStatus.PENDING, user.id))
+            for n in range(20)
+        ]
+        assert notifier.pending == 20
+        assert notifier.sent == 0
+        await notifier.start()
+        await notifier.stop()  # returns once the queue is announced
+        assert notifier.pending == 0
+        assert notifier.sent == 20  # by its batches, not by any sweep
+        assert await _outbox_rows(server, [m.id for m in made]) == 0
+        got = [await watcher.next() for _ in made]
+        assert [(e.type, e.item.id) for e in got] == [(CREATED, m.id) for m in made]
+    finally:
+        watcher.cancel()
+        await notifier.stop()
+        await direct.close()
+
+
+async def test_a_full_queue_defers_events_to_the_sweep_and_loses_none(
+    settings: Settings,
+    server: RunningServer,
+    items_stub: items_pb2_grpc.ItemServiceStub,
+    make_user: UserFactory,
+) -> None:
+    _require_postgres(settings)
+    notifier = OutboxNotifier(
+        settings.database_url, catch_up_after=0.3, sweep_every=0.2, max_pending=5
+    )
+    _repository, direct = _orphan_writer(server)
+    repository = ItemRepository(
+        server.app.container.engine, direct=direct, announce=notifier.announce
+    )
+    user = await make_user()
+    watcher = Watcher(items_stub, user.metadata)
+    try:
+        await watcher.ready()
+        made = [
+            await repository.add(NewItem(f"b{n}", "", ItemStatus.PENDING, user.id))
+            for n in range(8)
+        ]
+        # The writes all succeeded; three events did not fit in the queue.
+        assert (notifier.pending, notifier.deferred) == (5, 3)
+        await notifier.start()
+        got = [await watcher.next() for _ in made]
+        # The five queued first, then the three the sweep found (each once, in order).
+        assert [e.item.id for e in got] == [m.id for m in made]
+        assert notifier.sent == 5
+        assert notifier.swept >= 3  # (and other tests' leftovers, if any)
+        assert await _outbox_rows(server, [m.id for m in made]) == 0
+    finally:
+        watcher.cancel()
+        await notifier.stop()
+        await direct.close()

@@ -706,6 +706,9 @@ class InMemoryConversations:
         self._conversation_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._clock = Clock()
+        # Conversations whose begin_turn no later write has made durable yet (the
+        # PostgreSQL repository commits begin_turn asynchronously).
+        self.unflushed: set[int] = set()
 
     def of(self, conversation_id: int) -> list[MessageRecord]:
         """The conversation's messages, oldest first."""
@@ -737,6 +740,7 @@ class InMemoryConversations:
                 current, provider=provider, model=model, update_time=now
             )
         first = await self.add_message(conversation_id, "user", text)
+        self.unflushed.add(conversation_id)
         return TurnStart(conversation_id, first, created)
 
     async def add_message(
@@ -762,14 +766,17 @@ class InMemoryConversations:
             self._clock(),
         )
         self.messages[message.id] = message
+        self.unflushed.discard(conversation_id)
         return message.id
 
     async def delete_conversation(self, conversation_id: int) -> None:
+        self.unflushed.discard(conversation_id)
         for message in self.of(conversation_id):
             del self.messages[message.id]
         del self.conversations[conversation_id]
 
     async def delete_messages_from(self, conversation_id: int, first_id: int) -> None:
+        self.unflushed.discard(conversation_id)
         for message in self.of(conversation_id):
             if message.id >= first_id:
                 del self.messages[message.id]

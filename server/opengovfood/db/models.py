@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -189,6 +190,27 @@ class ItemCount(Base):
     status: Mapped[str] = mapped_column(String(20), primary_key=True)
     slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     n: Mapped[int] = mapped_column(BigInteger)
+
+
+class ItemOutbox(Base):
+    """Item events committed but not yet announced to other processes (PostgreSQL;
+    repositories/item_events.py): written in the item write's transaction, deleted by
+    the transaction that NOTIFYs them. (item_id, version, kind) let the catch-up sweep
+    skip an event a later write of the item has superseded. Migration 0010 adds a CHECK
+    that the payload fits a NOTIFY (< 8000 bytes). SQLite announces in-process and
+    never writes here."""
+
+    __tablename__ = "item_outbox"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    # No foreign key: a DELETED event outlives its item.
+    item_id: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))  # EventType's value
+    payload: Mapped[str] = mapped_column(Text)
+    create_time: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("CURRENT_TIMESTAMP")
+    )
 
 
 class ItemRequest(Base):

@@ -17,7 +17,7 @@ from typing import Final, Literal
 
 from .text import Sentence
 
-__all__ = ["MeasurementViolation", "Reading", "check_sentence", "readings"]
+__all__ = ["FOOD_WORDS", "MeasurementViolation", "Reading", "check_sentence", "readings"]
 
 Context = Literal[
     "cold_holding",
@@ -101,6 +101,8 @@ _CONTEXTS: Final[tuple[tuple[Context, re.Pattern[str]], ...]] = (
     (
         "cooling",
         re.compile(
+            r"\b(?:placed|put|set|moved)\s+(?:\w+\s+){0,2}?(?:in|into|on)\s+(?:an?\s+|the\s+)?"
+            r"ice\s+(?:bath|water\s+bath)|"
             r"\bcool(?:ed|ing|s)?\b(?!\s+(?:unit|room))|\bcooling\s+log|\bcooldown|"
             r"\bice[-\s]?(?:wands?|paddles?|sticks?)|\bblast[-\s]?chill\w*"
         ),
@@ -188,6 +190,8 @@ _FOOD: Final = re.compile(
     r"raw|portion|portions|pan\s+of|tray\s+of|batch|stock|broth|bisque|chowder|gyro|shawarma|"
     r"falafel|kebab|pho|ramen|tofu|kimchi|poke|ceviche|crema|sour\s+cream|whipped\s+cream)\b"
 )
+FOOD_WORDS: Final = _FOOD
+
 # Foods usually held cold or hot: the context when no equipment is named.
 _COLD_FOOD: Final = re.compile(
     r"\b(?:salads?|coleslaw|slaw|lettuce|greens|sprouts|sliced\s+tomato\w*|cut\s+tomato\w*|"
@@ -440,15 +444,46 @@ def _cooking_minimum(phrase: str) -> tuple[float, str, str] | None:
     return None
 
 
+def _durations(view: str) -> list[tuple[int, float]]:
+    """(offset, hours) of each duration; "1 hr 45 min" is one duration of 1.75 h."""
+    out: list[tuple[int, int, float]] = []
+    for m in _DURATION.finditer(view):
+        value = float(_WORD_NUMBERS.get(m.group("num"), 0) or m.group("num"))
+        minutes = m.group("unit").startswith("m")
+        hours = value / 60 if minutes else value
+        if (
+            out
+            and minutes
+            and re.fullmatch(r"\s*(?:and\s+)?", view[out[-1][1] : m.start()])
+            and out[-1][2] == int(out[-1][2])
+        ):
+            start, _, whole = out.pop()
+            out.append((start, m.end(), whole + hours))
+            continue
+        out.append((m.start(), m.end(), hours))
+    return [(start, hours) for start, _, hours in out]
+
+
 def _hours(view: str) -> float | None:
-    durations = [
-        (float(_WORD_NUMBERS.get(m.group("num"), 0) or m.group("num")), m.group("unit"))
-        for m in _DURATION.finditer(view)
-    ]
+    durations = _durations(view)
     if not durations:
         return 8.0 if "overnight" in view else None
-    value, unit = durations[-1]
-    return value / 60 if unit.startswith("m") else value
+    return durations[-1][1]
+
+
+# "135F to 70F", "57 °C -> 21 °C": the reading is where a cooling span starts.
+_SPAN_START: Final = re.compile(r"\s*(?:-+>?|\u2192|to|down\s+to|then)\s*-?\d")
+
+
+def _cooling_hours(view: str, reading: Reading) -> float | None:
+    """The time a cooling reading was taken at: the duration right after it (before the next
+    reading: "70F in 1 hr 45 min, 41F at 5 h"), else the sentence's last one."""
+    later = [r.start for r in readings(view) if r.start > reading.start]
+    limit = later[0] if later else len(view)
+    for start, hours in _durations(view):
+        if reading.end <= start < limit:
+            return hours
+    return _hours(view)
 
 
 def _sanitizer_kind(view: str) -> str:
@@ -522,7 +557,9 @@ def _check_temperature(
             return paragraph, 18, f"{what.capitalize()} cooked to {value}, below {limit:g}°F"
         return None
     if context == "cooling":
-        hours = _hours(view)
+        if _SPAN_START.match(view, reading.end):
+            return None  # where the cooling started, not how far it got
+        hours = _cooling_hours(view, reading)
         if hours is None:
             return None
         if (hours > 2 and high > 70 + eps) or (hours >= 6 and high > 41 + eps):
@@ -572,19 +609,27 @@ def _cooling_from_to(view: str) -> tuple[float, float, float] | None:
     """ "cooled from 135 to 70 in 3 hours": (from °F, to °F, hours)."""
     match = re.search(
         rf"\bfrom\s+(?P<a>{_NUM})\s?(?:°\s?)?(?P<ua>[fc])?\b\s*(?:to|-)\s*(?P<b>{_NUM})\s?(?:°\s?)?"
-        rf"(?P<ub>[fc])?\b",
+        rf"(?P<ub>[fc])?\b"
+        # a log's "135F to 70F" (no "from"): both numbers carry their unit
+        rf"|(?<![\w.:/])(?P<a2>{_NUM})\s?(?:°\s?)?(?P<ua2>[fc])\b\s*(?:to|-+>?|\u2192)\s*"
+        rf"(?P<b2>{_NUM})\s?(?:°\s?)?(?P<ub2>[fc])\b",
         view,
     )
     if match is None:
         return None
+    if match.group("a") is None:
+        start, end = float(match.group("a2")), float(match.group("b2"))
+        celsius = match.group("ub2") == "c"
+    else:
+        start, end = float(match.group("a")), float(match.group("b"))
+        celsius = (match.group("ub") or match.group("ua") or "") == "c"
     # the duration that goes with this change: the first one after it ("from 140 to 60 in 2
     # hours and to 38 by 6 hours" is 2 hours), else the sentence's last
-    after = _hours(view[match.end() :].split(" and ")[0])
-    hours = after if after is not None else _hours(view)
+    after = _durations(view[match.end() :])
+    hours = after[0][1] if after else _hours(view)
     if hours is None:
         return None
-    celsius = (match.group("ub") or match.group("ua") or "") == "c"
-    return _to_f(float(match.group("a")), celsius), _to_f(float(match.group("b")), celsius), hours
+    return _to_f(start, celsius), _to_f(end, celsius), hours
 
 
 # Readings that are not of TCS food held for service: thawing water, acidified sushi rice,
@@ -611,7 +656,9 @@ _PLANT: Final = re.compile(
     r"\b(?:vegetables?|veggies|beans|green\s+beans|rice|greens|collards|corn|potato\w*|"
     r"carrots|peas|broccoli|spinach|plant\s+foods?|fruit|grains?|legumes|lentils)\b"
 )
-_WIPING: Final = re.compile(r"\bwiping\s+cloth|\bcloth\s+bucket|\brag\s+bucket|\bwiping\s+towel")
+_WIPING: Final = re.compile(
+    r"\bwiping\s+cloth|\bcloth\s+bucket|\brag\s+bucket|\bwiping\s+towel|\bsani\s+buckets?"
+)
 
 
 def _slow_cooling(start_f: float, end_f: float, hours: float) -> bool:

@@ -84,6 +84,52 @@ _FOOD_NOUN = (
     r"cheese|eggs|milk|bread|flour|sugar|onions?|lettuce|tomato\w*|fruits?|items|stock|"
     r"containers?\s+of\s+\w+|bags?\s+of\s+\w+|boxes\s+of\s+\w+|cases?\s+of\s+\w+)"
 )
+# What a chemical must not be stored above or beside: food, and what touches it.
+_STORED_FOOD = (
+    r"(?:food|foods|produce|prep\s+(?:tables?|surfaces?|counters?|sinks?)|utensils?|"
+    r"single[-\s](?:service|use)|clean\s+(?:dishes|equipment|utensils|pans|plates|cups|"
+    r"glasses|linens?)|dishes|plates|cups|glasses|lids|to-?go\s+\w+|ice|spices?|seasonings?|"
+    r"ingredients?|bread|buns|rolls|tortillas|dry\s+goods|cutting\s+boards?|drinks?|"
+    r"beverages?|sodas?|juices?|flour|sugar|salt|rice|beans|pasta|noodles|cereal|oil|"
+    r"cooking\s+oil|onions?|potato\w*|vegetables?|fruits?|melons?|lettuce|tomato\w*|"
+    r"milk|cheese|butter|eggs?|meats?|chicken|beef|pork|fish|seafood|shrimp|deli|"
+    r"snacks?|chips|candy|canned\s+\w+|cans\s+of\s+\w+|boxes\s+of\s+\w+|bags\s+of\s+\w+|"
+    r"cases\s+of\s+\w+|containers\s+of\s+\w+|bins?\s+of\s+\w+|sauces?|condiments?|"
+    r"bakery|pastr(?:y|ies)|baked\s+goods|coffee|tea|syrups?|garnish\w*|limes?|lemons?|"
+    r"cut\s+\w+|sliced\s+\w+|raw\s+\w+|cooked\s+\w+|ready[-\s]to[-\s]eat|tcs)\b"
+)
+# The major food allergens as labels and notes name them.
+_ALLERGEN = (
+    r"(?:(?:major\s+)?(?:food\s+)?allergens?(?:\s+(?:statement|declaration|info\w*|"
+    r"labell?ing|warning|list|information))?|contains\s+statement|(?:tree\s+)?nuts?|"
+    r"peanuts?|walnuts?|almonds?|pecans?|cashews?|pistachios?|hazelnuts?|macadamias?|sesame|"
+    r"soy(?:beans?)?|wheat|gluten|milk|dairy|eggs?|fish|shellfish|crustaceans?|shrimp|crab|"
+    r"lobster)\b"
+)
+# Rice held at room temperature because it is acidified (sushi rice): a specialised process
+# that needs a variance (item 32, not the HACCP item 29 of reduced-oxygen packaging).
+_ACIDIFIED_RICE = (
+    r"\bsushi\s+rice|\brice\s+(?:\w+\s+)?(?:for|used\s+for|in)\s+(?:the\s+)?(?:sushi|nigiri|"
+    r"rolls?|maki)|\bshari\b|\bacidified\s+rice|\brice\s+(?:\w+\s+){0,3}?acidif\w*|\bhangiri|"
+    r"\bsu-?meshi"
+)
+# A test that found nothing: "showed none", "read zero", "no color change on the strip".
+_READS_NONE = (
+    r"\b(?:showed|shows|showing|read|reads|reading|registered|registers|registering|tested|"
+    r"tests|testing|measured|measures|came\s+(?:up|back|out)|turned\s+up|indicated|gave|"
+    r"was|is|at)\s+(?:as\s+|at\s+)?(?:none|nil|zero|nothing)\b"
+    r"|\bno\s+(?:colou?r\s+change|reading|detectable\s+(?:sanitiz\w+|chlorine|quat\w*|"
+    r"residual|concentration))\b"
+    r"|\b(?:did\s+not|didn't|does\s+not|doesn't|failed\s+to|would\s+not|won't|wouldn't)\s+"
+    r"(?:even\s+)?(?:register|change\s+colou?r|turn|react|change)\b"
+    r"|\b(?:strips?|papers?)\s+(?:stayed|stays|remained|remains)\s+(?:white|blank|unchanged|"
+    r"the\s+same)"
+)
+_SANITIZER_TESTED = (
+    r"\b(?:sanitiz\w+|chlorine|bleach|quat\w*|iodine|test\s+(?:strips?|papers?|kits?)|strips?|"
+    r"3[-\s]?(?:comp\w*|bay|vat)|three[-\s](?:comp\w*|bay|vat)|third\s+(?:compartment|bay|sink|"
+    r"vat)|dish\s?(?:machine|washer)|ppm)\b"
+)
 _HAND_SINK = (
     r"(?:hand[-\s]?(?:wash(?:ing)?[-\s]?)?(?:sinks?|stations?|basins?|lavator(?:y|ies))|"
     r"handsinks?|hand[-\s]?wash(?:ing)?\s+facilit\w+|hws|hand\s+wash\b|hand\s+washing\s+bowl|"
@@ -547,6 +593,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:previously\s+served|returned|left\s?over|uneaten|customers?'?\s+(?:plates?|tables?)|"
         r"bread|rolls|chips|salsa|butter|condiments?|garnish\w*|unwrapped\s+\w+|left\s+on\s+"
         r"(?:a\s+|the\s+)?tables?)\b",
+        # a container reused to store food is item 45, not food re-served
+        r"\b(?:tubs?|jars?|cans?|jugs?|containers?|bottles?|buckets?|pails?|bags?|boxes)\s+"
+        r"(?:\w+\s+){0,3}?re-?us\w+\s+(?:\w+\s+){0,2}?(?:for|to|as)\b",
     ),
     _rule(
         "unsafe_food_kept",
@@ -726,6 +775,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"followed|tracked|logged|documented)|\bno\s+(?:\w+\s+)?(?:logs?|records?|procedures?)",
         r"\b(?:time\s+as\s+(?:a\s+)?public\s+health\s+control|tphc|time\s+control|"
         r"(?:discard|removal)\s+times?)\b",
+        # "discarded after 4 hours per the log": the control followed, not broken
+        r"(?<!not\s)(?<!never\s)(?<!n't\s)\b(?:discarded|thrown\s+(?:out|away)|tossed|dumped|"
+        r"removed)\s+(?:\w+\s+){0,2}?(?:after|at|by|within|before)\s+(?:the\s+)?(?:4|four)",
     ),
     # --- 25-29 ------------------------------------------------------------------------------
     _rule(
@@ -774,19 +826,27 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "7-201.11",
         "P",
         "Toxic materials stored above or next to food or food-contact items",
-        r"\b(?:above|over|next\s+to|adjacent\s+to|beside|near|with|among|on\s+(?:the\s+)?(?:same\s+)?"
-        r"(?:shelf|rack|table|counter)\s+(?:with|as)|on\s+top\s+of|in\s+the\s+same|stored\s+"
-        r"(?:on|in)|on)\s+(?:the\s+)?(?:\w+\s+){0,3}?(?:food|foods|produce|prep\s+(?:tables?|"
-        r"surfaces?|areas?|counter)|utensils?|single[-\s]service|clean\s+(?:dishes|equipment|"
-        r"utensils)|ice|spices?|ingredients?|bread|dry\s+goods|cutting\s+boards?|drink|"
-        r"beverages?|flour|sugar|rice|onions?|potato\w*|vegetables?)",
-        r"\b(?:chemicals?|cleaners?|cleaning\s+(?:supplies|products|agents?|solutions?|chemicals?)|"
-        r"degreaser|bleach|sanitizers?\s+(?:bottles?|buckets?|containers?|jugs?)|spray\s+bottles?|"
-        r"pesticides?|insecticides?|raid|(?:bug|insect|roach|ant|fly|wasp)\s+(?:spray|killer)|rodenticide|toxic\w*|windex|oven\s+cleaner|"
-        r"lye|detergents?|soaps?\s+(?:bottles?|jugs?)|disinfectants?|ammonia|drain\s+cleaner|"
-        r"lighter\s+fluid|fuel|paint|wd-?40|poisons?|ant\s+(?:bait|spray))\b",
-        r"\b(?:properly\s+stored|stored\s+(?:below|away|separately|under))\b"
-        r"|\bwiping\s+(?:cloths?|towels?|rags?)\b",
+        r"\b(?:above|over(?!\s+(?:the\s+)?(?:weekend|night|time))|overhead\s+of|next\s+to|"
+        r"adjacent\s+to|beside|besides|alongside|along\s+with|near|nearby|close\s+to|right\s+by|"
+        r"by|with|among|amongst|touching|against|mixed\s+(?:in\s+)?with|in\s+contact\s+with|"
+        r"on\s+(?:the\s+)?(?:same\s+)?(?:shelf|shelves|rack|table|counter|cart)\s+(?:with|as)|"
+        r"on\s+top\s+of|in\s+the\s+same|stored\s+(?:on|in)|on|in|into)\s+(?:the\s+|a\s+|an\s+)?"
+        r"(?:[\w-]+\s+){0,4}?" + _STORED_FOOD,
+        r"\b(?:chemicals?|cleaners?|cleaning\s+(?:supplies|products|agents?|solutions?|chemicals?|"
+        r"sprays?|bottles?)|degreasers?|bleach|(?:chlorine|quat|bleach|ammonia)\s+(?:bottles?|jugs?|"
+        r"containers?|buckets?|tablets?)|sanitizers?\s+(?:bottles?|buckets?|containers?|jugs?|pails?|"
+        r"concentrate|tablets?)|spray\s+bottles?|pesticides?|insecticides?|raid|"
+        r"(?:bug|insect|roach|ant|fly|wasp)\s+(?:spray|killer)|rodenticide|toxic\w*|windex|"
+        r"(?:oven|glass|floor|drain|stainless|grill|toilet|bowl)\s+cleaner|lye|detergents?|"
+        r"(?:dish\s+)?soaps?\s+(?:bottles?|jugs?)|disinfectants?|ammonia|lighter\s+fluid|fuel|"
+        r"paint\s+(?:cans?|thinner|buckets?)|cans?\s+of\s+paint|"
+        r"wd-?40|poisons?|ant\s+(?:bait|spray)|lubricants?|solvents?|polish|caustic|"
+        r"descaler|delimer|de-?liming\s+\w+|rinse\s+aid)\b",
+        r"\b(?:properly\s+stored|(?:stored|kept|placed|located|housed)\s+(?:\w+\s+){0,2}?"
+        r"(?:below|beneath|under(?:neath)?|away|separately|apart|on\s+(?:a\s+|the\s+)?(?:separate|"
+        r"designated|dedicated|lower|bottom|own))|away\s+from\s+(?:all\s+|any\s+)?(?:food|"
+        r"prep)|separate[dly]*\s+from|apart\s+from|segregated)\b"
+        r"|\b(?:wiping\s+)?(?:cloths?|towels?|rags?)\b",
     ),
     _rule(
         "toxic_unlabelled",
@@ -797,8 +857,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:unlabell?ed|not\s+labell?ed|no\s+labels?|without\s+(?:a\s+|any\s+)?labels?|"
         r"unmarked|missing\s+labels?|lacks?\s+(?:a\s+)?labels?|not\s+marked)\b|\b"
         + _directive(r"label"),
-        r"\b(?:chemicals?|spray\s+bottles?|bottles?\s+of\s+(?:\w+\s+)?(?:cleaner|sanitizer|"
-        r"chemical|degreaser|bleach)|cleaners?|sanitizers?\s+(?:\w+\s+)?(?:bottles?|buckets?|"
+        r"\b(?:chemicals?|spray\s+bottles?|(?:bottles?|containers?|jugs?|buckets?|pails?|"
+        r"jars?|cups?)\s+of\s+(?:\w+\s+)?(?:cleaner|sanitizer|chemical|degreaser|bleach|quat|"
+        r"detergent|disinfectant|chlorine)|cleaners?|sanitizers?\s+(?:\w+\s+)?(?:bottles?|buckets?|"
         r"containers?)|degreaser|bleach|toxic|squeeze\s+bottles?\s+of\s+(?:\w+\s+)?"
         r"(?:cleaner|sanitizer|chemical)|pesticides?|detergents?|solutions?)\b",
         r"\b(?:food|foods|bins?\s+of\s+(?:flour|sugar|rice|salt)|spices?|oil|sauces?)\b"
@@ -810,7 +871,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "7-202.12",
         "P",
         "Pesticide or toxic material used improperly",
-        r"\b(?:raid|bug\s+spray|insecticides?|pesticides?|rodenticides?|(?:rodent|rat|mouse|"
+        r"\b(?:raid|(?:bug|insect|roach|ant|fly|wasp|flea)\s+(?:spray|killer|fogger|bomb)|"
+        r"insecticides?|pesticides?|rodenticides?|(?:rodent|rat|mouse|"
         r"mice)\s+(?:bait|poison)|ant\s+(?:bait|traps?|spray)|bait\s+stations?|fly\s+(?:spray|"
         r"bait))\b",
         r"\b(?:used|using|applied|sprayed|spraying|found|observed|stored|placed|on\s+site|in\s+"
@@ -840,6 +902,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Reduced-oxygen packaging or specialized process without a HACCP plan",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?haccp\s+(?:plan|procedures?)|\bhaccp\s+plan\s+"
         r"(?:\w+\s+){0,3}?(?:not\s+(?:on\s+file|available|provided|approved)|missing)",
+        unless=_ACIDIFIED_RICE,
     ),
     _rule(
         "haccp",
@@ -852,7 +915,24 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:haccp|reduced\s+oxygen\s+packag\w*|\brop\b|vacuum[-\s]?(?:pack\w*|seal\w*)|"
         r"sous[-\s]?vide|cook[-\s]?chill|curing|cured\s+meats?\s+made|acidif\w+|ferment\w+|"
         r"smok(?:ing|ed)\s+(?:meat|fish)\s+(?:on\s+site|in[-\s]house)|specialized\s+process\w*)\b",
-        r"\bno\s+(?:\w+\s+)?haccp\s+plan",
+        r"\bno\s+(?:\w+\s+)?haccp\s+plan|" + _ACIDIFIED_RICE,
+    ),
+    _rule(
+        "acidified_rice",
+        32,
+        "3-502.11",
+        "Pf",
+        "Sushi rice held by acidification without a variance or its records",
+        r"\bun-?(?:acidified|tested|checked|monitored|logged|recorded)\b|"
+        rf"\b(?:{ABSENT}|never)\s+(?:[\w-]+\s+){{0,3}}?(?:acidif\w+|ph\b|p\.h\.|"
+        r"variance|haccp|time\s+(?:as\s+a\s+public\s+health\s+)?(?:control|stamps?|marks?|"
+        r"labels?|logs?)|records?|logs?|tested|testing|measured|checked|monitored|logged)"
+        r"|\bph\s+(?:\w+\s+){0,2}?(?:not|never)\s+(?:\w+\s+)?(?:measured|checked|tested|"
+        r"recorded|monitored|logged|verified|taken)",
+        _ACIDIFIED_RICE,
+        r"\b(?:approved|has\s+an?|have\s+an?|with\s+an?|under\s+(?:an?|the|its|their))\s+"
+        r"(?:\w+\s+){0,2}?(?:variance|haccp)|\b(?:variance|haccp\s+plan)\s+(?:is\s+)?(?:on\s+file|"
+        r"approved|in\s+place)",
     ),
     # --- 30-36 ------------------------------------------------------------------------------
     _rule(
@@ -997,6 +1077,30 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:chemicals?|spray\s+bottles?|cleaners?|sanitizer|degreaser|bleach|toxic|"
         r"date[-\s]?mark\w*|dates?|dated|discard|expiration|consumer\s+advisory|shellstock|"
         r"pesticides?|detergents?|test\s+strips)\b",
+    ),
+    _rule(
+        "allergen_label",
+        37,
+        "3-602.11(B)(5)",
+        "Pf",
+        "Major food allergen not declared on the label",
+        # the absence said before the allergen ("no allergen statement", "do not list
+        # walnuts", "omit the milk") or after it ("sesame not declared", "peanuts left off")
+        rf"\b(?:{ABSENT}|lacks?|lacking|omit(?:s|ted|ting)?|leaves?\s+out|left\s+out|"
+        r"undeclared|fails?\s+to\s+(?:list|declare|identify|include|show)|(?:never|nowhere)\s+"
+        r"(?:mention|list|declare|name|show|include|identif|state|disclose)\w*|"
+        r"(?:do|does|did)\s+not\s+(?:list|declare|identify|include|show|state|mention|disclose|"
+        r"name|contain|carry|have|bear)|not\s+(?:list|declar)\w*)\s+(?:[\w-]+\s+){0,4}?"
+        + _ALLERGEN
+        + r"|"
+        + _ALLERGEN
+        + r"\s+(?:[\w,-]+\s+){0,4}?(?:(?:is|are|was|were)\s+)?(?:not\s+(?:declared|listed|"
+        r"identified|shown|included|stated|disclosed|named|mentioned|on\s+(?:the\s+)?labels?)|"
+        r"omitted|left\s+off|undeclared)|\ballergen\w*\s+(?:\w+\s+){0,2}?(?:missing|absent)",
+        r"\blabel\w*|\bpackag\w*|\bingredient\s+(?:list|statement|panel|declaration)s?|"
+        r"\bgrab[-\s]and[-\s]go|\bdeclar\w*|\bpre-?packed|\bsold\b",
+        r"\b(?:training|trained|certificat\w*|course|awareness|poster|menu|servers?\s+"
+        r"(?:know|knew|aware))\b",
     ),
     _rule(
         "pests_present",
@@ -1146,6 +1250,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:pipes?|lines?)\s+(?:\w+\s+){0,3}?(?:above|over)|\bin\s+(?:the\s+)?(?:toilet\s+room|restroom|washroom|locker\s+"
         r"room|garage|mop\s+closet)",
         _FOOD_NOUN,
+        # what is kept in the mop closet is the cleaning gear, not food
+        r"^(?:\w+\s+){0,2}?(?:chemicals?|cleaners?|cleaning\s+\w+|mops?|brooms?|toxic\w*|"
+        r"pesticides?|sanitizers?)\b",
     ),
     _rule(
         "hair_restraint",
@@ -1191,6 +1298,27 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Fingernails not trimmed, or polished without gloves",
         r"\b(?:long|painted|polished|artificial|acrylic|false|dirty|unkempt)\s+(?:finger)?nails\b|"
         r"\bnail\s+polish\b",
+    ),
+    # "test strip showed none", "quat read zero", "no color change on the strip": nothing
+    # in the solution that should sanitize
+    _rule(
+        "sanitizer_reads_none",
+        16,
+        "4-501.114(A)",
+        "P",
+        "Sanitizing solution with no sanitizer in it",
+        _READS_NONE,
+        _SANITIZER_TESTED,
+        r"\b(?:wiping|cloths?|rags?|towels?|buckets?|pails?|hand\s+sanitiz\w*)\b",
+    ),
+    _rule(
+        "wiping_solution_none",
+        41,
+        "3-304.14",
+        "C",
+        "Wiping-cloth solution with no sanitizer in it",
+        _READS_NONE,
+        r"\b(?:wiping|cloths?|rags?|towels?|buckets?|pails?)\b",
     ),
     _rule(
         "wiping_cloths",
@@ -1278,6 +1406,27 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"forks?|spoons?|lids?|straws?|bowls?|boxes|clamshells?|gloves?|buckets?|tubs?|bags?)|"
         r"\b(?:straws|lids|cups|napkins|take[-\s]?out\s+containers|pizza\s+boxes)\b",
         r"\bfood\s+items|\bsanitiz",
+    ),
+    _rule(
+        "single_use_reused",
+        45,
+        "4-502.13",
+        "C",
+        "Single-service or single-use articles reused",
+        r"\b(?:re-?used|re-?using|re-?uses?|re-?filled|re-?filling|re-?fills?|refill\w*|"
+        r"used\s+(?:again|twice|more\s+than\s+once|a\s+second\s+time|repeatedly|over\s+and\s+over)|"
+        r"(?:washed|rinsed|cleaned|run\s+through\s+the\s+dish\s?\w+)\s+(?:out\s+)?(?:and|to\s+be|for)\s+"
+        r"(?:re-?)?(?:used|use)|saved\s+(?:and|for|to)\s+(?:\w+\s+)?(?:re-?)?use|second\s+use|"
+        r"repurposed)\b",
+        r"\b(?:single[-\s]?(?:service|use)|one[-\s]time[-\s]use|disposable|to[-\s]?go|take[-\s]?out|"
+        r"takeaway|carry[-\s]?out|paper|plastic|foam|styrofoam|deli|customers?'?s?)\s+(?:[\w-]+\s+)?"
+        r"(?:cups?|containers?|articles?|items?|utensils?|plates?|forks?|spoons?|knives|lids?|"
+        r"straws?|bowls?|boxes|clamshells?|trays?|pans?|bags?|tubs?|ramekins?|souffl\w+)|"
+        r"\b(?:(?:sour\s+cream|yogurt|mayo\w*|margarine|cream\s+cheese|butter|ricotta|salsa|"
+        r"dressing|pickle|olive)\s+(?:tubs?|containers?|jars?|buckets?|pails?)|#?10\s+cans?|"
+        r"(?:tin|food)\s+cans?|foil\s+(?:pans?|trays?)|(?:milk|juice|soda|water)\s+(?:jugs?|"
+        r"bottles?|cartons?)|bread\s+bags?|original\s+(?:food\s+)?(?:containers?|packaging))\b",
+        r"\bgloves?\b|\breusable\b|\bre-?usable\b|\bdishware\b",
     ),
     _rule(
         "gloves",
@@ -1532,7 +1681,11 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:the\s+)?(?:[\w']+\s+){0,3}?(?:waste\s?water|grey\s?water|gray\s?water|mop\s+water|"
         r"dirty\s+water)(?:\s+tanks?)?\s+(?:into|onto|on|in|down)\s+(?:the\s+)?(?:\w+\s+)?"
         r"(?:street|storm\s+drains?|ground|gravel|alley|parking|grass|sidewalk|curb|gutter)",
-        unless=r"\b(?:no\s+(?:sewage|sewer)|sewage\s+(?:pipes?|lines?)\s+(?:above|over))\b",
+        unless=r"\b(?:no\s+(?:sewage|sewer)|sewage\s+(?:pipes?|lines?)\s+(?:above|over))\b"
+        # where the waste water goes, as it should: "sewage to the municipal system"
+        r"|\b(?:public|municipal|city|sanitary|approved|county)\s+(?:sewer|sewage|system|"
+        r"collection)|\bseptic\s+(?:system|tank)\s+(?:\w+\s+){0,2}?(?:approved|permitted|"
+        r"pumped|serviced)",
     ),
     _rule(
         "toilet_room",
@@ -1861,6 +2014,10 @@ def _absent(
     problem = (
         rf"\b{_ABSENT_BEFORE}\s+(?:[\w'-]+\s+){{0,4}}?(?:{noun})\b"
         rf"|\b(?:{noun})\b(?:\s+[\w'()-]+){{0,5}}?\s+{_ABSENT_AFTER}"
+        # a list's or a checklist's "Test strips: none", "soap - none on site", "strips none"
+        rf"|\b(?:{noun})\b\s*(?::|-+|=)\s*(?:none|nil|zero|missing|absent)\b"
+        rf"|\b(?:{noun})\b(?:\s+[\w'()-]+){{0,3}}?\s+(?:none|nil)\s*(?:on\s+(?:site|hand)|"
+        r"available|present|provided|in\s+stock|found|seen)?\s*$"
     )
     return _rule(f"absent_{name}", item, section, designation, description, problem, unless=unless)
 

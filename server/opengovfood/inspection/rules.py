@@ -14,7 +14,7 @@ from typing import Final
 
 from .findings import Finding
 from .form_items import designation_of
-from .measurements import check_sentence
+from .measurements import FOOD_WORDS, check_sentence, readings
 from .negation import (
     conditional_spans,
     is_advisory,
@@ -257,6 +257,28 @@ def reports_nothing(view: str) -> bool:
     )
 
 
+_FOLLOW_UP_VISIT: Final = re.compile(
+    r"\b(?:re-?inspection|follow[-\s]?up|re-?check|re-?visit|compliance\s+(?:visit|check))\b"
+)
+_HAS_BEEN_PUT_RIGHT: Final = re.compile(
+    r"\b(?:(?:has|have)\s+(?:now\s+|since\s+)?been|was|were)\s+(?:\w+\s+)?(?:repaired|replaced|fixed|"
+    r"corrected|resolved|removed|installed|provided|posted|re-?sealed|sealed|serviced|"
+    r"re-?stocked|unblocked|cleared|abated)\b"
+)
+_TODAY_FIX: Final = re.compile(r"\b(?:during|c\.?o\.?s\.?|on[-\s]site|while\s+i)\b")
+
+
+def _put_right_since(view: str, notes_view: str) -> bool:
+    """On a follow-up visit, "the torn gasket has been replaced" reports the earlier
+    inspection's item as put right since, not a fault found today."""
+    return (
+        _HAS_BEEN_PUT_RIGHT.search(view) is not None
+        and _FOLLOW_UP_VISIT.search(notes_view) is not None
+        and _STILL_WRONG.search(view) is None
+        and _TODAY_FIX.search(view) is None
+    )
+
+
 def sentence_findings(
     sentence: Sentence, hint: str = "", notes_view: str = "", today: date | None = None
 ) -> tuple[Finding, ...]:
@@ -355,6 +377,134 @@ def _remarks_after(
     return remarks
 
 
+_UNIT_AIR: Final = "measure:4-301.11"
+# "Ham and turkey inside.", "Stored in it: cut melon": a sentence that says what a unit
+# holds, without a reading of its own.
+_HOLDS: Final = re.compile(
+    r"\b(?:inside|in\s+(?:it|there|the\s+unit|this\s+unit)|stored|holding|holds|held|contain\w*|"
+    r"with|full\s+of|loaded|stocked)\b"
+)
+
+
+def _names_contents(sentence: Sentence) -> bool:
+    view = sentence.lower
+    return (
+        FOOD_WORDS.search(view) is not None
+        and _HOLDS.search(view) is not None
+        and not any(r.kind == "temperature" for r in readings(view))
+        and not reports_nothing(view)
+    )
+
+
+def _carry_food_over(
+    sentences: list[Sentence], raw: list[tuple[Finding, ...]], notes: str
+) -> list[tuple[Finding, ...]]:
+    """A unit read warm in one sentence and its food named in the next ("Walk-in cooler:
+    47F. Ham and turkey inside.") or the one before: the food is cold held above 41 °F,
+    as if the two were one sentence (item 22, not the unit's own item 33)."""
+    out = list(raw)
+    for index, findings in enumerate(raw):
+        if not any(f.concept == _UNIT_AIR for f in findings):
+            continue
+        neighbours = []
+        for other in (index + 1, index - 1):
+            if not 0 <= other < len(sentences):
+                continue
+            a, b = sorted((sentences[index], sentences[other]), key=lambda s: s.start)
+            if "\n\n" in notes[a.end : b.start] or "\n" in notes[a.end : b.start].strip(" "):
+                continue  # another paragraph or list entry speaks of something else
+            neighbours.append(sentences[other])
+        if not any(_names_contents(n) for n in neighbours):
+            continue
+        out[index] = tuple(
+            replace(
+                f,
+                food_code_section="3-501.16(A)(2)",
+                form_item=22,
+                designation=designation_of("3-501.16(A)(2)"),
+                description=f.description.replace("Cold-holding equipment", "TCS food held"),
+                concept="measure:3-501.16(A)(2)",
+            )
+            if f.concept == _UNIT_AIR
+            else f
+            for f in findings
+        )
+    return out
+
+
+# A sentence that goes on about the thing the one before named: "There is a bottle of bleach
+# on the shelf. It sits above the rice.", "Hand sink by the fryer. Blocked by a rack."
+_ANAPHOR: Final = re.compile(
+    r"^(?:it|its|it's|they|they're|these|those|this|that|both|each|all\s+of\s+(?:them|it|these)|"
+    r"the\s+same\s+\w+|which|there)\b(?!\s+(?:is|are|was|were)\s+(?:no|not|none)\b)"
+)
+_HEADING_WORDS: Final = 5
+_PLACE: Final = re.compile(
+    r"\b(?:sinks?|coolers?|freezers?|walk[-\s]?ins?|reach[-\s]?ins?|fridges?|refrigerators?|"
+    r"units?|shel(?:f|ves)|racks?|storage|stations?|tables?|lines?|bar|kitchen|room|area|"
+    r"counter|rail|well|case|cabinet|basement|closet|restrooms?|bathrooms?|toilets?|truck)\b"
+)
+_SAYS_SOMETHING: Final = re.compile(
+    r"\b(?:is|are|was|were|has|have|had|no|not|none|ok|okay|good|clean|fine|must|shall|"
+    r"instruct\w*|observed|found|noted|provide|repair|maintain|remove|need\w*)\b|\d"
+)
+
+
+def _is_heading(sentence: Sentence) -> bool:
+    """A short label naming a place or a unit ("Hand sink by the fryer.", "Dry storage:"),
+    with nothing said of it."""
+    words = sentence.lower.split()
+    return (
+        0 < len(words) <= _HEADING_WORDS
+        and _PLACE.search(sentence.lower) is not None
+        and _SAYS_SOMETHING.search(sentence.lower) is None
+    )
+
+
+def _read_on(
+    sentences: list[Sentence],
+    raw: list[tuple[Finding, ...]],
+    notes: str,
+    notes_view: str,
+    today: date | None,
+) -> list[tuple[Finding, ...]]:
+    """Phrase rules over a sentence read together with the one before, where it refers back
+    to it (a pronoun) or the one before only names what it speaks of (a heading): the thing
+    and its fault are in two sentences. Only findings neither sentence gives alone count;
+    the evidence quotes both."""
+    if not notes:
+        return raw
+    out = list(raw)
+    for index in range(1, len(sentences)):
+        before, current = sentences[index - 1], sentences[index]
+        gap = notes[before.end : current.start]
+        if "\n" in gap.strip(" .") or len(gap) > 4:
+            continue
+        if not (_ANAPHOR.match(current.lower) or _is_heading(before)):
+            continue
+        if reports_nothing(before.lower) or reports_nothing(current.lower):
+            continue
+        joined = Sentence(
+            before.start,
+            current.end,
+            notes[before.start : current.end],
+            before.lower + gap.lower() + current.lower,
+        )
+        if len(joined.lower) != len(joined.text):
+            continue
+        known = {f.concept for f in raw[index - 1]} | {f.concept for f in raw[index]}
+        added = tuple(
+            f
+            for f in sentence_findings(joined, "", notes_view, today)
+            if f.concept not in known
+            and not f.concept.startswith(("measure:", "time:"))
+            and f.form_item not in {g.form_item for g in raw[index - 1]}
+        )
+        if added:
+            out[index] = out[index] + added
+    return out
+
+
 def rule_findings(sentences: list[Sentence], notes: str = "") -> list[SentenceFindings]:
     """Per-sentence findings with corrected-on-site and repeat marks.
 
@@ -367,12 +517,18 @@ def rule_findings(sentences: list[Sentence], notes: str = "") -> list[SentenceFi
     notes_view = " ".join(s.lower for s in sentences)
     today = inspection_day(notes_view)
     earlier = earlier_items(sentences, notes) if notes else frozenset()
+    # on a follow-up, what has been put right since the last visit reports nothing either
+    earlier = earlier | frozenset(
+        i for i, s in enumerate(sentences) if _put_right_since(s.lower, notes_view)
+    )
     for index, sentence in enumerate(sentences):
         if index in earlier:
             raw.append(())
         else:
             raw.append(sentence_findings(sentence, hint, notes_view, today))
         hint = sentence.lower
+    raw = _carry_food_over(sentences, raw, notes)
+    raw = _read_on(sentences, raw, notes, notes_view, today)
     out: list[SentenceFindings] = []
     for index, (sentence, findings) in enumerate(zip(sentences, raw, strict=True)):
         if not findings:

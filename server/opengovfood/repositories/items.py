@@ -7,8 +7,10 @@ PostgreSQL: db/pg_direct, every statement of this repository but the purge compi
 once and run as an asyncpg prepared statement on a raw connection), total_size from
 the trigger-kept `item_counts` (by department, owner and status) when the filter
 names only status and owner, and announcing each committed write to the watchers
-(repositories/item_events: pg_notify in the write's transaction on PostgreSQL, the
-process's hub after COMMIT on SQLite). Rows become records by column name.
+(repositories/item_events: on PostgreSQL the event's outbox row is written by the
+write's own statement and its id handed to the process's notifier after COMMIT; on
+SQLite the process's hub gets the event after COMMIT). Rows become records by column
+name.
 
 Every write is one transaction; a conditional update or delete is one statement with
 RETURNING, so concurrent writers never lose an update on either backend.
@@ -27,7 +29,6 @@ from sqlalchemy import (
     Row,
     Select,
     Table,
-    Text,
     Update,
     bindparam,
     delete,
@@ -36,7 +37,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy import cast as cast_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
@@ -62,7 +62,7 @@ from opengovfood.domain.listing import ListQuery
 from opengovfood.domain.scopes import Scope
 from opengovfood.repositories import scoping, sql_lists
 from opengovfood.repositories.idempotency import claim_statement
-from opengovfood.repositories.item_events import CHANNEL, NOTIFY, encode_event
+from opengovfood.repositories.item_events import announced, queue_statement
 
 items = cast(Table, Item.__table__)
 requests = cast(Table, ItemRequest.__table__)
@@ -157,30 +157,6 @@ _LINK = (
 _GET_REQUEST = select(requests.c.body_hash, requests.c.item_id).where(
     requests.c.owner_id == bindparam("r_owner"), requests.c.request_id == bindparam("r_request")
 )
-
-
-def _insert_and_notify() -> Select[Any]:
-    """PostgreSQL: INSERT ... RETURNING and its pg_notify in one statement (one round
-    trip; alone it is its own transaction). The payload is encode_event's, made in
-    Python with a stand-in id (`_ID_MARK`); the statement puts the new id between the
-    two halves (`n_head`, `n_tail`)."""
-    written = _INSERT.cte("written")
-    payload = (
-        bindparam("n_head", type_=Text)
-        + cast_(written.c.id, Text)
-        + bindparam("n_tail", type_=Text)
-    )
-    return select(*written.c, func.pg_notify(CHANNEL, payload).label("notified"))
-
-
-_ID_MARK = '"id":-1,'
-
-
-def _notify_halves(event: ItemEvent) -> dict[str, str]:
-    """encode_event(event) split where the id goes (the id in `event` is -1)."""
-    head, mark, tail = encode_event(event).partition(_ID_MARK)
-    assert mark, "the payload names the id"
-    return {"n_head": head + '"id":', "n_tail": "," + tail}
 
 
 def _record(row: Row[Any]) -> ItemRecord:
@@ -280,11 +256,13 @@ class ItemRepository:
         publish: Callable[[ItemEvent], None] | None = None,
         direct: PgDirect | None = None,
         writes: SqliteWrites | None = None,
+        announce: Callable[[int], None] | None = None,
     ) -> None:
         """`fast`: the SQLite fast read path; `writes`: SQLite's write thread;
         `direct`: PostgreSQL's raw connections (reads and writes); `publish`: where
-        committed writes are announced in-process (the hub's dispatch) when the
-        database cannot notify."""
+        committed writes are announced in-process (the hub's dispatch) on SQLite;
+        `announce`: PostgreSQL, takes a committed write's outbox id (the process's
+        OutboxNotifier; without one the other instances' catch-up sweep announces it)."""
         self.dialect: str = engine.dialect.name
         self._engine = engine
         # One statement needs no transaction: no BEGIN/ROLLBACK round trips for reads.
@@ -299,6 +277,7 @@ class ItemRepository:
         self._lite: dict[Hashable, CompiledRead] = {}
         self._notify = self.dialect == "postgresql"
         self._publish = publish
+        self._announce_id = announce
         self._reads: dict[Hashable, tuple[Select[Any], CompiledRead | PgStatement | None]] = {}
         self._writes: dict[Hashable, Any] = {}
         self._pg: dict[Hashable, PgStatement] = {}
@@ -426,15 +405,30 @@ class ItemRepository:
             compiled = self._pg[shape] = compile_statement(stmt)
         return compiled
 
-    async def _announce(self, connection: AsyncConnection, event: ItemEvent) -> None:
-        """Inside the write's transaction: PostgreSQL delivers the NOTIFY on COMMIT."""
-        if self._notify:
-            await connection.execute(NOTIFY, {"payload": encode_event(event)})
+    def _pg_announced(self, shape: Hashable, write: Any, kind: EventType) -> PgStatement:
+        """The write with its outbox row (item_events.announced), built once per shape."""
+        key = ("announced", shape)
+        compiled = self._pg.get(key)
+        if compiled is None:
+            compiled = self._pg[key] = compile_statement(announced(write, kind))
+        return compiled
+
+    async def _queue(self, connection: AsyncConnection, event: ItemEvent) -> int | None:
+        """Inside the write's transaction (the ORM path): PostgreSQL's outbox row."""
+        if not self._notify:
+            return None
+        stmt, values = queue_statement(event)
+        return int((await connection.execute(stmt, values)).scalar_one())
 
     def _committed(self, event: ItemEvent) -> None:
         """After COMMIT: in-process watchers (SQLite)."""
         if not self._notify and self._publish is not None:
             self._publish(event)
+
+    def _queued(self, event_id: int | None) -> None:
+        """After COMMIT (PostgreSQL): the notifier announces the outbox row."""
+        if event_id is not None and self._announce_id is not None:
+            self._announce_id(event_id)
 
     @staticmethod
     def _insert_values(new: NewItem) -> dict[str, Any]:
@@ -455,39 +449,17 @@ class ItemRepository:
             "inspect_time": new.inspect_time or now,
         }
 
-    async def _insert(self, connection: AsyncConnection, new: NewItem) -> ItemEvent:
+    async def _insert(
+        self, connection: AsyncConnection, new: NewItem
+    ) -> tuple[ItemEvent, int | None]:
         record = _record((await connection.execute(_INSERT, self._insert_values(new))).one())
         event = ItemEvent(EventType.CREATED, record)
-        await self._announce(connection, event)
-        return event
+        return event, await self._queue(connection, event)
 
-    async def _pg_announce(self, tx: Transaction, event: ItemEvent) -> None:
-        await tx.fetch(self._pg_statement("notify", NOTIFY), {"payload": encode_event(event)})
-
-    def _pg_insert_values(self, new: NewItem) -> dict[str, Any]:
-        values = self._insert_values(new)
-        unnumbered = ItemRecord(  # the record the INSERT returns, but for its id
-            id=-1,
-            title=new.title,
-            description=new.description,
-            status=new.status,
-            owner_id=new.owner_id,
-            create_time=values["create_time"],
-            update_time=values["update_time"],
-            version=values["version"],
-            establishment_id=new.establishment_id,
-            kind=new.kind,
-            result=new.result,
-            score=new.score,
-            inspect_time=values["inspect_time"],
-            department_id=new.department_id,
-        )
-        return {**values, **_notify_halves(ItemEvent(EventType.CREATED, unnumbered))}
-
-    async def _pg_insert(self, tx: Transaction, new: NewItem) -> ItemEvent:
-        stmt = self._pg_statement("insert", _insert_and_notify())
-        rows = await tx.fetch(stmt, self._pg_insert_values(new))
-        return ItemEvent(EventType.CREATED, _mapped_record(rows[0]))
+    async def _pg_insert(self, tx: Transaction, new: NewItem) -> tuple[ItemEvent, int]:
+        stmt = self._pg_announced("insert", _INSERT, EventType.CREATED)
+        row = (await tx.fetch(stmt, self._insert_values(new)))[0]
+        return ItemEvent(EventType.CREATED, _mapped_record(row)), row["event_id"]
 
     async def add(self, new: NewItem) -> ItemRecord:
         if self._writer is not None:
@@ -500,13 +472,15 @@ class ItemRepository:
             with _foreign_keys():
                 return (await self._writer.run(work, self._committed)).item
         if self._direct is not None:
-            stmt = self._pg_statement("insert", _insert_and_notify())
+            stmt = self._pg_announced("insert", _INSERT, EventType.CREATED)
             with _foreign_keys():
-                rows = await self._direct.fetch_once(stmt, self._pg_insert_values(new))
-            return _mapped_record(rows[0])
+                row = (await self._direct.fetch_once(stmt, self._insert_values(new)))[0]
+            self._queued(row["event_id"])
+            return _mapped_record(row)
         async with self._transaction() as connection:
-            event = await self._insert(connection, new)
+            event, event_id = await self._insert(connection, new)
         self._committed(event)
+        self._queued(event_id)
         return event.item
 
     async def add_once(
@@ -525,6 +499,7 @@ class ItemRepository:
         keys = {"r_owner": new.owner_id, "r_request": request_id}
         for _attempt in range(3):
             created: ItemEvent | None = None
+            event_id: int | None = None
             prior: tuple[str, int | None] | None = None  # (body_hash, item_id)
             claim = {**keys, "r_hash": body_hash, "r_now": utcnow(), "r_expired": expired_before}
             if self._writer is not None:
@@ -536,7 +511,7 @@ class ItemRepository:
                 with _foreign_keys():
                     async with self._direct.transaction() as tx:
                         if await tx.fetch(self._pg_statement("claim", self._claim), claim):
-                            created = await self._pg_insert(tx, new)
+                            created, event_id = await self._pg_insert(tx, new)
                             link = {**keys, "r_item": created.item.id}
                             await tx.fetch(self._pg_statement("link", _LINK), link)
                         else:
@@ -546,7 +521,7 @@ class ItemRepository:
             else:
                 async with self._transaction() as connection:
                     if (await connection.execute(self._claim, claim)).first() is not None:
-                        created = await self._insert(connection, new)
+                        created, event_id = await self._insert(connection, new)
                         await connection.execute(_LINK, {**keys, "r_item": created.item.id})
                     else:
                         row = (await connection.execute(_GET_REQUEST, keys)).one_or_none()
@@ -554,6 +529,7 @@ class ItemRepository:
                             prior = (row.body_hash, row.item_id)
             if created is not None:
                 self._committed(created)
+                self._queued(event_id)
                 return created.item
             if prior is None:
                 continue  # purged or rolled back between the two statements: retry
@@ -670,22 +646,7 @@ class ItemRepository:
                 with _foreign_keys():
                     return (await self._writer.run(work, self._committed)).item
             if self._direct is not None:
-                with _foreign_keys():
-                    async with self._direct.transaction() as tx:
-                        rows = await tx.fetch(self._pg_statement(shape, stmt), values)
-                        if not rows:
-                            miss = self._pg_statement(
-                                ("miss", scoped), self._miss_statement(scoped)
-                            )
-                            found = await tx.fetch(
-                                miss, {"item_id": item_id, **scoping.params(scope)}
-                            )
-                            raise _Refused(self._missed(bool(found)))
-                        event = ItemEvent(kind, _mapped_record(rows[0]))
-                        if accept is not None and not accept(event.item):
-                            raise _Refused(WriteMiss.STALE)
-                        await self._pg_announce(tx, event)
-                return event.item
+                return await self._pg_write(kind, shape, stmt, values, scope, accept)
             async with self._transaction() as connection:
                 row = (await connection.execute(stmt, values)).one_or_none()
                 if row is None:
@@ -693,11 +654,50 @@ class ItemRepository:
                 event = ItemEvent(kind, _record(row))
                 if accept is not None and not accept(event.item):
                     raise _Refused(WriteMiss.STALE)
-                await self._announce(connection, event)
+                event_id = await self._queue(connection, event)
         except _Refused as refused:
             return refused.miss
         self._committed(event)
+        self._queued(event_id)
         return event.item
+
+    async def _pg_write(
+        self,
+        kind: EventType,
+        shape: Hashable,
+        stmt: Update | Delete,
+        values: dict[str, Any],
+        scope: Scope,
+        accept: Callable[[ItemRecord], bool] | None,
+    ) -> ItemRecord | WriteMiss:
+        """PostgreSQL: the write and its outbox row in one statement. Without `accept`
+        it runs alone (autocommit: one round trip); with it, in a transaction that
+        `accept` may roll back. A write that matched nothing asks why (read committed:
+        a statement of its own sees what one in the transaction would)."""
+        assert self._direct is not None
+        scoped = scope.shape
+        write = self._pg_announced(shape, stmt, kind)
+        miss = self._pg.get(("miss", scoped)) or self._pg_statement(
+            ("miss", scoped), self._miss_statement(scoped)
+        )
+        miss_values = {"item_id": values["item_id"], **scoping.params(scope)}
+        with _foreign_keys():
+            if accept is None:
+                rows = await self._direct.fetch_once(write, values)
+                if not rows:
+                    return self._missed(bool(await self._direct.fetch(miss, miss_values)))
+            else:
+                try:
+                    async with self._direct.transaction() as tx:
+                        rows = await tx.fetch(write, values)
+                        if not rows:
+                            raise _Refused(self._missed(bool(await tx.fetch(miss, miss_values))))
+                        if not accept(_mapped_record(rows[0])):
+                            raise _Refused(WriteMiss.STALE)
+                except _Refused as refused:
+                    return refused.miss
+        self._queued(rows[0]["event_id"])
+        return _mapped_record(rows[0])
 
     async def update(
         self,

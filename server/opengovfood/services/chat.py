@@ -84,7 +84,12 @@ class ConversationRepository(Protocol):
     async def recent_messages(self, conversation_id: int, limit: int) -> list[MessageRecord]: ...
     async def begin_turn(
         self, owner_id: int, conversation_id: int | None, provider: str, model: str, text: str
-    ) -> TurnStart: ...
+    ) -> TurnStart:
+        """Store the user's message. It may be committed without waiting for durability
+        (on the first chunk's path); the turn's next write makes it durable, and every
+        way a turn ends writes again (`ChatService.chat`)."""
+        ...
+
     async def add_message(
         self,
         conversation_id: int,

@@ -2,9 +2,23 @@
 
 The item repository announces each committed write (repositories/item_events.py):
 on SQLite it calls `ItemEventHub.dispatch` in-process right after COMMIT (a rollback
-announces nothing; one process only); on PostgreSQL it runs `pg_notify` in the
-write's transaction, and every process's `PostgresListener` feeds its hub, so an
-event reaches every process exactly once, in commit order.
+announces nothing; one process only). On PostgreSQL the write's own statement puts
+its event in the `item_outbox` table (same transaction: a rollback leaves nothing);
+after COMMIT the process's notifier announces it, batched with others, by deleting
+the row and NOTIFYing its payload in one transaction, and every process's
+`PostgresListener` feeds its hub: an event reaches every process exactly once.
+
+What a watcher is promised (PostgreSQL):
+- every committed write is announced, including when its writer dies right after
+  COMMIT: the event then waits in the outbox, and any instance's catch-up sweep
+  announces it after `OPENGOVFOOD_WATCH_CATCH_UP_AFTER` seconds, unless a later write
+  of the item has superseded it (its event carries the newer state);
+- per item, versions never go backwards and the latest write is always announced;
+  an intermediate version can be skipped when writes of one item from different
+  instances are announced out of commit order (or superseded, as above);
+- events usually arrive a few milliseconds after COMMIT (one batch: a round trip
+  and a flush); a process stopped with SIGTERM announces its pending events before
+  it exits.
 
 Watchers (`ItemEventHub.subscribe`) get a bounded queue. Dispatch never waits: a
 watcher whose queue is full is dropped from the hub at once and its stream ends with

@@ -32,6 +32,7 @@ EXPECTED_TABLES = {
     "establishments",
     "establishment_requests",
     "import_records",
+    "item_outbox",
 }
 
 

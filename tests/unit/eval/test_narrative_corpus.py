@@ -6,8 +6,9 @@ lengths). The README's statistics blocks are recomputed here so they cannot drif
 
 Two independently written corpora share the schema: the first author's `dev`/`test` and the second
 author's `dev2`/`test2`. Each pair is checked against its own promises; a small third development
-split, `dev3`, written by the rules engine's author to widen the styles, has no held-out half.
-Labels, ids and the no-shared-text rule hold across all five splits.
+split, `dev3`, written by the rules engine's author to widen the styles, has no held-out half;
+a fourth author's `dev4`/`test4` were written without reading the engine. Labels, ids and the
+no-shared-text rule hold across all seven splits.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ CORPUS = Path(__file__).resolve().parents[3] / "eval" / "corpora" / "narrative"
 FIRST = ("dev", "test")
 SECOND = ("dev2", "test2")
 THIRD = ("dev3",)
-SPLITS = FIRST + SECOND + THIRD
+FOURTH = ("dev4", "test4")
+SPLITS = FIRST + SECOND + THIRD + FOURTH
 
 NOTE_KEYS = {
     "id",
@@ -252,14 +254,36 @@ def test_second_corpus_variety(corpus: dict[str, list[Note]]) -> None:
         assert {v["severity"] for v in violations} == SEVERITIES, split
 
 
-def test_readme_voice_table_matches_the_second_corpus(corpus: dict[str, list[Note]]) -> None:
-    """The dev2/test2 table of styles gives each style's note count per split."""
+def readme_part(heading: str) -> str:
+    """The README from `heading` up to the next second-level heading."""
     readme = (CORPUS / "README.md").read_text(encoding="utf-8")
-    rows = re.findall(r"^\| `([a-z-]+)` \| [^|]+ \| (\d+) \| (\d+) \|$", readme, re.M)
-    table = {style: (int(dev2), int(test2)) for style, dev2, test2 in rows}
-    counts = {split: Counter(note["style"] for note in corpus[split]) for split in SECOND}
-    styles = set(counts["dev2"]) | set(counts["test2"])
-    assert table == {style: (counts["dev2"][style], counts["test2"][style]) for style in styles}
+    start = readme.index(f"\n{heading}\n")
+    end = readme.find("\n## ", start + 1)
+    return readme[start : end if end != -1 else len(readme)]
+
+
+def voice_table(part: str) -> dict[str, tuple[int, int]]:
+    rows = re.findall(r"^\| `([a-z-]+)` \| [^|]+ \| (\d+) \| (\d+) \|$", part, re.M)
+    return {style: (int(dev), int(test)) for style, dev, test in rows}
+
+
+@pytest.mark.parametrize(
+    ("heading", "splits"),
+    [
+        ("## Second corpus: dev2 and test2", SECOND),
+        ("## Fourth corpus: dev4 and test4", FOURTH),
+    ],
+    ids=["dev2-test2", "dev4-test4"],
+)
+def test_readme_voice_table_matches_the_files(
+    corpus: dict[str, list[Note]], heading: str, splits: tuple[str, ...]
+) -> None:
+    """Each voice table gives each style's note count in its corpus's two splits."""
+    table = voice_table(readme_part(heading))
+    dev, test = splits
+    counts = {split: Counter(note["style"] for note in corpus[split]) for split in splits}
+    styles = set(counts[dev]) | set(counts[test])
+    assert table == {style: (counts[dev][style], counts[test][style]) for style in styles}
 
 
 def test_third_split_is_a_small_development_set(corpus: dict[str, list[Note]]) -> None:
@@ -273,7 +297,36 @@ def test_third_split_is_a_small_development_set(corpus: dict[str, list[Note]]) -
     assert {v["severity"] for note in notes for v in note["violations"]} == SEVERITIES
 
 
-@pytest.mark.parametrize("splits", [FIRST, SECOND, THIRD], ids=["dev-test", "dev2-test2", "dev3"])
+def test_fourth_corpus_size_clean_notes_and_item_coverage(corpus: dict[str, list[Note]]) -> None:
+    """dev4/test4: about 30 notes each, a quarter clean, every Form 3-A item in each split."""
+    for split in FOURTH:
+        notes = corpus[split]
+        assert len(notes) >= 30, split
+        assert sum(note["clean"] for note in notes) >= 7, split
+        covered = set().union(*(items_of(note) for note in notes))
+        assert covered == set(range(1, 57)), (split, sorted(set(range(1, 57)) - covered))
+
+
+def test_fourth_corpus_variety(corpus: dict[str, list[Note]]) -> None:
+    """dev4/test4: each split has Celsius-only notes, long reports with and without
+    violations, repeats and on-site corrections, and all three designations."""
+    for split in FOURTH:
+        notes = corpus[split]
+        violations = [v for note in notes for v in note["violations"]]
+        assert len({note["style"] for note in notes}) >= 8, split
+        assert sum(note["units"] == "C" for note in notes) >= 4, split
+        assert any(len(note["notes"]) > 3000 and not note["clean"] for note in notes), split
+        assert any(len(note["notes"]) > 3000 and note["clean"] for note in notes), split
+        assert {"routine", "follow-up", "complaint"} <= {n["inspection_type"] for n in notes}, split
+        assert any(v["corrected_on_site"] for v in violations), split
+        assert any(not v["corrected_on_site"] for v in violations), split
+        assert any(v["repeat"] for v in violations), split
+        assert {v["severity"] for v in violations} == SEVERITIES, split
+
+
+@pytest.mark.parametrize(
+    "splits", [FIRST, SECOND, THIRD, FOURTH], ids=["dev-test", "dev2-test2", "dev3", "dev4-test4"]
+)
 def test_readme_statistics_match_the_files(
     corpus: dict[str, list[Note]], splits: tuple[str, ...]
 ) -> None:

@@ -131,3 +131,22 @@ def test_a_cooling_change_is_timed_by_the_duration_that_follows_it() -> None:
     assert rules.analyse(ok) == []
     slow = "Soup cooled from 135F to 75F in 3 hours."
     assert [f.form_item for f in rules.analyse(slow)] == [20]
+
+
+@pytest.mark.parametrize(
+    ("text", "slow"),
+    [
+        # a log's span without "from", timed in hours and minutes together
+        ("Menudo cooled yesterday: log 135F to 70F in 1 hr 45 min and to 41F in 5 hr.", False),
+        ("Menudo cooled yesterday: log 135F to 80F in 2 hr 30 min and to 41F in 5 hr.", True),
+        ("Cooling log: 135F to 70F in 1 h 45 min, 41F at 5 h.", False),
+        ("Cooling log: 135F to 78F in 2 h 40 min, 41F at 5 h.", True),
+        ("Stock cooled 57C to 20C in 1 h 50 min.", False),
+        ("Stock cooled 57C to 25C in 2 h 50 min.", True),
+        # the starting reading of a span is not itself late
+        ("Cooling: beans 135F to 65F in 90 minutes.", False),
+        ("Cooling: beans 90F after 3 hours.", True),
+    ],
+)
+def test_cooling_spans_and_compound_durations(text: str, slow: bool) -> None:
+    assert (("3-501.14(A)", 20) in _violations(text)) is slow

@@ -4,7 +4,11 @@ stored when), models."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -19,7 +23,14 @@ from opengovfood.errors import (
     PermissionDenied,
     Unavailable,
 )
-from opengovfood.llm import ProviderRegistry, ProviderUnavailable, ToolCall, ToolSpec
+from opengovfood.llm import (
+    ProviderRegistry,
+    ProviderUnavailable,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    ToolSpec,
+)
 from opengovfood.services.chat import MAX_TOOL_ROUNDS, ChatService
 from opengovfood.services.models import ModelService
 
@@ -126,3 +137,64 @@ async def test_models_listing_and_pulling() -> None:
     admin = Principal(kind="user", user_id=9, name="root", is_superuser=True)
     with pytest.raises(FailedPrecondition, match="no Ollama server is configured"):
         [step async for step in models.pull_model(admin, "llama3.2")]
+
+
+@dataclass
+class _Hanging(ScriptedProvider):
+    """A provider that was asked and never answers (until cancelled)."""
+
+    asked: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def stream_chat(self, *args: Any, **kwargs: Any) -> AsyncGenerator[StreamEvent, None]:
+        self.asked.set()
+        await asyncio.Event().wait()
+        yield TextDelta("never")
+
+
+async def test_every_way_a_turn_ends_writes_after_begin_turn() -> None:
+    # begin_turn may commit without waiting for durability (PostgreSQL): the turn's
+    # next write makes it durable, so every ending must write something after it.
+    repository = InMemoryConversations()
+    provider = ScriptedProvider(
+        turns=[
+            Turn(text=["Yes."]),
+            Turn(calls=[ToolCall("c1", "get_item", {"id": 1})]),
+            Turn(text=["Pending."]),
+            Turn(error=ProviderUnavailable("scripted")),
+            Turn(text=["half "], error=ProviderUnavailable("scripted")),
+            Turn(text=["one ", "two"]),
+            Turn(error=ProviderUnavailable("scripted")),
+        ]
+    )
+    chat = ChatService(repository, registry(provider), Tools())
+    await collect(chat, ANA, "answered")
+    assert repository.unflushed == set()
+    await collect(chat, ANA, "with a tool round")
+    assert repository.unflushed == set()
+    with pytest.raises(Unavailable):
+        await collect(chat, ANA, "fails before any text")
+    assert repository.unflushed == set()
+    with pytest.raises(Unavailable):
+        await collect(chat, ANA, "fails mid-answer")
+    assert repository.unflushed == set()
+    # The client goes away after the first chunk.
+    stream = chat.chat(ANA, "closed early", 0, "", "")
+    assert (await anext(stream)).text == "one "
+    await stream.aclose()
+    assert repository.unflushed == set()
+    # A continued conversation's failed turn is removed (a write, too).
+    with pytest.raises(Unavailable):
+        await collect(chat, ANA, "again", 1)
+    assert repository.unflushed == set()
+    assert [m.content for m in repository.of(1)] == ["answered", "Yes."]
+
+    # Cancelled (a deadline) while the model has not answered yet.
+    hanging = _Hanging()
+    chat = ChatService(repository, registry(hanging))
+    task = asyncio.create_task(collect(chat, ANA, "cancelled while waiting"))
+    await hanging.asked.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert repository.unflushed == set()
+    assert all(m.content != "cancelled while waiting" for m in repository.messages.values())

@@ -1,0 +1,240 @@
+"""Families of wording generalised by category (issue 13): each family is tested with
+positive sentences in several writers' words and with their negated or compliant forms."""
+
+from __future__ import annotations
+
+import pytest
+
+from opengovfood.inspection.engine import build_engine, default_engine
+
+RULES_ONLY = build_engine(with_classifier=False)
+
+
+def _items(text: str) -> set[int]:
+    return {f.form_item for f in RULES_ONLY.analyse(text)}
+
+
+def _priority(text: str) -> set[tuple[int, str]]:
+    return {
+        (f.form_item, f.designation)
+        for f in RULES_ONLY.analyse(text)
+        if f.designation in ("P", "Pf")
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sanitizer jug kept on top of the reach-in beside containers of cut fruit.",
+        "Chlorine bottle stored alongside cooking oil and spices.",
+        "Spray bottle of degreaser sitting next to the open bin of flour.",
+        "Glass cleaner on the shelf right above the hamburger buns.",
+        "Oven cleaner kept in contact with the to-go cups.",
+        "Can of bug spray stored with the chips on the snack rack.",
+    ],
+)
+def test_chemicals_above_or_beside_food(text: str) -> None:
+    assert 28 in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sanitizer buckets kept on the floor under the prep table, away from food.",
+        "Chemicals stored on a separate shelf below and away from food.",
+        "Bleach kept on the bottom shelf of the janitor closet, separated from food.",
+        "Baristas wipe the steam wand with a cloth kept in the quat bucket between drinks.",
+        "Peeling paint on the ceiling in the prep area.",
+    ],
+)
+def test_chemicals_stored_apart_are_not_cited(text: str) -> None:
+    assert (28, "P") not in _priority(text)
+
+
+def test_household_insect_spray_is_a_pesticide_used() -> None:
+    assert 28 in _items("Household insect spray found in the kitchen, used by staff.")
+
+
+def test_unlabelled_working_container_of_sanitizer() -> None:
+    assert 28 in _items("Working container of sanitizer not labeled with its contents.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Walk-in cooler: 47F. Ham and turkey inside.",
+        "Prep cooler at 46F. Sliced tomatoes and cut lettuce stored in it.",
+        "Sliced ham and cheese held inside. The deli case read 50F.",
+    ],
+)
+def test_food_named_next_to_a_warm_unit_is_cold_holding(text: str) -> None:
+    assert 22 in _items(text)
+    assert 33 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Walk-in cooler: 47F. Staff adjusted the thermostat.",
+        "Walk-in air 44F. Milk inside at 40F.",
+        "Walk-in cooler: 47F.\n\nHam and turkey inside the reach-in.",
+    ],
+)
+def test_a_warm_unit_without_its_food_stays_the_unit(text: str) -> None:
+    assert 22 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "There is a bottle of bleach on the shelf. It sits right above the bags of rice.",
+        "Hand sink by the fryer. Blocked by a rack of sheet pans.",
+    ],
+)
+def test_the_thing_in_one_sentence_and_its_fault_in_the_next(text: str) -> None:
+    assert _items(text) & {28, 10}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "There is a bottle of bleach on the shelf. It is stored below all food.",
+        "Hand sink by the fryer. Stocked with soap and towels.",
+        "MUST REPAIR AND MAINTAIN. OBSERVED DUST ON CEILING VENTS ABOVE SHELVING.",
+    ],
+)
+def test_reading_on_adds_nothing_to_compliant_or_unrelated_sentences(text: str) -> None:
+    assert not _priority(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Chili was placed in an ice bath at 2:10 and read 92F at 2:40.",
+        "Pizza held on time control, discarded after 4 hours per log.",
+        "Sewage and waste water disposed through the public system.",
+        "Re-inspection. The torn gasket has been replaced. The missing thermometers were replaced.",
+    ],
+)
+def test_compliant_practice_is_not_read_as_its_fault(text: str) -> None:
+    assert default_engine().analyse(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("Chili placed in an ice bath 3 hours ago still reads 95F.", 20),
+        ("Pizza on time control was not discarded after 4 hours.", 24),
+        ("Sewage backing up through the floor drain by the dish machine.", 52),
+        ("Routine inspection. Reach-in gasket torn.", 47),
+    ],
+)
+def test_the_faults_themselves_are_still_read(text: str, item: int) -> None:
+    assert item in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Packaged cookies sold at the register lack an allergen declaration.",
+        "Bakery labels on the banana bread do not list walnuts.",
+        "Grab-and-go salads with peanuts have no allergen statement on the label.",
+        "Labels on house-packaged granola omit the tree nut and milk ingredients.",
+        "Sesame not declared on the labels of the packaged bagels.",
+    ],
+)
+def test_allergen_missing_from_a_label(text: str) -> None:
+    assert (37, "Pf") in _priority(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Allergen labels present on all packaged baked goods.",
+        "Every grab-and-go label lists the allergens, including sesame.",
+        "Observed no allergen training certificate for the food manager.",
+        "Packaged eggs from an approved source, labels intact.",
+    ],
+)
+def test_allergen_labels_in_order_or_training_are_not_label_findings(text: str) -> None:
+    assert 37 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sushi rice held at room temperature with no acidification records.",
+        "Sushi rice on the counter is not acidified and there is no time control.",
+        "Chef seasons sushi rice with vinegar but never measures pH and holds it at ambient.",
+        "Rice for the rolls is acidified, no variance on file.",
+    ],
+)
+def test_sushi_rice_without_its_controls(text: str) -> None:
+    assert (32, "Pf") in _priority(text)
+    assert 29 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sushi rice acidified, pH 4.1 logged each batch.",
+        "Sushi rice held under time control with written procedure, marked discard at 3 pm.",
+        "Sushi rice held at room temperature under an approved variance; pH logs complete.",
+    ],
+)
+def test_sushi_rice_under_its_controls(text: str) -> None:
+    assert 32 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("Test strips: none.", 48),
+        ("Test strips - none on site.", 48),
+        ("Sanitizer test strip showed none in the third compartment.", 16),
+        ("Dish machine chlorine reading was zero.", 16),
+        ("Quat strip stayed white at the 3-bay.", 16),
+        ("Wiping cloth bucket: the test strip did not change color.", 41),
+        ("sani bucket 0ppm", 41),
+    ],
+)
+def test_nothing_found_where_something_is_required(text: str, item: int) -> None:
+    assert item in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Test strips: present and used.",
+        "Pests: none. Droppings: none.",
+        "Quat test strip showed 200 ppm.",
+        "Chlorine at 100 ppm, strip turned dark.",
+    ],
+)
+def test_present_or_absent_bad_things_are_not_absences(text: str) -> None:
+    assert not _priority(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Single-use plastic cups are washed and reused.",
+        "Sour cream tubs reused to store chopped onions.",
+        "Takeout containers rinsed and reused for storing food.",
+        "Employees refill the customer's used to-go cups.",
+    ],
+)
+def test_single_use_articles_reused(text: str) -> None:
+    assert 45 in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No single-use articles reused.",
+        "Customers bring reusable cups; staff refill them over the counter.",
+        "Staff refill the soda dispenser.",
+    ],
+)
+def test_single_use_not_reused(text: str) -> None:
+    assert 45 not in _items(text)
