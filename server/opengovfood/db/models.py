@@ -342,7 +342,7 @@ class Establishment(Base):
             "ix_establishments_department_id_city_name_id", "department_id", "city", "name", "id"
         ),
         # `name:"..."` (a substring of the folded name): a trigram index on PostgreSQL
-        # (pg_trgm; migration 0010 says what happens without it). On SQLite it is a
+        # (pg_trgm; migration 0011 says what happens without it). On SQLite it is a
         # b-tree that no substring search uses (SQLite has no such index; it reads the
         # department's rows), kept so both schemas have what is declared here.
         Index(
@@ -376,7 +376,7 @@ class Establishment(Base):
 
 class EstablishmentCount(Base):
     """How many establishments each owner has per department: ListEstablishments'
-    total_size without a COUNT. Kept by triggers on `establishments` (migration 0010)
+    total_size without a COUNT. Kept by triggers on `establishments` (migration 0011)
     in each write's transaction, with ItemCount's slots."""
 
     __tablename__ = "establishment_counts"

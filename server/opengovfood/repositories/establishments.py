@@ -6,9 +6,9 @@ fast paths: each statement shape is built and compiled once, with the values bou
 per call, and runs on SQLite's dedicated read connection (db/fast_reads) or as an
 asyncpg prepared statement (db/pg_direct), falling back to the engine when the fast
 path declines. total_size with no filter (or one on owner_id only) is summed from
-the trigger-kept `establishment_counts` (by department and owner; migration 0010);
+the trigger-kept `establishment_counts` (by department and owner; migration 0011);
 other filters count the matching rows, served by indexes (city: department, city,
-name; the folded name's substring: a trigram index on PostgreSQL, see 0010).
+name; the folded name's substring: a trigram index on PostgreSQL, see 0011).
 
 Every write is one transaction; conditional updates and deletes are one statement
 with RETURNING, so concurrent writers never lose an update. The licence number's

@@ -287,10 +287,10 @@ async def test_item_counts_by_department_backfilled_and_kept(base: str, tmp_path
 
 @pytest.mark.parametrize("base", _backends())
 async def test_establishment_counts_backfilled_and_kept(base: str, tmp_path: Path) -> None:
-    """0010 counts the establishments already there per department and owner, its
+    """0011 counts the establishments already there per department and owner, its
     triggers keep counting, and a downgrade drops the table and its triggers."""
     with create_test_database(base, tmp_path) as database:
-        await migrate.upgrade_async(database.url, "0009")
+        await migrate.upgrade_async(database.url, "0010")
         engine = create_async_engine(database.url)
         now = datetime(2026, 12, 1, 12, tzinfo=UTC)
         summed = (
@@ -331,7 +331,7 @@ async def test_establishment_counts_backfilled_and_kept(base: str, tmp_path: Pat
                         ),
                         {"id": place_id, "d": department, "now": now},
                     )
-            await migrate.upgrade_async(database.url, "0010")
+            await migrate.upgrade_async(database.url, "0011")
             async with engine.begin() as connection:
                 assert await rows(connection, summed) == await rows(connection, counted)
                 assert await rows(connection, summed) == {(1, 1, 2), (2, 1, 1)}
@@ -340,7 +340,7 @@ async def test_establishment_counts_backfilled_and_kept(base: str, tmp_path: Pat
             async with engine.connect() as connection:
                 assert await rows(connection, summed) == await rows(connection, counted)
                 assert await rows(connection, summed) == {(2, 1, 2)}
-            await migrate.downgrade_async(database.url, "0009")
+            await migrate.downgrade_async(database.url, "0010")
             async with engine.connect() as connection:
                 assert "establishment_counts" not in await connection.run_sync(_tables)
                 # Its triggers went with it: establishments can still be written.
