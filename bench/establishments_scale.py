@@ -10,8 +10,9 @@ VACUUMed, as autovacuum would be after so many inserts), `opengov-food serve`
 starts on one core, and one client calls ListEstablishments sequentially (page_size 50,
 so each call is one full first page plus its total_size) for each owner and query:
 the default order (name), newest first, an equality filter on city, and the
-accent-insensitive name search (a term in a tenth of the names, and a rare one). It prints p50/p95 latency and the server's CPU
-microseconds per call (from /proc, so the client's own work is not counted).
+accent-insensitive name search (a term in a tenth of the names, and a rare one). It
+prints p50/p95 latency and the server's CPU microseconds per call (from /proc, so the
+client's own work is not counted).
 """
 
 from __future__ import annotations
