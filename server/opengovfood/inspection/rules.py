@@ -169,14 +169,18 @@ _PAST_HEADING: Final = re.compile(
     r"|\b(?:re-?check(?:ed)?|review(?:ed)?|status|follow[-\s]?up|verification)\s+(?:of|on)\s+"
     r"(?:the\s+|all\s+)?(?:\w+\s+){0,2}?(?:items?|violations?|findings?|citations?|orders?)"
     r"|\b(?:earlier|previous(?:ly)?|prior|last|outstanding|old|original)\s+(?:\w+\s+){0,3}?"
-    r"(?:items?|violations?|findings?|citations?|deficienc\w+|orders?|cited))"
-    r"[^:.;]{0,40}:\s*$"
+    r"(?:items?|violations?|findings?|citations?|deficienc\w+|orders?|cited)"
+    # "Items cited on 3/2 rechecked."
+    r"|\b(?:items?|violations?|findings?|citations?|deficienc\w+|orders?)\s+(?:cited|written|"
+    r"noted|found)\s+(?:on|at|during|in)\s+[^:.;]{1,30}?\s+(?:re-?checked|re-?inspected|"
+    r"reviewed|verified|checked))"
+    r"[^:.;]{0,40}(?P<end>[:.])\s*$"
 )
 _NEW_HEADING: Final = re.compile(
     r"^\W{0,3}(?:new|today'?s?|additional|other|current|further|this\s+visit|observations?)\b"
     r"[^:.;]{0,40}:"
 )
-_ENTRY_START: Final = re.compile(r"^\s*(?:[-*\u2022]|\(?\d{1,2}[.)]|#\d{1,2}\b)")
+_ENTRY_START: Final = re.compile(r"^\s*(?:[-*\u2022]|\(?\d{1,2}[.)]|#\d{1,2}\b|\(?[a-h]\)\s)")
 
 
 def _line_spans(notes: str) -> list[tuple[int, int]]:
@@ -197,24 +201,42 @@ def earlier_items(found: list[Sentence], notes: str) -> frozenset[int]:
     view = lower_view(notes)
     silent: set[int] = set()
     in_block = False
+    # A heading written as a sentence ("Checking the five items from the routine of the
+    # 3rd.") opens a list only of marked entries ("(a) …", "1. …"): the first unmarked line
+    # after a blank one is this visit's own text again.
+    marked_only = False
     entries: list[tuple[int, int]] = []
     entry_start: int | None = None
     previous_blank = False
-    for start, end in _line_spans(view):
+    lines = _line_spans(view)
+    for number, (start, end) in enumerate(lines):
         line = view[start:end]
         if not line.strip():
             previous_blank = True
             continue
-        if _NEW_HEADING.match(line) or (in_block and line.rstrip().endswith(":")):
+        if (
+            _NEW_HEADING.match(line)
+            or (in_block and line.rstrip().endswith(":"))
+            or (
+                in_block
+                and marked_only
+                and (entry_start is None or previous_blank)
+                and not _ENTRY_START.match(line)
+            )
+        ):
             if entry_start is not None:
                 entries.append((entry_start, start))
             in_block = False
             entry_start = None
-        if _PAST_HEADING.search(line):
-            in_block = True
-            entry_start = None
-            previous_blank = False
-            continue
+        heading = _PAST_HEADING.search(line)
+        if heading is not None:
+            following = next((view[a:b] for a, b in lines[number + 1 :] if view[a:b].strip()), "")
+            if heading.group("end") == ":" or _ENTRY_START.match(following):
+                in_block = True
+                marked_only = heading.group("end") != ":"
+                entry_start = None
+                previous_blank = False
+                continue
         if in_block and (entry_start is None or previous_blank or _ENTRY_START.match(line)):
             if entry_start is not None:
                 entries.append((entry_start, start))

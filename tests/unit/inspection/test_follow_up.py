@@ -100,3 +100,40 @@ def test_a_reheat_from_one_temperature_to_another_is_read_at_its_end() -> None:
 
 def _all(notes: str) -> list:  # type: ignore[type-arg]
     return [*analyse_notes(notes), *RULES.analyse(notes)]
+
+
+# The list's heading written as a sentence, entries marked with letters.
+SENTENCE_HEADING = (
+    "Follow-up inspection, Golden Wok. Checking the four items from the routine of the 3rd.\n"
+    "(a) Hand sink blocked by a mop bucket - cleared, soap and towels present.\n"
+    "(b) No test strips for the quat sanitizer - strips now at the 3-comp sink.\n"
+    "(c) Mouse droppings under the rice bins - area cleaned, no new droppings.\n"
+    "(d) Prep cooler at 48F - compressor replaced, 38F today.\n"
+)
+
+
+def test_a_sentence_heading_opens_a_list_of_marked_entries() -> None:
+    assert _items(SENTENCE_HEADING) == set()
+    # without the heading, the same lines are today's findings
+    today = SENTENCE_HEADING.split("\n", 1)[1].replace("Checking", "")
+    assert {10, 38} <= _items("Routine inspection, Golden Wok.\n" + today)
+
+
+def test_a_sentence_heading_list_ends_at_the_first_unmarked_paragraph() -> None:
+    notes = SENTENCE_HEADING + "\nMouse droppings behind the fryer line, new since last week.\n"
+    assert 38 in _items(notes)
+    # a sentence heading followed by unmarked lines opens no list
+    unmarked = (
+        "Checking the four items from the routine of the 3rd.\nHand sink blocked by a mop bucket.\n"
+    )
+    assert 10 in _items(unmarked)
+
+
+def test_items_cited_on_a_date_rechecked_is_a_heading() -> None:
+    notes = (
+        "Items cited on 3/2 rechecked.\n"
+        "1. Raw shrimp stored above cooked noodles: corrected, shrimp now on the bottom shelf.\n"
+        "2. No sanitizer test kit: kit provided, quat 200 ppm.\n"
+    )
+    assert _items(notes) == set()
+    assert 15 in _items(notes.replace("Items cited on 3/2 rechecked.", "Routine visit."))

@@ -154,3 +154,16 @@ def test_bare_readings_after_reading_and_probing_words() -> None:
     notes = "The reach-in was reading 46, and the tofu inside was 45 when I probed it."
     assert {f.form_item for f in rules.analyse(notes)} == {22}
     assert rules.analyse("There were 12 employees working; I probed the soup at 160.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "blocked"),
+    [
+        ("Hand sink blocked by a mop bucket - cleared, soap and towels present.", True),
+        ("Hand sink by the fryer blocked with a rack; soap and paper towels stocked.", True),
+        ("Hand sink stocked with soap and paper towels, not blocked.", False),
+        ("Hand sink stocked with soap and paper towels.", False),
+    ],
+)
+def test_a_blocked_hand_sink_is_found_next_to_its_supplies(text: str, blocked: bool) -> None:
+    assert (10 in _items(text)) is blocked
