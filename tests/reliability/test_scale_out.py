@@ -4,7 +4,9 @@ What a Kubernetes Deployment with several replicas relies on: the Python client'
 default service config (round_robin + client-side health checking) spreads calls
 over every replica; a replica that gets SIGTERM under load costs no idempotent call
 and loses no acknowledged write; WatchItems sees writes made on another replica
-(LISTEN/NOTIFY); login rate limits are shared through Redis.
+(the outbox and LISTEN/NOTIFY), including every acknowledged write of a replica
+stopped with SIGTERM (it flushes) or killed with SIGKILL (another replica's catch-up
+sweep announces what it had not); login rate limits are shared through Redis.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from opengovfood.db import migrate
 from opengovfood_client import AsyncClient
 from opengovfood_client.config import multi_address_target
 from opengovfood_client.errors import OpenGovFoodError, RateLimitedError, UnauthenticatedError
+from opengovfood_client.v1 import items_pb2
 from support.databases import TestDatabase, create_test_database
 from support.reliability import count
 from support.server import TestUser
@@ -125,6 +128,35 @@ async def _per_replica(replicas: Replicas, method: str) -> list[int]:
     return [await asyncio.to_thread(_handled, url, method) for url in replicas.metrics]
 
 
+class CreatedSeen:
+    """A WatchItems stream on one replica, keeping the ids of CREATED events (once
+    each: a second CREATED of an id is recorded as a duplicate)."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.ids: set[int] = set()
+        self.duplicates: list[int] = []
+        self._stream = client.items.watch()
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        async for event in self._stream:
+            if event.type == items_pb2.ITEM_EVENT_TYPE_CREATED:
+                if event.item.id in self.ids:
+                    self.duplicates.append(event.item.id)
+                self.ids.add(event.item.id)
+
+    async def all_of(self, wanted: set[int], within: float) -> set[int]:
+        """Wait up to `within` s for every id in `wanted`; the ones still missing."""
+        deadline = time.monotonic() + within
+        while not wanted <= self.ids and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+        return wanted - self.ids
+
+    async def close(self) -> None:
+        self._stream.cancel()
+        await asyncio.gather(self._reader, return_exceptions=True)
+
+
 async def test_calls_spread_over_every_replica(replicas: Replicas) -> None:
     async with AsyncClient(replicas.target, token=replicas.user.token) as client:
         item = await client.items.create(title="spread")
@@ -196,7 +228,12 @@ async def test_sigterm_on_one_replica_under_load_fails_no_call(replicas: Replica
     failures: list[str] = []
     stop = asyncio.Event()
 
-    async with AsyncClient(replicas.target, token=replicas.user.token) as client:
+    async with (
+        AsyncClient(replicas.target, token=replicas.user.token) as client,
+        AsyncClient(replicas.servers[0].address, token=replicas.user.token) as survivor,
+    ):
+        seen = CreatedSeen(survivor)  # on a replica that stays up
+        await asyncio.sleep(0.5)  # the stream is open
         seed = await client.items.create(title="seed")
 
         async def worker(n: int) -> None:
@@ -225,6 +262,13 @@ async def test_sigterm_on_one_replica_under_load_fails_no_call(replicas: Replica
         await asyncio.sleep(1.5)  # keep going on the two replicas left
         stop.set()
         await asyncio.gather(*workers)
+        # Every acknowledged create was announced, the stopped replica's included (it
+        # flushed its queue before exiting; the sweep, 5 s later, would be the backstop).
+        missing = await seen.all_of(set(acknowledged), within=15)
+        await seen.close()
+
+    assert missing == set(), f"{len(missing)} acknowledged creates never announced"
+    assert seen.duplicates == []
 
     assert exit_code == 0
     assert failures == [], failures[:5]
@@ -246,3 +290,53 @@ async def test_sigterm_on_one_replica_under_load_fails_no_call(replicas: Replica
     finally:
         await engine.dispose()
     assert dict(rows) == acknowledged
+
+
+async def test_sigkill_on_one_replica_loses_no_acknowledged_event(replicas: Replicas) -> None:
+    """A replica killed outright may have committed writes whose events it had not
+    announced yet: a surviving replica's catch-up sweep announces them (within
+    OPENGOVFOOD_WATCH_CATCH_UP_AFTER, 5 s, and a sweep), each once."""
+    victim = replicas.servers[1]
+    acknowledged: set[int] = set()
+    stop = asyncio.Event()
+    async with (
+        AsyncClient(victim.address, token=replicas.user.token) as on_victim,
+        AsyncClient(replicas.servers[0].address, token=replicas.user.token) as survivor,
+    ):
+        seen = CreatedSeen(survivor)
+        await asyncio.sleep(0.5)
+
+        async def writer(n: int) -> None:
+            i = 0
+            while not stop.is_set():
+                i += 1
+                try:
+                    item = await on_victim.items.create(title=f"k{n}-{i}")
+                except OpenGovFoodError:
+                    return  # the replica is gone: this write was not acknowledged
+                acknowledged.add(item.id)
+
+        writers = [asyncio.create_task(writer(n)) for n in range(16)]
+        await asyncio.sleep(1.5)
+        victim.signal(signal.SIGKILL)
+        await asyncio.to_thread(victim.process.wait, 10)
+        stop.set()
+        await asyncio.gather(*writers)
+        missing = await seen.all_of(acknowledged, within=30)
+        await seen.close()
+
+    count("kill: acknowledged creates announced after SIGKILL", len(acknowledged) - len(missing))
+    # How many of them the victim had committed but not announced (0 if the kill
+    # happened to fall between two batches), from the survivors' logs.
+    swept = sum(
+        int(found)
+        for server in replicas.servers
+        if server is not victim and server.log.exists()
+        for found in re.findall(
+            r"announced (\d+) item events their writers had not", server.log.read_text()
+        )
+    )
+    count("kill: events announced by a survivor's catch-up sweep", swept)
+    assert len(acknowledged) > 0
+    assert missing == set(), f"{len(missing)} of {len(acknowledged)} never announced"
+    assert seen.duplicates == []

@@ -328,12 +328,17 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"handwash\w*|hand\s+wash\w*)\s*(?:their\s+|his\s+|her\s+)?(?:hands)?\s*(?:between|"
         r"after|before|prior|when|upon|following|and|then)"
         r"|\b(?:without|no|not)\s+(?:first\s+)?(?:washing|hand\s?wash\w*|hand\s+washing|washing\s+"
-        r"(?:their|his|her)\s+hands)\b"
+        r"(?:their|his|her)\s+hands)\b(?![-\s]+(?:set[-\s]?up|stations?|sinks?|facilit\w*|areas?|"
+        r"basins?|signs?|signage|supplies|tanks?|units?|containers?|cleansers?|soap|towels?|"
+        r"paper|dispensers?|liquid|detergent))"
         r"|\b(?:did\s+not|didn't|failed\s+to|not\s+observed\s+to)\s+wash\s+(?:their|his|her)?\s*"
         r"hands\b|\bhands\s+(?:were\s+)?not\s+washed\b|\bno\s+hand\s?washing\s+observed\b"
         r"|\b(?:gloves?)\s+(?:\w+\s+){0,3}?(?:changed|donned|put\s+on|replaced)\s+(?:\w+\s+){0,2}?"
         r"without\s+(?:\w+\s+){0,2}?wash",
-        unless=r"\b(?:produce|vegetables|fruits?|lettuce)\s+(?:not\s+)?washed|\bsign",
+        unless=r"\b(?:produce|vegetables|fruits?|lettuce)\s+(?:not\s+)?washed|\bsign"
+        # a board or knife not washed between uses is a food-contact surface (item 16)
+        r"|\b(?:boards?|knife|knives|slicers?|surfaces?|utensils?|pans?|bowls?|equipment)\b"
+        r"(?![^.]*\bhands?\b)[^.]*\bno\s+wash\w*\s+between",
     ),
     _rule(
         "handwash_wrong_sink",
@@ -436,7 +441,11 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         + _HAND_SINK
         + r"|\b"
         + _HAND_SINK
-        + r"\s+(?:\w+\s+){0,2}?(?:needed|required)\b",
+        + r"\s+(?:\w+\s+){0,2}?(?:needed|required)\b"
+        # "no handwashing set-up", "lacks a hand-washing station" (a stall, a market, a truck)
+        + rf"|\b(?:{ABSENT}|lacks?|lacking)\s+(?:\w+\s+){{0,2}}?(?:hand[-\s]?wash(?:ing)?|"
+        r"hand[-\s]?washing)\s+(?:set[-\s]?ups?|stations?|facilit\w*|areas?|units?|tanks?|"
+        r"provisions?|capabilit\w*|means)\b",
         unless=r"\b(?:soap|towels?|sign|signage|poster|drying|cleanser|water)\b",
     ),
     _rule(
@@ -904,7 +913,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Reduced-oxygen packaging or specialized process without a HACCP plan",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?haccp\s+(?:plan|procedures?)|\bhaccp\s+plan\s+"
         r"(?:\w+\s+){0,3}?(?:not\s+(?:on\s+file|available|provided|approved)|missing)",
-        unless=_ACIDIFIED_RICE,
+        unless=_ACIDIFIED_RICE + r"|\bph\b",
     ),
     _rule(
         "haccp",
@@ -917,7 +926,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:haccp|reduced\s+oxygen\s+packag\w*|\brop\b|vacuum[-\s]?(?:pack\w*|seal\w*)|"
         r"sous[-\s]?vide|cook[-\s]?chill|curing|cured\s+meats?\s+made|acidif\w+|ferment\w+|"
         r"smok(?:ing|ed)\s+(?:meat|fish)\s+(?:on\s+site|in[-\s]house)|specialized\s+process\w*)\b",
-        r"\bno\s+(?:\w+\s+)?haccp\s+plan|" + _ACIDIFIED_RICE,
+        r"\bno\s+(?:\w+\s+)?haccp\s+plan|\bph\b|" + _ACIDIFIED_RICE,
     ),
     _rule(
         "acidified_rice",
@@ -1015,6 +1024,12 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"pot|tray|cooler|bowl)\s+(?:of\s+"
         r"|with\s+)?(?:\w+\s+){0,2}?(?:standing|stagnant|still|warm|hot)\s+water|without\s+running\s+"
         r"water|outside|in\s+(?:the\s+)?(?:hand|mop)\s+sink)"
+        # the place first, the purpose after: "left on the counter to thaw", "sitting out
+        # overnight to defrost"
+        r"|\b(?:left|sitting|set|placed|put|kept|out)\s+(?:\w+\s+){0,2}?(?:on\s+(?:the\s+)?(?:\w+\s+)?"
+        r"(?:counter|floor|table|shelf|stove|speed\s+rack|cart)|out|at\s+room\s+temp\w*|in\s+"
+        r"(?:a\s+|the\s+)?(?:\w+\s+)?(?:sink|bucket|tub|bin)(?:\s+of\s+(?:standing\s+|still\s+)?"
+        r"water)?)\s+(?:\w+\s+){0,2}?(?:to|for)\s+thaw"
         r"|\b(?:improper(?:ly)?|incorrect(?:ly)?)\s+thaw\w*|\bthaw(?:ed|ing)\s+(?:\w+\s+){0,3}?"
         r"(?:in|under)\s+(?:\w+\s+)?water\s+(?:that\s+is\s+)?not\s+running",
     ),
@@ -1529,7 +1544,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"washers?|washing\s+machines?)|\bware\s?wash\w*|\bdish\s?(?:washing\s+)?sinks?|"
         r"\bwashing\s+(?:\w+\s+)?(?:dishes|utensils)",
         r"\b(?:hand\s?sinks?|handsinks?|hand\s+wash\w*\s+sinks?|test\s+strips?|faucet|leak\w*\s+"
-        r"(?:at|under|from)\s+(?:the\s+)?(?:faucet|drain|pipe))\b",
+        r"(?:at|under|from)\s+(?:the\s+)?(?:faucet|drain|pipe))\b"
+        # a leaking drain line or pipe under the sink is plumbing (item 51)
+        r"|\b(?:drain(?:\s+line)?|pipes?|plumbing|p-?trap|waste\s+line)\s+(?:[\w-]+\s+){0,6}?leak\w*",
     ),
     _rule(
         "nonfood_contact_dirty",

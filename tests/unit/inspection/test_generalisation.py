@@ -238,3 +238,62 @@ def test_single_use_articles_reused(text: str) -> None:
 )
 def test_single_use_not_reused(text: str) -> None:
     assert 45 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("walkin cooler temp 48 degress with raw chiken inside", 22),
+        ("cook didnt wash hands after touching raw meat", 8),
+        ("Refridgerator at 47 F with milk", 22),
+        ("steam tbl: arroz 122F, frijoles 150F", 21),
+        ("Cold well: kimchi 47F", 22),
+        ("the make line top rail is holding at like forty nine on the sliced mushrooms", 22),
+        ("Ground beef left on the counter to thaw.", 35),
+        ("Chicken left out overnight to defrost.", 35),
+    ],
+)
+def test_hurried_and_dictated_wording(text: str, item: int) -> None:
+    assert item in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "walkin cooler temp 38 degress with raw chiken inside",
+        "cook didnt touch food with bare hands",
+        "steam tbl: arroz 152F, frijoles 150F",
+        "walk in cooler is at thirty eight and the top rail at like forty",
+        "glass washer (chemical) chlorine 50 ppm at 120F",
+        "Chicken moved to the walk-in to thaw.",
+        "Cut fruit on ice. Glass washer 120F with chlorine 50 ppm.",
+    ],
+)
+def test_hurried_and_dictated_compliance(text: str) -> None:
+    assert not _priority(text)
+
+
+def test_a_rule_finding_in_narrative_wording_stands_against_the_classifier() -> None:
+    # the classifier's training comments are Chicago's capitals: on other wording a rule's
+    # evidence outweighs its guess
+    text = "dishwasher didnt wash hands before unloading the clean rack"
+    assert 8 in {f.form_item for f in default_engine().analyse(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "item", "not_item"),
+    [
+        ("The stall had no handwashing set-up.", 10, 8),
+        ("Found no handwashing cleanser at the hand sink.", 10, 8),
+        ("The drain line under the three-compartment sink is leaking into a bucket.", 51, 48),
+    ],
+)
+def test_the_thing_missing_decides_the_item(text: str, item: int, not_item: int) -> None:
+    items = _items(text)
+    assert item in items
+    assert not_item not in items
+
+
+def test_a_board_not_washed_between_foods_is_not_a_hand_wash() -> None:
+    text = "Raw beef sliced on the same board as the lime wedges, no wash between."
+    assert 8 not in _items(text)
