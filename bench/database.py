@@ -7,6 +7,7 @@ on PostgreSQL): a million items take seconds instead of a million RPCs.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -328,3 +329,101 @@ async def _add_sign_ins(db: Database) -> dict[str, str]:
     finally:
         await engine.dispose()
     return families
+
+
+# Analyses as the engine stores them: three violations each (the shape of
+# repositories/analyses.py violations_to_json), notes, summary and narrative.
+_VIOLATIONS = json.dumps(
+    [
+        {
+            "code": "3-501.16",
+            "description": "TCS food held cold above 41F",
+            "severity": "P",
+            "food_code_section": "3-501.16(A)(2)",
+            "form_item": 22,
+            "evidence": "walk-in cooler at 45F",
+            "source": "RULE",
+            "corrected_on_site": False,
+            "repeat": False,
+            "corrective_action": "Discard TCS food held above 41F for more than 4 hours",
+        },
+        {
+            "code": "5-205.11",
+            "description": "Handwashing sink not accessible",
+            "severity": "Pf",
+            "food_code_section": "5-205.11(A)",
+            "form_item": 8,
+            "evidence": "hand sink blocked by a bus tub",
+            "source": "RULE",
+            "corrected_on_site": True,
+            "repeat": False,
+            "corrective_action": "Keep the hand sink clear at all times",
+        },
+        {
+            "code": "6-501.12",
+            "description": "Physical facilities not clean",
+            "severity": "C",
+            "food_code_section": "6-501.12(A)",
+            "form_item": 37,
+            "evidence": "debris under the fryer",
+            "source": "RULE",
+            "corrected_on_site": False,
+            "repeat": True,
+            "corrective_action": "Clean under equipment daily",
+        },
+    ]
+)
+_ACTIONS = json.dumps(["Discard TCS food held above 41F", "Clear the hand sink", "Clean floors"])
+_ANALYSIS_INSERT = (
+    "INSERT INTO inspection_analyses (owner_id, item_id, notes, summary, violations,"
+    " corrective_actions, compliance_score, public_health_narrative, provider, model,"
+    " create_time, department_id, score, grade, scoring_scheme, version, narrative_missing)"
+    " SELECT owner_id, id,"
+    " 'Walk-in cooler at 45F; hand sink blocked by a bus tub; debris under the fryer.',"
+    " 'Three violations: one Priority, one Priority Foundation, one Core.',"
+    " {violations}, {actions}, 0.86,"
+    " 'Food held above 41F lets bacteria grow; a blocked hand sink keeps hands unwashed.',"
+    " 'local', 'bench-model', create_time, department_id, 86, 'B', 'chicago', 1, {false}"
+    " FROM items WHERE owner_id = {owner} ORDER BY id DESC LIMIT {count}"
+)
+
+
+def add_analyses(db: Database, name: str, count: int) -> None:
+    """An analysis of each of user `name`'s newest `count` items (bulk SQL)."""
+    owner = db.user_ids[name]
+    if db.backend == "sqlite":
+        connection = sqlite3.connect(_sqlite_path(db.url), timeout=30)
+        try:
+            with connection:
+                connection.execute(
+                    _ANALYSIS_INSERT.format(
+                        violations="?", actions="?", false="0", owner="?", count="?"
+                    ),
+                    (_VIOLATIONS, _ACTIONS, owner, count),
+                )
+            connection.execute("ANALYZE")
+        finally:
+            connection.close()
+        return
+
+    async def insert() -> None:
+        connection: Any = await _pg_connect(db.url)
+        try:
+            await connection.execute(
+                _ANALYSIS_INSERT.format(
+                    violations="$1::json",
+                    actions="$2::json",
+                    false="false",
+                    owner="$3",
+                    count="$4",
+                ),
+                _VIOLATIONS,
+                _ACTIONS,
+                owner,
+                count,
+            )
+            await connection.execute("ANALYZE inspection_analyses")
+        finally:
+            await connection.close()
+
+    asyncio.run(insert())
