@@ -663,6 +663,13 @@ _NOT_A_HOLDING_READING: Final = re.compile(
     r"\broom\s+(?:air\s+)?(?:temp\w*\s+)?(?:is|was|at)\s+\d|\bambient\s+(?:room|air|kitchen)|"
     r"\bwater\s+(?:ran|runs|running|came\s+out|comes\s+out|reached|reaches|only\s+reached)"
 )
+# Dough rising and ferments are kept warm on purpose (the reading's own phrase says so).
+_WARM_ON_PURPOSE: Final = re.compile(
+    r"\bproof(?:er|ers|ing|ed|\s+box)\b|\bferment(?:ing|ed|ation)\b"
+)
+_DOUGH: Final = re.compile(
+    r"\b(?:dough|bread|buns?|rolls?|loaves|baguettes?|croissants?|starter|levain)\b"
+)
 _HOLDING: Final = ("cold_holding", "hot_holding", "unknown")
 _HOLDING_UNIT: Final = re.compile(
     r"\b(?:coolers?|refrigerat\w*|fridges?|reach[-\s]?ins?|walk[-\s]?ins?|wic|units?|"
@@ -841,6 +848,8 @@ def check_sentence(sentence: Sentence, hint: str = "") -> list[MeasurementViolat
             # does not lend one reading's context to the others.
             context = "unknown"
         if context == "freezer" or _NOT_A_HOLDING_READING.search(view):
+            continue
+        if _WARM_ON_PURPOSE.search(phrase) and not _FOOD.search(_DOUGH.sub(" ", phrase)):
             continue
         if context in _HOLDING:
             if _COOLING_SPAN.search(view):
