@@ -89,7 +89,7 @@ def _rule_applies(rule: PhraseRule, sentence: Sentence, advisory: bool, notes_vi
 
 _HISTORY: Final = re.compile(
     r"\b(?:previous(?:ly)?|prior|last|earlier|routine|original)\s+(?:[\w']+\s+){0,3}?"
-    r"(?:inspection|visit|report)\b(?:,?\s+[\w/-]+){0,4}?\s+(?:cited|noted|found|documented|"
+    r"(?:inspection|visit|report)\b(?:,?\s+[\w/-]+){0,4}?\s+(?:cited|noted|found|had|documented|"
     r"recorded|identified)|\bwhich\s+cited\b|\bwere\s+cited\s+(?:on|at|during)\b|"
     r"\b(?:all|each|every)\s+(?:\w+\s+){0,3}?(?:items?|violations?)\s+(?:\w+\s+){0,2}?"
     r"(?:corrected|resolved|addressed|fixed)\b"
