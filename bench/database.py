@@ -79,11 +79,16 @@ def prepare(
     rounds: int = 12,
     establishments: dict[str, int] | None = None,
     supervisors: frozenset[str] = frozenset(),
+    separate_departments: bool = False,
+    vacuum: bool = False,
 ) -> None:
     """Migrate, then add one user per name in `users` owning that many items (and,
     per name in `establishments`, that many establishments). Every user is an
     inspector of the default department, but those named in `supervisors`: they
-    read the whole department.
+    read the whole department. `separate_departments`: each user (with their items
+    and establishments) in a department of their own instead. `vacuum` (PostgreSQL):
+    VACUUM ANALYZE after seeding, as autovacuum would after so many inserts, so the
+    visibility map lets index-only scans skip the heap (a steady-state database).
 
     Every user has the password PASSWORD, hashed at the server's bcrypt cost so
     Login measures the real work.
@@ -91,9 +96,13 @@ def prepare(
     migrate.upgrade(db.url)
     hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds)).decode()
     if db.backend == "sqlite":
-        _seed_sqlite(db, users, hashed, establishments or {}, supervisors)
+        _seed_sqlite(db, users, hashed, establishments or {}, supervisors, separate_departments)
     else:
-        asyncio.run(_seed_pg(db, users, hashed, establishments or {}, supervisors))
+        asyncio.run(
+            _seed_pg(
+                db, users, hashed, establishments or {}, supervisors, separate_departments, vacuum
+            )
+        )
 
 
 # Establishments: names spread over the alphabet (the default order is by name), a
@@ -107,7 +116,7 @@ _SQLITE_ESTABLISHMENTS = (
     " CASE n % 3 WHEN 0 THEN 'Chicago' WHEN 1 THEN 'Evanston' ELSE 'Skokie' END, 'IL',"
     " printf('606%02d', n % 100), 'L-' || n, ?, 'Restaurant', 1 + n % 4,"
     " printf('%s.000000', datetime(?, '+' || n || ' seconds')),"
-    " printf('%s.000000', datetime(?, '+' || n || ' seconds')), 1, 1"
+    " printf('%s.000000', datetime(?, '+' || n || ' seconds')), 1, ?"
     " FROM (SELECT n, printf('%s %07d', CASE WHEN n % 10 = 0 THEN 'Café' ELSE"
     " char(65 + (n * 7919) % 26) || 'ater' END, (n * 104729) % 10000000) AS name FROM seq)"
 )
@@ -119,7 +128,7 @@ _PG_ESTABLISHMENTS = (
     " (ARRAY['Chicago','Evanston','Skokie'])[n % 3 + 1], 'IL',"
     " '606' || lpad((n % 100)::text, 2, '0'), 'L-' || n, $1, 'Restaurant', 1 + n % 4,"
     " timestamptz '2024-01-01 00:00:00+00' + n * interval '1 second',"
-    " timestamptz '2024-01-01 00:00:00+00' + n * interval '1 second', 1, 1"
+    " timestamptz '2024-01-01 00:00:00+00' + n * interval '1 second', 1, $3"
     " FROM (SELECT n, CASE WHEN n % 10 = 0 THEN 'Café' ELSE chr(65 + (n * 7919) % 26) || 'ater'"
     " END || ' ' || lpad(((n::bigint * 104729) % 10000000)::text, 7, '0') AS name"
     " FROM generate_series(1, $2::int) AS n) AS named"
@@ -136,22 +145,32 @@ def _seed_sqlite(
     hashed: str,
     establishments: dict[str, int],
     supervisors: frozenset[str],
+    separate: bool,
 ) -> None:
     connection = sqlite3.connect(_sqlite_path(db.url))
     try:
         connection.execute("PRAGMA journal_mode=WAL")
         with connection:
             for name, count in users.items():
+                department = 1
+                if separate:
+                    made = connection.execute(
+                        "INSERT INTO departments (name, create_time) VALUES (?, ?)",
+                        (f"Bench {name}", SEED_TIME),
+                    ).lastrowid
+                    assert made is not None
+                    department = made
                 cursor = connection.execute(
                     "INSERT INTO users (email, hashed_password, full_name, is_active,"
                     " is_superuser, create_time, update_time, department_id, role)"
-                    " VALUES (?, ?, ?, 1, 0, ?, ?, 1, ?)",
+                    " VALUES (?, ?, ?, 1, 0, ?, ?, ?, ?)",
                     (
                         f"{name}@bench.example",
                         hashed,
                         f"Bench {name}",
                         SEED_TIME,
                         SEED_TIME,
+                        department,
                         _role(name, supervisors),
                     ),
                 )
@@ -159,11 +178,11 @@ def _seed_sqlite(
                 assert owner is not None
                 db.user_ids[name] = owner
                 if count:
-                    _insert_sqlite(connection, owner, 0, count)
+                    _insert_sqlite(connection, owner, 0, count, department)
                 if establishments.get(name):
                     connection.execute(
                         _SQLITE_ESTABLISHMENTS,
-                        (establishments[name], owner, owner, SEED_TIME, SEED_TIME),
+                        (establishments[name], owner, owner, SEED_TIME, SEED_TIME, department),
                     )
         connection.execute("ANALYZE")
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -177,33 +196,47 @@ async def _seed_pg(
     hashed: str,
     establishments: dict[str, int],
     supervisors: frozenset[str],
+    separate: bool,
+    vacuum: bool,
 ) -> None:
     connection = await _pg_connect(db.url)
     try:
         for name, count in users.items():
+            department = 1
+            if separate:
+                department = await connection.fetchval(  # type: ignore[attr-defined]
+                    "INSERT INTO departments (name, create_time) VALUES ($1,"
+                    " timestamptz '2024-01-01 00:00:00+00') RETURNING id",
+                    f"Bench {name}",
+                )
             owner = await connection.fetchval(  # type: ignore[attr-defined]
                 "INSERT INTO users (email, hashed_password, full_name, is_active, is_superuser,"
                 " create_time, update_time, department_id, role) VALUES ($1, $2, $3, true, false,"
                 " timestamptz '2024-01-01 00:00:00+00', timestamptz '2024-01-01 00:00:00+00',"
-                " 1, $4) RETURNING id",
+                " $5, $4) RETURNING id",
                 f"{name}@bench.example",
                 hashed,
                 f"Bench {name}",
                 _role(name, supervisors),
+                department,
             )
             db.user_ids[name] = int(owner)
             if count:
-                await _insert_pg(connection, int(owner), 0, count)
+                await _insert_pg(connection, int(owner), 0, count, department)
             if establishments.get(name):
                 await connection.execute(  # type: ignore[attr-defined]
-                    _PG_ESTABLISHMENTS, owner, establishments[name]
+                    _PG_ESTABLISHMENTS, owner, establishments[name], department
                 )
-        await connection.execute("ANALYZE")  # type: ignore[attr-defined]
+        await connection.execute(  # type: ignore[attr-defined]
+            "VACUUM ANALYZE" if vacuum else "ANALYZE"
+        )
     finally:
         await connection.close()  # type: ignore[attr-defined]
 
 
-def _insert_sqlite(connection: sqlite3.Connection, owner: int, first: int, count: int) -> None:
+def _insert_sqlite(
+    connection: sqlite3.Connection, owner: int, first: int, count: int, department: int = 1
+) -> None:
     """Items first+1 .. first+count of `owner`, one second apart from SEED_TIME."""
     connection.execute(
         "WITH RECURSIVE seq(n) AS (SELECT ? UNION ALL SELECT n + 1 FROM seq WHERE n < ?)"
@@ -216,13 +249,15 @@ def _insert_sqlite(connection: sqlite3.Connection, owner: int, first: int, count
         " ?, printf('%s.000000', datetime(?, '+' || n || ' seconds')),"
         " printf('%s.000000', datetime(?, '+' || n || ' seconds')), 1,"
         " 'unspecified', 'unspecified', 0,"
-        " printf('%s.000000', datetime(?, '+' || n || ' seconds')), 1"
+        " printf('%s.000000', datetime(?, '+' || n || ' seconds')), ?"
         " FROM seq",
-        (first + 1, first + count, owner, SEED_TIME, SEED_TIME, SEED_TIME),
+        (first + 1, first + count, owner, SEED_TIME, SEED_TIME, SEED_TIME, department),
     )
 
 
-async def _insert_pg(connection: Any, owner: int, first: int, count: int) -> None:
+async def _insert_pg(
+    connection: Any, owner: int, first: int, count: int, department: int = 1
+) -> None:
     await connection.execute(
         "INSERT INTO items (title, description, status, owner_id, create_time,"
         " update_time, version, kind, result, score, inspect_time, department_id)"
@@ -232,11 +267,12 @@ async def _insert_pg(connection: Any, owner: int, first: int, count: int) -> Non
         " $1, timestamptz '2024-01-01 00:00:00+00' + n * interval '1 second',"
         " timestamptz '2024-01-01 00:00:00+00' + n * interval '1 second', 1,"
         " 'unspecified', 'unspecified', 0,"
-        " timestamptz '2024-01-01 00:00:00+00' + n * interval '1 second', 1"
+        " timestamptz '2024-01-01 00:00:00+00' + n * interval '1 second', $4"
         " FROM generate_series($2::int, $3::int) AS n",
         owner,
         first + 1,
         first + count,
+        department,
     )
 
 
