@@ -90,7 +90,7 @@ NAMED_WITH_A_PROBLEM_WORD = [
         "Mouse traps in the basement: two mice caught, droppings along the wall.",
         38,
     ),
-    ("Roach motels under the sinks empty.", "Roach motels under the sink full of live roaches.", 38),
+    ("Roach motels under the sinks empty.", "Roach motels under the sink with live roaches.", 38),
     ("Pesticides not used on site; contractor only.", "Raid used in the kitchen.", 28),
     (
         "Degreaser locked in the cupboard below, nowhere near food.",
