@@ -114,7 +114,7 @@ _CONTEXTS: Final[tuple[tuple[Context, re.Pattern[str]], ...]] = (
         "cooling",
         re.compile(
             r"\b(?:placed|put|set|moved)\s+(?:\w+\s+){0,2}?(?:in|into|on)\s+(?:an?\s+|the\s+)?"
-            r"ice\s+(?:bath|water\s+bath)|"
+            r"ice\s+(?:bath|water\s+bath)|\bshallow\s+(?:\w+\s+)?pans?\b|\bportioned\s+(?:in|into|out)|"
             r"\bcool(?:ed|ing|s)?\b(?!\s+(?:unit|room))|\bcooling\s+log|\bcooldown|"
             r"\bice[-\s]?(?:wands?|paddles?|sticks?)|\bblast[-\s]?chill\w*"
         ),
@@ -150,7 +150,8 @@ _CONTEXTS: Final[tuple[tuple[Context, re.Pattern[str]], ...]] = (
     (
         "wash_water",
         re.compile(
-            r"\bwash\s+(?:water|solution|compartment|vat|sink\s+water|at|tank|\d)|\bwash\s+temp"
+            r"\bwash\s+(?:water|solution|compartment|vat|sink\s+water|at|tank|\d)|\bwash\s+temp|"
+            r"\bwash\s+(?:bay|sink|basin|side|tub)\s+(?:water|temp\w*|at|was|is|read)"
         ),
     ),
     (

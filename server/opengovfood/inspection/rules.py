@@ -90,7 +90,7 @@ def _rule_applies(rule: PhraseRule, sentence: Sentence, advisory: bool, notes_vi
 _HISTORY: Final = re.compile(
     r"\b(?:previous(?:ly)?|prior|last|earlier|routine|original)\s+(?:[\w']+\s+){0,3}?"
     r"(?:inspection|visit|report)\b(?:,?\s+[\w/-]+){0,4}?\s+(?:cited|noted|found|documented|"
-    r"recorded|identified)|\bwhich\s+cited\b|\bwere\s+cited\s+(?:on|at|during)\b|"
+    r"recorded|identified|had|listed)|\bwhich\s+cited\b|\bwere\s+cited\s+(?:on|at|during)\b|"
     r"\b(?:all|each|every)\s+(?:\w+\s+){0,3}?(?:items?|violations?)\s+(?:\w+\s+){0,2}?"
     r"(?:corrected|resolved|addressed|fixed)\b"
     # "the previous violation for the blocked hand sink has been corrected"
@@ -113,6 +113,7 @@ _STILL: Final = re.compile(
 
 # Rules that read dirt on a kind of surface: food-contact (16), non-food-contact (49),
 # floors/walls/ceilings (55).
+_MOULD: Final = re.compile(r"\bmou?ld")
 _SOILED_SURFACE_RULES: Final = frozenset(
     {"food_contact_dirty", "nonfood_contact_dirty", "facility_clean"}
 )
@@ -414,6 +415,10 @@ def sentence_findings(
                     concept=rule.name,
                 )
             )
+    if any(f.concept == "food_unsafe" for f in found) and _MOULD.search(view):
+        # mould on the bread is the food's condition (item 13), not a soiled surface
+        found = [f for f in found if f.concept not in _SOILED_SURFACE_RULES]
+        surfaces = []
     for family, names in ((surfaces, _SOILED_SURFACE_RULES), (repairs, _REPAIR_RULES)):
         if len(family) > 1:
             # One soiled or damaged thing read as two kinds of surface ("floor under the

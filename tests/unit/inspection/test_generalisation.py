@@ -297,3 +297,42 @@ def test_the_thing_missing_decides_the_item(text: str, item: int, not_item: int)
 def test_a_board_not_washed_between_foods_is_not_a_hand_wash() -> None:
     text = "Raw beef sliced on the same board as the lime wedges, no wash between."
     assert 8 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("Raw chicken thighs stored directly above an uncovered hotel pan of cut romaine.", 15),
+        ("Cook cut raw chicken, then without changing gloves or washing hands made salads.", 8),
+        ("He came in from the trash and did not go near a hand sink before plating.", 8),
+        ("A tray of carne asada was sitting on the counter by the back door to thaw.", 35),
+        ("The water heater on the truck is not working.", 50),
+        ("The wash bay water was 90°F.", 48),
+        ("Hotel pans stacked one inside another while still wet.", 44),
+        ("Server picking up the forks and spoons by the eating end.", 45),
+        ("Hamburger buns had green and white mold growth visible through the bag.", 13),
+        ("The steam wand has a crust of dried milk around the tip.", 16),
+        ("Staff pour it onto the alley pavement by the storm drain.", 52),
+    ],
+)
+def test_fourth_author_families(text: str, item: int) -> None:
+    assert item in _items(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "not_item"),
+    [
+        ("Milk fridge 37°F (whole milk 38°F, oat milk 37°F).", 47),
+        ("walk in 36 dish machine chlorine 50 no pests seen no droppings trash area ok", 38),
+        ("Stock portioned into shallow pans in an ice bath, 96°F at 12:45 after 30 minutes.", 22),
+        ("No bare-hand contact: sneeze guards in place and tongs at the salad bar.", 7),
+        ("Cleaning chemicals locked in the laundry cupboard below, nowhere near food.", 28),
+        ("The previous inspection had one Core item (a cracked floor tile in the meat room).", 55),
+        ("Pot-and-pan ware air-dried on racks.", 49),
+        ("Hamburger buns had green mold growth visible through the bag.", 49),
+        ("Raw chicken stored below the cut romaine.", 15),
+        ("Cut romaine kept on the top shelf, raw chicken on the bottom shelf.", 15),
+    ],
+)
+def test_fourth_author_compliance(text: str, not_item: int) -> None:
+    assert not_item not in _items(text)
