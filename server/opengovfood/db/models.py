@@ -331,7 +331,16 @@ class Establishment(Base):
         Index("ix_establishments_owner_id_create_time_id", "owner_id", "create_time", "id"),
         Index("ix_establishments_create_time_id", "create_time", "id"),
         # Every member lists the department's establishments in the default order.
-        Index("ix_establishments_department_id_name_id", "department_id", "name", "id"),
+        # name_folded last: a `name:"..."` search walks this index in order and tests
+        # each entry without reading its row (SQLite has no substring index: a rare
+        # term reads the whole department; migration 0012).
+        Index(
+            "ix_establishments_department_id_name_id_name_folded",
+            "department_id",
+            "name",
+            "id",
+            "name_folded",
+        ),
         # The department's newest first (a small department's list must not walk
         # every department's rows in the global create_time index).
         Index(
