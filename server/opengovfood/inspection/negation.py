@@ -31,7 +31,7 @@ __all__ = [
 
 _NEGATOR: Final = re.compile(
     r"\b(?:no|not|never|none|without|nor|free\s+of|absence\s+of|lack\s+of\s+any|"
-    r"zero|nothing|neither|n't)\b(?![-\s]*(?:longer|only|later|less|more))|n't\b"
+    r"zero|nothing|neither|nowhere|n't)\b(?![-\s]*(?:longer|only|later|less|more))|n't\b"
 )
 # A clause break ends a negation's reach: "no droppings, but live roaches" keeps the roaches.
 _CLAUSE_BREAK: Final = re.compile(

@@ -314,8 +314,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "2-401.12",
         "C",
         "Employee with discharges from eyes, nose or mouth working with food",
-        r"\b(?:sneez\w+(?!\s+(?:guards?|shields?|glass))|cough\w+|runny\s+nose|nasal\s+discharge|wiping\s+(?:his|her|their)\s+"
-        r"nose)\b",
+        # not the guard over a buffet ("sneeze guards in place")
+        r"\b(?:sneez\w+(?!\s+(?:guards?|shields?|glass|protectors?|screens?))|cough\w+|"
+        r"runny\s+nose|nasal\s+discharge|wiping\s+(?:his|her|their)\s+nose)\b",
         r"\b(?:employees?|workers?|cooks?|staff|food\s+handlers?|chef|server|bartender|cashier|"
         r"dishwasher|he|she|while\s+(?:plating|preparing|prepping|serving|cooking|handling))\b",
     ),
@@ -903,7 +904,10 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:the\s+)?(?:kitchen|prep|food|storage)|over|near|open|not\s+(?:approved|labell?ed)|"
         r"household|consumer)\b",
         r"\b(?:licensed\s+(?:\w+\s+)?(?:pest\s+control|exterminator|contractor|operator|applicator|"
-        r"company|professional)|pest\s+control\s+(?:company|operator|service|contractor)|by\s+(?:a\s+|"
+        r"company|professional)|pest\s+control\s+(?:company|operator|service|contractor)|"
+        # "pesticides not used on site": the use is denied
+        r"(?:not|never)\s+(?:\w+\s+)?(?:used|applied|sprayed)\b(?![^.;]*\b(?:but|however)\b)|"
+        r"by\s+(?:a\s+|"
         r"the\s+)?(?:\w+\s+)?(?:licensed|professional|contractor))\b",
     ),
     _rule(
@@ -1153,7 +1157,12 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"|rodent[-\s]?proof\w*)\b(?!.*\b(?:droppings|live|crawling|activity)\b)"
         r"|\bprevent\w*\s+(?:\w+\s+)?(?:pests?|rodents?|insects?|vermin)\b"
         r"|\b(?:insect|bug|roach|ant|fly|wasp|pest)\s+(?:spray|killer|repellent)\b"
-        r"(?!.*\b(?:droppings|live|crawling|activity)\b)",
+        r"(?!.*\b(?:droppings|live|crawling|activity)\b)"
+        # a trap or monitor checked and found empty ("mouse traps: no catches")
+        r"|\b(?:mouse|mice|rat|rodent|roach|insect|fly|snap|glue|sticky)\s+(?:traps?|motels?|"
+        r"boards?|monitors?|stations?)\b(?=[^.;]*\b(?:empty|no\s+(?:catch\w*|captures?|"
+        r"activity|pests?|insects?|rodents?)|nothing|none|clean|clear)\b)"
+        r"(?!.*\b(?:droppings|live|crawling|activity\s+(?:observed|found|noted))\b)",
     ),
     _rule(
         "pest_records",

@@ -76,3 +76,37 @@ def test_warm_on_purpose_readings_are_not_cold_holding() -> None:
     assert 22 not in _items("Bread dough proofing at 82F.")
     assert 22 in _items("Proofer 90F, cream cheese danish 60F.")
     assert 22 in _items("Potato salad on the counter at 82F.")
+
+
+# Equipment and controls named with a problem word, compliant: (compliant, violation, item).
+NAMED_WITH_A_PROBLEM_WORD = [
+    (
+        "Sneeze guards in place at the salad bar, tongs changed hourly by the chef.",
+        "The chef sneezing over the salad bar.",
+        7,
+    ),
+    (
+        "Mouse traps in the basement checked: no catches.",
+        "Mouse traps in the basement: two mice caught, droppings along the wall.",
+        38,
+    ),
+    ("Roach motels under the sinks empty.", "Roach motels under the sink with live roaches.", 38),
+    ("Pesticides not used on site; contractor only.", "Raid used in the kitchen.", 28),
+    (
+        "Degreaser locked in the cupboard below, nowhere near food.",
+        "Degreaser stored on the shelf near food.",
+        28,
+    ),
+]
+
+
+@pytest.mark.parametrize(("clean", "violation", "item"), NAMED_WITH_A_PROBLEM_WORD)
+def test_named_with_a_problem_word(clean: str, violation: str, item: int) -> None:
+    assert item not in _items(clean)
+    assert item in _items(violation)
+
+
+def test_what_the_previous_inspection_had_is_history() -> None:
+    then = "The previous inspection had one Core item (a cracked floor tile in the meat room)."
+    assert 55 not in _items(then)
+    assert 55 in _items("A cracked floor tile in the meat room.")
