@@ -681,6 +681,9 @@ _DOUGH: Final = re.compile(
 )
 _HOLDING: Final = ("cold_holding", "hot_holding", "unknown")
 _WATER_CONTEXTS: Final = ("hand_sink_water", "hot_water", "wash_water")
+_WATER_FLOW: Final = re.compile(
+    r"\bwater\s+(?:ran|runs|running|came\s+out|comes\s+out|reached|reaches|only\s+reached)"
+)
 _HOLDING_UNIT: Final = re.compile(
     r"\b(?:coolers?|refrigerat\w*|fridges?|reach[-\s]?ins?|walk[-\s]?ins?|wic|units?|"
     r"make[-\s]?(?:lines?|tables?)|prep\s+(?:coolers?|tables?)|display|cases?|steam\s+tables?|"
@@ -858,8 +861,12 @@ def check_sentence(sentence: Sentence, hint: str = "") -> list[MeasurementViolat
             # does not lend one reading's context to the others.
             context = "unknown"
         if context == "freezer" or (
+            _NOT_A_HOLDING_READING.search(view)
             # "water came out at 90F" at a sink is the sink's water, not food held
-            _NOT_A_HOLDING_READING.search(view) and context not in _WATER_CONTEXTS
+            and not (
+                context in _WATER_CONTEXTS
+                and not _NOT_A_HOLDING_READING.search(_WATER_FLOW.sub(" ", view))
+            )
         ):
             continue
         if _WARM_ON_PURPOSE.search(phrase) and not _FOOD.search(_DOUGH.sub(" ", phrase)):
