@@ -350,9 +350,7 @@ def _today_part(sentence: Sentence, following: str = "") -> Sentence:
         return sentence
     cut = _THEN_NOW_BREAK.search(sentence.lower, label.end())
     at = cut.end() if cut is not None else len(sentence.lower)
-    return Sentence(
-        sentence.start + at, sentence.end, sentence.text[at:], sentence.lower[at:]
-    )
+    return Sentence(sentence.start + at, sentence.end, sentence.text[at:], sentence.lower[at:])
 
 
 def _put_right_since(view: str, notes_view: str) -> bool:

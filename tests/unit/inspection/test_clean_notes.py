@@ -119,7 +119,7 @@ READING_CONTEXT = [
         "Beverage cooler holding milk and yogurt at 48F.",
         22,
     ),
-    ("The heater is set at 140F and delivered 118F at the prep sink.", "Milk delivered at 50F.", 12),
+    ("The heater is set at 140F and delivered 118F at the prep sink.", "Milk received at 50F.", 12),
     ("Hand sink. Water came out at 104F.", "Hand sink. Water came out at 90F.", 10),
 ]
 
