@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 
 from bench import growth, report
 from bench import provider as bench_provider
-from bench.database import Database, add_sign_ins, prepare, throwaway_database
+from bench.database import Database, add_analyses, add_sign_ins, prepare, throwaway_database
 from bench.processes import (
     ROOT,
     LoadGenerator,
@@ -153,11 +153,15 @@ class Runner:
             "writer": 0,
             "login": 0,
             "watcher": 0,
+            "boss": 0,  # the default department's supervisor: reads every item in it
         }
         print(
             f"[{db.backend}] migrating and seeding {self.large_rows:,} + {self.small_rows:,} items"
         )
-        prepare(db, users, establishments={"reader": self.small_rows})
+        prepare(
+            db, users, establishments={"reader": self.small_rows}, supervisors=frozenset({"boss"})
+        )
+        add_analyses(db, "reader", self.small_rows)
         seed_seconds = time.perf_counter() - started
 
         ref_port, port = free_port(), free_port()

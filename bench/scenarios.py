@@ -263,6 +263,17 @@ def list_establishments(ctx: Context) -> Job:
     )
 
 
+def list_analyses(ctx: Context) -> Job:
+    """ListAnalyses, the first page of 50 of the reader's analyses (one per item, three
+    violations each; seeded by bench.database.add_analyses)."""
+    stub = agent_pb2_grpc.AgentServiceStub(ctx.channel)
+    request = agent_pb2.ListAnalysesRequest(page_size=50)
+    reply = probe("ListAnalyses", stub.ListAnalyses, request, metadata=ctx.md("reader"), timeout=30)
+    if len(reply.analyses) != 50:
+        raise RuntimeError(f"setup: the reader has {len(reply.analyses)} analyses on a page")
+    return closed(AGENT + "ListAnalyses", [b64(request)], ctx.auth("reader"), ctx.concurrency)
+
+
 def _login_request() -> users_pb2.LoginRequest:
     return users_pb2.LoginRequest(email="login@bench.example", password=PASSWORD)
 
@@ -385,6 +396,12 @@ def scenarios(small_rows: int, large_rows: int) -> list[Scenario]:
         ),
         Scenario("list_first_large", f"ListItems first page @{big}", "server", list_page("big", 1)),
         Scenario(
+            "list_first_department",
+            "ListItems first page, department supervisor",
+            "server",
+            list_page("boss", 1),
+        ),
+        Scenario(
             "list_100th_large", f"ListItems 100th page @{big}", "server", list_page("big", 100)
         ),
         Scenario(
@@ -393,6 +410,7 @@ def scenarios(small_rows: int, large_rows: int) -> list[Scenario]:
             "server",
             list_establishments,
         ),
+        Scenario("list_analyses", "ListAnalyses page of 50", "server", list_analyses),
         Scenario("create_item", "CreateItem", "server", create_item),
         Scenario("update_item", "UpdateItem with etag", "server", update_item),
         Scenario("ref_mid", "no-op grpc.aio reference (middle)", "reference", noop),

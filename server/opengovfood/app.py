@@ -184,7 +184,7 @@ def build_container(settings: Settings) -> Container:
     authenticator = Authenticator(tokens, users, settings.principal_cache_ttl)
     limits = RateLimits(make_buckets(settings), settings)
     page_tokens = PageTokens(tokens.derive_key(PAGE_TOKEN_KEY_LABEL))
-    establishments = EstablishmentRepository(engine)
+    establishments = EstablishmentRepository(engine, fast_reads, direct=pg_direct)
     return Container(
         settings=settings,
         engine=engine,

@@ -184,6 +184,7 @@ OWNER_COLUMNS = {
     "refresh_tokens": "user_id",
     "items": "owner_id",
     "item_counts": "owner_id",
+    "establishment_counts": "owner_id",
     "item_requests": "owner_id",
     "inspection_analyses": "owner_id",
     "conversations": "owner_id",

@@ -331,7 +331,35 @@ class Establishment(Base):
         Index("ix_establishments_owner_id_create_time_id", "owner_id", "create_time", "id"),
         Index("ix_establishments_create_time_id", "create_time", "id"),
         # Every member lists the department's establishments in the default order.
-        Index("ix_establishments_department_id_name_id", "department_id", "name", "id"),
+        # name_folded last: a `name:"..."` search walks this index in order and tests
+        # each entry without reading its row (SQLite has no substring index: a rare
+        # term reads the whole department; migration 0012).
+        Index(
+            "ix_establishments_department_id_name_id_name_folded",
+            "department_id",
+            "name",
+            "id",
+            "name_folded",
+        ),
+        # The department's newest first (a small department's list must not walk
+        # every department's rows in the global create_time index).
+        Index(
+            "ix_establishments_department_id_create_time_id", "department_id", "create_time", "id"
+        ),
+        # `city = ...` within the department, in the default order (and its count).
+        Index(
+            "ix_establishments_department_id_city_name_id", "department_id", "city", "name", "id"
+        ),
+        # `name:"..."` (a substring of the folded name): a trigram index on PostgreSQL
+        # (pg_trgm; migration 0011 says what happens without it). On SQLite it is a
+        # b-tree that no substring search uses (SQLite has no such index; it reads the
+        # department's rows), kept so both schemas have what is declared here.
+        Index(
+            "ix_establishments_name_folded",
+            "name_folded",
+            postgresql_using="gin",
+            postgresql_ops={"name_folded": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -353,6 +381,21 @@ class Establishment(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # The creator's department: all its members read the establishment.
     department_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("departments.id"))
+
+
+class EstablishmentCount(Base):
+    """How many establishments each owner has per department: ListEstablishments'
+    total_size without a COUNT. Kept by triggers on `establishments` (migration 0011)
+    in each write's transaction, with ItemCount's slots."""
+
+    __tablename__ = "establishment_counts"
+
+    department_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    owner_id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False, index=True
+    )
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(BigInteger)
 
 
 class EstablishmentRequest(Base):

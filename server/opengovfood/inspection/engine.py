@@ -231,6 +231,9 @@ class InspectionEngine:
                     prediction is not None
                     and prediction.probability >= YIELD_CONFIDENCE
                     and self._files_elsewhere(finding, prediction.item)
+                    # on wording unlike its training comments the classifier's reading is a
+                    # guess: there the rule's finding, resting on its evidence, stands
+                    and _in_training_style(entry.sentence.text)
                 ):
                     continue
                 chosen.append(finding)

@@ -39,7 +39,8 @@ _NUM = r"-?\d{1,3}(?:\.\d{1,2})?"
 # "47F", "47 °F", "47 degrees F", "5°C", "41 deg", "47º", "113.4 F", "8 C".
 _TEMP: Final = re.compile(
     rf"(?<![\w.])(?P<num>{_NUM})\s?(?:"
-    r"(?P<deg>°|degrees?\b|degs?\b\.?|deg\b\.?)\s?(?P<u1>fahrenheit|celsius|f|c)?(?![a-z])"
+    # (and the degrees of hurried notes: "degress", "degres", "dgrees")
+    r"(?P<deg>°|de?gr?e{1,3}s{0,2}\b|degs?\b\.?|deg\b\.?)\s?(?P<u1>fahrenheit|celsius|f|c)?(?![a-z])"
     r"|(?P<u2>fahrenheit|celsius|f|c)(?![a-z'\u2019-]))"
 )
 # The first half of a range just before a temperature: "38-40F", "115.1F-120.9F", "45 to 48F".
@@ -50,6 +51,8 @@ _RANGE_HEAD: Final = re.compile(
 _BARE: Final = re.compile(
     r"(?:\bat|@|\btemp(?:erature)?s?(?:\s+(?:of|was|were|is|at|reading|read))?|(?<![\d\s]):|"
     r"\bwas|\bwere|\bread|\breads|\breading|\bmeasured|\bprobed)"
+    # the fillers of dictated notes: "holding at like 49", "at about 50"
+    r"(?:\s+(?:like|about|around|approx\w*|roughly|maybe|only|just|right\s+at))?"
     r"\s{0,3}(?P<num>-?\d{2,3}(?:\.\d)?)(?![\d.]|\s*(?:%|ppm|lbs?\b|pounds|oz\b|hours?\b|hrs?\b|"
     r"h\b|min|minutes|days?\b|inch|in\b|ft\b|feet|am\b|pm\b|:\d|/|pcs|pieces|sq|gallon|items?|"
     r"°|deg|f\b|c\b))"
@@ -64,8 +67,17 @@ _BARE_COOKED: Final = re.compile(
     r"hours?\b|hrs?\b|min|minutes|days?\b|am\b|pm\b|:\d|°|deg|f\b|c\b))"
 )
 _TEMP_WORDS: Final = re.compile(
-    r"\btemp(?:erature)?s?\b|°|\bdegrees?\b|\bcold[- ]hold|\bhot[- ]hold|\bprob(?:ed|ing)\b|"
+    r"\btemp(?:erature|rature|ature|erture|eture)?s?\b|°|\bde?gr?e{1,3}s{0,2}\b|"
+    r"\bcold[- ]hold|\bhot[- ]hold|\bprob(?:ed|ing)\b|"
     r"\btemped\b|\bthermometers?\b"
+)
+# A unit that holds food: a number read at it is a temperature even without "degrees"
+# (dictated notes: "walk in cooler is at thirty eight").
+_HOLDING_PLACE: Final = re.compile(
+    r"\b(?:coolers?|walk[-\s]?ins?|reach[-\s]?ins?|fridges?|refrigerators?|freezers?|"
+    r"prep\s+(?:rail|unit|table|cooler)s?|(?:top|cold|sandwich|salad|pizza)\s+rails?|"
+    r"make[-\s]?(?:line|table)s?|steam\s+(?:table|well)s?|hot\s+(?:well|box|holding)s?|"
+    r"cold\s+(?:well|holding)s?|display\s+cases?|warmers?|bain[-\s]?maries?|holding\s+at)\b"
 )
 _LIMIT_BEFORE: Final = re.compile(
     r"(?:\b(?:must|should|shall|needs?\s+to|required?|requirement|instructed|ensure)\b"
@@ -102,7 +114,7 @@ _CONTEXTS: Final[tuple[tuple[Context, re.Pattern[str]], ...]] = (
         "cooling",
         re.compile(
             r"\b(?:placed|put|set|moved)\s+(?:\w+\s+){0,2}?(?:in|into|on)\s+(?:an?\s+|the\s+)?"
-            r"ice\s+(?:bath|water\s+bath)|"
+            r"ice\s+(?:bath|water\s+bath)|\bshallow\s+(?:\w+\s+)?pans?\b|\bportioned\s+(?:in|into|out)|"
             r"\bcool(?:ed|ing|s)?\b(?!\s+(?:unit|room))|\bcooling\s+log|\bcooldown|"
             r"\bice[-\s]?(?:wands?|paddles?|sticks?)|\bblast[-\s]?chill\w*"
         ),
@@ -131,13 +143,15 @@ _CONTEXTS: Final[tuple[tuple[Context, re.Pattern[str]], ...]] = (
         re.compile(
             r"\bfinal\s+rinse|\bsanitiz\w*\s+rinse|\brinse\s+(?:temp|cycle|cycle\s+temp)|"
             r"\b(?:dish\s?machine|dish\s?washer|dish\s?washing\s+machine|ware\s?wash(?:ing)?\s+machine|"
+            r"glass\s?wash(?:er|ing\s+machine)|bar\s+washer|"
             r"high[-\s]temp(?:erature)?\s+machine)\b"
         ),
     ),
     (
         "wash_water",
         re.compile(
-            r"\bwash\s+(?:water|solution|compartment|vat|sink\s+water|at|tank|\d)|\bwash\s+temp"
+            r"\bwash\s+(?:water|solution|compartment|vat|sink\s+water|at|tank|\d)|\bwash\s+temp|"
+            r"\bwash\s+(?:bay|sink|basin|side|tub)\s+(?:water|temp\w*|at|was|is|read)"
         ),
     ),
     (
@@ -152,7 +166,7 @@ _CONTEXTS: Final[tuple[tuple[Context, re.Pattern[str]], ...]] = (
     (
         "hot_holding",
         re.compile(
-            r"\bhot[-\s]?hold\w*|\bsteam\s?(?:table|well|tray)s?|\bhot\s?(?:well|box|case|line|"
+            r"\bhot[-\s]?hold\w*|\bst(?:ea)?m\s?(?:table|tbl|tab|well|tray)s?|\bhot\s?(?:well|box|case|line|"
             r"table|plate|display|cabinet)s?\b|\bholding\s+(?:cabinet|oven)|\bwarm(?:er|ers|ing)\b|"
             r"\bheat(?:ing|ed)?\s+lamps?|\bheated\b|\bchafing|\bcrock[-\s]?pots?|\bsoup\s+(?:well|"
             r"kettle)|\brice\s+cooker|\bbain[-\s]?maries?\b|\broller\s+grill|\bkettle|\bheat\s+strip"
@@ -161,7 +175,7 @@ _CONTEXTS: Final[tuple[tuple[Context, re.Pattern[str]], ...]] = (
     (
         "cold_holding",
         re.compile(
-            r"\bcold[-\s]?hold\w*|\bcoolers?\b|\brefrigerat\w*|\bfridges?\b|\breach[-\s]?ins?\b|"
+            r"\bcold[-\s]?hold\w*|\bcoolers?\b|\brefrigerat\w*|\brefridg\w*|\bfrig\b|\bfridges?\b|\breach[-\s]?ins?\b|"
             r"\bwalk[-\s]?ins?\b|\bwic\b|\bric\b|\bprep\s?(?:cooler|unit|table|top|rail)s?\b|"
             r"\bmake[-\s]?(?:line|table|unit)s?\b|\bsandwich\s+(?:unit|table|cooler|prep)|\bsalad\s+bar|"
             r"\bcold\s+(?:well|table|rail|bar|case|drawer|top|line|display|holding)s?\b|"
@@ -256,6 +270,8 @@ class Reading:
     celsius: bool
     start: int  # offsets in the sentence view
     end: int
+    # a number with its unit ("47F", "8 °C"), not a bare one read from its sentence ("at 47")
+    explicit: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,7 +349,7 @@ def readings(view: str) -> list[Reading]:
         )
         taken.append((start, end))
     bare = list(_BARE_COOKED.finditer(view))
-    if _TEMP_WORDS.search(view) or found:
+    if _TEMP_WORDS.search(view) or found or _HOLDING_PLACE.search(view):
         bare += [*_BARE.finditer(view), *_BARE_DECIMAL.finditer(view)]
     if bare:
         for match in sorted(bare, key=lambda m: m.start("num")):
@@ -347,7 +363,13 @@ def readings(view: str) -> list[Reading]:
                 continue
             found.append(
                 Reading(
-                    "temperature", _to_f(value, celsius), _to_f(value, celsius), celsius, start, end
+                    "temperature",
+                    _to_f(value, celsius),
+                    _to_f(value, celsius),
+                    celsius,
+                    start,
+                    end,
+                    explicit=False,
                 )
             )
     for match in _PPM.finditer(view):
@@ -583,7 +605,9 @@ def _check_temperature(
             return "5-103.11", 50, f"Hot water at {value}, below 100°F (38°C)"
         return None
     if context == "final_rinse":
-        if re.search(r"\blow[-\s]temp|\bchemical", view):
+        if re.search(
+            r"\blow[-\s]temp|\bchemical|\bppm\b|\bchlorine\b|\bquat\w*|\biodine\b|\bbleach\b", view
+        ):
             return None
         if _SURFACE.search(phrase):
             if 100 <= high < 160 - eps:
@@ -638,6 +662,13 @@ _NOT_A_HOLDING_READING: Final = re.compile(
     r"\bthaw\w*|\bsushi\s+rice|\bhangiri|\bacidified|\bcold\s+(?:running\s+)?water\b|"
     r"\broom\s+(?:air\s+)?(?:temp\w*\s+)?(?:is|was|at)\s+\d|\bambient\s+(?:room|air|kitchen)|"
     r"\bwater\s+(?:ran|runs|running|came\s+out|comes\s+out|reached|reaches|only\s+reached)"
+)
+# Dough rising and ferments are kept warm on purpose (the reading's own phrase says so).
+_WARM_ON_PURPOSE: Final = re.compile(
+    r"\bproof(?:er|ers|ing|ed|\s+box)\b|\bferment(?:ing|ed|ation)\b"
+)
+_DOUGH: Final = re.compile(
+    r"\b(?:dough|bread|buns?|rolls?|loaves|baguettes?|croissants?|starter|levain)\b"
 )
 _HOLDING: Final = ("cold_holding", "hot_holding", "unknown")
 _HOLDING_UNIT: Final = re.compile(
@@ -804,6 +835,8 @@ def check_sentence(sentence: Sentence, hint: str = "") -> list[MeasurementViolat
                 )  # fmt: skip
             continue
         context, own = _context(view, seg_start, seg_end, reading)
+        # a holding place named in this sentence ("steam tbl: arroz 122F"), not the one before
+        named_holding = context in ("cold_holding", "hot_holding")
         if context == "unknown" and hint:
             # the sentence before comes wholly before the reading
             context, _ = _context(hint, 0, len(hint), reading, reading_at=len(hint))
@@ -816,10 +849,17 @@ def check_sentence(sentence: Sentence, hint: str = "") -> list[MeasurementViolat
             context = "unknown"
         if context == "freezer" or _NOT_A_HOLDING_READING.search(view):
             continue
+        if _WARM_ON_PURPOSE.search(phrase) and not _FOOD.search(_DOUGH.sub(" ", phrase)):
+            continue
         if context in _HOLDING:
             if _COOLING_SPAN.search(view):
                 continue  # "did not get from 57 °C to 21 °C within two hours": a cooling time
-            if not own and not _FOOD.search(phrase) and not _HOLDING_UNIT.search(phrase):
+            if (
+                not own
+                and not _FOOD.search(phrase)
+                and not _HOLDING_UNIT.search(phrase)
+                and not (reading.explicit and named_holding)
+            ):
                 continue  # a bare number: nothing says what was at that temperature
         checked = _check_temperature(view, reading, context, phrase)
         if checked is not None:

@@ -31,7 +31,7 @@ __all__ = [
 
 _NEGATOR: Final = re.compile(
     r"\b(?:no|not|never|none|without|nor|free\s+of|absence\s+of|lack\s+of\s+any|"
-    r"zero|nothing|neither|n't)\b(?![-\s]*(?:longer|only|later|less|more))|n't\b"
+    r"zero|nothing|neither|nowhere|n't)\b(?![-\s]*(?:longer|only|later|less|more))|n't\b"
 )
 # A clause break ends a negation's reach: "no droppings, but live roaches" keeps the roaches.
 _CLAUSE_BREAK: Final = re.compile(
@@ -47,6 +47,20 @@ _TRAILING_NEGATION: Final = re.compile(
     r"establishment|restaurant|store|premises))\b"
 )
 
+# "no hand sink obstruction", "no thermometer issues": the absence names a problem noun.
+_PROBLEM_NOUN: Final = re.compile(
+    r"\s*(?:obstruct\w*|blockages?|blocking|issues?|problems?|concerns?|violations?|"
+    r"deficienc\w+|complaints?)\b"
+)
+# A clause whose subject is denied ("No one working while sick", "Nobody eating in the
+# kitchen", "No employee was seen touching ...") denies all it goes on to say, up to a
+# contrast or another clause.
+_NO_ONE: Final = re.compile(
+    r"^\W*(?:[\w\s]{0,40}:\s*)?(?:no\s+(?:one|employees?|staff(?:\s+members?)?|workers?|"
+    r"food\s+(?:handlers?|employees?|workers?)|cooks?|personnel|persons?)|nobody|"
+    r"none\s+of\s+the\s+(?:\w+\s+)?(?:staff|employees|workers|cooks|handlers))\b"
+    r"(?![^,;]*\b(?:but|however|except|although|though|yet)\b)[^,;()]*$"
+)
 _NOT_NEEDED: Final = re.compile(
     r"^[^.;,]{0,40}?\b(?:(?:is|are|was|were)\s+(?:not\s+)?(?:needed|required|necessary)\b|"
     # "no date needed." but not "no procedure and required equipment"
@@ -137,8 +151,11 @@ def is_negated(clause_view: str, match_start: int, match_end: int, *, self_negat
     if _TRAILING_NEGATION.search(after):
         return True
     if self_negating:
-        # "no HACCP plan is needed": the absence is allowed, not observed as a lack
-        return _NOT_NEEDED.search(after) is not None
+        # "no HACCP plan is needed": the absence is allowed, not observed as a lack;
+        # "no hand sink obstruction": what is absent is the problem, not the thing
+        return _NOT_NEEDED.search(after) is not None or _PROBLEM_NOUN.match(after) is not None
+    if _NO_ONE.match(clause_view[:match_start]):
+        return True
     before = clause_view[max(0, match_start - 90) : match_start]
     breaks = list(_CLAUSE_BREAK.finditer(before))
     cut = len(breaks)

@@ -60,12 +60,15 @@ _DIRTY = (
     r"mold(?:[-\s]like)?|mould|mildew|black\s+(?:substance|residue|growth)|slime|slimy|"
     r"stain(?:ed|s)?|splatter\w*|spills?|spilled|(?:covered|coated|filled|caked)\s+(?:with|in)\s+"
     r"(?:grease|dirt|debris|food|dust|grime|old\s+\w+|mold|residue|\w+\s+(?:debris|residue))|"
-    r"fly\s+specks?|cobwebs?|"
+    r"fly\s+specks?|cobwebs?|(?:crust|film|layer|coating|ring)\s+of\s+(?:dried|old|built[-\s]up|"
+    r"\w+\s+)?(?:\w+\s+)?(?:milk|food|grease|residue|batter|sauce|egg|debris|grime|dirt|syrup|"
+    r"sugar|flour|dough|blood|gunk)|dried-on|(?<!air[-\s])dried\s+on\s+(?:food|grease|residue|"
+    r"milk|batter|sauce|egg|debris)|"
     + _directive(r"(?:detail[-\s]?)?clean|wash|degrease|scrub|wipe")
     + ")"
 )
 _DISREPAIR = (
-    r"(?:(?:torn|broken|damaged|cracked|chipped|missing|worn|rust(?:y|ed|ing)?|corroded|peeling|"
+    r"(?:\b(?:torn|broken|damaged|cracked|chipped|missing|worn|rust(?:y|ed|ing)?|corroded|peeling|"
     r"split(?!\s+(?:into|between|among|in\s+half))|deteriorat\w+|dilapidated|in\s+(?:poor\s+)?(?:disrepair|poor\s+(?:repair|condition))|"
     r"(?:poor|bad)\s+(?:repair|condition)|disrepair|not\s+(?:working|functioning|operational|"
     r"in\s+good\s+repair|maintained)|out\s+of\s+order|inoperable|non[-\s]?functional|"
@@ -311,8 +314,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "2-401.12",
         "C",
         "Employee with discharges from eyes, nose or mouth working with food",
-        r"\b(?:sneez\w+|cough\w+|runny\s+nose|nasal\s+discharge|wiping\s+(?:his|her|their)\s+"
-        r"nose)\b",
+        # not the guard over a buffet ("sneeze guards in place")
+        r"\b(?:sneez\w+(?!\s+(?:guards?|shields?|glass|protectors?|screens?))|cough\w+|"
+        r"runny\s+nose|nasal\s+discharge|wiping\s+(?:his|her|their)\s+nose)\b",
         r"\b(?:employees?|workers?|cooks?|staff|food\s+handlers?|chef|server|bartender|cashier|"
         r"dishwasher|he|she|while\s+(?:plating|preparing|prepping|serving|cooking|handling))\b",
     ),
@@ -328,12 +332,21 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"handwash\w*|hand\s+wash\w*)\s*(?:their\s+|his\s+|her\s+)?(?:hands)?\s*(?:between|"
         r"after|before|prior|when|upon|following|and|then)"
         r"|\b(?:without|no|not)\s+(?:first\s+)?(?:washing|hand\s?wash\w*|hand\s+washing|washing\s+"
-        r"(?:their|his|her)\s+hands)\b"
+        r"(?:their|his|her)\s+hands)\b(?![-\s]+(?:set[-\s]?up|stations?|sinks?|facilit\w*|areas?|"
+        r"basins?|signs?|signage|supplies|tanks?|units?|containers?|cleansers?|soap|towels?|"
+        r"paper|dispensers?|liquid|detergent))"
+        r"|\b(?:without|no|never|not)\s+(?:[\w-]+\s+){0,4}?(?:or|and|nor)\s+(?:washing|wash)\s+"
+        r"(?:their\s+|his\s+|her\s+)?hands\b"
+        r"|\b(?:did\s+not|didn't|never|does\s+not|doesn't)\s+(?:even\s+)?(?:go\s+(?:near|to)|use|"
+        r"visit|stop\s+at|approach|touch)\s+(?:a|the|any)\s+hand\s?(?:wash(?:ing)?\s+)?sink"
         r"|\b(?:did\s+not|didn't|failed\s+to|not\s+observed\s+to)\s+wash\s+(?:their|his|her)?\s*"
         r"hands\b|\bhands\s+(?:were\s+)?not\s+washed\b|\bno\s+hand\s?washing\s+observed\b"
         r"|\b(?:gloves?)\s+(?:\w+\s+){0,3}?(?:changed|donned|put\s+on|replaced)\s+(?:\w+\s+){0,2}?"
         r"without\s+(?:\w+\s+){0,2}?wash",
-        unless=r"\b(?:produce|vegetables|fruits?|lettuce)\s+(?:not\s+)?washed|\bsign",
+        unless=r"\b(?:produce|vegetables|fruits?|lettuce)\s+(?:not\s+)?washed|\bsign"
+        # a board or knife not washed between uses is a food-contact surface (item 16)
+        r"|\b(?:boards?|knife|knives|slicers?|surfaces?|utensils?|pans?|bowls?|equipment)\b"
+        r"(?![^.]*\bhands?\b)[^.]*\bno\s+wash\w*\s+between",
     ),
     _rule(
         "handwash_wrong_sink",
@@ -436,7 +449,11 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         + _HAND_SINK
         + r"|\b"
         + _HAND_SINK
-        + r"\s+(?:\w+\s+){0,2}?(?:needed|required)\b",
+        + r"\s+(?:\w+\s+){0,2}?(?:needed|required)\b"
+        # "no handwashing set-up", "lacks a hand-washing station" (a stall, a market, a truck)
+        + rf"|\b(?:{ABSENT}|lacks?|lacking)\s+(?:\w+\s+){{0,2}}?(?:hand[-\s]?wash(?:ing)?|"
+        r"hand[-\s]?washing)\s+(?:set[-\s]?ups?|stations?|facilit\w*|areas?|units?|tanks?|"
+        r"provisions?|capabilit\w*|means)\b",
         unless=r"\b(?:soap|towels?|sign|signage|poster|drying|cleanser|water)\b",
     ),
     _rule(
@@ -478,13 +495,16 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "P",
         "Food not in good condition, unsafe or adulterated",
         r"\b(?:spoiled|rotten|rotting|putrid|moldy|mouldy|slimy|decomposed|adulterated|"
+        r"(?:visible\s+)?mou?ld\s+(?:growth|growing|spots?|on\s+(?:the\s+)?(?:\w+\s+)?(?:bread|"
+        r"buns|loaves|cheese|fruit|berries|tortillas|bagels|produce))|(?:green|white|black|blue|"
+        r"grey|gray|fuzzy)\s+(?:and\s+\w+\s+)?mou?ld|"
         r"contaminated|spoilage|off[-\s]odou?r|rancid|(?:severely\s+|badly\s+)?dented|"
         r"(?:with\s+(?:\w+\s+)?dents|dents\s+(?:along|in|on|at))|"
         r"swollen|bulging|bloated|rusted\s+cans?|leaking\s+cans?|rodent[-\s]gnawed|gnawed|"
         r"chewed|gnaw\s+(?:marks|holes)|(?:rodent|mouse|rat)\s+(?:damage|damaged|chew\w*)|pest[-\s]damaged|insect[-\s]infested|infested|torn\s+(?:bags?|packages?)|"
         r"damaged\s+(?:cans?|packages?|packaging)|(?:broken|missing)\s+seals?)\b",
         r"\b(?:food|cans?|canned|products?|produce|meat|chicken|fish|fruit|vegetables|bread|"
-        r"cheese|rice|flour|bags?|packages?|boxes|items|milk|eggs|lettuce|tomato\w*|onions?|"
+        r"buns|loaves|tortillas|bagels|rolls|cheese|rice|flour|bags?|packages?|boxes|items|milk|eggs|lettuce|tomato\w*|onions?|"
         r"potato\w*|berries|herbs|goods)\b",
         r"\b(?:shelv\w+|walls?|floors?|ceilings?|gaskets?|interior\s+of|ice\s+machine|surfaces?|"
         r"cutting\s+boards?|equipment|wood|tiles?|doors?|coolers?)\b"
@@ -527,8 +547,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"beside|in\s+contact\s+with|mixed\s+with|(?:stored|kept|placed|packed)\s+(?:together\s+)?"
         r"with|in\s+(?:the\s+)?same\s+(?:container|bin|tub|pan|box|bag|drawer|tray|bucket|bowl)\s+"
         r"(?:as|with))"
-        r"\s+(?:the\s+)?(?:\w+\s+){0,4}?(?:rte|ready[-\s]to[-\s]eat|produce|vegetables?|"
-        r"veggies|lettuce|greens|fruits?|salads?|cooked\s+\w+|cheese|bread|tortillas|sauces?|"
+        r"\s+(?:the\s+|an?\s+)?(?:[\w-]+\s+){0,6}?(?:rte|ready[-\s]to[-\s]eat|produce|vegetables?|"
+        r"veggies|lettuce|romaine|spinach|cabbage|herbs|cilantro|berries|garnish\w*|"
+        r"greens|fruits?|salads?|cooked\s+\w+|cheese|bread|tortillas|sauces?|"
         r"beverages?|desserts?|cakes?|tomato\w*|onions?|peppers?|cut\s+\w+|sliced\s+\w+|"
         r"deli\s+\w+|dairy)",
         r"\b(?:raw|uncooked)\s+(?:\w+\s+)?(?:chicken|poultry|beef|pork|meats?|eggs|shell\s?eggs|fish|"
@@ -561,6 +582,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"ice\s+(?:machine|maker|bin)|inside\s+(?:of\s+)?(?:the\s+)?ice\s+(?:machine|maker|bin)|"
         r"food[-\s]contact\s+surfaces?|utensils?|knives|knife|blades?|mixer\s+(?:bowls?|"
         r"attachments?|paddles?)|(?:soda|beverage)\s+(?:nozzles?|guns?)|nozzles?|"
+        r"(?:steam|milk|frothing)\s+wands?|"
         r"clean\s+(?:dishes|plates|pans|utensils)|(?:stored\s+)?(?:dishes|plates|bowls|cups|"
         r"glasses)\s+(?:stored\s+)?(?:as\s+)?clean|food\s+(?:containers?|bins|pans)|"
         r"prep\s+(?:table|surface)\s+(?:tops?|surfaces?)|blenders?|tongs|ladles?|scoops?|"
@@ -846,7 +868,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"descaler|delimer|de-?liming\s+\w+|rinse\s+aid)\b",
         r"\b(?:properly\s+stored|(?:stored|kept|placed|located|housed)\s+(?:\w+\s+){0,2}?"
         r"(?:below|beneath|under(?:neath)?|away|separately|apart|on\s+(?:a\s+|the\s+)?(?:separate|"
-        r"designated|dedicated|lower|bottom|own))|away\s+from\s+(?:all\s+|any\s+)?(?:food|"
+        r"designated|dedicated|lower|bottom|own))|(?:nowhere|not|never)\s+(?:\w+\s+)?(?:near|next\s+to|"
+        r"above|over|beside|by)|far\s+from|away\s+from\s+(?:all\s+|any\s+)?(?:food|"
         r"prep)|separate[dly]*\s+from|apart\s+from|segregated)\b"
         r"|\b(?:wiping\s+)?(?:cloths?|towels?|rags?)\b",
     ),
@@ -881,7 +904,10 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:the\s+)?(?:kitchen|prep|food|storage)|over|near|open|not\s+(?:approved|labell?ed)|"
         r"household|consumer)\b",
         r"\b(?:licensed\s+(?:\w+\s+)?(?:pest\s+control|exterminator|contractor|operator|applicator|"
-        r"company|professional)|pest\s+control\s+(?:company|operator|service|contractor)|by\s+(?:a\s+|"
+        r"company|professional)|pest\s+control\s+(?:company|operator|service|contractor)|"
+        # "pesticides not used on site": the use is denied
+        r"(?:not|never)\s+(?:\w+\s+)?(?:used|applied|sprayed)\b(?![^.;]*\b(?:but|however)\b)|"
+        r"by\s+(?:a\s+|"
         r"the\s+)?(?:\w+\s+)?(?:licensed|professional|contractor))\b",
     ),
     _rule(
@@ -904,7 +930,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Reduced-oxygen packaging or specialized process without a HACCP plan",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?haccp\s+(?:plan|procedures?)|\bhaccp\s+plan\s+"
         r"(?:\w+\s+){0,3}?(?:not\s+(?:on\s+file|available|provided|approved)|missing)",
-        unless=_ACIDIFIED_RICE,
+        unless=_ACIDIFIED_RICE + r"|\bph\b",
     ),
     _rule(
         "haccp",
@@ -917,7 +943,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:haccp|reduced\s+oxygen\s+packag\w*|\brop\b|vacuum[-\s]?(?:pack\w*|seal\w*)|"
         r"sous[-\s]?vide|cook[-\s]?chill|curing|cured\s+meats?\s+made|acidif\w+|ferment\w+|"
         r"smok(?:ing|ed)\s+(?:meat|fish)\s+(?:on\s+site|in[-\s]house)|specialized\s+process\w*)\b",
-        r"\bno\s+(?:\w+\s+)?haccp\s+plan|" + _ACIDIFIED_RICE,
+        r"\bno\s+(?:\w+\s+)?haccp\s+plan|\bph\b|" + _ACIDIFIED_RICE,
     ),
     _rule(
         "acidified_rice",
@@ -1015,6 +1041,12 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"pot|tray|cooler|bowl)\s+(?:of\s+"
         r"|with\s+)?(?:\w+\s+){0,2}?(?:standing|stagnant|still|warm|hot)\s+water|without\s+running\s+"
         r"water|outside|in\s+(?:the\s+)?(?:hand|mop)\s+sink)"
+        # the place first, the purpose after: "left on the counter to thaw", "sitting out
+        # overnight to defrost"
+        r"|\b(?:left|sitting|set|placed|put|kept|out)\s+(?:\w+\s+){0,2}?(?:on\s+(?:the\s+)?(?:\w+\s+)?"
+        r"(?:counter|floor|table|shelf|stove|speed\s+rack|cart)|out|at\s+room\s+temp\w*|in\s+"
+        r"(?:a\s+|the\s+)?(?:\w+\s+)?(?:sink|bucket|tub|bin)(?:\s+of\s+(?:standing\s+|still\s+)?"
+        r"water)?)\s+(?:[\w-]+\s+){0,5}?(?:to|for)\s+thaw"
         r"|\b(?:improper(?:ly)?|incorrect(?:ly)?)\s+thaw\w*|\bthaw(?:ed|ing)\s+(?:\w+\s+){0,3}?"
         r"(?:in|under)\s+(?:\w+\s+)?water\s+(?:that\s+is\s+)?not\s+running",
     ),
@@ -1113,7 +1145,11 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:droppings|feces|fecal|excreta|urine\s+stains?|gnaw\s+marks|gnawed|nest(?:s|ing)?|"
         r"infestation|infested|activity|evidence|live\b|crawling|flying|alive|"
         r"present|sighted|(?:\d+|several|numerous|many|multiple|few|a\s+few|some|one|two|three)"
-        r"\s+(?:\w+\s+)?" + _PEST + r"|" + _PEST + r"\s+(?:\w+\s+){0,2}?(?:around|near|in|on|at|"
+        r"\s+(?!no\b|not\b|zero\b)(?:\w+\s+)?"
+        + _PEST
+        + r"|"
+        + _PEST
+        + r"\s+(?:\w+\s+){0,2}?(?:around|near|in|on|at|"
         r"under|behind|inside|throughout|by|landing|crawling|flying|breeding)\b(?!\s+control))",
         r"\b" + _PEST + r"\b|\bdroppings\b",
         r"\b(?:dead|pest\s+control\s+(?:log|records?|service|company|report)|licensed\s+"
@@ -1121,7 +1157,12 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"|rodent[-\s]?proof\w*)\b(?!.*\b(?:droppings|live|crawling|activity)\b)"
         r"|\bprevent\w*\s+(?:\w+\s+)?(?:pests?|rodents?|insects?|vermin)\b"
         r"|\b(?:insect|bug|roach|ant|fly|wasp|pest)\s+(?:spray|killer|repellent)\b"
-        r"(?!.*\b(?:droppings|live|crawling|activity)\b)",
+        r"(?!.*\b(?:droppings|live|crawling|activity)\b)"
+        # a trap or monitor checked and found empty ("mouse traps: no catches")
+        r"|\b(?:mouse|mice|rat|rodent|roach|insect|fly|snap|glue|sticky)\s+(?:traps?|motels?|"
+        r"boards?|monitors?|stations?)\b(?=[^.;]*\b(?:empty|no\s+(?:catch\w*|captures?|"
+        r"activity|pests?|insects?|rodents?)|nothing|none|clean|clear)\b)"
+        r"(?!.*\b(?:droppings|live|crawling|activity\s+(?:observed|found|noted))\b)",
     ),
     _rule(
         "pest_records",
@@ -1402,12 +1443,40 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"unprotected|not\s+inverted|face\s+up|under\s+(?:\w+\s+){0,2}?(?:sink|drain|pipes?)|"
         r"in\s+(?:the\s+)?(?:restroom|toilet|mop))|\b(?:re-?used|re-?using|re-?use|washed\s+and\s+"
         r"re-?used)\b|\bnot\s+(?:\w+\s+)?(?:inverted|protected|covered|in\s+(?:a\s+)?dispenser)|"
-        r"\bexposed\b|\bhandled\s+by\s+(?:the\s+)?(?:food[-\s]contact|lip|rim)",
+        r"\bexposed\b|\b(?:handled|held|picked\s+up|picking\s+up|grabbed|grabbing|touching|"
+        r"touched|carried|carrying)\s+(?:\w+\s+){0,4}?by\s+(?:the\s+)?(?:food[-\s]contact|lips?|"
+        r"rims?|eating|mouth|tines|bowls?|blades?)",
         r"\b(?:single[-\s]?(?:service|use)|to[-\s]?go|take[-\s]?out|disposable|paper|plastic|"
         r"foam|styrofoam)\s+(?:\w+\s+)?(?:cups?|containers?|articles?|items?|utensils?|plates?|"
         r"forks?|spoons?|lids?|straws?|bowls?|boxes|clamshells?|gloves?|buckets?|tubs?|bags?)|"
         r"\b(?:straws|lids|cups|napkins|take[-\s]?out\s+containers|pizza\s+boxes)\b",
         r"\bfood\s+items|\bsanitiz",
+    ),
+    _rule(
+        "eating_end_handled",
+        45,
+        "4-904.11",
+        "C",
+        "Single-service articles or tableware handled by the food- or lip-contact end",
+        r"\b(?:handled|held|picked\s+up|picking\s+up|picks\s+up|grabbed|grabbing|grabs|touching|"
+        r"touched|touches|carried|carrying|carries|holding|holds)\s+(?:\w+\s+){0,4}?by\s+(?:the\s+)?"
+        r"(?:food[-\s]contact|lips?|rims?|eating|mouth|tines|bowls?|blades?|business)(?:\s+(?:end|"
+        r"part|surface|edge)s?)?\b",
+        r"\b(?:forks?|spoons?|knives|cutlery|silverware|flatware|utensils?|cups?|glasses|straws?|"
+        r"lids?|plates?|bowls?|mugs?)\b",
+    ),
+    _rule(
+        "wet_nesting",
+        44,
+        "4-901.11",
+        "C",
+        "Equipment and utensils stacked wet, not air-dried",
+        r"\b(?:stacked|nested|nesting|stacking|put\s+away|stored)\s+(?:[\w-]+\s+){0,5}?(?:while\s+)?"
+        r"(?:still\s+)?(?:wet|damp|dripping)|\bwet[-\s](?:nest\w*|stack\w*)|\b(?:not|never)\s+"
+        r"(?:\w+\s+)?(?:air[-\s]?dried|allowed\s+to\s+(?:air[-\s]?)?dry)|\b(?:towel|cloth)[-\s]dried",
+        r"\b(?:pans?|pots?|containers?|inserts?|hotel\s+pans|sheet\s+pans|bowls?|plates?|dishes|"
+        r"utensils?|cups?|lids?|trays?|cambros?|ladles?|knives|cutting\s+boards?|equipment|ware)\b",
+        r"\b(?:wiping\s+cloths?|floors?|mops?)\b",
     ),
     _rule(
         "single_use_reused",
@@ -1529,7 +1598,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"washers?|washing\s+machines?)|\bware\s?wash\w*|\bdish\s?(?:washing\s+)?sinks?|"
         r"\bwashing\s+(?:\w+\s+)?(?:dishes|utensils)",
         r"\b(?:hand\s?sinks?|handsinks?|hand\s+wash\w*\s+sinks?|test\s+strips?|faucet|leak\w*\s+"
-        r"(?:at|under|from)\s+(?:the\s+)?(?:faucet|drain|pipe))\b",
+        r"(?:at|under|from)\s+(?:the\s+)?(?:faucet|drain|pipe))\b"
+        # a leaking drain line or pipe under the sink is plumbing (item 51)
+        r"|\b(?:drain(?:\s+line)?|pipes?|plumbing|p-?trap|waste\s+line)\s+(?:[\w-]+\s+){0,6}?leak\w*",
     ),
     _rule(
         "nonfood_contact_dirty",
@@ -1565,7 +1636,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Hot water not available",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?(?:hot|running|potable)\s+water|\b(?:hot\s+)?water\s+"
         r"(?:\w+\s+){0,2}?(?:not\s+(?:available|working|hot|reaching)|unavailable|shut\s+off|"
-        r"turned\s+off|cold\s+only|out)|\bwater\s+heater\s+(?:\w+\s+){0,3}?(?:not\s+working|"
+        r"turned\s+off|cold\s+only|out)|\bwater\s+heater\s+(?:\w+\s+){0,5}?(?:not\s+working|"
         r"broken|out|inoperable|off|too\s+small|undersized)|\b(?:inadequate|insufficient)\s+"
         r"(?:supply\s+of\s+)?hot\s+water",
         unless=r"\b(?:compartment|sanitiz|wiping|in\s+use\s+utensils?|thaw|dipper)"
@@ -1682,7 +1753,12 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"|\b(?:dump|dumps|dumped|dumping|empty|empties|emptied|emptying|pour\w*|discharg\w+)\s+"
         r"(?:the\s+)?(?:[\w']+\s+){0,3}?(?:waste\s?water|grey\s?water|gray\s?water|mop\s+water|"
         r"dirty\s+water)(?:\s+tanks?)?\s+(?:into|onto|on|in|down)\s+(?:the\s+)?(?:\w+\s+)?"
-        r"(?:street|storm\s+drains?|ground|gravel|alley|parking|grass|sidewalk|curb|gutter)",
+        r"(?:street|storm\s+drains?|ground|gravel|alley|parking|grass|sidewalk|curb|gutter)"
+        # poured away outside, what is poured named before ("... pour it onto the alley")
+        r"|\b(?:pour\w*|dump\w*|empt(?:y|ies|ied|ying)|tip\w*|toss\w*|throw\w*)\s+(?:it|them|that|"
+        r"this|(?:the\s+)?(?:\w+\s+)?(?:bucket|pail|tank|tub|water))\s+(?:out\s+)?(?:onto|into|on|"
+        r"in|down|over|out\s+(?:on|in)(?:to)?)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?(?:alley|street|storm\s+"
+        r"drains?|ground|gravel|parking|grass|sidewalk|curb|gutter|pavement|dirt|soil|yard|lot)\b",
         unless=r"\b(?:no\s+(?:sewage|sewer)|sewage\s+(?:pipes?|lines?)\s+(?:above|over))\b"
         # where the waste water goes, as it should: "sewage to the municipal system"
         r"|\b(?:public|municipal|city|sanitary|approved|county)\s+(?:sewer|sewage|system|"

@@ -89,8 +89,8 @@ def _rule_applies(rule: PhraseRule, sentence: Sentence, advisory: bool, notes_vi
 
 _HISTORY: Final = re.compile(
     r"\b(?:previous(?:ly)?|prior|last|earlier|routine|original)\s+(?:[\w']+\s+){0,3}?"
-    r"(?:inspection|visit|report)\b(?:,?\s+\w+){0,4}?\s+(?:cited|noted|found|documented|"
-    r"recorded|identified)|\bwhich\s+cited\b|\bwere\s+cited\s+(?:on|at|during)\b|"
+    r"(?:inspection|visit|report)\b(?:,?\s+[\w/-]+){0,4}?\s+(?:cited|noted|found|documented|"
+    r"recorded|identified|had|listed)|\bwhich\s+cited\b|\bwere\s+cited\s+(?:on|at|during)\b|"
     r"\b(?:all|each|every)\s+(?:\w+\s+){0,3}?(?:items?|violations?)\s+(?:\w+\s+){0,2}?"
     r"(?:corrected|resolved|addressed|fixed)\b"
     # "the previous violation for the blocked hand sink has been corrected"
@@ -113,6 +113,7 @@ _STILL: Final = re.compile(
 
 # Rules that read dirt on a kind of surface: food-contact (16), non-food-contact (49),
 # floors/walls/ceilings (55).
+_MOULD: Final = re.compile(r"\bmou?ld")
 _SOILED_SURFACE_RULES: Final = frozenset(
     {"food_contact_dirty", "nonfood_contact_dirty", "facility_clean"}
 )
@@ -290,6 +291,47 @@ _HAS_BEEN_PUT_RIGHT: Final = re.compile(
 _TODAY_FIX: Final = re.compile(r"\b(?:during|c\.?o\.?s\.?|on[-\s]site|while\s+i)\b")
 
 
+# A sentence set at an earlier inspection ("At last inspection the walk-in was 45F", "Last
+# time the hand sink was blocked", "Roaches cited on the prior inspection", "Previously there
+# were fruit flies at the bar") ...
+_THEN: Final = re.compile(
+    r"\b(?:at|during|on|in)\s+(?:the\s+|my\s+|our\s+|your\s+)?(?:last|previous|prior|earlier)\s+"
+    r"(?:inspection|visit|routine|check)|\blast\s+(?:time|visit|inspection|routine)\b|"
+    r"\bpreviously\s+(?:there|the|it|they|we|i|a|an)\b|^\W*previously\b|"
+    r"\b(?:cited|noted|found|written|documented|observed)\s+(?:on|at|during|in)\s+(?:the\s+|my\s+)?"
+    r"(?:last|previous|prior|earlier)\b|\b(?:cited|noted|found|written)\s+last\s+"
+    r"(?:inspection|visit|time)"
+)
+# ... followed on its line by what this visit found ("; today 36F", ". Today: strips
+# present.", "; none observed today") reports the earlier finding, not today's.
+_NOW: Final = re.compile(
+    r"\b(?:today|now|this\s+(?:visit|time|inspection|morning)|currently|at\s+this\s+time)\b"
+)
+_STILL_THERE: Final = re.compile(
+    r"\b(?:still|again|also|same|repeat\w*|remains?|remained|continues?|persists?|"
+    r"not\s+(?:yet\s+)?(?:corrected|resolved|fixed)|uncorrected|outstanding)\b"
+)
+
+
+def _then_and_now(sentences: list[Sentence], notes: str) -> frozenset[int]:
+    """The sentences (by index) that describe an earlier inspection's finding and are
+    answered, on the same line, by what this visit found."""
+    out = set()
+    for index in range(len(sentences) - 1):
+        then, now = sentences[index], sentences[index + 1]
+        if "\n" in notes[then.end : now.start]:
+            continue
+        if (
+            _THEN.search(then.lower)
+            and not _NOW.search(then.lower)
+            and not _STILL_THERE.search(then.lower)
+            and _NOW.search(now.lower)
+            and not _STILL_THERE.search(now.lower)
+        ):
+            out.add(index)
+    return frozenset(out)
+
+
 def _put_right_since(view: str, notes_view: str) -> bool:
     """On a follow-up visit, "the torn gasket has been replaced" reports the earlier
     inspection's item as put right since, not a fault found today."""
@@ -373,6 +415,10 @@ def sentence_findings(
                     concept=rule.name,
                 )
             )
+    if any(f.concept == "food_unsafe" for f in found) and _MOULD.search(view):
+        # mould on the bread is the food's condition (item 13), not a soiled surface
+        found = [f for f in found if f.concept not in _SOILED_SURFACE_RULES]
+        surfaces = []
     for family, names in ((surfaces, _SOILED_SURFACE_RULES), (repairs, _REPAIR_RULES)):
         if len(family) > 1:
             # One soiled or damaged thing read as two kinds of surface ("floor under the
@@ -539,6 +585,7 @@ def rule_findings(sentences: list[Sentence], notes: str = "") -> list[SentenceFi
     notes_view = " ".join(s.lower for s in sentences)
     today = inspection_day(notes_view)
     earlier = earlier_items(sentences, notes) if notes else frozenset()
+    earlier = earlier | _then_and_now(sentences, notes)
     # on a follow-up, what has been put right since the last visit reports nothing either
     earlier = earlier | frozenset(
         i for i, s in enumerate(sentences) if _put_right_since(s.lower, notes_view)

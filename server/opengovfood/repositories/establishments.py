@@ -1,6 +1,15 @@
 """EstablishmentRepository: establishments and their idempotency records, as
 EstablishmentRecords.
 
+Reads (GetEstablishment, ListEstablishments and its count) take ItemRepository's
+fast paths: each statement shape is built and compiled once, with the values bound
+per call, and runs on SQLite's dedicated read connection (db/fast_reads) or as an
+asyncpg prepared statement (db/pg_direct), falling back to the engine when the fast
+path declines. total_size with no filter (or one on owner_id only) is summed from
+the trigger-kept `establishment_counts` (by department and owner; migration 0011);
+other filters count the matching rows, served by indexes (city: department, city,
+name; the folded name's substring: a trigram index on PostgreSQL, see 0011).
+
 Every write is one transaction; conditional updates and deletes are one statement
 with RETURNING, so concurrent writers never lose an update. The licence number's
 uniqueness is the database's (a unique constraint on (license_scope,
@@ -11,16 +20,36 @@ share the transaction, and the items' foreign key backs it up.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
+import sqlite3
+from collections.abc import Callable, Hashable, Mapping
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, delete, exists, func, insert, select, update
+from sqlalchemy import (
+    Row,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
-from opengovfood.db.models import Establishment, EstablishmentRequest, Item, utcnow
+from opengovfood.db.fast_reads import CompiledRead, SqliteFastReads, compile_read
+from opengovfood.db.models import (
+    Establishment,
+    EstablishmentCount,
+    EstablishmentRequest,
+    Item,
+    utcnow,
+)
+from opengovfood.db.pg_direct import PgDirect, PgStatement, compile_statement
 from opengovfood.domain.establishments import (
     Address,
     EstablishmentChanges,
@@ -42,6 +71,7 @@ from opengovfood.repositories.idempotency import claim_statement
 establishments = cast(Table, Establishment.__table__)
 items = cast(Table, Item.__table__)
 requests = cast(Table, EstablishmentRequest.__table__)
+counts = cast(Table, EstablishmentCount.__table__)
 _c = establishments.c
 
 COLUMNS = (
@@ -84,24 +114,52 @@ FILTER_COLUMNS: Mapping[str, ColumnElement[Any]] = {
 }
 
 
+# The filter fields establishment_counts can count by.
+COUNT_COLUMNS: Mapping[str, ColumnElement[Any]] = {"owner_id": counts.c.owner_id}
+
 # Filter fields whose column holds folded text (domain.establishments.fold).
 FOLDED = frozenset({"name"})
+_CACHE_LIMIT = 512
+
+
+def _made(row: Any, time: Callable[[Any], datetime]) -> EstablishmentRecord:
+    """A record from a row read by column name (`time`: the backend's timestamps)."""
+    return EstablishmentRecord(
+        id=row["id"],
+        name=row["name"],
+        address=Address(row["street"], row["city"], row["state"], row["postal_code"]),
+        license_number=row["license_number"] or "",
+        facility_type=row["facility_type"],
+        risk_category=RiskCategory(row["risk_category"]),
+        owner_id=row["owner_id"],
+        create_time=time(row["create_time"]),
+        update_time=time(row["update_time"]),
+        version=row["version"],
+        department_id=row["department_id"],
+    )
+
+
+def _same(value: datetime) -> datetime:
+    return value
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def _record(row: Row[Any]) -> EstablishmentRecord:
-    return EstablishmentRecord(
-        id=row.id,
-        name=row.name,
-        address=Address(row.street, row.city, row.state, row.postal_code),
-        license_number=row.license_number or "",
-        facility_type=row.facility_type,
-        risk_category=RiskCategory(row.risk_category),
-        owner_id=row.owner_id,
-        create_time=row.create_time,
-        update_time=row.update_time,
-        version=row.version,
-        department_id=row.department_id,
-    )
+    """A SQLAlchemy row (its types processed: aware datetimes)."""
+    return _made(row._mapping, _same)
+
+
+def _mapped_record(row: Mapping[str, Any]) -> EstablishmentRecord:
+    """An asyncpg row (PostgreSQL's types: aware datetimes)."""
+    return _made(row, _same)
+
+
+def _raw_record(row: sqlite3.Row) -> EstablishmentRecord:
+    """A fast-path SQLite row (timestamps are naive UTC text)."""
+    return _made(row, _utc)
 
 
 def _scoped(scope: Scope) -> list[ColumnElement[bool]]:
@@ -136,7 +194,14 @@ class _Refused(Exception):
 
 
 class EstablishmentRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        fast: SqliteFastReads | None = None,
+        direct: PgDirect | None = None,
+    ) -> None:
+        """`fast`: the SQLite fast read path; `direct`: PostgreSQL's raw connections
+        (both shared with the item repository; reads only here)."""
         self.dialect: str = engine.dialect.name
         self._engine = engine
         self._reader = (
@@ -144,6 +209,9 @@ class EstablishmentRepository:
             if self.dialect == "postgresql"
             else engine
         )
+        self._fast = fast if self.dialect == "sqlite" else None
+        self._direct = direct if self.dialect == "postgresql" else None
+        self._reads: dict[Hashable, tuple[Select[Any], CompiledRead | PgStatement | None]] = {}
         self._claim = claim_statement(requests, "establishment_id", self.dialect)
 
     # --- reads -----------------------------------------------------------------------
@@ -152,32 +220,99 @@ class EstablishmentRepository:
         async with self._reader.connect() as connection:
             return list((await connection.execute(stmt)).all())
 
+    def _read_statement(
+        self, shape: Hashable, build: Callable[[], Select[Any]]
+    ) -> tuple[Select[Any], CompiledRead | PgStatement | None]:
+        entry = self._reads.get(shape)
+        if entry is None:
+            stmt = build()
+            compiled: CompiledRead | PgStatement | None = None
+            if self._fast is not None:
+                compiled = compile_read(stmt)
+            elif self._direct is not None:
+                compiled = compile_statement(stmt)
+            if len(self._reads) >= _CACHE_LIMIT:
+                self._reads.clear()  # arbitrary filters must not grow it forever
+            entry = self._reads[shape] = (stmt, compiled)
+        return entry
+
+    async def _fetch(
+        self, shape: Hashable, build: Callable[[], Select[Any]], values: Mapping[str, Any]
+    ) -> tuple[list[Any], Callable[[Any], EstablishmentRecord]]:
+        """The rows, and how one becomes a record (fast-path rows are sqlite3.Rows or
+        asyncpg Records; the others SQLAlchemy rows)."""
+        stmt, compiled = self._read_statement(shape, build)
+        if isinstance(compiled, CompiledRead) and self._fast is not None:
+            rows = self._fast.fetch(compiled, values)
+            if rows is not None:
+                return rows, _raw_record
+        elif isinstance(compiled, PgStatement) and self._direct is not None:
+            return await self._direct.fetch(compiled, values), _mapped_record
+        async with self._reader.connect() as connection:
+            return list((await connection.execute(stmt, values)).all()), _record
+
     async def get(self, establishment_id: int, scope: Scope) -> EstablishmentRecord | None:
-        rows = await self._rows(select(*COLUMNS).where(_c.id == establishment_id, *_scoped(scope)))
-        return _record(rows[0]) if rows else None
+        shape = scope.shape
+
+        def build() -> Select[Any]:
+            return select(*COLUMNS).where(
+                _c.id == bindparam("establishment_id"), *scoping.bound(shape, establishments)
+            )
+
+        rows, record = await self._fetch(
+            ("get", shape), build, {"establishment_id": establishment_id, **scoping.params(scope)}
+        )
+        return record(rows[0]) if rows else None
 
     def _where(self, query: ListQuery, scope: Scope) -> list[ColumnElement[bool]]:
         return [
-            *_scoped(scope),
+            *scoping.bound(scope.shape, establishments),
             *sql_lists.where(query.filter, FILTER_COLUMNS, self.dialect, FOLDED),
         ]
 
     async def page(self, query: ListQuery, scope: Scope) -> list[EstablishmentRecord]:
         """Up to page_size + 1 establishments after the query's keyset position."""
-        where = self._where(query, scope)
-        if query.after is not None:
-            where.append(sql_lists.after(query.ordering, ORDER_COLUMNS, query.after))
-        stmt = (
-            select(*COLUMNS)
-            .where(*where)
-            .order_by(*sql_lists.order_by(query.ordering, ORDER_COLUMNS))
-            .limit(query.page_size + 1)
-        )
-        return [_record(row) for row in await self._rows(stmt)]
+
+        def build() -> Select[Any]:
+            where = self._where(query, scope)
+            if query.after is not None:
+                where.append(sql_lists.after_bound(query.ordering, ORDER_COLUMNS))
+            return (
+                select(*COLUMNS)
+                .where(*where)
+                .order_by(*sql_lists.order_by(query.ordering, ORDER_COLUMNS))
+                .limit(query.page_size + 1)
+            )
+
+        values = {**scoping.params(scope), **sql_lists.keyset_params(query)}
+        rows, record = await self._fetch(("page", scope.shape, query.shape), build, values)
+        return [record(row) for row in rows]
 
     async def count(self, query: ListQuery, scope: Scope) -> int:
-        stmt = select(func.count()).select_from(establishments).where(*self._where(query, scope))
-        return int((await self._rows(stmt))[0][0])
+        """How many establishments match: summed from establishment_counts when the
+        filter names owner_id only (or nothing), exact in every scope; any other
+        filter counts the rows."""
+        if sql_lists.fields(query.filter.node) <= COUNT_COLUMNS.keys():
+
+            def build() -> Select[Any]:
+                return select(func.coalesce(func.sum(counts.c.n), 0)).where(
+                    *scoping.bound(scope.shape, counts),
+                    *sql_lists.where(query.filter, COUNT_COLUMNS, self.dialect),
+                )
+
+            shape: Hashable = ("counted", scope.shape, query.filter.canonical)
+        else:
+
+            def build() -> Select[Any]:
+                return (
+                    select(func.count())
+                    .select_from(establishments)
+                    .where(*self._where(query, scope))
+                )
+
+            shape = ("count", scope.shape, query.filter.canonical)
+        rows, _record_of = await self._fetch(shape, build, scoping.params(scope))
+        return int(rows[0][0])
 
     # --- writes ----------------------------------------------------------------------
 

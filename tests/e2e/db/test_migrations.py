@@ -25,6 +25,7 @@ EXPECTED_TABLES = {
     "items",
     "item_requests",
     "item_counts",
+    "establishment_counts",
     "inspection_analyses",
     "conversations",
     "conversation_messages",
@@ -280,5 +281,69 @@ async def test_item_counts_by_department_backfilled_and_kept(base: str, tmp_path
                     " GROUP BY owner_id, status HAVING sum(n) <> 0",
                 ) == {(1, "pending", 3), (1, "completed", 1)}
                 assert await connection.run_sync(_triggers) >= COUNT_TRIGGERS
+        finally:
+            await engine.dispose()
+
+
+@pytest.mark.parametrize("base", _backends())
+async def test_establishment_counts_backfilled_and_kept(base: str, tmp_path: Path) -> None:
+    """0011 counts the establishments already there per department and owner, its
+    triggers keep counting, and a downgrade drops the table and its triggers."""
+    with create_test_database(base, tmp_path) as database:
+        await migrate.upgrade_async(database.url, "0010")
+        engine = create_async_engine(database.url)
+        now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+        summed = (
+            "SELECT department_id, owner_id, sum(n) FROM establishment_counts"
+            " GROUP BY department_id, owner_id HAVING sum(n) <> 0"
+        )
+        counted = (
+            "SELECT department_id, owner_id, count(*) FROM establishments"
+            " GROUP BY department_id, owner_id"
+        )
+
+        async def rows(connection: object, sql: str) -> set[tuple[int, ...]]:
+            result = await connection.execute(text(sql))  # type: ignore[attr-defined]
+            return {tuple(row) for row in result.all()}
+
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text("INSERT INTO departments (id, name, create_time) VALUES (2, 'B', :now)"),
+                    {"now": now},
+                )
+                await connection.execute(
+                    text(
+                        "INSERT INTO users (id, email, hashed_password, full_name, is_active, "
+                        "is_superuser, create_time, update_time, department_id, role) VALUES "
+                        "(1, 'u1@example.org', 'x', '', :t, :f, :now, :now, 1, 'inspector')"
+                    ),
+                    {"t": True, "f": False, "now": now},
+                )
+                for place_id, department in ((1, 1), (2, 1), (3, 2)):
+                    await connection.execute(
+                        text(
+                            "INSERT INTO establishments (id, owner_id, name, name_folded, "
+                            "street, city, state, postal_code, license_scope, facility_type, "
+                            "risk_category, create_time, update_time, version, department_id) "
+                            "VALUES (:id, 1, 'P', 'p', '', '', '', '', :d, '', 0, :now, :now, 1, "
+                            ":d)"
+                        ),
+                        {"id": place_id, "d": department, "now": now},
+                    )
+            await migrate.upgrade_async(database.url, "0011")
+            async with engine.begin() as connection:
+                assert await rows(connection, summed) == await rows(connection, counted)
+                assert await rows(connection, summed) == {(1, 1, 2), (2, 1, 1)}
+                await connection.execute(text("UPDATE establishments SET department_id = 2"))
+                await connection.execute(text("DELETE FROM establishments WHERE id = 3"))
+            async with engine.connect() as connection:
+                assert await rows(connection, summed) == await rows(connection, counted)
+                assert await rows(connection, summed) == {(2, 1, 2)}
+            await migrate.downgrade_async(database.url, "0010")
+            async with engine.connect() as connection:
+                assert "establishment_counts" not in await connection.run_sync(_tables)
+                # Its triggers went with it: establishments can still be written.
+                await connection.execute(text("DELETE FROM establishments"))
         finally:
             await engine.dispose()

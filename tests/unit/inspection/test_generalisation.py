@@ -238,3 +238,101 @@ def test_single_use_articles_reused(text: str) -> None:
 )
 def test_single_use_not_reused(text: str) -> None:
     assert 45 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("walkin cooler temp 48 degress with raw chiken inside", 22),
+        ("cook didnt wash hands after touching raw meat", 8),
+        ("Refridgerator at 47 F with milk", 22),
+        ("steam tbl: arroz 122F, frijoles 150F", 21),
+        ("Cold well: kimchi 47F", 22),
+        ("the make line top rail is holding at like forty nine on the sliced mushrooms", 22),
+        ("Ground beef left on the counter to thaw.", 35),
+        ("Chicken left out overnight to defrost.", 35),
+    ],
+)
+def test_hurried_and_dictated_wording(text: str, item: int) -> None:
+    assert item in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "walkin cooler temp 38 degress with raw chiken inside",
+        "cook didnt touch food with bare hands",
+        "steam tbl: arroz 152F, frijoles 150F",
+        "walk in cooler is at thirty eight and the top rail at like forty",
+        "glass washer (chemical) chlorine 50 ppm at 120F",
+        "Chicken moved to the walk-in to thaw.",
+        "Cut fruit on ice. Glass washer 120F with chlorine 50 ppm.",
+    ],
+)
+def test_hurried_and_dictated_compliance(text: str) -> None:
+    assert not _priority(text)
+
+
+def test_a_rule_finding_in_narrative_wording_stands_against_the_classifier() -> None:
+    # the classifier's training comments are Chicago's capitals: on other wording a rule's
+    # evidence outweighs its guess
+    text = "dishwasher didnt wash hands before unloading the clean rack"
+    assert 8 in {f.form_item for f in default_engine().analyse(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "item", "not_item"),
+    [
+        ("The stall had no handwashing set-up.", 10, 8),
+        ("Found no handwashing cleanser at the hand sink.", 10, 8),
+        ("The drain line under the three-compartment sink is leaking into a bucket.", 51, 48),
+    ],
+)
+def test_the_thing_missing_decides_the_item(text: str, item: int, not_item: int) -> None:
+    items = _items(text)
+    assert item in items
+    assert not_item not in items
+
+
+def test_a_board_not_washed_between_foods_is_not_a_hand_wash() -> None:
+    text = "Raw beef sliced on the same board as the lime wedges, no wash between."
+    assert 8 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("Raw chicken thighs stored directly above an uncovered hotel pan of cut romaine.", 15),
+        ("Cook cut raw chicken, then without changing gloves or washing hands made salads.", 8),
+        ("He came in from the trash and did not go near a hand sink before plating.", 8),
+        ("A tray of carne asada was sitting on the counter by the back door to thaw.", 35),
+        ("The water heater on the truck is not working.", 50),
+        ("The wash bay water was 90°F.", 48),
+        ("Hotel pans stacked one inside another while still wet.", 44),
+        ("Server picking up the forks and spoons by the eating end.", 45),
+        ("Hamburger buns had green and white mold growth visible through the bag.", 13),
+        ("The steam wand has a crust of dried milk around the tip.", 16),
+        ("Staff pour it onto the alley pavement by the storm drain.", 52),
+    ],
+)
+def test_fourth_author_families(text: str, item: int) -> None:
+    assert item in _items(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "not_item"),
+    [
+        ("Milk fridge 37°F (whole milk 38°F, oat milk 37°F).", 47),
+        ("walk in 36 dish machine chlorine 50 no pests seen no droppings trash area ok", 38),
+        ("Stock portioned into shallow pans in an ice bath, 96°F at 12:45 after 30 minutes.", 22),
+        ("No bare-hand contact: sneeze guards in place and tongs at the salad bar.", 7),
+        ("Cleaning chemicals locked in the laundry cupboard below, nowhere near food.", 28),
+        ("The previous inspection had one Core item (a cracked floor tile in the meat room).", 55),
+        ("Pot-and-pan ware air-dried on racks.", 49),
+        ("Hamburger buns had green mold growth visible through the bag.", 49),
+        ("Raw chicken stored below the cut romaine.", 15),
+        ("Cut romaine kept on the top shelf, raw chicken on the bottom shelf.", 15),
+    ],
+)
+def test_fourth_author_compliance(text: str, not_item: int) -> None:
+    assert not_item not in _items(text)

@@ -1,0 +1,112 @@
+"""Compliant text that must give no Priority or Priority Foundation finding, by category,
+each next to the same words stating the violation (so a test fails if the reading that
+keeps the compliant text clean is removed, and also if it swallows the violation)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from opengovfood.inspection.engine import analyse_notes, build_engine
+
+RULES = build_engine(with_classifier=False)
+
+
+def _items(notes: str) -> set[int]:
+    return {f.form_item for f in analyse_notes(notes)} | {f.form_item for f in RULES.analyse(notes)}
+
+
+def _priority(notes: str) -> set[int]:
+    findings = [*analyse_notes(notes), *RULES.analyse(notes)]
+    return {f.form_item for f in findings if f.designation in ("P", "Pf")}
+
+
+# (compliant, violation, item): the absence named is a problem noun, or the clause's
+# subject is denied.
+NEGATION_SCOPE = [
+    ("No hand sink obstruction.", "No hand sink in the bar area.", 10),
+    ("No hand sink blockage at either station.", "No hand sink at the bar station.", 10),
+    ("No one working while sick.", "Cook working while sick.", 4),
+    ("No employees observed working while ill.", "Employee observed working while ill.", 4),
+    ("Nobody eating or drinking in the kitchen.", "Cook eating and drinking in the kitchen.", 6),
+    (
+        "No staff members seen touching tortillas with bare hands.",
+        "Staff member seen touching tortillas with bare hands.",
+        9,
+    ),
+]
+
+
+@pytest.mark.parametrize(("clean", "violation", "item"), NEGATION_SCOPE)
+def test_negation_scope(clean: str, violation: str, item: int) -> None:
+    assert item not in _items(clean)
+    assert item in _items(violation)
+
+
+def test_a_denied_subject_does_not_reach_past_a_contrast() -> None:
+    assert 4 in _items("No staff smoking, but a cook was working with vomiting.")
+
+
+# An earlier inspection's finding answered, on the same line, by what this visit found.
+THEN_AND_NOW = [
+    ("At last inspection the walk-in was 45F; today 36F.", 33),
+    ("Last time the hand sink was blocked; today it was clear.", 10),
+    ("Roaches cited on the prior inspection; none observed today.", 38),
+    ("Last visit: no test strips. Today: strips present.", 48),
+    ("Previously there were fruit flies at the bar; none today.", 38),
+]
+
+
+@pytest.mark.parametrize(("notes", "item"), THEN_AND_NOW)
+def test_an_earlier_finding_answered_by_today(notes: str, item: int) -> None:
+    assert item not in _priority(notes)
+    # the same finding with nothing said of today, or said to be there still, is today's
+    first = notes.split(";")[0].split(". ")[0]
+    for word in ("At last inspection ", "Last time ", "Last visit: ", "Previously "):
+        first = first.replace(word, "")
+    first = first.replace(" cited on the prior inspection", " observed under the sink")
+    first = first.replace("there were ", "")
+    assert item in _items(first), first
+    assert item in _items(re.sub(r"(?i)\btoday\b", "still there today", notes))
+
+
+def test_warm_on_purpose_readings_are_not_cold_holding() -> None:
+    assert 22 not in _items("Dough proofing at 85F in the proofer.")
+    assert 22 not in _items("Bread dough proofing at 82F.")
+    assert 22 in _items("Proofer 90F, cream cheese danish 60F.")
+    assert 22 in _items("Potato salad on the counter at 82F.")
+
+
+# Equipment and controls named with a problem word, compliant: (compliant, violation, item).
+NAMED_WITH_A_PROBLEM_WORD = [
+    (
+        "Sneeze guards in place at the salad bar, tongs changed hourly by the chef.",
+        "The chef sneezing over the salad bar.",
+        7,
+    ),
+    (
+        "Mouse traps in the basement checked: no catches.",
+        "Mouse traps in the basement: two mice caught, droppings along the wall.",
+        38,
+    ),
+    ("Roach motels under the sinks empty.", "Roach motels under the sink with live roaches.", 38),
+    ("Pesticides not used on site; contractor only.", "Raid used in the kitchen.", 28),
+    (
+        "Degreaser locked in the cupboard below, nowhere near food.",
+        "Degreaser stored on the shelf near food.",
+        28,
+    ),
+]
+
+
+@pytest.mark.parametrize(("clean", "violation", "item"), NAMED_WITH_A_PROBLEM_WORD)
+def test_named_with_a_problem_word(clean: str, violation: str, item: int) -> None:
+    assert item not in _items(clean)
+    assert item in _items(violation)
+
+
+def test_what_the_previous_inspection_had_is_history() -> None:
+    then = "The previous inspection had one Core item (a cracked floor tile in the meat room)."
+    assert 55 not in _items(then)
+    assert 55 in _items("A cracked floor tile in the meat room.")
