@@ -757,11 +757,53 @@ def _elapsed_cooling(view: str, hint: str) -> tuple[float, float] | None:
     return elapsed / 60, reading.high
 
 
+_COOLING_WORDS: Final = re.compile(r"\bcool(?:ed|ing|s)?\b|\bcooling\s+log|\bchill\w*")
+# "135F at 9:10", "at 11:40 it read 88F": a reading and the clock time it was taken at
+_TIMED_AFTER: Final = re.compile(r"^\s*(?:at|@|by|-)?\s*$")
+
+
+def _timed_readings(view: str) -> list[tuple[int, float]]:
+    """(minutes on the clock, °F) of each temperature that has a clock time next to it."""
+    clocks = list(_CLOCK_TIME.finditer(view))
+    timed = []
+    for reading in readings(view):
+        if reading.kind != "temperature":
+            continue
+        after = next((c for c in clocks if 0 <= c.start() - reading.end <= 6), None)
+        if after is not None and _TIMED_AFTER.match(view[reading.end : after.start()]):
+            timed.append((_clock_minutes(after), reading.high))
+            continue
+        before = next((c for c in clocks if 0 <= reading.start - c.end() <= 12), None)
+        if before is not None and re.fullmatch(
+            r"\s*(?:it\s+)?(?:was|read|reads|measured|at|:|-|,)?\s*(?:at\s+)?",
+            view[before.end() : reading.start],
+        ):
+            timed.append((_clock_minutes(before), reading.high))
+    return timed
+
+
+def _cooling_log(view: str, hint: str) -> tuple[float, float] | None:
+    """(hours, °F) of a cooling log read as clock times ("135F at 9:10, 88F at 11:40"): the
+    first reading hot (≥ 120 °F, cooling had begun), a later one still above 70 °F after more
+    than 2 hours, or above 41 °F after more than 6."""
+    if not (_COOLING_WORDS.search(view) or _COOLING_WORDS.search(hint)):
+        return None
+    timed = _timed_readings(view)
+    if len(timed) < 2 or timed[0][1] < 120:
+        return None
+    start = timed[0][0]
+    for minutes, temperature in timed[1:]:
+        elapsed = (minutes - start) % (24 * 60) / 60
+        if (elapsed > 2 and temperature > 70.05) or (elapsed > 6 and temperature > 41.05):
+            return elapsed, temperature
+    return None
+
+
 def check_sentence(sentence: Sentence, hint: str = "") -> list[MeasurementViolation]:
     """The measurement violations of one sentence, each with the clause it rests on."""
     view = sentence.lower
     found: list[MeasurementViolation] = []
-    elapsed = _elapsed_cooling(view, hint)
+    elapsed = _elapsed_cooling(view, hint) or _cooling_log(view, hint)
     if elapsed is not None:
         hours, now_f = elapsed
         if (hours > 2 and now_f > 70.05) or (hours > 6 and now_f > 41.05):

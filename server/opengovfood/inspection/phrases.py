@@ -283,7 +283,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"supplies|response)|clean[-\s]?up\s+(?:kit|procedures?|plan|supplies)|spill\s+kit|"
         r"(?:written\s+)?(?:procedures?|plan|policy)\s+(?:\w+\s+){0,3}?(?:vomit\w*|diarrh\w+|"
         r"bodily\s+fluids?)|(?:procedures?|plan|supplies|kit)\s+(?:\w+\s+){0,3}?(?:for\s+)?"
-        r"clean(?:ing)?[-\s]?up\s+(?:\w+\s+){0,4}?(?:vomit\w*|diarrh\w+|bodily\s+fluids?))"
+        r"clean(?:ing)?[-\s]?up\s+(?:\w+\s+){0,7}?(?:vomit\w*|diarrh\w+|bodily\s+fluids?))"
         r"|\b(?:vomit\w*|diarrh\w+|bodily\s+fluids?|body\s+fluids?)\s+(?:\w+\s+){0,4}?(?:kit|"
         r"plan|procedures?|policy|supplies)\s+(?:\w+\s+){0,3}?(?:not\s+(?:available|on\s+site|"
         r"provided|complete)|missing|incomplete|expired|lacking|unavailable)"
@@ -684,8 +684,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Improper cooling method",
         r"\bcool(?:ed|ing)\s+(?:\w+\s+){0,4}?(?:at\s+room\s+temp\w*|on\s+(?:the\s+)?(?:counter|"
         r"stove|floor|prep\s+table|shelf)|in\s+(?:a\s+|the\s+)?(?:deep|large|big|covered|"
-        r"tightly\s+covered|\d+[-\s]?(?:gallon|quart|qt|l|litres?|liters?)\b|(?:[4-9]|1\d)[-\s]?"
-        r"(?:inch|in)\b|stock\s?pot|pot|"
+        r"tightly\s+covered|\d+[-\s]?(?:gallon|quart|qt|l|litres?|liters?)\b|(?:(?:two|three|four|"
+        r"\d)\s+)?(?:[4-9]|1\d)[-\s]?(?:inch|in)\b|stock\s?pot|pot|"
         r"bucket|cambro|tub)|(?:tightly\s+)?covered|with\s+(?:a\s+|the\s+)?lids?\s+on|(?:in|on)\s+(?:the\s+)?(?:\w+\s+)?"
         r"(?:rack|speed\s+rack)\s+at\s+room)|\bimproper\s+cooling\s+method|\b(?:deep|large|big|"
         r"covered)\s+(?:\w+\s+){0,2}?(?:pots?|containers?|pans?|buckets?|cambros?)\s+(?:\w+\s+)"
@@ -719,6 +719,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"mayo\w*|deli|ham|turkey|food|foods|items?|products?)\b",
         r"\b(?:hot\s+holding|steam\s+table|135|thaw\w*|acidified|sushi\s+rice|hangiri|"
         r"shelf[-\s]stable|whole\s+(?:fruit|produce)|uncut|not\s+tcs|non[-\s]?tcs|ferment\w*|"
+        # a utensil kept in a bowl of water is in-use utensil storage (item 43), not food
+        r"(?:stored|kept|left|sitting|held)\s+in\s+(?:a\s+)?(?:bowl|container|pitcher|bucket|cup|"
+        r"jar|pan)\s+of\s+(?:standing\s+|still\s+|tepid\s+)?water|"
         r"time\s+as\s+a\s+public\s+health\s+control|tphc|time\s+control|under\s+time)\b",
     ),
     _rule(
@@ -1214,7 +1217,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Pf",
         "Live animals in the food establishment",
         r"\b(?:dogs?|cats?|kittens?|puppy|puppies|pets?|parrots?|birds?)\b",
-        r"\b(?:in|inside|present|observed|roaming|kept|living)\s+(?:\w+\s+){0,3}?(?:kitchen|prep|"
+        r"\b(?:in|inside|present|observed|roaming|kept|living|on|lying|laying|sitting|sleeping|"
+        r"walking|wandering|under|behind|near|next\s+to)\s+(?:\w+\s+){0,3}?(?:kitchen|prep|"
         r"food|establishment|facility|premises|store|restaurant|storage|area)\b|\b(?:kitchen|prep|"
         r"food)\s+area\b",
         r"\b(?:service\s+(?:dogs?|animals?)|dog\s+food|cat\s+food|pet\s+food|hot\s+dogs?|"

@@ -336,3 +336,29 @@ def test_fourth_author_families(text: str, item: int) -> None:
 )
 def test_fourth_author_compliance(text: str, not_item: int) -> None:
     assert not_item not in _items(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("Cooling: pot of chili. Log on the clipboard: 135F at 9:10, 88F at 11:40.", 20),
+        ("Cooling log for the beans: at 1:00 it read 140F, at 8:30 it read 50F.", 20),
+        ("The caretaker's dog was lying on the kitchen floor next to the dish area.", 38),
+        ("There is no procedure or kit for cleaning up after a student or staff member vomits.", 5),
+        ("Rice cooling in two 6-inch-deep hotel pans, stacked and covered tight.", 33),
+    ],
+)
+def test_logs_animals_and_methods(text: str, item: int) -> None:
+    assert item in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cooling: pot of chili. Log on the clipboard: 135F at 9:10, 68F at 11:00, 40F at 2:30.",
+        "Soup cooling log: 140F at 10:00, 95F at 11:00.",
+        "Rice paddle stored in a bowl of standing water at room temperature between uses.",
+    ],
+)
+def test_logs_in_time_and_utensils_in_water(text: str) -> None:
+    assert not _priority(text)
