@@ -154,3 +154,38 @@ def test_a_labelled_earlier_entry_reports_only_today(notes: str, item: int) -> N
     assert item not in _priority(notes)
     assert item in _items(notes.replace(" — ", " — still, ").replace(" - ", " - still, "))
     assert item in _items(notes.split(":", 1)[1].split("—")[0].split(" - ")[0])
+
+
+# A template's heading and its mark: (compliant, violation, item).
+TEMPLATE_MARKS = [
+    ("SEWAGE - IN.", "SEWAGE BACKING UP FROM THE FLOOR DRAIN.", 52),
+    ("Sewage: in compliance", "Sewage: backing up from the floor drain", 52),
+    ("Hand sink: yes", "Hand sink: blocked by a cart", 10),
+]
+
+
+@pytest.mark.parametrize(("clean", "violation", "item"), TEMPLATE_MARKS)
+def test_template_marks(clean: str, violation: str, item: int) -> None:
+    assert _priority(clean) == set()
+    assert item in _items(violation)
+
+
+# Education and encouragement are not orders to fix something.
+@pytest.mark.parametrize(
+    ("clean", "violation", "item"),
+    [
+        (
+            "MANAGER INSTRUCTED ON DATE MARKING, ALL ITEMS DATED.",
+            "OBSERVED NO DATE MARKS ON COOKED RICE IN THE WALK-IN COOLER.",
+            23,
+        ),
+        (
+            "MUST CONTINUE TO MONITOR COOLING.",
+            "OBSERVED CHILI COOLING ON THE COUNTER AT 80F AFTER 4 HOURS.",
+            20,
+        ),
+    ],
+)
+def test_education_is_not_an_order(clean: str, violation: str, item: int) -> None:
+    assert _priority(clean) == set()
+    assert item in _items(violation)
