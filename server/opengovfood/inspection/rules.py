@@ -538,9 +538,10 @@ def _air_answered_by_food(
         if not air:
             continue
         scope = [sentences[index].lower]
-        if index + 1 < len(sentences) and "\n" not in notes[
-            sentences[index].end : sentences[index + 1].start
-        ]:
+        if (
+            index + 1 < len(sentences)
+            and "\n" not in notes[sentences[index].end : sentences[index + 1].start]
+        ):
             scope.append(sentences[index + 1].lower)
         food = [
             r
