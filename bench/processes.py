@@ -133,7 +133,8 @@ class Managed:
         return self.proc.pid
 
     def log_tail(self, lines: int = 20) -> str:
-        self._log.flush()
+        if not self._log.closed:  # stop() closes it; the tail is still on disk
+            self._log.flush()
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self, timeout: float = 20.0) -> int:

@@ -110,7 +110,11 @@ _DIRECTIVE_START: Final = re.compile(
     r"^(?:instruct\w*|instd|must|manager\s+(?:was\s+)?instructed|advised|ordered|told|"
     r"need(?:s|ed)?\s+to|shall|(?:all\s+)?\w+\s+must)\b"
 )
-_NOT_A_PROBLEM: Final = re.compile(r"\bpest\s+control\b[^,;.]*|\bbait\s+stations?\b")
+_NOT_A_PROBLEM: Final = re.compile(
+    r"\bpest\s+control\b[^,;.]*|\bbait\s+stations?\b"
+    # "Must continue to monitor cooling": keep doing what is done, nothing wrong
+    r"|\b(?:must|shall|instructed\s+to|needs?\s+to|should)\s+continue\b[^,;.]*"
+)
 
 
 # The task a hand wash comes after or before ("washed their hands after handling soiled

@@ -588,7 +588,8 @@ def _check_temperature(
             return "3-501.14(A)", 20, f"Cooling too slow: {value} after {hours:g} h"
         return None
     if context == "receiving":
-        if re.search(r"\bwater\b", phrase):
+        # "the heater delivered 118 °F at the prep sink": water, not a delivery of food
+        if re.search(r"\b(?:water|sinks?|taps?|faucets?|heaters?)\b", phrase):
             return None
         # the food received may be named outside the reading's own phrase ("eggs received
         # in a truck (air 6 °C)"): shell eggs and milk are received at 45°F
@@ -667,10 +668,22 @@ _NOT_A_HOLDING_READING: Final = re.compile(
 _WARM_ON_PURPOSE: Final = re.compile(
     r"\bproof(?:er|ers|ing|ed|\s+box)\b|\bferment(?:ing|ed|ation)\b"
 )
+# A unit said to hold only what needs no temperature control.
+_NOT_TCS_ONLY: Final = re.compile(
+    r"\b(?:(?:canned|bottled)\s+)?(?:sodas?|soft\s+drinks|pop|drinks|beverages|waters?|beers?|"
+    r"wines?|seltzers?|condiments)(?:\s+and\s+(?:(?:canned|bottled)\s+)?(?:sodas?|drinks|beverages|"
+    r"waters?|beers?|wines?|seltzers?))?\s+only\b|\bonly\s+(?:\w+\s+){0,2}?(?:sodas?|soft\s+"
+    r"drinks|drinks|beverages|bottled\s+water|beers?|wines?|seltzers?)\b|\bnon[-\s]?tcs\b|"
+    r"\bnot\s+tcs\b"
+)
 _DOUGH: Final = re.compile(
     r"\b(?:dough|bread|buns?|rolls?|loaves|baguettes?|croissants?|starter|levain)\b"
 )
 _HOLDING: Final = ("cold_holding", "hot_holding", "unknown")
+_WATER_CONTEXTS: Final = ("hand_sink_water", "hot_water", "wash_water")
+_WATER_FLOW: Final = re.compile(
+    r"\bwater\s+(?:ran|runs|running|came\s+out|comes\s+out|reached|reaches|only\s+reached)"
+)
 _HOLDING_UNIT: Final = re.compile(
     r"\b(?:coolers?|refrigerat\w*|fridges?|reach[-\s]?ins?|walk[-\s]?ins?|wic|units?|"
     r"make[-\s]?(?:lines?|tables?)|prep\s+(?:coolers?|tables?)|display|cases?|steam\s+tables?|"
@@ -889,10 +902,23 @@ def check_sentence(sentence: Sentence, hint: str = "") -> list[MeasurementViolat
             # holding 150F, lettuce 40F" holds the lettuce cold), and a list of readings
             # does not lend one reading's context to the others.
             context = "unknown"
-        if context == "freezer" or _NOT_A_HOLDING_READING.search(view):
+        if context == "freezer" or (
+            _NOT_A_HOLDING_READING.search(view)
+            # "water came out at 90F" at a sink is the sink's water, not food held
+            and not (
+                context in _WATER_CONTEXTS
+                and not _NOT_A_HOLDING_READING.search(_WATER_FLOW.sub(" ", view))
+            )
+        ):
             continue
         if _WARM_ON_PURPOSE.search(phrase) and not _FOOD.search(_DOUGH.sub(" ", phrase)):
             continue
+        if (
+            context in (*_HOLDING, "equipment_cold")
+            and _NOT_TCS_ONLY.search(view)
+            and not _FOOD.search(_NOT_TCS_ONLY.sub(" ", phrase))
+        ):
+            continue  # a cooler of canned sodas only holds no TCS food
         if context in _HOLDING:
             if _COOLING_SPAN.search(view):
                 continue  # "did not get from 57 °C to 21 °C within two hours": a cooling time

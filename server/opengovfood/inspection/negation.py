@@ -87,12 +87,17 @@ _VERDICT: Final = re.compile(
     r"|[:\u2014-]\s*(?:(?:\w+\s+){0,2}?(?:full|stocked|refilled|restocked|replaced|repaired|"
     r"fixed|corrected|resolved)\s+(?:today|now)|not\s+tcs|acceptable|compliant|in\s+compliance|"
     r"ok|okay|fine)\b"
+    # a template's mark after its heading: "SEWAGE - IN.", "Cooling: N/O", "Toxics: yes"
+    r"|^[^:\u2014-]{0,40}[:\u2014-]\s*(?:in|n/?o|n/?a|yes|good|satisfactory|pass(?:ed)?|"
+    r"in\s+compliance)\s*[.;]?\s*$"
 )
 _SHORT_SENTENCE: Final = 160
 _ADVISORY: Final = re.compile(
     r"^(?:[\w'-]+\s+){0,3}?(?:reminded|discussed|reviewed|educated|recommend(?:ed|s)?|"
     r"suggest(?:ed|s)?|encouraged|explained|advised\s+(?:the\s+)?\w+\s+(?:on|about|of)|"
-    r"talked|went\s+over|provided\s+(?:education|information|guidance)|education\s+provided)\b"
+    r"talked|went\s+over|provided\s+(?:education|information|guidance)|education\s+provided|"
+    # "Manager instructed on date marking": taught, not ordered to fix something
+    r"instructed\s+(?:on|about|in|regarding))\b"
 )
 # Past participles that say something was put right. The strong ones say it on their own
 # ("discarded", "reheated"); the weak ones also describe a state ("hand sink stocked",

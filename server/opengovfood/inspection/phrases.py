@@ -1640,7 +1640,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Hot water not available",
         rf"\b{ABSENT}\s+(?:\w+\s+){{0,2}}?(?:hot|running|potable)\s+water|\b(?:hot\s+)?water\s+"
         r"(?:\w+\s+){0,2}?(?:not\s+(?:available|working|hot|reaching)|unavailable|shut\s+off|"
-        r"turned\s+off|cold\s+only|out)|\bwater\s+heater\s+(?:\w+\s+){0,5}?(?:not\s+working|"
+        # "water came out at 104" is a reading, not an outage
+        r"turned\s+off|cold\s+only|out(?!\s+(?:at|to)\b|\s+of\s+the\b))|\bwater\s+heater\s+(?:\w+\s+){0,5}?(?:not\s+working|"
         r"broken|out|inoperable|off|too\s+small|undersized)|\b(?:inadequate|insufficient)\s+"
         r"(?:supply\s+of\s+)?hot\s+water",
         unless=r"\b(?:compartment|sanitiz|wiping|in\s+use\s+utensils?|thaw|dipper)"

@@ -332,6 +332,27 @@ def _then_and_now(sentences: list[Sentence], notes: str) -> frozenset[int]:
     return frozenset(out)
 
 
+# "Previously: cooler at 46F — today 38F", "Last inspection: no soap - soap present": an
+# entry labelled as the earlier inspection's, then what this visit found after a dash.
+_PAST_LABEL: Final = re.compile(
+    r"^\W{0,3}(?:previously(?:\s+(?:cited|noted))?|last\s+(?:inspection|visit|time|routine)|"
+    r"prior\s+(?:inspection|visit)|previous\s+(?:inspection|visit|violation|item))\s*[:\u2014\u2013-]"
+)
+_THEN_NOW_BREAK: Final = re.compile(r"\s[\u2014\u2013-]+\s|[\u2014\u2013]|;")
+
+
+def _today_part(sentence: Sentence, following: str = "") -> Sentence:
+    """What a labelled earlier-inspection entry says of today: the part after its dash (none
+    when there is no dash), unless the entry (or the sentence after it) says the problem is
+    still there."""
+    label = _PAST_LABEL.match(sentence.lower)
+    if label is None or _STILL_THERE.search(sentence.lower + " " + following):
+        return sentence
+    cut = _THEN_NOW_BREAK.search(sentence.lower, label.end())
+    at = cut.end() if cut is not None else len(sentence.lower)
+    return Sentence(sentence.start + at, sentence.end, sentence.text[at:], sentence.lower[at:])
+
+
 def _put_right_since(view: str, notes_view: str) -> bool:
     """On a follow-up visit, "the torn gasket has been replaced" reports the earlier
     inspection's item as put right since, not a fault found today."""
@@ -594,7 +615,8 @@ def rule_findings(sentences: list[Sentence], notes: str = "") -> list[SentenceFi
         if index in earlier:
             raw.append(())
         else:
-            raw.append(sentence_findings(sentence, hint, notes_view, today))
+            after = sentences[index + 1].lower if index + 1 < len(sentences) else ""
+            raw.append(sentence_findings(_today_part(sentence, after), hint, notes_view, today))
         hint = sentence.lower
     raw = _carry_food_over(sentences, raw, notes)
     raw = _read_on(sentences, raw, notes, notes_view, today)

@@ -14,8 +14,10 @@ What a watcher is promised (PostgreSQL):
   announces it after `OPENGOVFOOD_WATCH_CATCH_UP_AFTER` seconds, unless a later write
   of the item has superseded it (its event carries the newer state);
 - per item, versions never go backwards and the latest write is always announced;
-  an intermediate version can be skipped when writes of one item from different
-  instances are announced out of commit order (or superseded, as above);
+  an intermediate version can be skipped: two writes of one item that commit close
+  together may be announced out of commit order (different instances' batches, or
+  two batches of one), and the hub then drops the older (or it was superseded, as
+  above);
 - events usually arrive a few milliseconds after COMMIT (one batch: a round trip
   and a flush); a process stopped with SIGTERM announces its pending events before
   it exits.

@@ -110,3 +110,82 @@ def test_what_the_previous_inspection_had_is_history() -> None:
     then = "The previous inspection had one Core item (a cracked floor tile in the meat room)."
     assert 55 not in _items(then)
     assert 55 in _items("A cracked floor tile in the meat room.")
+
+
+# The reading's equipment and contents decide its limit: (compliant, violation, item).
+READING_CONTEXT = [
+    (
+        "Beverage cooler holding only canned sodas at 48F.",
+        "Beverage cooler holding milk and yogurt at 48F.",
+        22,
+    ),
+    ("The heater is set at 140F and delivered 118F at the prep sink.", "Milk received at 50F.", 12),
+    ("Hand sink. Water came out at 104F.", "Hand sink. Water came out at 90F.", 10),
+]
+
+
+@pytest.mark.parametrize(("clean", "violation", "item"), READING_CONTEXT)
+def test_reading_context(clean: str, violation: str, item: int) -> None:
+    assert _priority(clean) == set()
+    assert item in _items(violation)
+
+
+def test_a_cooler_of_sodas_reads_as_no_unit_fault_either() -> None:
+    assert _priority("BEVERAGE COOLER: 45F (sodas and bottled water only)") == set()
+    assert 33 in _items("BEVERAGE COOLER: 45F")
+
+
+def test_water_coming_out_is_a_reading_not_an_outage() -> None:
+    assert 50 not in _items("Hand sink by the door. Water came out at 104.")
+    assert 50 in _items("Hot water out in the kitchen since Monday.")
+
+
+# "Previously: <earlier finding> — <today>": only what follows the dash is today's.
+@pytest.mark.parametrize(
+    ("notes", "item"),
+    [
+        ("Previously: cooler at 46F — today 38F.", 33),
+        ("Previously: no soap at hand sink — soap present.", 10),
+        ("Previously: flies in the dish room — no flies observed.", 38),
+        ("Last inspection: mop water dumped in the alley - mop sink used today.", 52),
+    ],
+)
+def test_a_labelled_earlier_entry_reports_only_today(notes: str, item: int) -> None:
+    assert item not in _priority(notes)
+    assert item in _items(notes.replace(" — ", " — still, ").replace(" - ", " - still, "))
+    assert item in _items(notes.split(":", 1)[1].split("—")[0].split(" - ")[0])
+
+
+# A template's heading and its mark: (compliant, violation, item).
+TEMPLATE_MARKS = [
+    ("SEWAGE - IN.", "SEWAGE BACKING UP FROM THE FLOOR DRAIN.", 52),
+    ("Sewage: in compliance", "Sewage: backing up from the floor drain", 52),
+    ("Hand sink: yes", "Hand sink: blocked by a cart", 10),
+]
+
+
+@pytest.mark.parametrize(("clean", "violation", "item"), TEMPLATE_MARKS)
+def test_template_marks(clean: str, violation: str, item: int) -> None:
+    assert _priority(clean) == set()
+    assert item in _items(violation)
+
+
+# Education and encouragement are not orders to fix something.
+@pytest.mark.parametrize(
+    ("clean", "violation", "item"),
+    [
+        (
+            "MANAGER INSTRUCTED ON DATE MARKING, ALL ITEMS DATED.",
+            "OBSERVED NO DATE MARKS ON COOKED RICE IN THE WALK-IN COOLER.",
+            23,
+        ),
+        (
+            "MUST CONTINUE TO MONITOR COOLING.",
+            "OBSERVED CHILI COOLING ON THE COUNTER AT 80F AFTER 4 HOURS.",
+            20,
+        ),
+    ],
+)
+def test_education_is_not_an_order(clean: str, violation: str, item: int) -> None:
+    assert _priority(clean) == set()
+    assert item in _items(violation)
