@@ -213,3 +213,9 @@ def test_education_is_not_an_order(clean: str, violation: str, item: int) -> Non
 def test_cold_holding_readings_in_context(clean: str, violation: str, item: int) -> None:
     assert _priority(clean) == set()
     assert item in _items(violation)
+
+
+def test_a_dish_not_offered_is_denied() -> None:
+    hsp = "The facility serves a highly susceptible population. "
+    assert _priority(hsp + "Soft-boiled eggs are not offered.") == set()
+    assert 26 in _items(hsp + "Soft-boiled eggs made from raw shell eggs are served.")
