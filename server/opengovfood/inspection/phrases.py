@@ -861,8 +861,12 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"adjacent\s+to|beside|besides|alongside|along\s+with|near|nearby|close\s+to|right\s+by|"
         r"by|with|among|amongst|touching|against|mixed\s+(?:in\s+)?with|in\s+contact\s+with|"
         r"on\s+(?:the\s+)?(?:same\s+)?(?:shelf|shelves|rack|table|counter|cart)\s+(?:with|as)|"
-        r"on\s+top\s+of|in\s+the\s+same|stored\s+(?:on|in)|on|in|into)\s+(?:the\s+|a\s+|an\s+)?"
-        r"(?:[\w-]+\s+){0,4}?" + _STORED_FOOD,
+        r"on\s+top\s+of|in\s+the\s+same|stored\s+(?:on|in))\s+(?:the\s+|a\s+|an\s+)?"
+        r"(?:[\w-]+\s+){0,4}?"
+        + _STORED_FOOD
+        # plain "on"/"in" only right before what it holds: "bleach in the ice bin"
+        + r"|\b(?:on|in|into)\s+(?:the\s+|a\s+|an\s+)?(?:\w+\s+){0,2}?"
+        + _STORED_FOOD,
         r"\b(?:chemicals?|cleaners?|cleaning\s+(?:supplies|products|agents?|solutions?|chemicals?|"
         r"sprays?|bottles?)|degreasers?|bleach|(?:chlorine|quat|bleach|ammonia)\s+(?:bottles?|jugs?|"
         r"containers?|buckets?|tablets?)|sanitizers?\s+(?:bottles?|buckets?|containers?|jugs?|pails?|"
@@ -878,6 +882,12 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"designated|dedicated|lower|bottom|own))|(?:nowhere|not|never)\s+(?:\w+\s+)?(?:near|next\s+to|"
         r"above|over|beside|by)|far\s+from|away\s+from\s+(?:all\s+|any\s+)?(?:food|"
         r"prep)|separate[dly]*\s+from|apart\s+from|segregated)\b"
+        r"|\b(?:below|beneath|under(?:neath)?)\s+(?:the\s+|all\s+|any\s+)?(?:\w+\s+)?(?:food|produce|"
+        r"prep|ready)"
+        # a sanitizer in use (its strength, what it sanitizes) is not one stored by food
+        r"|\b\d+\s*(?:ppm|mg/l)\b|\bsanitiz(?:e|es|ed|ing)\s+(?:the\s+)?(?:\w+\s+)?(?:dishes|plates|"
+        r"utensils|glasses|cups|surfaces|boards|ware|equipment)\b|\bused\s+(?:to|for)\s+(?:sanitiz|"
+        r"clean|wip)"
         r"|\b(?:wiping\s+)?(?:cloths?|towels?|rags?)\b",
     ),
     _rule(
@@ -1141,7 +1151,12 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\blabel\w*|\bpackag\w*|\bingredient\s+(?:list|statement|panel|declaration)s?|"
         r"\bgrab[-\s]and[-\s]go|\bdeclar\w*|\bpre-?packed|\bsold\b",
         r"\b(?:training|trained|certificat\w*|course|awareness|poster|menu|servers?\s+"
-        r"(?:know|knew|aware))\b",
+        r"(?:know|knew|aware))\b"
+        # an allergen the place does not use at all: "no peanuts on site", "nut-free kitchen"
+        r"|\b(?:nut|peanut|allergen|gluten|dairy|egg|sesame)[-\s]free\b|\b(?:no|without)\s+(?:\w+\s+)?"
+        r"(?:peanuts?|nuts?|tree\s+nuts?|sesame|shellfish|fish|soy)\s+(?:are\s+|is\s+)?(?:used|"
+        r"on\s+(?:site|the\s+premises)|in\s+the\s+(?:facility|building|kitchen|bakery|store)|"
+        r"products?|ingredients?\s+(?:used|on\s+site))",
     ),
     _rule(
         "pests_present",
