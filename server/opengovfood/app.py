@@ -338,7 +338,7 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     # services as the RPCs.
     rules = RulesEngine()
     analyses = AnalysisService(
-        AnalysisRepository(container.engine),
+        AnalysisRepository(container.engine, container.fast_reads, container.pg_direct),
         container.llm,
         container.page_tokens,
         rules,

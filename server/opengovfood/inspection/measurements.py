@@ -93,6 +93,9 @@ _LIMIT_AFTER: Final = re.compile(
     r"^\s*(?:or|and)\s+(?:below|less|lower|colder|under|above|higher|more|greater|warmer|hotter|"
     r"over|up|down)|^\s*(?:\+|max\b|min\b|maximum|minimum|or\s+(?:under|over))"
     r"|^\s*(?:for\s+\d+\s*(?:sec|seconds))"
+    # "within the 45F allowed for milk": the limit quoted, not a reading
+    r"|^\s*(?:is\s+|are\s+)?(?:allowed|permitted|limit|maximum|minimum|required|requirement|"
+    r"standard|rule)\b"
 )
 _PPM: Final = re.compile(
     r"(?<![\w.])(?P<num>\d{1,4}(?:\.\d{1,2})?)(?:\s?(?:-|to)\s?(?P<num2>\d{1,4}(?:\.\d{1,2})?))?"
@@ -692,6 +695,8 @@ _HOLDING_UNIT: Final = re.compile(
 _COOLING_SPAN: Final = re.compile(
     rf"\bfrom\s+{_NUM}\s?(?:°\s?)?[fc]?\s+(?:to|down\s+to)\s+{_NUM}|\bwithin\s+(?:\w+\s+)?"
     r"(?:2|two|4|four|6|six)\s+h|\bcool(?:ed|ing)\b"
+    # "in the ice bath, 90F and dropping": food on its way down, not held
+    r"|\b(?:and\s+)?(?:dropping|falling|coming\s+down|going\s+down)\b"
 )
 _SURFACE: Final = re.compile(
     r"\bsurface|\bplate\s+level|\butensil|\bplates?\b|\blabel|\bstrip|\bthermo"

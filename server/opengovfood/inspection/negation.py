@@ -42,6 +42,8 @@ _TRAILING_NEGATION: Final = re.compile(
     r"^[^.;,]{0,40}?\b(?:(?:was|were|is|are)\s+)?(?:not|none|never)\s+"
     r"(?:observed|seen|noted|found|present|evident|detected|visible|identified)\b"
     r"|^[^.;,]{0,12}?:\s*(?:none|no|n/?a|ok|okay)\b"
+    # a dish the menu does not have: "Soft-boiled eggs are not offered"
+    r"|^[^.;,]{0,40}?\b(?:is|are|was|were)\s+(?:not|never)\s+(?:\w+\s+)?(?:offered|served|sold)\b"
     # "rodent activity in the alley, none inside": what the establishment holds is denied
     r"|^[^.;]{0,60}?\bnone\s+(?:inside|indoors|in\s+the\s+(?:kitchen|building|facility|"
     r"establishment|restaurant|store|premises))\b"

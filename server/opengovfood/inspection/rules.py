@@ -521,6 +521,41 @@ def _carry_food_over(
     return out
 
 
+_AIR: Final = re.compile(r"\b(?:ambient|air|thermometer)\b")
+_COLD_HELD: Final = ("measure:4-301.11", "measure:3-501.16(A)(2)")
+
+
+def _air_answered_by_food(
+    sentences: list[Sentence], raw: list[tuple[Finding, ...]], notes: str
+) -> list[tuple[Finding, ...]]:
+    """A unit's air or dial thermometer read warm where the food in it, probed in the same
+    sentence or the next on its line, is at 41 °F or below ("Walk-in thermometer 42F ambient
+    but product probed at 38F", "Prep unit air 43F; ham and cheese inside at 39F"): the food
+    decides, and it is held cold."""
+    out = list(raw)
+    for index, findings in enumerate(raw):
+        air = [f for f in findings if f.concept in _COLD_HELD and _AIR.search(f.evidence.lower())]
+        if not air:
+            continue
+        scope = [sentences[index].lower]
+        if (
+            index + 1 < len(sentences)
+            and "\n" not in notes[sentences[index].end : sentences[index + 1].start]
+        ):
+            scope.append(sentences[index + 1].lower)
+        food = [
+            r
+            for view in scope
+            for r in readings(view)
+            if r.kind == "temperature"
+            and FOOD_WORDS.search(view[max(0, r.start - 40) : r.start])
+            and not _AIR.search(view[max(0, r.start - 25) : r.end + 12])
+        ]
+        if food and all(r.high <= 41.05 for r in food):
+            out[index] = tuple(f for f in findings if f not in air)
+    return out
+
+
 # A sentence that goes on about the thing the one before named: "There is a bottle of bleach
 # on the shelf. It sits above the rice.", "Hand sink by the fryer. Blocked by a rack."
 _ANAPHOR: Final = re.compile(
@@ -619,6 +654,7 @@ def rule_findings(sentences: list[Sentence], notes: str = "") -> list[SentenceFi
             raw.append(sentence_findings(_today_part(sentence, after), hint, notes_view, today))
         hint = sentence.lower
     raw = _carry_food_over(sentences, raw, notes)
+    raw = _air_answered_by_food(sentences, raw, notes)
     raw = _read_on(sentences, raw, notes, notes_view, today)
     out: list[SentenceFindings] = []
     for index, (sentence, findings) in enumerate(zip(sentences, raw, strict=True)):

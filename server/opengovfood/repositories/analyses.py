@@ -1,15 +1,28 @@
 """AnalysisRepository: inspection analyses, within the caller's scope (owner and/or
-department, repositories/scoping.py), as AnalysisRecords."""
+department, repositories/scoping.py), as AnalysisRecords.
+
+ListAnalyses (the page and its count) takes ItemRepository's fast paths: each
+statement shape is built and compiled once, with the scope and keyset position bound
+per call, and runs on SQLite's dedicated read connection (db/fast_reads) or as an
+asyncpg prepared statement (db/pg_direct), falling back to the engine when the fast
+path declines. Its rows come back raw: the violations and corrective actions JSON is
+decoded once here (stdlib json), not by SQLAlchemy's result processing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import sqlite3
+from collections.abc import Callable, Hashable, Mapping
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Table, func, insert, select, update
+from sqlalchemy import ColumnElement, Row, Select, Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from opengovfood.db.fast_reads import CompiledRead, SqliteFastReads, compile_read
 from opengovfood.db.models import InspectionAnalysis, Item, utcnow
+from opengovfood.db.pg_direct import PgDirect, PgStatement, compile_statement
 from opengovfood.domain.analyses import (
     AnalysisChanges,
     AnalysisRecord,
@@ -35,32 +48,46 @@ LIST_COLUMNS: Mapping[str, ColumnElement[Any]] = {
 }
 
 
+_SOURCES = {source.value: source for source in ViolationSource}
+_CACHE_LIMIT = 512
+
+
 def _source(value: object) -> ViolationSource:
+    if isinstance(value, str):
+        return _SOURCES.get(value, ViolationSource.UNSPECIFIED)
     try:
         return ViolationSource(str(value or ""))
     except ValueError:
         return ViolationSource.UNSPECIFIED
 
 
+def _violation(v: dict[str, Any]) -> Violation:
+    # Positional and with one bound `get`: a page of 50 analyses builds hundreds.
+    get = v.get
+    return Violation(
+        str(get("code", "")),
+        str(get("description", "")),
+        str(get("severity", "")),
+        str(get("food_code_section", "")),
+        int(get("form_item") or 0),
+        str(get("evidence", "")),
+        _source(get("source")),
+        bool(get("corrected_on_site", False)),
+        bool(get("repeat", False)),
+        str(get("corrective_action", "")),
+    )
+
+
 def violations_from_json(stored: Any) -> tuple[Violation, ...]:
     """The stored `violations` JSON as records (the export and the report read it too)."""
     # Keys added after 0001 are absent from older analyses: their defaults say "unknown".
-    return tuple(
-        Violation(
-            code=str(v.get("code", "")),
-            description=str(v.get("description", "")),
-            severity=str(v.get("severity", "")),
-            food_code_section=str(v.get("food_code_section", "")),
-            form_item=int(v.get("form_item") or 0),
-            evidence=str(v.get("evidence", "")),
-            source=_source(v.get("source")),
-            corrected_on_site=bool(v.get("corrected_on_site", False)),
-            repeat=bool(v.get("repeat", False)),
-            corrective_action=str(v.get("corrective_action", "")),
-        )
-        for v in stored or ()
-        if isinstance(v, dict)
-    )
+    return tuple(_violation(v) for v in stored or () if isinstance(v, dict))
+
+
+def _decoded(stored: Any) -> Any:
+    """A JSON column as the fast paths return it: text (SQLite; asyncpg without a
+    codec) decoded here, once."""
+    return json.loads(stored) if isinstance(stored, str | bytes) else stored
 
 
 def violations_to_json(violations: tuple[Violation, ...]) -> list[dict[str, Any]]:
@@ -106,10 +133,66 @@ def _record(row: Row[Any]) -> AnalysisRecord:
     )
 
 
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def _fast_record(row: Any, create_time: datetime, update_time: datetime | None) -> AnalysisRecord:
+    """A fast-path row (sqlite3.Row or asyncpg Record, by column name), its JSON still
+    text and its times already converted."""
+    score = row["score"]
+    if score is None:  # stored before 0004
+        score = round(row["compliance_score"] * 100)
+    return AnalysisRecord(
+        row["id"],
+        row["owner_id"],
+        row["item_id"],
+        row["notes"],
+        row["summary"],
+        violations_from_json(_decoded(row["violations"])),
+        tuple(str(a) for a in _decoded(row["corrective_actions"]) or ()),
+        Score(score, row["grade"], row["scoring_scheme"]),
+        row["public_health_narrative"],
+        bool(row["narrative_missing"]),
+        row["provider"],
+        row["model"],
+        create_time,
+        update_time or create_time,
+        row["version"],
+        row["department_id"],
+    )
+
+
+def _raw_record(row: sqlite3.Row) -> AnalysisRecord:
+    """SQLite's own types: timestamps are naive UTC text, booleans 0/1."""
+    updated = row["update_time"]
+    return _fast_record(row, _utc(row["create_time"]), None if updated is None else _utc(updated))
+
+
+def _mapped_record(row: Mapping[str, Any]) -> AnalysisRecord:
+    """An asyncpg row (PostgreSQL's types: aware datetimes)."""
+    return _fast_record(row, row["create_time"], row["update_time"])
+
+
 class AnalysisRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        fast: SqliteFastReads | None = None,
+        direct: PgDirect | None = None,
+    ) -> None:
+        """`fast`: the SQLite fast read path; `direct`: PostgreSQL's raw connections."""
         self._engine = engine
         self._dialect = engine.dialect.name
+        # One statement needs no transaction: no BEGIN/ROLLBACK round trips for reads.
+        self._reader = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self._dialect == "postgresql"
+            else engine
+        )
+        self._fast = fast if self._dialect == "sqlite" else None
+        self._direct = direct if self._dialect == "postgresql" else None
+        self._reads: dict[Hashable, tuple[Select[Any], CompiledRead | PgStatement | None]] = {}
 
     async def item_department(self, item_id: int, scope: Scope) -> int | None:
         """The item's department if it exists within `scope` (analyses attach to
@@ -186,28 +269,67 @@ class AnalysisRepository:
             row = (await connection.execute(statement)).one_or_none()
         return None if row is None else _record(row)
 
+    # --- ListAnalyses ------------------------------------------------------------------
+
+    def _read_statement(
+        self, shape: Hashable, build: Callable[[], Select[Any]]
+    ) -> tuple[Select[Any], CompiledRead | PgStatement | None]:
+        entry = self._reads.get(shape)
+        if entry is None:
+            stmt = build()
+            compiled: CompiledRead | PgStatement | None = None
+            if self._fast is not None:
+                compiled = compile_read(stmt)
+            elif self._direct is not None:
+                compiled = compile_statement(stmt)
+            if len(self._reads) >= _CACHE_LIMIT:
+                self._reads.clear()  # arbitrary filters must not grow it forever
+            entry = self._reads[shape] = (stmt, compiled)
+        return entry
+
+    async def _fetch(
+        self, shape: Hashable, build: Callable[[], Select[Any]], values: Mapping[str, Any]
+    ) -> tuple[list[Any], Callable[[Any], AnalysisRecord]]:
+        """The rows, and how one becomes a record (fast-path rows are sqlite3.Rows or
+        asyncpg Records; the others SQLAlchemy rows)."""
+        stmt, compiled = self._read_statement(shape, build)
+        if isinstance(compiled, CompiledRead) and self._fast is not None:
+            rows = self._fast.fetch(compiled, values)
+            if rows is not None:
+                return rows, _raw_record
+        elif isinstance(compiled, PgStatement) and self._direct is not None:
+            return await self._direct.fetch(compiled, values), _mapped_record
+        async with self._reader.connect() as connection:
+            return list((await connection.execute(stmt, values)).all()), _record
+
     def _where(self, query: ListQuery, scope: Scope) -> list[ColumnElement[bool]]:
         return [
-            *scoping.where(scope, _analyses),
+            *scoping.bound(scope.shape, _analyses),
             *sql_lists.where(query.filter, LIST_COLUMNS, self._dialect),
         ]
 
     async def page(self, query: ListQuery, scope: Scope) -> list[AnalysisRecord]:
         """Up to page_size + 1 analyses after the query's keyset position."""
-        where = self._where(query, scope)
-        if query.after is not None:
-            where.append(sql_lists.after(query.ordering, LIST_COLUMNS, query.after))
-        statement = (
-            select(*_c)
-            .where(*where)
-            .order_by(*sql_lists.order_by(query.ordering, LIST_COLUMNS))
-            .limit(query.page_size + 1)
-        )
-        async with self._engine.connect() as connection:
-            rows = (await connection.execute(statement)).all()
-        return [_record(row) for row in rows]
+
+        def build() -> Select[Any]:
+            where = self._where(query, scope)
+            if query.after is not None:
+                where.append(sql_lists.after_bound(query.ordering, LIST_COLUMNS))
+            return (
+                select(*_c)
+                .where(*where)
+                .order_by(*sql_lists.order_by(query.ordering, LIST_COLUMNS))
+                .limit(query.page_size + 1)
+            )
+
+        values = {**scoping.params(scope), **sql_lists.keyset_params(query)}
+        rows, record = await self._fetch(("page", scope.shape, query.shape), build, values)
+        return [record(row) for row in rows]
 
     async def count(self, query: ListQuery, scope: Scope) -> int:
-        statement = select(func.count()).select_from(_analyses).where(*self._where(query, scope))
-        async with self._engine.connect() as connection:
-            return int((await connection.execute(statement)).scalar_one())
+        def build() -> Select[Any]:
+            return select(func.count()).select_from(_analyses).where(*self._where(query, scope))
+
+        shape = ("count", scope.shape, query.filter.canonical)
+        rows, _record_of = await self._fetch(shape, build, scoping.params(scope))
+        return int(rows[0][0])

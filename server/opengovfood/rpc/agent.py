@@ -3,7 +3,7 @@ model services; the caller is passed on explicitly."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import aclosing
 from typing import Any
 
@@ -71,26 +71,57 @@ def violation_from_proto(v: agent_pb2.Violation) -> Violation:
     )
 
 
-def analysis_to_proto(record: AnalysisRecord) -> agent_pb2.InspectionAnalysis:
-    message = agent_pb2.InspectionAnalysis(
-        id=record.id,
-        item_id=record.item_id or 0,
-        summary=record.summary,
-        violations=[violation_to_proto(v) for v in record.violations],
-        corrective_actions=list(record.corrective_actions),
-        compliance_score=record.compliance_score,
-        public_health_narrative=record.public_health_narrative,
-        provider=record.provider,
-        model=record.model,
-        score=record.score.score,
-        grade=record.score.grade,
-        scoring_scheme=record.score.scheme,
-        etag=record.etag,
-        narrative_missing=record.narrative_missing,
-    )
+def _fill_analysis(message: agent_pb2.InspectionAnalysis, record: AnalysisRecord) -> None:
+    """Set `message`'s fields in place: sub-messages added where they live are not
+    built apart and copied in (a ListAnalyses page converts 50 analyses)."""
+    score = record.score
+    message.id = record.id
+    message.item_id = record.item_id or 0
+    message.summary = record.summary
+    add = message.violations.add
+    for v in record.violations:
+        add(
+            code=v.code,
+            description=v.description,
+            severity=_SEVERITY.get(v.severity, agent_pb2.VIOLATION_SEVERITY_UNSPECIFIED),
+            food_code_section=v.food_code_section,
+            form_item=v.form_item,
+            evidence=v.evidence,
+            source=_SOURCE[v.source],
+            corrected_on_site=v.corrected_on_site,
+            repeat=v.repeat,
+            corrective_action=v.corrective_action,
+        )
+    message.corrective_actions.extend(record.corrective_actions)
+    message.compliance_score = score.compliance_score
+    message.public_health_narrative = record.public_health_narrative
+    message.provider = record.provider
+    message.model = record.model
+    message.score = score.score
+    message.grade = score.grade
+    message.scoring_scheme = score.scheme
+    message.etag = record.etag
+    message.narrative_missing = record.narrative_missing
     set_timestamp(message.create_time, record.create_time)
     set_timestamp(message.update_time, record.update_time)
+
+
+def analysis_to_proto(record: AnalysisRecord) -> agent_pb2.InspectionAnalysis:
+    message = agent_pb2.InspectionAnalysis()
+    _fill_analysis(message, record)
     return message
+
+
+def list_response(
+    records: Iterable[AnalysisRecord], next_page_token: str, total_size: int
+) -> agent_pb2.ListAnalysesResponse:
+    response = agent_pb2.ListAnalysesResponse(
+        next_page_token=next_page_token, total_size=total_size
+    )
+    add = response.analyses.add
+    for record in records:
+        _fill_analysis(add(), record)
+    return response
 
 
 def violation_type_to_proto(entry: ViolationType) -> agent_pb2.ViolationType:
@@ -156,11 +187,7 @@ class AgentServicer(agent_pb2_grpc.AgentServiceServicer):
             page_token=request.page_token,
             filter=request.filter,
         )
-        return agent_pb2.ListAnalysesResponse(
-            analyses=[analysis_to_proto(record) for record in page.items],
-            next_page_token=page.next_page_token,
-            total_size=page.total_size,
-        )
+        return list_response(page.items, page.next_page_token, page.total_size)
 
     async def Chat(
         self, request: agent_pb2.ChatRequest, context: Context

@@ -189,3 +189,33 @@ def test_template_marks(clean: str, violation: str, item: int) -> None:
 def test_education_is_not_an_order(clean: str, violation: str, item: int) -> None:
     assert _priority(clean) == set()
     assert item in _items(violation)
+
+
+# A unit's air read warm, the food in it probed cold; a limit quoted; food on its way down.
+@pytest.mark.parametrize(
+    ("clean", "violation", "item"),
+    [
+        (
+            "Walk-in thermometer 42F ambient but product probed at 38F.",
+            "Walk-in thermometer 48F ambient and product probed at 47F.",
+            22,
+        ),
+        ("Prep unit air 43F; ham and cheese inside at 39F.", "Prep unit air 46F.", 33),
+        ("Prep unit air 43F; ham and cheese inside at 39F.", "Prep unit air 46F; ham 45F.", 22),
+        ("Milk received at 44F, within the 45F allowed for milk.", "Milk received at 50F.", 12),
+        (
+            "Cooked beans in the ice bath, 90F and dropping, started 20 minutes ago.",
+            "Cooked beans in the ice bath at 50F for the salad bar.",
+            22,
+        ),
+    ],
+)
+def test_cold_holding_readings_in_context(clean: str, violation: str, item: int) -> None:
+    assert _priority(clean) == set()
+    assert item in _items(violation)
+
+
+def test_a_dish_not_offered_is_denied() -> None:
+    hsp = "The facility serves a highly susceptible population. "
+    assert _priority(hsp + "Soft-boiled eggs are not offered.") == set()
+    assert 26 in _items(hsp + "Soft-boiled eggs made from raw shell eggs are served.")
