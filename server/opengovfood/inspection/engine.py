@@ -290,7 +290,8 @@ class InspectionEngine:
 # bin with crumbs", "5  Vomit/diarrhea procedure ...... OUT  no clean-up kit", "22 IN (milk
 # 37F)". The inspector has said which item the line is about and whether it is in compliance.
 _ITEM_MARK: Final = re.compile(
-    r"^[ \t]*(?:#|item\s+|no\.\s*)?(?P<item>[1-9]|[1-4]\d|5[0-6])(?![\d.,:/-]\d)[.)]?"
+    r"^[ \t]*(?:#|[Ii][Tt][Ee][Mm]\s+|[Nn]o\.\s*)?"
+    r"(?P<item>[1-9]|[1-4]\d|5[0-6])(?![\d.,:/-]\d)[.)]?"
     r"(?:[ \t]+[^\n]{0,60}?(?:\.{3,}|\u2026+)[ \t]*|[ \t]*[-:][ \t]*|[ \t]+)"
     r"(?P<mark>OUT|IN|N/?O|N/?A|N\.O\.|N\.A\.)(?![\w/])"
     r"(?P<flags>(?:[ \t,/]+(?:COS|R|REPEAT|CORRECTED))*)",

@@ -50,7 +50,9 @@ _RANGE_HEAD: Final = re.compile(
 # A bare number read as a temperature when the sentence is about temperatures.
 _BARE: Final = re.compile(
     r"(?:\bat|@|\btemp(?:erature)?s?(?:\s+(?:of|was|were|is|at|reading|read))?|(?<![\d\s]):|"
-    r"\bwas|\bwere|\bread|\breads|\breading|\bmeasured|\bprobed)"
+    r"\bwas|\bwere|\bread|\breads|\breading|\bmeasured|\bprobed|"
+    # the reading that replaces one taken back: "44 no sorry 34"
+    r"\b(?:sorry|correction|i\s+mean|make\s+that|rather|actually|wait)[,:]?)"
     # the fillers of dictated notes: "holding at like 49", "at about 50"
     r"(?:\s+(?:like|about|around|approx\w*|roughly|maybe|only|just|right\s+at))?"
     r"\s{0,3}(?P<num>-?\d{2,3}(?:\.\d)?)(?![\d.]|\s*(?:%|ppm|lbs?\b|pounds|oz\b|hours?\b|hrs?\b|"
@@ -75,7 +77,8 @@ _TEMP_WORDS: Final = re.compile(
 # (dictated notes: "walk in cooler is at thirty eight").
 _HOLDING_PLACE: Final = re.compile(
     r"\b(?:coolers?|walk[-\s]?ins?|reach[-\s]?ins?|fridges?|refrigerators?|freezers?|"
-    r"prep\s+(?:rail|unit|table|cooler)s?|(?:top|cold|sandwich|salad|pizza)\s+rails?|"
+    r"(?:prep|sandwich|salad|pizza|deli|dessert|drink|bar)\s+(?:rail|unit|table|cooler|case)s?|"
+    r"(?:top|cold|sandwich|salad|pizza)\s+rails?|"
     r"make[-\s]?(?:line|table)s?|steam\s+(?:table|well)s?|hot\s+(?:well|box|holding)s?|"
     r"cold\s+(?:well|holding)s?|display\s+cases?|warmers?|bain[-\s]?maries?|holding\s+at)\b"
 )
@@ -319,8 +322,23 @@ _CHANGE_FROM: Final = re.compile(
 _CHANGE_TO: Final = re.compile(r"\s*(?:-|to|up\s+to)\s*\d")
 
 
+# A reading the writer takes back: "forty four no sorry thirty four", "46F - correction, 36F"
+_TAKEN_BACK: Final = re.compile(
+    r"\s*[-,;:(]?\s*(?:no\s+)?(?:sorry|correction|corrected|correct\s+that|i\s+mean|make\s+that|"
+    r"scratch\s+that|wait|rather|actually|no|misread)\b[^.\d]{0,30}?\d"
+)
+
+
+def _taken_back(view: str, reading: Reading) -> bool:
+    return _TAKEN_BACK.match(view, reading.end) is not None
+
+
 def readings(view: str) -> list[Reading]:
     """Temperatures and concentrations of one sentence view (limit statements left out)."""
+    return [r for r in _all_readings(view) if not _taken_back(view, r)]
+
+
+def _all_readings(view: str) -> list[Reading]:
     found: list[Reading] = []
     taken: list[tuple[int, int]] = []
     for match in _TEMP.finditer(view):

@@ -719,6 +719,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"mayo\w*|deli|ham|turkey|food|foods|items?|products?)\b",
         r"\b(?:hot\s+holding|steam\s+table|135|thaw\w*|acidified|sushi\s+rice|hangiri|"
         r"shelf[-\s]stable|whole\s+(?:fruit|produce)|uncut|not\s+tcs|non[-\s]?tcs|ferment\w*|"
+        # aged hard cheeses need no temperature control
+        r"(?<!cream\s)(?<!soft\s)hard\s+(?:aged\s+)?cheeses?|aged\s+(?:hard\s+)?cheeses?|"
         # a utensil kept in a bowl of water is in-use utensil storage (item 43), not food
         r"(?:stored|kept|left|sitting|held)\s+in\s+(?:a\s+)?(?:bowl|container|pitcher|bucket|cup|"
         r"jar|pan)\s+of\s+(?:standing\s+|still\s+|tepid\s+)?water|"
@@ -743,7 +745,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Pf",
         "Ready-to-eat TCS food not date marked",
         r"\b(?:not|no|without|missing|lack(?:ing|s)?|improper(?:ly)?|unmarked|undated|never|"
-        r"nothing|none)\s+(?:\w+\s+){0,2}?(?:date[-\s]?mark\w*|dated|date\s+label\w*|labell?ed\s+with\s+(?:a\s+|"
+        # "nothing past date" says nothing is expired, not that dates are missing
+        r"nothing|none)\s+(?!(?:(?!date)\w+\s+)?(?:past|beyond|out\s+of)\s)"
+        r"(?:\w+\s+){0,2}?(?:date[-\s]?mark\w*|dated|date\s+label\w*|labell?ed\s+with\s+(?:a\s+|"
         r"the\s+)?(?:\w+\s+)?dates?|(?:prep(?:aration)?|discard|use[-\s]by|expiration|"
         r"disposition|open(?:ed|ing)?)\s+dates?|dates?\b(?!\s+(?:of|on)\s+(?:the\s+)?(?:last|"
         r"previous|inspection)))|\bundated\b|\bdate\s+mark\w*\s+(?:\w+\s+){0,2}?(?:missing|"
@@ -857,8 +861,12 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"adjacent\s+to|beside|besides|alongside|along\s+with|near|nearby|close\s+to|right\s+by|"
         r"by|with|among|amongst|touching|against|mixed\s+(?:in\s+)?with|in\s+contact\s+with|"
         r"on\s+(?:the\s+)?(?:same\s+)?(?:shelf|shelves|rack|table|counter|cart)\s+(?:with|as)|"
-        r"on\s+top\s+of|in\s+the\s+same|stored\s+(?:on|in)|on|in|into)\s+(?:the\s+|a\s+|an\s+)?"
-        r"(?:[\w-]+\s+){0,4}?" + _STORED_FOOD,
+        r"on\s+top\s+of|in\s+the\s+same|stored\s+(?:on|in))\s+(?:the\s+|a\s+|an\s+)?"
+        r"(?:[\w-]+\s+){0,4}?"
+        + _STORED_FOOD
+        # plain "on"/"in" only right before what it holds: "bleach in the ice bin"
+        + r"|\b(?:on|in|into)\s+(?:the\s+|a\s+|an\s+)?(?:\w+\s+){0,2}?"
+        + _STORED_FOOD,
         r"\b(?:chemicals?|cleaners?|cleaning\s+(?:supplies|products|agents?|solutions?|chemicals?|"
         r"sprays?|bottles?)|degreasers?|bleach|(?:chlorine|quat|bleach|ammonia)\s+(?:bottles?|jugs?|"
         r"containers?|buckets?|tablets?)|sanitizers?\s+(?:bottles?|buckets?|containers?|jugs?|pails?|"
@@ -874,6 +882,12 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"designated|dedicated|lower|bottom|own))|(?:nowhere|not|never)\s+(?:\w+\s+)?(?:near|next\s+to|"
         r"above|over|beside|by)|far\s+from|away\s+from\s+(?:all\s+|any\s+)?(?:food|"
         r"prep)|separate[dly]*\s+from|apart\s+from|segregated)\b"
+        r"|\b(?:below|beneath|under(?:neath)?)\s+(?:the\s+|all\s+|any\s+)?(?:\w+\s+)?(?:food|produce|"
+        r"prep|ready)"
+        # a sanitizer in use (its strength, what it sanitizes) is not one stored by food
+        r"|\b\d+\s*(?:ppm|mg/l)\b|\bsanitiz(?:e|es|ed|ing)\s+(?:the\s+)?(?:\w+\s+)?(?:dishes|plates|"
+        r"utensils|glasses|cups|surfaces|boards|ware|equipment)\b|\bused\s+(?:to|for)\s+(?:sanitiz|"
+        r"clean|wip)"
         r"|\b(?:wiping\s+)?(?:cloths?|towels?|rags?)\b",
     ),
     _rule(
@@ -1137,7 +1151,12 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\blabel\w*|\bpackag\w*|\bingredient\s+(?:list|statement|panel|declaration)s?|"
         r"\bgrab[-\s]and[-\s]go|\bdeclar\w*|\bpre-?packed|\bsold\b",
         r"\b(?:training|trained|certificat\w*|course|awareness|poster|menu|servers?\s+"
-        r"(?:know|knew|aware))\b",
+        r"(?:know|knew|aware))\b"
+        # an allergen the place does not use at all: "no peanuts on site", "nut-free kitchen"
+        r"|\b(?:nut|peanut|allergen|gluten|dairy|egg|sesame)[-\s]free\b|\b(?:no|without)\s+(?:\w+\s+)?"
+        r"(?:peanuts?|nuts?|tree\s+nuts?|sesame|shellfish|fish|soy)\s+(?:are\s+|is\s+)?(?:used|"
+        r"on\s+(?:site|the\s+premises)|in\s+the\s+(?:facility|building|kitchen|bakery|store)|"
+        r"products?|ingredients?\s+(?:used|on\s+site))",
     ),
     _rule(
         "pests_present",
@@ -1162,7 +1181,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"|\b(?:insect|bug|roach|ant|fly|wasp|pest)\s+(?:spray|killer|repellent)\b"
         r"(?!.*\b(?:droppings|live|crawling|activity)\b)"
         # a trap or monitor checked and found empty ("mouse traps: no catches")
-        r"|\b(?:mouse|mice|rat|rodent|roach|insect|fly|snap|glue|sticky)\s+(?:traps?|motels?|"
+        r"|\b(?:mouse|mice|rat|rodent|roach|insect|fly|flies|snap|glue|sticky)\s+(?:traps?|motels?|"
         r"boards?|monitors?|stations?)\b(?=[^.;]*\b(?:empty|no\s+(?:catch\w*|captures?|"
         r"activity|pests?|insects?|rodents?)|nothing|none|clean|clear)\b)"
         r"(?!.*\b(?:droppings|live|crawling|activity\s+(?:observed|found|noted))\b)",

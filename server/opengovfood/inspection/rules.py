@@ -140,6 +140,7 @@ _PUT_RIGHT: Final = re.compile(
     r"\b(?:corrected|resolved|fixed|repaired|replaced|addressed|abated|in\s+compliance)\b"
     r"|\bnow\s+(?:holds?|reads?|at|is|are|has|have|full|stocked|in|ok|clear|clean|posted|"
     r"provided|available|on\s+site)\b|\b(?:none|nothing)\s+(?:\w+\s+){0,2}?(?:today|now)\b"
+    r"|\b(?:is|are)\s+(?:\w+\s+)?(?:clear|clean|fixed|ok|fine|stocked|working|repaired)\s+now\b"
     r"|\bno\s+\w+\s+(?:today|now)\b|\btoday\s+(?:\w+\s+){0,3}?(?:in\s+compliance|ok|fine)\b"
 )
 _STILL_WRONG: Final = re.compile(
@@ -287,6 +288,9 @@ _HAS_BEEN_PUT_RIGHT: Final = re.compile(
     r"\b(?:(?:has|have)\s+(?:now\s+|since\s+)?been|was|were)\s+(?:\w+\s+)?(?:repaired|replaced|fixed|"
     r"corrected|resolved|removed|installed|provided|posted|re-?sealed|sealed|serviced|"
     r"re-?stocked|unblocked|cleared|abated)\b"
+    # a re-check's list: "Hand sink blocked - cleared.", "Bleach over bread - moved, now ..."
+    r"|\s[-:\u2014]\s*(?:now\s+)?(?:moved|relocated|corrected|cleared|fixed|repaired|replaced|"
+    r"removed|resolved|done|ok|okay)\b"
 )
 _TODAY_FIX: Final = re.compile(r"\b(?:during|c\.?o\.?s\.?|on[-\s]site|while\s+i)\b")
 
@@ -591,6 +595,7 @@ def _read_on(
     notes: str,
     notes_view: str,
     today: date | None,
+    earlier: frozenset[int] = frozenset(),
 ) -> list[tuple[Finding, ...]]:
     """Phrase rules over a sentence read together with the one before, where it refers back
     to it (a pronoun) or the one before only names what it speaks of (a heading): the thing
@@ -600,6 +605,8 @@ def _read_on(
         return raw
     out = list(raw)
     for index in range(1, len(sentences)):
+        if index in earlier or index - 1 in earlier:
+            continue  # an earlier inspection's item, or one put right since
         before, current = sentences[index - 1], sentences[index]
         gap = notes[before.end : current.start]
         if "\n" in gap.strip(" .") or len(gap) > 4:
@@ -655,7 +662,7 @@ def rule_findings(sentences: list[Sentence], notes: str = "") -> list[SentenceFi
         hint = sentence.lower
     raw = _carry_food_over(sentences, raw, notes)
     raw = _air_answered_by_food(sentences, raw, notes)
-    raw = _read_on(sentences, raw, notes, notes_view, today)
+    raw = _read_on(sentences, raw, notes, notes_view, today, earlier)
     out: list[SentenceFindings] = []
     for index, (sentence, findings) in enumerate(zip(sentences, raw, strict=True)):
         if not findings:

@@ -362,3 +362,33 @@ def test_logs_animals_and_methods(text: str, item: int) -> None:
 )
 def test_logs_in_time_and_utensils_in_water(text: str) -> None:
     assert not _priority(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "walk in is at forty four no sorry thirty four the reach in by the grill thirty nine",
+        "reach-in 46F - correction, 36F, misread the dial. milk 37F. ok.",
+        "Item 22 IN - walk-in 38F\nItem 28 IN - chemicals below food\nItem 16 IN - quat 300 ppm",
+        "Re-check. Bleach on shelf over bread - moved, now on the bottom rack by the mop sink.",
+        "Re-check. Hand sink blocked - cleared. All three corrected; no new items.",
+        "Follow-up: the hand sink that was blocked last time is clear now and has soap.",
+        "Nut-free bakery; labels on packaged cookies list wheat, milk and egg.",
+        "Chlorine at 50 ppm in the bar sink where glasses are washed.",
+    ],
+)
+def test_taken_back_marked_in_or_put_right(text: str) -> None:
+    assert not _priority(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("walk in is at thirty four no sorry forty four with the milk inside", 22),
+        ("Item 28 OUT - bleach on the shelf over the bread", 28),
+        ("Bleach bottle stored next to the cut limes.", 28),
+        ("Hand sink blocked with a cart of clean pans.", 10),
+    ],
+)
+def test_what_stands_after_a_correction_or_an_out_mark(text: str, item: int) -> None:
+    assert item in _items(text)
