@@ -124,6 +124,7 @@ class PgDirect:
         self._opened = 0  # connections open or being opened
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._closed = False
+        self._draining: set[asyncio.Task[None]] = set()
 
     @property
     def idle(self) -> int:
@@ -187,6 +188,31 @@ class PgDirect:
             self._idle.append(connection)
         self._wake()
 
+    def _release_cancelled(self, connection: Any) -> None:
+        """A statement cancelled mid-flight (a deadline, a client gone). asyncpg sends
+        PostgreSQL the CancelRequest from a task of its own, which terminate() would
+        cancel, leaving the statement running on the server (waiting on a row lock,
+        say) after its caller has given up. So the connection is drained on the side:
+        its next command waits for the cancel to land; then it is pooled again."""
+        if self._closed or connection.is_closed():
+            self._release(connection, broken=True)
+            return
+        task = asyncio.get_running_loop().create_task(self._drain(connection))
+        self._draining.add(task)
+        task.add_done_callback(self._draining.discard)
+
+    async def _drain(self, connection: Any) -> None:
+        try:
+            # An autocommit connection: nothing to roll back; ROLLBACK only warns.
+            await asyncio.wait_for(connection.execute("ROLLBACK"), self._timeout)
+        except asyncio.CancelledError:
+            self._release(connection, broken=True)
+            raise
+        except Exception:  # noqa: BLE001 - the cancel did not land: drop the connection
+            self._release(connection, broken=True)
+        else:
+            self._release(connection)
+
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:
         """A connection for this caller alone (not in a transaction)."""
@@ -194,11 +220,15 @@ class PgDirect:
         broken = False
         try:
             yield connection
-        except BaseException as error:
-            broken = _connection_error(error) or isinstance(error, asyncio.CancelledError)
+        except asyncio.CancelledError:
+            self._release_cancelled(connection)
             raise
-        finally:
+        except BaseException as error:
+            broken = _connection_error(error)
             self._release(connection, broken)
+            raise
+        else:
+            self._release(connection)
 
     async def fetch(self, stmt: PgStatement, values: Mapping[str, Any]) -> list[Any]:
         """The statement's rows, run alone (autocommit). Only for statements that can
@@ -211,11 +241,13 @@ class PgDirect:
             connection, fresh = await self._acquire()
             try:
                 rows: list[Any] = await connection.fetch(stmt.sql, *arguments)
+            except asyncio.CancelledError:
+                self._release_cancelled(connection)
+                raise
             except BaseException as error:
-                cancelled = isinstance(error, asyncio.CancelledError)
-                broken = cancelled or _connection_error(error)
+                broken = _connection_error(error)
                 self._release(connection, broken)
-                if broken and not fresh and not cancelled:
+                if broken and not fresh:
                     continue
                 raise translate(error, stmt.sql) from error
             self._release(connection)
@@ -278,6 +310,10 @@ class PgDirect:
 
     async def close(self) -> None:
         self._closed = True
+        if self._draining:
+            await asyncio.wait(list(self._draining), timeout=2)
+        for task in list(self._draining):
+            task.cancel()
         idle, self._idle = list(self._idle), deque()
         for connection in idle:
             self._opened -= 1

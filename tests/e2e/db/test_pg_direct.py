@@ -126,3 +126,59 @@ async def test_errors_are_sqlalchemys_and_the_pool_waits_only_so_long(
             await direct.fetch(compile_statement(text("SELECT no_such_column FROM items")), {})
     finally:
         await direct.close()
+
+
+async def test_a_cancelled_statement_is_cancelled_on_the_server_and_its_connection_kept(
+    server: RunningServer,
+) -> None:
+    """A caller that gives up (a deadline) while its statement waits on a row lock: the
+    statement leaves PostgreSQL (asyncpg's CancelRequest is not cut off by dropping the
+    connection), and the connection goes back to the pool once the cancel has landed."""
+    _direct(server)
+    dsn = _dsn(server)
+    direct = PgDirect(asyncpg_connect(dsn, 5.0, 30.0, "opengovfood-test"), 1, 5.0)
+    locker = await asyncpg.connect(dsn)
+    try:
+        await direct.fetch_once(
+            compile_statement(
+                text(
+                    "INSERT INTO item_counts (department_id, owner_id, status, slot, n)"
+                    " VALUES (-8, -8, 'x', 0, 0)"
+                )
+            ),
+            {},
+        )
+        bump = compile_statement(
+            text("UPDATE item_counts SET n = n + 1 WHERE owner_id = -8 RETURNING n")
+        )
+        async with direct.connection() as connection:
+            backend = connection.get_server_pid()
+        async with locker.transaction():
+            await locker.execute("SELECT 1 FROM item_counts WHERE owner_id = -8 FOR UPDATE")
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(direct.fetch_once(bump, {}), 0.3)
+            for _ in range(40):
+                waiting = await locker.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = $1"
+                    " AND wait_event_type = 'Lock'",
+                    backend,
+                )
+                if waiting == 0:
+                    break
+                await asyncio.sleep(0.05)
+            assert waiting == 0, "the cancelled UPDATE still waits for the lock"
+        for _ in range(40):
+            if direct.idle == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert direct.idle == 1
+        assert direct.opened == 1
+        async with direct.connection() as connection:  # the same connection, usable
+            assert connection.get_server_pid() == backend
+        assert (await direct.fetch_once(bump, {}))[0]["n"] == 1  # the cancelled one never ran
+    finally:
+        await locker.close()
+        await direct.fetch_once(
+            compile_statement(text("DELETE FROM item_counts WHERE owner_id = -8")), {}
+        )
+        await direct.close()
