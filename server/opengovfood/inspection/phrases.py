@@ -270,7 +270,11 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"procedures?|policy|plan|supplies)|\bbodily\s+fluid|\bpolicy\b|\bexclusion\s+list|"
         # what staff know or were taught about illness is not an ill worker
         r"\bknow\w*|\baware\w*|\btrain\w*|\beducat\w*|\breporting\s+(?:requirements?|"
-        r"procedures?|duties|obligations?)",
+        r"procedures?|duties|obligations?)"
+        # the ill employee kept away from work, as the rule requires
+        r"|(?:\bcalled\s+(?:in\s+)?(?:out\s+)?sick|\b(?:stayed|stays|staying)\s+home|\b(?:has|have|had)\s+"
+        r"not\s+(?:worked|been\s+(?:in|at\s+work|working))|\bsymptom[-\s]free|\bnot\s+(?:at\s+work|"
+        r"scheduled|working)\s+(?:until|since|while))(?![^.]*\b(?:but|still|anyway|however)\b)",
     ),
     _rule(
         "vomit_plan",
@@ -1024,7 +1028,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"not\s+(?:\w+\s+)?(?:maintaining|holding|keeping)\s+(?:\w+\s+){0,3}?(?:temp\w*|cold|"
         r"41|proper)|not\s+(?:cooling|working|functioning|operating)\s+(?:properly|correctly)?|"
         r"(?:broken|malfunction\w*|inoperable|out\s+of\s+order|not\s+cold)|held\s+for\s+inspection|"
-        r"(?:too\s+)?warm\b|(?:un|in)?capable\s+of|insufficient\s+(?:cold\s+holding|refrigeration)"
+        r"(?:too\s+)?warm\b(?!\s+(?:and\s+cold\s+)?(?:running\s+)?water)|(?:un|in)?capable\s+of|insufficient\s+(?:cold\s+holding|refrigeration)"
         r"\s+capacity|overloaded|over[-\s]?stocked|overfilled)",
         r"\b(?:coolers?|refrigerat\w+|fridges?|reach[-\s]?ins?|walk[-\s]?ins?|prep\s+(?:coolers?|"
         r"units?|tables?)|make[-\s]?(?:lines?|tables?)|cold\s+(?:holding\s+)?(?:units?|wells?|"

@@ -392,3 +392,26 @@ def test_taken_back_marked_in_or_put_right(text: str) -> None:
 )
 def test_what_stands_after_a_correction_or_an_out_mark(text: str, item: int) -> None:
     assert item in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the handwash tank has warm water soap paper towels the cold well is at forty one",
+        "The employee called in sick Tuesday and has not worked since.",
+        "The dishwasher was out sick yesterday and stayed home; back today symptom-free.",
+    ],
+)
+def test_warm_water_and_ill_staff_kept_away_are_compliance(text: str) -> None:
+    assert not _priority(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("Employee called in sick yesterday but came in today still vomiting and is working.", 4),
+        ("Prep cooler running warm.", 33),
+    ],
+)
+def test_ill_staff_at_work_and_a_warm_unit(text: str, item: int) -> None:
+    assert item in _items(text)
