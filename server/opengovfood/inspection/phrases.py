@@ -723,6 +723,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"mayo\w*|deli|ham|turkey|food|foods|items?|products?)\b",
         r"\b(?:hot\s+holding|steam\s+table|135|thaw\w*|acidified|sushi\s+rice|hangiri|"
         r"shelf[-\s]stable|whole\s+(?:fruit|produce)|uncut|not\s+tcs|non[-\s]?tcs|ferment\w*|"
+        # aged hard cheeses need no temperature control
+        r"(?<!cream\s)(?<!soft\s)hard\s+(?:aged\s+)?cheeses?|aged\s+(?:hard\s+)?cheeses?|"
         # a utensil kept in a bowl of water is in-use utensil storage (item 43), not food
         r"(?:stored|kept|left|sitting|held)\s+in\s+(?:a\s+)?(?:bowl|container|pitcher|bucket|cup|"
         r"jar|pan)\s+of\s+(?:standing\s+|still\s+|tepid\s+)?water|"
@@ -747,7 +749,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Pf",
         "Ready-to-eat TCS food not date marked",
         r"\b(?:not|no|without|missing|lack(?:ing|s)?|improper(?:ly)?|unmarked|undated|never|"
-        r"nothing|none)\s+(?:\w+\s+){0,2}?(?:date[-\s]?mark\w*|dated|date\s+label\w*|labell?ed\s+with\s+(?:a\s+|"
+        # "nothing past date" says nothing is expired, not that dates are missing
+        r"nothing|none)\s+(?!(?:(?!date)\w+\s+)?(?:past|beyond|out\s+of)\s)"
+        r"(?:\w+\s+){0,2}?(?:date[-\s]?mark\w*|dated|date\s+label\w*|labell?ed\s+with\s+(?:a\s+|"
         r"the\s+)?(?:\w+\s+)?dates?|(?:prep(?:aration)?|discard|use[-\s]by|expiration|"
         r"disposition|open(?:ed|ing)?)\s+dates?|dates?\b(?!\s+(?:of|on)\s+(?:the\s+)?(?:last|"
         r"previous|inspection)))|\bundated\b|\bdate\s+mark\w*\s+(?:\w+\s+){0,2}?(?:missing|"
@@ -1181,7 +1185,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"|\b(?:insect|bug|roach|ant|fly|wasp|pest)\s+(?:spray|killer|repellent)\b"
         r"(?!.*\b(?:droppings|live|crawling|activity)\b)"
         # a trap or monitor checked and found empty ("mouse traps: no catches")
-        r"|\b(?:mouse|mice|rat|rodent|roach|insect|fly|snap|glue|sticky)\s+(?:traps?|motels?|"
+        r"|\b(?:mouse|mice|rat|rodent|roach|insect|fly|flies|snap|glue|sticky)\s+(?:traps?|motels?|"
         r"boards?|monitors?|stations?)\b(?=[^.;]*\b(?:empty|no\s+(?:catch\w*|captures?|"
         r"activity|pests?|insects?|rodents?)|nothing|none|clean|clear)\b)"
         r"(?!.*\b(?:droppings|live|crawling|activity\s+(?:observed|found|noted))\b)",

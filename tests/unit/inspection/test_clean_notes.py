@@ -219,3 +219,20 @@ def test_a_dish_not_offered_is_denied() -> None:
     hsp = "The facility serves a highly susceptible population. "
     assert _priority(hsp + "Soft-boiled eggs are not offered.") == set()
     assert 26 in _items(hsp + "Soft-boiled eggs made from raw shell eggs are served.")
+
+
+@pytest.mark.parametrize(
+    ("clean", "violation", "item"),
+    [
+        ("Fruit flies traps at the bar empty.", "Fruit flies near the traps at the bar.", 38),
+        ("Expired-product shelf empty; nothing past date.", "No date on the cooked rice.", 23),
+        (
+            "Hard cheese at room temperature on the cheese board for less than 4 hours.",
+            "Soft cheese at room temperature on the counter for 5 hours.",
+            22,
+        ),
+    ],
+)
+def test_words_that_only_look_like_problems(clean: str, violation: str, item: int) -> None:
+    assert _priority(clean) == set()
+    assert item in _items(violation)
