@@ -231,5 +231,7 @@ def changes(before: Snapshot, after: Snapshot, except_owner: int | None = None) 
                 continue  # checked through conversations' owners by the callers
             if table.name == "item_requests" and key in old and key not in new:
                 continue  # expired idempotency records are purged in the background
+            if table.name == "item_outbox":
+                continue  # a queue: the notifier deletes each event once NOTIFYed; items is checked
             found.append(f"{table.name}{key}: {old.get(key)} -> {new.get(key)}")
     return found
