@@ -728,7 +728,12 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         # a utensil kept in a bowl of water is in-use utensil storage (item 43), not food
         r"(?:stored|kept|left|sitting|held)\s+in\s+(?:a\s+)?(?:bowl|container|pitcher|bucket|cup|"
         r"jar|pan)\s+of\s+(?:standing\s+|still\s+|tepid\s+)?water|"
-        r"time\s+as\s+a\s+public\s+health\s+control|tphc|time\s+control|under\s+time)\b",
+        r"time\s+as\s+a\s+public\s+health\s+control|tphc|time\s+control|under\s+time|"
+        # held out of temperature on purpose, by a time limit: "sold within 4 hours under
+        # the written time policy"
+        r"(?<!no\s)(?<!without\s)(?<!not\s)(?<!no\swritten\s)(?<!without\sa\s)"
+        r"(?<!no\sa\s)time\s+(?:policy|procedures?|plan)|(?:sold|served|used|discarded)\s+within\s+(?:4|four)"
+        r"\s+h(?:ou)?rs?|(?:4|four)[-\s]hour\s+(?:rule|limit|discard))\b",
     ),
     _rule(
         "hot_holding_words",
