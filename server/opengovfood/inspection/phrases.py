@@ -617,8 +617,11 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:re-?serv\w+|re-?us\w+|served\s+again|returned\s+to\s+(?:the\s+)?(?:bulk|"
         r"container|bin)|back\s+(?:in|into|to)\s+(?:the\s+)?(?:\w+\s+){0,2}?(?:for|to\s+serve)\s+"
         r"(?:the\s+|a\s+|another\s+)?(?:next|another|other)\s+(?:tables?|customers?|guests?|"
-        r"part(?:y|ies)|patrons?|diners?))\b",
-        r"\b(?:previously\s+served|returned|left\s?over|uneaten|customers?'?\s+(?:plates?|tables?)|"
+        r"part(?:y|ies)|patrons?|diners?)|(?:topped\s+up|tipped|poured|dumped|added|mixed|put|"
+        r"combined|returned)\s+(?:\w+\s+){0,2}?(?:back\s+)?(?:into|in\s+with|with)\s+(?:the\s+)?"
+        r"(?:[\w-]+\s+){0,3}?(?:with\s+(?:the\s+)?)?(?:next|new|fresh)\s+(?:batch|\w+))\b",
+        r"\b(?:previously\s+served|returned|left\s?overs?|uneaten|customers?'?\s+(?:plates?|tables?)|"
+        r"buffet|served|from\s+the\s+(?:tables?|dining\s+room|line)|"
         r"bread|rolls|chips|salsa|butter|condiments?|garnish\w*|unwrapped\s+\w+|left\s+on\s+"
         r"(?:a\s+|the\s+)?tables?)\b",
         # a container reused to store food is item 45, not food re-served
@@ -2040,6 +2043,20 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Shellstock tags not kept for 90 days",
         r"\b(?:oysters?|clams?|mussels?|shellfish|shellstock)\s+tags?\b[^.;]{0,40}?\b(?:thrown\s+"
         r"(?:away|out)|discarded|not\s+(?:kept|retained|saved|on\s+file)|missing|tossed)",
+    ),
+    # the shellfish named before, its tags in the next sentence: "Tags from sacks sold out
+    # are thrown away when the sack empties; none kept."
+    _rule(
+        "shellfish_tags_discarded",
+        14,
+        "3-203.12",
+        "Pf",
+        "Shellstock tags not kept for 90 days",
+        r"\b(?:thrown\s+(?:away|out|in(?:to)?\s+the\s+(?:trash|garbage|bin))|discarded|tossed|"
+        r"binned|not\s+(?:kept|retained|saved|filed)|none\s+(?:are\s+)?(?:kept|retained|saved|on\s+file))",
+        r"^(?:the\s+)?(?:\w+\s+)?tags?\b",
+        r"\b(?:price|date|name|id|dog|gift|luggage)\s+tags?\b|\b90\s+days\s+(?:in|on)\b(?![^.]*\bnot\b)",
+        requires_note=r"\b(?:oysters?|clams?|mussels?|shellfish|shellstock|scallops?|littlenecks?)\b",
     ),
     _rule(
         "sulfite_words",

@@ -415,3 +415,28 @@ def test_warm_water_and_ill_staff_kept_away_are_compliance(text: str) -> None:
 )
 def test_ill_staff_at_work_and_a_warm_unit(text: str, item: int) -> None:
     assert item in _items(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("Live oysters in the cooler. Tags from sold-out sacks are thrown away; none kept.", 14),
+        ("Clams on ice. Tags for bags sold out this month were thrown in the trash.", 14),
+        ("Leftovers from the buffet are topped up into the next batch.", 17),
+        ("Bread knots from the tables were tipped back into the drawer with the fresh knots.", 17),
+    ],
+)
+def test_tags_thrown_away_and_served_food_mixed_with_fresh(text: str, item: int) -> None:
+    assert item in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Oysters on ice. Tags kept 90 days in date order in a binder.",
+        "Price tags thrown away.",
+        "Fresh salsa added to the new batch.",
+    ],
+)
+def test_tags_kept_and_fresh_food_batched(text: str) -> None:
+    assert not _priority(text)
