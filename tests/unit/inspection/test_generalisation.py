@@ -440,3 +440,14 @@ def test_tags_thrown_away_and_served_food_mixed_with_fresh(text: str, item: int)
 )
 def test_tags_kept_and_fresh_food_batched(text: str) -> None:
     assert not _priority(text)
+
+
+def test_capital_headings_do_not_make_a_note_chicago_style() -> None:
+    # the classifier may add Priority findings only to notes written in its training
+    # comments' capitals, not to a county form whose headings alone are capitals
+    from opengovfood.inspection.engine import _written_in_capitals
+
+    assert _written_in_capitals("OBSERVED NO SOAP AT HAND SINK. INSTRUCTED TO PROVIDE.")
+    assert not _written_in_capitals(
+        "EMPLOYEE HEALTH: policy signed by all staff.\nCOOLING: none in progress today."
+    )
