@@ -151,6 +151,16 @@ def _problem_cue(view: str) -> bool:
     return False
 
 
+_CAPITALS_SHARE: Final = 0.8
+
+
+def _written_in_capitals(notes: str) -> bool:
+    """Whether the notes as a whole are written in capitals, as Chicago's comments are; a
+    form's capital headings ("COOLING:", "EMPLOYEE HEALTH:") over mixed-case text are not."""
+    letters = [c for c in notes if c.isalpha()]
+    return bool(letters) and sum(c.isupper() for c in letters) >= _CAPITALS_SHARE * len(letters)
+
+
 def _in_training_style(text: str) -> bool:
     """Whether a sentence is written as the classifier's training comments are (Chicago's
     inspectors write in capitals). Elsewhere (notes in mixed or lower case) the classifier may
@@ -225,6 +235,7 @@ class InspectionEngine:
         )
         chosen: list[Finding] = []
         previous_found = False
+        capitals = _written_in_capitals(text)
         for index, (entry, prediction) in enumerate(zip(per_sentence, predictions, strict=True)):
             rule_items = {f.form_item for f in entry.findings}
             # "Instructed to…" right after a finding is that finding's order, not a new one.
@@ -237,6 +248,7 @@ class InspectionEngine:
                     and self._files_elsewhere(finding, prediction.item)
                     # on wording unlike its training comments the classifier's reading is a
                     # guess: there the rule's finding, resting on its evidence, stands
+                    and capitals
                     and _in_training_style(entry.sentence.text)
                 ):
                     continue
@@ -254,7 +266,9 @@ class InspectionEngine:
                 )
             ):
                 added = self._classifier_finding(found, index, prediction)
-                if added.designation == "C" or _in_training_style(entry.sentence.text):
+                if added.designation == "C" or (
+                    capitals and _in_training_style(entry.sentence.text)
+                ):
                     chosen.append(added)
                     previous_found = True
         return merge(_drop_subsumed(_apply_item_marks(chosen, text, found)))

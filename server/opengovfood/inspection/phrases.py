@@ -270,7 +270,11 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"procedures?|policy|plan|supplies)|\bbodily\s+fluid|\bpolicy\b|\bexclusion\s+list|"
         # what staff know or were taught about illness is not an ill worker
         r"\bknow\w*|\baware\w*|\btrain\w*|\beducat\w*|\breporting\s+(?:requirements?|"
-        r"procedures?|duties|obligations?)",
+        r"procedures?|duties|obligations?)"
+        # the ill employee kept away from work, as the rule requires
+        r"|(?:\bcalled\s+(?:in\s+)?(?:out\s+)?sick|\b(?:stayed|stays|staying)\s+home|\b(?:has|have|had)\s+"
+        r"not\s+(?:worked|been\s+(?:in|at\s+work|working))|\bsymptom[-\s]free|\bnot\s+(?:at\s+work|"
+        r"scheduled|working)\s+(?:until|since|while))(?![^.]*\b(?:but|still|anyway|however)\b)",
     ),
     _rule(
         "vomit_plan",
@@ -613,8 +617,11 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:re-?serv\w+|re-?us\w+|served\s+again|returned\s+to\s+(?:the\s+)?(?:bulk|"
         r"container|bin)|back\s+(?:in|into|to)\s+(?:the\s+)?(?:\w+\s+){0,2}?(?:for|to\s+serve)\s+"
         r"(?:the\s+|a\s+|another\s+)?(?:next|another|other)\s+(?:tables?|customers?|guests?|"
-        r"part(?:y|ies)|patrons?|diners?))\b",
-        r"\b(?:previously\s+served|returned|left\s?over|uneaten|customers?'?\s+(?:plates?|tables?)|"
+        r"part(?:y|ies)|patrons?|diners?)|(?:topped\s+up|tipped|poured|dumped|added|mixed|put|"
+        r"combined|returned)\s+(?:\w+\s+){0,2}?(?:back\s+)?(?:into|in\s+with|with)\s+(?:the\s+)?"
+        r"(?:[\w-]+\s+){0,3}?(?:with\s+(?:the\s+)?)?(?:next|new|fresh)\s+(?:batch|\w+))\b",
+        r"\b(?:previously\s+served|returned|left\s?overs?|uneaten|customers?'?\s+(?:plates?|tables?)|"
+        r"buffet|served|from\s+the\s+(?:tables?|dining\s+room|line)|"
         r"bread|rolls|chips|salsa|butter|condiments?|garnish\w*|unwrapped\s+\w+|left\s+on\s+"
         r"(?:a\s+|the\s+)?tables?)\b",
         # a container reused to store food is item 45, not food re-served
@@ -724,7 +731,12 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         # a utensil kept in a bowl of water is in-use utensil storage (item 43), not food
         r"(?:stored|kept|left|sitting|held)\s+in\s+(?:a\s+)?(?:bowl|container|pitcher|bucket|cup|"
         r"jar|pan)\s+of\s+(?:standing\s+|still\s+|tepid\s+)?water|"
-        r"time\s+as\s+a\s+public\s+health\s+control|tphc|time\s+control|under\s+time)\b",
+        r"time\s+as\s+a\s+public\s+health\s+control|tphc|time\s+control|under\s+time|"
+        # held out of temperature on purpose, by a time limit: "sold within 4 hours under
+        # the written time policy"
+        r"(?<!no\s)(?<!without\s)(?<!not\s)(?<!no\swritten\s)(?<!without\sa\s)"
+        r"(?<!no\sa\s)time\s+(?:policy|procedures?|plan)|(?:sold|served|used|discarded)\s+within\s+(?:4|four)"
+        r"\s+h(?:ou)?rs?|(?:4|four)[-\s]hour\s+(?:rule|limit|discard))\b",
     ),
     _rule(
         "hot_holding_words",
@@ -1028,7 +1040,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"not\s+(?:\w+\s+)?(?:maintaining|holding|keeping)\s+(?:\w+\s+){0,3}?(?:temp\w*|cold|"
         r"41|proper)|not\s+(?:cooling|working|functioning|operating)\s+(?:properly|correctly)?|"
         r"(?:broken|malfunction\w*|inoperable|out\s+of\s+order|not\s+cold)|held\s+for\s+inspection|"
-        r"(?:too\s+)?warm\b|(?:un|in)?capable\s+of|insufficient\s+(?:cold\s+holding|refrigeration)"
+        r"(?:too\s+)?warm\b(?!\s+(?:and\s+cold\s+)?(?:running\s+)?water)|(?:un|in)?capable\s+of|insufficient\s+(?:cold\s+holding|refrigeration)"
         r"\s+capacity|overloaded|over[-\s]?stocked|overfilled)",
         r"\b(?:coolers?|refrigerat\w+|fridges?|reach[-\s]?ins?|walk[-\s]?ins?|prep\s+(?:coolers?|"
         r"units?|tables?)|make[-\s]?(?:lines?|tables?)|cold\s+(?:holding\s+)?(?:units?|wells?|"
@@ -2031,6 +2043,20 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Shellstock tags not kept for 90 days",
         r"\b(?:oysters?|clams?|mussels?|shellfish|shellstock)\s+tags?\b[^.;]{0,40}?\b(?:thrown\s+"
         r"(?:away|out)|discarded|not\s+(?:kept|retained|saved|on\s+file)|missing|tossed)",
+    ),
+    # the shellfish named before, its tags in the next sentence: "Tags from sacks sold out
+    # are thrown away when the sack empties; none kept."
+    _rule(
+        "shellfish_tags_discarded",
+        14,
+        "3-203.12",
+        "Pf",
+        "Shellstock tags not kept for 90 days",
+        r"\b(?:thrown\s+(?:away|out|in(?:to)?\s+the\s+(?:trash|garbage|bin))|discarded|tossed|"
+        r"binned|not\s+(?:kept|retained|saved|filed)|none\s+(?:are\s+)?(?:kept|retained|saved|on\s+file))",
+        r"^(?:the\s+)?(?:\w+\s+)?tags?\b",
+        r"\b(?:price|date|name|id|dog|gift|luggage)\s+tags?\b|\b90\s+days\s+(?:in|on)\b(?![^.]*\bnot\b)",
+        requires_note=r"\b(?:oysters?|clams?|mussels?|shellfish|shellstock|scallops?|littlenecks?)\b",
     ),
     _rule(
         "sulfite_words",

@@ -236,3 +236,10 @@ def test_a_dish_not_offered_is_denied() -> None:
 def test_words_that_only_look_like_problems(clean: str, violation: str, item: int) -> None:
     assert _priority(clean) == set()
     assert item in _items(violation)
+
+
+def test_room_temperature_under_a_time_limit_is_not_cold_holding() -> None:
+    clean = "Egg tarts at room temperature, sold within 4 hours under the written time policy."
+    assert _priority(clean) == set()
+    assert 22 in _items("Custard buns at room temperature for 6 hours, no time policy.")
+    assert 22 in _items("Egg tarts at room temperature on the counter all day.")

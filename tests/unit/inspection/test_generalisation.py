@@ -392,3 +392,62 @@ def test_taken_back_marked_in_or_put_right(text: str) -> None:
 )
 def test_what_stands_after_a_correction_or_an_out_mark(text: str, item: int) -> None:
     assert item in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the handwash tank has warm water soap paper towels the cold well is at forty one",
+        "The employee called in sick Tuesday and has not worked since.",
+        "The dishwasher was out sick yesterday and stayed home; back today symptom-free.",
+    ],
+)
+def test_warm_water_and_ill_staff_kept_away_are_compliance(text: str) -> None:
+    assert not _priority(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("Employee called in sick yesterday but came in today still vomiting and is working.", 4),
+        ("Prep cooler running warm.", 33),
+    ],
+)
+def test_ill_staff_at_work_and_a_warm_unit(text: str, item: int) -> None:
+    assert item in _items(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("Live oysters in the cooler. Tags from sold-out sacks are thrown away; none kept.", 14),
+        ("Clams on ice. Tags for bags sold out this month were thrown in the trash.", 14),
+        ("Leftovers from the buffet are topped up into the next batch.", 17),
+        ("Bread knots from the tables were tipped back into the drawer with the fresh knots.", 17),
+    ],
+)
+def test_tags_thrown_away_and_served_food_mixed_with_fresh(text: str, item: int) -> None:
+    assert item in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Oysters on ice. Tags kept 90 days in date order in a binder.",
+        "Price tags thrown away.",
+        "Fresh salsa added to the new batch.",
+    ],
+)
+def test_tags_kept_and_fresh_food_batched(text: str) -> None:
+    assert not _priority(text)
+
+
+def test_capital_headings_do_not_make_a_note_chicago_style() -> None:
+    # the classifier may add Priority findings only to notes written in its training
+    # comments' capitals, not to a county form whose headings alone are capitals
+    from opengovfood.inspection.engine import _written_in_capitals
+
+    assert _written_in_capitals("OBSERVED NO SOAP AT HAND SINK. INSTRUCTED TO PROVIDE.")
+    assert not _written_in_capitals(
+        "EMPLOYEE HEALTH: policy signed by all staff.\nCOOLING: none in progress today."
+    )
