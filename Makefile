@@ -20,7 +20,7 @@ help:
 	@echo "make test       install dev tools and run the test suite"
 	@echo "make test-unit  the unit tests only: rules and services over in-memory fakes (seconds)"
 	@echo "make bench      benchmark vs a no-op grpc.aio server (BENCH_ARGS=--quick: < 1 min)"
-	@echo "make eval       inspection engine quality: Chicago leave-one-day-out, narrative dev/test"
+	@echo "make eval       inspection engine quality: Chicago leave-one-day-out, narrative dev*/test* (held out)"
 	@echo "                (EVAL_ARGS=--quick: bounded sample for CI, fails below the floors)"
 	@echo "make protos     regenerate $(GENERATED) from protos/"
 	@echo "make client-sync  regenerate the sync Python client from the asyncio one"
