@@ -52,6 +52,13 @@ async def _plan(engine: AsyncEngine, statement: str, parameters: Any) -> str:
 async def _list_statements(
     service: ItemService, engine: AsyncEngine, principal: Principal, filter: str = ""
 ) -> list[str]:
+    pages = await _page_statements(service, engine, principal, filter)
+    return [await _plan(engine, s, p) for s, p in pages]
+
+
+async def _page_statements(
+    service: ItemService, engine: AsyncEngine, principal: Principal, filter: str = ""
+) -> list[tuple[str, Any]]:
     # Through the engine only, where its events see the SQL; the SQLite fast path
     # (db/fast_reads.py) runs the same statements compiled for the same dialect.
     service = ItemService(
@@ -64,7 +71,7 @@ async def _list_statements(
         )
     pages = [(s, p) for s, p in seen if "count(" not in s.lower()]
     assert len(pages) == 2
-    return [await _plan(engine, s, p) for s, p in pages]
+    return pages
 
 
 async def test_default_order_uses_the_owner_index(
@@ -123,3 +130,65 @@ async def test_owner_status_filter_is_served_by_an_owner_index(
         assert "ix_items_owner_id_" in plan, plan
         assert "SCAN items\n" not in plan + "\n", plan
         assert "Seq Scan" not in plan, plan
+
+
+async def test_a_scoped_page_never_walks_the_all_owners_index(
+    server: RunningServer, make_user: UserFactory
+) -> None:
+    """The all-owners order index is partial on `id > 0`, which only unscoped
+    statements state (migration 0013): even with the scope's own indexes gone, a
+    scoped page cannot walk it filtering out everyone else's items (what PostgreSQL
+    chose when one owner held most rows), while the superuser's page still does."""
+    container = server.app.container
+    engine = container.engine
+    user = await make_user()
+    inspector = Principal(
+        kind="user", user_id=user.id, name=user.email, department_id=user.department_id
+    )
+    supervisor = Principal(
+        kind="user",
+        user_id=user.id,
+        name="sue",
+        department_id=user.department_id,
+        role=Role.SUPERVISOR,
+    )
+    admin = Principal(kind="user", user_id=user.id, name="admin", is_superuser=True)
+    await container.items.create_item(inspector, title="plan")
+    scoped = [
+        *await _page_statements(container.items, engine, inspector),
+        *await _page_statements(container.items, engine, supervisor),
+    ]
+    unscoped = await _page_statements(container.items, engine, admin)
+    async with engine.connect() as conn:
+        for index in (
+            "ix_items_owner_id_department_id_create_time_id",
+            "ix_items_owner_id_department_id_status",
+            "ix_items_department_id_create_time_id",
+            "ix_items_owner_id_inspect_time_id",
+        ):
+            await conn.exec_driver_sql(f"DROP INDEX {index}")
+        for statement in scoped:
+            plan = await _plan_on(conn, statement)
+            assert "ix_items_create_time_id" not in plan, plan
+        for statement in unscoped:
+            assert "ix_items_create_time_id" in await _plan_on(conn, statement)
+        await conn.rollback()
+    async with engine.connect() as conn:  # the drops were rolled back
+        for statement in scoped:
+            plan = await _plan_on(conn, statement)
+            assert "ix_items_create_time_id" not in plan, plan
+            assert "department_id_create_time_id" in plan, plan  # the scope's own index
+        await conn.rollback()
+
+
+async def _plan_on(conn: Any, statement: tuple[str, Any]) -> str:
+    """EXPLAIN a captured statement (its plan text) on an open connection, index scans
+    preferred on PostgreSQL as in _plan."""
+    sql, parameters = statement
+    if conn.dialect.name == "sqlite":
+        rows = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, parameters)).all()
+        return "\n".join(str(r[-1]) for r in rows)
+    for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+        await conn.exec_driver_sql(f"SET LOCAL {setting} = off")
+    rows = (await conn.exec_driver_sql("EXPLAIN " + sql, parameters)).all()
+    return "\n".join(str(r[0]) for r in rows)

@@ -134,8 +134,19 @@ class Item(Base):
             "id",
         ),
         Index("ix_items_owner_id_department_id_status", "owner_id", "department_id", "status"),
-        # Superusers/services list across owners in the default order.
-        Index("ix_items_create_time_id", "create_time", "id"),
+        # Superusers/services list across owners in the default order. Partial on a
+        # predicate only their statements state (`id > 0`, always true): a scoped
+        # statement cannot use it. Otherwise PostgreSQL, seeing an owner or department
+        # holding most rows, walks it backwards filtering out everyone else's newer
+        # items (16k rows for a first page in the growth bench) instead of seeking
+        # the scope's own index.
+        Index(
+            "ix_items_create_time_id",
+            "create_time",
+            "id",
+            postgresql_where=text("id > 0"),
+            sqlite_where=text("id > 0"),
+        ),
         Index("ix_items_status", "status"),
         # An establishment's history, newest first (`establishment_id = X` ordered by
         # `inspect_time desc`), and the inspection order per owner.
