@@ -135,10 +135,11 @@ async def test_owner_status_filter_is_served_by_an_owner_index(
 async def test_a_scoped_page_never_walks_the_all_owners_index(
     server: RunningServer, make_user: UserFactory
 ) -> None:
-    """The all-owners order index is partial on `id > 0`, which only unscoped
-    statements state (migration 0013): even with the scope's own indexes gone, a
-    scoped page cannot walk it filtering out everyone else's items (what PostgreSQL
-    chose when one owner held most rows), while the superuser's page still does."""
+    """The all-owners and department order indexes are partial on predicates only
+    unscoped / department-wide statements state (migration 0013): even with the
+    scope's own indexes gone, a narrower scope's page cannot walk a wider index
+    filtering out everyone else's items (what PostgreSQL chose when one owner held
+    most rows), while the statements they are for still use them."""
     container = server.app.container
     engine = container.engine
     user = await make_user()
@@ -154,20 +155,25 @@ async def test_a_scoped_page_never_walks_the_all_owners_index(
     )
     admin = Principal(kind="user", user_id=user.id, name="admin", is_superuser=True)
     await container.items.create_item(inspector, title="plan")
-    scoped = [
-        *await _page_statements(container.items, engine, inspector),
-        *await _page_statements(container.items, engine, supervisor),
-    ]
+    owners = await _page_statements(container.items, engine, inspector)
+    departments = await _page_statements(container.items, engine, supervisor)
+    scoped = owners + departments
     unscoped = await _page_statements(container.items, engine, admin)
     async with engine.connect() as conn:
         for index in (
             "ix_items_owner_id_department_id_create_time_id",
             "ix_items_owner_id_department_id_status",
-            "ix_items_department_id_create_time_id",
             "ix_items_owner_id_inspect_time_id",
         ):
             await conn.exec_driver_sql(f"DROP INDEX {index}")
-        for statement in scoped:
+        for statement in owners:  # an owner's page: neither wider index
+            plan = await _plan_on(conn, statement)
+            assert "ix_items_create_time_id" not in plan, plan
+            assert "ix_items_department_id_create_time_id" not in plan, plan
+        for statement in departments:
+            assert "ix_items_department_id_create_time_id" in await _plan_on(conn, statement)
+        await conn.exec_driver_sql("DROP INDEX ix_items_department_id_create_time_id")
+        for statement in departments:  # a department's page: not the all-owners index
             plan = await _plan_on(conn, statement)
             assert "ix_items_create_time_id" not in plan, plan
         for statement in unscoped:

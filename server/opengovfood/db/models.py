@@ -154,8 +154,17 @@ class Item(Base):
             "ix_items_establishment_id_inspect_time_id", "establishment_id", "inspect_time", "id"
         ),
         Index("ix_items_owner_id_inspect_time_id", "owner_id", "inspect_time", "id"),
-        # A supervisor's department-wide lists in the default order.
-        Index("ix_items_department_id_create_time_id", "department_id", "create_time", "id"),
+        # A supervisor's department-wide lists in the default order; partial on a
+        # predicate only department-wide statements state (`id >= 0`), for the reason
+        # given above: an inspector's page must seek their own index.
+        Index(
+            "ix_items_department_id_create_time_id",
+            "department_id",
+            "create_time",
+            "id",
+            postgresql_where=text("id >= 0"),
+            sqlite_where=text("id >= 0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

@@ -229,6 +229,9 @@ def _owner_condition(scoped: tuple[bool, bool]) -> list[ColumnElement[bool]]:
         # Always true; it lets the statement use the partial ix_items_create_time_id,
         # which scoped statements cannot (see db/models.py).
         return [items.c.id > 0]
+    if scoped == (False, True):
+        # Likewise for the department's partial index, which an owner's scope cannot use.
+        return [*scoping.bound(scoped, items), items.c.id >= 0]
     return scoping.bound(scoped, items)
 
 

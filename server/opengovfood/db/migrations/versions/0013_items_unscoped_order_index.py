@@ -1,15 +1,17 @@
-"""items: the all-owners default-order index becomes partial (`WHERE id > 0`)
+"""items: the all-owners and department default-order indexes become partial
 
 Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-01
 
 Only unscoped lists (superusers, platform services) state `id > 0`, so only they can
-use it. Before, when one owner or department held most of the rows, PostgreSQL chose
-to walk this index backwards for that scope's first page, filtering out the newer
-items of everyone else (measured in the growth bench: 16,455 rows read for a page of
-51, 2.8-8.2 ms of PostgreSQL CPU per call instead of ~0.3 ms), rather than seek the
-scope's own (owner_id, department_id, create_time, id) index.
+use the all-owners index; only department-wide lists state `id >= 0`, so an owner's
+list cannot use the department's. Before, when one owner held most of the rows,
+PostgreSQL walked the all-owners index backwards for that owner's first page,
+filtering out everyone else's newer items (growth bench: 16,455 rows read for a page
+of 51, 2.8-8.2 ms of PostgreSQL CPU per call instead of ~0.3 ms) rather than seek the
+owner's own (owner_id, department_id, create_time, id) index; with only that index
+made partial, it walked the department's index the same way (22,908 rows).
 """
 
 from collections.abc import Sequence
@@ -22,20 +24,26 @@ down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-NAME = "ix_items_create_time_id"
+# name, columns, the predicate only the statements that should use it state
+INDEXES = (
+    ("ix_items_create_time_id", ["create_time", "id"], "id > 0"),
+    ("ix_items_department_id_create_time_id", ["department_id", "create_time", "id"], "id >= 0"),
+)
 
 
 def upgrade() -> None:
-    op.drop_index(NAME, table_name="items")
-    op.create_index(
-        NAME,
-        "items",
-        ["create_time", "id"],
-        postgresql_where=sa.text("id > 0"),
-        sqlite_where=sa.text("id > 0"),
-    )
+    for name, columns, predicate in INDEXES:
+        op.drop_index(name, table_name="items")
+        op.create_index(
+            name,
+            "items",
+            columns,
+            postgresql_where=sa.text(predicate),
+            sqlite_where=sa.text(predicate),
+        )
 
 
 def downgrade() -> None:
-    op.drop_index(NAME, table_name="items")
-    op.create_index(NAME, "items", ["create_time", "id"])
+    for name, columns, _predicate in INDEXES:
+        op.drop_index(name, table_name="items")
+        op.create_index(name, "items", columns)
