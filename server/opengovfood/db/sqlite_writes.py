@@ -155,7 +155,10 @@ class SqliteWrites:
 
             future.add_done_callback(committed)
         try:
-            await asyncio.wait_for(asyncio.shield(turn), self._queue_timeout)
+            # Not wait_for: on Python 3.11 it returns the result when a cancel arrives
+            # just as the turn comes, and the write would then run for a caller gone.
+            async with asyncio.timeout(self._queue_timeout):
+                await asyncio.shield(turn)
         except TimeoutError:
             if future.cancel():  # still queued: it never runs
                 raise sa_exc.TimeoutError(
