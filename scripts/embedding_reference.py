@@ -16,6 +16,10 @@ it compares the token ids with the Hugging Face tokenizer's and the embeddings w
 ``SentenceTransformer(model).encode(..., normalize_embeddings=True)``, and exits 1 if any ids
 differ or any cosine is below 0.99999.
 
+``--code-points`` also runs every Unicode code point (between two letters) through both
+normalisers and pre-tokenizers and counts the disagreements by Unicode category: they come
+from the Rust tokenizers' older Unicode tables, against the Python's unicodedata.
+
 ``--write`` stores, for the first FIXTURE_SIZE sentences, the reference token ids, the first
 16 dimensions of each embedding and the pairwise cosines (all rounded to 1e-5) in
 tests/unit/inspection/data/embedding_reference.json, which tests/unit/inspection/
@@ -137,9 +141,39 @@ def _dump(fixture: dict[str, object]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _code_points(directory: Path) -> None:
+    import collections
+    import unicodedata
+
+    from transformers import AutoTokenizer
+
+    from opengovfood.inspection.embedding import WordPieceTokenizer
+
+    backend = AutoTokenizer.from_pretrained(str(directory)).backend_tokenizer
+    normaliser, pre_tokenizer = backend.normalizer, backend.pre_tokenizer
+    differ: collections.Counter[str] = collections.Counter()
+    examples: dict[str, list[str]] = {}
+    for code in range(0x110000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        text = f"a{chr(code)}b"
+        theirs = normaliser.normalize_str(text)
+        words = [w for w, _ in pre_tokenizer.pre_tokenize_str(theirs)]
+        if WordPieceTokenizer.normalise(text) != theirs or (
+            WordPieceTokenizer.split_words(theirs) != words
+        ):
+            category = unicodedata.category(chr(code))
+            differ[category] += 1
+            examples.setdefault(category, []).append(f"U+{code:04X}")
+    print(f"Unicode {unicodedata.unidata_version}: {sum(differ.values())} code points differ")
+    for category, count in differ.most_common():
+        print(f"  {category}: {count} (e.g. {', '.join(examples[category][:4])})")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true", help="rewrite the test fixture")
+    parser.add_argument("--code-points", action="store_true", help="check all of Unicode")
     args = parser.parse_args()
     directory = model_directory()
     if directory is None:
@@ -163,6 +197,9 @@ def main() -> int:
     print(f"max |difference| of a dimension: {np.abs(got - want).max():.2e}")
     worst = int(np.argmin(cosines))
     print(f"lowest cosine: {SENTENCES[worst][:60]!r} ({lengths[worst]} tokens)")
+
+    if args.code_points:
+        _code_points(directory)
 
     if args.write:
         head = want[:FIXTURE_SIZE].astype(np.float64)

@@ -11,7 +11,12 @@ normalize_embeddings=True)``:
   stripped (NFD, non-spacing marks dropped), then lower-cased character by character; split
   on whitespace and punctuation; greedy longest-match WordPiece with ``##`` continuations and
   ``[UNK]`` for a word that cannot be spelled (or is longer than 100 characters);
-  ``[CLS] ... [SEP]``, truncated to the model's ``max_seq_length`` (256).
+  ``[CLS] ... [SEP]``, truncated to the model's ``max_seq_length`` (256). Character
+  classes come from ``unicodedata``; the Rust tokenizers use older Unicode tables, and the
+  two disagree on 559 code points (Unicode 14, Python 3.11), characters added or
+  re-classified since Unicode 10 (e.g. U+061D ARABIC END OF TEXT MARK, recent combining
+  marks of Indic scripts; no Latin, Greek, Cyrillic, common CJK or symbol): a word holding
+  one may tokenize differently (``scripts/embedding_reference.py --code-points``).
 - :func:`read_safetensors`: the safetensors format (8-byte little-endian header length, a
   JSON header, raw little-endian tensors) read with json and ``numpy.frombuffer`` over a
   read-only memory map.
@@ -325,7 +330,8 @@ def _erf(x: Floats) -> Floats:
     for coefficient in _ERF_A[1:]:
         poly += coefficient
         poly *= t
-    return (np.sign(x) * (1.0 - poly * np.exp(-a * a))).astype(np.float32, copy=False)
+    erf: Floats = (np.sign(x) * (1.0 - poly * np.exp(-a * a))).astype(np.float32, copy=False)
+    return erf
 
 
 def gelu(x: Floats) -> Floats:
