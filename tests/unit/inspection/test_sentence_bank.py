@@ -20,7 +20,7 @@ CORPORA = Path(__file__).resolve().parents[3] / "eval" / "corpora"
 FORM_ITEMS = range(1, 57)
 DESIGNATIONS = {"P", "Pf", "C"}
 # Each bank on its own: violation lines per Form 3-A item (sentence-bank spec).
-MIN_LINES_PER_ITEM = 6
+MIN_LINES_PER_ITEM = 12
 # Lines this long may not be shared with any evaluation corpus (as the corpora's own test).
 SHARED_LINE_CHARS = 60
 
