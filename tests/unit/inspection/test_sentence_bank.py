@@ -54,7 +54,8 @@ def parse_bank(path: Path) -> list[Line]:
             assert (designation, section) == ("-", "-"), (path.name, number, raw)
         else:
             assert designation in DESIGNATIONS, (path.name, number, designation)
-        assert sentence and sentence == sentence.strip(), (path.name, number, sentence)
+        assert sentence, (path.name, number, raw)
+        assert sentence == sentence.strip(), (path.name, number, sentence)
         lines.append(Line(path, number, form_item, designation, section, sentence))
     return lines
 
@@ -165,9 +166,7 @@ def test_the_shared_text_check_catches_corpus_lines_either_way_round(texts: list
     """Checked on a line of the first development note (read by code)."""
     first_note = sorted((CORPORA / "narrative" / "dev").glob("*.json"))[0]
     notes = json.loads(first_note.read_text(encoding="utf-8"))["notes"]
-    line = next(
-        raw.strip() for raw in notes.splitlines() if len(raw.strip()) >= SHARED_LINE_CHARS
-    )
+    line = next(raw.strip() for raw in notes.splitlines() if len(raw.strip()) >= SHARED_LINE_CHARS)
     candidates = [
         line,  # verbatim
         "  " + line.upper().replace(" ", "   "),  # case and spacing do not hide it
