@@ -53,7 +53,8 @@ def parse(path: Path) -> list[Line]:
         assert len(fields) == 4, f"{path.name}:{number}: expected 4 tab-separated fields: {raw!r}"
         item, designation, section, sentence = fields
         assert re.fullmatch(r"\d{1,2}", item), f"{path.name}:{number}: form_item {item!r}"
-        assert sentence == sentence.strip() and sentence, f"{path.name}:{number}: sentence {raw!r}"
+        assert sentence, f"{path.name}:{number}: empty sentence"
+        assert sentence == sentence.strip(), f"{path.name}:{number}: sentence {raw!r}"
         lines.append(Line(path.name, number, int(item), designation, section, sentence))
     return lines
 
