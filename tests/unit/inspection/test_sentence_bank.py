@@ -88,8 +88,8 @@ def corpus_texts() -> list[str]:
     return texts
 
 
-def test_the_author_a_bank_is_packaged_with_the_engine(banks: dict[str, list[Line]]) -> None:
-    assert "sentences-a.tsv" in banks
+def test_both_authors_banks_are_packaged_with_the_engine(banks: dict[str, list[Line]]) -> None:
+    assert {"sentences-a.tsv", "sentences-b.tsv"} <= set(banks)
 
 
 def test_every_label_is_a_catalogue_entry(banks: dict[str, list[Line]]) -> None:
