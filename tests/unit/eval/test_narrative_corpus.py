@@ -341,7 +341,8 @@ def test_fifth_corpus_variety(corpus: dict[str, list[Note]]) -> None:
     notes = corpus["dev5"]
     violations = [v for note in notes for v in note["violations"]]
     styles = Counter(note["style"] for note in notes)
-    assert len(styles) >= 8 and all(2 <= count <= 4 for count in styles.values()), styles
+    assert len(styles) >= 8, styles
+    assert all(2 <= count <= 4 for count in styles.values()), styles
     assert sum(note["units"] == "C" for note in notes) >= 2
     assert sum(len(note["notes"]) > 3000 for note in notes) >= 2
     assert any(n["clean"] and n["inspection_type"] == "complaint" for n in notes)
