@@ -325,3 +325,17 @@ def test_a_denied_subject_after_a_leading_phrase(clean: str, violation: str, ite
     assert item not in _items(clean)
     assert item in _items(violation)
 
+
+# A date on paperwork is not a date mark on food: only food held past its discard day is.
+PAPERWORK_DATES = [
+    ("Pest control invoice dated 9 days ago.", "Cooked rice in the walk-in dated 9 days ago."),
+    ("The hood cleaning receipt dated 12 days ago is on file.", "Chili dated 12 days ago, on the line."),
+    ("The pest control letter is dated nine days ago.", "The crab salad is dated nine days ago."),
+    ("Delivery note dated 10 days ago pinned by the door.", "Ham slices dated 10 days ago in the deli case."),
+]
+
+
+@pytest.mark.parametrize(("clean", "violation"), PAPERWORK_DATES)
+def test_a_date_on_paperwork_is_not_date_marking(clean: str, violation: str) -> None:
+    assert 23 not in _items(clean)
+    assert 23 in _items(violation)
