@@ -329,9 +329,15 @@ def test_a_denied_subject_after_a_leading_phrase(clean: str, violation: str, ite
 # A date on paperwork is not a date mark on food: only food held past its discard day is.
 PAPERWORK_DATES = [
     ("Pest control invoice dated 9 days ago.", "Cooked rice in the walk-in dated 9 days ago."),
-    ("The hood cleaning receipt dated 12 days ago is on file.", "Chili dated 12 days ago, on the line."),
+    (
+        "The hood cleaning receipt dated 12 days ago is on file.",
+        "Chili dated 12 days ago, on the line.",
+    ),
     ("The pest control letter is dated nine days ago.", "The crab salad is dated nine days ago."),
-    ("Delivery note dated 10 days ago pinned by the door.", "Ham slices dated 10 days ago in the deli case."),
+    (
+        "Delivery note dated 10 days ago pinned by the door.",
+        "Ham slices dated 10 days ago in the deli case.",
+    ),
 ]
 
 
