@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Row, Select, Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from opengovfood.db.fast_reads import CompiledRead, SqliteFastReads, compile_read
+from opengovfood.db.fast_reads import SqliteFastReads
 from opengovfood.db.models import InspectionAnalysis, Item, utcnow
-from opengovfood.db.pg_direct import PgDirect, PgStatement, compile_statement
+from opengovfood.db.pg_direct import PgDirect
+from opengovfood.db.read_paths import CompiledReads, RowReaders
 from opengovfood.domain.analyses import (
     AnalysisChanges,
     AnalysisRecord,
@@ -49,7 +50,6 @@ LIST_COLUMNS: Mapping[str, ColumnElement[Any]] = {
 
 
 _SOURCES = {source.value: source for source in ViolationSource}
-_CACHE_LIMIT = 512
 
 
 def _source(value: object) -> ViolationSource:
@@ -184,15 +184,9 @@ class AnalysisRepository:
         """`fast`: the SQLite fast read path; `direct`: PostgreSQL's raw connections."""
         self._engine = engine
         self._dialect = engine.dialect.name
-        # One statement needs no transaction: no BEGIN/ROLLBACK round trips for reads.
-        self._reader = (
-            engine.execution_options(isolation_level="AUTOCOMMIT")
-            if self._dialect == "postgresql"
-            else engine
+        self._reads = CompiledReads(
+            engine, RowReaders(_raw_record, _mapped_record, _record), fast, direct
         )
-        self._fast = fast if self._dialect == "sqlite" else None
-        self._direct = direct if self._dialect == "postgresql" else None
-        self._reads: dict[Hashable, tuple[Select[Any], CompiledRead | PgStatement | None]] = {}
 
     async def item_department(self, item_id: int, scope: Scope) -> int | None:
         """The item's department if it exists within `scope` (analyses attach to
@@ -271,37 +265,6 @@ class AnalysisRepository:
 
     # --- ListAnalyses ------------------------------------------------------------------
 
-    def _read_statement(
-        self, shape: Hashable, build: Callable[[], Select[Any]]
-    ) -> tuple[Select[Any], CompiledRead | PgStatement | None]:
-        entry = self._reads.get(shape)
-        if entry is None:
-            stmt = build()
-            compiled: CompiledRead | PgStatement | None = None
-            if self._fast is not None:
-                compiled = compile_read(stmt)
-            elif self._direct is not None:
-                compiled = compile_statement(stmt)
-            if len(self._reads) >= _CACHE_LIMIT:
-                self._reads.clear()  # arbitrary filters must not grow it forever
-            entry = self._reads[shape] = (stmt, compiled)
-        return entry
-
-    async def _fetch(
-        self, shape: Hashable, build: Callable[[], Select[Any]], values: Mapping[str, Any]
-    ) -> tuple[list[Any], Callable[[Any], AnalysisRecord]]:
-        """The rows, and how one becomes a record (fast-path rows are sqlite3.Rows or
-        asyncpg Records; the others SQLAlchemy rows)."""
-        stmt, compiled = self._read_statement(shape, build)
-        if isinstance(compiled, CompiledRead) and self._fast is not None:
-            rows = self._fast.fetch(compiled, values)
-            if rows is not None:
-                return rows, _raw_record
-        elif isinstance(compiled, PgStatement) and self._direct is not None:
-            return await self._direct.fetch(compiled, values), _mapped_record
-        async with self._reader.connect() as connection:
-            return list((await connection.execute(stmt, values)).all()), _record
-
     def _where(self, query: ListQuery, scope: Scope) -> list[ColumnElement[bool]]:
         return [
             *scoping.bound(scope.shape, _analyses),
@@ -323,7 +286,7 @@ class AnalysisRepository:
             )
 
         values = {**scoping.params(scope), **sql_lists.keyset_params(query)}
-        rows, record = await self._fetch(("page", scope.shape, query.shape), build, values)
+        rows, record = await self._reads.fetch(("page", scope.shape, query.shape), build, values)
         return [record(row) for row in rows]
 
     async def count(self, query: ListQuery, scope: Scope) -> int:
@@ -331,5 +294,5 @@ class AnalysisRepository:
             return select(func.count()).select_from(_analyses).where(*self._where(query, scope))
 
         shape = ("count", scope.shape, query.filter.canonical)
-        rows, _record_of = await self._fetch(shape, build, scoping.params(scope))
+        rows, _record_of = await self._reads.fetch(shape, build, scoping.params(scope))
         return int(rows[0][0])
