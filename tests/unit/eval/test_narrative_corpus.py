@@ -7,8 +7,9 @@ lengths). The README's statistics blocks are recomputed here so they cannot drif
 Two independently written corpora share the schema: the first author's `dev`/`test` and the second
 author's `dev2`/`test2`. Each pair is checked against its own promises; a small third development
 split, `dev3`, written by the rules engine's author to widen the styles, has no held-out half;
-a fourth author's `dev4`/`test4` were written without reading the engine. Labels, ids and the
-no-shared-text rule hold across all seven splits.
+a fourth author's `dev4`/`test4` were written without reading the engine, and a fifth author's
+`dev5` (a development split only, in voices none of the others use) likewise. Labels, ids and the
+no-shared-text rule hold across all eight splits.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ FIRST = ("dev", "test")
 SECOND = ("dev2", "test2")
 THIRD = ("dev3",)
 FOURTH = ("dev4", "test4")
-SPLITS = FIRST + SECOND + THIRD + FOURTH
+FIFTH = ("dev5",)
+SPLITS = FIRST + SECOND + THIRD + FOURTH + FIFTH
 
 NOTE_KEYS = {
     "id",
@@ -324,8 +326,47 @@ def test_fourth_corpus_variety(corpus: dict[str, list[Note]]) -> None:
         assert {v["severity"] for v in violations} == SEVERITIES, split
 
 
+def test_fifth_corpus_size_clean_notes_and_item_coverage(corpus: dict[str, list[Note]]) -> None:
+    """dev5: 26 notes, 7 clean, at least 45 Form 3-A items."""
+    notes = corpus["dev5"]
+    assert len(notes) >= 26
+    assert sum(note["clean"] for note in notes) >= 7
+    covered = set().union(*(items_of(note) for note in notes))
+    assert len(covered) >= 45, sorted(set(range(1, 57)) - covered)
+
+
+def test_fifth_corpus_variety(corpus: dict[str, list[Note]]) -> None:
+    """dev5: eight voices of 2-4 notes each, Celsius notes, long reports, a complaint not
+    substantiated, repeats and on-site corrections, and all three designations."""
+    notes = corpus["dev5"]
+    violations = [v for note in notes for v in note["violations"]]
+    styles = Counter(note["style"] for note in notes)
+    assert len(styles) >= 8, styles
+    assert all(2 <= count <= 4 for count in styles.values()), styles
+    assert sum(note["units"] == "C" for note in notes) >= 2
+    assert sum(len(note["notes"]) > 3000 for note in notes) >= 2
+    assert any(n["clean"] and n["inspection_type"] == "complaint" for n in notes)
+    assert {"routine", "follow-up", "complaint"} <= {n["inspection_type"] for n in notes}
+    assert any(v["corrected_on_site"] for v in violations)
+    assert any(not v["corrected_on_site"] for v in violations)
+    assert any(v["repeat"] for v in violations)
+    assert {v["severity"] for v in violations} == SEVERITIES
+
+
+def test_readme_voice_table_of_the_fifth_corpus_matches_the_files(
+    corpus: dict[str, list[Note]],
+) -> None:
+    """The dev5 voice table gives each style's note count."""
+    part = readme_part("## Fifth corpus: dev5")
+    table = dict(re.findall(r"^\| `([a-z-]+)` \| [^|]+ \| (\d+) \|$", part, re.M))
+    counts = Counter(note["style"] for note in corpus["dev5"])
+    assert {style: int(n) for style, n in table.items()} == dict(counts)
+
+
 @pytest.mark.parametrize(
-    "splits", [FIRST, SECOND, THIRD, FOURTH], ids=["dev-test", "dev2-test2", "dev3", "dev4-test4"]
+    "splits",
+    [FIRST, SECOND, THIRD, FOURTH, FIFTH],
+    ids=["dev-test", "dev2-test2", "dev3", "dev4-test4", "dev5"],
 )
 def test_readme_statistics_match_the_files(
     corpus: dict[str, list[Note]], splits: tuple[str, ...]
