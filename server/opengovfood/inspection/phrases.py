@@ -345,6 +345,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"visit|stop\s+at|approach|touch)\s+(?:a|the|any)\s+hand\s?(?:wash(?:ing)?\s+)?sink"
         r"|\b(?:did\s+not|didn't|failed\s+to|not\s+observed\s+to)\s+wash\s+(?:their|his|her)?\s*"
         r"hands\b|\bhands\s+(?:were\s+)?not\s+washed\b|\bno\s+hand\s?washing\s+observed\b"
+        # "he had not washed his hands between the two jobs", "she hasn't washed her hands"
+        r"|\b(?:had|has|have)(?:\s+not|n't|\s+never)\s+(?:yet\s+|even\s+|once\s+|properly\s+)?"
+        r"washed\s+(?:their\s+|his\s+|her\s+|the\s+)?hands\b"
         r"|\b(?:gloves?)\s+(?:\w+\s+){0,3}?(?:changed|donned|put\s+on|replaced)\s+(?:\w+\s+){0,2}?"
         r"without\s+(?:\w+\s+){0,2}?wash",
         unless=r"\b(?:produce|vegetables|fruits?|lettuce)\s+(?:not\s+)?washed|\bsign"
@@ -501,6 +504,10 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:spoiled|rotten|rotting|putrid|moldy|mouldy|slimy|decomposed|adulterated|"
         r"(?:visible\s+)?mou?ld\s+(?:growth|growing|spots?|on\s+(?:the\s+)?(?:\w+\s+)?(?:bread|"
         r"buns|loaves|cheese|fruit|berries|tortillas|bagels|produce))|(?:green|white|black|blue|"
+        r"grey|gray|fuzzy|visible)?\s*mou?ld\s+(?:\w+\s+){0,2}?(?:on|in|through|across|covering)\s+"
+        r"(?:them|it|the\s+(?:\w+\s+)?(?:bread|buns|loaves|slices|cheese|fruit|berries|crust|"
+        r"tortillas|bagels|rind|surface|top))|(?:had|has|have|with|showing|showed)\s+(?:visible\s+|"
+        r"some\s+|spots\s+of\s+)?mou?ld\b|(?:green|white|black|blue|"
         r"grey|gray|fuzzy)\s+(?:and\s+\w+\s+)?mou?ld|"
         r"contaminated|spoilage|off[-\s]odou?r|rancid|(?:severely\s+|badly\s+)?dented|"
         r"(?:with\s+(?:\w+\s+)?dents|dents\s+(?:along|in|on|at))|"
@@ -509,7 +516,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"damaged\s+(?:cans?|packages?|packaging)|(?:broken|missing)\s+seals?)\b",
         r"\b(?:food|cans?|canned|products?|produce|meat|chicken|fish|fruit|vegetables|bread|"
         r"buns|loaves|tortillas|bagels|rolls|cheese|rice|flour|bags?|packages?|boxes|items|milk|eggs|lettuce|tomato\w*|onions?|"
-        r"potato\w*|berries|herbs|goods)\b",
+        r"potato\w*|\w*berries|herbs|goods)\b",
         r"\b(?:shelv\w+|walls?|floors?|ceilings?|gaskets?|interior\s+of|ice\s+machine|surfaces?|"
         r"cutting\s+boards?|equipment|wood|tiles?|doors?|coolers?)\b"
         r"|\b(?:return|returns|damaged[-\s]goods|reject\w*|credit)\s+(?:box|bin|area|shelf|pile|"
@@ -764,6 +771,10 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"disposition|open(?:ed|ing)?)\s+dates?|dates?\b(?!\s+(?:of|on)\s+(?:the\s+)?(?:last|"
         r"previous|inspection)))|\bundated\b|\bdate\s+mark\w*\s+(?:\w+\s+){0,2}?(?:missing|"
         r"not\s+(?:provided|present|done|used)|incomplete|improper)|"
+        # "none of them had a date on them", "none of the containers carried any date"
+        r"\bnone\s+of\s+(?:them|these|those|the\s+(?:[\w-]+\s+){0,5}?[\w-]+)\s+(?:had|has|have|"
+        r"carried|bore|showed|was|were)\s+(?:a\s+|any\s+)?(?:\w+\s+)?(?:date|dates|date\s+marks?|"
+        r"dated)\b(?!\s+(?:past|older|beyond|over|earlier|before|that\s+(?:was|had)))|"
         + _directive(
             r"date[-\s]?mark|date\s+label|label\s+(?:\w+\s+){0,3}?with\s+(?:a\s+|the\s+)?"
             r"(?:\w+\s+)?dates?|provide\s+(?:proper\s+)?date"
@@ -787,8 +798,13 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"opened|cooked|dated|labell?ed|marked)\s+(?:\w+\s+)?(?:8|9|[1-3]\d|eight|nine|ten|eleven|twelve|two\s+weeks)"
         r"\s+days?\s+(?:ago|earlier|prior|before)|\bdated\s+(?:\w+\s+){0,2}?"
         r"(?:8|9|1\d|eight|nine|ten)\s+days",
+        # a date on paperwork, not on food: "pest control invoice dated 9 days ago",
+        # "the cleaning log dated 12 days back"
         unless=r"\b(?:certificat\w*|permit|licen[cs]e|card|test\s+strips?|calibrat\w*|"
-        r"fire\s+extinguisher|report)\b",
+        r"fire\s+extinguisher|report)\b|\b(?:invoices?|receipts?|logs?|records?|letters?|"
+        r"contracts?|statements?|bills?|sheets?|forms?|checklists?|notices?|e-?mails?|"
+        r"delivery\s+notes?|service\s+(?:visit|call)s?|samples?|paperwork|documents?)\s+"
+        r"(?:(?:is|was|were|are)\s+)?(?:dated|signed|issued|written)\b",
     ),
     # No time marked on food held under time control is a problem on its own; any other
     # mention of time control needs a problem word of its own (4 hours exceeded, not
@@ -802,7 +818,12 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:no|without|missing)\s+(?:a\s+|the\s+|any\s+)?(?:discard\s+|start\s+|removal\s+)?"
         r"(?:times?|time\s+stamps?|time\s+labels?)\s+(?:\w+\s+)?(?:written|marked|recorded|"
         r"labell?ed|noted|documented|indicated)|\b(?:discard\s+|start\s+|removal\s+)?times?\s+"
-        r"(?:\w+\s+)?not\s+(?:written|marked|recorded|labell?ed|documented|indicated)|\bnot\s+"
+        r"(?:\w+\s+)?not\s+(?:written|marked|recorded|labell?ed|documented|indicated)"
+        # "none of the pans had a time written on them"
+        r"|\bnone\s+of\s+(?:them|these|those|the\s+(?:[\w-]+\s+){0,5}?[\w-]+)\s+(?:had|has|have|"
+        r"carried|bore|showed)\s+(?:a\s+|any\s+)?(?:discard\s+|start\s+|removal\s+)?"
+        r"(?:times?|time\s+stamps?|time\s+labels?)\s+(?:\w+\s+)?(?:written|marked|recorded|"
+        r"labell?ed|noted|on)|\bnot\s+"
         r"(?:\w+\s+)?(?:marked|labell?ed)\s+with\s+(?:a\s+|the\s+|any\s+)?(?:discard\s+|"
         r"start\s+|removal\s+)?times?\b",
     ),
@@ -1104,8 +1125,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "4-502.11(B)",
         "Pf",
         "Food temperature-measuring device not accurate or not calibrated",
-        r"\bthermometers?\b[^.;]{0,30}?\b(?:read|reads|reading|was|is|measured)\s+(?:\d+(?:\.\d+)?|"
-        r"several|a\s+few|two|three|four|five)\s*(?:°|degrees?)?\s*(?:[fc]\s+)?(?:off|high|low|too)|"
+        # a stated number of degrees is weighed against the accuracy limit (measurements)
+        r"\bthermometers?\b[^.;]{0,30}?\b(?:read|reads|reading|was|is|measured)\s+(?:"
+        r"several|a\s+few|many)\s*(?:°|degrees?)?\s*(?:[fc]\s+)?(?:off|high|low|too)|"
         r"\bthermometers?\s+(?:\w+\s+){0,3}?(?:inaccurate|out\s+of\s+calibration|not\s+calibrated)",
         None,
         r"\b(?:in\s+the\s+)?(?:cooler|refrigerator|reach[-\s]?in|walk[-\s]?in|freezer)\s+"
@@ -1459,7 +1481,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Clean equipment and utensils not properly dried or stored",
         r"\b(?:wet[-\s]?nest\w*|wet[-\s]?stack\w*|(?:nested|stacked|stored)\s+(?:while\s+)?"
         r"(?:still\s+)?wet|not\s+air[-\s]?dried|towel[-\s]?dried|dried\s+with\s+(?:a\s+)?(?:towel|cloth|rag)|"
-        r"(?:stored|kept|placed)\s+(?:\w+\s+){0,2}?(?:on\s+(?:the\s+)?floor|under\s+(?:\w+\s+){0,2}"
+        r"(?:stored|kept|placed|sat|sits|sitting|stacked|left|set|lying|lay|resting|rested)\s+"
+        r"(?:\w+\s+){0,2}?(?:on\s+(?:the\s+)?floor|under\s+(?:\w+\s+){0,2}"
         r"?(?:sink|drain|pipes?)|uncovered|not\s+inverted|face\s+up|upright|in\s+(?:the\s+)?"
         r"(?:hand\s+sink|toilet|restroom)|wet))",
         r"\b(?:utensils?|dishes|plates|pans|pots|equipment|cups|glasses|bowls|trays|sheet\s+pans|"

@@ -451,3 +451,170 @@ def test_capital_headings_do_not_make_a_note_chicago_style() -> None:
     assert not _written_in_capitals(
         "EMPLOYEE HEALTH: policy signed by all staff.\nCOOLING: none in progress today."
     )
+
+
+# --- missed violations in a new writer's words (dev5 families) -----------------------------
+
+
+def _findings(text: str) -> set[tuple[int, str, str]]:
+    return {(f.form_item, f.food_code_section, f.designation) for f in RULES_ONLY.analyse(text)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The prep cook had not washed his hands between taking out the trash and slicing limes.",
+        "She hasn't washed her hands since she came back from her break.",
+        "The server has never once washed her hands during the lunch rush.",
+    ],
+)
+def test_hands_not_washed_in_the_perfect_tense(text: str) -> None:
+    assert (8, "2-301.14", "P") in _findings(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He had washed his hands before he put on gloves.",
+        "She has washed her hands at the hand sink each time she changed tasks.",
+    ],
+)
+def test_hands_washed_in_the_perfect_tense_are_not_cited(text: str) -> None:
+    assert 8 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "item", "section"),
+    [
+        ("Cooked rice and cut melon in the reach-in: none of them had a date on them.", 23,
+         "3-501.17"),
+        ("None of the deli containers carried any date.", 23, "3-501.17"),
+        ("None of the hotel pans on the buffet had a time written on them.", 24,
+         "3-501.19(B)(2)"),
+        ("Pizza slices held on time control; none of the trays had a discard time marked.", 24,
+         "3-501.19(B)(2)"),
+    ],
+)  # fmt: skip
+def test_absence_stated_through_a_quantifier(text: str, item: int, section: str) -> None:
+    assert (item, section, "Pf") in _findings(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "None of them had a date older than seven days.",
+        "Every container had a date on it; none of them had a date past its discard day.",
+        "None of the pans had been out longer than two hours.",
+    ],
+)
+def test_quantified_dates_that_comply_are_not_cited(text: str) -> None:
+    assert not {23, 24} & _items(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("The cook's probe thermometer was checked in ice water and read 38°F.", "38"),
+        ("Calibration check in an ice bath: the stem thermometer showed 3°C.", "3"),
+        ("The digital probe read 205°F in boiling water.", "205"),
+        ("The bar's thermometer reads 6 degrees high.", "6"),
+        ("Her probe is eight degrees off.", "8"),
+    ],
+)
+def test_thermometer_outside_the_catalogue_accuracy(text: str, shown: str) -> None:
+    found = [f for f in RULES_ONLY.analyse(text) if f.form_item == 36]
+    assert [(f.food_code_section, f.designation) for f in found] == [("4-502.11(B)", "Pf")]
+    assert shown in found[0].description
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The probe thermometer read 33°F in ice water.",
+        "Thermometer checked in an ice bath: 0°C.",
+        "The stem thermometer read 211°F in boiling water.",
+        "The probe thermometer reads 1 degree high, within its accuracy.",
+        "Soup cooling in an ice bath read 60°F with my probe thermometer.",
+    ],
+)
+def test_thermometer_within_the_catalogue_accuracy_is_not_cited(text: str) -> None:
+    assert not _priority(text)
+
+
+def test_thermometer_accuracy_comes_from_the_catalogue() -> None:
+    from opengovfood.inspection.measurements import _thermometer_accuracy
+
+    assert _thermometer_accuracy() == (2, 1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The dock clerk probed a case of raw chicken thighs at 48°F and signed for it anyway.",
+        "Shipment of ground beef accepted at 47°F.",
+        "The driver's case of cut lettuce read 50°F and the cook put it away.",
+    ],
+)
+def test_warm_delivery_accepted_is_receiving(text: str) -> None:
+    items = _items(text)
+    assert (12, "P") in _priority(text)
+    assert 22 not in items
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A delivery of raw chicken probed at 49°F and was refused.",
+        "The driver's case of milk read 52°F so the manager rejected it.",
+        "The vendor's case of cream cheese probed 38°F on arrival.",
+    ],
+)
+def test_warm_delivery_refused_or_cold_delivery_is_not_cited(text: str) -> None:
+    assert not {12, 22} & _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Two bags of hamburger buns on the rack had mould on them.",
+        "A wedge of cheese in the reach-in had mould on the cut face.",
+        "Strawberries in the walk-in with mould through the top layer.",
+    ],
+)
+def test_mould_on_food_is_food_condition(text: str) -> None:
+    assert (13, "3-101.11", "P") in _findings(text)
+    assert 49 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bread rack shelves have mould.",
+        "Cheese stored in the walk-in, no mould seen.",
+    ],
+)
+def test_mould_on_a_shelf_or_denied_is_not_food_condition(text: str) -> None:
+    assert 13 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A stack of clean sheet pans sat directly on the floor by the dish machine.",
+        "Clean stock pots stacked on the floor in the back hallway.",
+        "Clean mixing bowls left on the floor under the prep table.",
+    ],
+)
+def test_clean_ware_on_the_floor(text: str) -> None:
+    assert (44, "4-901.11", "C") in _findings(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Clean sheet pans stored on racks six inches above the floor.",
+        "Pans of cooked chicken sat on the floor of the walk-in.",
+    ],
+)
+def test_ware_off_the_floor_or_food_is_not_utensil_storage(text: str) -> None:
+    assert 44 not in _items(text)
