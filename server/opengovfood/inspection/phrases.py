@@ -802,8 +802,13 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"opened|cooked|dated|labell?ed|marked)\s+(?:\w+\s+)?(?:8|9|[1-3]\d|eight|nine|ten|eleven|twelve|two\s+weeks)"
         r"\s+days?\s+(?:ago|earlier|prior|before)|\bdated\s+(?:\w+\s+){0,2}?"
         r"(?:8|9|1\d|eight|nine|ten)\s+days",
+        # a date on paperwork, not on food: "pest control invoice dated 9 days ago",
+        # "the cleaning log dated 12 days back"
         unless=r"\b(?:certificat\w*|permit|licen[cs]e|card|test\s+strips?|calibrat\w*|"
-        r"fire\s+extinguisher|report)\b",
+        r"fire\s+extinguisher|report)\b|\b(?:invoices?|receipts?|logs?|records?|letters?|"
+        r"contracts?|statements?|bills?|sheets?|forms?|checklists?|notices?|e-?mails?|"
+        r"delivery\s+notes?|service\s+(?:visit|call)s?|samples?|paperwork|documents?)\s+"
+        r"(?:(?:is|was|were|are)\s+)?(?:dated|signed|issued|written)\b",
     ),
     # No time marked on food held under time control is a problem on its own; any other
     # mention of time control needs a problem word of its own (4 hours exceeded, not
