@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -59,6 +59,7 @@ from opengovfood.rpc.health import (
     HealthServicer,
 )
 from opengovfood.rpc.items import ItemServicer
+from opengovfood.rpc.method_table import MethodTable
 from opengovfood.rpc.reflection import add_reflection
 from opengovfood.rpc.users import UserServicer
 from opengovfood.services.analyses import AnalysisService, RulesEngine
@@ -321,8 +322,12 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
     )
 
+    # The servicers go into one generic handler, not grpc core's registered methods
+    # (rpc/method_table.py: grpc.aio does per-call work for each registered method).
+    methods = MethodTable()
+    table = cast(grpc.aio.Server, methods)  # what the generated add_* functions call
     users_pb2_grpc.add_UserServiceServicer_to_server(
-        UserServicer(container.users, container.departments), server
+        UserServicer(container.users, container.departments), table
     )
     exports = ExportRepository(container.engine)
     items_servicer = ItemServicer(
@@ -330,9 +335,9 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
         ExportService(exports, publisher(settings)),
         ReportService(exports),
     )
-    items_pb2_grpc.add_ItemServiceServicer_to_server(items_servicer, server)
+    items_pb2_grpc.add_ItemServiceServicer_to_server(items_servicer, table)
     establishments_pb2_grpc.add_EstablishmentServiceServicer_to_server(
-        EstablishmentServicer(container.establishments), server
+        EstablishmentServicer(container.establishments), table
     )
     # Chat tools and the chat's records block read as the caller through the same
     # services as the RPCs.
@@ -356,10 +361,10 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
         ),
         ModelService(container.llm),
     )
-    agent_pb2_grpc.add_AgentServiceServicer_to_server(agent, server)
+    agent_pb2_grpc.add_AgentServiceServicer_to_server(agent, table)
 
     health_servicer = HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, table)
 
     async def default_provider_ready() -> bool:
         return await container.llm.get().ready()
@@ -373,7 +378,7 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
     )
 
     add_reflection(
-        server,
+        table,
         (
             USER_SERVICE,
             ITEM_SERVICE,
@@ -382,6 +387,7 @@ def build_server(settings: Settings, reuse_port: bool = False) -> App:
             health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
         ),
     )
+    server.add_generic_rpc_handlers((methods,))
 
     app = App(settings=settings, container=container, server=server, health=monitor, drain=drain)
     app.on_startup.append(monitor.start)

@@ -17,7 +17,6 @@ __all__ = ["Principal", "current_principal"]
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 principal_var: ContextVar[Principal | None] = ContextVar("principal", default=None)
-peer_var: ContextVar[str] = ContextVar("peer", default="")
 trace_id_var: ContextVar[str] = ContextVar("trace_id", default="")  # set when tracing is on
 
 

@@ -11,6 +11,7 @@ below", "at least 135") are not readings. Compliant readings produce nothing.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -142,6 +143,10 @@ _CONTEXTS: Final[tuple[tuple[Context, re.Pattern[str]], ...]] = (
         re.compile(
             r"\breceiv(?:ed|ing)\b|\bdeliver(?:ed|y|ies)\b|\bupon\s+(?:arrival|receipt)|"
             r"\bat\s+receipt\b|\bincoming\b"
+            # what the dock does with a delivery: "signed for it", "a shipment of", "the
+            # driver's case of milk", "accepted the case"
+            r"|\bsign(?:ed|s|ing)?\s+for\b|\bshipments?\b|\b(?:loading\s+)?dock\b|"
+            r"\b(?:delivery\s+)?(?:driver|vendor)'?s\b|\b(?:accepted|accepts|accepting)\b"
         ),
     ),
     (
@@ -550,6 +555,15 @@ def _fmt(reading: Reading) -> str:
     return f"{low:g}-{high:g}{unit}"
 
 
+_REFUSED: Final = re.compile(
+    r"\b(?:refus\w+|reject\w*|turned\s+(?:it\s+|them\s+)?(?:away|back)|sent\s+(?:\w+\s+)?back|"
+    r"returned\s+(?:\w+\s+)?to\s+the\s+(?:driver|vendor|truck|supplier))\b"
+)
+_ACCEPTED_ANYWAY: Final = re.compile(
+    r"\b(?:signed\s+for|accepted|kept|put\s+(?:it\s+|them\s+)?away|anyway)\b"
+)
+
+
 def _check_temperature(
     view: str, reading: Reading, context: Context, phrase: str
 ) -> tuple[str, int, str] | None:
@@ -615,6 +629,8 @@ def _check_temperature(
         # the food received may be named outside the reading's own phrase ("eggs received
         # in a truck (air 6 °C)"): shell eggs and milk are received at 45°F
         named = phrase if _FOOD.search(phrase) else view
+        if _REFUSED.search(view) and not _ACCEPTED_ANYWAY.search(view):
+            return None  # a warm delivery turned away is the receiving rule followed
         if high > (45.0 if _SHELL_EGGS_OR_MILK.search(named) else 41.0) + eps and high < 135:
             return "3-202.11(A)", 12, f"TCS food received at {value}, above 41°F (5°C)"
         return None
@@ -835,10 +851,93 @@ def _cooling_log(view: str, hint: str) -> tuple[float, float] | None:
     return None
 
 
+# A thermometer checked against a fixed point: ice water reads 32°F (0°C), boiling water
+# 212°F (100°C); or its error stated outright ("reads 6 degrees high", "eight degrees off").
+_THERMOMETER: Final = re.compile(
+    r"\b(?:thermometers?|probes?|thermocouples?|calibrat\w*|ice[-\s]point|boiling[-\s]point)\b"
+)
+_ICE_POINT: Final = re.compile(
+    r"\bice[-\s]?(?:water|bath|point|slurry)|\b(?:cup|glass|jug|bucket|container)\s+of\s+ice\b"
+)
+_BOILING_POINT: Final = re.compile(r"\bboiling(?:[-\s]point|\s+water)?\b")
+_OFF_BY: Final = re.compile(
+    r"\b(\d{1,2}(?:\.\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"fifteen|twenty)\s*(?:°\s?|degrees?\s*|deg\.?\s*)([fc](?![a-z]))?\s*(?:off|high|low|out|too\s+"
+    r"(?:high|low)|(?:above|below|over|under)\s+(?:the\s+)?(?:reference|actual|true|ice|"
+    r"boiling|32|212|0|100))"
+)
+_NUMBER_WORDS: Final = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+}  # fmt: skip
+
+
+@functools.cache
+def _thermometer_accuracy() -> tuple[float, float]:
+    """The catalogue's permitted error of a food thermometer (°F, °C), plus or minus."""
+    from .catalogue import catalogue
+    from .limits import AccuracyLimit
+
+    for limit in catalogue().get("4-203.11").limits:
+        if isinstance(limit, AccuracyLimit):
+            return limit.fahrenheit, limit.celsius
+    raise LookupError("the catalogue gives no accuracy for 4-203.11")
+
+
+def _calibration(view: str) -> MeasurementViolation | bool | None:
+    """A thermometer's check against ice or boiling water, or its stated error: the violation
+    when it is out by more than the catalogue allows, False when the check passed, None when
+    the sentence holds no such check."""
+    if not _THERMOMETER.search(view):
+        return None
+    tolerance_f, tolerance_c = _thermometer_accuracy()
+    off = _OFF_BY.search(view)
+    if off is not None:
+        amount = off.group(1)
+        value = float(_NUMBER_WORDS.get(amount, 0) or amount)
+        celsius = off.group(2) == "c" or (off.group(2) is None and _unit_is_celsius(None, view))
+        limit = tolerance_c if celsius else tolerance_f
+        if value > limit:
+            unit = "C" if celsius else "F"
+            return MeasurementViolation(
+                "4-502.11(B)", 36,
+                f"Food thermometer {value:g}°{unit} off, beyond ±{limit:g}°{unit}",
+                0, len(view),
+            )  # fmt: skip
+        return False
+    ice, boiling = _ICE_POINT.search(view), _BOILING_POINT.search(view)
+    if ice is None and boiling is None:
+        return None
+    if _FOOD.search(view):
+        return None  # "chili in an ice bath read 60F with my probe": the food's reading
+    reference = 32.0 if ice is not None else 212.0
+    temperatures = [r for r in readings(view) if r.kind == "temperature"]
+    if not temperatures:
+        return None
+    reading = temperatures[-1]
+    # the Celsius limit is the rounded equivalent: a Celsius reading is held to it
+    limit = tolerance_c * 1.8 if reading.celsius else tolerance_f
+    error = max(abs(reading.low - reference), abs(reading.high - reference))
+    if error > limit + 0.05:
+        return MeasurementViolation(
+            "4-502.11(B)", 36,
+            f"Food thermometer read {_fmt(reading)} in {'ice' if ice else 'boiling'} water, "
+            f"more than ±{tolerance_f:g}°F (±{tolerance_c:g}°C) from "
+            f"{'32°F (0°C)' if ice else '212°F (100°C)'}",
+            0, len(view),
+        )  # fmt: skip
+    return False
+
+
 def check_sentence(sentence: Sentence, hint: str = "") -> list[MeasurementViolation]:
     """The measurement violations of one sentence, each with the clause it rests on."""
     view = sentence.lower
     found: list[MeasurementViolation] = []
+    calibrated = _calibration(view)
+    if isinstance(calibrated, MeasurementViolation):
+        return [calibrated]
+    if calibrated is False:
+        return []  # the reading is the thermometer's, not a food's
     elapsed = _elapsed_cooling(view, hint) or _cooling_log(view, hint)
     if elapsed is not None:
         hours, now_f = elapsed

@@ -56,9 +56,18 @@ _PROBLEM_NOUN: Final = re.compile(
 )
 # A clause whose subject is denied ("No one working while sick", "Nobody eating in the
 # kitchen", "No employee was seen touching ...") denies all it goes on to say, up to a
-# contrast or another clause.
+# contrast or another clause. A leading label, source or time may come first ("Staff:",
+# "Per the log,", "According to the manager,", "Today,").
+_LEADING_PHRASE = (
+    r"(?:[\w\s]{0,40}:\s*"
+    r"|(?:per|as\s+per|according\s+to|based\s+on|from|going\s+by|judging\s+by)\s+"
+    r"[\w\s'-]{1,40},\s*"
+    r"|(?:today|tonight|currently|at\s+present|so\s+far|this\s+(?:morning|afternoon|evening|"
+    r"week|shift)|at\s+the\s+time\s+of\s+(?:the\s+|my\s+)?(?:inspection|visit)|"
+    r"during\s+(?:the|my|this)\s+(?:inspection|visit))\s*,?\s*)"
+)
 _NO_ONE: Final = re.compile(
-    r"^\W*(?:[\w\s]{0,40}:\s*)?(?:no\s+(?:one|employees?|staff(?:\s+members?)?|workers?|"
+    rf"^\W*{_LEADING_PHRASE}?(?:no\s+(?:one|employees?|staff(?:\s+members?)?|workers?|"
     r"food\s+(?:handlers?|employees?|workers?)|cooks?|personnel|persons?)|nobody|"
     r"none\s+of\s+the\s+(?:\w+\s+)?(?:staff|employees|workers|cooks|handlers))\b"
     r"(?![^,;]*\b(?:but|however|except|although|though|yet)\b)[^,;()]*$"
@@ -247,15 +256,54 @@ def mentions_repeat(view: str) -> bool:
     return _REPEAT.search(view) is not None
 
 
+# Who complains and how a complaint reaches the office: "a customer said", "the caller told
+# us", "a shopper e-mailed", "a neighbour phoned", "a member of the public wrote".
+_COMPLAINANT = (
+    r"(?:customers?|patrons?|callers?|guests?|shoppers?|diners?|clients?|residents?|parents?|"
+    r"neighbou?rs?|visitors?|member\s+of\s+the\s+public|members\s+of\s+the\s+public)"
+)
+_REPORTING_VERB = (
+    r"(?:reported|stated|claimed|complained|said|alleged|e-?mailed|wrote|phoned|rang|called(?:\s+in)?|"
+    r"told\s+(?:us|me|the\s+\w+)|posted|mentioned|messaged|tweeted)"
+)
 _ALLEGATION: Final = re.compile(
     r"\b(?:complaint|complaints|complainant|alleg\w+|reportedly|"
-    r"(?:customer|patron|caller|guest)s?\s+(?:\w+\s+)?(?:reported|stated|claimed|complained|"
-    r"said|alleged))\b"
+    rf"{_COMPLAINANT}(?:'s)?\s+(?:\w+\s+){{0,2}}?{_REPORTING_VERB})\b"
+)
+# The complainant's own account: "a customer said she saw a cockroach", "the caller told us
+# he found a hair". Their words follow the reporting verb; a perception verb in them, with a
+# third party as its subject, is what they say they saw, not what the inspector confirmed.
+_REPORTED: Final = re.compile(
+    rf"\b(?:{_COMPLAINANT}|complainant)(?:'s)?\s+(?:\w+\s+){{0,2}}?{_REPORTING_VERB}\b"
+)
+_PERCEPTION: Final = re.compile(r"\b(?:observed|found|noted|seen|saw|noticed|spotted)\b")
+_THIRD_PARTY_SUBJECT: Final = re.compile(
+    r"\b(?:she|he|they|her\s+\w+|his\s+\w+|their\s+\w+|someone|somebody)\s+"
+    r"(?:had\s+|has\s+|have\s+|had\s+been\s+|also\s+|then\s+|just\s+)?$"
+)
+# The inspector speaking again ("a customer said she saw mice; I found droppings").
+_INSPECTOR_VOICE: Final = re.compile(
+    r"[;]|\b(?:i|we|inspector|this\s+officer|upon\s+inspection|on\s+inspection|"
+    r"during\s+(?:the|my|this)\s+(?:inspection|visit))\b"
 )
 _CONFIRMED: Final = re.compile(
     r"\b(?:observed|found|confirmed|verified|substantiated|noted|seen|saw|documented|"
     r"detected|identified|present)\b"
 )
+
+
+def _complainant_perceived(view: str, start: int) -> bool:
+    """Whether the perception verb at `start` is inside a complainant's reported words."""
+    if _PERCEPTION.match(view, start) is None:
+        return False
+    told = [m for m in _REPORTED.finditer(view, 0, start)]
+    if not told:
+        return False
+    between = view[told[-1].end() : start]
+    return (
+        _INSPECTOR_VOICE.search(between) is None
+        and _THIRD_PARTY_SUBJECT.search(between) is not None
+    )
 
 
 def is_allegation(view: str) -> bool:
@@ -264,6 +312,8 @@ def is_allegation(view: str) -> bool:
     if _ALLEGATION.search(view) is None:
         return False
     for match in _CONFIRMED.finditer(view):
+        if _complainant_perceived(view, match.start()):
+            continue
         before = view[max(0, match.start() - 40) : match.start()]
         if not re.search(r"\b(?:not|no|never|un|nothing|none)\b[^,;]*$|n't\s+(?:\w+\s+)?$", before):
             return False

@@ -74,7 +74,9 @@ _DISREPAIR = (
     r"in\s+good\s+repair|maintained)|out\s+of\s+order|inoperable|non[-\s]?functional|"
     r"duct[-\s]?tape\w*|taped(?!\s+(?:to|on|onto|inside|above|next|beside))|loose|falling|"
     r"holes?|(?<!air\s)gaps?|missing|unsealed|not\s+sealed|"
-    r"exposed\s+(?:wood|insulation)|bare\s+wood|unfinished)\b|"
+    r"exposed\s+(?:wood|insulation)|bare\s+wood|unfinished|"
+    # kept together by a makeshift: "held shut with a bungee cord", "zip-tied closed"
+    r"held\s+(?:shut|closed|together|on)\s+(?:\w+\s+){0,2}?with|bungee[-\s]?cords?|zip[-\s]?tie[sd]?)\b|"
     + _directive(
         r"repair|replace|fix|seal|patch|re-?caulk|caulk|refinish|resurface|re-?paint|"
         r"paint|reinstall|re-?secure|secure|tighten|maintain\s+in\s+good\s+repair"
@@ -262,6 +264,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "P",
         "Ill food employee working (exclusion/restriction)",
         r"\b(?:vomit\w*|diarrh\w+|fever(?:ish)?|jaundice\w*|sore\s+throat|sick|ill\b|illness|"
+        # "threw up", and its sound-alike "through up" in dictated notes
+        r"(?:threw|throwing|throws|thrown|through)\s+up\b(?!\s+(?:the|a|an|to|into|onto|on|in)\b)|"
         r"stomach\s+(?:flu|bug)|norovirus|salmonella|shigella|hepatitis|e\.?\s?coli)\b",
         r"\b(?:working|handling|preparing|prepping|serving|on\s+duty|at\s+work|reported\s+to\s+work|"
         r"continued|still|cooking|making|came\s+in|come\s+in|showed\s+up|on\s+shift|in\s+today|"
@@ -345,6 +349,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"visit|stop\s+at|approach|touch)\s+(?:a|the|any)\s+hand\s?(?:wash(?:ing)?\s+)?sink"
         r"|\b(?:did\s+not|didn't|failed\s+to|not\s+observed\s+to)\s+wash\s+(?:their|his|her)?\s*"
         r"hands\b|\bhands\s+(?:were\s+)?not\s+washed\b|\bno\s+hand\s?washing\s+observed\b"
+        # "he had not washed his hands between the two jobs", "she hasn't washed her hands"
+        r"|\b(?:had|has|have)(?:\s+not|n't|\s+never)\s+(?:yet\s+|even\s+|once\s+|properly\s+)?"
+        r"washed\s+(?:their\s+|his\s+|her\s+|the\s+)?hands\b"
         r"|\b(?:gloves?)\s+(?:\w+\s+){0,3}?(?:changed|donned|put\s+on|replaced)\s+(?:\w+\s+){0,2}?"
         r"without\s+(?:\w+\s+){0,2}?wash",
         unless=r"\b(?:produce|vegetables|fruits?|lettuce)\s+(?:not\s+)?washed|\bsign"
@@ -501,6 +508,10 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:spoiled|rotten|rotting|putrid|moldy|mouldy|slimy|decomposed|adulterated|"
         r"(?:visible\s+)?mou?ld\s+(?:growth|growing|spots?|on\s+(?:the\s+)?(?:\w+\s+)?(?:bread|"
         r"buns|loaves|cheese|fruit|berries|tortillas|bagels|produce))|(?:green|white|black|blue|"
+        r"grey|gray|fuzzy|visible)?\s*mou?ld\s+(?:\w+\s+){0,2}?(?:on|in|through|across|covering)\s+"
+        r"(?:them|it|the\s+(?:\w+\s+)?(?:bread|buns|loaves|slices|cheese|fruit|berries|crust|"
+        r"tortillas|bagels|rind|surface|top))|(?:had|has|have|with|showing|showed)\s+(?:visible\s+|"
+        r"some\s+|spots\s+of\s+)?mou?ld\b|(?:green|white|black|blue|"
         r"grey|gray|fuzzy)\s+(?:and\s+\w+\s+)?mou?ld|"
         r"contaminated|spoilage|off[-\s]odou?r|rancid|(?:severely\s+|badly\s+)?dented|"
         r"(?:with\s+(?:\w+\s+)?dents|dents\s+(?:along|in|on|at))|"
@@ -509,7 +520,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"damaged\s+(?:cans?|packages?|packaging)|(?:broken|missing)\s+seals?)\b",
         r"\b(?:food|cans?|canned|products?|produce|meat|chicken|fish|fruit|vegetables|bread|"
         r"buns|loaves|tortillas|bagels|rolls|cheese|rice|flour|bags?|packages?|boxes|items|milk|eggs|lettuce|tomato\w*|onions?|"
-        r"potato\w*|berries|herbs|goods)\b",
+        r"potato\w*|\w*berries|herbs|goods)\b",
         r"\b(?:shelv\w+|walls?|floors?|ceilings?|gaskets?|interior\s+of|ice\s+machine|surfaces?|"
         r"cutting\s+boards?|equipment|wood|tiles?|doors?|coolers?)\b"
         r"|\b(?:return|returns|damaged[-\s]goods|reject\w*|credit)\s+(?:box|bin|area|shelf|pile|"
@@ -764,6 +775,10 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"disposition|open(?:ed|ing)?)\s+dates?|dates?\b(?!\s+(?:of|on)\s+(?:the\s+)?(?:last|"
         r"previous|inspection)))|\bundated\b|\bdate\s+mark\w*\s+(?:\w+\s+){0,2}?(?:missing|"
         r"not\s+(?:provided|present|done|used)|incomplete|improper)|"
+        # "none of them had a date on them", "none of the containers carried any date"
+        r"\bnone\s+of\s+(?:them|these|those|the\s+(?:[\w-]+\s+){0,5}?[\w-]+)\s+(?:had|has|have|"
+        r"carried|bore|showed|was|were)\s+(?:a\s+|any\s+)?(?:\w+\s+)?(?:date|dates|date\s+marks?|"
+        r"dated)\b(?!\s+(?:past|older|beyond|over|earlier|before|that\s+(?:was|had)))|"
         + _directive(
             r"date[-\s]?mark|date\s+label|label\s+(?:\w+\s+){0,3}?with\s+(?:a\s+|the\s+)?"
             r"(?:\w+\s+)?dates?|provide\s+(?:proper\s+)?date"
@@ -787,8 +802,13 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"opened|cooked|dated|labell?ed|marked)\s+(?:\w+\s+)?(?:8|9|[1-3]\d|eight|nine|ten|eleven|twelve|two\s+weeks)"
         r"\s+days?\s+(?:ago|earlier|prior|before)|\bdated\s+(?:\w+\s+){0,2}?"
         r"(?:8|9|1\d|eight|nine|ten)\s+days",
+        # a date on paperwork, not on food: "pest control invoice dated 9 days ago",
+        # "the cleaning log dated 12 days back"
         unless=r"\b(?:certificat\w*|permit|licen[cs]e|card|test\s+strips?|calibrat\w*|"
-        r"fire\s+extinguisher|report)\b",
+        r"fire\s+extinguisher|report)\b|\b(?:invoices?|receipts?|logs?|records?|letters?|"
+        r"contracts?|statements?|bills?|sheets?|forms?|checklists?|notices?|e-?mails?|"
+        r"delivery\s+notes?|service\s+(?:visit|call)s?|samples?|paperwork|documents?)\s+"
+        r"(?:(?:is|was|were|are)\s+)?(?:dated|signed|issued|written)\b",
     ),
     # No time marked on food held under time control is a problem on its own; any other
     # mention of time control needs a problem word of its own (4 hours exceeded, not
@@ -802,7 +822,12 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:no|without|missing)\s+(?:a\s+|the\s+|any\s+)?(?:discard\s+|start\s+|removal\s+)?"
         r"(?:times?|time\s+stamps?|time\s+labels?)\s+(?:\w+\s+)?(?:written|marked|recorded|"
         r"labell?ed|noted|documented|indicated)|\b(?:discard\s+|start\s+|removal\s+)?times?\s+"
-        r"(?:\w+\s+)?not\s+(?:written|marked|recorded|labell?ed|documented|indicated)|\bnot\s+"
+        r"(?:\w+\s+)?not\s+(?:written|marked|recorded|labell?ed|documented|indicated)"
+        # "none of the pans had a time written on them"
+        r"|\bnone\s+of\s+(?:them|these|those|the\s+(?:[\w-]+\s+){0,5}?[\w-]+)\s+(?:had|has|have|"
+        r"carried|bore|showed)\s+(?:a\s+|any\s+)?(?:discard\s+|start\s+|removal\s+)?"
+        r"(?:times?|time\s+stamps?|time\s+labels?)\s+(?:\w+\s+)?(?:written|marked|recorded|"
+        r"labell?ed|noted|on)|\bnot\s+"
         r"(?:\w+\s+)?(?:marked|labell?ed)\s+with\s+(?:a\s+|the\s+|any\s+)?(?:discard\s+|"
         r"start\s+|removal\s+)?times?\b",
     ),
@@ -1046,8 +1071,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"units?|tables?)|make[-\s]?(?:lines?|tables?)|cold\s+(?:holding\s+)?(?:units?|wells?|"
         r"tables?)|freezers?|compressor|cooling\s+units?|display\s+cases?|hot\s+holding\s+units?|"
         r"steam\s+tables?|low[-\s]?boys?)\b",
-        r"\b(?:gaskets?|doors?\s+(?:handles?|hinges?)|shelves|light|thermometers?|drain\w*|"
-        r"leak\w*|ice\s+build|clean|dirty|debris|condensat\w+)\b",
+        r"\b(?:gaskets?|doors?\s+(?:handles?|hinges?)|hinges?|latch\w*|held\s+shut|bungee|shelves|"
+        r"light|thermometers?|drain\w*|leak\w*|ice\s+build|clean|dirty|debris|condensat\w+)\b",
     ),
     _rule(
         "plant_food",
@@ -1076,6 +1101,13 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:counter|floor|table|shelf|stove|speed\s+rack|cart)|out|at\s+room\s+temp\w*|in\s+"
         r"(?:a\s+|the\s+)?(?:\w+\s+)?(?:sink|bucket|tub|bin)(?:\s+of\s+(?:standing\s+|still\s+)?"
         r"water)?)\s+(?:[\w-]+\s+){0,5}?(?:to|for)\s+thaw"
+        # frozen food in a tub of still water, no water running
+        r"|\bfrozen\s+(?:[\w-]+\s+){0,4}?(?:was|were|is|are|sat|sitting|left|kept|placed|put)\s+"
+        r"(?:\w+\s+){0,5}?in\s+(?:a\s+|the\s+)?(?:\w+\s+)?(?:tub|sink|bucket|basin|container|bin|pan|"
+        r"pot|bowl)\s+(?:full\s+)?of\s+(?:standing|stagnant|still|warm|hot|lukewarm|tepid)\s+water"
+        r"|\b(?:standing|stagnant|still|lukewarm|tepid)\s+water[,;]?\s+(?:with\s+|and\s+)?(?:no\s+"
+        r"(?:cold\s+)?(?:running\s+)?water\s+running|no\s+running\s+water|(?:the\s+)?(?:tap|faucet)\s+"
+        r"(?:was\s+|is\s+)?(?:not\s+running|off|turned\s+off))"
         r"|\b(?:improper(?:ly)?|incorrect(?:ly)?)\s+thaw\w*|\bthaw(?:ed|ing)\s+(?:\w+\s+){0,3}?"
         r"(?:in|under)\s+(?:\w+\s+)?water\s+(?:that\s+is\s+)?not\s+running",
     ),
@@ -1104,8 +1136,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "4-502.11(B)",
         "Pf",
         "Food temperature-measuring device not accurate or not calibrated",
-        r"\bthermometers?\b[^.;]{0,30}?\b(?:read|reads|reading|was|is|measured)\s+(?:\d+(?:\.\d+)?|"
-        r"several|a\s+few|two|three|four|five)\s*(?:°|degrees?)?\s*(?:[fc]\s+)?(?:off|high|low|too)|"
+        # a stated number of degrees is weighed against the accuracy limit (measurements)
+        r"\bthermometers?\b[^.;]{0,30}?\b(?:read|reads|reading|was|is|measured)\s+(?:"
+        r"several|a\s+few|many)\s*(?:°|degrees?)?\s*(?:[fc]\s+)?(?:off|high|low|too)|"
         r"\bthermometers?\s+(?:\w+\s+){0,3}?(?:inaccurate|out\s+of\s+calibration|not\s+calibrated)",
         None,
         r"\b(?:in\s+the\s+)?(?:cooler|refrigerator|reach[-\s]?in|walk[-\s]?in|freezer)\s+"
@@ -1239,7 +1272,10 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"exterior|alley)|door\s+sweeps?|screens?|windows?|outer\s+openings?|exterior\s+walls?|"
         r"pipe\s+penetrations?|utility\s+penetrations?|rodent[-\s]?proof\w*|pest\s+entry)\b",
         r"\b(?:toilet|restroom|washroom|bathroom|walk[-\s]?in|cooler|freezer|oven|cabinet)\s+"
-        r"doors?\b|\bdoors?\s+(?:gaskets?|handles?)",
+        r"doors?\b|\bdoors?\s+(?:gaskets?|handles?)"
+        # a bin's lid left open by the back door is garbage (item 54), not the door
+        r"|\b(?:lids?|covers?)\s+(?:\w+\s+){0,2}?(?:propped|left|kept|standing|was|were|is|are)\s+"
+        r"(?:wide\s+)?open\b",
     ),
     _rule(
         "animals",
@@ -1389,6 +1425,35 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         _SANITIZER_TESTED,
         r"\b(?:wiping|cloths?|rags?|towels?|buckets?|pails?|hand\s+sanitiz\w*)\b",
     ),
+    # "the test strip showed it was far too weak", "sanitizer watered down": under strength
+    _rule(
+        "sanitizer_weak",
+        16,
+        "4-501.114(A)",
+        "P",
+        "Sanitizing solution below the required concentration",
+        r"\b(?:(?:far|much|way|too|very|rather|really)\s+)*(?:weak|under[-\s]?strength|"
+        r"watered[-\s]down|over[-\s]?diluted|too\s+dilute[d]?)\b",
+        _SANITIZER_TESTED,
+        r"\b(?:wiping|cloths?|rags?|towels?|buckets?|pails?|hand\s+sanitiz\w*)\b"
+        r"|\bwater\s+pressure|\bweak\s+(?:spot|point|link)",
+    ),
+    # Tags thrown out when the bag is used up, not kept 90 days: "they throw the tag away
+    # when the bag is empty", in notes about shellfish.
+    _rule(
+        "shellstock_tag_discarded",
+        14,
+        "3-203.12",
+        "Pf",
+        "Shellstock tags not kept for 90 days",
+        r"\b(?:throw\w*|threw|toss\w*|discard\w*|bin\w*|dump\w*)\s+(?:out\s+|away\s+)?(?:the\s+|"
+        r"their\s+|its\s+)?tags?\s+(?:away\s+|out\s+)?(?:when|once|after|as\s+soon\s+as)\b"
+        r"|\btags?\s+(?:are|is|get|gets|were|was)\s+(?:\w+\s+)?(?:thrown|tossed|discarded|binned|"
+        r"dumped)\s+(?:away\s+|out\s+)?(?:when|once|after|as\s+soon\s+as)\b",
+        None,
+        r"\b(?:price|name|luggage|hang|swing)\s+tags?\b",
+        requires_note=r"\b(?:oysters?|clams?|mussels?|shellstock|shellfish|cockles?|scallops?)\b",
+    ),
     _rule(
         "wiping_solution_none",
         41,
@@ -1459,7 +1524,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Clean equipment and utensils not properly dried or stored",
         r"\b(?:wet[-\s]?nest\w*|wet[-\s]?stack\w*|(?:nested|stacked|stored)\s+(?:while\s+)?"
         r"(?:still\s+)?wet|not\s+air[-\s]?dried|towel[-\s]?dried|dried\s+with\s+(?:a\s+)?(?:towel|cloth|rag)|"
-        r"(?:stored|kept|placed)\s+(?:\w+\s+){0,2}?(?:on\s+(?:the\s+)?floor|under\s+(?:\w+\s+){0,2}"
+        r"(?:stored|kept|placed|sat|sits|sitting|stacked|left|set|lying|lay|resting|rested)\s+"
+        r"(?:\w+\s+){0,2}?(?:on\s+(?:the\s+)?floor|under\s+(?:\w+\s+){0,2}"
         r"?(?:sink|drain|pipes?)|uncovered|not\s+inverted|face\s+up|upright|in\s+(?:the\s+)?"
         r"(?:hand\s+sink|toilet|restroom)|wet))",
         r"\b(?:utensils?|dishes|plates|pans|pots|equipment|cups|glasses|bowls|trays|sheet\s+pans|"
@@ -1777,7 +1843,10 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"drains?\b(?!\s*(?:pipes?|lines?))|(?:waste\s?water|grey\s?water|gray\s?water|condensate|drain\s+water)\s+"
         r"(?:\w+\s+){0,3}?(?:on\s+(?:the\s+)?(?:floor|ground)|back\w*\s+up|overflow\w*|pooling|"
         r"draining\s+(?:onto|on|to)\s+(?:the\s+)?(?:floor|ground))|(?:floor\s+)?drains?\s+"
-        r"(?:\w+\s+){0,2}?(?:backed\s+up|backing\s+up|overflow\w*)|grease\s+trap\s+(?:\w+\s+){0,3}?"
+        r"(?:[\w']+\s+){0,6}?(?:backed\s+up|backing\s+up|overflow\w*)|"
+        # "grey water with food bits coming up out of it", "dirty water welling up"
+        r"(?:waste\s?water|grey\s?water|gray\s?water|dirty\s+water|sewage)\s+(?:[\w']+\s+){0,4}?"
+        r"(?:coming|came|comes|bubbling|bubbled|welling|welled|rising|rose|pushing|backing)\s+up|grease\s+trap\s+(?:\w+\s+){0,3}?"
         r"(?:overflow\w*|full|leak\w*|back\w*))"
         # waste water poured away outside: "empty the waste water tank into the storm drain",
         # "mop water dumped onto the gravel"
@@ -1851,6 +1920,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         )
         + r")",
         r"\b(?:garbage|trash|refuse|rubbish|waste\s+(?:receptacles?|containers?|cans?|bins?)|"
+        r"(?:external|outside|outdoor|exterior|wheelie|wheeled|rear|back|yard|alley)\s+bins?|"
         r"dumpsters?|recycl\w+|grease\s+(?:containers?|bins?|barrels?|drums?|receptacles?)|"
         r"compactors?|totes?|waste\s+oil)\b",
         r"\b(?:toilet|restroom|washroom|bathroom|hand\s?sinks?)\b",
@@ -1888,7 +1958,11 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"oven|cabinet|reach[-\s]?in)\s+(?:\w+\s+)?(?:doors?|floors?|walls?|ceilings?)|gaskets?|"
         r"hand\s?sinks?|faucets?|pipes?\s+leak\w*|leak\w*|toilet|restroom|washroom|bathroom|"
         r"hood|vent(?:ilation)?|exhaust|cutting\s+boards?)\b"
-        r"(?!.*\b(?:floors?|walls?|ceilings?|tiles?|coving|baseboards?)\b)|\b(?:light\s?bulbs?|"
+        r"(?!.*\b(?:floors?|walls?|ceilings?|tiles?|coving|baseboards?)\b)"
+        # the door of a freezer is the freezer's (item 47)
+        r"|\bdoors?\s+(?:of|on|to)\s+(?:the\s+|a\s+|an\s+)?(?:[\w-]+\s+){0,2}?(?:freezers?|coolers?|"
+        r"reach[-\s]?ins?|walk[-\s]?ins?|refrigerators?|fridges?|ovens?|cabinets?|units?|"
+        r"microwaves?|dish\s?machines?|ice\s+machines?|warmers?)\b|\b(?:light\s?bulbs?|"
         r"bulbs?|light\s+(?:fixtures?|shields?)|door\s+(?:handles?|gaskets?|hinges?)|\d[-\s]door|"
         r"shel(?:f|ves|ving))\b",
     ),
@@ -1989,11 +2063,19 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "6-305.11",
         "C",
         "Employee personal items not in a designated area",
-        r"\b(?:personal|employees?'?)\s+(?:\w+\s+){0,2}?(?:items|belongings|effects|phones?|"
-        r"cell\s+phones?|bags?|purses?|coats?|jackets?|clothing|medications?|food|drinks?)\s+"
+        r"\b(?:personal|employees?'?|staff|workers?'?|cooks?'?|crew)\s+(?:\w+\s+){0,2}?(?:items|"
+        r"belongings|effects|phones?|cell\s+phones?|bags?|backpacks?|handbags?|purses?|coats?|"
+        r"jackets?|hoodies|clothing|clothes|medications?|food|drinks?)\s+"
         r"(?:\w+\s+){0,4}?(?:stored|kept|placed|left|on|in|above|over|with|next\s+to)\s+"
         r"(?:\w+\s+){0,3}?(?:food|prep|shel\w+|coolers?|kitchen|storage|equipment|single[-\s]"
-        r"service|utensils?|counter)",
+        r"service|utensils?|counter)"
+        # the belongings named without their owner: "a backpack and two coats on the flour shelf"
+        r"|\b(?:backpacks?|handbags?|purses?|(?:winter\s+)?coats|jackets|hoodies)\s+(?:\w+\s+){0,4}?"
+        r"(?:stored|kept|placed|left|hung|hanging|piled|on|above|over)\s+(?:\w+\s+){0,4}?(?:food|"
+        r"prep\s+\w+|shel(?:f|ves)\s+(?:of|with|above|over)\s+(?:\w+\s+){0,2}?(?:food|flour|"
+        r"produce|bread|rice|sugar|spices|dry\s+goods|single[-\s]service|cans|boxes)|dry\s+storage|"
+        r"storage\s+racks?|coolers?|walk[-\s]?ins?|single[-\s]service|clean\s+(?:dishes|utensils|"
+        r"linens?|pans))",
         unless=r"\b(?:lockers?|away\s+from|designated|break\s+room|office|cubbies)\b",
     ),
     # --- wider wording, same concepts ------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 
 import grpc
 
-from opengovfood.context import peer_var, request_id_var
+from opengovfood.context import request_id_var
 from opengovfood.interceptors.base import StreamBehavior, UnaryBehavior, WrappingInterceptor
 
 logger = logging.getLogger("opengovfood.access")
@@ -32,14 +32,14 @@ def _code_name(context: grpc.aio.ServicerContext[Any, Any], error: BaseException
     return "UNKNOWN" if isinstance(error, Exception) else "CANCELLED"
 
 
-def _log(method: str, code: str, started: float) -> None:
+def _log(method: str, code: str, started: float, peer: str) -> None:
     logger.info(
         "rpc",
         extra={
             "rpc_method": method,
             "grpc_code": code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-            "peer": peer_var.get(),
+            "peer": peer,
             "request_id": request_id_var.get(),
         },
     )
@@ -57,7 +57,7 @@ class AccessLogInterceptor(WrappingInterceptor):
                 raise
             finally:
                 if logger.isEnabledFor(logging.INFO):
-                    _log(method, _code_name(context, error), started)
+                    _log(method, _code_name(context, error), started, context.peer())
 
         return unary
 
@@ -75,6 +75,6 @@ class AccessLogInterceptor(WrappingInterceptor):
                 raise
             finally:
                 if logger.isEnabledFor(logging.INFO):
-                    _log(method, _code_name(context, error), started)
+                    _log(method, _code_name(context, error), started, context.peer())
 
         return stream

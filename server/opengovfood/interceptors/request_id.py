@@ -9,7 +9,7 @@ from typing import Any
 
 import grpc
 
-from opengovfood.context import peer_var, request_id_var
+from opengovfood.context import request_id_var
 from opengovfood.interceptors.base import (
     StreamBehavior,
     UnaryBehavior,
@@ -33,7 +33,6 @@ class RequestIdInterceptor(WrappingInterceptor):
         async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             rid = _request_id(context)
             request_id_var.set(rid)
-            peer_var.set(context.peer())
             context.set_trailing_metadata(((REQUEST_ID_KEY, rid),))
             return await behavior(request, context)
 
@@ -45,7 +44,6 @@ class RequestIdInterceptor(WrappingInterceptor):
         ) -> AsyncIterator[Any]:
             rid = _request_id(context)
             request_id_var.set(rid)
-            peer_var.set(context.peer())
             context.set_trailing_metadata(((REQUEST_ID_KEY, rid),))
             async for response in behavior(request, context):
                 yield response

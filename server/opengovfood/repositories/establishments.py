@@ -41,7 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
-from opengovfood.db.fast_reads import CompiledRead, SqliteFastReads, compile_read
+from opengovfood.db.fast_reads import SqliteFastReads
 from opengovfood.db.models import (
     Establishment,
     EstablishmentCount,
@@ -49,7 +49,8 @@ from opengovfood.db.models import (
     Item,
     utcnow,
 )
-from opengovfood.db.pg_direct import PgDirect, PgStatement, compile_statement
+from opengovfood.db.pg_direct import PgDirect
+from opengovfood.db.read_paths import CompiledReads, RowReaders
 from opengovfood.domain.establishments import (
     Address,
     EstablishmentChanges,
@@ -119,7 +120,6 @@ COUNT_COLUMNS: Mapping[str, ColumnElement[Any]] = {"owner_id": counts.c.owner_id
 
 # Filter fields whose column holds folded text (domain.establishments.fold).
 FOLDED = frozenset({"name"})
-_CACHE_LIMIT = 512
 
 
 def _made(row: Any, time: Callable[[Any], datetime]) -> EstablishmentRecord:
@@ -209,9 +209,9 @@ class EstablishmentRepository:
             if self.dialect == "postgresql"
             else engine
         )
-        self._fast = fast if self.dialect == "sqlite" else None
-        self._direct = direct if self.dialect == "postgresql" else None
-        self._reads: dict[Hashable, tuple[Select[Any], CompiledRead | PgStatement | None]] = {}
+        self._reads = CompiledReads(
+            engine, RowReaders(_raw_record, _mapped_record, _record), fast, direct
+        )
         self._claim = claim_statement(requests, "establishment_id", self.dialect)
 
     # --- reads -----------------------------------------------------------------------
@@ -219,37 +219,6 @@ class EstablishmentRepository:
     async def _rows(self, stmt: Any) -> list[Row[Any]]:
         async with self._reader.connect() as connection:
             return list((await connection.execute(stmt)).all())
-
-    def _read_statement(
-        self, shape: Hashable, build: Callable[[], Select[Any]]
-    ) -> tuple[Select[Any], CompiledRead | PgStatement | None]:
-        entry = self._reads.get(shape)
-        if entry is None:
-            stmt = build()
-            compiled: CompiledRead | PgStatement | None = None
-            if self._fast is not None:
-                compiled = compile_read(stmt)
-            elif self._direct is not None:
-                compiled = compile_statement(stmt)
-            if len(self._reads) >= _CACHE_LIMIT:
-                self._reads.clear()  # arbitrary filters must not grow it forever
-            entry = self._reads[shape] = (stmt, compiled)
-        return entry
-
-    async def _fetch(
-        self, shape: Hashable, build: Callable[[], Select[Any]], values: Mapping[str, Any]
-    ) -> tuple[list[Any], Callable[[Any], EstablishmentRecord]]:
-        """The rows, and how one becomes a record (fast-path rows are sqlite3.Rows or
-        asyncpg Records; the others SQLAlchemy rows)."""
-        stmt, compiled = self._read_statement(shape, build)
-        if isinstance(compiled, CompiledRead) and self._fast is not None:
-            rows = self._fast.fetch(compiled, values)
-            if rows is not None:
-                return rows, _raw_record
-        elif isinstance(compiled, PgStatement) and self._direct is not None:
-            return await self._direct.fetch(compiled, values), _mapped_record
-        async with self._reader.connect() as connection:
-            return list((await connection.execute(stmt, values)).all()), _record
 
     async def get(self, establishment_id: int, scope: Scope) -> EstablishmentRecord | None:
         shape = scope.shape
@@ -259,7 +228,7 @@ class EstablishmentRepository:
                 _c.id == bindparam("establishment_id"), *scoping.bound(shape, establishments)
             )
 
-        rows, record = await self._fetch(
+        rows, record = await self._reads.fetch(
             ("get", shape), build, {"establishment_id": establishment_id, **scoping.params(scope)}
         )
         return record(rows[0]) if rows else None
@@ -285,7 +254,7 @@ class EstablishmentRepository:
             )
 
         values = {**scoping.params(scope), **sql_lists.keyset_params(query)}
-        rows, record = await self._fetch(("page", scope.shape, query.shape), build, values)
+        rows, record = await self._reads.fetch(("page", scope.shape, query.shape), build, values)
         return [record(row) for row in rows]
 
     async def count(self, query: ListQuery, scope: Scope) -> int:
@@ -311,7 +280,7 @@ class EstablishmentRepository:
                 )
 
             shape = ("count", scope.shape, query.filter.canonical)
-        rows, _record_of = await self._fetch(shape, build, scoping.params(scope))
+        rows, _record_of = await self._reads.fetch(shape, build, scoping.params(scope))
         return int(rows[0][0])
 
     # --- writes ----------------------------------------------------------------------

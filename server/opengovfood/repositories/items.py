@@ -2,7 +2,8 @@
 
 It owns every SQL detail of items: the statements (each shape built once, with what
 varies per call as bound parameters), the dialect differences, the fast paths (SQLite:
-db/fast_reads, GetItem/ListItems compiled once and run on a dedicated connection;
+db/fast_reads, GetItem/ListItems compiled once (db/read_paths) and run on a dedicated
+connection;
 PostgreSQL: db/pg_direct, every statement of this repository but the purge compiled
 once and run as an asyncpg prepared statement on a raw connection), total_size from
 the trigger-kept `item_counts` (by department, owner and status) when the filter
@@ -44,6 +45,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from opengovfood.db.fast_reads import CompiledRead, SqliteFastReads, compile_read
 from opengovfood.db.models import Item, ItemCount, ItemRequest, utcnow
 from opengovfood.db.pg_direct import PgDirect, PgStatement, Transaction, compile_statement
+from opengovfood.db.read_paths import CompiledReads, RowReaders
 from opengovfood.db.sqlite_writes import SqliteTransaction, SqliteWrites
 from opengovfood.domain.items import (
     KINDS,
@@ -120,7 +122,6 @@ _UPDATABLE = (
     "owner_id",  # a reassignment (checked by the service)
 )
 _ENUMS = frozenset({"status", "kind", "result"})
-_CACHE_LIMIT = 512
 
 _INSERT = (
     insert(items)
@@ -272,62 +273,20 @@ class ItemRepository:
         OutboxNotifier; without one the other instances' catch-up sweep announces it)."""
         self.dialect: str = engine.dialect.name
         self._engine = engine
-        # One statement needs no transaction: no BEGIN/ROLLBACK round trips for reads.
-        self._reader = (
-            engine.execution_options(isolation_level="AUTOCOMMIT")
-            if self.dialect == "postgresql"
-            else engine
-        )
-        self._fast = fast
         self._direct = direct if self.dialect == "postgresql" else None
         self._writer = writes if self.dialect == "sqlite" else None
         self._lite: dict[Hashable, CompiledRead] = {}
         self._notify = self.dialect == "postgresql"
         self._publish = publish
         self._announce_id = announce
-        self._reads: dict[Hashable, tuple[Select[Any], CompiledRead | PgStatement | None]] = {}
+        self._reads = CompiledReads(
+            engine, RowReaders(_raw_record, _mapped_record, _record), fast, direct
+        )
         self._writes: dict[Hashable, Any] = {}
         self._pg: dict[Hashable, PgStatement] = {}
         self._claim = claim_statement(requests, "item_id", self.dialect)
 
     # --- reads -----------------------------------------------------------------------
-
-    def _read_statement(
-        self, shape: Hashable, build: Callable[[], Select[Any]]
-    ) -> tuple[Select[Any], CompiledRead | PgStatement | None]:
-        entry = self._reads.get(shape)
-        if entry is None:
-            stmt = build()
-            compiled: CompiledRead | PgStatement | None = None
-            if self._fast is not None:
-                compiled = compile_read(stmt)
-            elif self._direct is not None:
-                compiled = compile_statement(stmt)
-            if len(self._reads) >= _CACHE_LIMIT:
-                self._reads.clear()  # arbitrary filters must not grow it forever
-            entry = self._reads[shape] = (stmt, compiled)
-        return entry
-
-    async def _fetch(
-        self, shape: Hashable, build: Callable[[], Select[Any]], values: Mapping[str, Any]
-    ) -> tuple[list[Any], Callable[[Any], ItemRecord]]:
-        """The rows, and how one becomes a record: fast-path rows are sqlite3.Rows
-        (SQLite's types) or asyncpg Records; the others are SQLAlchemy rows."""
-        stmt, compiled = self._read_statement(shape, build)
-        if isinstance(compiled, CompiledRead) and self._fast is not None:
-            rows = self._fast.fetch(compiled, values)
-            if rows is not None:
-                return rows, _raw_record
-        elif isinstance(compiled, PgStatement) and self._direct is not None:
-            return await self._direct.fetch(compiled, values), _mapped_record
-        async with self._reader.connect() as connection:
-            return list((await connection.execute(stmt, values)).all()), _record
-
-    async def _records(
-        self, shape: Hashable, build: Callable[[], Select[Any]], values: Mapping[str, Any]
-    ) -> list[ItemRecord]:
-        rows, record = await self._fetch(shape, build, values)
-        return [record(row) for row in rows]
 
     async def get(self, item_id: int, scope: Scope) -> ItemRecord | None:
         """The item, if it exists within `scope`."""
@@ -336,7 +295,7 @@ class ItemRepository:
         def build() -> Select[Any]:
             return select(*COLUMNS).where(_c.id == bindparam("item_id"), *_owner_condition(scoped))
 
-        found = await self._records(
+        found = await self._reads.records(
             ("get", scoped), build, {"item_id": item_id, **scoping.params(scope)}
         )
         return found[0] if found else None
@@ -362,7 +321,7 @@ class ItemRepository:
             )
 
         values = {**scoping.params(scope), **sql_lists.keyset_params(query)}
-        return await self._records(("page", scope.shape, query.shape), build, values)
+        return await self._reads.records(("page", scope.shape, query.shape), build, values)
 
     async def count(self, query: ListQuery, scope: Scope) -> int:
         """How many items match. A filter on status and owner only (or none) is
@@ -384,7 +343,7 @@ class ItemRepository:
                 return select(func.count()).select_from(items).where(*self._where(query, scope))
 
             shape = ("count", scope.shape, query.filter.canonical)
-        rows, _record_of = await self._fetch(shape, build, scoping.params(scope))
+        rows, _record_of = await self._reads.fetch(shape, build, scoping.params(scope))
         return int(rows[0][0])
 
     # --- writes ----------------------------------------------------------------------

@@ -30,25 +30,31 @@ def _risk(number: int) -> RiskCategory:
         ) from None
 
 
-def establishment_to_pb(record: EstablishmentRecord) -> establishments_pb2.Establishment:
+def _fill_establishment(
+    message: establishments_pb2.Establishment, record: EstablishmentRecord
+) -> None:
+    """Set `message`'s fields in place, its address where it lives (a page of 50 built
+    apart would be copied into the response, each address into its establishment)."""
     address = record.address
-    message = establishments_pb2.Establishment(
-        id=record.id,
-        name=record.name,
-        address=establishments_pb2.Address(
-            street=address.street,
-            city=address.city,
-            state=address.state,
-            postal_code=address.postal_code,
-        ),
-        license_number=record.license_number,
-        facility_type=record.facility_type,
-        risk_category=int(record.risk_category),  # type: ignore[arg-type]
-        owner_id=record.owner_id,
-        etag=record.etag,
-    )
+    message.id = record.id
+    message.name = record.name
+    where = message.address
+    where.street = address.street
+    where.city = address.city
+    where.state = address.state
+    where.postal_code = address.postal_code
+    message.license_number = record.license_number
+    message.facility_type = record.facility_type
+    message.risk_category = int(record.risk_category)  # type: ignore[assignment]
+    message.owner_id = record.owner_id
+    message.etag = record.etag
     set_timestamp(message.create_time, record.create_time)
     set_timestamp(message.update_time, record.update_time)
+
+
+def establishment_to_pb(record: EstablishmentRecord) -> establishments_pb2.Establishment:
+    message = establishments_pb2.Establishment()
+    _fill_establishment(message, record)
     return message
 
 
@@ -91,11 +97,13 @@ class EstablishmentServicer(establishments_pb2_grpc.EstablishmentServiceServicer
             filter=request.filter,
             order_by=request.order_by,
         )
-        return establishments_pb2.ListEstablishmentsResponse(
-            establishments=[establishment_to_pb(record) for record in page.items],
-            next_page_token=page.next_page_token,
-            total_size=min(page.total_size, _INT32_MAX),
+        response = establishments_pb2.ListEstablishmentsResponse(
+            next_page_token=page.next_page_token, total_size=min(page.total_size, _INT32_MAX)
         )
+        add = response.establishments.add
+        for record in page.items:
+            _fill_establishment(add(), record)
+        return response
 
     async def UpdateEstablishment(
         self, request: establishments_pb2.UpdateEstablishmentRequest, context: Context

@@ -91,22 +91,28 @@ def _inspect_time(item: items_pb2.Item) -> datetime | None:
     return get_timestamp(item.inspect_time, "item.inspect_time")
 
 
-def item_to_pb(item: ItemRecord) -> items_pb2.Item:
-    message = items_pb2.Item(
-        id=item.id,
-        title=item.title,
-        description=item.description,
-        status=_TO_PB_STATUS[item.status],
-        owner_id=item.owner_id,
-        etag=item.etag,
-        establishment_id=item.establishment_id or 0,
-        kind=_TO_PB_KIND[item.kind],
-        result=_TO_PB_RESULT[item.result],
-        score=item.score,
-    )
+def _fill_item(message: items_pb2.Item, item: ItemRecord) -> None:
+    """Set `message`'s fields in place: a ListItems page fills the 50 messages where
+    they live in the response (built apart, each would then be copied in; and field
+    by field is cheaper than the keyword constructor)."""
+    message.id = item.id
+    message.title = item.title
+    message.description = item.description
+    message.status = _TO_PB_STATUS[item.status]
+    message.owner_id = item.owner_id
+    message.etag = item.etag
+    message.establishment_id = item.establishment_id or 0
+    message.kind = _TO_PB_KIND[item.kind]
+    message.result = _TO_PB_RESULT[item.result]
+    message.score = item.score
     set_timestamp(message.create_time, item.create_time)
     set_timestamp(message.update_time, item.update_time)
     set_timestamp(message.inspect_time, item.inspect_time or item.create_time)
+
+
+def item_to_pb(item: ItemRecord) -> items_pb2.Item:
+    message = items_pb2.Item()
+    _fill_item(message, item)
     return message
 
 
@@ -147,11 +153,13 @@ class ItemServicer(items_pb2_grpc.ItemServiceServicer):
             filter=request.filter,
             order_by=request.order_by,
         )
-        return items_pb2.ListItemsResponse(
-            items=[item_to_pb(item) for item in page.items],
-            next_page_token=page.next_page_token,
-            total_size=min(page.total_size, _INT32_MAX),
+        response = items_pb2.ListItemsResponse(
+            next_page_token=page.next_page_token, total_size=min(page.total_size, _INT32_MAX)
         )
+        add = response.items.add
+        for item in page.items:
+            _fill_item(add(), item)
+        return response
 
     async def UpdateItem(
         self, request: items_pb2.UpdateItemRequest, context: Context

@@ -243,3 +243,105 @@ def test_room_temperature_under_a_time_limit_is_not_cold_holding() -> None:
     assert _priority(clean) == set()
     assert 22 in _items("Custard buns at room temperature for 6 hours, no time policy.")
     assert 22 in _items("Egg tarts at room temperature on the counter all day.")
+
+
+# A complainant's own account: what they say they saw or found is their perception, not the
+# inspector's confirmation; more complainants and more ways the complaint arrived.
+COMPLAINANT_ACCOUNTS = [
+    (
+        "A diner told us she saw roaches on the banquette.",
+        "I saw roaches on the banquette.",
+        38,
+    ),
+    (
+        "The caller told us he found mouse droppings on the takeaway counter.",
+        "Found mouse droppings on the takeaway counter.",
+        38,
+    ),
+    (
+        "A resident's daughter phoned to say she had seen roaches in the dining room.",
+        "Roaches were seen in the dining room.",
+        38,
+    ),
+    (
+        "A neighbour e-mailed that the cutting boards looked filthy.",
+        "The cutting boards were filthy with old food residue.",
+        16,
+    ),
+    (
+        "A member of the public wrote that she saw an employee with diarrhea working the line.",
+        "I saw an employee with diarrhea working the line.",
+        4,
+    ),
+]
+
+
+@pytest.mark.parametrize(("clean", "violation", "item"), COMPLAINANT_ACCOUNTS)
+def test_a_complainants_account_is_not_confirmation(clean: str, violation: str, item: int) -> None:
+    assert item not in _items(clean)
+    assert item in _items(violation)
+
+
+@pytest.mark.parametrize(
+    "notes",
+    [
+        "A shopper said she saw a mouse; I found fresh mouse droppings behind the bread rack.",
+        "A client mentioned flies in the dining room. During the inspection I observed flies "
+        "at the bar.",
+        "Complaint regarding mice, observed droppings under the dish machine.",
+    ],
+)
+def test_an_allegation_the_inspector_confirms_still_fires(notes: str) -> None:
+    assert 38 in _items(notes)
+
+
+# A denied subject after a leading source, time or label: "Per the log, nobody ...".
+DENIED_AFTER_A_LEADING_PHRASE = [
+    (
+        "According to the manager, nobody with diarrhea has worked this week.",
+        "According to the manager, a dishwasher with diarrhea has worked this week.",
+        4,
+    ),
+    (
+        "Per the staff health log, nobody with vomiting has worked since Monday.",
+        "Per the staff health log, a cook with vomiting has worked since Monday.",
+        4,
+    ),
+    (
+        "Today, nobody with vomiting or diarrhea was working.",
+        "Today, a server with vomiting or diarrhea was working.",
+        4,
+    ),
+    (
+        "This morning, nobody was touching bread with bare hands.",
+        "This morning, food handlers were touching bread with bare hands.",
+        9,
+    ),
+]
+
+
+@pytest.mark.parametrize(("clean", "violation", "item"), DENIED_AFTER_A_LEADING_PHRASE)
+def test_a_denied_subject_after_a_leading_phrase(clean: str, violation: str, item: int) -> None:
+    assert item not in _items(clean)
+    assert item in _items(violation)
+
+
+# A date on paperwork is not a date mark on food: only food held past its discard day is.
+PAPERWORK_DATES = [
+    ("Pest control invoice dated 9 days ago.", "Cooked rice in the walk-in dated 9 days ago."),
+    (
+        "The hood cleaning receipt dated 12 days ago is on file.",
+        "Chili dated 12 days ago, on the line.",
+    ),
+    ("The pest control letter is dated nine days ago.", "The crab salad is dated nine days ago."),
+    (
+        "Delivery note dated 10 days ago pinned by the door.",
+        "Ham slices dated 10 days ago in the deli case.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("clean", "violation"), PAPERWORK_DATES)
+def test_a_date_on_paperwork_is_not_date_marking(clean: str, violation: str) -> None:
+    assert 23 not in _items(clean)
+    assert 23 in _items(violation)

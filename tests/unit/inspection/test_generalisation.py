@@ -451,3 +451,295 @@ def test_capital_headings_do_not_make_a_note_chicago_style() -> None:
     assert not _written_in_capitals(
         "EMPLOYEE HEALTH: policy signed by all staff.\nCOOLING: none in progress today."
     )
+
+
+# --- missed violations in a new writer's words (dev5 families) -----------------------------
+
+
+def _findings(text: str) -> set[tuple[int, str, str]]:
+    return {(f.form_item, f.food_code_section, f.designation) for f in RULES_ONLY.analyse(text)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The prep cook had not washed his hands between taking out the trash and slicing limes.",
+        "She hasn't washed her hands since she came back from her break.",
+        "The server has never once washed her hands during the lunch rush.",
+    ],
+)
+def test_hands_not_washed_in_the_perfect_tense(text: str) -> None:
+    assert (8, "2-301.14", "P") in _findings(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He had washed his hands before he put on gloves.",
+        "She has washed her hands at the hand sink each time she changed tasks.",
+    ],
+)
+def test_hands_washed_in_the_perfect_tense_are_not_cited(text: str) -> None:
+    assert 8 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "item", "section"),
+    [
+        ("Cooked rice and cut melon in the reach-in: none of them had a date on them.", 23,
+         "3-501.17"),
+        ("None of the deli containers carried any date.", 23, "3-501.17"),
+        ("None of the hotel pans on the buffet had a time written on them.", 24,
+         "3-501.19(B)(2)"),
+        ("Pizza slices held on time control; none of the trays had a discard time marked.", 24,
+         "3-501.19(B)(2)"),
+    ],
+)  # fmt: skip
+def test_absence_stated_through_a_quantifier(text: str, item: int, section: str) -> None:
+    assert (item, section, "Pf") in _findings(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "None of them had a date older than seven days.",
+        "Every container had a date on it; none of them had a date past its discard day.",
+        "None of the pans had been out longer than two hours.",
+    ],
+)
+def test_quantified_dates_that_comply_are_not_cited(text: str) -> None:
+    assert not {23, 24} & _items(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("The cook's probe thermometer was checked in ice water and read 38°F.", "38"),
+        ("Calibration check in an ice bath: the stem thermometer showed 3°C.", "3"),
+        ("The digital probe read 205°F in boiling water.", "205"),
+        ("The bar's thermometer reads 6 degrees high.", "6"),
+        ("Her probe is eight degrees off.", "8"),
+    ],
+)
+def test_thermometer_outside_the_catalogue_accuracy(text: str, shown: str) -> None:
+    found = [f for f in RULES_ONLY.analyse(text) if f.form_item == 36]
+    assert [(f.food_code_section, f.designation) for f in found] == [("4-502.11(B)", "Pf")]
+    assert shown in found[0].description
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The probe thermometer read 33°F in ice water.",
+        "Thermometer checked in an ice bath: 0°C.",
+        "The stem thermometer read 211°F in boiling water.",
+        "The probe thermometer reads 1 degree high, within its accuracy.",
+        "Soup cooling in an ice bath read 60°F with my probe thermometer.",
+    ],
+)
+def test_thermometer_within_the_catalogue_accuracy_is_not_cited(text: str) -> None:
+    assert not _priority(text)
+
+
+def test_thermometer_accuracy_comes_from_the_catalogue() -> None:
+    from opengovfood.inspection.measurements import _thermometer_accuracy
+
+    assert _thermometer_accuracy() == (2, 1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The dock clerk probed a case of raw chicken thighs at 48°F and signed for it anyway.",
+        "Shipment of ground beef accepted at 47°F.",
+        "The driver's case of cut lettuce read 50°F and the cook put it away.",
+    ],
+)
+def test_warm_delivery_accepted_is_receiving(text: str) -> None:
+    items = _items(text)
+    assert (12, "P") in _priority(text)
+    assert 22 not in items
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A delivery of raw chicken probed at 49°F and was refused.",
+        "The driver's case of milk read 52°F so the manager rejected it.",
+        "The vendor's case of cream cheese probed 38°F on arrival.",
+    ],
+)
+def test_warm_delivery_refused_or_cold_delivery_is_not_cited(text: str) -> None:
+    assert not {12, 22} & _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Two bags of hamburger buns on the rack had mould on them.",
+        "A wedge of cheese in the reach-in had mould on the cut face.",
+        "Strawberries in the walk-in with mould through the top layer.",
+    ],
+)
+def test_mould_on_food_is_food_condition(text: str) -> None:
+    assert (13, "3-101.11", "P") in _findings(text)
+    assert 49 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bread rack shelves have mould.",
+        "Cheese stored in the walk-in, no mould seen.",
+    ],
+)
+def test_mould_on_a_shelf_or_denied_is_not_food_condition(text: str) -> None:
+    assert 13 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A stack of clean sheet pans sat directly on the floor by the dish machine.",
+        "Clean stock pots stacked on the floor in the back hallway.",
+        "Clean mixing bowls left on the floor under the prep table.",
+    ],
+)
+def test_clean_ware_on_the_floor(text: str) -> None:
+    assert (44, "4-901.11", "C") in _findings(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Clean sheet pans stored on racks six inches above the floor.",
+        "Pans of cooked chicken sat on the floor of the walk-in.",
+    ],
+)
+def test_ware_off_the_floor_or_food_is_not_utensil_storage(text: str) -> None:
+    assert 44 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "item", "section"),
+    [
+        # a bin's lid left open by a door is refuse, not an outer opening
+        ("The outside bin by the kitchen door had its lid propped open.", 54, "5-501.113"),
+        ("Wheelie bin in the yard with the lid left open, flies around it.", 54, "5-501.113"),
+        # a drain backing up, waste water coming up out of it
+        ("The floor drain by the mop sink is completely backed up.", 52, "5-403.11"),
+        ("Grey water and food scraps were bubbling up from the drain under the three-bay.", 52,
+         "5-403.11"),
+        # belongings on food shelves
+        ("Staff jackets and a handbag on the shelf above the rice.", 56, "6-305.11"),
+        ("A backpack and two coats left on the shelf above the flour.", 56, "6-305.11"),
+        # a unit's door held shut: the unit is in disrepair
+        ("The door of the beer cooler is held shut with a bungee cord.", 47, "4-501.11"),
+        ("Door on the prep reach-in has a broken hinge and is held closed with tape.", 47,
+         "4-501.11"),
+        # thawing in still water
+        ("Frozen shrimp were sitting in a bucket of still water in the prep sink.", 35,
+         "3-501.13"),
+        ("Chicken thighs in the sink in lukewarm water, no water running.", 35, "3-501.13"),
+    ],
+)  # fmt: skip
+def test_storage_and_facilities_in_plain_words(text: str, item: int, section: str) -> None:
+    found = _findings(text)
+    assert any(i == item and s == section for i, s, _ in found), found
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("The outside bin by the back door had its lid propped open.", 38),
+        ("The door of the beer cooler has a broken hinge and is held shut with a bungee cord.",
+         55),
+        ("The door of the beer cooler has a broken hinge and is held shut with a bungee cord.",
+         33),
+    ],
+)  # fmt: skip
+def test_the_thing_named_is_not_read_as_its_neighbour(text: str, item: int) -> None:
+    assert item not in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Floor drain under the dish machine drains freely, no back-up.",
+        "Staff coats and bags kept in the lockers in the break room.",
+        "Frozen shrimp thawing in the prep sink under cold running water.",
+        "Bins in the yard closed, lids down.",
+        "Reach-in door closes and seals properly.",
+    ],
+)
+def test_storage_and_facilities_kept_right_are_not_cited(text: str) -> None:
+    assert not {35, 47, 52, 54, 56} & _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The chlorine test strip showed the sanitizer was far too weak.",
+        "Quat in the third compartment was watered down and under strength on the strip.",
+        "Sanitizer bottle on the line tested weak.",
+    ],
+)
+def test_sanitizer_under_strength_in_words(text: str) -> None:
+    assert (16, "4-501.114(A)", "P") in _findings(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sanitizer tested at 200 ppm quat, not too weak and not too strong.",
+        "Water pressure at the hand sink is weak.",
+        "Sanitizer bucket for wiping cloths tested weak.",
+    ],
+)
+def test_sanitizer_at_strength_or_other_weakness_is_not_item_16(text: str) -> None:
+    assert (16, "P") not in _priority(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Oysters on ice for the raw bar. They throw the tag away when the bag is empty.",
+        "Clams in the walk-in; tags are tossed out as soon as the sack is finished.",
+    ],
+)
+def test_shellstock_tags_thrown_away_when_used_up(text: str) -> None:
+    assert (14, "3-203.12", "Pf") in _findings(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Oysters on ice. Tags are kept for 90 days after the bag is empty.",
+        "Price tags thrown away when the display is changed.",
+        "They throw the tag away when the bag is empty.",
+    ],
+)
+def test_shellstock_tags_kept_or_no_shellfish_is_not_cited(text: str) -> None:
+    assert 14 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The line cook threw up twice this morning and is still cooking.",
+        "says she through up before work and she is still on the line making rolls",
+    ],
+)
+def test_vomiting_in_plain_words_is_an_ill_worker(text: str) -> None:
+    assert (4, "2-201.12", "P") in _findings(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He threw up the ladder to reach the vent and is still working.",
+        "She threw up last week and stayed home until symptom-free.",
+    ],
+)
+def test_thrown_upward_or_kept_home_is_not_an_ill_worker(text: str) -> None:
+    assert 4 not in _items(text)
