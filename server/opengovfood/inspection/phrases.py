@@ -74,7 +74,9 @@ _DISREPAIR = (
     r"in\s+good\s+repair|maintained)|out\s+of\s+order|inoperable|non[-\s]?functional|"
     r"duct[-\s]?tape\w*|taped(?!\s+(?:to|on|onto|inside|above|next|beside))|loose|falling|"
     r"holes?|(?<!air\s)gaps?|missing|unsealed|not\s+sealed|"
-    r"exposed\s+(?:wood|insulation)|bare\s+wood|unfinished)\b|"
+    r"exposed\s+(?:wood|insulation)|bare\s+wood|unfinished|"
+    # kept together by a makeshift: "held shut with a bungee cord", "zip-tied closed"
+    r"held\s+(?:shut|closed|together|on)\s+(?:\w+\s+){0,2}?with|bungee[-\s]?cords?|zip[-\s]?tie[sd]?)\b|"
     + _directive(
         r"repair|replace|fix|seal|patch|re-?caulk|caulk|refinish|resurface|re-?paint|"
         r"paint|reinstall|re-?secure|secure|tighten|maintain\s+in\s+good\s+repair"
@@ -262,6 +264,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "P",
         "Ill food employee working (exclusion/restriction)",
         r"\b(?:vomit\w*|diarrh\w+|fever(?:ish)?|jaundice\w*|sore\s+throat|sick|ill\b|illness|"
+        # "threw up", and its sound-alike "through up" in dictated notes
+        r"(?:threw|throwing|throws|thrown|through)\s+up\b(?!\s+(?:the|a|an|to|into|onto|on|in)\b)|"
         r"stomach\s+(?:flu|bug)|norovirus|salmonella|shigella|hepatitis|e\.?\s?coli)\b",
         r"\b(?:working|handling|preparing|prepping|serving|on\s+duty|at\s+work|reported\s+to\s+work|"
         r"continued|still|cooking|making|came\s+in|come\s+in|showed\s+up|on\s+shift|in\s+today|"
@@ -469,7 +473,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "6-301.14",
         "C",
         "No handwashing signage",
-        rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:sign|signs|signage|posters?)\b|\b(?:signs?|signage|"
+        # "no sign of pests" is "no evidence of", not a missing sign
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:sign|signs|signage|posters?)\b(?!\s+of\b)|"
+        r"\b(?:signs?|signage|"
         r"posters?)\b[^.;]{0,20}?\bnone\s+(?:posted|provided|present)|\b(?:signs?|signage|"
         r"posters?)\s+(?:\w+\s+){0,3}?(?:not\s+(?:posted|provided)|missing|needed|required)|"
         + _directive(r"post|provide\s+(?:\w+\s+){0,2}?(?:signs?|signage)"),
@@ -1067,8 +1073,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"units?|tables?)|make[-\s]?(?:lines?|tables?)|cold\s+(?:holding\s+)?(?:units?|wells?|"
         r"tables?)|freezers?|compressor|cooling\s+units?|display\s+cases?|hot\s+holding\s+units?|"
         r"steam\s+tables?|low[-\s]?boys?)\b",
-        r"\b(?:gaskets?|doors?\s+(?:handles?|hinges?)|shelves|light|thermometers?|drain\w*|"
-        r"leak\w*|ice\s+build|clean|dirty|debris|condensat\w+)\b",
+        r"\b(?:gaskets?|doors?\s+(?:handles?|hinges?)|hinges?|latch\w*|held\s+shut|bungee|shelves|"
+        r"light|thermometers?|drain\w*|leak\w*|ice\s+build|clean|dirty|debris|condensat\w+)\b",
     ),
     _rule(
         "plant_food",
@@ -1097,6 +1103,13 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"(?:counter|floor|table|shelf|stove|speed\s+rack|cart)|out|at\s+room\s+temp\w*|in\s+"
         r"(?:a\s+|the\s+)?(?:\w+\s+)?(?:sink|bucket|tub|bin)(?:\s+of\s+(?:standing\s+|still\s+)?"
         r"water)?)\s+(?:[\w-]+\s+){0,5}?(?:to|for)\s+thaw"
+        # frozen food in a tub of still water, no water running
+        r"|\bfrozen\s+(?:[\w-]+\s+){0,4}?(?:was|were|is|are|sat|sitting|left|kept|placed|put)\s+"
+        r"(?:\w+\s+){0,5}?in\s+(?:a\s+|the\s+)?(?:\w+\s+)?(?:tub|sink|bucket|basin|container|bin|pan|"
+        r"pot|bowl)\s+(?:full\s+)?of\s+(?:standing|stagnant|still|warm|hot|lukewarm|tepid)\s+water"
+        r"|\b(?:standing|stagnant|still|lukewarm|tepid)\s+water[,;]?\s+(?:with\s+|and\s+)?(?:no\s+"
+        r"(?:cold\s+)?(?:running\s+)?water\s+running|no\s+running\s+water|(?:the\s+)?(?:tap|faucet)\s+"
+        r"(?:was\s+|is\s+)?(?:not\s+running|off|turned\s+off))"
         r"|\b(?:improper(?:ly)?|incorrect(?:ly)?)\s+thaw\w*|\bthaw(?:ed|ing)\s+(?:\w+\s+){0,3}?"
         r"(?:in|under)\s+(?:\w+\s+)?water\s+(?:that\s+is\s+)?not\s+running",
     ),
@@ -1261,7 +1274,10 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"exterior|alley)|door\s+sweeps?|screens?|windows?|outer\s+openings?|exterior\s+walls?|"
         r"pipe\s+penetrations?|utility\s+penetrations?|rodent[-\s]?proof\w*|pest\s+entry)\b",
         r"\b(?:toilet|restroom|washroom|bathroom|walk[-\s]?in|cooler|freezer|oven|cabinet)\s+"
-        r"doors?\b|\bdoors?\s+(?:gaskets?|handles?)",
+        r"doors?\b|\bdoors?\s+(?:gaskets?|handles?)"
+        # a bin's lid left open by the back door is garbage (item 54), not the door
+        r"|\b(?:lids?|covers?)\s+(?:\w+\s+){0,2}?(?:propped|left|kept|standing|was|were|is|are)\s+"
+        r"(?:wide\s+)?open\b",
     ),
     _rule(
         "animals",
@@ -1410,6 +1426,35 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         _READS_NONE,
         _SANITIZER_TESTED,
         r"\b(?:wiping|cloths?|rags?|towels?|buckets?|pails?|hand\s+sanitiz\w*)\b",
+    ),
+    # "the test strip showed it was far too weak", "sanitizer watered down": under strength
+    _rule(
+        "sanitizer_weak",
+        16,
+        "4-501.114(A)",
+        "P",
+        "Sanitizing solution below the required concentration",
+        r"\b(?:(?:far|much|way|too|very|rather|really)\s+)*(?:weak|under[-\s]?strength|"
+        r"watered[-\s]down|over[-\s]?diluted|too\s+dilute[d]?)\b",
+        _SANITIZER_TESTED,
+        r"\b(?:wiping|cloths?|rags?|towels?|buckets?|pails?|hand\s+sanitiz\w*)\b"
+        r"|\bwater\s+pressure|\bweak\s+(?:spot|point|link)",
+    ),
+    # Tags thrown out when the bag is used up, not kept 90 days: "they throw the tag away
+    # when the bag is empty", in notes about shellfish.
+    _rule(
+        "shellstock_tag_discarded",
+        14,
+        "3-203.12",
+        "Pf",
+        "Shellstock tags not kept for 90 days",
+        r"\b(?:throw\w*|threw|toss\w*|discard\w*|bin\w*|dump\w*)\s+(?:out\s+|away\s+)?(?:the\s+|"
+        r"their\s+|its\s+)?tags?\s+(?:away\s+|out\s+)?(?:when|once|after|as\s+soon\s+as)\b"
+        r"|\btags?\s+(?:are|is|get|gets|were|was)\s+(?:\w+\s+)?(?:thrown|tossed|discarded|binned|"
+        r"dumped)\s+(?:away\s+|out\s+)?(?:when|once|after|as\s+soon\s+as)\b",
+        None,
+        r"\b(?:price|name|luggage|hang|swing)\s+tags?\b",
+        requires_note=r"\b(?:oysters?|clams?|mussels?|shellstock|shellfish|cockles?|scallops?)\b",
     ),
     _rule(
         "wiping_solution_none",
@@ -1800,7 +1845,10 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"drains?\b(?!\s*(?:pipes?|lines?))|(?:waste\s?water|grey\s?water|gray\s?water|condensate|drain\s+water)\s+"
         r"(?:\w+\s+){0,3}?(?:on\s+(?:the\s+)?(?:floor|ground)|back\w*\s+up|overflow\w*|pooling|"
         r"draining\s+(?:onto|on|to)\s+(?:the\s+)?(?:floor|ground))|(?:floor\s+)?drains?\s+"
-        r"(?:\w+\s+){0,2}?(?:backed\s+up|backing\s+up|overflow\w*)|grease\s+trap\s+(?:\w+\s+){0,3}?"
+        r"(?:[\w']+\s+){0,6}?(?:backed\s+up|backing\s+up|overflow\w*)|"
+        # "grey water with food bits coming up out of it", "dirty water welling up"
+        r"(?:waste\s?water|grey\s?water|gray\s?water|dirty\s+water|sewage)\s+(?:[\w']+\s+){0,4}?"
+        r"(?:coming|came|comes|bubbling|bubbled|welling|welled|rising|rose|pushing|backing)\s+up|grease\s+trap\s+(?:\w+\s+){0,3}?"
         r"(?:overflow\w*|full|leak\w*|back\w*))"
         # waste water poured away outside: "empty the waste water tank into the storm drain",
         # "mop water dumped onto the gravel"
@@ -1874,6 +1922,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         )
         + r")",
         r"\b(?:garbage|trash|refuse|rubbish|waste\s+(?:receptacles?|containers?|cans?|bins?)|"
+        r"(?:external|outside|outdoor|exterior|wheelie|wheeled|rear|back|yard|alley)\s+bins?|"
         r"dumpsters?|recycl\w+|grease\s+(?:containers?|bins?|barrels?|drums?|receptacles?)|"
         r"compactors?|totes?|waste\s+oil)\b",
         r"\b(?:toilet|restroom|washroom|bathroom|hand\s?sinks?)\b",
@@ -1911,7 +1960,11 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"oven|cabinet|reach[-\s]?in)\s+(?:\w+\s+)?(?:doors?|floors?|walls?|ceilings?)|gaskets?|"
         r"hand\s?sinks?|faucets?|pipes?\s+leak\w*|leak\w*|toilet|restroom|washroom|bathroom|"
         r"hood|vent(?:ilation)?|exhaust|cutting\s+boards?)\b"
-        r"(?!.*\b(?:floors?|walls?|ceilings?|tiles?|coving|baseboards?)\b)|\b(?:light\s?bulbs?|"
+        r"(?!.*\b(?:floors?|walls?|ceilings?|tiles?|coving|baseboards?)\b)"
+        # the door of a freezer is the freezer's (item 47)
+        r"|\bdoors?\s+(?:of|on|to)\s+(?:the\s+|a\s+|an\s+)?(?:[\w-]+\s+){0,2}?(?:freezers?|coolers?|"
+        r"reach[-\s]?ins?|walk[-\s]?ins?|refrigerators?|fridges?|ovens?|cabinets?|units?|"
+        r"microwaves?|dish\s?machines?|ice\s+machines?|warmers?)\b|\b(?:light\s?bulbs?|"
         r"bulbs?|light\s+(?:fixtures?|shields?)|door\s+(?:handles?|gaskets?|hinges?)|\d[-\s]door|"
         r"shel(?:f|ves|ving))\b",
     ),
@@ -1960,7 +2013,11 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "C",
         "Inadequate lighting",
         r"\b(?:inadequate|insufficient|poor|low|dim|not\s+(?:adequate|enough|sufficient|working)|"
-        r"no)\s+(?:\w+\s+)?(?:light(?:s|ing)?|illumination)\b|\b(?:light(?:s|ing)?|bulbs?|fixtures?)"
+        r"no)\s+(?:\w+\s+)?(?:light(?:s|ing)?|illumination)\b"
+        # "no light showing under the door": a door-gap check passed, not the room's lighting
+        r"(?!\s+(?:\w+\s+)?(?:showing|visible|seen|coming|shining|getting|through|under\w*|"
+        r"around|beneath|at\s+the\s+(?:door|bottom|sill|threshold)))"
+        r"|\b(?:light(?:s|ing)?|bulbs?|fixtures?)"
         r"\s+(?:\w+\s+){0,6}?(?:out|burn(?:t|ed)\s+out|not\s+(?:working|functioning|on)|broken|"
         r"missing|inadequate|insufficient|dim)|\b(?:burn(?:t|ed)[-\s]out|broken|missing)\s+"
         r"(?:light\s+)?bulbs?|\d+\s*foot[-\s]?candles?\b|\b"
@@ -1998,7 +2055,10 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Ventilation hood or system not adequate or clean",
         r"\b(?:grease|greasy|dust(?:y)?|dirty|soiled|build[-\s]?up|buildup|accumulat\w*|"
         r"dripping|not\s+(?:working|functioning|operating|adequate|on)|inadequate|insufficient|"
-        r"broken|missing|no\b|condensation|"
+        # a bare "no" is a missing hood or fan; "no build-up", "no grease" is a clean one
+        r"broken|missing|no\b(?!\s+(?:visible\s+|obvious\s+|grease\s+|dust\s+)?(?:grease|greasy|dust|"
+        r"dirt|build[-\s]?up|buildup|accumulat\w*|residue|debris|drip\w*|condensation|soil\w*|"
+        r"issues?|problems?|concerns?))|condensation|"
         + _directive(r"(?:detail\s+)?clean|degrease|provide|install|repair|replace|service")
         + r")",
         r"\b(?:hoods?|exhaust(?:\s+(?:fans?|systems?|hoods?))?|ventilation|vents?|hood\s+filters?"
@@ -2012,11 +2072,19 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "6-305.11",
         "C",
         "Employee personal items not in a designated area",
-        r"\b(?:personal|employees?'?)\s+(?:\w+\s+){0,2}?(?:items|belongings|effects|phones?|"
-        r"cell\s+phones?|bags?|purses?|coats?|jackets?|clothing|medications?|food|drinks?)\s+"
+        r"\b(?:personal|employees?'?|staff|workers?'?|cooks?'?|crew)\s+(?:\w+\s+){0,2}?(?:items|"
+        r"belongings|effects|phones?|cell\s+phones?|bags?|backpacks?|handbags?|purses?|coats?|"
+        r"jackets?|hoodies|clothing|clothes|medications?|food|drinks?)\s+"
         r"(?:\w+\s+){0,4}?(?:stored|kept|placed|left|on|in|above|over|with|next\s+to)\s+"
         r"(?:\w+\s+){0,3}?(?:food|prep|shel\w+|coolers?|kitchen|storage|equipment|single[-\s]"
-        r"service|utensils?|counter)",
+        r"service|utensils?|counter)"
+        # the belongings named without their owner: "a backpack and two coats on the flour shelf"
+        r"|\b(?:backpacks?|handbags?|purses?|(?:winter\s+)?coats|jackets|hoodies)\s+(?:\w+\s+){0,4}?"
+        r"(?:stored|kept|placed|left|hung|hanging|piled|on|above|over)\s+(?:\w+\s+){0,4}?(?:food|"
+        r"prep\s+\w+|shel(?:f|ves)\s+(?:of|with|above|over)\s+(?:\w+\s+){0,2}?(?:food|flour|"
+        r"produce|bread|rice|sugar|spices|dry\s+goods|single[-\s]service|cans|boxes)|dry\s+storage|"
+        r"storage\s+racks?|coolers?|walk[-\s]?ins?|single[-\s]service|clean\s+(?:dishes|utensils|"
+        r"linens?|pans))",
         unless=r"\b(?:lockers?|away\s+from|designated|break\s+room|office|cubbies)\b",
     ),
     # --- wider wording, same concepts ------------------------------------------------------

@@ -618,3 +618,128 @@ def test_clean_ware_on_the_floor(text: str) -> None:
 )
 def test_ware_off_the_floor_or_food_is_not_utensil_storage(text: str) -> None:
     assert 44 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "item", "section"),
+    [
+        # a bin's lid left open by a door is refuse, not an outer opening
+        ("The outside bin by the kitchen door had its lid propped open.", 54, "5-501.113"),
+        ("Wheelie bin in the yard with the lid left open, flies around it.", 54, "5-501.113"),
+        # a drain backing up, waste water coming up out of it
+        ("The floor drain by the mop sink is completely backed up.", 52, "5-403.11"),
+        ("Grey water and food scraps were bubbling up from the drain under the three-bay.", 52,
+         "5-403.11"),
+        # belongings on food shelves
+        ("Staff jackets and a handbag on the shelf above the rice.", 56, "6-305.11"),
+        ("A backpack and two coats left on the shelf above the flour.", 56, "6-305.11"),
+        # a unit's door held shut: the unit is in disrepair
+        ("The door of the beer cooler is held shut with a bungee cord.", 47, "4-501.11"),
+        ("Door on the prep reach-in has a broken hinge and is held closed with tape.", 47,
+         "4-501.11"),
+        # thawing in still water
+        ("Frozen shrimp were sitting in a bucket of still water in the prep sink.", 35,
+         "3-501.13"),
+        ("Chicken thighs in the sink in lukewarm water, no water running.", 35, "3-501.13"),
+    ],
+)  # fmt: skip
+def test_storage_and_facilities_in_plain_words(text: str, item: int, section: str) -> None:
+    found = _findings(text)
+    assert any(i == item and s == section for i, s, _ in found), found
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("The outside bin by the back door had its lid propped open.", 38),
+        ("The door of the beer cooler has a broken hinge and is held shut with a bungee cord.",
+         55),
+        ("The door of the beer cooler has a broken hinge and is held shut with a bungee cord.",
+         33),
+    ],
+)  # fmt: skip
+def test_the_thing_named_is_not_read_as_its_neighbour(text: str, item: int) -> None:
+    assert item not in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Floor drain under the dish machine drains freely, no back-up.",
+        "Staff coats and bags kept in the lockers in the break room.",
+        "Frozen shrimp thawing in the prep sink under cold running water.",
+        "Bins in the yard closed, lids down.",
+        "Reach-in door closes and seals properly.",
+    ],
+)
+def test_storage_and_facilities_kept_right_are_not_cited(text: str) -> None:
+    assert not {35, 47, 52, 54, 56} & _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The chlorine test strip showed the sanitizer was far too weak.",
+        "Quat in the third compartment was watered down and under strength on the strip.",
+        "Sanitizer bottle on the line tested weak.",
+    ],
+)
+def test_sanitizer_under_strength_in_words(text: str) -> None:
+    assert (16, "4-501.114(A)", "P") in _findings(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sanitizer tested at 200 ppm quat, not too weak and not too strong.",
+        "Water pressure at the hand sink is weak.",
+        "Sanitizer bucket for wiping cloths tested weak.",
+    ],
+)
+def test_sanitizer_at_strength_or_other_weakness_is_not_item_16(text: str) -> None:
+    assert (16, "P") not in _priority(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Oysters on ice for the raw bar. They throw the tag away when the bag is empty.",
+        "Clams in the walk-in; tags are tossed out as soon as the sack is finished.",
+    ],
+)
+def test_shellstock_tags_thrown_away_when_used_up(text: str) -> None:
+    assert (14, "3-203.12", "Pf") in _findings(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Oysters on ice. Tags are kept for 90 days after the bag is empty.",
+        "Price tags thrown away when the display is changed.",
+        "They throw the tag away when the bag is empty.",
+    ],
+)
+def test_shellstock_tags_kept_or_no_shellfish_is_not_cited(text: str) -> None:
+    assert 14 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The line cook threw up twice this morning and is still cooking.",
+        "says she through up before work and she is still on the line making rolls",
+    ],
+)
+def test_vomiting_in_plain_words_is_an_ill_worker(text: str) -> None:
+    assert (4, "2-201.12", "P") in _findings(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He threw up the ladder to reach the vent and is still working.",
+        "She threw up last week and stayed home until symptom-free.",
+    ],
+)
+def test_thrown_upward_or_kept_home_is_not_an_ill_worker(text: str) -> None:
+    assert 4 not in _items(text)
