@@ -27,7 +27,14 @@ from typing import Any
 from opengovfood.inspection.catalogue import catalogue
 from opengovfood.inspection.engine import build_engine, default_engine
 
-from .corpora import NARRATIVE_DIR, Case, chicago_cases, narrative_cases, paraphrase_cases
+from .corpora import (
+    NARRATIVE_DIR,
+    Case,
+    bank_cases,
+    chicago_cases,
+    narrative_cases,
+    paraphrase_cases,
+)
 from .floors import check_floors
 from .metrics import CorpusMetrics, compute
 from .report import as_json, item_table, summary_table
@@ -111,6 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         results[f"paraphrase{suffix}"] = compute(
             run_cases(analyser, paraphrases), known_section=in_catalogue, score=score
         )
+    results["bank"] = compute(
+        run_cases(engine, bank_cases()), known_section=in_catalogue, score=score
+    )
     for split in splits:
         cases = narrative_cases(split, args.narrative)
         if not cases:
@@ -162,6 +172,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]))  # fmt: skip
     print("\nengine per Form 3-A item (paraphrase sets):")
     print(item_table(results["paraphrase"]))
+
+    print(
+        "\n== sentence bank: one sentence a note, two authors' training sentences "
+        "(server/opengovfood/inspection/data/sentences-*.tsv) =="
+    )
+    print(summary_table([("engine", results["bank"])]))
+    print("\nengine per Form 3-A item (sentence bank):")
+    print(item_table(results["bank"]))
 
     broken = check_floors(results)
     out = args.out or RESULTS_DIR / ("quick.json" if args.quick else "full.json")

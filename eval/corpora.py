@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Final
 
@@ -15,6 +16,7 @@ __all__ = [
     "PARAPHRASE_DIR",
     "Case",
     "GoldViolation",
+    "bank_cases",
     "chicago_cases",
     "narrative_cases",
     "paraphrase_cases",
@@ -22,6 +24,9 @@ __all__ = [
 
 NARRATIVE_DIR: Final = Path(__file__).resolve().parent / "corpora" / "narrative"
 PARAPHRASE_DIR: Final = Path(__file__).resolve().parent / "corpora" / "paraphrase"
+# The sentence bank: training data for a learned component (its README says so); until one
+# trains on it, `make eval` uses it to measure the engine sentence by sentence.
+BANK_DIR: Final = Path(str(resources.files("opengovfood.inspection").joinpath("data")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,4 +119,20 @@ def paraphrase_cases(root: Path = PARAPHRASE_DIR) -> list[Case]:
     for number, line in enumerate(lines, 1):
         if line.strip() and not line.startswith("#"):
             cases.append(Case(f"paraphrase-c{number:03d}", line.strip(), ()))
+    return cases
+
+
+def bank_cases(root: Path = BANK_DIR) -> list[Case]:
+    """The sentence bank (`sentences-*.tsv`): each violation line a one-line note with its
+    item, designation and section, each no-violation line (item 0) a clean note."""
+    cases: list[Case] = []
+    for path in sorted(root.glob("sentences-*.tsv")):
+        author = path.stem.removeprefix("sentences-")
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines, 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            item, designation, section, sentence = line.split("\t")
+            gold = () if item == "0" else (GoldViolation(int(item), designation, section),)
+            cases.append(Case(f"bank-{author}-{number:04d}", sentence, gold))
     return cases

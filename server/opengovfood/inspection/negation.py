@@ -22,9 +22,11 @@ __all__ = [
     "is_advisory",
     "is_allegation",
     "is_compliance_statement",
+    "is_declared_no_finding",
     "is_negated",
     "is_procedure",
     "is_rule_statement",
+    "is_standalone_verdict",
     "mentions_correction",
     "mentions_repeat",
 ]
@@ -103,6 +105,31 @@ _VERDICT: Final = re.compile(
     r"in\s+compliance)\s*[.;]?\s*$"
 )
 _SHORT_SENTENCE: Final = 160
+# A sentence that is only a verdict ("Fine.", "OK.", "Conforms.", "Within limits.", "No
+# issue."): the writer's judgement of what the sentence just before it described.
+_STANDALONE_VERDICT: Final = re.compile(
+    r"^\W*(?:(?:that(?:'s|\s+is)|which\s+is|this\s+is|all|it\s+is|it's)\s+)?"
+    r"(?:fine|ok|okay|good|acceptable|accepted|satisfactory|compliant|conforms?|conforming|"
+    r"correct|in\s+compliance|complies|passe?d?|"
+    r"within\s+(?:the\s+)?(?:limits?|range|spec(?:ification)?s?|tolerance)|in\s+range|"
+    r"meets\s+(?:the\s+)?(?:code|limits?|requirements?|standard)|"
+    r"no\s+(?:issues?|problems?|concerns?|findings?|action\s+(?:needed|required))|"
+    r"not\s+an?\s+(?:issue|problem|finding|violation|concern))"
+    r"(?:\s+(?:here|then|now|today))?\W*$"
+)
+# A sentence that says in its own words that what it describes is no finding: "refused on
+# arrival - correct action, not a finding", "a gap in the log, not a violation", "noted, not
+# cited". Not in someone else's mouth ("the manager said it was not a violation").
+_NO_FINDING: Final = re.compile(
+    r"\b(?:not\s+an?\s+(?:finding|violation|infraction|citable\s+\w+)|no\s+finding\b"
+    r"(?!\s+(?:of|for|on)\b)|not\s+(?:cited|citable|written\s+up)\b"
+    r"(?!\s+(?:at|on|during|in)\s+(?:the\s+)?(?:last|previous|prior|earlier))|"
+    r"(?:was|is|were|the)\s+(?:the\s+)?correct\s+(?:action|response|call|thing\s+to\s+do))\b"
+)
+_SOMEONE_ELSES: Final = re.compile(
+    r"\b(?:said|says|stated|states|claimed|claims|argued|insisted|thought|thinks|believed|"
+    r"believes|felt|feels|told\s+(?:me|us))\b"
+)
 _ADVISORY: Final = re.compile(
     r"^(?:[\w'-]+\s+){0,3}?(?:reminded|discussed|reviewed|educated|recommend(?:ed|s)?|"
     r"suggest(?:ed|s)?|encouraged|explained|advised\s+(?:the\s+)?\w+\s+(?:on|about|of)|"
@@ -191,6 +218,15 @@ def is_compliance_statement(view: str) -> bool:
     return _COMPLIANCE.search(view) is not None or (
         len(view) <= _SHORT_SENTENCE and _VERDICT.search(view) is not None
     )
+
+
+def is_standalone_verdict(view: str) -> bool:
+    return _STANDALONE_VERDICT.match(view) is not None
+
+
+def is_declared_no_finding(view: str) -> bool:
+    match = _NO_FINDING.search(view)
+    return match is not None and _SOMEONE_ELSES.search(view, 0, match.start()) is None
 
 
 def is_advisory(view: str) -> bool:

@@ -20,9 +20,11 @@ from .negation import (
     is_advisory,
     is_allegation,
     is_compliance_statement,
+    is_declared_no_finding,
     is_negated,
     is_procedure,
     is_rule_statement,
+    is_standalone_verdict,
     mentions_correction,
     mentions_repeat,
 )
@@ -276,6 +278,7 @@ def reports_nothing(view: str) -> bool:
         or is_rule_statement(view)
         or is_procedure(view)
         or is_question(view)
+        or is_declared_no_finding(view)
         or _CHECKLIST_HEADING.match(view) is not None
         or _CORRECTION_LABEL.match(view) is not None
     )
@@ -334,6 +337,17 @@ def _then_and_now(sentences: list[Sentence], notes: str) -> frozenset[int]:
         ):
             out.add(index)
     return frozenset(out)
+
+
+def _judged_fine(sentences: list[Sentence], notes: str) -> frozenset[int]:
+    """The sentences (by index) followed, on the same line, by a sentence that is only a
+    verdict on them ("14:20 Meatballs 43°F. Fine.", "Walk-in 40F. OK.", "... Conforms.")."""
+    return frozenset(
+        index
+        for index in range(len(sentences) - 1)
+        if "\n" not in notes[sentences[index].end : sentences[index + 1].start]
+        and is_standalone_verdict(sentences[index + 1].lower)
+    )
 
 
 # "Previously: cooler at 46F — today 38F", "Last inspection: no soap - soap present": an
@@ -649,6 +663,7 @@ def rule_findings(sentences: list[Sentence], notes: str = "") -> list[SentenceFi
     today = inspection_day(notes_view)
     earlier = earlier_items(sentences, notes) if notes else frozenset()
     earlier = earlier | _then_and_now(sentences, notes)
+    earlier = earlier | _judged_fine(sentences, notes)
     # on a follow-up, what has been put right since the last visit reports nothing either
     earlier = earlier | frozenset(
         i for i, s in enumerate(sentences) if _put_right_since(s.lower, notes_view)

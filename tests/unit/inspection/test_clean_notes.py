@@ -345,3 +345,54 @@ PAPERWORK_DATES = [
 def test_a_date_on_paperwork_is_not_date_marking(clean: str, violation: str) -> None:
     assert 23 not in _items(clean)
     assert 23 in _items(violation)
+
+
+# A sentence that is only a verdict judges the reading or observation just before it on the
+# same line; a verdict that says otherwise ("Not within limits.") leaves the finding.
+STANDALONE_VERDICTS = [
+    ("Potato salad in the deli case 44°F. Fine.", "Potato salad in the deli case 44°F.", 22),
+    ("Walk-in cooler read 45F. OK.", "Walk-in cooler read 45F. Not OK.", 33),
+    ("Sliced ham in the deli case 46F. Within limits.", "Sliced ham in the deli case 46F.", 22),
+    ("Soup on the steam table 128F. Conforms.", "Soup on the steam table 128F.", 21),
+    ("Coleslaw at the salad bar 47°F. Acceptable.", "Coleslaw at the salad bar 47°F.", 22),
+    ("Chili in the hot well 125F. No issue.", "Chili in the hot well 125F. Big issue.", 21),
+]
+
+
+@pytest.mark.parametrize(("clean", "violation", "item"), STANDALONE_VERDICTS)
+def test_a_standalone_verdict_judges_the_sentence_before(
+    clean: str, violation: str, item: int
+) -> None:
+    assert item not in _items(clean)
+    assert item in _items(violation)
+
+
+# The writer's own "not a finding" in the sentence; the same words in someone else's mouth
+# are not the inspector's verdict.
+DECLARED_NO_FINDING = [
+    (
+        "Tuna salad in the display case at 46F, discussed with the chef, not a finding.",
+        "Tuna salad in the display case at 46F, discussed with the chef.",
+        22,
+    ),
+    (
+        "Salsa in the cold well at 45F, made ten minutes ago - not a violation.",
+        "Salsa in the cold well at 45F, made ten minutes ago.",
+        22,
+    ),
+    (
+        "Rice on the counter at 90F for plating only, noted, not cited.",
+        "Rice on the counter at 90F for an hour.",
+        22,
+    ),
+]
+
+
+@pytest.mark.parametrize(("clean", "violation", "item"), DECLARED_NO_FINDING)
+def test_a_sentence_declared_no_finding(clean: str, violation: str, item: int) -> None:
+    assert item not in _items(clean)
+    assert item in _items(violation)
+
+
+def test_no_finding_in_someone_elses_words_still_fires() -> None:
+    assert 15 in _items("The chef said raw chicken stored above the lettuce was not a violation.")
