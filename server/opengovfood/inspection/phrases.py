@@ -478,7 +478,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "6-301.14",
         "C",
         "No handwashing signage",
-        rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:sign|signs|signage|posters?)\b|\b(?:signs?|signage|"
+        # "no sign of pests" is "no evidence of", not a missing sign
+        rf"\b{ABSENT}\s+(?:\w+\s+){{0,3}}?(?:sign|signs|signage|posters?)\b(?!\s+of\b)|"
+        r"\b(?:signs?|signage|"
         r"posters?)\b[^.;]{0,20}?\bnone\s+(?:posted|provided|present)|\b(?:signs?|signage|"
         r"posters?)\s+(?:\w+\s+){0,3}?(?:not\s+(?:posted|provided)|missing|needed|required)|"
         + _directive(r"post|provide\s+(?:\w+\s+){0,2}?(?:signs?|signage)"),
@@ -2023,7 +2025,11 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "C",
         "Inadequate lighting",
         r"\b(?:inadequate|insufficient|poor|low|dim|not\s+(?:adequate|enough|sufficient|working)|"
-        r"no)\s+(?:\w+\s+)?(?:light(?:s|ing)?|illumination)\b|\b(?:light(?:s|ing)?|bulbs?|fixtures?)"
+        r"no)\s+(?:\w+\s+)?(?:light(?:s|ing)?|illumination)\b"
+        # "no light showing under the door": a door-gap check passed, not the room's lighting
+        r"(?!\s+(?:\w+\s+)?(?:showing|visible|seen|coming|shining|getting|through|under\w*|"
+        r"around|beneath|at\s+the\s+(?:door|bottom|sill|threshold)))"
+        r"|\b(?:light(?:s|ing)?|bulbs?|fixtures?)"
         r"\s+(?:\w+\s+){0,6}?(?:out|burn(?:t|ed)\s+out|not\s+(?:working|functioning|on)|broken|"
         r"missing|inadequate|insufficient|dim)|\b(?:burn(?:t|ed)[-\s]out|broken|missing)\s+"
         r"(?:light\s+)?bulbs?|\d+\s*foot[-\s]?candles?\b|\b"
@@ -2061,7 +2067,10 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Ventilation hood or system not adequate or clean",
         r"\b(?:grease|greasy|dust(?:y)?|dirty|soiled|build[-\s]?up|buildup|accumulat\w*|"
         r"dripping|not\s+(?:working|functioning|operating|adequate|on)|inadequate|insufficient|"
-        r"broken|missing|no\b|condensation|"
+        # a bare "no" is a missing hood or fan; "no build-up", "no grease" is a clean one
+        r"broken|missing|no\b(?!\s+(?:visible\s+|obvious\s+|grease\s+|dust\s+)?(?:grease|greasy|dust|"
+        r"dirt|build[-\s]?up|buildup|accumulat\w*|residue|debris|drip\w*|condensation|soil\w*|"
+        r"issues?|problems?|concerns?))|condensation|"
         + _directive(r"(?:detail\s+)?clean|degrease|provide|install|repair|replace|service")
         + r")",
         r"\b(?:hoods?|exhaust(?:\s+(?:fans?|systems?|hoods?))?|ventilation|vents?|hood\s+filters?"

@@ -396,3 +396,30 @@ def test_a_sentence_declared_no_finding(clean: str, violation: str, item: int) -
 
 def test_no_finding_in_someone_elses_words_still_fires() -> None:
     assert 15 in _items("The chef said raw chicken stored above the lettuce was not a violation.")
+
+
+# A check passed, worded with the problem's noun denied: "no light showing under the door" is
+# a tight door (not the room's lighting), "no build-up on the filters" a clean hood (not a
+# missing one), "no sign of pests" is "no evidence of" (not a missing handwashing sign).
+CHECKS_PASSED_WITH_A_PROBLEM_NOUN = [
+    ("Back door shuts flush, no light visible underneath.", "No light over the prep sink.", 56),
+    ("Side door: no light coming through at the sill.", "No lighting in the dry store.", 56),
+    ("No grease on the hood baffles.", "No hood over the wok range.", 56),
+    ("No dust build-up on the exhaust fan.", "Dust build-up on the exhaust fan.", 56),
+    (
+        "Hand sink stocked with soap and towels, no sign of misuse.",
+        "Hand sink stocked with soap and towels, no sign posted.",
+        10,
+    ),
+    (
+        "All fine: hand sinks stocked, no signs of rodents.",
+        "Hand sinks stocked, no handwashing signs.",
+        10,
+    ),
+]
+
+
+@pytest.mark.parametrize(("clean", "violation", "item"), CHECKS_PASSED_WITH_A_PROBLEM_NOUN)
+def test_a_check_passed_with_a_problem_noun(clean: str, violation: str, item: int) -> None:
+    assert item not in _items(clean)
+    assert item in _items(violation)
