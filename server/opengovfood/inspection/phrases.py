@@ -254,7 +254,7 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"\b(?:employee\s+)?(?:health|illness)\s+(?:policy|"
         r"reporting\s+agreement|agreements?)\s+(?:\w+\s+){0,2}?(?:not\s+(?:available|on\s+site|"
         r"signed|provided)|missing|unsigned)|\bnot\s+(?:been\s+)?(?:informed|told|trained|made\s+"
-        r"aware|instructed)\s+(?:\w+\s+){0,4}?(?:report\w*|duty|illness\w*|symptoms?|exclusion)|\b(?:employees?|staff|food\s+handlers?)\s+(?:\w+\s+)"
+        r"aware|instructed)\s+(?:\w+\s+){0,8}?(?:report\w*|duty|illness\w*|symptoms?|exclusion)|\b(?:employees?|staff|food\s+handlers?)\s+(?:\w+\s+)"
         r"{0,2}?(?:not\s+aware|unaware|not\s+informed)\s+(?:of|that)\s+(?:\w+\s+){0,4}?(?:report|symptoms?|illness)",
     ),
     _rule(
@@ -296,7 +296,12 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"plan|procedures?|policy|supplies)\s+(?:\w+\s+){0,3}?(?:not\s+(?:available|on\s+site|"
         r"provided|complete)|missing|incomplete|expired|lacking|unavailable)"
         r"|\b(?:clean[-\s]?up\s+kit|spill\s+kit)\s+(?:\w+\s+){0,2}?(?:not\s+(?:available|"
-        r"complete|on\s+site)|missing|incomplete|expired)",
+        r"complete|on\s+site)|missing|incomplete|expired)"
+        # asked for it, and "they dont have one"
+        r"|\b(?:procedures?|plan|kit|policy)\s+(?:for\s+)?(?:[\w-]+\s+){0,6}?(?:vomit\w*|diarrh\w+|"
+        r"bodily\s+fluids?|body\s+fluids?)\b[^.]{0,40}?\b(?:they|he|she|the\s+\w+)\s+(?:do\s+not|"
+        r"don'?t|dont|did\s+not|didn'?t|didnt|does\s+not|doesn'?t|doesnt|could\s+not|couldn'?t|"
+        r"couldnt)\s+(?:have|find|produce|show)\s+(?:one|any|it|them)\b",
     ),
     _rule(
         "eating_drinking",
@@ -860,7 +865,13 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"asterisk\w*)|\b(?:consumer\s+)?advisory\s+(?:\w+\s+){0,3}?(?:missing|not\s+(?:\w+\s+)?"
         r"(?:provided|posted|on|present|available|complete)|incomplete|lacks?|lacking)|"
         r"\b(?:disclosure|reminder)\s+(?:\w+\s+){0,3}?(?:missing|not\s+(?:provided|posted|on)|"
-        r"incomplete)|" + _directive(r"provide\s+(?:\w+\s+){0,3}?(?:advisory|disclosure|reminder)"),
+        r"incomplete)|"
+        # "nothing at the counter or on the labels tells the customer it is raw"
+        r"\b(?:nothing|no\s+(?:sign|signage|notice|note|statement|wording|label|menu\s+note))\s+"
+        r"(?:[\w']+\s+){0,7}?(?:tells?|warns?|informs?|advises?|says?|notif(?:y|ies)|discloses?|"
+        r"lets?)\s+(?:the\s+)?(?:customers?|consumers?|guests?|diners?|patrons?|public|buyers?|"
+        r"shoppers?|people)\b(?:\s+[\w']+){0,5}?\s+(?:raw|undercooked|uncooked|rare)\b|"
+        + _directive(r"provide\s+(?:\w+\s+){0,3}?(?:advisory|disclosure|reminder)"),
     ),
     _rule(
         "hsp",
@@ -877,7 +888,8 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         r"undercooked))\b",
         requires_note=r"\b(?:nursing\s+homes?|day\s?cares?|child\s?care|pre-?schools?|"
         r"hospitals?|assisted\s+living|highly\s+susceptible|hsp|senior\s+(?:center|living|"
-        r"home)|long[-\s]term\s+care|elementary|kindergarten|residents|patients)\b",
+        r"home)|long[-\s]term\s+care|elementary|kindergarten|residents|patients|in-?patients?|"
+        r"medical\s+cent(?:re|er)s?|wards|infirmary|hospices?|care\s+homes?|retirement\s+homes?)\b",
     ),
     _rule(
         "additives",
@@ -2103,7 +2115,9 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "2-102.12",
         "C",
         "No certified food protection manager",
-        r"\b(?:none|nobody|no\s+one)\s+(?:(?:of|on|in|at)\s+(?:the\s+)?(?:[\w']+\s+){1,3}?)?(?:holds?|has|have|with)\s+(?:a\s+)?"
+        r"\b(?:none|nobody|no\s+one)\s+(?:(?:of|on|in|at)\s+(?:the\s+)?(?:[\w']+\s*){1,3}?)?"
+        r"(?:,\s*(?:[\w']+\s+){1,3}?[\w']+,\s*)?(?:currently\s+|yet\s+|actually\s+|now\s+)?"
+        r"(?:holds?|has|have|with)\s+(?:a\s+)?"
         r"(?:valid\s+|current\s+)?(?:certified\s+)?(?:food\s+(?:protection\s+|safety\s+)?manager|cfpm|"
         r"servsafe|manager\s+certif)",
     ),
@@ -2157,6 +2171,29 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Unapproved food or color additive",
         r"\bsulfit\w+\s+(?:\w+\s+){0,3}?(?:added|applied|used|sprayed)\b",
         r"\b(?:fresh|raw|produce|vegetables|fruits?|salad)\b",
+    ),
+    # a private supply's yearly sample overdue: "the last bacteriological sample was taken in
+    # March 2023, and a sample is required every year", "annual well water test is overdue"
+    _rule(
+        "water_sample_overdue",
+        31,
+        "5-102.13",
+        "Pf",
+        "Private water supply not sampled",
+        r"\b(?:water|well|bacteriological|bacteria|coliform|potability)\s+(?:\w+\s+){0,2}?"
+        r"(?:samples?|tests?|testing|analys[ie]s|results?|reports?)\s+(?:\w+\s+){0,3}?(?:overdue|"
+        r"out\s+of\s+date|expired|lapsed|past\s+due|not\s+(?:done|taken|submitted|current|up\s+to\s+"
+        r"date)\s+(?:\w+\s+){0,2}?(?:this|in\s+the\s+last|since|for)\b)"
+        r"|\b(?:last|latest|most\s+recent|only)\s+(?:\w+\s+){0,2}?(?:samples?|tests?|results?|"
+        r"reports?)\s+(?:\w+\s+){0,5}?(?:from|in|on|dated|taken|done|collected)\s+(?:\w+\s+){0,3}?"
+        r"(?:19|20)\d\d\b[^.]{0,60}?\b(?:required|needed|due|must\s+be\s+(?:taken|done|tested))\s+"
+        r"(?:\w+\s+){0,2}?(?:every|each|once\s+a|per|a)\s+(?:year|twelve\s+months|12\s+months)\b"
+        r"|\bannual\s+(?:\w+\s+){0,2}?(?:samples?|tests?)\s+(?:\w+\s+){0,2}?(?:overdue|missed|"
+        r"not\s+(?:done|taken))",
+        unless=r"\b(?:sanitiz\w+|test\s+strips?|chlorine|quat\w*|thermometers?|dish\s?machines?|"
+        r"pest|backflow)\b",
+        requires_note=r"\b(?:wells?|private\s+(?:water|supply|system)|non[-\s]?public|bore\s?holes?|"
+        r"spring\s+water\s+supply)\b",
     ),
     _rule(
         "ice_from_home",

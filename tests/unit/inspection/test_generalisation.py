@@ -743,3 +743,84 @@ def test_vomiting_in_plain_words_is_an_ill_worker(text: str) -> None:
 )
 def test_thrown_upward_or_kept_home_is_not_an_ill_worker(text: str) -> None:
     assert 4 not in _items(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "item", "section"),
+    [
+        # what the customer is not told, said through "nothing"
+        ("Raw tuna poke sold by the pound; nothing on the menu tells customers it is raw.", 25,
+         "3-603.11"),
+        ("Burgers cooked to order; no sign at the register warns guests that rare beef is "
+         "undercooked.", 25, "3-603.11"),
+        # the procedure asked for, and "they dont have one"
+        ("Asked the manager for a clean up procedure for vomit and diarrhea, she doesnt have "
+         "one.", 5, "2-501.11"),
+        ("Asked to see the written procedure for vomit clean-up, the manager does not have "
+         "one.", 5, "2-501.11"),
+        # nobody holds the certificate, with an aside before the verb
+        ("No one in the kitchen, not even the chef, has a food protection manager certificate.",
+         2, "2-102.12"),
+        # staff not told of the policy, said at length
+        ("The new dishwashers have not been told about any of it or signed the reporting "
+         "agreement.", 3, "2-103.11(O)"),
+    ],
+)  # fmt: skip
+def test_absence_stated_through_a_pronoun(text: str, item: int, section: str) -> None:
+    found = _findings(text)
+    assert any(i == item and s == section for i, s, _ in found), found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A sign at the poke counter tells customers the tuna is raw and may increase risk.",
+        "Asked for their clean up procedure for vomit; they showed me the kit and the plan.",
+        "Everyone on site, including you, holds a food handler card; the manager has a food "
+        "protection manager certificate.",
+        "All staff have been told about the policy and signed the reporting agreement.",
+    ],
+)
+def test_pronoun_statements_of_compliance_are_not_cited(text: str) -> None:
+    assert not {2, 3, 5, 25} & _items(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Regional Medical Centre tray line. Soft-boiled eggs for the wards are made from raw "
+        "shell eggs, not pasteurized.",
+        "Hospice kitchen: the custard for residents uses raw shell eggs.",
+    ],
+)
+def test_raw_eggs_where_the_population_is_highly_susceptible(text: str) -> None:
+    assert (26, "3-801.11", "P") in _findings(text)
+
+
+def test_raw_eggs_in_a_restaurant_are_not_hsp() -> None:
+    assert 26 not in _items("Diner: soft-boiled eggs are made from raw shell eggs on request.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The cafe is on a private well. The last water sample was taken in June 2022, and a "
+        "sample is required every year.",
+        "Farm shop on its own well; the annual bacteriological test is overdue.",
+    ],
+)
+def test_private_water_supply_sample_overdue(text: str) -> None:
+    assert (31, "5-102.13", "Pf") in _findings(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The cafe is on a private well. The last water sample was taken in June 2026 and was "
+        "satisfactory.",
+        "The cafe is on city water. The last sanitizer test strip order was in 2022, and one is "
+        "required every year.",
+    ],
+)
+def test_private_water_supply_sampled_is_not_cited(text: str) -> None:
+    assert (31, "5-102.13", "Pf") not in _findings(text)
