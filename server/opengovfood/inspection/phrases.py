@@ -1340,7 +1340,10 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         _FOOD_NOUN + r"|\b(?:bins?|containers?)\b",
         r"\b(?:trash|garbage|waste|receptacles?|dumpsters?|lights?|bulbs?|toilet|drains?|"
         r"ice\s+(?:bin|machine)|single[-\s]service|cups|utensils?|outlets?|advisory|"
-        r"menu|thermometer|policy)\b",
+        r"menu|thermometer|policy)\b"
+        # left uncovered to cool (in shallow pans, an ice bath, a blast chiller) is how
+        # cooling is done, not food left unprotected
+        r"|\bcool(?:ing|s|ed)?\b|\bice[-\s]baths?\b|\bblast[-\s]chill\w*",
     ),
     _rule(
         "ice_scoop_or_bin",

@@ -441,3 +441,26 @@ def test_a_rooms_air_is_not_holding(clean: str, violation: str, item: int) -> No
 
 def test_food_read_in_a_rooms_air_still_fires() -> None:
     assert 22 in _items("Cutting room 45°F ambient, ground beef on the table 50°F.")
+
+
+# Food left uncovered while it cools is how cooling is done, not food left unprotected.
+UNCOVERED_TO_COOL = [
+    (
+        "Rice spread in shallow pans, uncovered on the top shelf of the walk-in to cool.",
+        "Rice in shallow pans, uncovered on the bottom shelf of the walk-in.",
+    ),
+    (
+        "Stock divided into hotel pans and set uncovered in an ice bath, cooling log started.",
+        "Stock in hotel pans, uncovered, on the rack next to the dish machine.",
+    ),
+    (
+        "Chicken breasts left unwrapped on sheet trays in the blast chiller.",
+        "Chicken breasts left unwrapped on sheet trays in the reach-in.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("clean", "violation"), UNCOVERED_TO_COOL)
+def test_uncovered_to_cool_is_not_unprotected(clean: str, violation: str) -> None:
+    assert 39 not in _items(clean)
+    assert 39 in _items(violation)
