@@ -230,7 +230,9 @@ def select_within_budget(
 ) -> list[Any] | None:
     """Rows of a SELECT run right here (on the loop) under the VM-step budget, or None:
     run it where waiting is fine. Over budget, `sql` is remembered in `slow` (bounded);
-    "locked"/"busy" is not remembered (it passes)."""
+    "locked"/"busy" is not remembered (it passes), nor is "schema has changed" (another
+    connection ran DDL, e.g. a migration's index, after this one prepared the statement:
+    the thread's run prepares it afresh)."""
     calls = 0
 
     def over_budget() -> bool:
@@ -249,7 +251,7 @@ def select_within_budget(
                 slow.clear()
             slow[sql] = None
             return None
-        if "locked" in message or "busy" in message:
+        if "locked" in message or "busy" in message or "schema has changed" in message:
             return None
         raise
     finally:

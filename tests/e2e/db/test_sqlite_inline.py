@@ -7,6 +7,7 @@ import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -195,3 +196,31 @@ async def test_a_cancelled_long_statement_is_interrupted(connection: InlineConne
     await asyncio.wait_for(connection.rollback(), 5)  # queued after the interrupted count
     assert loop.time() - started < 1.0
     assert await _select(connection, "SELECT count(*) FROM t") == [(100,)]
+
+
+@pytest.mark.parametrize(
+    ("message", "goes_to_thread"),
+    [
+        ("database schema has changed", True),
+        ("database is locked", True),
+        ("no such table: t2", False),
+    ],
+)
+def test_a_read_that_cannot_run_inline_goes_to_the_thread_and_is_not_remembered_as_slow(
+    tmp_path: Path, message: str, goes_to_thread: bool
+) -> None:
+    # A cursor standing in for sqlite3's failure: "schema has changed" is what a statement
+    # prepared before another connection's DDL reports when its re-prepare gives up.
+    class Failing:
+        def execute(self, sql: str, parameters: object) -> None:
+            raise sqlite3.OperationalError(message)
+
+    slow: dict[str, None] = {}
+    with sqlite3.connect(str(tmp_path / "schema.db")) as conn:
+        cursor: Any = Failing()
+        if goes_to_thread:
+            assert sqlite_inline.select_within_budget(conn, cursor, "SELECT 1", (), slow) is None
+        else:
+            with pytest.raises(sqlite3.OperationalError, match="no such table"):
+                sqlite_inline.select_within_budget(conn, cursor, "SELECT 1", (), slow)
+    assert slow == {}
