@@ -701,6 +701,17 @@ _NOT_A_HOLDING_READING: Final = re.compile(
     r"\broom\s+(?:air\s+)?(?:temp\w*\s+)?(?:is|was|at)\s+\d|\bambient\s+(?:room|air|kitchen)|"
     r"\bwater\s+(?:ran|runs|running|came\s+out|comes\s+out|reached|reaches|only\s+reached)"
 )
+# The air of a room, not of a unit: "cutting room 45°F ambient", "kitchen air 84F". A room
+# is no holding equipment and its air no food; a cold room or a walk-in is a unit.
+_ROOM: Final = re.compile(
+    r"\b(?<!cold\s)(?<!cool\s)(?<!chill\s)(?<!freezer\s)(?<!refrigerated\s)(?:room|kitchen|bakery|"
+    r"dining\s+area|prep\s+area|dock)\b"
+)
+_AIR: Final = re.compile(r"\b(?:ambient|air)\b")
+_UNIT_WORDS: Final = re.compile(
+    r"\b(?:coolers?|refrigerat\w*|fridges?|reach[-\s]?ins?|walk[-\s]?ins?|wic|freezers?|"
+    r"make[-\s]?(?:lines?|tables?)|display|cases?|units?|drawers?)\b"
+)
 # Dough rising and ferments are kept warm on purpose (the reading's own phrase says so).
 _WARM_ON_PURPOSE: Final = re.compile(
     r"\bproof(?:er|ers|ing|ed|\s+box)\b|\bferment(?:ing|ed|ation)\b"
@@ -1024,6 +1035,13 @@ def check_sentence(sentence: Sentence, hint: str = "") -> list[MeasurementViolat
             # holding 150F, lettuce 40F" holds the lettuce cold), and a list of readings
             # does not lend one reading's context to the others.
             context = "unknown"
+        if (
+            context in (*_HOLDING, "equipment_cold")
+            and _AIR.search(phrase)
+            and _ROOM.search(phrase)
+            and not _UNIT_WORDS.search(phrase)
+        ):
+            continue  # a room's air: neither food held nor holding equipment
         if context == "freezer" or (
             _NOT_A_HOLDING_READING.search(view)
             # "water came out at 90F" at a sink is the sink's water, not food held

@@ -423,3 +423,21 @@ CHECKS_PASSED_WITH_A_PROBLEM_NOUN = [
 def test_a_check_passed_with_a_problem_noun(clean: str, violation: str, item: int) -> None:
     assert item not in _items(clean)
     assert item in _items(violation)
+
+
+# A room's air is neither food held nor holding equipment; a unit's air is.
+ROOM_AIR = [
+    ("Cutting room 46°F ambient.", "Walk-in cooler ambient 46°F.", 33),
+    ("Prep room air 48F.", "Reach-in air 48F.", 33),
+    ("Bakery ambient 47F this afternoon.", "Cold room ambient 47F this afternoon.", 33),
+]
+
+
+@pytest.mark.parametrize(("clean", "violation", "item"), ROOM_AIR)
+def test_a_rooms_air_is_not_holding(clean: str, violation: str, item: int) -> None:
+    assert not _priority(clean)
+    assert item in _items(violation)
+
+
+def test_food_read_in_a_rooms_air_still_fires() -> None:
+    assert 22 in _items("Cutting room 45°F ambient, ground beef on the table 50°F.")
