@@ -1541,7 +1541,10 @@ _WORDED_RULES: Final[tuple[PhraseRule, ...]] = (
         "Clean equipment and utensils not properly dried or stored",
         r"\b(?:wet[-\s]?nest\w*|wet[-\s]?stack\w*|(?:nested|stacked|stored)\s+(?:while\s+)?"
         r"(?:still\s+)?wet|not\s+air[-\s]?dried|towel[-\s]?dried|dried\s+with\s+(?:a\s+)?(?:towel|cloth|rag)|"
-        r"(?:stored|kept|placed|sat|sits|sitting|stacked|left|set|lying|lay|resting|rested)\s+"
+        # what sits on the floor: "a stack of clean pans sat directly on the floor"
+        r"(?:sat|sits|sitting|stacked|left|set|lying|lay|resting|rested)\s+(?:\w+\s+){0,2}?on\s+"
+        r"(?:the\s+)?floor\b|"
+        r"(?:stored|kept|placed)\s+"
         r"(?:\w+\s+){0,2}?(?:on\s+(?:the\s+)?floor|under\s+(?:\w+\s+){0,2}"
         r"?(?:sink|drain|pipes?)|uncovered|not\s+inverted|face\s+up|upright|in\s+(?:the\s+)?"
         r"(?:hand\s+sink|toilet|restroom)|wet))",

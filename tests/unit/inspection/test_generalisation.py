@@ -614,6 +614,8 @@ def test_clean_ware_on_the_floor(text: str) -> None:
     [
         "Clean sheet pans stored on racks six inches above the floor.",
         "Pans of cooked chicken sat on the floor of the walk-in.",
+        # food cooling uncovered, as it should, in pans: not ware stored wrongly
+        "The cook split the soup into shallow pans and set them uncovered on the top rack.",
     ],
 )
 def test_ware_off_the_floor_or_food_is_not_utensil_storage(text: str) -> None:
