@@ -450,8 +450,8 @@ UNCOVERED_TO_COOL = [
         "Rice in shallow pans, uncovered on the bottom shelf of the walk-in.",
     ),
     (
-        "Stock divided into hotel pans and set uncovered in an ice bath, cooling log started.",
-        "Stock in hotel pans, uncovered, on the rack next to the dish machine.",
+        "Soup in a shallow pan, left uncovered in the ice bath while it cools.",
+        "Soup in a shallow pan, uncovered, on the rack next to the dish machine.",
     ),
     (
         "Chicken breasts left unwrapped on sheet trays in the blast chiller.",
