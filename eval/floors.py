@@ -57,6 +57,18 @@ FLOORS: Final[tuple[Floor, ...]] = (
     Floor("narrative-dev3", "precision", minimum=0.95),
     Floor("narrative-dev3", "grounded_share", minimum=0.99),
     Floor("narrative-dev3", "clean_with_priority", maximum=0.0),
+    # dev4, dev5: the fourth and fifth authors' development splits
+    Floor("narrative-dev4", "recall", minimum=0.88),
+    Floor("narrative-dev4", "precision", minimum=0.82),
+    Floor("narrative-dev4", "clean_with_priority", maximum=0.0),
+    Floor("narrative-dev5", "recall", minimum=0.83),
+    Floor("narrative-dev5", "precision", minimum=0.86),
+    Floor("narrative-dev5", "clean_with_priority", maximum=0.0),
+    # the sentence bank, sentence by sentence: the rules' reach on wording they were not
+    # written from (64 of its 3,582 compliant sentences still draw a P/Pf finding)
+    Floor("bank", "recall", minimum=0.58),
+    Floor("bank", "precision", minimum=0.76),
+    Floor("bank", "clean_with_priority", maximum=64.0),
     Floor("paraphrase", "recall", minimum=0.985),
     Floor("paraphrase", "precision", minimum=0.955),
     Floor("paraphrase", "clean_with_priority", maximum=0.0),
